@@ -1,0 +1,77 @@
+"""The ledger's invariants, checked against the database (manage.py check_ledger)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.db.models import Count, DecimalField, F, OuterRef, Q, Subquery, Sum, Value
+from django.db.models.functions import Coalesce
+
+from budgets.models import Account, Entry, LedgerTransaction
+from fundmgr.money import pounds
+
+ZERO = Value(Decimal("0.00"), output_field=DecimalField(max_digits=14, decimal_places=2))
+
+
+def ledger_violations() -> list[str]:
+    """Every broken invariant, one sentence each. Empty when the ledger is sound."""
+    problems: list[str] = []
+
+    unbalanced = (
+        LedgerTransaction.objects.annotate(
+            total=Coalesce(Sum("entries__amount"), ZERO), lines=Count("entries")
+        )
+        .filter(~Q(total=0) | Q(lines__lt=2))
+        .order_by("pk")
+    )
+    for posting in unbalanced:
+        problems.append(
+            f"Transaction #{posting.pk} ({posting.idempotency_key}) has {posting.lines} entries "
+            f"summing to {pounds(posting.total)}; a transaction needs two or more summing to £0.00."
+        )
+
+    negative = Account.objects.filter(balance__lt=0).exclude(kind=Account.Kind.SOURCE)
+    for account in negative.select_related("fund_year__fund", "fund_year__year", "councillor"):
+        problems.append(
+            f"Account #{account.pk}, {account.describe()}, is overdrawn at "
+            f"{pounds(account.balance)}."
+        )
+
+    entry_sum = (
+        Entry.objects.filter(account=OuterRef("pk"))
+        .order_by()
+        .values("account")
+        .annotate(total=Sum("amount"))
+        .values("total")
+    )
+    drifted = (
+        Account.objects.annotate(entries_total=Coalesce(Subquery(entry_sum), ZERO))
+        .exclude(balance=F("entries_total"))
+        .select_related("fund_year__fund", "fund_year__year", "councillor")
+    )
+    for account in drifted:
+        problems.append(
+            f"Account #{account.pk}, {account.describe()}, stores a balance of "
+            f"{pounds(account.balance)} but its entries sum to {pounds(account.entries_total)}."
+        )
+
+    flows = (
+        Entry.objects.filter(account__kind=Account.Kind.COMMITMENT)
+        .values("account__reference")
+        .annotate(
+            committed=Coalesce(
+                Sum("amount", filter=Q(transaction__kind=LedgerTransaction.Kind.COMMITMENT)), ZERO
+            ),
+            paid=Coalesce(
+                Sum("amount", filter=Q(transaction__kind=LedgerTransaction.Kind.PAYMENT)), ZERO
+            ),
+        )
+        .order_by("account__reference")
+    )
+    for row in flows:
+        if -row["paid"] > row["committed"]:
+            problems.append(
+                f"{row['account__reference']} has been paid {pounds(-row['paid'])} but only "
+                f"{pounds(row['committed'])} was awarded."
+            )
+    return problems

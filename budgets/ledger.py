@@ -1,0 +1,660 @@
+"""The only code that writes ledger rows and balances.
+
+Every service runs in one database transaction and posts one balanced LedgerTransaction.
+Balances change with a conditional UPDATE (`... WHERE balance >= x`; zero rows means not enough
+money), always in primary-key order so that two postings never deadlock; the CHECK constraint on
+Account.balance is the backstop. Every posting carries an idempotency key, unique in the database:
+a retried request finds its first posting and posts nothing.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from decimal import ROUND_DOWN, Decimal
+
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from budgets.models import (
+    Account,
+    Councillor,
+    Entry,
+    FinancialYear,
+    FundYear,
+    LedgerTransaction,
+)
+from fundmgr.errors import ClosedYear, InsufficientFunds, InvalidInput, OutsideTerm, Refused
+from fundmgr.money import PENNY, pounds
+
+Kind = LedgerTransaction.Kind
+AccountKind = Account.Kind
+
+
+# --- accounts -------------------------------------------------------------------------------
+
+
+def account_for(
+    *,
+    fund_year: FundYear,
+    kind: str,
+    councillor: Councillor | None = None,
+    reference: str = "",
+) -> Account:
+    """The account, created on first use. Safe under concurrency: the unique constraints decide."""
+    lookup = {
+        "fund_year": fund_year,
+        "kind": kind,
+        "councillor": councillor,
+        "reference": reference,
+    }
+    account = Account.objects.filter(**lookup).first()
+    if account is not None:
+        return account
+    try:
+        with transaction.atomic():
+            return Account.objects.create(**lookup)
+    except IntegrityError:
+        return Account.objects.get(**lookup)
+
+
+def source_account(fund_year: FundYear) -> Account:
+    return account_for(fund_year=fund_year, kind=AccountKind.SOURCE)
+
+
+def pot_account(fund_year: FundYear) -> Account:
+    return account_for(fund_year=fund_year, kind=AccountKind.POT)
+
+
+def allocation_account(fund_year: FundYear, councillor: Councillor) -> Account:
+    return account_for(fund_year=fund_year, kind=AccountKind.ALLOCATION, councillor=councillor)
+
+
+def paid_account(fund_year: FundYear, councillor: Councillor | None) -> Account:
+    return account_for(fund_year=fund_year, kind=AccountKind.PAID, councillor=councillor)
+
+
+def commitment_account(
+    fund_year: FundYear, reference: str, councillor: Councillor | None
+) -> Account:
+    return account_for(
+        fund_year=fund_year,
+        kind=AccountKind.COMMITMENT,
+        councillor=councillor,
+        reference=reference,
+    )
+
+
+def origin_account(commitment_or_paid: Account) -> Account:
+    """Where a commitment's money came from: the councillor's allocation, or the pot."""
+    if commitment_or_paid.councillor_id is not None:
+        return allocation_account(commitment_or_paid.fund_year, commitment_or_paid.councillor)
+    return pot_account(commitment_or_paid.fund_year)
+
+
+# --- the one writer -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Line:
+    account: Account
+    amount: Decimal
+
+
+def _require_positive(amount: Decimal, what: str = "The amount") -> Decimal:
+    if not isinstance(amount, Decimal):
+        raise InvalidInput(f"{what} must be an amount in pounds and pence.")
+    if not amount.is_finite() or amount != amount.quantize(PENNY):
+        raise InvalidInput(f"{what} must be in pounds and pence, such as 250.00.")
+    if amount <= 0:
+        raise InvalidInput(f"{what} must be more than £0.00; {pounds(amount)} was given.")
+    return amount
+
+
+def _require_open(fund_year: FundYear) -> None:
+    if fund_year.year.is_closed:
+        raise ClosedYear(
+            f"The {fund_year.year.label} financial year is closed: nothing more can be posted to "
+            f"{fund_year.fund.code} {fund_year.year.label}."
+        )
+
+
+def _merge(lines: Iterable[Line]) -> dict[int, tuple[Account, Decimal]]:
+    merged: dict[int, tuple[Account, Decimal]] = {}
+    for line in lines:
+        account, total = merged.get(line.account.pk, (line.account, Decimal("0")))
+        merged[line.account.pk] = (account, total + line.amount)
+    return {pk: pair for pk, pair in merged.items() if pair[1] != 0}
+
+
+def _shortfall_message(account: Account, needed: Decimal, purpose: str) -> str:
+    available = Account.objects.values_list("balance", flat=True).get(pk=account.pk)
+    if account.kind == AccountKind.ALLOCATION:
+        who = account.councillor.surname_title
+        fy = account.fund_year
+        return (
+            f"{who} has {pounds(available)} left in the {fy.year.label} {fy.fund.code} "
+            f"allocation; {purpose} needs {pounds(needed)}."
+        )
+    if account.kind == AccountKind.POT:
+        fy = account.fund_year
+        return (
+            f"The {fy.year.label} {fy.fund.code} pot has {pounds(available)} unallocated; "
+            f"{purpose} needs {pounds(needed)}."
+        )
+    return (
+        f"{account.describe().capitalize()} holds {pounds(available)}; "
+        f"{purpose} needs {pounds(needed)}."
+    )
+
+
+def post(
+    *,
+    kind: str,
+    key: str,
+    lines: Sequence[Line],
+    memo: str,
+    by,
+    reference: str = "",
+    purpose: str = "this",
+    reverses: LedgerTransaction | None = None,
+) -> LedgerTransaction:
+    """Post one balanced transaction, or nothing. Returns the earlier posting for a reused key."""
+    existing = LedgerTransaction.objects.filter(idempotency_key=key).first()
+    if existing is not None:
+        return existing
+    merged = _merge(lines)
+    if len(merged) < 2:
+        raise InvalidInput("A posting needs at least two accounts.")
+    if sum(amount for _, amount in merged.values()) != 0:
+        raise InvalidInput("A posting's entries must sum to zero.")
+
+    with transaction.atomic():
+        try:
+            # Inserting the transaction row first makes a concurrent retry of the same key wait
+            # here for this one, then fail the unique check instead of posting twice.
+            with transaction.atomic():
+                posting = LedgerTransaction.objects.create(
+                    kind=kind,
+                    idempotency_key=key,
+                    reference=reference,
+                    memo=memo[:255],
+                    created_by=by if getattr(by, "pk", None) else None,
+                    reverses=reverses,
+                )
+        except IntegrityError:
+            existing = LedgerTransaction.objects.filter(idempotency_key=key).first()
+            if existing is None:
+                raise
+            return existing
+
+        for pk in sorted(merged):
+            account, amount = merged[pk]
+            rows = Account.objects.filter(pk=pk)
+            if amount < 0 and account.kind != AccountKind.SOURCE:
+                rows = rows.filter(balance__gte=-amount)
+            if rows.update(balance=F("balance") + amount) != 1:
+                raise InsufficientFunds(_shortfall_message(account, -amount, purpose))
+        Entry.objects.bulk_create(
+            Entry(transaction=posting, account=account, amount=amount)
+            for account, amount in (merged[pk] for pk in sorted(merged))
+        )
+    return posting
+
+
+# --- budgets and allocations ----------------------------------------------------------------
+
+
+def budget_set(*, fund_year: FundYear, total: Decimal, by) -> LedgerTransaction | None:
+    """Set the fund year's total budget, posting the difference between source and pot."""
+    if not isinstance(total, Decimal) or total < 0 or total != total.quantize(PENNY):
+        raise InvalidInput("The budget must be an amount in pounds and pence, £0.00 or more.")
+    with transaction.atomic():
+        fund_year = (
+            FundYear.objects.select_for_update().select_related("fund", "year").get(pk=fund_year.pk)
+        )
+        _require_open(fund_year)
+        delta = total - fund_year.total_budget
+        if delta == 0:
+            return None
+        revision = LedgerTransaction.objects.filter(
+            kind=Kind.BUDGET, idempotency_key__startswith=f"budget:{fund_year.pk}:"
+        ).count()
+        source, pot = source_account(fund_year), pot_account(fund_year)
+        posting = post(
+            kind=Kind.BUDGET,
+            key=f"budget:{fund_year.pk}:{revision + 1}",
+            lines=[Line(source, -delta), Line(pot, delta)],
+            memo=f"{fund_year} budget set to {pounds(total)}",
+            by=by,
+            purpose=f"reducing the budget by {pounds(-delta)}",
+        )
+        FundYear.objects.filter(pk=fund_year.pk).update(total_budget=total)
+        return posting
+
+
+def allocation_make(
+    *, fund_year: FundYear, councillor: Councillor, by, amount: Decimal | None = None
+) -> LedgerTransaction:
+    """A councillor's yearly allocation: pot to allocation. Once per councillor per fund year."""
+    amount = _require_positive(
+        fund_year.allocation_per_councillor if amount is None else amount, "The allocation"
+    )
+    _require_open(fund_year)
+    if not fund_year.uses_allocations:
+        raise Refused(f"{fund_year} is paid from the central pot; it has no allocations.")
+    if not councillor.in_term_during(fund_year.year):
+        raise OutsideTerm(
+            f"{councillor} is not in office at any time in {fund_year.year.label}, "
+            "so cannot receive an allocation."
+        )
+    return post(
+        kind=Kind.ALLOCATION,
+        key=f"allocate:{fund_year.pk}:{councillor.pk}",
+        lines=[
+            Line(pot_account(fund_year), -amount),
+            Line(allocation_account(fund_year, councillor), amount),
+        ],
+        memo=f"{fund_year.year.label} allocation to {councillor}",
+        by=by,
+        purpose=f"an allocation of {pounds(amount)} to {councillor}",
+    )
+
+
+@dataclass
+class AllocationSummary:
+    fund_year: FundYear
+    allocated: list[tuple[Councillor, Decimal]] = field(default_factory=list)
+    already: list[Councillor] = field(default_factory=list)
+
+    @property
+    def total(self) -> Decimal:
+        return sum((amount for _, amount in self.allocated), Decimal("0.00"))
+
+
+def allocate_year(*, fund_year: FundYear, by) -> AllocationSummary:
+    """Allocate the per-councillor amount to every councillor in office during the year, all or
+    none. A councillor already allocated is left as they are, so it is safe to run again."""
+    _require_open(fund_year)
+    if not fund_year.uses_allocations:
+        raise Refused(f"{fund_year} is paid from the central pot; it has no allocations.")
+    amount = _require_positive(fund_year.allocation_per_councillor, "The allocation per councillor")
+    councillors = list(
+        Councillor.objects.in_term_during(fund_year.year).order_by("pk").select_related("ward")
+    )
+    keys = {f"allocate:{fund_year.pk}:{c.pk}": c for c in councillors}
+    done = set(
+        LedgerTransaction.objects.filter(idempotency_key__in=keys).values_list(
+            "idempotency_key", flat=True
+        )
+    )
+    summary = AllocationSummary(fund_year)
+    todo = [c for key, c in keys.items() if key not in done]
+    summary.already = [c for key, c in keys.items() if key in done]
+    needed = amount * len(todo)
+    with transaction.atomic():
+        pot = pot_account(fund_year)
+        if todo and pot.balance < needed:
+            raise InsufficientFunds(
+                f"The {fund_year.year.label} {fund_year.fund.code} pot has {pounds(pot.balance)} "
+                f"unallocated; allocating {pounds(amount)} to each of {len(todo)} councillors "
+                f"needs {pounds(needed)}."
+            )
+        for councillor in todo:
+            allocation_make(fund_year=fund_year, councillor=councillor, amount=amount, by=by)
+            summary.allocated.append((councillor, amount))
+    return summary
+
+
+def allocation_transfer(
+    *,
+    fund_year: FundYear,
+    from_councillor: Councillor,
+    to_councillor: Councillor,
+    amount: Decimal,
+    by,
+    key: str,
+    on: datetime.date | None = None,
+) -> LedgerTransaction:
+    """Move part of one councillor's allocation to a colleague in the same ward (pooling)."""
+    _require_positive(amount, "The transfer")
+    _require_open(fund_year)
+    on = on or timezone.localdate()
+    if from_councillor.pk == to_councillor.pk:
+        raise InvalidInput("Choose a different councillor to transfer to.")
+    if from_councillor.ward_id != to_councillor.ward_id:
+        raise Refused(
+            f"{to_councillor} represents {to_councillor.ward}, not {from_councillor.ward}: "
+            "allocations can only be transferred between councillors of the same ward."
+        )
+    for councillor in (from_councillor, to_councillor):
+        if not councillor.in_term_on(on):
+            raise OutsideTerm(f"{councillor} is not in office on {on:%d %B %Y}.")
+    return post(
+        kind=Kind.TRANSFER,
+        key=key,
+        lines=[
+            Line(allocation_account(fund_year, from_councillor), -amount),
+            Line(allocation_account(fund_year, to_councillor), amount),
+        ],
+        memo=f"Transfer from {from_councillor} to {to_councillor}",
+        by=by,
+        purpose=f"a transfer of {pounds(amount)}",
+    )
+
+
+# --- grants: commit, release, pay, refund ---------------------------------------------------
+
+
+def commitment_make(
+    *,
+    fund_year: FundYear,
+    reference: str,
+    shares: Sequence[tuple[Councillor | None, Decimal]],
+    by,
+    key: str | None = None,
+    memo: str = "",
+) -> LedgerTransaction:
+    """Commit money to a grant: from each pledging councillor's allocation (councillor given), or
+    from the pot (councillor None). All shares or none."""
+    if not reference or len(reference) > 18:
+        raise InvalidInput("A grant reference is 1 to 18 characters.")
+    if not shares:
+        raise InvalidInput("A commitment needs at least one source of money.")
+    _require_open(fund_year)
+    lines: list[Line] = []
+    for councillor, amount in shares:
+        _require_positive(amount, "Each share of the commitment")
+        origin = (
+            pot_account(fund_year)
+            if councillor is None
+            else allocation_account(fund_year, councillor)
+        )
+        lines.append(Line(origin, -amount))
+        lines.append(Line(commitment_account(fund_year, reference, councillor), amount))
+    total = sum((amount for _, amount in shares), Decimal("0"))
+    return post(
+        kind=Kind.COMMITMENT,
+        key=key or f"commit:{reference}",
+        lines=lines,
+        memo=memo or f"{pounds(total)} committed to {reference}",
+        by=by,
+        reference=reference,
+        purpose=f"committing {pounds(total)} to {reference}",
+    )
+
+
+def _commitments(reference: str) -> list[Account]:
+    return list(
+        Account.objects.filter(kind=AccountKind.COMMITMENT, reference=reference)
+        .select_related("fund_year__year", "fund_year__fund", "councillor")
+        .order_by("pk")
+    )
+
+
+def committed_balance(reference: str) -> Decimal:
+    return sum((a.balance for a in _commitments(reference)), Decimal("0.00"))
+
+
+def _open_pot_for(fund_year: FundYear) -> Account:
+    """Money returning to a closed year goes to the fund's pot in the latest open year."""
+    target = (
+        FundYear.objects.filter(fund_id=fund_year.fund_id, year__is_closed=False)
+        .select_related("fund", "year")
+        .order_by("-year__start")
+        .first()
+    )
+    if target is None:
+        raise ClosedYear(
+            f"{fund_year.year.label} is closed and {fund_year.fund.code} has no open year to "
+            "receive the money: set up the next fund year first."
+        )
+    return pot_account(target)
+
+
+def _return_to(account: Account) -> Account:
+    if account.fund_year.year.is_closed:
+        return _open_pot_for(account.fund_year)
+    return origin_account(account)
+
+
+def split_pro_rata(amount: Decimal, balances: Sequence[Decimal]) -> list[Decimal]:
+    """Split `amount` across accounts in proportion to their balances, to the penny, never more
+    than any balance; leftover pennies go to the largest remainders, earliest first."""
+    total = sum(balances, Decimal("0"))
+    if amount > total:
+        raise ValueError("amount exceeds the balances")
+    if amount == total:
+        return list(balances)
+    exact = [amount * b / total for b in balances]
+    shares = [e.quantize(PENNY, rounding=ROUND_DOWN) for e in exact]
+    leftover = int((amount - sum(shares)) / PENNY)
+    order = sorted(range(len(balances)), key=lambda i: (-(exact[i] - shares[i]), i))
+    for i in order:
+        if leftover == 0:
+            break
+        if shares[i] + PENNY <= balances[i]:
+            shares[i] += PENNY
+            leftover -= 1
+    return shares
+
+
+def payment_post(*, reference: str, amount: Decimal, by, key: str) -> LedgerTransaction:
+    """A payment made: commitment to paid, drawn from the grant's commitments pro rata."""
+    _require_positive(amount, "The payment")
+    with transaction.atomic():
+        commitments = _commitments(reference)
+        if not commitments:
+            raise Refused(f"Nothing is committed to {reference}, so nothing can be paid.")
+        available = sum((a.balance for a in commitments), Decimal("0"))
+        if amount > available:
+            raise InsufficientFunds(
+                f"{reference} has {pounds(available)} committed and unpaid; this payment needs "
+                f"{pounds(amount)}. A grant is never paid more than was awarded."
+            )
+        lines: list[Line] = []
+        for account, share in zip(
+            commitments, split_pro_rata(amount, [a.balance for a in commitments]), strict=True
+        ):
+            if share:
+                lines.append(Line(account, -share))
+                lines.append(Line(paid_account(account.fund_year, account.councillor), share))
+        return post(
+            kind=Kind.PAYMENT,
+            key=key,
+            lines=lines,
+            memo=f"Payment of {pounds(amount)} for {reference}",
+            by=by,
+            reference=reference,
+            purpose=f"a payment of {pounds(amount)}",
+        )
+
+
+def commitment_release(
+    *, reference: str, by, key: str, amount: Decimal | None = None, memo: str = ""
+) -> LedgerTransaction | None:
+    """Release what is still committed (all of it, or `amount`) back where it came from: the
+    allocation or pot it came from, or the fund's open pot once that year is closed."""
+    with transaction.atomic():
+        commitments = _commitments(reference)
+        available = sum((a.balance for a in commitments), Decimal("0"))
+        if amount is None:
+            amount = available
+            if amount == 0:
+                return None
+        _require_positive(amount, "The amount released")
+        if amount > available:
+            raise InsufficientFunds(
+                f"{reference} has {pounds(available)} committed and unpaid; "
+                f"releasing {pounds(amount)} is more than that."
+            )
+        lines: list[Line] = []
+        for account, share in zip(
+            commitments, split_pro_rata(amount, [a.balance for a in commitments]), strict=True
+        ):
+            if share:
+                lines.append(Line(account, -share))
+                lines.append(Line(_return_to(account), share))
+        return post(
+            kind=Kind.RELEASE,
+            key=key,
+            lines=lines,
+            memo=memo or f"{pounds(amount)} released from {reference}",
+            by=by,
+            reference=reference,
+            purpose=f"releasing {pounds(amount)}",
+        )
+
+
+def refund_post(*, reference: str, amount: Decimal, by, key: str) -> LedgerTransaction:
+    """Money paid back by a group (clawback received): from paid to where it came from."""
+    _require_positive(amount, "The refund")
+    with transaction.atomic():
+        payments = list(
+            Entry.objects.filter(transaction__reference=reference, transaction__kind=Kind.PAYMENT)
+            .select_related(
+                "account__fund_year__year", "account__fund_year__fund", "account__councillor"
+            )
+            .filter(account__kind=AccountKind.PAID)
+        )
+        if not payments:
+            raise Refused(f"Nothing has been paid for {reference}, so nothing can be refunded.")
+        # Paid out per funding councillor for this grant, less refunds already received.
+        paid_by_account: dict[int, tuple[Account, Decimal]] = {}
+        for entry in payments:
+            account, total = paid_by_account.get(entry.account_id, (entry.account, Decimal("0")))
+            paid_by_account[entry.account_id] = (account, total + entry.amount)
+        for entry in Entry.objects.filter(
+            transaction__reference=reference, transaction__kind=Kind.REFUND, amount__lt=0
+        ):
+            account, total = paid_by_account[entry.account_id]
+            paid_by_account[entry.account_id] = (account, total + entry.amount)
+        accounts = [pair for _, pair in sorted(paid_by_account.items())]
+        refundable = sum((total for _, total in accounts), Decimal("0"))
+        if amount > refundable:
+            raise InvalidInput(
+                f"{reference} has had {pounds(refundable)} paid and not yet refunded; a refund of "
+                f"{pounds(amount)} is more than that."
+            )
+        lines: list[Line] = []
+        for (account, _), share in zip(
+            accounts, split_pro_rata(amount, [t for _, t in accounts]), strict=True
+        ):
+            if share:
+                lines.append(Line(account, -share))
+                lines.append(Line(_return_to(account), share))
+        return post(
+            kind=Kind.REFUND,
+            key=key,
+            lines=lines,
+            memo=f"Refund of {pounds(amount)} received for {reference}",
+            by=by,
+            reference=reference,
+            purpose=f"a refund of {pounds(amount)}",
+        )
+
+
+def transaction_reverse(*, posting: LedgerTransaction, by, reason: str) -> LedgerTransaction:
+    """Put a mistake right: a new transaction with every entry negated, naming the original."""
+    if not reason.strip():
+        raise InvalidInput("Say why the posting is being reversed.")
+    if posting.kind == Kind.REVERSAL:
+        raise Refused("A reversal cannot itself be reversed; post the correction instead.")
+    if LedgerTransaction.objects.filter(reverses=posting).exists():
+        raise Refused(f"Posting #{posting.pk} has already been reversed.")
+    entries = list(
+        posting.entries.select_related("account__fund_year__year", "account__fund_year__fund")
+    )
+    for entry in entries:
+        _require_open(entry.account.fund_year)
+    return post(
+        kind=Kind.REVERSAL,
+        key=f"reverse:{posting.pk}",
+        lines=[Line(e.account, -e.amount) for e in entries],
+        memo=f"Reversal of #{posting.pk}: {reason.strip()}",
+        by=by,
+        reference=posting.reference,
+        reverses=posting,
+        purpose=f"reversing posting #{posting.pk}",
+    )
+
+
+# --- year end -------------------------------------------------------------------------------
+
+
+@dataclass
+class YearEndLine:
+    fund_year: FundYear
+    councillor: Councillor
+    amount: Decimal
+    carried_forward: bool
+
+
+@dataclass
+class YearEndSummary:
+    year: FinancialYear
+    lines: list[YearEndLine] = field(default_factory=list)
+
+    @property
+    def carried_forward(self) -> Decimal:
+        return sum((x.amount for x in self.lines if x.carried_forward), Decimal("0.00"))
+
+    @property
+    def lapsed(self) -> Decimal:
+        return sum((x.amount for x in self.lines if not x.carried_forward), Decimal("0.00"))
+
+
+def year_close(*, year: FinancialYear, by) -> YearEndSummary:
+    """Close a financial year: each unspent allocation is carried forward to the councillor's
+    allocation next year, or lapses to the pot, as the fund year's rule says. A councillor
+    whose term ends before next year's allocation lapses whatever the rule."""
+    with transaction.atomic():
+        year = FinancialYear.objects.select_for_update().get(pk=year.pk)
+        if year.is_closed:
+            raise ClosedYear(f"{year.label} is already closed.")
+        summary = YearEndSummary(year)
+        next_start = datetime.date(year.start.year + 1, 4, 1)
+        next_fund_years = {
+            fy.fund_id: fy
+            for fy in FundYear.objects.filter(year__start=next_start).select_related("fund", "year")
+        }
+        allocations = (
+            Account.objects.filter(fund_year__year=year, kind=AccountKind.ALLOCATION, balance__gt=0)
+            .select_related("fund_year__fund", "fund_year__year", "councillor")
+            .order_by("pk")
+        )
+        for account in allocations:
+            fund_year = account.fund_year
+            councillor = account.councillor
+            carry = fund_year.year_end == FundYear.YearEnd.CARRY_FORWARD
+            next_fy = next_fund_years.get(fund_year.fund_id)
+            if carry and next_fy is None:
+                raise Refused(
+                    f"{fund_year.fund.code} carries allocations forward, but has no "
+                    f"{next_start.year}/{str(next_start.year + 1)[-2:]} fund year to carry them "
+                    "into: set that up first."
+                )
+            if carry and councillor.term_end and councillor.term_end < next_start:
+                carry = False
+            target = allocation_account(next_fy, councillor) if carry else pot_account(fund_year)
+            amount = account.balance
+            post(
+                kind=Kind.CARRY_FORWARD if carry else Kind.LAPSE,
+                key=f"yearend:{account.pk}",
+                lines=[Line(account, -amount), Line(target, amount)],
+                memo=(
+                    f"{year.label} allocation carried forward"
+                    if carry
+                    else f"{year.label} allocation lapsed to the pot"
+                ),
+                by=by,
+            )
+            summary.lines.append(YearEndLine(fund_year, councillor, amount, carry))
+        FinancialYear.objects.filter(pk=year.pk).update(
+            is_closed=True,
+            closed_at=timezone.now(),
+            closed_by=by if getattr(by, "pk", None) else None,
+        )
+    return summary

@@ -1,0 +1,257 @@
+"""Reads for pages, documents and the API. A fixed number of queries each, whatever the rows."""
+
+from __future__ import annotations
+
+import datetime
+import re
+from collections import defaultdict
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.db.models import QuerySet, Sum, Window
+
+from budgets.models import (
+    Account,
+    Councillor,
+    Entry,
+    FinancialYear,
+    FundYear,
+    LedgerTransaction,
+)
+from fundmgr.errors import InvalidInput
+
+ZERO = Decimal("0.00")
+Kind = LedgerTransaction.Kind
+
+
+@dataclass
+class StatementRow:
+    entry_id: int
+    posted_at: datetime.datetime
+    kind: str
+    kind_label: str
+    memo: str
+    reference: str
+    amount: Decimal
+    balance: Decimal
+
+
+@dataclass
+class Statement:
+    """A councillor's allocation account for one fund year, line by line."""
+
+    fund_year: FundYear
+    councillor: Councillor
+    rows: list[StatementRow] = field(default_factory=list)
+    totals: dict[str, Decimal] = field(default_factory=dict)
+    committed: Decimal = ZERO
+    paid: Decimal = ZERO
+
+    def total(self, kind: str, sign: int = 0) -> Decimal:
+        return self.totals.get(f"{kind}{'+' if sign > 0 else '-' if sign < 0 else ''}", ZERO)
+
+    @property
+    def allocated(self) -> Decimal:
+        return self.total(Kind.ALLOCATION) + self.total(Kind.CARRY_FORWARD, +1)
+
+    @property
+    def transfers_in(self) -> Decimal:
+        return self.total(Kind.TRANSFER, +1)
+
+    @property
+    def transfers_out(self) -> Decimal:
+        return -self.total(Kind.TRANSFER, -1)
+
+    @property
+    def commitments(self) -> Decimal:
+        return -self.total(Kind.COMMITMENT)
+
+    @property
+    def releases(self) -> Decimal:
+        return self.total(Kind.RELEASE) + self.total(Kind.REFUND)
+
+    @property
+    def year_end(self) -> Decimal:
+        return -(self.total(Kind.LAPSE) + self.total(Kind.CARRY_FORWARD, -1))
+
+    @property
+    def corrections(self) -> Decimal:
+        return self.total(Kind.REVERSAL)
+
+    @property
+    def available(self) -> Decimal:
+        return self.rows[-1].balance if self.rows else ZERO
+
+
+def statement(*, fund_year: FundYear, councillor: Councillor) -> Statement:
+    result = Statement(fund_year=fund_year, councillor=councillor)
+    account = Account.objects.filter(
+        fund_year=fund_year, kind=Account.Kind.ALLOCATION, councillor=councillor
+    ).first()
+    if account is None:
+        return result
+    entries = (
+        Entry.objects.filter(account=account)
+        .select_related("transaction")
+        .annotate(running=Window(Sum("amount"), order_by="id"))
+        .order_by("id")
+    )
+    totals: dict[str, Decimal] = defaultdict(lambda: ZERO)
+    for entry in entries:
+        posting = entry.transaction
+        result.rows.append(
+            StatementRow(
+                entry_id=entry.pk,
+                posted_at=posting.created_at,
+                kind=posting.kind,
+                kind_label=posting.get_kind_display(),
+                memo=posting.memo,
+                reference=posting.reference,
+                amount=entry.amount,
+                balance=entry.running,
+            )
+        )
+        totals[posting.kind] += entry.amount
+        totals[f"{posting.kind}{'+' if entry.amount > 0 else '-'}"] += entry.amount
+    result.totals = dict(totals)
+    held = (
+        Account.objects.filter(
+            fund_year=fund_year,
+            councillor=councillor,
+            kind__in=[Account.Kind.COMMITMENT, Account.Kind.PAID],
+        )
+        .values("kind")
+        .annotate(total=Sum("balance"))
+    )
+    for row in held:
+        if row["kind"] == Account.Kind.COMMITMENT:
+            result.committed = row["total"]
+        else:
+            result.paid = row["total"]
+    return result
+
+
+@dataclass
+class BalanceRow:
+    councillor: Councillor
+    available: Decimal = ZERO
+    committed: Decimal = ZERO
+    paid: Decimal = ZERO
+
+    @property
+    def allocated(self) -> Decimal:
+        """What the councillor holds in all: allocation and transfers, net of year end."""
+        return self.available + self.committed + self.paid
+
+
+@dataclass
+class Overview:
+    fund_year: FundYear
+    rows: list[BalanceRow]
+    pot: Decimal
+    pot_committed: Decimal
+    pot_paid: Decimal
+
+    @property
+    def totals(self) -> BalanceRow:
+        total = BalanceRow(councillor=None)  # type: ignore[arg-type]
+        for row in self.rows:
+            total.available += row.available
+            total.committed += row.committed
+            total.paid += row.paid
+        return total
+
+
+def overview(*, fund_year: FundYear) -> Overview:
+    """Every councillor's balances in one fund year: three queries, whatever the size."""
+    councillors = {
+        c.pk: BalanceRow(councillor=c)
+        for c in Councillor.objects.in_term_during(fund_year.year).select_related("ward")
+    }
+    sums = (
+        Account.objects.filter(fund_year=fund_year)
+        .values("councillor_id", "kind")
+        .annotate(total=Sum("balance"))
+        .order_by()
+    )
+    pot = pot_committed = pot_paid = ZERO
+    missing: dict[int, list[tuple[str, Decimal]]] = defaultdict(list)
+    for row in sums:
+        cid, kind, total = row["councillor_id"], row["kind"], row["total"]
+        if cid is None:
+            if kind == Account.Kind.POT:
+                pot = total
+            elif kind == Account.Kind.COMMITMENT:
+                pot_committed = total
+            elif kind == Account.Kind.PAID:
+                pot_paid = total
+            continue
+        if cid not in councillors:
+            missing[cid].append((kind, total))
+            continue
+        _apply(councillors[cid], kind, total)
+    if missing:  # councillors whose term ended but whose money is still on the books
+        for c in Councillor.objects.filter(pk__in=missing).select_related("ward"):
+            councillors[c.pk] = BalanceRow(councillor=c)
+            for kind, total in missing[c.pk]:
+                _apply(councillors[c.pk], kind, total)
+    rows = sorted(councillors.values(), key=lambda r: (r.councillor.ward.name, r.councillor.name))
+    return Overview(fund_year, rows, pot, pot_committed, pot_paid)
+
+
+def _apply(row: BalanceRow, kind: str, total: Decimal) -> None:
+    if kind == Account.Kind.ALLOCATION:
+        row.available = total
+    elif kind == Account.Kind.COMMITMENT:
+        row.committed = total
+    elif kind == Account.Kind.PAID:
+        row.paid = total
+
+
+def fund_years_for(councillor: Councillor) -> QuerySet[FundYear]:
+    """The fund years in which the councillor holds an allocation account."""
+    return (
+        FundYear.objects.filter(accounts__councillor=councillor, accounts__kind="allocation")
+        .select_related("fund", "year")
+        .distinct()
+        .order_by("-year__start", "fund__name")
+    )
+
+
+def available_balances(*, fund_year: FundYear) -> dict[int, Decimal]:
+    """Councillor id to available balance, read from the stored balances in one query."""
+    return dict(
+        Account.objects.filter(fund_year=fund_year, kind=Account.Kind.ALLOCATION).values_list(
+            "councillor_id", "balance"
+        )
+    )
+
+
+def financial_year(text: str) -> FinancialYear:
+    """The financial year named `2026/27`, `2026-27` or `2026`; InvalidInput if there is none."""
+    match = re.fullmatch(r"\s*(\d{4})(?:[/-](\d{2}))?\s*", text or "")
+    if not match:
+        raise InvalidInput(f"'{text}' is not a financial year: write it as 2026/27.")
+    start = int(match.group(1))
+    if match.group(2) and int(match.group(2)) != (start + 1) % 100:
+        raise InvalidInput(f"'{text}' is not a financial year: {start}/{(start + 1) % 100:02d}?")
+    year = FinancialYear.objects.filter(start__year=start).first()
+    if year is None:
+        raise InvalidInput(f"There is no {start}/{(start + 1) % 100:02d} financial year set up.")
+    return year
+
+
+def fund_year(fund_code: str, year_text: str) -> FundYear:
+    year = financial_year(year_text)
+    found = (
+        FundYear.objects.filter(fund__code__iexact=fund_code.strip(), year=year)
+        .select_related("fund", "year")
+        .first()
+    )
+    if found is None:
+        codes = ", ".join(FundYear.objects.filter(year=year).values_list("fund__code", flat=True))
+        raise InvalidInput(
+            f"There is no fund '{fund_code}' in {year.label}"
+            + (f"; the funds that year are {codes}." if codes else ".")
+        )
+    return found

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class FundmgrConfig(AppConfig):
+    name = "fundmgr"
+    verbose_name = "fundmgr"

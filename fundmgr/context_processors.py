@@ -1,0 +1,5 @@
+from django.conf import settings
+
+
+def council(request):
+    return {"council_name": settings.COUNCIL_NAME}

@@ -1,0 +1,41 @@
+"""Domain errors carry a message written for the person who will read it.
+
+Pages show `message` in the GOV.UK error summary; the API returns it as problem details
+(409 for a refused step, 400 for bad input). Nothing here is ever a 500.
+"""
+
+
+class DomainError(Exception):
+    """Base class. `message` is shown to people as it is."""
+
+    status_code = 400
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+class InvalidInput(DomainError):
+    """The request itself is wrong: a zero amount, a bad date, a malformed file."""
+
+
+class Refused(DomainError):
+    """The request is well formed but the rules refuse it now."""
+
+    status_code = 409
+
+
+class InsufficientFunds(Refused):
+    pass
+
+
+class NotPermitted(Refused):
+    status_code = 403
+
+
+class ClosedYear(Refused):
+    pass
+
+
+class OutsideTerm(Refused):
+    pass
