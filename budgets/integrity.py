@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django.db.models import Count, DecimalField, F, OuterRef, Q, Subquery, Sum, Value
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Coalesce, Round
 
 from budgets.models import Account, Entry, LedgerTransaction
 from fundmgr.money import pounds
@@ -19,7 +19,7 @@ def ledger_violations() -> list[str]:
 
     unbalanced = (
         LedgerTransaction.objects.annotate(
-            total=Coalesce(Sum("entries__amount"), ZERO), lines=Count("entries")
+            total=Round(Coalesce(Sum("entries__amount"), ZERO), 2), lines=Count("entries")
         )
         .filter(~Q(total=0) | Q(lines__lt=2))
         .order_by("pk")
@@ -45,7 +45,7 @@ def ledger_violations() -> list[str]:
         .values("total")
     )
     drifted = (
-        Account.objects.annotate(entries_total=Coalesce(Subquery(entry_sum), ZERO))
+        Account.objects.annotate(entries_total=Round(Coalesce(Subquery(entry_sum), ZERO), 2))
         .exclude(balance=F("entries_total"))
         .select_related("fund_year__fund", "fund_year__year", "councillor")
     )

@@ -16,6 +16,7 @@ from decimal import ROUND_DOWN, Decimal
 
 from django.db import IntegrityError, transaction
 from django.db.models import F
+from django.db.models.functions import Round
 from django.utils import timezone
 
 from budgets.models import (
@@ -145,9 +146,13 @@ def _shortfall_message(account: Account, needed: Decimal, purpose: str) -> str:
             f"{purpose} needs {pounds(needed)}."
         )
     return (
-        f"{account.describe().capitalize()} holds {pounds(available)}; "
+        f"{_sentence(account.describe())} holds {pounds(available)}; "
         f"{purpose} needs {pounds(needed)}."
     )
+
+
+def _sentence(text: str) -> str:
+    return text[:1].upper() + text[1:]
 
 
 def post(
@@ -195,7 +200,8 @@ def post(
             rows = Account.objects.filter(pk=pk)
             if amount < 0 and account.kind != AccountKind.SOURCE:
                 rows = rows.filter(balance__gte=-amount)
-            if rows.update(balance=F("balance") + amount) != 1:
+            # Round keeps SQLite's stored value exact to the penny (it holds decimals as REAL).
+            if rows.update(balance=Round(F("balance") + amount, 2)) != 1:
                 raise InsufficientFunds(_shortfall_message(account, -amount, purpose))
         Entry.objects.bulk_create(
             Entry(transaction=posting, account=account, amount=amount)
@@ -235,6 +241,7 @@ def budget_set(*, fund_year: FundYear, total: Decimal, by) -> LedgerTransaction 
         return posting
 
 
+@transaction.atomic
 def allocation_make(
     *, fund_year: FundYear, councillor: Councillor, by, amount: Decimal | None = None
 ) -> LedgerTransaction:
@@ -274,6 +281,7 @@ class AllocationSummary:
         return sum((amount for _, amount in self.allocated), Decimal("0.00"))
 
 
+@transaction.atomic
 def allocate_year(*, fund_year: FundYear, by) -> AllocationSummary:
     """Allocate the per-councillor amount to every councillor in office during the year, all or
     none. A councillor already allocated is left as they are, so it is safe to run again."""
@@ -308,6 +316,7 @@ def allocate_year(*, fund_year: FundYear, by) -> AllocationSummary:
     return summary
 
 
+@transaction.atomic
 def allocation_transfer(
     *,
     fund_year: FundYear,
@@ -348,6 +357,7 @@ def allocation_transfer(
 # --- grants: commit, release, pay, refund ---------------------------------------------------
 
 
+@transaction.atomic
 def commitment_make(
     *,
     fund_year: FundYear,
@@ -556,6 +566,7 @@ def refund_post(*, reference: str, amount: Decimal, by, key: str) -> LedgerTrans
         )
 
 
+@transaction.atomic
 def transaction_reverse(*, posting: LedgerTransaction, by, reason: str) -> LedgerTransaction:
     """Put a mistake right: a new transaction with every entry negated, naming the original."""
     if not reason.strip():

@@ -1,0 +1,67 @@
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+
+from budgets import ledger
+from tests.factories import CouncillorFactory, FundYearFactory, UserFactory, WardFactory
+
+# pytest_plugins = ["tests.playwright_chromium"]
+
+
+def pytest_collection_modifyitems(config, items):
+    """PostgreSQL-only tests need `make test` (or DATABASE_URL pointing at PostgreSQL)."""
+    import os
+
+    if os.environ.get("DATABASE_URL", "").startswith(("postgres://", "postgresql://")):
+        return
+    kept, dropped = [], []
+    for item in items:
+        (dropped if item.get_closest_marker("postgres") else kept).append(item)
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = kept
+
+
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def on_postgres():
+    assert connection.vendor == "postgresql", "this test needs PostgreSQL: run it with make test"
+
+
+@pytest.fixture
+def admin_user(db):
+    return UserFactory(username="admin-officer", roles=["Administrator"])
+
+
+@pytest.fixture
+def fund_year(db):
+    """CCIF 2026/27 with a £10,000 budget and £1,000 per councillor, not yet allocated."""
+    fy = FundYearFactory()
+    ledger.budget_set(fund_year=fy, total=Decimal("10000.00"), by=None)
+    fy.refresh_from_db()
+    return fy
+
+
+@pytest.fixture
+def ward(db):
+    return WardFactory(name="Abbey Meadow")
+
+
+@pytest.fixture
+def shaw(ward):
+    return CouncillorFactory(ward=ward, name="Sam Shaw", user__username="cllr.shaw")
+
+
+@pytest.fixture
+def okafor(ward):
+    return CouncillorFactory(ward=ward, name="Priya Okafor", user__username="cllr.okafor")
+
+
+def balance(account) -> Decimal:
+    account.refresh_from_db()
+    return account.balance
