@@ -6,7 +6,7 @@ from django.db import connection
 from budgets import ledger
 from tests.factories import CouncillorFactory, FundYearFactory, UserFactory, WardFactory
 
-# pytest_plugins = ["tests.playwright_chromium"]
+pytest_plugins = ["tests.playwright_chromium"]
 
 
 def pytest_collection_modifyitems(config, items):
@@ -34,7 +34,7 @@ def on_postgres():
 
 
 @pytest.fixture
-def admin_user(db):
+def administrator(db):
     return UserFactory(username="admin-officer", roles=["Administrator"])
 
 

@@ -1,0 +1,56 @@
+"""Speed and memory figures live here, never in timed tests.
+
+Each benchmark runs in a child process against a throwaway database (a temporary SQLite file,
+or --database-url for a scratch PostgreSQL database), so it never touches the data in use.
+"""
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+from django.conf import settings
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandError
+
+BENCHMARKS = {
+    "ledger": "budgets.benchmarks",
+}
+
+
+class Command(BaseCommand):
+    help = "Run a benchmark on a throwaway database: " + ", ".join(BENCHMARKS)
+
+    def add_arguments(self, parser):
+        parser.add_argument("name", choices=sorted(BENCHMARKS))
+        parser.add_argument("--entries", type=int, default=1_000_000, help="ledger: entries seeded")
+        parser.add_argument("--councillors", type=int, default=100)
+        parser.add_argument("--commits", type=int, default=500)
+        parser.add_argument(
+            "--database-url",
+            default="",
+            help="A scratch database to use (it is migrated and filled); default a temporary "
+            "SQLite file.",
+        )
+        parser.add_argument("--inner", action="store_true", help=argparse.SUPPRESS)
+
+    def handle(self, *args, name, inner, database_url, **options):
+        if not inner:
+            return self._spawn(name, database_url, options)
+        call_command("migrate", verbosity=0)
+        module = __import__(BENCHMARKS[name], fromlist=["run"])
+        kwargs = {k: options[k] for k in ("entries", "councillors", "commits")}
+        module.run(**kwargs, out=self.stdout.write)
+
+    def _spawn(self, name, database_url, options):
+        with tempfile.TemporaryDirectory(prefix="fundmgr-bench-") as scratch:
+            url = database_url or f"sqlite:///{Path(scratch) / 'bench.sqlite3'}"
+            env = {**os.environ, "DATABASE_URL": url}
+            argv = [sys.executable, str(Path(settings.BASE_DIR) / "manage.py"), "benchmark", name]
+            argv += ["--inner", "--entries", str(options["entries"])]
+            argv += ["--councillors", str(options["councillors"])]
+            argv += ["--commits", str(options["commits"])]
+            if subprocess.run(argv, env=env).returncode != 0:
+                raise CommandError(f"The {name} benchmark failed.")
