@@ -65,3 +65,25 @@ def okafor(ward):
 def balance(account) -> Decimal:
     account.refresh_from_db()
     return account.balance
+
+
+@pytest.fixture
+def busy(fund_year, shaw, okafor):
+    """Shaw: £1,000 allocated, £150 in from Okafor, £400 committed to CCIF26-000007, £100 paid."""
+    ledger.allocate_year(fund_year=fund_year, by=None)
+    ledger.allocation_transfer(
+        fund_year=fund_year,
+        from_councillor=okafor,
+        to_councillor=shaw,
+        amount=Decimal("150.00"),
+        by=None,
+        key="t1",
+    )
+    ledger.commitment_make(
+        fund_year=fund_year,
+        reference="CCIF26-000007",
+        shares=[(shaw, Decimal("400.00"))],
+        by=None,
+    )
+    ledger.payment_post(reference="CCIF26-000007", amount=Decimal("100.00"), by=None, key="p1")
+    return fund_year

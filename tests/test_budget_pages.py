@@ -18,27 +18,6 @@ def statement_url(fund_year, shaw):
     return f"/budgets/CCIF/2026/councillors/{shaw.pk}/"
 
 
-@pytest.fixture
-def busy(fund_year, shaw, okafor):
-    ledger.allocate_year(fund_year=fund_year, by=None)
-    ledger.allocation_transfer(
-        fund_year=fund_year,
-        from_councillor=okafor,
-        to_councillor=shaw,
-        amount=Decimal("150.00"),
-        by=None,
-        key="t1",
-    )
-    ledger.commitment_make(
-        fund_year=fund_year,
-        reference="CCIF26-000007",
-        shares=[(shaw, Decimal("400.00"))],
-        by=None,
-    )
-    ledger.payment_post(reference="CCIF26-000007", amount=Decimal("100.00"), by=None, key="p1")
-    return fund_year
-
-
 def test_signing_in_takes_a_councillor_to_their_budgets(client, busy, shaw):
     response = client.post(
         "/sign-in/", {"username": "cllr.shaw", "password": "correct-horse-battery"}, follow=True

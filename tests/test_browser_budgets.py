@@ -1,0 +1,69 @@
+"""In a real browser: a councillor and an officer reach their budget pages, on a phone too."""
+
+import os
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.browser import fits_width, screenshot, serious_accessibility_violations, sign_in
+from tests.factories import UserFactory
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright's loop shares the thread
+
+
+def test_a_councillor_signs_in_and_reads_their_statement(page, live_server, busy, shaw):
+    page.goto(live_server.url)
+    expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
+    assert serious_accessibility_violations(page) == []
+    screenshot(page, "sign-in")
+
+    sign_in(page, live_server, "cllr.shaw")
+    expect(page.get_by_role("heading", name="Budgets")).to_be_visible()
+    assert serious_accessibility_violations(page) == []
+    screenshot(page, "councillor-budgets")
+
+    page.get_by_role("link", name="Councillors' Community Initiative Fund 2026/27").click()
+    expect(page.get_by_role("heading", name="Budget statement for Cllr Sam Shaw")).to_be_visible()
+    expect(page.get_by_test_id("available")).to_have_text("£750.00")
+    expect(page.get_by_role("cell", name="£400.00 committed to CCIF26-000007")).to_be_visible()
+    assert serious_accessibility_violations(page) == []
+    screenshot(page, "councillor-statement")
+
+
+def test_the_statement_works_on_a_320_pixel_phone(page, live_server, busy, shaw):
+    page.set_viewport_size({"width": 320, "height": 640})
+    sign_in(page, live_server, "cllr.shaw")
+    page.goto(f"{live_server.url}/budgets/CCIF/2026/councillors/{shaw.pk}/")
+    expect(page.get_by_test_id("available")).to_have_text("£750.00")
+    assert fits_width(page)
+    screenshot(page, "councillor-statement-320px")
+
+
+def test_an_officer_sees_every_councillors_balances(page, live_server, busy):
+    UserFactory(username="officer", roles=["Grants officer"])
+    sign_in(page, live_server, "officer")
+    page.get_by_role("link", name="Councillors' Community Initiative Fund 2026/27").click()
+    expect(page.get_by_role("heading", name="Balances for 2026/27")).to_be_visible()
+    expect(page.get_by_role("row", name="Cllr Sam Shaw")).to_contain_text("£750.00")
+    assert serious_accessibility_violations(page) == []
+    screenshot(page, "officer-overview")
+
+
+def test_the_pages_can_be_used_by_keyboard(page, live_server, busy):
+    page.goto(f"{live_server.url}/sign-in/")
+    page.keyboard.press("Tab")
+    expect(page.get_by_role("link", name="Skip to main content")).to_be_focused()
+    page.get_by_label("Username").focus()
+    page.keyboard.type("cllr.shaw")
+    page.keyboard.press("Tab")
+    page.keyboard.type("correct-horse-battery")
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("heading", name="Budgets")).to_be_visible()
+
+
+def test_sign_in_with_a_wrong_password_shows_the_error_summary(page, live_server, shaw):
+    sign_in(page, live_server, "cllr.shaw", password="wrong")
+    expect(page.get_by_role("alert")).to_contain_text("There is a problem")
+    assert serious_accessibility_violations(page) == []
+    screenshot(page, "sign-in-error")
