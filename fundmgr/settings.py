@@ -47,8 +47,11 @@ INSTALLED_APPS = [
     "govuk_frontend_django",
     "crispy_forms",
     "crispy_forms_gds",
+    "django_fsm",
     "fundmgr",
     "budgets",
+    "applications",
+    "decisions",
 ]
 
 MIDDLEWARE = [

@@ -87,3 +87,33 @@ def busy(fund_year, shaw, okafor):
     )
     ledger.payment_post(reference="CCIF26-000007", amount=Decimal("100.00"), by=None, key="p1")
     return fund_year
+
+
+@pytest.fixture
+def treasurer(db):
+    return UserFactory(username="treasurer", first_name="Tess", roles=["Applicant"])
+
+
+@pytest.fixture
+def officer(db):
+    return UserFactory(username="officer", roles=["Grants officer"])
+
+
+@pytest.fixture
+def officer2(db):
+    return UserFactory(username="officer2", roles=["Grants officer"])
+
+
+@pytest.fixture
+def finance(db):
+    return UserFactory(username="finance", roles=["Finance officer"])
+
+
+@pytest.fixture
+def draft(fund_year, shaw, okafor, treasurer):
+    """A complete £500 CCIF draft from a group in Abbey Meadow, whose councillors hold £1,000."""
+    from tests.factories import ApplicationFactory, OrganisationFactory
+
+    ledger.allocate_year(fund_year=fund_year, by=None)
+    group = OrganisationFactory(ward=shaw.ward, members=[treasurer], name="Friends of Abbey Park")
+    return ApplicationFactory(fund_year=fund_year, organisation=group, created_by=treasurer)

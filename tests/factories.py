@@ -88,3 +88,50 @@ class FundYearFactory(factory.django.DjangoModelFactory):
     opens_on = factory.LazyAttribute(lambda fy: fy.year.start)
     closes_on = factory.LazyAttribute(lambda fy: datetime.date(fy.year.start.year + 1, 2, 28))
     cost_code = "R4410-7310"
+
+
+class OrganisationFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "applications.Organisation"
+        skip_postgeneration_save = True
+
+    name = factory.Sequence(lambda n: f"Friends of Park {n}")
+    kind = "constituted_group"
+    address = "1 Park Lane\nThornbury Vale"
+    postcode = "TV1 2AB"
+    ward = factory.SubFactory(WardFactory)
+    email = factory.Sequence(lambda n: f"group{n}@example.org")
+
+    @factory.post_generation
+    def members(self, create, extracted, **kwargs):
+        from applications.models import Membership
+
+        for user in extracted or []:
+            Membership.objects.create(organisation=self, user=user, role="treasurer")
+
+
+class ApplicationFactory(factory.django.DjangoModelFactory):
+    """A draft with every answer given: ready to submit."""
+
+    class Meta:
+        model = "applications.Application"
+        skip_postgeneration_save = True
+
+    fund_year = factory.SubFactory(FundYearFactory)
+    organisation = factory.SubFactory(OrganisationFactory)
+    reference = factory.Sequence(lambda n: f"CCIF26-{n + 1:06d}")
+    title = "New benches for the park"
+    purpose = "Three benches so older residents can rest on their walk."
+    project_start = datetime.date(2027, 1, 10)
+    project_end = datetime.date(2027, 3, 20)
+    amount_requested = Decimal("500.00")
+    total_cost = Decimal("500.00")
+    created_by = factory.SubFactory(UserFactory)
+
+    @factory.post_generation
+    def complete(self, create, extracted, **kwargs):
+        from applications.models import BudgetLine
+
+        self.wards.set([self.organisation.ward])
+        if self.total_cost:
+            BudgetLine.objects.create(application=self, item="Benches", cost=self.total_cost)

@@ -1,0 +1,429 @@
+"""Community groups, their applications, councillor support and the audit trail of each step.
+
+The state machine itself is in `applications.workflow` (a mixin of transitions, readable top to
+bottom like a table); its rules are in `applications.rules`; services in
+`applications.services` are the only callers of the transitions.
+"""
+
+from __future__ import annotations
+
+import datetime
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import FileExtensionValidator, RegexValidator
+from django.db import models
+from django.db.models import Q
+from django_fsm import FSMField
+
+from applications.workflow import ApplicationWorkflow, Status
+from budgets.models import AppendOnlyModel, Councillor, FundYear, Ward, money_field
+
+MAX_UPLOAD_BYTES = 10 * 1024 * 1024
+UPLOAD_EXTENSIONS = ["pdf", "jpg", "jpeg", "png", "docx", "xlsx", "odt", "ods"]
+
+
+def validate_upload_size(file) -> None:
+    if file.size > MAX_UPLOAD_BYTES:
+        raise ValidationError(
+            f"{file.name} is {file.size / 1024 / 1024:.1f} MB; files must be 10 MB or smaller."
+        )
+
+
+def upload_validators():
+    return [FileExtensionValidator(UPLOAD_EXTENSIONS), validate_upload_size]
+
+
+class Organisation(models.Model):
+    class Kind(models.TextChoices):
+        CONSTITUTED_GROUP = "constituted_group", "Constituted community group"
+        CHARITY = "charity", "Registered charity"
+        CIO = "cio", "Charitable incorporated organisation (CIO)"
+        CIC = "cic", "Community interest company (CIC)"
+        CLG = "clg", "Company limited by guarantee"
+        PARISH = "parish", "Parish or town council"
+        SCHOOL = "school", "School"
+
+    name = models.CharField(max_length=200)
+    kind = models.CharField("type", max_length=20, choices=Kind.choices)
+    charity_number = models.CharField(
+        max_length=12,
+        blank=True,
+        validators=[
+            RegexValidator(r"^(\d{6,8}|SC\d{6})$", "A charity number: 1234567 or SC012345.")
+        ],
+    )
+    company_number = models.CharField(
+        max_length=8,
+        blank=True,
+        validators=[
+            RegexValidator(r"^([0-9]{8}|[A-Z]{2}[0-9]{6})$", "A company number: 01234567.")
+        ],
+    )
+    address = models.TextField()
+    postcode = models.CharField(max_length=8)
+    ward = models.ForeignKey(Ward, on_delete=models.PROTECT, related_name="organisations")
+    email = models.EmailField()
+    phone = models.CharField(max_length=20, blank=True)
+    governing_document = models.FileField(
+        upload_to="organisations/governing/", blank=True, validators=upload_validators()
+    )
+    safeguarding_policy = models.FileField(
+        upload_to="organisations/safeguarding/", blank=True, validators=upload_validators()
+    )
+    members = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, through="Membership", related_name="organisations"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        indexes = [models.Index(fields=["name"], name="organisation_name_idx")]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def clean(self):
+        if self.kind in (self.Kind.CHARITY, self.Kind.CIO) and not self.charity_number:
+            raise ValidationError({"charity_number": "Enter the charity's registered number."})
+        if self.kind in (self.Kind.CIC, self.Kind.CLG) and not self.company_number:
+            raise ValidationError({"company_number": "Enter the company's registered number."})
+
+
+class Membership(models.Model):
+    class Role(models.TextChoices):
+        CHAIR = "chair", "Chair"
+        SECRETARY = "secretary", "Secretary"
+        TREASURER = "treasurer", "Treasurer"
+        MEMBER = "member", "Member"
+
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE)
+    role = models.CharField(max_length=12, choices=Role.choices, default=Role.MEMBER)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["organisation", "user"], name="one_membership_each")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} ({self.get_role_display()}, {self.organisation})"
+
+
+class BankAccount(models.Model):
+    """One set of bank details as entered. A change is a new row; the old one is superseded, so
+    the history of every change and who verified it is the table itself."""
+
+    class Status(models.TextChoices):
+        UNVERIFIED = "unverified", "Waiting for verification"
+        VERIFIED = "verified", "Verified"
+        REJECTED = "rejected", "Rejected"
+        SUPERSEDED = "superseded", "Replaced by newer details"
+
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.PROTECT, related_name="bank_accounts"
+    )
+    account_name = models.CharField(max_length=18, help_text="As the bank holds it (BACS: 18).")
+    sort_code = models.CharField(
+        max_length=6, validators=[RegexValidator(r"^\d{6}$", "A sort code is 6 digits.")]
+    )
+    account_number = models.CharField(
+        max_length=8, validators=[RegexValidator(r"^\d{8}$", "An account number is 8 digits.")]
+    )
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.UNVERIFIED)
+    entered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    entered_at = models.DateTimeField(auto_now_add=True)
+    checked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    checked_at = models.DateTimeField(null=True, blank=True)
+    check_note = models.CharField(max_length=255, blank=True)
+
+    class Meta:
+        ordering = ["-entered_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organisation"],
+                condition=Q(status__in=["unverified", "verified"]),
+                name="one_current_bank_account",
+            ),
+            models.CheckConstraint(
+                condition=Q(checked_by__isnull=True) | ~Q(checked_by=models.F("entered_by")),
+                name="bank_details_checked_by_someone_else",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.account_name} {self.masked}"
+
+    @property
+    def masked(self) -> str:
+        return f"{self.sort_code[:2]}-**-** ****{self.account_number[-4:]}"
+
+
+class Application(ApplicationWorkflow, models.Model):
+    fund_year = models.ForeignKey(FundYear, on_delete=models.PROTECT, related_name="applications")
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.PROTECT, related_name="applications"
+    )
+    reference = models.CharField(max_length=18, unique=True, editable=False)
+    status = FSMField(
+        max_length=20, choices=Status.choices, default=Status.DRAFT, protected=True, db_index=True
+    )
+    title = models.CharField(max_length=120, blank=True)
+    purpose = models.TextField(blank=True, help_text="What the money is for and who it helps.")
+    wards = models.ManyToManyField(Ward, related_name="applications", blank=True)
+    project_start = models.DateField(null=True, blank=True)
+    project_end = models.DateField(null=True, blank=True)
+    amount_requested = money_field(null=True, blank=True)
+    total_cost = money_field(null=True, blank=True)
+    people_benefiting = models.PositiveIntegerField(null=True, blank=True)
+    amount_awarded = money_field(
+        null=True, blank=True, editable=False, help_text="Set by the approval decision."
+    )
+    offer_expires_on = models.DateField(null=True, blank=True, editable=False)
+    monitoring_due_on = models.DateField(null=True, blank=True, editable=False)
+    paid_to_date = money_field(default=Decimal("0.00"), editable=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    submitted_at = models.DateTimeField(null=True, blank=True, editable=False)
+    updated_at = models.DateTimeField(auto_now=True)
+    version = models.PositiveIntegerField(default=1, editable=False)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(amount_requested__isnull=True) | Q(amount_requested__gt=0),
+                name="application_amount_positive",
+            ),
+            models.CheckConstraint(
+                condition=Q(amount_awarded__isnull=True) | Q(amount_awarded__gt=0),
+                name="application_award_positive",
+            ),
+            models.CheckConstraint(
+                condition=Q(amount_awarded__isnull=True)
+                | Q(paid_to_date__lte=models.F("amount_awarded")),
+                name="application_never_paid_more_than_awarded",
+            ),
+            models.CheckConstraint(
+                condition=Q(project_end__isnull=True)
+                | Q(project_start__isnull=True)
+                | Q(project_end__gte=models.F("project_start")),
+                name="application_project_ends_after_start",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["fund_year", "status"], name="application_fundyear_status"),
+            models.Index(fields=["status", "offer_expires_on"], name="application_offer_expiry"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.reference} {self.title}".strip()
+
+    @property
+    def match_funding(self) -> Decimal:
+        if self.total_cost is None or self.amount_requested is None:
+            return Decimal("0.00")
+        return self.total_cost - self.amount_requested
+
+
+class BudgetLine(models.Model):
+    application = models.ForeignKey(
+        Application, on_delete=models.CASCADE, related_name="budget_lines"
+    )
+    item = models.CharField(max_length=200)
+    cost = money_field()
+    quote = models.FileField(upload_to="quotes/", blank=True, validators=upload_validators())
+
+    class Meta:
+        ordering = ["pk"]
+        constraints = [models.CheckConstraint(condition=Q(cost__gt=0), name="budget_line_cost")]
+
+    def __str__(self) -> str:
+        return self.item
+
+
+class MatchFunding(models.Model):
+    application = models.ForeignKey(
+        Application, on_delete=models.CASCADE, related_name="match_funding_sources"
+    )
+    source = models.CharField(max_length=200)
+    amount = money_field()
+    secured = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["pk"]
+        constraints = [models.CheckConstraint(condition=Q(amount__gt=0), name="match_amount")]
+
+    def __str__(self) -> str:
+        return self.source
+
+
+class Attachment(models.Model):
+    application = models.ForeignKey(
+        Application, on_delete=models.CASCADE, related_name="attachments"
+    )
+    description = models.CharField(max_length=200)
+    file = models.FileField(upload_to="attachments/", validators=upload_validators())
+    size = models.PositiveIntegerField(editable=False)
+    content_type = models.CharField(max_length=100, editable=False)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    uploaded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(size__lte=MAX_UPLOAD_BYTES), name="attachment_at_most_10mb"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.description
+
+
+class Pledge(models.Model):
+    """A councillor's support for a bid: an endorsement, with money from their allocation where
+    the fund is paid from allocations. Committed to the ledger only when the grant is approved."""
+
+    class Status(models.TextChoices):
+        PLEDGED = "pledged", "Supported"
+        DECLINED = "declined", "Declined"
+        WITHDRAWN = "withdrawn", "Withdrawn"
+
+    application = models.ForeignKey(Application, on_delete=models.PROTECT, related_name="pledges")
+    councillor = models.ForeignKey(Councillor, on_delete=models.PROTECT, related_name="pledges")
+    amount = money_field(default=Decimal("0.00"))
+    statement = models.TextField(help_text="Why the councillor supports it, or the reason not.")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PLEDGED)
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["application", "councillor"],
+                condition=Q(status__in=["pledged", "declined"]),
+                name="one_live_pledge_per_councillor",
+            ),
+            models.CheckConstraint(condition=Q(amount__gte=0), name="pledge_amount_not_negative"),
+        ]
+        indexes = [models.Index(fields=["councillor", "status"], name="pledge_councillor_status")]
+
+    def __str__(self) -> str:
+        return f"{self.councillor} {self.get_status_display()} {self.application.reference}"
+
+
+class InterestDeclaration(models.Model):
+    class Kind(models.TextChoices):
+        PECUNIARY = "pecuniary", "Disclosable pecuniary interest"
+        OTHER_REGISTRABLE = "other_registrable", "Other registrable interest"
+        NON_REGISTRABLE = "non_registrable", "Non-registrable interest"
+
+    application = models.ForeignKey(
+        Application, on_delete=models.PROTECT, related_name="declarations"
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="declarations"
+    )
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    details = models.TextField()
+    panel_meeting = models.ForeignKey(
+        "decisions.PanelMeeting",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="declarations",
+    )
+    declared_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["pk"]
+
+    def __str__(self) -> str:
+        return f"{self.user}: {self.get_kind_display()} in {self.application.reference}"
+
+    @property
+    def blocks_involvement(self) -> bool:
+        """A pecuniary or other registrable interest means the person takes no part."""
+        return self.kind in (self.Kind.PECUNIARY, self.Kind.OTHER_REGISTRABLE)
+
+
+class MonitoringReport(models.Model):
+    """The group's end-of-grant report: what was spent and what it achieved."""
+
+    application = models.ForeignKey(
+        Application, on_delete=models.PROTECT, related_name="monitoring_reports"
+    )
+    amount_spent = money_field()
+    outcomes = models.TextField()
+    people_reached = models.PositiveIntegerField()
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    submitted_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(amount_spent__gte=0), name="report_spend_not_negative"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Monitoring report for {self.application.reference}"
+
+
+class TransitionLog(AppendOnlyModel):
+    """Every state change: who, when, from, to, and why. Append-only."""
+
+    application = models.ForeignKey(
+        Application, on_delete=models.PROTECT, related_name="transitions"
+    )
+    transition = models.CharField(max_length=40)
+    from_state = models.CharField(max_length=20)
+    to_state = models.CharField(max_length=20)
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    at = models.DateTimeField(auto_now_add=True)
+    note = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["pk"]
+        indexes = [models.Index(fields=["application", "id"], name="transitionlog_app_id")]
+
+    def __str__(self) -> str:
+        return f"{self.application_id}: {self.from_state} -> {self.to_state}"
+
+
+def next_reference(fund_year: FundYear) -> str:
+    """CCIF26-000123: the fund's code, the year's last two digits, a number within the year.
+    The caller holds a lock on the fund year row, so two new applications cannot share one."""
+    prefix = f"{fund_year.fund.code}{fund_year.year.start.year % 100:02d}-"
+    last = (
+        Application.objects.filter(reference__startswith=prefix)
+        .order_by("-reference")
+        .values_list("reference", flat=True)
+        .first()
+    )
+    number = int(last.rsplit("-", 1)[1]) + 1 if last else 1
+    return f"{prefix}{number:06d}"
+
+
+def today() -> datetime.date:
+    from django.utils import timezone
+
+    return timezone.localdate()

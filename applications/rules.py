@@ -1,0 +1,302 @@
+"""The rules each transition checks, as small named functions that give a reason a person can read.
+
+A `Condition` looks only at the application ("the fund is closed"); a `Permission` looks at the
+application and the person ("you endorsed this bid, so you cannot decide it"). django-fsm-2 calls
+them as booleans; the services call `refusal()` to say why.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Callable
+from decimal import Decimal
+
+from django.utils import timezone
+
+from fundmgr.money import pounds
+from fundmgr.roles import Role, has_role
+
+
+def today() -> datetime.date:
+    return timezone.localdate()
+
+
+def long_date(day: datetime.date) -> str:
+    return f"{day.day} {day:%B %Y}"
+
+
+class Condition:
+    """`check(application)` returns None when the rule holds, else the reason it does not."""
+
+    def __init__(self, check: Callable[..., str | None]):
+        self.check = check
+        self.__name__ = check.__name__
+        self.__doc__ = check.__doc__
+
+    def __call__(self, application) -> bool:
+        return self.check(application) is None
+
+    def refusal(self, application) -> str | None:
+        return self.check(application)
+
+
+class Permission:
+    """`check(application, user)` returns None when the person may act, else why not."""
+
+    def __init__(self, check: Callable[..., str | None]):
+        self.check = check
+        self.__name__ = check.__name__
+
+    def __call__(self, application, user) -> bool:
+        return self.check(application, user) is None
+
+    def refusal(self, application, user) -> str | None:
+        return self.check(application, user)
+
+
+def refusals(conditions, application) -> list[str]:
+    return [reason for c in conditions if (reason := c.refusal(application))]
+
+
+# --- conditions -----------------------------------------------------------------------------
+
+
+@Condition
+def answers_complete(app) -> str | None:
+    missing = [
+        label
+        for label, value in (
+            ("the project title", app.title),
+            ("what the money is for", app.purpose),
+            ("the amount you are asking for", app.amount_requested),
+            ("the total cost of the project", app.total_cost),
+            ("the project start date", app.project_start),
+            ("the project end date", app.project_end),
+        )
+        if not value
+    ]
+    if app.pk and not app.wards.exists():
+        missing.append("the wards that benefit")
+    if app.pk and not app.budget_lines.exists():
+        missing.append("at least one budget line")
+    if missing:
+        return "Before you submit, add " + _and(missing) + "."
+    return None
+
+
+@Condition
+def budget_adds_up(app) -> str | None:
+    if app.total_cost is None or not app.pk:
+        return None
+    lines = sum((line.cost for line in app.budget_lines.all()), Decimal("0.00"))
+    if lines and lines != app.total_cost:
+        return (
+            f"The budget lines add up to {pounds(lines)}, but the total cost is "
+            f"{pounds(app.total_cost)}: make them agree."
+        )
+    return None
+
+
+@Condition
+def amount_within_limits(app) -> str | None:
+    rules, amount = app.fund_year, app.amount_requested
+    if amount is None:
+        return None
+    if amount < rules.min_award or amount > rules.max_award:
+        return (
+            f"{rules.fund.name} awards between {pounds(rules.min_award)} and "
+            f"{pounds(rules.max_award)}; you asked for {pounds(amount)}."
+        )
+    if app.total_cost is not None and amount > app.total_cost:
+        return (
+            f"You asked for {pounds(amount)}, more than the project's total cost of "
+            f"{pounds(app.total_cost)}."
+        )
+    return None
+
+
+@Condition
+def match_funding_met(app) -> str | None:
+    share = app.fund_year.match_funding_share
+    if not share or app.total_cost is None or app.amount_requested is None:
+        return None
+    needed = (app.total_cost * share / 100).quantize(Decimal("0.01"))
+    found = app.total_cost - app.amount_requested
+    if found < needed:
+        return (
+            f"{app.fund_year.fund.name} needs at least {share.normalize():f}% of the cost from "
+            f"elsewhere: {pounds(needed)} of {pounds(app.total_cost)}. Your other funding "
+            f"comes to {pounds(found)}."
+        )
+    return None
+
+
+@Condition
+def fund_window_open(app) -> str | None:
+    fy, day = app.fund_year, today()
+    if not fy.opens_on <= day <= fy.closes_on:
+        return (
+            f"{fy.fund.name} {fy.year.label} takes applications from {long_date(fy.opens_on)} "
+            f"to {long_date(fy.closes_on)}; today is {long_date(day)}."
+        )
+    return None
+
+
+def _election_today(app):
+    from budgets.models import ElectionPeriod
+
+    day = today()
+    return (
+        ElectionPeriod.objects.filter(
+            council_id=app.fund_year.fund.council_id, notice_date__lte=day, polling_day__gte=day
+        )
+        .order_by("notice_date")
+        .first()
+    )
+
+
+@Condition
+def outside_pre_election_period(app) -> str | None:
+    """No councillor-budget endorsement, pledge or approval between notice and polling day."""
+    if not app.fund_year.uses_allocations:
+        return None
+    period = _election_today(app)
+    if period is not None:
+        return (
+            f"It is the pre-election period for {period.name} (until "
+            f"{long_date(period.polling_day)}): councillors' budgets cannot be pledged or "
+            "approved until then."
+        )
+    return None
+
+
+@Condition
+def support_complete(app) -> str | None:
+    pledges = [p for p in app.pledges.all() if p.status == "pledged"]
+    if not pledges:
+        return "No councillor has supported this bid yet."
+    if app.fund_year.uses_allocations:
+        pledged = sum((p.amount for p in pledges), Decimal("0.00"))
+        if pledged < app.amount_requested:
+            return (
+                f"Councillors have pledged {pounds(pledged)} of the {pounds(app.amount_requested)} "
+                f"asked for; {pounds(app.amount_requested - pledged)} more is needed."
+            )
+    return None
+
+
+@Condition
+def offer_open(app) -> str | None:
+    if app.offer_expires_on and today() > app.offer_expires_on:
+        return f"The offer expired on {long_date(app.offer_expires_on)}."
+    return None
+
+
+@Condition
+def offer_expired(app) -> str | None:
+    if app.offer_expires_on is None or today() <= app.offer_expires_on:
+        return "The offer is still open."
+    return None
+
+
+@Condition
+def nothing_paid(app) -> str | None:
+    if app.paid_to_date > 0:
+        return (
+            f"{pounds(app.paid_to_date)} has already been paid, so the application cannot be "
+            "withdrawn; a grants officer can revoke it instead."
+        )
+    return None
+
+
+@Condition
+def something_paid(app) -> str | None:
+    if app.paid_to_date <= 0:
+        return "Nothing has been paid yet: withdraw the application instead of revoking it."
+    return None
+
+
+@Condition
+def monitoring_received(app) -> str | None:
+    if app.fund_year.monitoring_required and not app.monitoring_reports.exists():
+        return "The group has not yet sent its end-of-grant monitoring report."
+    return None
+
+
+# --- permissions ----------------------------------------------------------------------------
+
+
+@Permission
+def group_member(app, user) -> str | None:
+    if user is not None and app.organisation.members.filter(pk=user.pk).exists():
+        return None
+    return f"Only members of {app.organisation} can do this."
+
+
+@Permission
+def grants_officer(app, user) -> str | None:
+    if user is not None and (user.is_superuser or has_role(user, Role.GRANTS_OFFICER)):
+        return None
+    return "Only a grants officer can do this."
+
+
+@Permission
+def group_member_or_officer(app, user) -> str | None:
+    if group_member(app, user) or grants_officer(app, user):
+        return None
+    return f"Only members of {app.organisation} or a grants officer can do this."
+
+
+@Permission
+def finance_officer(app, user) -> str | None:
+    if user is not None and (user.is_superuser or has_role(user, Role.FINANCE_OFFICER)):
+        return None
+    return "Only a finance officer can do this."
+
+
+@Permission
+def system_or_officer(app, user) -> str | None:
+    if user is None:  # the daily lapse_offers command
+        return None
+    return grants_officer.refusal(app, user)
+
+
+@Permission
+def councillor_or_officer(app, user) -> str | None:
+    if user is not None and (has_role(user, Role.COUNCILLOR) or grants_officer(app, user)):
+        return None
+    return "Only a councillor or a grants officer can do this."
+
+
+def conflict_of_interest(app, user) -> str | None:
+    """Separation of duties: why this person may not decide this application, if they may not."""
+    if app.organisation.members.filter(pk=user.pk).exists():
+        return f"You are a member of {app.organisation}, so you cannot decide its application."
+    if app.pledges.filter(councillor__user=user, status="pledged").exists():
+        return "You supported this application, so you cannot decide it."
+    if app.transitions.filter(transition="recommend", by=user).exists():
+        return "You assessed this application, so someone else must decide it."
+    declared = app.declarations.filter(user=user).exclude(kind="non_registrable").first()
+    if declared is not None:
+        return (
+            f"You declared a {declared.get_kind_display().lower()} in this application, "
+            "so you cannot decide it."
+        )
+    return None
+
+
+@Permission
+def may_decide(app, user) -> str | None:
+    if user is None:
+        return "A decision must be made by a person."
+    if not (
+        user.is_superuser
+        or has_role(user, Role.GRANTS_OFFICER)
+        or has_role(user, Role.PANEL_MEMBER)
+    ):
+        return "Only a grants officer or a panel member can decide applications."
+    return conflict_of_interest(app, user)
+
+
+def _and(items: list[str]) -> str:
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]

@@ -1,0 +1,546 @@
+"""Services for an application's life: each runs one transition in one database transaction with
+its ledger postings, its TransitionLog row and its notifications, or refuses and changes nothing.
+"""
+
+from __future__ import annotations
+
+import datetime
+from decimal import Decimal
+
+from django.db import transaction
+from django.db.models import F
+from django_fsm import can_proceed
+
+from applications import rules
+from applications.models import (
+    Application,
+    Attachment,
+    BudgetLine,
+    MatchFunding,
+    MonitoringReport,
+    Organisation,
+    TransitionLog,
+    next_reference,
+)
+from applications.workflow import Status
+from budgets import ledger
+from budgets.models import FundYear, LedgerTransaction
+from fundmgr.errors import InvalidInput, NotPermitted, Refused
+from fundmgr.money import pounds
+from fundmgr.notifications import notify
+from fundmgr.roles import Role
+
+# What each transition is called in a sentence ("CCIF26-000001 cannot be submitted now").
+DONE = {
+    "submit": "submitted",
+    "mark_eligible": "marked eligible",
+    "mark_ineligible": "marked not eligible",
+    "return_to_applicant": "returned to the group",
+    "endorse": "moved to assessment",
+    "recommend": "sent for a decision",
+    "approve": "approved",
+    "reject": "rejected",
+    "accept_offer": "accepted",
+    "lapse": "lapsed",
+    "pay": "paid",
+    "close": "closed",
+    "withdraw": "withdrawn",
+    "revoke": "revoked",
+}
+
+
+def lock_application(application: Application) -> Application:
+    """The application, re-read under a row lock: the first thing every service locks."""
+    return (
+        Application.objects.select_for_update(of=("self",))
+        .select_related("fund_year__fund", "fund_year__year", "organisation")
+        .get(pk=application.pk)
+    )
+
+
+def transition_refusal(app: Application, name: str, by) -> str | None:
+    """Why `by` may not take transition `name` now, or None if they may."""
+    method = getattr(app, name)
+    if not can_proceed(method, check_conditions=False):
+        return (
+            f"{app.reference} is {app.get_status_display().lower()}: it cannot be {DONE[name]} now."
+        )
+    meta = method._django_fsm.get_transition(app.status)
+    if meta.permission is not None and (reason := meta.permission.refusal(app, by)):
+        return reason
+    reasons = rules.refusals(meta.conditions, app)
+    return " ".join(reasons) if reasons else None
+
+
+def available_transitions(app: Application, by) -> list[str]:
+    """The transitions this person may take now: the pages and the API offer only these."""
+    names = [t.name for t in app.get_all_status_transitions() if t.source in (app.status, "*")]
+    return [n for n in dict.fromkeys(names) if transition_refusal(app, n, by) is None]
+
+
+def _check(app: Application, name: str, by) -> None:
+    """Raise, in words the person understands, if they may not take transition `name` now."""
+    reason = transition_refusal(app, name, by)
+    if reason is None:
+        return
+    meta = getattr(app, name)._django_fsm.get_transition(app.status)
+    denied = meta is not None and meta.permission is not None and not meta.permission(app, by)
+    raise (NotPermitted if denied else Refused)(reason)
+
+
+def _run(app: Application, name: str, *, by, note: str = "") -> TransitionLog:
+    """Take one transition on a locked application and log it. Raises, changing nothing, if the
+    person may not or a rule is not met."""
+    _check(app, name, by)
+    before = app.status
+    getattr(app, name)()
+    app.version = F("version") + 1
+    app.save()
+    app.refresh_from_db()
+    return TransitionLog.objects.create(
+        application=app,
+        transition=name,
+        from_state=before,
+        to_state=app.status,
+        by=by if getattr(by, "pk", None) else None,
+        note=note,
+    )
+
+
+# --- who hears of each step -----------------------------------------------------------------
+
+
+def _group_emails(app: Application) -> list[str]:
+    return [app.organisation.email, *app.organisation.members.values_list("email", flat=True)]
+
+
+def _councillor_emails(app: Application) -> list[str]:
+    from budgets.models import Councillor
+
+    return list(
+        Councillor.objects.in_term_on(rules.today())
+        .filter(ward__in=app.wards.all())
+        .values_list("user__email", flat=True)
+    )
+
+
+def _staff_emails(role: Role) -> list[str]:
+    from fundmgr.models import User
+
+    return list(
+        User.objects.filter(groups__name=role, is_active=True).values_list("email", flat=True)
+    )
+
+
+AUDIENCES = {
+    "submit": ("group", "officers"),
+    "mark_eligible": ("group", "councillors"),
+    "mark_ineligible": ("group",),
+    "return_to_applicant": ("group",),
+    "endorse": ("group", "officers"),
+    "recommend": ("officers",),
+    "approve": ("group", "councillors"),
+    "reject": ("group", "councillors"),
+    "accept_offer": ("officers", "finance"),
+    "lapse": ("group", "officers"),
+    "pay": ("group",),
+    "close": ("group",),
+    "withdraw": ("group", "officers", "councillors"),
+    "revoke": ("group", "officers", "finance"),
+}
+
+
+def _tell(app: Application, log: TransitionLog) -> None:
+    addresses: list[str] = []
+    for audience in AUDIENCES[log.transition]:
+        addresses += {
+            "group": _group_emails,
+            "councillors": _councillor_emails,
+            "officers": lambda a: _staff_emails(Role.GRANTS_OFFICER),
+            "finance": lambda a: _staff_emails(Role.FINANCE_OFFICER),
+        }[audience](app)
+    body = (
+        f"{app.reference}: {app.title}\n\n"
+        f"The application from {app.organisation} is now: {app.get_status_display()}.\n"
+        + (f"\n{log.note}\n" if log.note else "")
+        + "\nSign in to see what happens next."
+    )
+    notify(
+        to=addresses,
+        subject=f"{app.reference} {DONE[log.transition]}",
+        body=body,
+        reference=app.reference,
+    )
+
+
+def _step(app: Application, name: str, *, by, note: str = "") -> TransitionLog:
+    log = _run(app, name, by=by, note=note)
+    _tell(app, log)
+    return log
+
+
+# --- drafting -------------------------------------------------------------------------------
+
+
+EDITABLE = [
+    "title",
+    "purpose",
+    "project_start",
+    "project_end",
+    "amount_requested",
+    "total_cost",
+    "people_benefiting",
+]
+
+
+@transaction.atomic
+def application_create(
+    *, fund_year: FundYear, organisation: Organisation, by, **fields
+) -> Application:
+    if not organisation.members.filter(pk=by.pk).exists():
+        raise NotPermitted(f"Only members of {organisation} can apply for it.")
+    unknown = set(fields) - set(EDITABLE) - {"wards"}
+    if unknown:
+        raise InvalidInput(f"Unknown application fields: {', '.join(sorted(unknown))}.")
+    wards = fields.pop("wards", None)
+    fund_year = (
+        FundYear.objects.select_for_update().select_related("fund", "year").get(pk=fund_year.pk)
+    )
+    app = Application.objects.create(
+        fund_year=fund_year,
+        organisation=organisation,
+        reference=next_reference(fund_year),
+        created_by=by,
+        **fields,
+    )
+    app.wards.set(wards if wards is not None else [organisation.ward])
+    return app
+
+
+@transaction.atomic
+def application_update(
+    *, application: Application, by, version: int | None = None, **fields
+) -> Application:
+    """Save answers to a draft. `version` is the one the person started from: if someone else
+    saved in between, nothing is overwritten and the person is told."""
+    app = lock_application(application)
+    if reason := rules.group_member.refusal(app, by):
+        raise NotPermitted(reason)
+    if app.status != Status.DRAFT:
+        raise Refused(f"{app.reference} has been submitted; its answers can no longer be changed.")
+    if version is not None and version != app.version:
+        raise Refused(
+            f"Someone else saved {app.reference} while you were editing it. Reload the page to "
+            "see their changes, then make yours again."
+        )
+    unknown = set(fields) - set(EDITABLE) - {"wards"}
+    if unknown:
+        raise InvalidInput(f"Unknown application fields: {', '.join(sorted(unknown))}.")
+    wards = fields.pop("wards", None)
+    for name, value in fields.items():
+        setattr(app, name, value)
+    app.version = F("version") + 1
+    app.save()
+    if wards is not None:
+        app.wards.set(wards)
+    app.refresh_from_db()
+    return app
+
+
+def _draft_for(application: Application, by) -> Application:
+    app = lock_application(application)
+    if reason := rules.group_member.refusal(app, by):
+        raise NotPermitted(reason)
+    if app.status != Status.DRAFT:
+        raise Refused(f"{app.reference} has been submitted; it can no longer be changed.")
+    return app
+
+
+@transaction.atomic
+def budget_line_add(*, application: Application, by, item: str, cost: Decimal, quote=None):
+    app = _draft_for(application, by)
+    if not item.strip():
+        raise InvalidInput("Say what the budget line is for.")
+    if not isinstance(cost, Decimal) or cost <= 0:
+        raise InvalidInput("A budget line's cost must be more than £0.00.")
+    line = BudgetLine(application=app, item=item.strip(), cost=cost)
+    if quote is not None:
+        line.quote = quote
+        line.full_clean(exclude=["application"])
+    line.save()
+    return line
+
+
+@transaction.atomic
+def budget_line_remove(*, line: BudgetLine, by) -> None:
+    _draft_for(line.application, by)
+    line.delete()
+
+
+@transaction.atomic
+def match_funding_add(
+    *, application: Application, by, source: str, amount: Decimal, secured: bool
+) -> MatchFunding:
+    app = _draft_for(application, by)
+    if not isinstance(amount, Decimal) or amount <= 0:
+        raise InvalidInput("Match funding must be more than £0.00.")
+    return MatchFunding.objects.create(
+        application=app, source=source.strip(), amount=amount, secured=secured
+    )
+
+
+@transaction.atomic
+def attachment_add(*, application: Application, by, description: str, file) -> Attachment:
+    """Files go with the application while it is being written or when an officer asks for more."""
+    app = lock_application(application)
+    if reason := rules.group_member_or_officer.refusal(app, by):
+        raise NotPermitted(reason)
+    from django.core.exceptions import ValidationError
+
+    attachment = Attachment(
+        application=app,
+        description=description.strip() or file.name,
+        file=file,
+        size=file.size,
+        content_type=getattr(file, "content_type", "") or "application/octet-stream",
+        uploaded_by=by,
+    )
+    try:
+        attachment.full_clean()
+    except ValidationError as error:
+        raise InvalidInput(" ".join(error.messages)) from None
+    attachment.save()
+    return attachment
+
+
+# --- the lifecycle --------------------------------------------------------------------------
+
+
+@transaction.atomic
+def application_submit(*, application: Application, by) -> Application:
+    app = lock_application(application)
+    _step(app, "submit", by=by)
+    Application.objects.filter(pk=app.pk).update(submitted_at=rules.timezone.now())
+    app.refresh_from_db()
+    return app
+
+
+@transaction.atomic
+def application_mark_eligible(*, application: Application, by, note: str = "") -> Application:
+    app = lock_application(application)
+    _step(app, "mark_eligible", by=by, note=note)
+    return app
+
+
+@transaction.atomic
+def application_mark_ineligible(*, application: Application, by, reason: str) -> Application:
+    if not reason.strip():
+        raise InvalidInput("Say why the application is not eligible: the group will be told.")
+    app = lock_application(application)
+    _step(app, "mark_ineligible", by=by, note=reason.strip())
+    return app
+
+
+@transaction.atomic
+def application_return(*, application: Application, by, reason: str) -> Application:
+    """Send back to the group for more information; their pledges stay for when it returns."""
+    if not reason.strip():
+        raise InvalidInput("Say what the group needs to change or add: they will be told.")
+    app = lock_application(application)
+    _step(app, "return_to_applicant", by=by, note=reason.strip())
+    return app
+
+
+def application_endorse_if_supported(app: Application, *, by) -> bool:
+    """Move a bid on to assessment once its support is complete (called under the lock)."""
+    if app.status != Status.AWAITING_SUPPORT or not rules.support_complete(app):
+        return False
+    _step(app, "endorse", by=by, note="Councillor support is complete.")
+    return True
+
+
+@transaction.atomic
+def application_recommend(*, application: Application, by, note: str = "") -> Application:
+    app = lock_application(application)
+    _step(app, "recommend", by=by, note=note)
+    return app
+
+
+@transaction.atomic
+def application_approve(
+    *, application: Application, by, amount: Decimal, authority: str, note: str = ""
+) -> Application:
+    """Approve and commit the award: from the pledging councillors' allocations (pro rata to
+    their pledges) or from the central pot. `authority` is `delegated` or `panel`."""
+    app = lock_application(application)
+    fund_year = app.fund_year
+    if not isinstance(amount, Decimal) or amount <= 0:
+        raise InvalidInput("The amount awarded must be more than £0.00.")
+    if amount > app.amount_requested:
+        raise InvalidInput(
+            f"The award of {pounds(amount)} is more than the {pounds(app.amount_requested)} "
+            "the group asked for."
+        )
+    if authority == "delegated" and amount > fund_year.delegated_limit:
+        raise Refused(
+            f"An officer may approve up to {pounds(fund_year.delegated_limit)} from "
+            f"{fund_year.fund.name}; {pounds(amount)} must be decided by a panel."
+        )
+    _check(app, "approve", by)
+    pledges = list(app.pledges.filter(status="pledged").select_related("councillor").order_by("pk"))
+    if fund_year.uses_allocations:
+        pledged = sum((p.amount for p in pledges), Decimal("0.00"))
+        if pledged < amount:
+            raise Refused(
+                f"Councillors have pledged {pounds(pledged)}; an award of {pounds(amount)} needs "
+                f"{pounds(amount - pledged)} more."
+            )
+        splits = ledger.split_pro_rata(amount, [p.amount for p in pledges])
+        shares = [(p.councillor, s) for p, s in zip(pledges, splits, strict=True) if s]
+    else:
+        shares = [(None, amount)]
+    log = _run(app, "approve", by=by, note=note)
+    ledger.commitment_make(
+        fund_year=fund_year,
+        reference=app.reference,
+        shares=shares,
+        by=by,
+        memo=f"{pounds(amount)} awarded to {app.organisation} for {app.reference}",
+    )
+    Application.objects.filter(pk=app.pk).update(
+        amount_awarded=amount,
+        offer_expires_on=rules.today() + datetime.timedelta(days=fund_year.offer_acceptance_days),
+    )
+    app.refresh_from_db()
+    _tell(app, log)
+    return app
+
+
+@transaction.atomic
+def application_reject(*, application: Application, by, reason: str) -> Application:
+    app = lock_application(application)
+    _step(app, "reject", by=by, note=reason)
+    return app
+
+
+@transaction.atomic
+def application_accept_offer(*, application: Application, by) -> Application:
+    app = lock_application(application)
+    _step(app, "accept_offer", by=by, note=f"Offer of {pounds(app.amount_awarded)} accepted.")
+    return app
+
+
+def _release(app: Application, *, by, why: str) -> None:
+    ledger.commitment_release(
+        reference=app.reference,
+        by=by,
+        key=f"release:{app.reference}:{why}",
+        memo=f"Unpaid award for {app.reference} released: {why}",
+    )
+
+
+@transaction.atomic
+def application_lapse(*, application: Application, by=None) -> Application:
+    app = lock_application(application)
+    _step(
+        app, "lapse", by=by, note=f"The offer was not accepted by {app.offer_expires_on:%d %B %Y}."
+    )
+    _release(app, by=by, why="offer lapsed")
+    return app
+
+
+def lapse_due_offers(*, on: datetime.date | None = None) -> list[str]:
+    """Lapse every offer not accepted in time. Safe to run daily: each is its own transaction,
+    and an offer already lapsed is not found again."""
+    on = on or rules.today()
+    due = Application.objects.filter(status=Status.APPROVED, offer_expires_on__lt=on).order_by("pk")
+    lapsed = []
+    for app in due:
+        application_lapse(application=app, by=None)
+        lapsed.append(app.reference)
+    return lapsed
+
+
+@transaction.atomic
+def application_record_payment(
+    *, application: Application, by, amount: Decimal, key: str
+) -> Application:
+    """A payment made to the group: posted to the ledger; the last one starts monitoring."""
+    app = lock_application(application)
+    if LedgerTransaction.objects.filter(idempotency_key=key).exists():
+        return app  # a retried request: this payment is already recorded
+    _check(app, "pay", by)
+    outstanding = app.amount_awarded - app.paid_to_date
+    if amount > outstanding:
+        raise Refused(
+            f"{app.reference} has {pounds(outstanding)} of its {pounds(app.amount_awarded)} award "
+            f"left to pay; a payment of {pounds(amount)} is more than that."
+        )
+    ledger.payment_post(reference=app.reference, amount=amount, by=by, key=key)
+    Application.objects.filter(pk=app.pk).update(paid_to_date=F("paid_to_date") + amount)
+    app.refresh_from_db()
+    log = _run(app, "pay", by=by, note=f"{pounds(amount)} paid.")
+    if app.status == Status.MONITORING:
+        due = (app.project_end or rules.today()) + datetime.timedelta(
+            days=app.fund_year.monitoring_due_days
+        )
+        Application.objects.filter(pk=app.pk).update(monitoring_due_on=due)
+        app.refresh_from_db()
+    _tell(app, log)
+    return app
+
+
+@transaction.atomic
+def monitoring_report_submit(
+    *, application: Application, by, amount_spent: Decimal, outcomes: str, people_reached: int
+) -> MonitoringReport:
+    app = lock_application(application)
+    if reason := rules.group_member.refusal(app, by):
+        raise NotPermitted(reason)
+    if app.status != Status.MONITORING:
+        raise Refused(f"{app.reference} is not waiting for a monitoring report.")
+    if amount_spent < 0 or people_reached < 0:
+        raise InvalidInput("Spending and people reached cannot be negative.")
+    return MonitoringReport.objects.create(
+        application=app,
+        amount_spent=amount_spent,
+        outcomes=outcomes.strip(),
+        people_reached=people_reached,
+        submitted_by=by,
+    )
+
+
+@transaction.atomic
+def application_close(*, application: Application, by, note: str = "") -> Application:
+    app = lock_application(application)
+    _step(app, "close", by=by, note=note)
+    _release(app, by=by, why="closed")
+    return app
+
+
+@transaction.atomic
+def application_withdraw(*, application: Application, by, reason: str = "") -> Application:
+    app = lock_application(application)
+    had_commitment = app.amount_awarded is not None
+    _step(app, "withdraw", by=by, note=reason)
+    app.pledges.filter(status="pledged").update(status="withdrawn")
+    if had_commitment:
+        _release(app, by=by, why="withdrawn")
+    return app
+
+
+@transaction.atomic
+def application_revoke(*, application: Application, by, reason: str) -> Application:
+    """On a breach of the offer's conditions: stop further payments (the unpaid award is
+    released); what was paid is owed back as clawback."""
+    if not reason.strip():
+        raise InvalidInput("Say which condition was breached: the group will be told.")
+    app = lock_application(application)
+    _step(
+        app,
+        "revoke",
+        by=by,
+        note=f"{reason.strip()} {pounds(app.paid_to_date)} paid is to be repaid.",
+    )
+    _release(app, by=by, why="revoked")
+    return app

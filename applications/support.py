@@ -1,0 +1,174 @@
+"""Councillor support: endorsements, pledges from allocations, declines and declarations."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.db import transaction
+from django.db.models import Sum
+
+from applications import rules
+from applications.models import Application, InterestDeclaration, Pledge
+from applications.services import application_endorse_if_supported, lock_application
+from applications.workflow import Status
+from budgets.models import Account, Councillor
+from fundmgr.errors import InsufficientFunds, InvalidInput, NotPermitted, Refused
+from fundmgr.money import pounds
+
+# Pledges that hold a councillor's money until approval commits it (or the bid ends).
+PENDING = [
+    Status.DRAFT,
+    Status.SUBMITTED,
+    Status.AWAITING_SUPPORT,
+    Status.UNDER_ASSESSMENT,
+    Status.AWAITING_DECISION,
+]
+
+
+def _councillor_may_support(app: Application, councillor: Councillor, by) -> None:
+    if councillor.user_id != getattr(by, "pk", None):
+        raise NotPermitted(f"Only {councillor} can pledge from their own allocation.")
+    if not councillor.in_term_on(rules.today()):
+        raise NotPermitted(f"{councillor} is not in office today.")
+    if not app.wards.filter(pk=councillor.ward_id).exists():
+        raise NotPermitted(
+            f"{app.reference} does not benefit {councillor.ward}, the ward {councillor} represents."
+        )
+    declared = app.declarations.filter(user=by).exclude(kind="non_registrable").first()
+    if declared is not None:
+        raise NotPermitted(
+            f"You declared a {declared.get_kind_display().lower()} in {app.reference}, "
+            "so you cannot support it."
+        )
+    if app.status != Status.AWAITING_SUPPORT:
+        raise Refused(
+            f"{app.reference} is {app.get_status_display().lower()}: it is not waiting for "
+            "councillor support."
+        )
+    if reason := rules.outside_pre_election_period.refusal(app):
+        raise Refused(reason)
+    if app.pledges.filter(councillor=councillor, status__in=["pledged", "declined"]).exists():
+        raise Refused(
+            f"You have already responded to {app.reference}; withdraw that response to change it."
+        )
+
+
+def pledged_elsewhere(councillor: Councillor, fund_year) -> Decimal:
+    """What the councillor has pledged to bids not yet approved: promised, not yet committed."""
+    return Pledge.objects.filter(
+        councillor=councillor,
+        status="pledged",
+        application__fund_year=fund_year,
+        application__status__in=PENDING,
+    ).aggregate(total=Sum("amount"))["total"] or Decimal("0.00")
+
+
+def pledgeable(councillor: Councillor, fund_year) -> Decimal:
+    account = Account.objects.filter(
+        fund_year=fund_year, kind="allocation", councillor=councillor
+    ).first()
+    balance = account.balance if account else Decimal("0.00")
+    return balance - pledged_elsewhere(councillor, fund_year)
+
+
+@transaction.atomic
+def pledge_make(
+    *, application: Application, councillor: Councillor, amount: Decimal, statement: str, by
+) -> Pledge:
+    """Support a bid. Where the fund is paid from allocations, pledge `amount` from the
+    councillor's own allocation, up to what they have not already committed or pledged."""
+    app = lock_application(application)
+    _councillor_may_support(app, councillor, by)
+    if not statement.strip():
+        raise InvalidInput("Say why you support this bid: the panel and the public will read it.")
+    fund_year = app.fund_year
+    if fund_year.uses_allocations:
+        if not isinstance(amount, Decimal) or amount <= 0:
+            raise InvalidInput("Enter the amount you pledge from your allocation, such as 250.00.")
+        # Lock the allocation so two pledges by the same councillor cannot both pass the check.
+        account = (
+            Account.objects.select_for_update()
+            .filter(fund_year=fund_year, kind="allocation", councillor=councillor)
+            .first()
+        )
+        balance = account.balance if account else Decimal("0.00")
+        elsewhere = pledged_elsewhere(councillor, fund_year)
+        if amount > balance - elsewhere:
+            held = f" ({pounds(elsewhere)} of it is pledged to other bids)" if elsewhere else ""
+            raise InsufficientFunds(
+                f"{councillor.surname_title} has {pounds(balance - elsewhere)} left in the "
+                f"{fund_year.year.label} {fund_year.fund.code} allocation{held}; this pledge "
+                f"needs {pounds(amount)}."
+            )
+    else:
+        amount = Decimal("0.00")  # an endorsement of need: the money comes from the central pot
+    pledge = Pledge.objects.create(
+        application=app,
+        councillor=councillor,
+        amount=amount,
+        statement=statement.strip(),
+        created_by=by,
+    )
+    application_endorse_if_supported(app, by=by)
+    return pledge
+
+
+@transaction.atomic
+def pledge_decline(*, application: Application, councillor: Councillor, reason: str, by) -> Pledge:
+    app = lock_application(application)
+    if councillor.user_id != getattr(by, "pk", None):
+        raise NotPermitted(f"Only {councillor} can decline on their own behalf.")
+    if not reason.strip():
+        raise InvalidInput("Say why you do not support this bid: the group will be told.")
+    if app.status not in PENDING:
+        raise Refused(f"{app.reference} is {app.get_status_display().lower()} already.")
+    if app.pledges.filter(councillor=councillor, status__in=["pledged", "declined"]).exists():
+        raise Refused(f"You have already responded to {app.reference}.")
+    return Pledge.objects.create(
+        application=app,
+        councillor=councillor,
+        amount=Decimal("0.00"),
+        statement=reason.strip(),
+        status=Pledge.Status.DECLINED,
+        created_by=by,
+    )
+
+
+@transaction.atomic
+def pledge_withdraw(*, pledge: Pledge, by) -> Pledge:
+    app = lock_application(pledge.application)
+    pledge = Pledge.objects.select_for_update().get(pk=pledge.pk)
+    if pledge.councillor.user_id != getattr(by, "pk", None):
+        raise NotPermitted("Only the councillor who made a pledge can withdraw it.")
+    if app.status not in (Status.DRAFT, Status.SUBMITTED, Status.AWAITING_SUPPORT):
+        raise Refused(
+            f"{app.reference} is {app.get_status_display().lower()}: support can no longer be "
+            "withdrawn."
+        )
+    pledge.status = Pledge.Status.WITHDRAWN
+    pledge.save(update_fields=["status"])
+    return pledge
+
+
+@transaction.atomic
+def interest_declare(
+    *, application: Application, by, kind: str, details: str, panel_meeting=None
+) -> InterestDeclaration:
+    """Declare an interest. A pecuniary or other registrable interest withdraws the person's
+    pending support and bars them from endorsing, pledging and deciding."""
+    app = lock_application(application)
+    if kind not in InterestDeclaration.Kind.values:
+        raise InvalidInput("Choose the kind of interest.")
+    if not details.strip():
+        raise InvalidInput("Describe the interest: it is published with the decision.")
+    declaration = InterestDeclaration.objects.create(
+        application=app, user=by, kind=kind, details=details.strip(), panel_meeting=panel_meeting
+    )
+    if declaration.blocks_involvement and app.status in PENDING:
+        app.pledges.filter(councillor__user=by, status="pledged").update(status="withdrawn")
+    return declaration
+
+
+def councillor_available(councillor: Councillor, fund_year) -> Decimal:
+    """The figure shown beside the pledge box."""
+    return max(pledgeable(councillor, fund_year), Decimal("0.00"))

@@ -1,0 +1,159 @@
+"""Assessments, decisions and grants panels: every decision traceable to who made it and why."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+from budgets.models import Fund, money_field
+from fundmgr.money import pounds
+
+
+class Assessment(models.Model):
+    class Recommendation(models.TextChoices):
+        APPROVE = "approve", "Approve"
+        REJECT = "reject", "Reject"
+
+    application = models.ForeignKey(
+        "applications.Application", on_delete=models.PROTECT, related_name="assessments"
+    )
+    assessor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    recommendation = models.CharField(max_length=10, choices=Recommendation.choices)
+    recommended_amount = money_field(null=True, blank=True)
+    notes = models.TextField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["pk"]
+
+    def __str__(self) -> str:
+        return f"{self.get_recommendation_display()} {self.application.reference}"
+
+
+class PanelMeeting(models.Model):
+    title = models.CharField(max_length=200)
+    fund = models.ForeignKey(Fund, on_delete=models.PROTECT, related_name="panel_meetings")
+    date = models.DateField()
+    quorum = models.PositiveSmallIntegerField(default=3)
+    members = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, through="PanelMembership", related_name="panel_meetings"
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-date", "-pk"]
+        constraints = [models.CheckConstraint(condition=Q(quorum__gte=1), name="panel_quorum")]
+
+    def __str__(self) -> str:
+        return f"{self.title} ({self.date:%d %B %Y})"
+
+
+class PanelMembership(models.Model):
+    meeting = models.ForeignKey(PanelMeeting, on_delete=models.CASCADE)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT)
+    attended = models.BooleanField(null=True, help_text="Blank until the register is taken.")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["meeting", "user"], name="one_seat_per_member")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} at {self.meeting}"
+
+
+class PanelItem(models.Model):
+    meeting = models.ForeignKey(PanelMeeting, on_delete=models.CASCADE, related_name="items")
+    application = models.ForeignKey(
+        "applications.Application", on_delete=models.PROTECT, related_name="panel_items"
+    )
+    position = models.PositiveSmallIntegerField()
+
+    class Meta:
+        ordering = ["position"]
+        constraints = [
+            models.UniqueConstraint(fields=["meeting", "application"], name="one_item_per_bid"),
+            models.UniqueConstraint(fields=["meeting", "position"], name="one_item_per_position"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Item {self.position}: {self.application.reference}"
+
+
+class Decision(models.Model):
+    class Outcome(models.TextChoices):
+        APPROVE = "approve", "Approved"
+        REJECT = "reject", "Rejected"
+        DEFER = "defer", "Deferred"
+
+    class Authority(models.TextChoices):
+        DELEGATED = "delegated", "Officer under delegated authority"
+        PANEL = "panel", "Grants panel"
+
+    application = models.ForeignKey(
+        "applications.Application", on_delete=models.PROTECT, related_name="decisions"
+    )
+    outcome = models.CharField(max_length=10, choices=Outcome.choices)
+    amount_awarded = money_field(null=True, blank=True)
+    conditions = models.TextField(blank=True, help_text="One condition a line.")
+    reasons = models.TextField()
+    authority = models.CharField(max_length=10, choices=Authority.choices)
+    panel_item = models.ForeignKey(
+        PanelItem, null=True, blank=True, on_delete=models.PROTECT, related_name="decisions"
+    )
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    decided_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(outcome="approve") | Q(amount_awarded__gt=0),
+                name="approval_has_an_amount",
+            ),
+            models.CheckConstraint(
+                condition=~Q(authority="panel") | Q(panel_item__isnull=False),
+                name="panel_decision_names_its_meeting",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_outcome_display()}: {self.application.reference}"
+
+    @property
+    def condition_list(self) -> list[str]:
+        return [line.strip() for line in self.conditions.splitlines() if line.strip()]
+
+    def notice_text(self) -> str:
+        """The public decision notice: no personal data beyond the decision-maker's office."""
+        app = self.application
+        lines = [
+            f"Decision notice: {app.reference}",
+            f"{app.fund_year.fund.name} {app.fund_year.year.label}",
+            f"Applicant: {app.organisation.name}",
+            f"Project: {app.title}",
+            f"Amount requested: {pounds(app.amount_requested)}",
+            f"Decision: {self.get_outcome_display()}"
+            + (f", {pounds(self.amount_awarded)}" if self.amount_awarded else ""),
+            f"Decided by: {self.get_authority_display()}"
+            + (f", {self.panel_item.meeting}" if self.panel_item_id else "")
+            + f", on {self.decided_at:%d %B %Y}",
+            f"Reasons: {self.reasons}",
+        ]
+        if self.condition_list:
+            lines.append("Conditions:")
+            lines += [f"  {n}. {c}" for n, c in enumerate(self.condition_list, start=1)]
+        declarations = list(app.declarations.all())
+        if declarations:
+            lines.append("Declarations of interest:")
+            lines += [f"  {d.get_kind_display()}: {d.details}" for d in declarations]
+        else:
+            lines.append("Declarations of interest: none")
+        return "\n".join(lines)

@@ -1,0 +1,213 @@
+"""Assessments and decisions, by an officer under delegated authority or by a panel.
+
+Each service records who decided what and why, and moves the application through
+`applications.services` in the same database transaction.
+"""
+
+from __future__ import annotations
+
+import datetime
+from decimal import Decimal
+
+from django.db import transaction
+
+from applications import services as lifecycle
+from applications.models import Application
+from applications.rules import conflict_of_interest
+from applications.workflow import Status
+from decisions.models import Assessment, Decision, PanelItem, PanelMeeting, PanelMembership
+from fundmgr.errors import InvalidInput, NotPermitted, Refused
+from fundmgr.money import pounds
+from fundmgr.roles import Role, has_role
+
+
+@transaction.atomic
+def assessment_record(
+    *,
+    application: Application,
+    by,
+    recommendation: str,
+    notes: str,
+    recommended_amount: Decimal | None = None,
+) -> Assessment:
+    """An officer's assessment, which sends the bid for a decision."""
+    if recommendation not in Assessment.Recommendation.values:
+        raise InvalidInput("Recommend approval or rejection.")
+    if not notes.strip():
+        raise InvalidInput("Give the assessment's reasoning: the decision-maker relies on it.")
+    if recommendation == "approve" and (recommended_amount is None or recommended_amount <= 0):
+        raise InvalidInput("Recommend an amount to award.")
+    app = lifecycle.lock_application(application)
+    lifecycle.application_recommend(
+        application=app,
+        by=by,
+        note=f"Recommended: {recommendation}"
+        + (f", {pounds(recommended_amount)}" if recommended_amount else ""),
+    )
+    return Assessment.objects.create(
+        application=app,
+        assessor=by,
+        recommendation=recommendation,
+        recommended_amount=recommended_amount if recommendation == "approve" else None,
+        notes=notes.strip(),
+    )
+
+
+def _decide(
+    app: Application,
+    *,
+    by,
+    outcome: str,
+    reasons: str,
+    authority: str,
+    amount: Decimal | None,
+    conditions: str,
+    panel_item: PanelItem | None,
+) -> Decision:
+    if outcome not in Decision.Outcome.values:
+        raise InvalidInput("Choose approve, reject or defer.")
+    if not reasons.strip():
+        raise InvalidInput("Give the reasons for the decision: they are published.")
+    if app.status != Status.AWAITING_DECISION:
+        raise Refused(
+            f"{app.reference} is {app.get_status_display().lower()}: it is not waiting for a "
+            "decision."
+        )
+    if reason := conflict_of_interest(app, by):
+        raise NotPermitted(reason)
+    note = reasons.strip()
+    if outcome == Decision.Outcome.APPROVE:
+        lifecycle.application_approve(
+            application=app, by=by, amount=amount, authority=authority, note=note
+        )
+    elif outcome == Decision.Outcome.REJECT:
+        lifecycle.application_reject(application=app, by=by, reason=note)
+    return Decision.objects.create(
+        application=app,
+        outcome=outcome,
+        amount_awarded=amount if outcome == Decision.Outcome.APPROVE else None,
+        conditions=conditions.strip(),
+        reasons=note,
+        authority=authority,
+        panel_item=panel_item,
+        decided_by=by,
+    )
+
+
+@transaction.atomic
+def decision_record(
+    *,
+    application: Application,
+    by,
+    outcome: str,
+    reasons: str,
+    amount: Decimal | None = None,
+    conditions: str = "",
+) -> Decision:
+    """A grants officer's decision under delegated authority (up to the fund's limit)."""
+    if not (by.is_superuser or has_role(by, Role.GRANTS_OFFICER)):
+        raise NotPermitted("Only a grants officer can decide under delegated authority.")
+    app = lifecycle.lock_application(application)
+    return _decide(
+        app,
+        by=by,
+        outcome=outcome,
+        reasons=reasons,
+        authority=Decision.Authority.DELEGATED,
+        amount=amount,
+        conditions=conditions,
+        panel_item=None,
+    )
+
+
+# --- panels ---------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def panel_meeting_create(
+    *, title: str, fund, date: datetime.date, quorum: int, members: list, by
+) -> PanelMeeting:
+    if not has_role(by, Role.GRANTS_OFFICER):
+        raise NotPermitted("Only a grants officer can arrange a panel meeting.")
+    if quorum < 1 or quorum > len(members):
+        raise InvalidInput(f"The quorum must be between 1 and the {len(members)} members named.")
+    meeting = PanelMeeting.objects.create(
+        title=title.strip(), fund=fund, date=date, quorum=quorum, created_by=by
+    )
+    PanelMembership.objects.bulk_create(PanelMembership(meeting=meeting, user=u) for u in members)
+    return meeting
+
+
+@transaction.atomic
+def panel_item_add(*, meeting: PanelMeeting, application: Application, by) -> PanelItem:
+    if not has_role(by, Role.GRANTS_OFFICER):
+        raise NotPermitted("Only a grants officer can set a panel's agenda.")
+    application = lifecycle.lock_application(application)
+    if application.fund_year.fund_id != meeting.fund_id:
+        raise InvalidInput(f"{application.reference} is not for {meeting.fund}.")
+    if application.status != Status.AWAITING_DECISION:
+        raise Refused(f"{application.reference} is not waiting for a decision.")
+    position = meeting.items.count() + 1
+    return PanelItem.objects.create(meeting=meeting, application=application, position=position)
+
+
+@transaction.atomic
+def attendance_record(*, meeting: PanelMeeting, attended: list, by) -> None:
+    """Take the register: everyone named attended; the other members sent apologies."""
+    if not (has_role(by, Role.GRANTS_OFFICER) or meeting.members.filter(pk=by.pk).exists()):
+        raise NotPermitted("Only the panel's members or a grants officer can take the register.")
+    present = {u.pk for u in attended}
+    unknown = present - set(meeting.members.values_list("pk", flat=True))
+    if unknown:
+        raise InvalidInput("Only members of the panel can be recorded as attending.")
+    for seat in PanelMembership.objects.filter(meeting=meeting):
+        seat.attended = seat.user_id in present
+        seat.save(update_fields=["attended"])
+
+
+def voting_members(item: PanelItem) -> list:
+    """Members present who have no blocking interest in this item's application."""
+    app = item.application
+    return [
+        seat.user
+        for seat in PanelMembership.objects.filter(meeting=item.meeting, attended=True)
+        .select_related("user")
+        .order_by("pk")
+        if conflict_of_interest(app, seat.user) is None
+    ]
+
+
+@transaction.atomic
+def panel_decision_record(
+    *,
+    item: PanelItem,
+    by,
+    outcome: str,
+    reasons: str,
+    amount: Decimal | None = None,
+    conditions: str = "",
+) -> Decision:
+    """The panel's decision on one agenda item, recorded by a member who sat on it."""
+    item = PanelItem.objects.select_related("meeting").get(pk=item.pk)
+    seat = PanelMembership.objects.filter(meeting=item.meeting, user=by).first()
+    if seat is None or not seat.attended:
+        raise NotPermitted("Only a panel member who attended the meeting can record its decision.")
+    if item.decisions.exclude(outcome=Decision.Outcome.DEFER).exists():
+        raise Refused(f"Item {item.position} has been decided already.")
+    voters = voting_members(item)
+    if len(voters) < item.meeting.quorum:
+        raise Refused(
+            f"The panel is not quorate for item {item.position}: {len(voters)} members present "
+            f"without an interest, and {item.meeting.quorum} are needed."
+        )
+    app = lifecycle.lock_application(item.application)
+    return _decide(
+        app,
+        by=by,
+        outcome=outcome,
+        reasons=reasons,
+        authority=Decision.Authority.PANEL,
+        amount=amount,
+        conditions=conditions,
+        panel_item=item,
+    )
