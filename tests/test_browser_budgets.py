@@ -1,7 +1,5 @@
 """In a real browser: a councillor and an officer reach their budget pages, on a phone too."""
 
-import os
-
 import pytest
 from playwright.sync_api import expect
 
@@ -9,7 +7,6 @@ from tests.browser import fits_width, screenshot, serious_accessibility_violatio
 from tests.factories import UserFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright's loop shares the thread
 
 
 def test_a_councillor_signs_in_and_reads_their_statement(page, live_server, busy, shaw):

@@ -29,7 +29,10 @@ operations = st.lists(
         st.tuples(st.just("pay"), grant, amounts),
         st.tuples(st.just("release"), grant),
         st.tuples(st.just("refund"), grant, amounts),
-        st.tuples(st.just("reverse_last"), st.text(min_size=1, max_size=10)),
+        st.tuples(
+            st.just("reverse_last"),
+            st.text(st.characters(categories=["L", "N", "P", "Zs"]), min_size=1, max_size=10),
+        ),
         st.tuples(
             st.just("close_year"),
         ),

@@ -1,0 +1,126 @@
+# fundmgr: every step from a fresh clone, with nothing for a person to do.
+#   make demo   set up everything, load the demo, serve http://127.0.0.1:8000
+#   make test   set up everything and run the whole test suite (PostgreSQL and browser included)
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+# python3.11 if there is one, else python3. `make venv PYTHON=python3.12` picks another.
+PYTHON ?= $(shell command -v python3.11 2>/dev/null || command -v python3 2>/dev/null || echo python3)
+VENV := .venv
+VENV_STAMP := $(VENV)/.fundmgr-installed
+SCSS := $(shell find fundmgr/static/scss -name '*.scss' 2>/dev/null)
+CSS := fundmgr/static/css/fundmgr.css
+ASSETS_STAMP := fundmgr/static/govuk/.fundmgr-built
+NODE_STAMP := node_modules/.fundmgr-installed
+CHROMIUM ?= /usr/bin/chromium
+PYTEST_ARGS ?=
+
+# $(call apt_install,PACKAGES,WHY): Debian packages, as root or through sudo, or a clear stop.
+define apt_install
+	if [ "$$(id -u)" = 0 ]; then sudo=; \
+	elif command -v sudo >/dev/null 2>&1; then sudo=sudo; \
+	else echo "$(2): run as root or install sudo, or install $(1) yourself." >&2; exit 1; fi; \
+	if ! command -v apt-get >/dev/null 2>&1; then \
+		echo "$(2): no apt-get here; install $(1) with this system's package manager." >&2; \
+		exit 1; fi; \
+	echo "Installing Debian packages: $(1)"; \
+	$$sudo apt-get update -q; \
+	$$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $(1)
+endef
+
+.PHONY: help demo test venv assets browser postgres-binaries lint format clean distclean
+
+help:
+	@echo "make demo                set up everything, load the demo, serve http://127.0.0.1:8000"
+	@echo "make test                set up everything and run the whole test suite"
+	@echo "                         (PostgreSQL and browser included; PYTEST_ARGS='-k ledger' to pick)"
+	@echo "make venv                .venv with the project and its test dependencies"
+	@echo "make assets              npm packages, compiled CSS, GOV.UK Frontend JS and images"
+	@echo "make browser             Debian's chromium for the browser tests (apt-get when missing)"
+	@echo "make postgres-binaries   Debian's postgresql for the test server (apt-get when missing)"
+	@echo "make lint                ruff check and ruff format --check"
+	@echo "make format              ruff format and ruff check --fix"
+	@echo "make clean               remove build outputs, node_modules and caches"
+	@echo "make distclean           clean, and remove .venv and the demo database"
+
+demo: venv assets
+	env -u DATABASE_URL $(VENV)/bin/python manage.py migrate --noinput
+	env -u DATABASE_URL $(VENV)/bin/python manage.py loaddemo
+	env -u DATABASE_URL $(VENV)/bin/python manage.py runserver 127.0.0.1:8000
+
+test: venv assets browser postgres-binaries
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	env -u DATABASE_URL CHROMIUM=$(CHROMIUM) \
+		$(VENV)/bin/python tests/with_postgres.py -- $(VENV)/bin/pytest $(PYTEST_ARGS)
+
+# --- set-up steps: each does its work once, and again when its inputs change -----------------
+
+venv: $(VENV_STAMP)
+
+$(VENV_STAMP): pyproject.toml
+	@if [ ! -x $(VENV)/bin/python ]; then \
+		echo "Creating $(VENV) with $(PYTHON)"; \
+		if ! $(PYTHON) -m venv $(VENV); then \
+			rm -rf $(VENV); \
+			$(call apt_install,python3-venv,venv); \
+			$(PYTHON) -m venv $(VENV); \
+		fi; \
+	fi
+	$(VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(VENV)/bin/python -m pip install --quiet -e '.[test]'
+	touch $@
+
+# npm packages: for the build, and for the browser tests (axe-core).
+$(NODE_STAMP): package.json $(wildcard package-lock.json)
+	@command -v npm >/dev/null 2>&1 || { echo "assets: Node.js 18+ with npm is needed." >&2; exit 1; }
+	if [ -f package-lock.json ]; then \
+		npm ci --ignore-scripts --no-audit --no-fund; \
+	else \
+		npm install --ignore-scripts --no-audit --no-fund; \
+	fi
+	touch $@
+
+# The build's stamp lives in an output directory, so deleting the outputs rebuilds them; so does
+# a missing CSS file.
+$(ASSETS_STAMP): $(NODE_STAMP) $(SCSS)
+	npm run build
+	touch $@
+
+assets:
+	@if [ ! -f $(CSS) ]; then rm -f $(ASSETS_STAMP); fi
+	@$(MAKE) --no-print-directory $(NODE_STAMP) $(ASSETS_STAMP)
+
+browser:
+	@if [ -x "$(CHROMIUM)" ]; then \
+		echo "Chromium: $(CHROMIUM)"; \
+	else \
+		$(call apt_install,chromium fonts-liberation,browser); \
+	fi
+
+postgres-binaries:
+	@if ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || command -v initdb >/dev/null 2>&1; then \
+		echo "PostgreSQL: $$(ls -d /usr/lib/postgresql/*/bin/initdb 2>/dev/null | sort -V | tail -n 1 || command -v initdb)"; \
+	else \
+		$(call apt_install,postgresql,postgres-binaries); \
+	fi
+
+# --- conveniences -------------------------------------------------------------------------------
+
+lint: venv
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: venv
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+clean:
+	rm -rf node_modules fundmgr/static/css fundmgr/static/govuk staticfiles test-artifacts \
+		.pytest_cache .ruff_cache .hypothesis
+	find . -path ./.venv -prune -o -name __pycache__ -type d -prune -exec rm -rf {} +
+
+distclean: clean
+	rm -rf $(VENV) db.sqlite3 *.egg-info
