@@ -31,6 +31,7 @@ def test_a_wrong_password_is_explained_and_nothing_else_happens(client, shaw):
     response = client.post("/sign-in/", {"username": "cllr.shaw", "password": "nope"})
     assert response.status_code == 200
     assert "govuk-error-summary" in response.text
+    assert "Enter a correct username and password" in response.text
     assert "_auth_user_id" not in client.session
 
 
@@ -57,6 +58,12 @@ def test_a_community_group_cannot_see_budgets(client, busy, statement_url):
     client.force_login(UserFactory(roles=["Applicant"]))
     assert client.get(statement_url).status_code == 403
     assert client.get("/budgets/CCIF/2026/").status_code == 403
+
+
+def test_an_empty_sign_in_form_says_what_to_enter(client):
+    response = client.post("/sign-in/", {"username": "", "password": ""})
+    assert "Enter your username" in response.text
+    assert "Enter your password" in response.text
 
 
 def test_signed_out_visitors_are_sent_to_sign_in(client, busy, statement_url):
