@@ -1,7 +1,7 @@
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import get_object_or_404, render
 
 from budgets import selectors
 from budgets.models import Account, Councillor, FundYear
@@ -67,11 +67,3 @@ def statement(request, code: str, year: int, councillor: int):
             "statement": selectors.statement(fund_year=fund_year, councillor=member),
         },
     )
-
-
-def home(request):
-    if not request.user.is_authenticated:
-        return redirect("login")
-    if sees_all_budgets(request.user) or Councillor.objects.filter(user=request.user).exists():
-        return redirect("budgets:index")
-    return render(request, "home.html")

@@ -1,5 +1,10 @@
 from django.conf import settings
 
+from fundmgr.navigation import nav_items
+
 
 def council(request):
-    return {"council_name": settings.COUNCIL_NAME}
+    return {
+        "council_name": settings.COUNCIL_NAME,
+        "nav_items": nav_items(request.user) if hasattr(request, "user") else [],
+    }

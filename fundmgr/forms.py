@@ -14,3 +14,9 @@ class SignInForm(AuthenticationForm):
         super().__init__(*args, **kwargs)
         self.fields["username"].error_messages["required"] = "Enter your username"
         self.fields["password"].error_messages["required"] = "Enter your password"
+
+
+def add_refusal(form, error) -> None:
+    """Show a refused service call (a DomainError) in the form's GOV.UK error summary, linked to
+    the field it concerns when the caller names one."""
+    form.add_error(getattr(error, "field", None), error.message)

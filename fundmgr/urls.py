@@ -2,13 +2,13 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from budgets import views as budget_views
 from fundmgr.forms import SignInForm
+from fundmgr.views import home
 
 admin.site.site_header = "fundmgr administration"
 
 urlpatterns = [
-    path("", budget_views.home, name="home"),
+    path("", home, name="home"),
     path(
         "sign-in/",
         auth_views.LoginView.as_view(
@@ -17,6 +17,9 @@ urlpatterns = [
         name="login",
     ),
     path("sign-out/", auth_views.LogoutView.as_view(), name="logout"),
+    path("apply/", include("applications.urls")),
+    path("councillor/", include("applications.councillor_urls")),
+    path("officer/", include("decisions.urls")),
     path("budgets/", include("budgets.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -1,0 +1,13 @@
+from django.shortcuts import redirect, render
+
+from fundmgr.navigation import landing_url
+
+
+def home(request):
+    """Send each person to the area where their work is."""
+    if not request.user.is_authenticated:
+        return redirect("login")
+    target = landing_url(request.user)
+    if target != request.path:
+        return redirect(target)
+    return render(request, "home.html")
