@@ -176,7 +176,8 @@ def post(
     if sum(amount for _, amount in merged.values()) != 0:
         raise InvalidInput("A posting's entries must sum to zero.")
 
-    with transaction.atomic():
+    # No savepoint of its own: a failure must undo the caller's whole transaction anyway.
+    with transaction.atomic(savepoint=False):
         try:
             # Inserting the transaction row first makes a concurrent retry of the same key wait
             # here for this one, then fail the unique check instead of posting twice.
