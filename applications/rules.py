@@ -278,10 +278,7 @@ def conflict_of_interest(app, user) -> str | None:
         return "You assessed this application, so someone else must decide it."
     declared = app.declarations.filter(user=user).exclude(kind="non_registrable").first()
     if declared is not None:
-        return (
-            f"You declared a {declared.get_kind_display().lower()} in this application, "
-            "so you cannot decide it."
-        )
+        return f"You declared {interest(declared)} in this application, so you cannot decide it."
     return None
 
 
@@ -296,6 +293,12 @@ def may_decide(app, user) -> str | None:
     ):
         return "Only a grants officer or a panel member can decide applications."
     return conflict_of_interest(app, user)
+
+
+def interest(declaration) -> str:
+    """'a disclosable pecuniary interest', 'an other registrable interest'."""
+    kind = declaration.get_kind_display().lower()
+    return f"{'an' if kind[0] in 'aeiou' else 'a'} {kind}"
 
 
 def _and(items: list[str]) -> str:

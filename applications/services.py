@@ -22,6 +22,7 @@ from applications.models import (
     TransitionLog,
     next_reference,
 )
+from applications.organisations import payable_bank_account
 from applications.workflow import Status
 from budgets import ledger
 from budgets.models import FundYear, LedgerTransaction
@@ -449,11 +450,12 @@ def application_lapse(*, application: Application, by=None) -> Application:
     return app
 
 
-def lapse_due_offers(*, on: datetime.date | None = None) -> list[str]:
+def lapse_due_offers() -> list[str]:
     """Lapse every offer not accepted in time. Safe to run daily: each is its own transaction,
     and an offer already lapsed is not found again."""
-    on = on or rules.today()
-    due = Application.objects.filter(status=Status.APPROVED, offer_expires_on__lt=on).order_by("pk")
+    due = Application.objects.filter(
+        status=Status.APPROVED, offer_expires_on__lt=rules.today()
+    ).order_by("pk")
     lapsed = []
     for app in due:
         application_lapse(application=app, by=None)
@@ -470,6 +472,11 @@ def application_record_payment(
     if LedgerTransaction.objects.filter(idempotency_key=key).exists():
         return app  # a retried request: this payment is already recorded
     _check(app, "pay", by)
+    if payable_bank_account(app.organisation) is None:
+        raise Refused(
+            f"Payments to {app.organisation} are held: its bank details are missing, or have "
+            "changed and a finance officer has not yet verified them."
+        )
     outstanding = app.amount_awarded - app.paid_to_date
     if amount > outstanding:
         raise Refused(

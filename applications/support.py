@@ -10,10 +10,13 @@ from django.db.models import Sum
 from applications import rules
 from applications.models import Application, InterestDeclaration, Pledge
 from applications.services import application_endorse_if_supported, lock_application
-from applications.workflow import Status
+from applications.workflow import FINAL, Status
 from budgets.models import Account, Councillor
 from fundmgr.errors import InsufficientFunds, InvalidInput, NotPermitted, Refused
 from fundmgr.money import pounds
+from fundmgr.roles import Role, has_role
+
+DECLARERS = (Role.COUNCILLOR, Role.PANEL_MEMBER, Role.GRANTS_OFFICER, Role.FINANCE_OFFICER)
 
 # Pledges that hold a councillor's money until approval commits it (or the bid ends).
 PENDING = [
@@ -37,8 +40,7 @@ def _councillor_may_support(app: Application, councillor: Councillor, by) -> Non
     declared = app.declarations.filter(user=by).exclude(kind="non_registrable").first()
     if declared is not None:
         raise NotPermitted(
-            f"You declared a {declared.get_kind_display().lower()} in {app.reference}, "
-            "so you cannot support it."
+            f"You declared {rules.interest(declared)} in {app.reference}, so you cannot support it."
         )
     if app.status != Status.AWAITING_SUPPORT:
         raise Refused(
@@ -157,6 +159,12 @@ def interest_declare(
     """Declare an interest. A pecuniary or other registrable interest withdraws the person's
     pending support and bars them from endorsing, pledging and deciding."""
     app = lock_application(application)
+    if not has_role(by, *DECLARERS):
+        raise NotPermitted(
+            "Only councillors, panel members and council officers declare interests."
+        )
+    if app.status in FINAL:
+        raise Refused(f"{app.reference} is {app.get_status_display().lower()}: it is finished.")
     if kind not in InterestDeclaration.Kind.values:
         raise InvalidInput("Choose the kind of interest.")
     if not details.strip():

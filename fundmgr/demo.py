@@ -1,10 +1,16 @@
 """Build the demo council from fixtures/demo.json through the real services, so the demo's
-ledger is exactly what the product would have written. Deterministic: same file, same data."""
+ledger is exactly what the product would have written. Deterministic: same file, same data.
+
+This module sets up the council: people, wards, councillors, funds, budgets and allocations.
+`fundmgr.demo_applications` then tells the stories of the community groups and their
+applications, and the earlier financial year is closed last.
+"""
 
 from __future__ import annotations
 
 import datetime
 import json
+from collections import Counter
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -13,7 +19,10 @@ from django.conf import settings
 from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import Group
 from django.db import transaction
+from django.test import override_settings
 
+from applications.models import Application
+from applications.workflow import Status
 from budgets import ledger
 from budgets.models import (
     Council,
@@ -24,7 +33,9 @@ from budgets.models import (
     FundYear,
     Ward,
 )
+from fundmgr import demo_applications
 from fundmgr.models import User
+from fundmgr.notifications import send_pending
 
 DEMO_FILE = Path(settings.BASE_DIR) / "fixtures" / "demo.json"
 
@@ -62,6 +73,13 @@ def logins(spec: dict) -> list[DemoLogin]:
     return result
 
 
+def summary() -> str:
+    """One line: how many applications the database holds in each state."""
+    counts = Counter(Application.objects.values_list("status", flat=True))
+    states = ", ".join(f"{status.value} {counts[status.value]}" for status in Status)
+    return f"{sum(counts.values())} applications: {states}."
+
+
 def _lands_on(role: str) -> str:
     return {
         "Administrator": "every fund's balances; /admin/ for set-up",
@@ -72,7 +90,7 @@ def _lands_on(role: str) -> str:
 
 
 def _user(username: str, name: str, role: str, password: str, superuser: bool = False) -> User:
-    """`password` is already hashed: hashing it once for forty users keeps the load quick."""
+    """`password` is already hashed: hashing it once for a hundred users keeps the load quick."""
     first, _, last = name.partition(" ")
     user = User(
         username=username,
@@ -92,28 +110,58 @@ def _date(text: str | None) -> datetime.date | None:
     return datetime.date.fromisoformat(text) if text else None
 
 
-@transaction.atomic
 def load(spec: dict) -> Demo:
+    # The stories queue about 3,000 e-mails to the demo's fictional example.org addresses. They
+    # go to Django's dummy backend, inside the load's own transaction: a development machine's
+    # console backend would print them all, and sending them after the commit (as the outbox
+    # does by itself) commits once per e-mail, which on SQLite takes seconds. The outbox keeps
+    # every one, marked sent.
+    with override_settings(EMAIL_BACKEND="django.core.mail.backends.dummy.EmailBackend"):
+        with transaction.atomic():
+            demo = _build(spec)
+            send_pending(limit=1_000_000)
+    return demo
+
+
+def _build(spec: dict) -> Demo:
     demo = Demo(spec=spec, password=spec["password"], logins=logins(spec))
     password = make_password(spec["password"])
-    for person in spec["staff"] + spec["applicants"]:
-        _user(
-            person["username"],
-            person["name"],
-            person["role"],
-            password,
-            bool(person.get("superuser")),
-        )
-    admin = User.objects.get(username=spec["staff"][0]["username"])
-
+    users = _people(spec, password)
+    admin = users[spec["staff"][0]["username"]]
     council = Council.objects.create(**spec["council"])
-    for period in spec["election_periods"]:
-        ElectionPeriod.objects.create(
-            council=council,
-            name=period["name"],
-            notice_date=_date(period["notice_date"]),
-            polling_day=_date(period["polling_day"]),
-        )
+    councillors = _wards_and_councillors(spec, council, users, password)
+    fund_years = _funds(spec, council, admin)
+    _transfers(spec, fund_years, councillors, admin)
+    demo_applications.build(spec, users=users, councillors=councillors, fund_years=fund_years)
+    _election_periods(spec, council)
+    # The earlier year is closed last, once everything that belongs to it has been posted.
+    years = sorted({fy.year for fy in fund_years.values()}, key=lambda y: y.start)
+    for year in years[:-1]:
+        ledger.year_close(year=year, by=admin)
+    return demo
+
+
+def _people(spec: dict, password: str) -> dict[str, User]:
+    """Staff and the printed applicant logins; panel members and each group's own contact,
+    who are not printed as logins. Councillors are made with their wards."""
+    people = [
+        *[(p["username"], p["name"], p["role"], p.get("superuser", False)) for p in spec["staff"]],
+        *[(p["username"], p["name"], p["role"], False) for p in spec["applicants"]],
+        *[(p["username"], p["name"], "Panel member", False) for p in spec["panel_members"]],
+        *[
+            (demo_applications.contact_username(o), o["contact"], "Applicant", False)
+            for o in spec["organisations"]
+        ],
+    ]
+    return {
+        username: _user(username, name, role, password, superuser)
+        for username, name, role, superuser in people
+    }
+
+
+def _wards_and_councillors(
+    spec: dict, council: Council, users: dict[str, User], password: str
+) -> dict[str, Councillor]:
     councillors: dict[str, Councillor] = {}
     for ward_spec in spec["wards"]:
         ward = Ward.objects.create(
@@ -121,6 +169,7 @@ def load(spec: dict) -> Demo:
         )
         for person in ward_spec["councillors"]:
             user = _user(person["username"], person["name"], "Councillor", password)
+            users[user.username] = user
             councillors[person["username"]] = Councillor.objects.create(
                 user=user,
                 ward=ward,
@@ -128,7 +177,14 @@ def load(spec: dict) -> Demo:
                 term_start=_date(person["term_start"]),
                 term_end=_date(person.get("term_end")),
             )
+    return councillors
 
+
+TEXT_RULES = ("cost_code", "funded_from", "year_end")
+
+
+def _funds(spec: dict, council: Council, admin: User) -> dict[tuple[str, str], FundYear]:
+    """Every fund's rules per year, its budget (source to pot) and the yearly allocations."""
     years = {
         start: FinancialYear.objects.get_or_create(start=datetime.date(int(start), 4, 1))[0]
         for fund in spec["funds"]
@@ -139,7 +195,10 @@ def load(spec: dict) -> Demo:
         fund = Fund.objects.create(
             council=council, kind=fund_spec["kind"], name=fund_spec["name"], code=fund_spec["code"]
         )
-        rules = dict(fund_spec["rules"])
+        rules = {
+            k: Decimal(v) if isinstance(v, str) and k not in TEXT_RULES else v
+            for k, v in fund_spec["rules"].items()
+        }
         for start, year_spec in fund_spec["years"].items():
             year = years[start]
             fund_year = FundYear.objects.create(
@@ -148,20 +207,16 @@ def load(spec: dict) -> Demo:
                 allocation_per_councillor=Decimal(year_spec.get("allocation_per_councillor", "0")),
                 opens_on=year.start,
                 closes_on=datetime.date(year.start.year + 1, 2, 28),
-                **{
-                    k: Decimal(v)
-                    if isinstance(v, str)
-                    and k != "cost_code"
-                    and k not in ("funded_from", "year_end")
-                    else v
-                    for k, v in rules.items()
-                },
+                **rules,
             )
             ledger.budget_set(fund_year=fund_year, total=Decimal(year_spec["budget"]), by=admin)
             if fund_year.uses_allocations:
                 ledger.allocate_year(fund_year=fund_year, by=admin)
             fund_years[(fund.code, start)] = fund_year
+    return fund_years
 
+
+def _transfers(spec, fund_years, councillors, admin) -> None:
     for number, move in enumerate(spec["transfers"], start=1):
         ledger.allocation_transfer(
             fund_year=fund_years[(move["fund"], move["year"])],
@@ -172,7 +227,16 @@ def load(spec: dict) -> Demo:
             key=f"demo-transfer:{number}",
         )
 
-    # The earlier year is closed last, once everything that belongs to it has been posted.
-    for year in sorted(years.values(), key=lambda y: y.start)[:-1]:
-        ledger.year_close(year=year, by=admin)
-    return demo
+
+def _election_periods(spec: dict, council: Council) -> None:
+    """Made after the stories: the services refuse councillor-budget pledges and approvals on a
+    day inside a pre-election period, and the stories are told today. Were the periods made
+    first, the demo could not be loaded between 22 and 31 March 2027 (the notice period of the
+    May 2027 elections falls in 2026/27). The stories are the history before the period."""
+    for period in spec["election_periods"]:
+        ElectionPeriod.objects.create(
+            council=council,
+            name=period["name"],
+            notice_date=_date(period["notice_date"]),
+            polling_day=_date(period["polling_day"]),
+        )

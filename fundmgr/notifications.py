@@ -23,8 +23,18 @@ def notify(*, to: Iterable[str], subject: str, body: str, reference: str = "") -
     Notification.objects.bulk_create(
         Notification(to=a, subject=subject[:200], body=body, reference=reference) for a in addresses
     )
-    transaction.on_commit(send_pending)
+    _send_after_commit()
     return len(addresses)
+
+
+def _send_after_commit() -> None:
+    """Once per transaction, however many steps in it queue e-mails."""
+    connection = transaction.get_connection()
+    if not connection.in_atomic_block:
+        send_pending()
+        return
+    if not any(hook[1] is send_pending for hook in connection.run_on_commit):
+        transaction.on_commit(send_pending)
 
 
 def send_pending(limit: int = 200) -> int:

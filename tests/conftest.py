@@ -116,4 +116,20 @@ def draft(fund_year, shaw, okafor, treasurer):
 
     ledger.allocate_year(fund_year=fund_year, by=None)
     group = OrganisationFactory(ward=shaw.ward, members=[treasurer], name="Friends of Abbey Park")
+    verified_bank_details(group, treasurer)
     return ApplicationFactory(fund_year=fund_year, organisation=group, created_by=treasurer)
+
+
+def verified_bank_details(group, member):
+    """Bank details entered by a member and verified by a finance officer: payable."""
+    from applications import organisations
+
+    account = organisations.bank_account_change(
+        organisation=group,
+        by=member,
+        account_name=group.name[:18],
+        sort_code="200000",
+        account_number="12345678",
+    )
+    checker = UserFactory(roles=["Finance officer"])
+    return organisations.bank_account_verify(bank_account=account, by=checker, approve=True)

@@ -16,6 +16,7 @@ from budgets.models import ElectionPeriod, FundYear
 from decisions import services as d
 from fundmgr.errors import InsufficientFunds, InvalidInput, NotPermitted, Refused
 from fundmgr.models import Notification
+from tests.conftest import verified_bank_details
 from tests.factories import (
     ApplicationFactory,
     CouncillorFactory,
@@ -161,6 +162,7 @@ def test_councillor_budget_paid_in_instalments_releases_underspend_at_close(
     ledger.budget_set(fund_year=cb, total=D("2000.00"), by=None)
     ledger.allocation_make(fund_year=cb, councillor=shaw, by=None)
     group = OrganisationFactory(ward=shaw.ward, members=[treasurer])
+    verified_bank_details(group, treasurer)
     app = ApplicationFactory(
         fund_year=cb,
         organisation=group,
@@ -579,7 +581,7 @@ def test_an_officer_with_a_declared_interest_cannot_decide(
         kind="other_registrable",
         details="I volunteer with the group",
     )
-    with pytest.raises(NotPermitted, match="declared a other registrable interest"):
+    with pytest.raises(NotPermitted, match="declared an other registrable interest"):
         d.decision_record(application=draft, by=officer2, outcome="reject", reasons="no")
 
 
@@ -697,6 +699,25 @@ def test_withdrawal_after_a_payment_is_refused_but_revocation_works(
     assert "£200.00 paid is to be repaid" in approved.transitions.last().note
 
 
+def test_a_payment_is_held_while_changed_bank_details_wait_for_verification(
+    approved, treasurer, finance
+):
+    from applications import organisations
+
+    s.application_accept_offer(application=approved, by=treasurer)
+    organisations.bank_account_change(
+        organisation=approved.organisation,
+        by=treasurer,
+        account_name="New name",
+        sort_code="400000",
+        account_number="87654321",
+    )
+    before = state(approved)
+    with pytest.raises(Refused, match="Payments to Friends of Abbey Park are held"):
+        s.application_record_payment(application=approved, by=finance, amount=D("1"), key="p")
+    assert state(approved) == before
+
+
 def test_a_retried_payment_is_recorded_once(approved, treasurer, finance):
     s.application_accept_offer(application=approved, by=treasurer)
     s.application_record_payment(application=approved, by=finance, amount=D("200.00"), key="p1")
@@ -775,3 +796,26 @@ def test_graph_transitions_draws_every_state(capsys):
     text = capsys.readouterr().out
     for status in Status:
         assert status.label in text
+
+
+def test_only_people_who_take_part_declare_interests_and_not_on_finished_bids(
+    draft, treasurer, officer
+):
+    with pytest.raises(NotPermitted, match="Only councillors, panel members and council officers"):
+        support.interest_declare(application=draft, by=treasurer, kind="pecuniary", details="x")
+    s.application_submit(application=draft, by=treasurer)
+    s.application_mark_ineligible(application=draft, by=officer, reason="Outside the district")
+    with pytest.raises(Refused, match="it is finished"):
+        support.interest_declare(application=draft, by=officer, kind="pecuniary", details="x")
+
+
+def test_many_steps_in_one_transaction_send_their_mail_once_after_commit(
+    draft, treasurer, officer, django_capture_on_commit_callbacks
+):
+    from django.db import transaction
+
+    with django_capture_on_commit_callbacks() as callbacks, transaction.atomic():
+        s.application_submit(application=draft, by=treasurer)
+        s.application_return(application=draft, by=officer, reason="More detail")
+        s.application_submit(application=draft, by=treasurer)
+    assert len(callbacks) == 1

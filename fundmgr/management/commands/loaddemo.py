@@ -13,6 +13,7 @@ class Command(BaseCommand):
         else:
             demo.load(spec)
             self.stdout.write(self.style.SUCCESS(f"Loaded the demo: {spec['council']['name']}."))
+        self.stdout.write(demo.summary())
         self.stdout.write("")
         self.stdout.write("Demo logins (every password is " + spec["password"] + "):")
         for login in demo.logins(spec):

@@ -1,0 +1,153 @@
+"""The demo council: about 150 applications in every state, built through the real services."""
+
+import datetime
+import io
+from collections import Counter
+from unittest import mock
+
+import pytest
+from django.core.management import call_command
+from django.db import transaction
+from django.utils import timezone
+
+from applications.models import Application, BankAccount, Organisation, Pledge, TransitionLog
+from applications.organisations import current_bank_account
+from applications.workflow import Status
+from budgets.integrity import ledger_violations
+from budgets.models import Account, FinancialYear, FundYear, LedgerTransaction
+from decisions.models import Decision, PanelMeeting
+from fundmgr.models import Notification, User
+
+pytestmark = pytest.mark.django_db
+
+
+def run(*args) -> str:
+    out = io.StringIO()
+    call_command(*args, stdout=out, stderr=out)
+    return out.getvalue()
+
+
+@pytest.fixture(scope="class")
+def demo_output(django_db_setup, django_db_blocker):
+    """The demo, loaded once for the class (it takes seconds) and rolled back after it."""
+    with django_db_blocker.unblock(), transaction.atomic():
+        yield run("loaddemo")
+        transaction.set_rollback(True)
+
+
+def snapshot():
+    return (
+        list(Account.objects.order_by("pk").values_list("pk", "balance")),
+        list(Application.objects.order_by("pk").values_list("pk", "status", "paid_to_date")),
+        *(
+            model.objects.count()
+            for model in (TransitionLog, LedgerTransaction, Notification, User, Organisation)
+        ),
+    )
+
+
+@pytest.mark.usefixtures("demo_output")
+class TestTheDemo:
+    def test_it_holds_about_150_applications_in_every_state(self, demo_output):
+        counts = Counter(Application.objects.values_list("status", flat=True))
+        assert 140 <= sum(counts.values()) <= 160
+        assert {status for status in Status if counts[status] == 0} == set()
+        summary = next(line for line in demo_output.splitlines() if "applications:" in line)
+        assert summary.startswith(f"{sum(counts.values())} applications: draft {counts['draft']},")
+
+    def test_every_fund_has_applications_in_both_years(self):
+        pairs = set(
+            Application.objects.values_list("fund_year__fund__code", "fund_year__year__label")
+        )
+        assert pairs == {
+            (code, year) for code in ("CCIF", "CB", "CAF") for year in ("2025/26", "2026/27")
+        }
+
+    def test_the_ledger_is_sound(self):
+        assert "every invariant holds" in run("check_ledger")  # exits 1 if not
+        assert ledger_violations() == []
+
+    def test_each_application_history_is_a_chain_of_transitions(self):
+        for app in Application.objects.prefetch_related("transitions"):
+            log = list(app.transitions.all())
+            if app.status != Status.DRAFT:
+                assert log, app.reference
+            if not log:
+                continue
+            assert (log[0].transition, log[0].from_state) == ("submit", Status.DRAFT)
+            assert all(a.to_state == b.from_state for a, b in zip(log, log[1:], strict=False))
+            assert log[-1].to_state == app.status, app.reference
+
+    def test_the_treasurer_login_shows_real_work(self):
+        treasurer = User.objects.get(username="treasurer")
+        groups = list(treasurer.organisations.all())
+        assert 2 <= len(groups) <= 3
+        apps = Application.objects.filter(organisation__in=groups)
+        statuses = set(apps.values_list("status", flat=True))
+        assert {"draft", "awaiting_support", "approved", "monitoring"} <= statuses
+        offer = apps.get(status="approved")
+        assert offer.offer_expires_on >= timezone.localdate()  # still open to accept
+
+    def test_money_fits_each_funds_rules(self):
+        for app in Application.objects.exclude(status=Status.DRAFT).select_related("fund_year"):
+            rules = app.fund_year
+            assert rules.min_award <= app.amount_requested <= rules.max_award, app.reference
+            assert app.total_cost * (100 - rules.match_funding_share) / 100 >= app.amount_requested
+            if app.amount_awarded and app.amount_requested > rules.delegated_limit:
+                assert app.decisions.get(outcome="approve").authority == "panel", app.reference
+        pooled = [
+            app
+            for app in Application.objects.filter(fund_year__fund__code="CCIF")
+            if app.pledges.filter(status="pledged", amount__gt=0).count() == 2
+        ]
+        assert len(pooled) >= 3
+
+    def test_each_year_has_a_quorate_panel_with_a_declared_interest(self):
+        meetings = PanelMeeting.objects.order_by("date")
+        assert [m.title[-7:] for m in meetings] == ["2025/26", "2026/27"]
+        for meeting in meetings:
+            assert (meeting.quorum, meeting.members.count()) == (2, 3)
+            assert meeting.declarations.exists()
+            assert Decision.objects.filter(panel_item__meeting=meeting, outcome="approve").exists()
+
+    def test_bank_details_of_paid_groups_were_checked_by_someone_else(self):
+        paid = Organisation.objects.filter(applications__paid_to_date__gt=0).distinct()
+        assert paid.exists()
+        for group in paid:
+            checked = group.bank_accounts.exclude(checked_by=None).get()
+            assert checked.entered_by in group.members.all()
+            assert checked.checked_by != checked.entered_by
+        waiting = [
+            group
+            for group in Organisation.objects.all()
+            if (account := current_bank_account(group)) is not None
+            and account.status == BankAccount.Status.UNVERIFIED
+        ]
+        assert len(waiting) == 2
+
+    def test_the_earlier_year_is_closed_and_windows_are_as_set(self):
+        assert FinancialYear.objects.get(start__year=2025).is_closed
+        windows = set(FundYear.objects.values_list("year__start__year", "opens_on", "closes_on"))
+        assert windows == {
+            (2025, datetime.date(2025, 4, 1), datetime.date(2026, 2, 28)),
+            (2026, datetime.date(2026, 4, 1), datetime.date(2027, 2, 28)),
+        }
+        assert not Pledge.objects.filter(
+            application__fund_year__year__start__year=2025,
+            application__status__in=["awaiting_support", "under_assessment", "awaiting_decision"],
+        ).exists()
+
+    def test_loading_it_again_changes_nothing(self):
+        before = snapshot()
+        output = run("loaddemo")
+        assert "already loaded; nothing changed" in output
+        assert snapshot() == before
+
+
+@pytest.mark.slow
+def test_the_demo_loads_in_the_pre_election_period_after_the_fund_windows_close():
+    """25 March 2027: the notice period of the May 2027 elections, after 2026/27's window."""
+    with mock.patch("django.utils.timezone.localdate", return_value=datetime.date(2027, 3, 25)):
+        assert "Loaded the demo" in run("loaddemo")
+    assert ledger_violations() == []
+    assert Application.objects.filter(status=Status.APPROVED).count() >= 3
