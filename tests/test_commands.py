@@ -13,13 +13,8 @@ from django.core.management import CommandError, call_command
 
 from budgets import ledger
 from budgets.models import (
-    Account,
-    Councillor,
     FinancialYear,
-    Fund,
-    FundYear,
     LedgerTransaction,
-    Ward,
 )
 from tests.factories import FundYearFactory
 
@@ -88,33 +83,6 @@ def test_check_ledger_exits_1_and_lists_each_violation(fund_year, shaw, okafor):
     assert exit_.value.code == 1
     assert err.getvalue().count("stores a balance of £1,001.00 but its entries sum to") == 2
     assert "2 ledger violation(s)." in err.getvalue()
-
-
-def test_loaddemo_builds_a_consistent_council_and_is_safe_to_run_again():
-    output = run("loaddemo")
-    assert "every password is demo-grants-2026" in output
-    for role in ("Administrator", "Councillor", "Grants officer", "Finance officer", "Auditor"):
-        assert role in output
-    assert Ward.objects.count() >= 12
-    assert Councillor.objects.count() >= 30
-    assert Fund.objects.count() == 3
-    assert FundYear.objects.filter(year__start__year__in=[2025, 2026]).count() == 6
-    assert LedgerTransaction.objects.filter(kind="transfer").count() >= 3
-    assert FinancialYear.objects.get(start__year=2025).is_closed
-    assert "every invariant holds" in run("check_ledger")
-    accounts = list(Account.objects.values_list("pk", "balance"))
-    assert "already loaded; nothing changed" in run("loaddemo")
-    assert list(Account.objects.values_list("pk", "balance")) == accounts
-
-
-def test_demo_carries_ward_budgets_forward_and_lapses_ccif():
-    run("loaddemo")
-    shaw = Councillor.objects.get(user__username="cllr.shaw")
-    cb_2026 = FundYear.objects.get(fund__code="CB", year__start__year=2026)
-    # £2,000 for 2025/26 less the £500 transferred to Cllr Okafor, carried into 2026/27.
-    assert ledger.allocation_account(cb_2026, shaw).balance == Decimal("3500.00")
-    ccif_2026 = FundYear.objects.get(fund__code="CCIF", year__start__year=2026)
-    assert ledger.allocation_account(ccif_2026, shaw).balance == Decimal("875.00")
 
 
 def test_benchmark_ledger_runs_on_its_own_throwaway_database(fund_year):

@@ -3,6 +3,7 @@
 import datetime
 import io
 from collections import Counter
+from decimal import Decimal
 from unittest import mock
 
 import pytest
@@ -13,8 +14,17 @@ from django.utils import timezone
 from applications.models import Application, BankAccount, Organisation, Pledge, TransitionLog
 from applications.organisations import current_bank_account
 from applications.workflow import Status
+from budgets import ledger
 from budgets.integrity import ledger_violations
-from budgets.models import Account, FinancialYear, FundYear, LedgerTransaction
+from budgets.models import (
+    Account,
+    Councillor,
+    FinancialYear,
+    Fund,
+    FundYear,
+    LedgerTransaction,
+    Ward,
+)
 from decisions.models import Decision, PanelMeeting
 from fundmgr.models import Notification, User
 
@@ -48,6 +58,25 @@ def snapshot():
 
 @pytest.mark.usefixtures("demo_output")
 class TestTheDemo:
+    def test_it_is_a_district_with_wards_councillors_funds_and_transfers(self, demo_output):
+        assert "every password is demo-grants-2026" in demo_output
+        for role in ("Administrator", "Councillor", "Grants officer", "Finance officer"):
+            assert role in demo_output
+        assert Ward.objects.count() >= 12
+        assert Councillor.objects.count() >= 30
+        assert Fund.objects.count() == 3
+        assert FundYear.objects.filter(year__start__year__in=[2025, 2026]).count() == 6
+        assert LedgerTransaction.objects.filter(kind="transfer").count() >= 3
+        assert "every invariant holds" in run("check_ledger")
+
+    def test_ward_budgets_carry_forward_and_ccif_lapses(self):
+        shaw = Councillor.objects.get(user__username="cllr.shaw")
+        cb_2026 = FundYear.objects.get(fund__code="CB", year__start__year=2026)
+        # £2,000 for 2025/26 less the £500 transferred to Cllr Okafor, carried into 2026/27.
+        assert ledger.allocation_account(cb_2026, shaw).balance == Decimal("3500.00")
+        ccif_2026 = FundYear.objects.get(fund__code="CCIF", year__start__year=2026)
+        assert ledger.allocation_account(ccif_2026, shaw).balance == Decimal("875.00")
+
     def test_it_holds_about_150_applications_in_every_state(self, demo_output):
         counts = Counter(Application.objects.values_list("status", flat=True))
         assert 140 <= sum(counts.values()) <= 160
