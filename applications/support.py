@@ -11,6 +11,7 @@ from applications import rules
 from applications.models import Application, InterestDeclaration, Pledge
 from applications.services import application_endorse_if_supported, lock_application
 from applications.workflow import FINAL, Status
+from budgets import ledger
 from budgets.models import Account, Councillor
 from fundmgr.errors import InsufficientFunds, InvalidInput, NotPermitted, Refused
 from fundmgr.money import pounds
@@ -180,3 +181,33 @@ def interest_declare(
 def councillor_available(councillor: Councillor, fund_year) -> Decimal:
     """The figure shown beside the pledge box."""
     return max(pledgeable(councillor, fund_year), Decimal("0.00"))
+
+
+@transaction.atomic
+def councillor_transfer(
+    *, fund_year, from_councillor: Councillor, to_councillor: Councillor, amount: Decimal, by, key
+):
+    """A councillor gives part of their allocation to a ward colleague: only their own, and only
+    what is not already pledged to bids still waiting for a decision."""
+    if from_councillor.user_id != getattr(by, "pk", None):
+        raise NotPermitted(f"Only {from_councillor} can transfer from their own allocation.")
+    # Lock the allocation first, as pledge_make does, so a pledge cannot slip in between.
+    Account.objects.select_for_update().filter(
+        fund_year=fund_year, kind="allocation", councillor=from_councillor
+    ).first()
+    elsewhere = pledged_elsewhere(from_councillor, fund_year)
+    free = pledgeable(from_councillor, fund_year)
+    if isinstance(amount, Decimal) and elsewhere and amount > free:
+        raise InsufficientFunds(
+            f"{from_councillor.surname_title} has {pounds(max(free, Decimal('0')))} free to "
+            f"transfer: {pounds(elsewhere)} of the {fund_year.year.label} "
+            f"{fund_year.fund.code} allocation is pledged to bids still waiting for a decision."
+        )
+    return ledger.allocation_transfer(
+        fund_year=fund_year,
+        from_councillor=from_councillor,
+        to_councillor=to_councillor,
+        amount=amount,
+        by=by,
+        key=key,
+    )

@@ -351,7 +351,7 @@ def allocation_transfer(
         ],
         memo=f"Transfer from {from_councillor} to {to_councillor}",
         by=by,
-        purpose=f"a transfer of {pounds(amount)}",
+        purpose="this transfer",
     )
 
 

@@ -68,7 +68,10 @@ def logins(spec: dict) -> list[DemoLogin]:
     result = [DemoLogin(p["role"], p["username"], p["name"], _lands_on(p["role"])) for p in people]
     first = spec["wards"][0]["councillors"][0]
     result.insert(
-        1, DemoLogin("Councillor", first["username"], f"Cllr {first['name']}", "their budgets")
+        1,
+        DemoLogin(
+            "Councillor", first["username"], f"Cllr {first['name']}", "bids and their budgets"
+        ),
     )
     return result
 

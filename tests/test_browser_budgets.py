@@ -16,6 +16,8 @@ def test_a_councillor_signs_in_and_reads_their_statement(page, live_server, busy
     screenshot(page, "sign-in")
 
     sign_in(page, live_server, "cllr.shaw")
+    expect(page.get_by_role("heading", name="Bids and support")).to_be_visible()
+    page.get_by_role("link", name="Budgets", exact=True).click()
     expect(page.get_by_role("heading", name="Budgets")).to_be_visible()
     assert serious_accessibility_violations(page) == []
     screenshot(page, "councillor-budgets")
@@ -40,6 +42,7 @@ def test_the_statement_works_on_a_320_pixel_phone(page, live_server, busy, shaw)
 def test_an_officer_sees_every_councillors_balances(page, live_server, busy):
     UserFactory(username="officer", roles=["Grants officer"])
     sign_in(page, live_server, "officer")
+    page.get_by_role("link", name="Budgets").click()
     page.get_by_role("link", name="Councillors' Community Initiative Fund 2026/27").click()
     expect(page.get_by_role("heading", name="Balances for 2026/27")).to_be_visible()
     expect(page.get_by_role("row", name="Cllr Sam Shaw")).to_contain_text("£750.00")
@@ -56,7 +59,7 @@ def test_the_pages_can_be_used_by_keyboard(page, live_server, busy):
     page.keyboard.press("Tab")
     page.keyboard.type("correct-horse-battery")
     page.keyboard.press("Enter")
-    expect(page.get_by_role("heading", name="Budgets")).to_be_visible()
+    expect(page.get_by_role("heading", name="Bids and support")).to_be_visible()
 
 
 def test_sign_in_with_a_wrong_password_shows_the_error_summary(page, live_server, shaw):

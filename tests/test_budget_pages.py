@@ -18,11 +18,12 @@ def statement_url(fund_year, shaw):
     return f"/budgets/CCIF/2026/councillors/{shaw.pk}/"
 
 
-def test_signing_in_takes_a_councillor_to_their_budgets(client, busy, shaw):
+def test_a_councillor_signs_in_to_their_bids_and_reaches_their_budgets(client, busy, shaw):
     response = client.post(
         "/sign-in/", {"username": "cllr.shaw", "password": "correct-horse-battery"}, follow=True
     )
-    assert response.redirect_chain[-1][0] == "/budgets/"
+    assert response.redirect_chain[-1][0] == "/councillor/"
+    response = client.get("/budgets/")
     assert "Councillors&#x27; Community Initiative Fund 2026/27" in response.text
     assert "£750.00" in response.text
 

@@ -209,7 +209,7 @@ def test_transfer_of_more_than_is_available_is_refused_with_the_balance(allocate
             key="t1",
         )
     assert refused.value.message == (
-        "Cllr Shaw has £1,000.00 left in the 2026/27 CCIF allocation; a transfer of £1,000.01 "
+        "Cllr Shaw has £1,000.00 left in the 2026/27 CCIF allocation; this transfer "
         "needs £1,000.01."
     )
     assert snapshot() == before

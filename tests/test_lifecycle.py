@@ -819,3 +819,46 @@ def test_many_steps_in_one_transaction_send_their_mail_once_after_commit(
         s.application_return(application=draft, by=officer, reason="More detail")
         s.application_submit(application=draft, by=treasurer)
     assert len(callbacks) == 1
+
+
+def test_a_councillor_cannot_transfer_money_pledged_to_undecided_bids(
+    draft, treasurer, officer, shaw, okafor
+):
+    to_awaiting_support(draft, treasurer, officer)
+    support.pledge_make(
+        application=draft, councillor=shaw, amount=D("300.00"), statement="Yes", by=shaw.user
+    )
+    with pytest.raises(InsufficientFunds) as refused:
+        support.councillor_transfer(
+            fund_year=draft.fund_year,
+            from_councillor=shaw,
+            to_councillor=okafor,
+            amount=D("800.00"),
+            by=shaw.user,
+            key="t1",
+        )
+    assert refused.value.message == (
+        "Cllr Shaw has £700.00 free to transfer: £300.00 of the 2026/27 CCIF allocation is "
+        "pledged to bids still waiting for a decision."
+    )
+    support.councillor_transfer(
+        fund_year=draft.fund_year,
+        from_councillor=shaw,
+        to_councillor=okafor,
+        amount=D("700.00"),
+        by=shaw.user,
+        key="t2",
+    )
+    assert ledger.allocation_account(draft.fund_year, shaw).balance == D("300.00")
+
+
+def test_only_the_giving_councillor_transfers_their_allocation(draft, shaw, okafor):
+    with pytest.raises(NotPermitted, match="Only Cllr Sam Shaw can transfer"):
+        support.councillor_transfer(
+            fund_year=draft.fund_year,
+            from_councillor=shaw,
+            to_councillor=okafor,
+            amount=D("1.00"),
+            by=okafor.user,
+            key="t1",
+        )
