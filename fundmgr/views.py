@@ -6,7 +6,7 @@ from fundmgr.navigation import landing_url
 def home(request):
     """Send each person to the area where their work is."""
     if not request.user.is_authenticated:
-        return redirect("login")
+        return redirect("applications:groups_home")  # the start page for groups; staff sign in
     target = landing_url(request.user)
     if target != request.path:
         return redirect(target)

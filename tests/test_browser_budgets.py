@@ -11,6 +11,8 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 def test_a_councillor_signs_in_and_reads_their_statement(page, live_server, busy, shaw):
     page.goto(live_server.url)
+    expect(page.get_by_role("heading", name="Apply for a community grant")).to_be_visible()
+    page.get_by_role("link", name="Sign in").first.click()
     expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
     assert serious_accessibility_violations(page) == []
     screenshot(page, "sign-in")

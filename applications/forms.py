@@ -1,0 +1,712 @@
+"""Forms of the community-group pages. They check what a person typed; the services decide.
+
+Error messages follow the GOV.UK Design System: say what to do ("Enter the project title"), not
+what went wrong.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from crispy_forms_gds.fields import DateInputField
+from crispy_forms_gds.helper import FormHelper
+from crispy_forms_gds.layout import HTML, Field, Fieldset, Layout, Size, Submit
+from django import forms
+from django.contrib.auth import password_validation
+from django.core.exceptions import ValidationError
+
+from applications.models import (
+    MAX_UPLOAD_BYTES,
+    Membership,
+    Organisation,
+    upload_validators,
+)
+from budgets.models import FundYear, Ward
+from fundmgr.models import User
+
+MONEY_TEMPLATE = "applications/fields/money.html"
+UPLOAD_HINT = (
+    "PDF, JPG, PNG, Word (DOCX), Excel (XLSX) or OpenDocument (ODT, ODS). "
+    f"Each file must be {MAX_UPLOAD_BYTES // (1024 * 1024)} MB or smaller."
+)
+YES_NO = [("yes", "Yes"), ("no", "No")]
+
+
+def money(label: str, *, required_message: str, min_value=Decimal("0.01"), **kwargs):
+    example = "such as 250.00"
+    return forms.DecimalField(
+        label=label,
+        max_digits=12,
+        decimal_places=2,
+        min_value=min_value,
+        widget=forms.TextInput(attrs={"inputmode": "decimal", "spellcheck": "false"}),
+        error_messages={
+            "required": required_message,
+            "invalid": f"Enter an amount in pounds and pence, {example}",
+            "min_value": f"Enter an amount more than £{min_value - Decimal('0.01'):.2f}"
+            if min_value
+            else f"Enter an amount of £0.00 or more, {example}",
+            "max_digits": "Enter an amount less than £10,000,000,000.00",
+            "max_decimal_places": f"Enter an amount with no more than 2 decimal places, {example}",
+            "max_whole_digits": "Enter an amount less than £10,000,000,000.00",
+        },
+        **kwargs,
+    )
+
+
+def money_input(name: str) -> Field:
+    return Field(name, template=MONEY_TEMPLATE, css_class="govuk-input govuk-input--width-10")
+
+
+def helper(*fields, button: str = "Save and continue", method: str = "post") -> FormHelper:
+    h = FormHelper()
+    h.form_method = method
+    h.layout = Layout(*fields, Submit("submit", button))
+    return h
+
+
+class VersionedForm(forms.Form):
+    """A section of an application: `version` is the one the page was drawn from, so a save on
+    top of someone else's change is refused instead of overwriting it."""
+
+    version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
+
+    def answers(self) -> dict:
+        return {k: v for k, v in self.cleaned_data.items() if k != "version"}
+
+
+# --- accounts -------------------------------------------------------------------------------
+
+
+class RegisterForm(forms.Form):
+    first_name = forms.CharField(
+        label="First name",
+        max_length=150,
+        error_messages={"required": "Enter your first name"},
+        widget=forms.TextInput(attrs={"autocomplete": "given-name", "spellcheck": "false"}),
+    )
+    last_name = forms.CharField(
+        label="Last name",
+        max_length=150,
+        error_messages={"required": "Enter your last name"},
+        widget=forms.TextInput(attrs={"autocomplete": "family-name", "spellcheck": "false"}),
+    )
+    email = forms.EmailField(
+        label="Email address",
+        help_text="You will use this to sign in. We will send updates about your applications "
+        "to it.",
+        max_length=150,
+        error_messages={
+            "required": "Enter your email address",
+            "invalid": "Enter an email address in the correct format, like name@example.com",
+        },
+        widget=forms.EmailInput(attrs={"autocomplete": "email", "spellcheck": "false"}),
+    )
+    password1 = forms.CharField(
+        label="Create a password",
+        help_text="At least 8 characters. Do not use a common password, only numbers, or your "
+        "name or email address.",
+        strip=False,
+        error_messages={"required": "Create a password"},
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+    password2 = forms.CharField(
+        label="Confirm your password",
+        strip=False,
+        error_messages={"required": "Enter your password again"},
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = helper(
+            Field.text("first_name", field_width=20),
+            Field.text("last_name", field_width=20),
+            Field.text("email"),
+            Field.text("password1", field_width=20),
+            Field.text("password2", field_width=20),
+            button="Create account",
+        )
+
+    def clean(self):
+        data = super().clean()
+        first, second = data.get("password1"), data.get("password2")
+        if first and second and first != second:
+            self.add_error("password2", "Enter the same password in both boxes")
+        if first:
+            person = User(
+                username=data.get("email", ""),
+                email=data.get("email", ""),
+                first_name=data.get("first_name", ""),
+                last_name=data.get("last_name", ""),
+            )
+            try:
+                password_validation.validate_password(first, user=person)
+            except ValidationError as error:
+                self.add_error("password1", error)
+        return data
+
+
+# --- organisations --------------------------------------------------------------------------
+
+
+class OrganisationForm(forms.ModelForm):
+    """Checked against the model's own rules (charity and company numbers); saved only by
+    `applications.organisations`."""
+
+    class Meta:
+        model = Organisation
+        fields = [
+            "name",
+            "kind",
+            "charity_number",
+            "company_number",
+            "address",
+            "postcode",
+            "ward",
+            "email",
+            "phone",
+        ]
+        labels = {
+            "name": "Name of your organisation",
+            "kind": "What type of organisation is it?",
+            "charity_number": "Registered charity number (if you have one)",
+            "company_number": "Company number (if you have one)",
+            "address": "Address",
+            "postcode": "Postcode",
+            "ward": "Ward",
+            "email": "Email address for the organisation",
+            "phone": "Phone number (optional)",
+        }
+        help_texts = {
+            "charity_number": "Registered charities and CIOs only, such as 1234567 or SC012345",
+            "company_number": "Community interest companies and companies limited by guarantee "
+            "only, such as 01234567",
+            "ward": "The council ward where your organisation is based",
+            "email": "We send letters about your grants here",
+        }
+        widgets = {
+            "kind": forms.RadioSelect,
+            "address": forms.Textarea(attrs={"autocomplete": "street-address"}),
+            "postcode": forms.TextInput(attrs={"autocomplete": "postal-code"}),
+            "email": forms.EmailInput(attrs={"autocomplete": "email", "spellcheck": "false"}),
+            "phone": forms.TextInput(attrs={"autocomplete": "tel", "type": "tel"}),
+        }
+        error_messages = {
+            "name": {"required": "Enter the name of your organisation"},
+            "kind": {"required": "Choose the type of organisation"},
+            "address": {"required": "Enter the address"},
+            "postcode": {"required": "Enter the postcode"},
+            "ward": {
+                "required": "Choose the ward your organisation is based in",
+                "invalid_choice": "Choose a ward from the list",
+            },
+            "email": {
+                "required": "Enter the email address for the organisation",
+                "invalid": "Enter an email address in the correct format, like name@example.com",
+            },
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["kind"].choices = Organisation.Kind.choices
+        self.fields["ward"].queryset = Ward.objects.order_by("name")
+        self.fields["ward"].empty_label = "Choose a ward"
+        self.helper = helper(
+            Field.text("name"),
+            Field.radios("kind", legend_size=Size.SMALL),
+            Field.text("charity_number", field_width=10),
+            Field.text("company_number", field_width=10),
+            Field.textarea("address", rows=3),
+            Field.text("postcode", field_width=10),
+            Field.select("ward"),
+            Field.text("email"),
+            Field.text("phone", field_width=20),
+            button="Save",
+        )
+
+    def clean_postcode(self):
+        return self.cleaned_data["postcode"].strip().upper()
+
+    def profile(self) -> dict:
+        return {name: self.cleaned_data[name] for name in self.Meta.fields}
+
+
+class MemberForm(forms.Form):
+    email = forms.EmailField(
+        label="Their email address",
+        help_text="The address they used to create their account",
+        error_messages={
+            "required": "Enter the email address of the person to add",
+            "invalid": "Enter an email address in the correct format, like name@example.com",
+        },
+        widget=forms.EmailInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
+    )
+    role = forms.ChoiceField(
+        label="Their role in the organisation",
+        choices=Membership.Role.choices,
+        widget=forms.RadioSelect,
+        error_messages={"required": "Choose their role in the organisation"},
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = helper(
+            Field.text("email"), Field.radios("role", legend_size=Size.SMALL), button="Add member"
+        )
+
+
+class BankDetailsForm(forms.Form):
+    account_name = forms.CharField(
+        label="Name on the account",
+        help_text="As your bank shows it, up to 18 characters",
+        max_length=18,
+        error_messages={
+            "required": "Enter the name on the account",
+            "max_length": "Name on the account must be 18 characters or fewer",
+        },
+        widget=forms.TextInput(attrs={"spellcheck": "false"}),
+    )
+    sort_code = forms.CharField(
+        label="Sort code",
+        help_text="Must be 6 digits long",
+        error_messages={"required": "Enter a sort code"},
+        widget=forms.TextInput(attrs={"inputmode": "numeric", "spellcheck": "false"}),
+    )
+    account_number = forms.CharField(
+        label="Account number",
+        help_text="Must be 8 digits long",
+        error_messages={"required": "Enter an account number"},
+        widget=forms.TextInput(attrs={"inputmode": "numeric", "spellcheck": "false"}),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = helper(
+            Field.text("account_name", field_width=20),
+            Field.text("sort_code", field_width=5),
+            Field.text("account_number", field_width=10),
+            button="Save bank details",
+        )
+
+    def clean_sort_code(self):
+        value = self.cleaned_data["sort_code"].replace("-", "").replace(" ", "")
+        if not (value.isdigit() and len(value) == 6):
+            raise ValidationError("Enter a valid sort code like 309430")
+        return value
+
+    def clean_account_number(self):
+        value = self.cleaned_data["account_number"].replace(" ", "")
+        if not (value.isdigit() and len(value) == 8):
+            raise ValidationError("Enter a valid account number like 00733445")
+        return value
+
+
+# --- eligibility ----------------------------------------------------------------------------
+
+
+class EligibilityForm(forms.Form):
+    kind = forms.ChoiceField(
+        label="What type of organisation are you?",
+        choices=Organisation.Kind.choices,
+        widget=forms.RadioSelect,
+        error_messages={"required": "Choose the type of organisation"},
+    )
+    ward = forms.ModelChoiceField(
+        label="Which ward will the project benefit?",
+        queryset=Ward.objects.order_by("name"),
+        empty_label="Choose a ward",
+        error_messages={
+            "required": "Choose the ward the project will benefit",
+            "invalid_choice": "Choose a ward from the list",
+        },
+    )
+    amount = money(
+        "How much money do you need from the council?",
+        required_message="Enter how much you need, such as 750.00",
+        help_text="In pounds. Leave out money you are getting from elsewhere.",
+    )
+    capital = forms.ChoiceField(
+        label="Is it a capital project?",
+        help_text="Capital means buying, building or improving something that lasts, such as "
+        "equipment, a building or a play area. Running costs, events and activities are not "
+        "capital.",
+        choices=YES_NO,
+        widget=forms.RadioSelect,
+        error_messages={"required": "Choose yes if it is a capital project"},
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = helper(
+            Field.radios("kind", legend_size=Size.MEDIUM, legend_tag="h2"),
+            Field.select("ward", label_size=Size.MEDIUM, label_tag="h2"),
+            Field(
+                "amount",
+                template=MONEY_TEMPLATE,
+                css_class="govuk-input govuk-input--width-10",
+                context={"label_size": Size.for_label(Size.MEDIUM), "label_tag": "h2"},
+            ),
+            Field.radios("capital", legend_size=Size.MEDIUM, legend_tag="h2", inline=True),
+            button="Check which funds fit",
+            method="get",
+        )
+        self.helper.form_action = "applications:eligibility_results"
+        self.helper.disable_csrf = True
+
+
+# --- starting an application ----------------------------------------------------------------
+
+
+class ChooseFundForm(forms.Form):
+    fund_year = forms.ModelChoiceField(
+        label="Which fund are you applying to?",
+        queryset=FundYear.objects.none(),
+        widget=forms.RadioSelect,
+        empty_label=None,
+        error_messages={
+            "required": "Choose the fund you are applying to",
+            "invalid_choice": "Choose one of the funds that is open now",
+        },
+    )
+
+    def __init__(self, *args, fund_years, **kwargs):
+        super().__init__(*args, **kwargs)
+        field = self.fields["fund_year"]
+        field.queryset = fund_years
+        field.label_from_instance = lambda fy: f"{fy.fund.name} {fy.year.label}"
+        self.helper = helper(
+            Field.radios("fund_year", legend_size=Size.LARGE, legend_tag="h1"),
+            button="Continue",
+            method="get",
+        )
+
+
+class StartForm(forms.Form):
+    organisation = forms.ModelChoiceField(
+        label="Which organisation is applying?",
+        queryset=Organisation.objects.none(),
+        widget=forms.RadioSelect,
+        empty_label=None,
+        error_messages={
+            "required": "Choose the organisation that is applying",
+            "invalid_choice": "Choose one of your organisations",
+        },
+    )
+
+    def __init__(self, *args, organisations, **kwargs):
+        super().__init__(*args, **kwargs)
+        field = self.fields["organisation"]
+        field.queryset = organisations
+        if len(organisations) == 1:
+            field.widget = forms.HiddenInput()
+            field.initial = organisations[0].pk
+        self.helper = helper(
+            Field.radios("organisation", legend_size=Size.MEDIUM, legend_tag="h2"),
+            button="Start application",
+        )
+
+
+# --- the sections of an application --------------------------------------------------------
+
+
+class AboutForm(VersionedForm):
+    title = forms.CharField(
+        label="Project title",
+        help_text="A short name for the project, such as ‘New benches for Abbey Park’",
+        max_length=120,
+        error_messages={
+            "required": "Enter the project title",
+            "max_length": "Project title must be 120 characters or fewer",
+        },
+    )
+    purpose = forms.CharField(
+        label="What is the money for?",
+        help_text="Say what you will do, who it helps and why it is needed.",
+        widget=forms.Textarea,
+        max_length=3000,
+        error_messages={
+            "required": "Enter what the money is for",
+            "max_length": "What the money is for must be 3000 characters or fewer",
+        },
+    )
+    wards = forms.ModelMultipleChoiceField(
+        label="Which wards will benefit?",
+        help_text="Select all that apply. Councillors for these wards are asked to support it.",
+        queryset=Ward.objects.none(),
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={
+            "required": "Select at least one ward that will benefit",
+            "invalid_choice": "Select wards from the list",
+            "invalid_pk_value": "Select wards from the list",
+        },
+    )
+    people_benefiting = forms.IntegerField(
+        label="About how many people will benefit?",
+        min_value=1,
+        max_value=10_000_000,
+        widget=forms.TextInput(attrs={"inputmode": "numeric", "spellcheck": "false"}),
+        error_messages={
+            "required": "Enter about how many people will benefit, such as 200",
+            "invalid": "Enter the number of people as a whole number, such as 200",
+            "min_value": "Enter a number of people of 1 or more",
+            "max_value": "Enter a number of people of 10,000,000 or fewer",
+        },
+    )
+
+    def __init__(self, *args, wards, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["wards"].queryset = wards
+        self.helper = helper(
+            "version",
+            Field.text("title"),
+            Field.textarea("purpose", rows=6, max_characters=3000),
+            Field.checkboxes("wards", legend_size=Size.SMALL, small=True),
+            Field.text("people_benefiting", field_width=10),
+        )
+
+
+class DatesForm(VersionedForm):
+    project_start = DateInputField(
+        label="When will the project start?",
+        help_text="For example, 10 1 2027",
+        require_all_fields=False,
+    )
+    project_end = DateInputField(
+        label="When will the project end?",
+        help_text="For example, 20 3 2027",
+        require_all_fields=False,
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name, what in (("project_start", "starts"), ("project_end", "ends")):
+            field = self.fields[name]
+            field.error_messages["required"] = f"Enter the date the project {what}"
+            field.error_messages["incomplete"] = f"Enter the date the project {what}"
+        self.helper = helper(
+            "version",
+            Field("project_start", context={"legend_size": Size.for_legend(Size.SMALL)}),
+            Field("project_end", context={"legend_size": Size.for_legend(Size.SMALL)}),
+        )
+
+    def clean(self):
+        data = super().clean()
+        start, end = data.get("project_start"), data.get("project_end")
+        if start and end and end < start:
+            self.add_error("project_end", "The end date must be the same as or after the start")
+        return data
+
+
+class BudgetLineForm(forms.Form):
+    item = forms.CharField(
+        label="What will you buy or pay for?",
+        max_length=200,
+        error_messages={
+            "required": "Enter what you will buy or pay for",
+            "max_length": "What you will buy must be 200 characters or fewer",
+        },
+    )
+    cost = money("Cost", required_message="Enter the cost, such as 250.00")
+    quote = forms.FileField(
+        label="Quote (optional)",
+        help_text=UPLOAD_HINT,
+        required=False,
+        validators=upload_validators(),
+        error_messages={"invalid_extension": "The quote must be a PDF, JPG, PNG, DOCX or XLSX"},
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = helper(
+            Fieldset(
+                Field.text("item"),
+                money_input("cost"),
+                Field("quote"),
+                legend="Add a cost",
+                legend_size=Size.MEDIUM,
+                legend_tag="h2",
+            ),
+            button="Add cost",
+        )
+        self.helper.attrs = {"id": "add-cost"}
+
+
+class CostsForm(VersionedForm):
+    total_cost = money(
+        "Total cost of the project",
+        required_message="Enter the total cost of the project, such as 1200.00",
+        help_text="Everything the project costs, including money from other sources. It must be "
+        "the same as your costs added up.",
+    )
+    amount_requested = money(
+        "How much are you asking the council for?",
+        required_message="Enter how much you are asking for, such as 500.00",
+    )
+
+    def __init__(self, *args, limits_html: str = "", **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = helper(
+            "version",
+            money_input("total_cost"),
+            HTML(limits_html),
+            money_input("amount_requested"),
+        )
+
+
+class MatchFundingForm(forms.Form):
+    source = forms.CharField(
+        label="Where is the money coming from?",
+        help_text="Such as ‘Our own savings’, ‘Parish council grant’ or ‘National Lottery’",
+        max_length=200,
+        error_messages={
+            "required": "Enter where the money is coming from",
+            "max_length": "Where the money is coming from must be 200 characters or fewer",
+        },
+    )
+    amount = money("Amount", required_message="Enter the amount, such as 250.00")
+    secured = forms.ChoiceField(
+        label="Have you got this money already, or has it been promised to you?",
+        choices=YES_NO,
+        widget=forms.RadioSelect,
+        error_messages={"required": "Choose yes if you have the money or it has been promised"},
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = helper(
+            Fieldset(
+                Field.text("source"),
+                money_input("amount"),
+                Field.radios("secured", legend_size=Size.SMALL, inline=True),
+                legend="Add other funding",
+                legend_size=Size.MEDIUM,
+                legend_tag="h2",
+            ),
+            button="Add funding",
+        )
+        self.helper.attrs = {"id": "add-funding"}
+
+
+class AttachmentForm(forms.Form):
+    description = forms.CharField(
+        label="What is the document?",
+        help_text="Such as ‘Quote for benches’ or ‘Constitution’",
+        max_length=200,
+        error_messages={
+            "required": "Enter what the document is",
+            "max_length": "What the document is must be 200 characters or fewer",
+        },
+    )
+    file = forms.FileField(
+        label="Upload a file",
+        help_text=UPLOAD_HINT,
+        validators=upload_validators(),
+        error_messages={
+            "required": "Select a file to upload",
+            "empty": "The selected file is empty",
+            "invalid_extension": "The file must be a PDF, JPG, PNG, DOCX, XLSX, ODT or ODS",
+        },
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = helper(
+            Fieldset(
+                Field.text("description"),
+                Field("file"),
+                legend="Add a document",
+                legend_size=Size.MEDIUM,
+                legend_tag="h2",
+            ),
+            button="Upload document",
+        )
+        self.helper.attrs = {"id": "add-document"}
+
+
+# --- after submission -----------------------------------------------------------------------
+
+
+class ConfirmForm(forms.Form):
+    """No questions: a button whose refusal, if any, shows in the error summary."""
+
+    def __init__(self, *args, button: str = "Submit application", **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = helper(button=button)
+
+
+class WithdrawForm(forms.Form):
+    reason = forms.CharField(
+        label="Why are you withdrawing the application?",
+        help_text="The council and your ward councillors will be told.",
+        widget=forms.Textarea,
+        max_length=1000,
+        error_messages={
+            "required": "Enter why you are withdrawing the application",
+            "max_length": "The reason must be 1000 characters or fewer",
+        },
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = FormHelper()
+        self.helper.layout = Layout(
+            Field.textarea("reason", rows=4, label_size=Size.SMALL),
+            Submit("submit", "Withdraw application", css_class="govuk-button--warning"),
+        )
+
+
+class AcceptOfferForm(forms.Form):
+    confirm = forms.BooleanField(label="", required=True)
+
+    def __init__(self, *args, organisation, **kwargs):
+        super().__init__(*args, **kwargs)
+        field = self.fields["confirm"]
+        field.label = (
+            f"I confirm that I have read the conditions and accept this offer on behalf of "
+            f"{organisation}"
+        )
+        field.error_messages["required"] = (
+            f"Confirm that you accept the offer on behalf of {organisation}"
+        )
+        self.helper = helper(Field.checkbox("confirm"), button="Accept the offer")
+
+
+class MonitoringForm(forms.Form):
+    amount_spent = money(
+        "How much of the grant did you spend?",
+        required_message="Enter how much you spent, such as 480.00",
+        min_value=Decimal("0.00"),
+        help_text="If you spent less than the grant, the council may ask for the rest back.",
+    )
+    outcomes = forms.CharField(
+        label="What did the project achieve?",
+        help_text="What you did, what changed and anything that did not go to plan.",
+        widget=forms.Textarea,
+        max_length=5000,
+        error_messages={
+            "required": "Enter what the project achieved",
+            "max_length": "What the project achieved must be 5000 characters or fewer",
+        },
+    )
+    people_reached = forms.IntegerField(
+        label="How many people did it reach?",
+        min_value=0,
+        max_value=10_000_000,
+        widget=forms.TextInput(attrs={"inputmode": "numeric", "spellcheck": "false"}),
+        error_messages={
+            "required": "Enter how many people the project reached, such as 150",
+            "invalid": "Enter the number of people as a whole number, such as 150",
+            "min_value": "Enter a number of people of 0 or more",
+            "max_value": "Enter a number of people of 10,000,000 or fewer",
+        },
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = helper(
+            money_input("amount_spent"),
+            Field.textarea("outcomes", rows=6),
+            Field.text("people_reached", field_width=10),
+            button="Send report",
+        )

@@ -1,0 +1,671 @@
+"""The community-group pages: signing up, the organisation, the eligibility checker, the
+application as a task list, and what happens after it is sent.
+
+Views check who may see what, build a form and call a service; a refusal (DomainError) is shown
+in the form's error summary. A person reaches only their own organisations' records: anyone
+else's id is a 404.
+"""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth import login
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_POST
+
+from applications import eligibility, group_selectors, group_services, organisations, services
+from applications import forms as f
+from applications.models import Application, Attachment, BudgetLine, MatchFunding, Organisation
+from applications.rules import today
+from applications.workflow import BEFORE_PAYMENT, Status
+from budgets.models import Ward
+from fundmgr.errors import DomainError
+from fundmgr.forms import add_refusal
+from fundmgr.money import pounds
+
+PAGE_SIZE = 20
+
+
+def posted(request, *, files: bool = False):
+    """The submitted data, or None for a GET, so that an empty POST is still a bound form."""
+    if request.method != "POST":
+        return None
+    return request.FILES if files else request.POST
+
+
+def _organisation(request, pk: int) -> Organisation:
+    return get_object_or_404(group_selectors.organisations_for(request.user), pk=pk)
+
+
+def _application(request, pk: int) -> Application:
+    return get_object_or_404(group_selectors.applications_for(request.user), pk=pk)
+
+
+def _draft(request, pk: int) -> Application:
+    try:
+        return group_selectors.draft_for_pages(pk, request.user)
+    except Application.DoesNotExist:
+        raise Http404("No such application") from None
+
+
+# --- start, sign-up and home ----------------------------------------------------------------
+
+
+def groups_home(request):
+    """Signed out: the start page of the service. Signed in: the person's organisations and
+    their applications, each with what it needs next."""
+    if not request.user.is_authenticated:
+        funds = [(fy, eligibility.scheme(fy)) for fy in eligibility.open_fund_years()]
+        return render(request, "applications/start.html", {"funds": funds})
+    orgs = list(group_selectors.organisations_for(request.user))
+    page = Paginator(group_selectors.applications_for(request.user), PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
+    rows = [(app, group_selectors.needs_next(app)) for app in page]
+    return render(
+        request,
+        "applications/home.html",
+        {"organisations": orgs, "page": page, "rows": rows},
+    )
+
+
+def register(request):
+    if request.user.is_authenticated:
+        return redirect("applications:groups_home")
+    form = f.RegisterForm(posted(request))
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            user = group_services.account_register(
+                first_name=data["first_name"],
+                last_name=data["last_name"],
+                email=data["email"],
+                password=data["password1"],
+            )
+        except DomainError as error:
+            add_refusal(form, error)
+        else:
+            login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+            messages.success(request, "Your account has been created and you are signed in.")
+            return redirect("applications:groups_home")
+    return render(request, "applications/register.html", {"form": form})
+
+
+# --- eligibility ----------------------------------------------------------------------------
+
+
+def eligibility_questions(request):
+    """The questions; coming back to change them, the earlier answers are filled in."""
+    form = f.EligibilityForm(initial=request.GET.dict())
+    return render(request, "applications/eligibility.html", {"form": form})
+
+
+def eligibility_results(request):
+    form = f.EligibilityForm(request.GET)
+    if not form.is_valid():
+        return render(request, "applications/eligibility.html", {"form": form})
+    data = form.cleaned_data
+    answers = eligibility.Answers(
+        kind=data["kind"],
+        ward=data["ward"],
+        amount=data["amount"],
+        capital=data["capital"] == "yes",
+    )
+    return render(
+        request,
+        "applications/eligibility_results.html",
+        {
+            "answers": answers,
+            "kind_label": Organisation.Kind(answers.kind).label,
+            "result": eligibility.check(answers),
+        },
+    )
+
+
+# --- organisations --------------------------------------------------------------------------
+
+
+@login_required
+def organisation_new(request):
+    form = f.OrganisationForm(posted(request))
+    if request.method == "POST" and form.is_valid():
+        try:
+            org = organisations.organisation_create(by=request.user, **form.profile())
+        except DomainError as error:
+            add_refusal(form, error)
+        else:
+            messages.success(request, f"{org} is registered. You are its secretary.")
+            return redirect("applications:organisation", pk=org.pk)
+    return render(request, "applications/organisation_form.html", {"form": form, "org": None})
+
+
+@login_required
+def organisation_detail(request, pk: int):
+    org = _organisation(request, pk)
+    return render(
+        request,
+        "applications/organisation.html",
+        {
+            "org": org,
+            "members": group_selectors.members(org),
+            "bank": group_selectors.latest_bank_account(org),
+            "my_role": group_selectors.role_label(org.my_role),
+        },
+    )
+
+
+@login_required
+def organisation_edit(request, pk: int):
+    org = _organisation(request, pk)
+    form = f.OrganisationForm(posted(request), instance=org)
+    if request.method == "POST" and form.is_valid():
+        try:
+            organisations.organisation_update(organisation=org, by=request.user, **form.profile())
+        except DomainError as error:
+            add_refusal(form, error)
+        else:
+            messages.success(request, "Your organisation’s details have been saved.")
+            return redirect("applications:organisation", pk=org.pk)
+    org.refresh_from_db()  # the form changed the instance in memory: show the saved name
+    return render(request, "applications/organisation_form.html", {"form": form, "org": org})
+
+
+@login_required
+def organisation_members(request, pk: int):
+    org = _organisation(request, pk)
+    form = f.MemberForm(posted(request))
+    if request.method == "POST" and form.is_valid():
+        try:
+            membership = group_services.member_add_by_email(
+                organisation=org,
+                email=form.cleaned_data["email"],
+                role=form.cleaned_data["role"],
+                by=request.user,
+            )
+        except DomainError as error:
+            add_refusal(form, error)
+        else:
+            messages.success(
+                request,
+                f"{membership.user} is now a member of {org}: {membership.get_role_display()}.",
+            )
+            return redirect("applications:organisation_members", pk=org.pk)
+    return render(
+        request,
+        "applications/members.html",
+        {"org": org, "members": group_selectors.members(org), "form": form},
+    )
+
+
+@login_required
+def bank_details(request, pk: int):
+    org = _organisation(request, pk)
+    current = group_selectors.latest_bank_account(org)
+    form = f.BankDetailsForm(posted(request))
+    if request.method == "POST" and form.is_valid():
+        try:
+            organisations.bank_account_change(
+                organisation=org, by=request.user, **form.cleaned_data
+            )
+        except DomainError as error:
+            add_refusal(form, error)
+        else:
+            messages.success(
+                request,
+                "Your bank details have been saved. The council will check them before it pays "
+                "anything into the account.",
+            )
+            return redirect("applications:organisation", pk=org.pk)
+    return render(
+        request, "applications/bank_details.html", {"org": org, "current": current, "form": form}
+    )
+
+
+# --- starting an application ----------------------------------------------------------------
+
+
+@login_required
+def application_new(request):
+    """Choose the fund: only those open today are offered."""
+    orgs = list(group_selectors.organisations_for(request.user))
+    fund_years = eligibility.open_fund_years()
+    form = f.ChooseFundForm(request.GET or None, fund_years=fund_years)
+    if request.GET and form.is_valid():
+        return redirect(
+            "applications:before_you_start", fund_year=form.cleaned_data["fund_year"].pk
+        )
+    return render(
+        request,
+        "applications/choose_fund.html",
+        {"form": form, "organisations": orgs, "any_open": fund_years.exists()},
+    )
+
+
+@login_required
+def before_you_start(request, fund_year: int):
+    """Every question and every limit of the fund, before the group commits to anything."""
+    fy = get_object_or_404(eligibility.open_fund_years(), pk=fund_year)
+    orgs = group_selectors.organisations_for(request.user)
+    if not orgs:
+        return redirect("applications:application_new")
+    form = f.StartForm(posted(request), organisations=orgs)
+    if request.method == "POST" and form.is_valid():
+        try:
+            app = services.application_create(
+                fund_year=fy, organisation=form.cleaned_data["organisation"], by=request.user
+            )
+        except DomainError as error:
+            add_refusal(form, error)
+        else:
+            return redirect("applications:tasks", pk=app.pk)
+    return render(
+        request,
+        "applications/before_you_start.html",
+        {
+            "fund_year": fy,
+            "form": form,
+            "organisations": orgs,
+            "scheme": eligibility.scheme(fy),
+            "upload_hint": f.UPLOAD_HINT,
+        },
+    )
+
+
+# --- the task list and its sections ---------------------------------------------------------
+
+
+def _editable(request, pk: int) -> Application:
+    app = _draft(request, pk)
+    if app.status != Status.DRAFT:
+        raise _Locked(app)
+    return app
+
+
+class _Locked(Exception):
+    def __init__(self, app: Application):
+        self.app = app
+
+
+def draft_only(view):
+    """Sections can be changed only while the application is a draft: otherwise the status page
+    says where it has got to."""
+
+    def wrapped(request, pk: int, *args, **kwargs):
+        try:
+            return view(request, pk, *args, **kwargs)
+        except _Locked as locked:
+            app = locked.app
+            messages.info(
+                request,
+                f"{app.reference} is {app.get_status_display().lower()}: its answers can no "
+                "longer be changed.",
+            )
+            return redirect("applications:status", pk=app.pk)
+
+    wrapped.__name__ = view.__name__
+    wrapped.__doc__ = view.__doc__
+    return login_required(wrapped)
+
+
+def _section_context(app: Application, **extra) -> dict:
+    return {"app": app, "fund_year": app.fund_year, **extra}
+
+
+@draft_only
+def tasks(request, pk: int):
+    app = _editable(request, pk)
+    items = group_selectors.tasks(app)
+    for task in items:
+        task.url = reverse(f"applications:{task.slug}", args=[app.pk])
+    done = sum(1 for t in items if t.status == group_selectors.COMPLETED)
+    return render(
+        request,
+        "applications/tasks.html",
+        _section_context(
+            app,
+            tasks=items,
+            done=done,
+            returned=group_selectors.returned_note(app),
+        ),
+    )
+
+
+def _save_section(request, app: Application, form, template: str, **extra):
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.application_update(
+                application=app,
+                by=request.user,
+                version=form.cleaned_data["version"],
+                **form.answers(),
+            )
+        except DomainError as error:
+            add_refusal(form, error)
+        else:
+            return redirect("applications:tasks", pk=app.pk)
+    return render(request, template, _section_context(app, form=form, **extra))
+
+
+@draft_only
+def section_about(request, pk: int):
+    app = _editable(request, pk)
+    initial = {
+        "version": app.version,
+        "title": app.title,
+        "purpose": app.purpose,
+        "wards": [w.pk for w in app.wards.all()],
+        "people_benefiting": app.people_benefiting,
+    }
+    wards = Ward.objects.filter(council_id=app.fund_year.fund.council_id).order_by("name")
+    form = f.AboutForm(posted(request), initial=initial, wards=wards)
+    return _save_section(request, app, form, "applications/section_about.html")
+
+
+@draft_only
+def section_dates(request, pk: int):
+    app = _editable(request, pk)
+    initial = {
+        "version": app.version,
+        "project_start": app.project_start,
+        "project_end": app.project_end,
+    }
+    form = f.DatesForm(posted(request), initial=initial)
+    return _save_section(request, app, form, "applications/section_dates.html")
+
+
+def _costs_page(request, app: Application, *, costs_form=None, line_form=None):
+    fy = app.fund_year
+    costs_form = costs_form or f.CostsForm(
+        initial={
+            "version": app.version,
+            "total_cost": app.total_cost
+            if app.total_cost is not None
+            else (group_selectors.lines_total(app) or None),
+            "amount_requested": app.amount_requested,
+        },
+    )
+    costs_form.helper.form_action = reverse("applications:costs", args=[app.pk])
+    line_form = line_form or f.BudgetLineForm()
+    line_form.helper.form_action = reverse("applications:budget_line_add", args=[app.pk])
+    return render(
+        request,
+        "applications/section_costs.html",
+        _section_context(
+            app,
+            form=costs_form,
+            line_form=line_form,
+            lines=list(app.budget_lines.all()),
+            lines_total=group_selectors.lines_total(app),
+            share=fy.match_funding_share,
+        ),
+    )
+
+
+@draft_only
+def section_costs(request, pk: int):
+    app = _editable(request, pk)
+    if request.method != "POST":
+        return _costs_page(request, app)
+    form = f.CostsForm(request.POST)
+    if form.is_valid():
+        try:
+            services.application_update(
+                application=app,
+                by=request.user,
+                version=form.cleaned_data["version"],
+                **form.answers(),
+            )
+        except DomainError as error:
+            add_refusal(form, error)
+        else:
+            return redirect("applications:tasks", pk=app.pk)
+    return _costs_page(request, app, costs_form=form)
+
+
+@draft_only
+@require_POST
+def budget_line_add(request, pk: int):
+    app = _editable(request, pk)
+    form = f.BudgetLineForm(request.POST, request.FILES)
+    if form.is_valid():
+        try:
+            services.budget_line_add(application=app, by=request.user, **form.cleaned_data)
+        except DomainError as error:
+            add_refusal(form, error)
+        else:
+            messages.success(request, f"Added {form.cleaned_data['item']}.")
+            return redirect("applications:costs", pk=app.pk)
+    return _costs_page(request, app, line_form=form)
+
+
+@draft_only
+@require_POST
+def budget_line_remove(request, pk: int, line: int):
+    app = _editable(request, pk)
+    budget_line = get_object_or_404(BudgetLine, pk=line, application=app)
+    try:
+        services.budget_line_remove(line=budget_line, by=request.user)
+    except DomainError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, f"Removed {budget_line.item}.")
+    return redirect("applications:costs", pk=app.pk)
+
+
+def _other_funding_page(request, app: Application, form=None):
+    gap = None
+    if app.total_cost is not None and app.amount_requested is not None:
+        gap = app.total_cost - app.amount_requested
+    return render(
+        request,
+        "applications/section_other_funding.html",
+        _section_context(
+            app,
+            form=form or f.MatchFundingForm(),
+            sources=list(app.match_funding_sources.all()),
+            found=group_selectors.other_funding_total(app),
+            gap=gap,
+        ),
+    )
+
+
+@draft_only
+def section_other_funding(request, pk: int):
+    app = _editable(request, pk)
+    if request.method != "POST":
+        return _other_funding_page(request, app)
+    form = f.MatchFundingForm(request.POST)
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.match_funding_add(
+                application=app,
+                by=request.user,
+                source=data["source"],
+                amount=data["amount"],
+                secured=data["secured"] == "yes",
+            )
+        except DomainError as error:
+            add_refusal(form, error)
+        else:
+            messages.success(request, f"Added {data['source']}.")
+            return redirect("applications:other_funding", pk=app.pk)
+    return _other_funding_page(request, app, form)
+
+
+@draft_only
+@require_POST
+def other_funding_remove(request, pk: int, source: int):
+    app = _editable(request, pk)
+    match = get_object_or_404(MatchFunding, pk=source, application=app)
+    try:
+        group_services.match_funding_remove(source=match, by=request.user)
+    except DomainError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, f"Removed {match.source}.")
+    return redirect("applications:other_funding", pk=app.pk)
+
+
+@draft_only
+def section_documents(request, pk: int):
+    app = _editable(request, pk)
+    form = f.AttachmentForm(posted(request), posted(request, files=True))
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.attachment_add(application=app, by=request.user, **form.cleaned_data)
+        except DomainError as error:
+            add_refusal(form, error)
+        else:
+            messages.success(request, f"Uploaded {form.cleaned_data['description']}.")
+            return redirect("applications:documents", pk=app.pk)
+    return render(
+        request,
+        "applications/section_documents.html",
+        _section_context(app, form=form, documents=list(app.attachments.all())),
+    )
+
+
+@draft_only
+@require_POST
+def document_remove(request, pk: int, document: int):
+    app = _editable(request, pk)
+    attachment = get_object_or_404(Attachment, pk=document, application=app)
+    try:
+        group_services.attachment_remove(attachment=attachment, by=request.user)
+    except DomainError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, f"Removed {attachment.description}.")
+    return redirect("applications:documents", pk=app.pk)
+
+
+@draft_only
+def check_answers(request, pk: int):
+    app = _editable(request, pk)
+    form = f.ConfirmForm(posted(request))
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.application_submit(application=app, by=request.user)
+        except DomainError as error:
+            add_refusal(form, error)
+        else:
+            return redirect("applications:confirmation", pk=app.pk, what="submitted")
+    return render(
+        request,
+        "applications/check_answers.html",
+        _section_context(
+            app,
+            form=form,
+            tasks=group_selectors.tasks(app),
+            lines_total=group_selectors.lines_total(app),
+            found=group_selectors.other_funding_total(app),
+        ),
+    )
+
+
+# --- after it is sent -----------------------------------------------------------------------
+
+# The confirmation pages, and the states in which each makes sense.
+CONFIRMATIONS = {
+    "submitted": ("Application submitted", set(Status) - {Status.DRAFT}),
+    "withdrawn": ("Application withdrawn", {Status.WITHDRAWN}),
+    "accepted": ("Offer accepted", {Status.OFFER_ACCEPTED, Status.MONITORING, Status.CLOSED}),
+    "reported": ("Report sent", {Status.MONITORING, Status.CLOSED}),
+}
+
+
+@login_required
+def confirmation(request, pk: int, what: str):
+    app = _application(request, pk)
+    if what not in CONFIRMATIONS or app.status not in CONFIRMATIONS[what][1]:
+        return redirect("applications:status", pk=app.pk)
+    return render(
+        request,
+        "applications/confirmation.html",
+        {"app": app, "what": what, "title": CONFIRMATIONS[what][0]},
+    )
+
+
+@login_required
+def status(request, pk: int):
+    app = _application(request, pk)
+    allowed = services.available_transitions(app, request.user)
+    decision = group_selectors.offer_decision(app) if app.status == Status.APPROVED else None
+    return render(
+        request,
+        "applications/status.html",
+        {
+            "app": app,
+            "needs_next": group_selectors.needs_next(app),
+            "timeline": group_selectors.timeline(app),
+            "returned": group_selectors.returned_note(app),
+            "may_withdraw": "withdraw" in allowed,
+            "may_accept": "accept_offer" in allowed,
+            "may_report": app.status == Status.MONITORING and not app.reported,
+            "decision": decision,
+            "today": today(),
+        },
+    )
+
+
+@login_required
+def withdraw(request, pk: int):
+    app = _application(request, pk)
+    if app.status not in BEFORE_PAYMENT:
+        return redirect("applications:status", pk=app.pk)
+    form = f.WithdrawForm(posted(request))
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.application_withdraw(
+                application=app, by=request.user, reason=form.cleaned_data["reason"]
+            )
+        except DomainError as error:
+            add_refusal(form, error)
+        else:
+            return redirect("applications:confirmation", pk=app.pk, what="withdrawn")
+    return render(request, "applications/withdraw.html", {"app": app, "form": form})
+
+
+@login_required
+def accept_offer(request, pk: int):
+    app = _application(request, pk)
+    if app.status != Status.APPROVED:
+        return redirect("applications:status", pk=app.pk)
+    form = f.AcceptOfferForm(posted(request), organisation=app.organisation)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.application_accept_offer(application=app, by=request.user)
+        except DomainError as error:
+            add_refusal(form, error)
+        else:
+            return redirect("applications:confirmation", pk=app.pk, what="accepted")
+    return render(
+        request,
+        "applications/accept_offer.html",
+        {"app": app, "form": form, "decision": group_selectors.offer_decision(app)},
+    )
+
+
+@login_required
+def monitoring_report(request, pk: int):
+    app = _application(request, pk)
+    if app.status != Status.MONITORING:
+        return redirect("applications:status", pk=app.pk)
+    form = f.MonitoringForm(posted(request))
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.monitoring_report_submit(application=app, by=request.user, **form.cleaned_data)
+        except DomainError as error:
+            add_refusal(form, error)
+        else:
+            return redirect("applications:confirmation", pk=app.pk, what="reported")
+    return render(
+        request,
+        "applications/monitoring.html",
+        {"app": app, "form": form, "awarded": pounds(app.amount_awarded)},
+    )
