@@ -2,21 +2,31 @@
 
 from django.urls import path
 
-from applications import views
+from applications import organisation_views, views
 
 app_name = "applications"
 urlpatterns = [
-    path("", views.groups_home, name="groups_home"),
-    path("create-account/", views.register, name="register"),
-    path("eligibility/", views.eligibility_questions, name="eligibility"),
-    path("eligibility/results/", views.eligibility_results, name="eligibility_results"),
-    path("organisations/new/", views.organisation_new, name="organisation_new"),
-    path("organisations/<int:pk>/", views.organisation_detail, name="organisation"),
-    path("organisations/<int:pk>/edit/", views.organisation_edit, name="organisation_edit"),
+    path("", organisation_views.groups_home, name="groups_home"),
+    path("create-account/", organisation_views.register, name="register"),
+    path("eligibility/", organisation_views.eligibility_questions, name="eligibility"),
     path(
-        "organisations/<int:pk>/members/", views.organisation_members, name="organisation_members"
+        "eligibility/results/", organisation_views.eligibility_results, name="eligibility_results"
     ),
-    path("organisations/<int:pk>/bank-details/", views.bank_details, name="bank_details"),
+    path("organisations/new/", organisation_views.organisation_new, name="organisation_new"),
+    path("organisations/<int:pk>/", organisation_views.organisation_detail, name="organisation"),
+    path(
+        "organisations/<int:pk>/edit/",
+        organisation_views.organisation_edit,
+        name="organisation_edit",
+    ),
+    path(
+        "organisations/<int:pk>/members/",
+        organisation_views.organisation_members,
+        name="organisation_members",
+    ),
+    path(
+        "organisations/<int:pk>/bank-details/", organisation_views.bank_details, name="bank_details"
+    ),
     path("new/", views.application_new, name="application_new"),
     path("new/<int:fund_year>/", views.before_you_start, name="before_you_start"),
     path("applications/<int:pk>/", views.status, name="status"),

@@ -1,5 +1,5 @@
-"""The community-group pages: signing up, the organisation, the eligibility checker, the
-application as a task list, and what happens after it is sent.
+"""The community-group pages for an application: starting one, the task list and its
+sections, checking and sending it, and what happens after it is sent.
 
 Views check who may see what, build a form and call a service; a refusal (DomainError) is shown
 in the form's error summary. A person reaches only their own organisations' records: anyone
@@ -9,15 +9,13 @@ else's id is a 404.
 from __future__ import annotations
 
 from django.contrib import messages
-from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from applications import eligibility, group_selectors, group_services, organisations, services
+from applications import eligibility, group_selectors, group_services, services
 from applications import forms as f
 from applications.models import Application, Attachment, BudgetLine, MatchFunding, Organisation
 from applications.rules import today
@@ -37,7 +35,7 @@ def posted(request, *, files: bool = False):
     return request.FILES if files else request.POST
 
 
-def _organisation(request, pk: int) -> Organisation:
+def own_organisation(request, pk: int) -> Organisation:
     return get_object_or_404(group_selectors.organisations_for(request.user), pk=pk)
 
 
@@ -50,179 +48,6 @@ def _draft(request, pk: int) -> Application:
         return group_selectors.draft_for_pages(pk, request.user)
     except Application.DoesNotExist:
         raise Http404("No such application") from None
-
-
-# --- start, sign-up and home ----------------------------------------------------------------
-
-
-def groups_home(request):
-    """Signed out: the start page of the service. Signed in: the person's organisations and
-    their applications, each with what it needs next."""
-    if not request.user.is_authenticated:
-        funds = [(fy, eligibility.scheme(fy)) for fy in eligibility.open_fund_years()]
-        return render(request, "applications/start.html", {"funds": funds})
-    orgs = list(group_selectors.organisations_for(request.user))
-    page = Paginator(group_selectors.applications_for(request.user), PAGE_SIZE).get_page(
-        request.GET.get("page")
-    )
-    rows = [(app, group_selectors.needs_next(app)) for app in page]
-    return render(
-        request,
-        "applications/home.html",
-        {"organisations": orgs, "page": page, "rows": rows},
-    )
-
-
-def register(request):
-    if request.user.is_authenticated:
-        return redirect("applications:groups_home")
-    form = f.RegisterForm(posted(request))
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        try:
-            user = group_services.account_register(
-                first_name=data["first_name"],
-                last_name=data["last_name"],
-                email=data["email"],
-                password=data["password1"],
-            )
-        except DomainError as error:
-            add_refusal(form, error)
-        else:
-            login(request, user, backend="django.contrib.auth.backends.ModelBackend")
-            messages.success(request, "Your account has been created and you are signed in.")
-            return redirect("applications:groups_home")
-    return render(request, "applications/register.html", {"form": form})
-
-
-# --- eligibility ----------------------------------------------------------------------------
-
-
-def eligibility_questions(request):
-    """The questions; coming back to change them, the earlier answers are filled in."""
-    form = f.EligibilityForm(initial=request.GET.dict())
-    return render(request, "applications/eligibility.html", {"form": form})
-
-
-def eligibility_results(request):
-    form = f.EligibilityForm(request.GET)
-    if not form.is_valid():
-        return render(request, "applications/eligibility.html", {"form": form})
-    data = form.cleaned_data
-    answers = eligibility.Answers(
-        kind=data["kind"],
-        ward=data["ward"],
-        amount=data["amount"],
-        capital=data["capital"] == "yes",
-    )
-    return render(
-        request,
-        "applications/eligibility_results.html",
-        {
-            "answers": answers,
-            "kind_label": Organisation.Kind(answers.kind).label,
-            "result": eligibility.check(answers),
-        },
-    )
-
-
-# --- organisations --------------------------------------------------------------------------
-
-
-@login_required
-def organisation_new(request):
-    form = f.OrganisationForm(posted(request))
-    if request.method == "POST" and form.is_valid():
-        try:
-            org = organisations.organisation_create(by=request.user, **form.profile())
-        except DomainError as error:
-            add_refusal(form, error)
-        else:
-            messages.success(request, f"{org} is registered. You are its secretary.")
-            return redirect("applications:organisation", pk=org.pk)
-    return render(request, "applications/organisation_form.html", {"form": form, "org": None})
-
-
-@login_required
-def organisation_detail(request, pk: int):
-    org = _organisation(request, pk)
-    return render(
-        request,
-        "applications/organisation.html",
-        {
-            "org": org,
-            "members": group_selectors.members(org),
-            "bank": group_selectors.latest_bank_account(org),
-            "my_role": group_selectors.role_label(org.my_role),
-        },
-    )
-
-
-@login_required
-def organisation_edit(request, pk: int):
-    org = _organisation(request, pk)
-    form = f.OrganisationForm(posted(request), instance=org)
-    if request.method == "POST" and form.is_valid():
-        try:
-            organisations.organisation_update(organisation=org, by=request.user, **form.profile())
-        except DomainError as error:
-            add_refusal(form, error)
-        else:
-            messages.success(request, "Your organisation’s details have been saved.")
-            return redirect("applications:organisation", pk=org.pk)
-    org.refresh_from_db()  # the form changed the instance in memory: show the saved name
-    return render(request, "applications/organisation_form.html", {"form": form, "org": org})
-
-
-@login_required
-def organisation_members(request, pk: int):
-    org = _organisation(request, pk)
-    form = f.MemberForm(posted(request))
-    if request.method == "POST" and form.is_valid():
-        try:
-            membership = group_services.member_add_by_email(
-                organisation=org,
-                email=form.cleaned_data["email"],
-                role=form.cleaned_data["role"],
-                by=request.user,
-            )
-        except DomainError as error:
-            add_refusal(form, error)
-        else:
-            messages.success(
-                request,
-                f"{membership.user} is now a member of {org}: {membership.get_role_display()}.",
-            )
-            return redirect("applications:organisation_members", pk=org.pk)
-    return render(
-        request,
-        "applications/members.html",
-        {"org": org, "members": group_selectors.members(org), "form": form},
-    )
-
-
-@login_required
-def bank_details(request, pk: int):
-    org = _organisation(request, pk)
-    current = group_selectors.latest_bank_account(org)
-    form = f.BankDetailsForm(posted(request))
-    if request.method == "POST" and form.is_valid():
-        try:
-            organisations.bank_account_change(
-                organisation=org, by=request.user, **form.cleaned_data
-            )
-        except DomainError as error:
-            add_refusal(form, error)
-        else:
-            messages.success(
-                request,
-                "Your bank details have been saved. The council will check them before it pays "
-                "anything into the account.",
-            )
-            return redirect("applications:organisation", pk=org.pk)
-    return render(
-        request, "applications/bank_details.html", {"org": org, "current": current, "form": form}
-    )
 
 
 # --- starting an application ----------------------------------------------------------------
