@@ -5,6 +5,7 @@ or --database-url for a scratch PostgreSQL database), so it never touches the da
 """
 
 import argparse
+import inspect
 import os
 import subprocess
 import sys
@@ -17,7 +18,11 @@ from django.core.management.base import BaseCommand, CommandError
 
 BENCHMARKS = {
     "ledger": "budgets.benchmarks",
+    "pages": "decisions.benchmarks",
 }
+
+# Options passed on to the benchmark's run(), each to the benchmarks that take it.
+OPTIONS = ("entries", "councillors", "commits", "applications", "runs")
 
 
 class Command(BaseCommand):
@@ -28,6 +33,10 @@ class Command(BaseCommand):
         parser.add_argument("--entries", type=int, default=1_000_000, help="ledger: entries seeded")
         parser.add_argument("--councillors", type=int, default=100)
         parser.add_argument("--commits", type=int, default=500)
+        parser.add_argument(
+            "--applications", type=int, default=10_000, help="pages: applications seeded"
+        )
+        parser.add_argument("--runs", type=int, default=5, help="pages: timed requests per page")
         parser.add_argument(
             "--database-url",
             default="",
@@ -41,7 +50,8 @@ class Command(BaseCommand):
             return self._spawn(name, database_url, options)
         call_command("migrate", verbosity=0)
         module = __import__(BENCHMARKS[name], fromlist=["run"])
-        kwargs = {k: options[k] for k in ("entries", "councillors", "commits")}
+        accepted = inspect.signature(module.run).parameters
+        kwargs = {k: options[k] for k in OPTIONS if k in accepted}
         module.run(**kwargs, out=self.stdout.write)
 
     def _spawn(self, name, database_url, options):
@@ -49,8 +59,8 @@ class Command(BaseCommand):
             url = database_url or f"sqlite:///{Path(scratch) / 'bench.sqlite3'}"
             env = {**os.environ, "DATABASE_URL": url}
             argv = [sys.executable, str(Path(settings.BASE_DIR) / "manage.py"), "benchmark", name]
-            argv += ["--inner", "--entries", str(options["entries"])]
-            argv += ["--councillors", str(options["councillors"])]
-            argv += ["--commits", str(options["commits"])]
+            argv += ["--inner"]
+            for option in OPTIONS:
+                argv += [f"--{option}", str(options[option])]
             if subprocess.run(argv, env=env).returncode != 0:
                 raise CommandError(f"The {name} benchmark failed.")

@@ -1,0 +1,413 @@
+"""Forms of the grants officer's pages. They check what a person typed; the services check the
+rules (who may, what the money allows) and their refusals are shown through `add_refusal`."""
+
+from __future__ import annotations
+
+import datetime
+from decimal import Decimal
+
+from crispy_forms_gds.fields import DateInputField
+from crispy_forms_gds.helper import FormHelper
+from crispy_forms_gds.layout import Div, Field, Layout, Size, Submit
+from django import forms
+from django.contrib.auth import get_user_model
+
+from applications.workflow import Status
+from budgets.models import FinancialYear, Fund, Ward
+from fundmgr.money import pounds
+from fundmgr.roles import Role
+
+MONEY_TEMPLATE = "decisions/includes/money_field.html"
+
+
+def money_field(label: str, *, example: str, what: str, required: bool = True, help_text=""):
+    """A pounds-and-pence box: text input (GOV.UK advises against type=number), decimal keypad."""
+    return forms.DecimalField(
+        label=label,
+        help_text=help_text,
+        required=required,
+        max_digits=12,
+        decimal_places=2,
+        min_value=Decimal("0.01"),
+        widget=forms.TextInput(attrs={"inputmode": "decimal", "spellcheck": "false"}),
+        error_messages={
+            "required": f"Enter {what}, such as {example}",
+            "invalid": f"Enter {what} as a number, such as {example}",
+            "min_value": f"{what[0].upper()}{what[1:]} must be at least £0.01",
+            "max_digits": f"{what[0].upper()}{what[1:]} must be less than £10,000,000,000",
+            "max_decimal_places": f"Enter {what} in pounds and pence, such as {example}",
+            "max_whole_digits": f"{what[0].upper()}{what[1:]} must be less than £10,000,000,000",
+        },
+    )
+
+
+def money(name: str) -> Field:
+    return Field(name, template=MONEY_TEMPLATE, css_class="govuk-input--width-10")
+
+
+def helper(*fields, button: str, method: str = "post") -> FormHelper:
+    h = FormHelper()
+    h.form_method = method
+    h.layout = Layout(*fields, Submit("submit", button))
+    return h
+
+
+# --- the workbench --------------------------------------------------------------------------
+
+
+class WorkbenchFilterForm(forms.Form):
+    """The workbench's filters: a GET form, every field optional."""
+
+    q = forms.CharField(
+        label="Reference or organisation",
+        help_text="For example, CCIF26-000123 or Friends of Abbey Park.",
+        required=False,
+        max_length=200,
+        strip=True,
+    )
+    state = forms.ChoiceField(
+        label="Status", required=False, choices=[("", "All but drafts"), *Status.choices]
+    )
+    fund = forms.ModelChoiceField(
+        label="Fund", required=False, queryset=Fund.objects.order_by("name"), empty_label="All"
+    )
+    year = forms.ModelChoiceField(
+        label="Financial year",
+        required=False,
+        queryset=FinancialYear.objects.order_by("-start"),
+        empty_label="All",
+    )
+    ward = forms.ModelChoiceField(
+        label="Ward", required=False, queryset=Ward.objects.order_by("name"), empty_label="All"
+    )
+    amount_from = money_field(
+        "Amount from", example="100.00", what="the smallest amount", required=False
+    )
+    amount_to = money_field(
+        "Amount to", example="1500.00", what="the largest amount", required=False
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["state"].error_messages["invalid_choice"] = "Choose a status from the list"
+        for name in ("fund", "year", "ward"):
+            self.fields[name].error_messages["invalid_choice"] = "Choose from the list"
+        self.helper = FormHelper()
+        self.helper.form_tag = False  # the template holds the GET form and its button
+        self.helper.layout = Layout(
+            Field.text("q", field_width="two-thirds"),
+            Div(
+                Field.select("state"),
+                Field.select("fund"),
+                Field.select("year"),
+                Field.select("ward"),
+                money("amount_from"),
+                money("amount_to"),
+                css_class="fm-filters__row",
+            ),
+        )
+
+    def clean(self):
+        data = super().clean()
+        low, high = data.get("amount_from"), data.get("amount_to")
+        if low is not None and high is not None and low > high:
+            self.add_error(
+                "amount_to", "The largest amount must be the same as or more than the smallest"
+            )
+        return data
+
+
+# --- an application's steps -----------------------------------------------------------------
+
+
+ELIGIBILITY_CHOICES = {
+    "mark_eligible": "Eligible: it goes forward",
+    "mark_ineligible": "Not eligible",
+    "return_to_applicant": "Return it to the group for more information",
+}
+
+
+class EligibilityForm(forms.Form):
+    outcome = forms.ChoiceField(
+        label="Is the application eligible?",
+        widget=forms.RadioSelect,
+        error_messages={"required": "Select whether the application is eligible"},
+    )
+    note = forms.CharField(
+        label="What the group is told",
+        help_text="Optional if it is eligible. If it is not eligible, say why; to return it, say "
+        "what the group needs to add or change.",
+        required=False,
+        widget=forms.Textarea,
+    )
+
+    def __init__(self, *args, offered: list[str], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["outcome"].choices = [(t, ELIGIBILITY_CHOICES[t]) for t in offered]
+        self.helper = helper(
+            Field.radios("outcome", legend_size=Size.MEDIUM),
+            Field.textarea("note", rows=4),
+            button="Save and continue",
+        )
+
+    def clean(self):
+        data = super().clean()
+        outcome, note = data.get("outcome"), (data.get("note") or "").strip()
+        if outcome == "mark_ineligible" and not note:
+            self.add_error("note", "Say why the application is not eligible")
+        if outcome == "return_to_applicant" and not note:
+            self.add_error("note", "Say what the group needs to add or change")
+        return data
+
+
+class AssessmentForm(forms.Form):
+    recommendation = forms.ChoiceField(
+        label="What do you recommend?",
+        widget=forms.RadioSelect,
+        choices=[("approve", "Approve"), ("reject", "Reject")],
+        error_messages={"required": "Select approve or reject"},
+    )
+    recommended_amount = money_field(
+        "Amount to award",
+        help_text="If you recommend approval.",
+        example="500.00",
+        what="the amount to award",
+        required=False,
+    )
+    notes = forms.CharField(
+        label="Assessment",
+        help_text="How the bid meets the fund's criteria. The decision-maker relies on it.",
+        widget=forms.Textarea,
+        error_messages={"required": "Enter your assessment"},
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = helper(
+            Field.radios("recommendation", legend_size=Size.MEDIUM, inline=True),
+            money("recommended_amount"),
+            Field.textarea("notes", rows=6),
+            button="Send for a decision",
+        )
+
+    def clean(self):
+        data = super().clean()
+        if data.get("recommendation") == "approve" and data.get("recommended_amount") is None:
+            if "recommended_amount" not in self.errors:
+                self.add_error("recommended_amount", "Enter the amount to award, such as 500.00")
+        return data
+
+
+class DecisionForm(forms.Form):
+    outcome = forms.ChoiceField(
+        label="Decision",
+        widget=forms.RadioSelect,
+        choices=[
+            ("approve", "Approve"),
+            ("reject", "Reject"),
+            ("defer", "Defer: decide at a later date"),
+        ],
+        error_messages={"required": "Select approve, reject or defer"},
+    )
+    amount = money_field(
+        "Amount awarded",
+        help_text="If you approve.",
+        example="500.00",
+        what="the amount awarded",
+        required=False,
+    )
+    conditions = forms.CharField(
+        label="Conditions of the grant (optional)",
+        help_text="One condition a line. They are printed in the offer letter.",
+        required=False,
+        widget=forms.Textarea,
+    )
+    reasons = forms.CharField(
+        label="Reasons for the decision",
+        help_text="They are published in the decision notice.",
+        widget=forms.Textarea,
+        error_messages={"required": "Enter the reasons for the decision"},
+    )
+
+    def __init__(self, *args, button: str = "Record the decision", **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = helper(
+            Field.radios("outcome", legend_size=Size.MEDIUM),
+            money("amount"),
+            Field.textarea("conditions", rows=3),
+            Field.textarea("reasons", rows=5),
+            button=button,
+        )
+
+    def clean(self):
+        data = super().clean()
+        if data.get("outcome") == "approve" and data.get("amount") is None:
+            if "amount" not in self.errors:
+                self.add_error("amount", "Enter the amount awarded, such as 500.00")
+        return data
+
+
+class NoteForm(forms.Form):
+    """A step that needs only a few words: withdraw, revoke, close, return."""
+
+    note = forms.CharField(widget=forms.Textarea)
+
+    def __init__(
+        self, *args, label: str, hint: str, required: bool, missing: str, button: str, **kwargs
+    ):
+        super().__init__(*args, **kwargs)
+        field = self.fields["note"]
+        field.label, field.help_text, field.required = label, hint, required
+        field.error_messages["required"] = missing
+        self.helper = helper(Field.textarea("note", rows=4, label_size=Size.MEDIUM), button=button)
+
+
+# What each few-words step asks for (NoteForm's arguments), by step.
+NOTE_STEPS = {
+    "return": dict(
+        label="What does the group need to add or change?",
+        hint="The group is told, and the application goes back to them as a draft.",
+        required=True,
+        missing="Say what the group needs to add or change",
+        button="Return to the group",
+    ),
+    "withdraw": dict(
+        label="Why is it withdrawn?",
+        hint="The group and the ward's councillors are told. Any commitment is released.",
+        required=True,
+        missing="Say why the application is withdrawn",
+        button="Withdraw the application",
+    ),
+    "revoke": dict(
+        label="Which condition of the grant was breached?",
+        hint="Further payments stop, and what was paid is owed back.",
+        required=True,
+        missing="Say which condition was breached",
+        button="Revoke the grant",
+    ),
+    "close": dict(
+        label="Closing note (optional)",
+        hint="For example, what the monitoring report showed.",
+        required=False,
+        missing="",
+        button="Close the grant",
+    ),
+    "lapse": dict(
+        label="Note (optional)",
+        hint="The offer was not accepted in time; the award is released.",
+        required=False,
+        missing="",
+        button="Mark as lapsed",
+    ),
+}
+
+
+# --- panels ---------------------------------------------------------------------------------
+
+
+class RealDateField(DateInputField):
+    """GOV.UK's date input, with its message for a date that does not exist (31 February)."""
+
+    def compress(self, data_list):
+        day, month, year = data_list
+        if not (day and month and year):
+            return None
+        try:
+            return datetime.date(int(year), int(month), int(day))
+        except ValueError:
+            raise forms.ValidationError(f"{self.label} must be a real date") from None
+
+
+class PanelMeetingForm(forms.Form):
+    title = forms.CharField(
+        label="Title",
+        max_length=200,
+        help_text="For example, CCIF grants panel, March 2027.",
+        error_messages={"required": "Enter a title for the meeting"},
+    )
+    fund = forms.ModelChoiceField(
+        label="Fund",
+        queryset=Fund.objects.order_by("name"),
+        empty_label="Choose a fund",
+        error_messages={"required": "Choose the fund the panel decides"},
+    )
+    date = RealDateField(label="Date of the meeting", help_text="For example, 17 3 2027")
+    quorum = forms.IntegerField(
+        label="Quorum",
+        help_text="How many members without an interest must attend to decide an item.",
+        min_value=1,
+        max_value=50,
+        initial=3,
+        widget=forms.TextInput(attrs={"inputmode": "numeric"}),
+        error_messages={
+            "required": "Enter the quorum, such as 3",
+            "invalid": "Enter the quorum as a whole number, such as 3",
+            "min_value": "The quorum must be at least 1",
+            "max_value": "The quorum must be 50 or fewer",
+        },
+    )
+    members = forms.ModelMultipleChoiceField(
+        label="Members",
+        help_text="People in the Panel member role.",
+        queryset=get_user_model().objects.none(),
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={"required": "Choose the panel's members"},
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["members"].queryset = (
+            get_user_model()
+            .objects.filter(groups__name=Role.PANEL_MEMBER, is_active=True)
+            .order_by("last_name", "first_name", "username")
+        )
+        self.fields["date"].error_messages.update(
+            required="Enter the date of the meeting", incomplete="Enter the date of the meeting"
+        )
+        self.helper = helper(
+            Field.text("title", field_width="two-thirds"),
+            Field.select("fund"),
+            Field("date"),
+            Field.text("quorum", field_width=3),
+            Field.checkboxes("members", small=True),
+            button="Arrange the meeting",
+        )
+
+
+class AgendaForm(forms.Form):
+    applications = forms.ModelMultipleChoiceField(
+        label="Applications waiting for a decision",
+        queryset=None,
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={"required": "Choose at least one application to add"},
+    )
+
+    def __init__(self, *args, candidates, **kwargs):
+        super().__init__(*args, **kwargs)
+        field = self.fields["applications"]
+        field.queryset = candidates
+        field.label_from_instance = lambda app: (
+            f"{app.reference}: {app.organisation}, {app.title} ({pounds(app.amount_requested)})"
+        )
+        self.helper = helper(
+            Field.checkboxes("applications", legend_size=Size.MEDIUM, small=True),
+            button="Add to the agenda",
+        )
+
+
+class RegisterForm(forms.Form):
+    attended = forms.ModelMultipleChoiceField(
+        label="Who attended?",
+        help_text="Everyone not ticked sent apologies.",
+        queryset=None,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+
+    def __init__(self, *args, meeting, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["attended"].queryset = meeting.members.order_by("last_name", "first_name")
+        self.helper = helper(
+            Field.checkboxes("attended", legend_size=Size.MEDIUM, small=True),
+            button="Save the register",
+        )

@@ -1,0 +1,337 @@
+"""Reads for the grants officer's pages: the workbench, an application's file, panels.
+
+Each read makes a fixed number of queries, whatever the number of rows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from django.db.models import Case, Count, IntegerField, Prefetch, Q, QuerySet, Value, When
+
+from applications.models import Application, BankAccount, Pledge, TransitionLog
+from applications.workflow import Status
+from budgets.models import Entry, LedgerTransaction
+from decisions.models import Assessment, Decision, PanelItem, PanelMeeting, PanelMembership
+from fundmgr.money import pounds
+from fundmgr.roles import Role, has_role
+
+S = Status
+
+
+@dataclass(frozen=True)
+class QueueSpec:
+    status: str
+    action: str  # what the queue waits for, in the officer's words
+    officer: bool  # True when it waits for a grants officer
+
+
+# What waits for an officer first, in the order they work; then everything else.
+QUEUES = [
+    QueueSpec(S.SUBMITTED, "Check eligibility", True),
+    QueueSpec(S.UNDER_ASSESSMENT, "Assess", True),
+    QueueSpec(S.AWAITING_DECISION, "Decide", True),
+    QueueSpec(S.OFFER_ACCEPTED, "Finance to pay", True),
+    QueueSpec(S.MONITORING, "Monitor and close", True),
+    QueueSpec(S.AWAITING_SUPPORT, "Waiting for councillors", False),
+    QueueSpec(S.APPROVED, "Waiting for the group to accept", False),
+    QueueSpec(S.DRAFT, "Being written by the group", False),
+    QueueSpec(S.INELIGIBLE, "Not eligible", False),
+    QueueSpec(S.REJECTED, "Not funded", False),
+    QueueSpec(S.CLOSED, "Closed", False),
+    QueueSpec(S.LAPSED, "Offer lapsed", False),
+    QueueSpec(S.WITHDRAWN, "Withdrawn", False),
+    QueueSpec(S.REVOKED, "Revoked", False),
+]
+PRIORITY = {q.status: n for n, q in enumerate(QUEUES)}
+
+
+@dataclass
+class Queue:
+    spec: QueueSpec
+    count: int
+
+    @property
+    def status(self) -> str:
+        return self.spec.status
+
+    @property
+    def label(self) -> str:
+        return Status(self.spec.status).label
+
+
+def may_read_applications(user) -> bool:
+    """Grants officers work the applications; auditors may read them."""
+    return user.is_superuser or has_role(user, Role.GRANTS_OFFICER, Role.AUDITOR)
+
+
+def is_grants_officer(user) -> bool:
+    return user.is_superuser or has_role(user, Role.GRANTS_OFFICER)
+
+
+# --- the workbench --------------------------------------------------------------------------
+
+
+def _filtered(filters: Mapping[str, Any], *, with_state: bool) -> QuerySet[Application]:
+    apps = Application.objects.all()
+    if fund := filters.get("fund"):
+        apps = apps.filter(fund_year__fund=fund)
+    if year := filters.get("year"):
+        apps = apps.filter(fund_year__year=year)
+    if ward := filters.get("ward"):
+        apps = apps.filter(wards=ward)  # one row per application: (application, ward) is unique
+    if (low := filters.get("amount_from")) is not None:
+        apps = apps.filter(amount_requested__gte=low)
+    if (high := filters.get("amount_to")) is not None:
+        apps = apps.filter(amount_requested__lte=high)
+    if text := (filters.get("q") or "").strip():
+        apps = apps.filter(Q(reference__icontains=text) | Q(organisation__name__icontains=text))
+    if with_state:
+        if state := filters.get("state"):
+            apps = apps.filter(status=state)
+        else:
+            apps = apps.exclude(status=S.DRAFT)  # a group's unfinished draft is not work yet
+    return apps
+
+
+def queues(filters: Mapping[str, Any]) -> list[Queue]:
+    """Every state's count under the filters (the state filter aside): one aggregate query."""
+    counts = {
+        row["status"]: row["n"]
+        for row in _filtered(filters, with_state=False)
+        .order_by()
+        .values("status")
+        .annotate(n=Count("pk"))
+    }
+    return [Queue(spec, counts.get(spec.status, 0)) for spec in QUEUES]
+
+
+def workbench_applications(filters: Mapping[str, Any]) -> QuerySet[Application]:
+    """The list: what waits for an officer first, oldest first within each state."""
+    priority = Case(
+        *[When(status=status, then=Value(n)) for status, n in PRIORITY.items()],
+        default=Value(len(PRIORITY)),
+        output_field=IntegerField(),
+    )
+    return (
+        _filtered(filters, with_state=True)
+        .select_related("organisation", "fund_year__fund", "fund_year__year")
+        .prefetch_related("wards")
+        .annotate(priority=priority)
+        .order_by("priority", "submitted_at", "pk")
+    )
+
+
+def page_numbers(page) -> list[int | None]:
+    """GOV.UK pagination: the first, last, current and its neighbours; None for an ellipsis."""
+    last, current = page.paginator.num_pages, page.number
+    shown = sorted({1, last, current - 1, current, current + 1} & set(range(1, last + 1)))
+    numbers: list[int | None] = []
+    for n in shown:
+        if numbers and n - (numbers[-1] or 0) > 1:
+            numbers.append(None)
+        numbers.append(n)
+    return numbers
+
+
+# --- one application's file -----------------------------------------------------------------
+
+
+def application_file(reference: str) -> Application:
+    """An application with everything its officer page shows, in a fixed number of queries."""
+    return (
+        Application.objects.select_related(
+            "organisation__ward", "fund_year__fund", "fund_year__year", "created_by"
+        )
+        .prefetch_related(
+            "wards",
+            "budget_lines",
+            "match_funding_sources",
+            "monitoring_reports",
+            Prefetch("attachments", queryset=_attachments()),
+            Prefetch(
+                "pledges",
+                queryset=Pledge.objects.select_related("councillor__ward", "created_by"),
+            ),
+            "declarations__user",
+            "declarations__panel_meeting",
+            Prefetch("transitions", queryset=TransitionLog.objects.select_related("by")),
+            Prefetch("assessments", queryset=Assessment.objects.select_related("assessor")),
+            Prefetch(
+                "decisions",
+                queryset=Decision.objects.select_related("decided_by", "panel_item__meeting"),
+            ),
+            Prefetch(
+                "panel_items",
+                queryset=PanelItem.objects.select_related("meeting").order_by("meeting__date"),
+            ),
+        )
+        .get(reference=reference)
+    )
+
+
+def _attachments():
+    from applications.models import Attachment
+
+    return Attachment.objects.select_related("uploaded_by")
+
+
+def bank_accounts(application: Application) -> list[BankAccount]:
+    """The group's current bank details first, then earlier ones."""
+    return list(
+        application.organisation.bank_accounts.select_related("entered_by", "checked_by").order_by(
+            "-pk"
+        )[:5]
+    )
+
+
+@dataclass
+class PostingLine:
+    account: str
+    amount: Decimal
+
+
+@dataclass
+class Posting:
+    transaction: LedgerTransaction
+    lines: list[PostingLine]
+
+
+def postings(reference: str) -> list[Posting]:
+    """The ledger postings made for a grant reference, each with its entries: two queries."""
+    entries = Entry.objects.select_related(
+        "account__councillor", "account__fund_year__fund", "account__fund_year__year"
+    ).order_by("pk")
+    found = (
+        LedgerTransaction.objects.filter(reference=reference)
+        .select_related("created_by")
+        .prefetch_related(Prefetch("entries", queryset=entries))
+        .order_by("pk")
+    )
+    return [
+        Posting(t, [PostingLine(e.account.short_label(), e.amount) for e in t.entries.all()])
+        for t in found
+    ]
+
+
+def pledged_total(application: Application) -> Decimal:
+    """What councillors have pledged, from the prefetched pledges."""
+    return sum(
+        (p.amount for p in application.pledges.all() if p.status == Pledge.Status.PLEDGED),
+        Decimal("0.00"),
+    )
+
+
+def what_happens_next(app: Application) -> str:
+    """What happens next, in a sentence."""
+    fy = app.fund_year
+    match app.status:
+        case S.DRAFT:
+            return "The group is still writing this application."
+        case S.SUBMITTED:
+            return "A grants officer checks that it is eligible."
+        case S.AWAITING_SUPPORT:
+            if fy.uses_allocations:
+                pledged = pledged_total(app)
+                return (
+                    f"Waiting for councillor support: {pounds(pledged)} of "
+                    f"{pounds(app.amount_requested)} pledged so far."
+                )
+            return "Waiting for a councillor to support it."
+        case S.UNDER_ASSESSMENT:
+            return "A grants officer assesses it and recommends a decision."
+        case S.AWAITING_DECISION:
+            if app.amount_requested and app.amount_requested > fy.delegated_limit:
+                return (
+                    f"A grants panel decides it: it asks for more than the "
+                    f"{pounds(fy.delegated_limit)} an officer may approve."
+                )
+            return (
+                f"A grants officer who has not assessed it decides it (up to "
+                f"{pounds(fy.delegated_limit)}), or a grants panel does."
+            )
+        case S.APPROVED:
+            return f"Waiting for the group to accept the offer of {pounds(app.amount_awarded)}" + (
+                f" by {app.offer_expires_on:%-d %B %Y}." if app.offer_expires_on else "."
+            )
+        case S.OFFER_ACCEPTED:
+            return (
+                f"Finance pays the grant: {pounds(app.paid_to_date)} of "
+                f"{pounds(app.amount_awarded)} paid so far."
+            )
+        case S.MONITORING:
+            if app.monitoring_reports.all():
+                return "The group has sent its monitoring report: a grants officer closes it."
+            due = f", due {app.monitoring_due_on:%-d %B %Y}" if app.monitoring_due_on else ""
+            return f"Waiting for the group's end-of-grant monitoring report{due}."
+    return "Nothing more happens to this application."
+
+
+# --- panels ---------------------------------------------------------------------------------
+
+
+def meetings_for(user) -> QuerySet[PanelMeeting]:
+    """Officers and auditors see every meeting; a panel member the meetings they sit on."""
+    meetings = PanelMeeting.objects.select_related("fund").annotate(
+        item_count=Count("items", distinct=True), member_count=Count("members", distinct=True)
+    )
+    if not may_read_applications(user):
+        meetings = meetings.filter(panelmembership__user=user)
+    return meetings.order_by("-date", "-pk")
+
+
+def may_see_meeting(user, meeting: PanelMeeting) -> bool:
+    return (
+        may_read_applications(user)
+        or PanelMembership.objects.filter(meeting=meeting, user=user).exists()
+    )
+
+
+def seats(meeting: PanelMeeting) -> list[PanelMembership]:
+    return list(
+        PanelMembership.objects.filter(meeting=meeting).select_related("user").order_by("pk")
+    )
+
+
+def agenda(meeting: PanelMeeting) -> list[PanelItem]:
+    """The items with what the panel reads for each: a fixed number of queries."""
+    return list(
+        PanelItem.objects.filter(meeting=meeting)
+        .select_related(
+            "application__organisation",
+            "application__fund_year__fund",
+            "application__fund_year__year",
+        )
+        .prefetch_related(
+            "application__wards",
+            Prefetch(
+                "application__pledges",
+                queryset=Pledge.objects.select_related("councillor__ward"),
+            ),
+            "application__declarations__user",
+            Prefetch(
+                "application__assessments", queryset=Assessment.objects.select_related("assessor")
+            ),
+            Prefetch("decisions", queryset=Decision.objects.select_related("decided_by")),
+        )
+        .order_by("position")
+    )
+
+
+def agenda_candidates(meeting: PanelMeeting) -> QuerySet[Application]:
+    """Applications of the meeting's fund waiting for a decision and not yet on its agenda."""
+    return (
+        Application.objects.filter(status=S.AWAITING_DECISION, fund_year__fund=meeting.fund)
+        .exclude(panel_items__meeting=meeting)
+        .select_related("organisation", "fund_year__year")
+        .order_by("submitted_at", "pk")
+    )
+
+
+def item_decided(item: PanelItem) -> Decision | None:
+    """The item's final decision (approve or reject), from the prefetched decisions."""
+    final = [d for d in item.decisions.all() if d.outcome != Decision.Outcome.DEFER]
+    return final[-1] if final else None

@@ -1,0 +1,53 @@
+"""`{% status_tag application %}`: an application's status as a GOV.UK tag, one colour per state
+on every page (officers, groups and councillors read the same colours)."""
+
+from django import template
+
+from applications.workflow import Status
+
+register = template.Library()
+
+# GOV.UK Frontend 6 tag colours; blue is the tag's own colour (no modifier class).
+# Waiting on the council: blue, turquoise, yellow; waiting on others: purple; money on its way:
+# teal, green, pink; stopped: red or orange; nothing more to happen: grey.
+COLOURS: dict[str, str] = {
+    Status.DRAFT: "grey",
+    Status.SUBMITTED: "blue",
+    Status.INELIGIBLE: "red",
+    Status.AWAITING_SUPPORT: "purple",
+    Status.UNDER_ASSESSMENT: "turquoise",
+    Status.AWAITING_DECISION: "yellow",
+    Status.APPROVED: "teal",
+    Status.REJECTED: "red",
+    Status.OFFER_ACCEPTED: "green",
+    Status.MONITORING: "pink",
+    Status.CLOSED: "grey",
+    Status.LAPSED: "orange",
+    Status.WITHDRAWN: "grey",
+    Status.REVOKED: "red",
+}
+
+
+def tag_class(status: str) -> str:
+    colour = COLOURS.get(status, "grey")
+    return "govuk-tag" if colour == "blue" else f"govuk-tag govuk-tag--{colour}"
+
+
+@register.inclusion_tag("decisions/includes/status_tag.html")
+def status_tag(application_or_status):
+    """Takes an application (or anything with `.status`) or a status value such as "submitted"."""
+    status = getattr(application_or_status, "status", application_or_status)
+    try:
+        label = Status(status).label
+    except ValueError:
+        label = str(status)
+    return {"label": label, "css_class": tag_class(status)}
+
+
+@register.filter
+def status_label(status: str) -> str:
+    """The words for a status value: "awaiting_decision" -> "Waiting for a decision"."""
+    try:
+        return Status(status).label
+    except ValueError:
+        return str(status)

@@ -1,0 +1,521 @@
+"""The grants officer's pages: the workbench, an application's file and its steps, and panels.
+
+Views check who may see what, build a form and call a service; a refusal (DomainError) is shown
+in the GOV.UK error summary and changes nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.db.models import Prefetch
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+
+from applications import services as lifecycle
+from applications.models import Application
+from applications.organisations import current_bank_account
+from applications.services import DONE, available_transitions, transition_refusal
+from applications.workflow import Status
+from decisions import selectors
+from decisions import services as decide
+from decisions.forms import (
+    NOTE_STEPS,
+    AgendaForm,
+    AssessmentForm,
+    DecisionForm,
+    EligibilityForm,
+    NoteForm,
+    PanelMeetingForm,
+    RegisterForm,
+    WorkbenchFilterForm,
+)
+from decisions.models import Assessment, PanelMeeting, PanelMembership
+from fundmgr.errors import DomainError
+from fundmgr.forms import add_refusal
+from fundmgr.money import pounds
+from fundmgr.roles import Role, has_role
+
+PAGE_SIZE = 50
+S = Status
+
+
+def _require_reader(user) -> None:
+    if not selectors.may_read_applications(user):
+        raise PermissionDenied("Only grants officers can see the workbench.")
+
+
+# --- the workbench --------------------------------------------------------------------------
+
+
+@login_required
+def workbench(request):
+    _require_reader(request.user)
+    form = WorkbenchFilterForm(request.GET or None)
+    filters = form.cleaned_data if form.is_valid() else getattr(form, "cleaned_data", {})
+    page = Paginator(selectors.workbench_applications(filters), PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
+    queues = selectors.queues(filters)
+    return render(
+        request,
+        "decisions/workbench.html",
+        {
+            "form": form,
+            "officer_queues": [q for q in queues if q.spec.officer],
+            "other_queues": [q for q in queues if not q.spec.officer],
+            "waiting": sum(q.count for q in queues if q.spec.officer),
+            "page": page,
+            "page_numbers": selectors.page_numbers(page),
+            "state": filters.get("state") or "",
+            "filtered": any(v not in (None, "") for v in filters.values()),
+        },
+    )
+
+
+# --- an application's file -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Step:
+    """One page of an application's steps, offered only when one of its transitions is."""
+
+    slug: str
+    title: str
+    transitions: tuple[str, ...]
+    states: tuple[str, ...] = ()  # empty: any state
+    button_class: str = "govuk-button--secondary"
+
+    def offered(self, app: Application, available: list[str]) -> list[str]:
+        if self.states and app.status not in self.states:
+            return []
+        return [t for t in self.transitions if t in available]
+
+    def refusal(self, app: Application, user) -> str:
+        if self.states and app.status not in self.states:
+            return (
+                f"{app.reference} is {app.get_status_display().lower()}: "
+                "it is not waiting for this step."
+            )
+        reasons = [transition_refusal(app, t, user) for t in self.transitions]
+        return next((r for r in reasons if r), f"You cannot {self.title.lower()} now.")
+
+
+STEPS = {
+    step.slug: step
+    for step in [
+        Step(
+            "eligibility",
+            "Check eligibility",
+            ("mark_eligible", "mark_ineligible", "return_to_applicant"),
+            states=(S.SUBMITTED,),
+            button_class="",
+        ),
+        Step("assess", "Assess the application", ("recommend",), button_class=""),
+        Step("decide", "Decide under delegated authority", ("approve", "reject"), button_class=""),
+        Step(
+            "return",
+            "Return to the group for more information",
+            ("return_to_applicant",),
+            states=(S.AWAITING_SUPPORT, S.UNDER_ASSESSMENT),
+        ),
+        Step("close", "Close the grant", ("close",), button_class=""),
+        Step("lapse", "Mark the offer as lapsed", ("lapse",)),
+        Step("revoke", "Revoke the grant", ("revoke",), button_class="govuk-button--warning"),
+        Step(
+            "withdraw",
+            "Withdraw the application",
+            ("withdraw",),
+            button_class="govuk-button--warning",
+        ),
+    ]
+}
+
+# The step each state waits for: if this person cannot take it, the page says why.
+WAITS_FOR = {
+    S.SUBMITTED: "mark_eligible",
+    S.UNDER_ASSESSMENT: "recommend",
+    S.AWAITING_DECISION: "approve",
+    S.MONITORING: "close",
+}
+
+
+def _application(reference: str) -> Application:
+    try:
+        return selectors.application_file(reference)
+    except Application.DoesNotExist:
+        raise Http404(f"There is no application {reference}.") from None
+
+
+@login_required
+def application_detail(request, reference: str):
+    _require_reader(request.user)
+    app = _application(reference)
+    available = available_transitions(app, request.user)
+    steps = [step for step in STEPS.values() if step.offered(app, available)]
+    waits_for = WAITS_FOR.get(app.status)
+    blocked = (
+        transition_refusal(app, waits_for, request.user)
+        if waits_for and waits_for not in available and selectors.is_grants_officer(request.user)
+        else None
+    )
+    decisions = list(app.decisions.all())
+    for decision in decisions:
+        decision.notice = decision.notice_text()
+    return render(
+        request,
+        "decisions/application.html",
+        {
+            "app": app,
+            "steps": steps,
+            "blocked": blocked,
+            "next": selectors.what_happens_next(app),
+            "bank_account": current_bank_account(app.organisation),
+            "postings": selectors.postings(app.reference),
+            "pledged": selectors.pledged_total(app),
+            "decisions": decisions,
+        },
+    )
+
+
+# --- the steps ------------------------------------------------------------------------------
+
+
+def _step_application(reference: str) -> Application:
+    return get_object_or_404(
+        Application.objects.select_related(
+            "organisation", "fund_year__fund", "fund_year__year"
+        ).prefetch_related(
+            "pledges",
+            Prefetch("assessments", queryset=Assessment.objects.select_related("assessor")),
+        ),
+        reference=reference,
+    )
+
+
+def _eligibility(app, by, data) -> str:
+    outcome, note = data["outcome"], data["note"].strip()
+    if outcome == "mark_eligible":
+        lifecycle.application_mark_eligible(application=app, by=by, note=note)
+    elif outcome == "mark_ineligible":
+        lifecycle.application_mark_ineligible(application=app, by=by, reason=note)
+    else:
+        lifecycle.application_return(application=app, by=by, reason=note)
+    return outcome
+
+
+def _assess(app, by, data) -> str:
+    recommendation = data["recommendation"]
+    decide.assessment_record(
+        application=app,
+        by=by,
+        recommendation=recommendation,
+        notes=data["notes"],
+        recommended_amount=data["recommended_amount"] if recommendation == "approve" else None,
+    )
+    return "recommend"
+
+
+def _decide(app, by, data) -> str:
+    outcome = data["outcome"]
+    decision = decide.decision_record(
+        application=app,
+        by=by,
+        outcome=outcome,
+        reasons=data["reasons"],
+        amount=data["amount"] if outcome == "approve" else None,
+        conditions=data["conditions"],
+    )
+    return {"approve": "approve", "reject": "reject"}.get(decision.outcome, "defer")
+
+
+def _note_step(service: Callable, argument: str, transition: str) -> Callable:
+    def perform(app, by, data) -> str:
+        service(application=app, by=by, **{argument: data["note"].strip()})
+        return transition
+
+    return perform
+
+
+def _lapse(app, by, data) -> str:
+    lifecycle.application_lapse(application=app, by=by)
+    return "lapse"
+
+
+PERFORM = {
+    "eligibility": _eligibility,
+    "assess": _assess,
+    "decide": _decide,
+    "return": _note_step(lifecycle.application_return, "reason", "return_to_applicant"),
+    "withdraw": _note_step(lifecycle.application_withdraw, "reason", "withdraw"),
+    "revoke": _note_step(lifecycle.application_revoke, "reason", "revoke"),
+    "close": _note_step(lifecycle.application_close, "note", "close"),
+    "lapse": _lapse,
+}
+
+
+def _form(slug: str, app: Application, offered: list[str], data=None):
+    if slug == "eligibility":
+        return EligibilityForm(data, offered=offered or list(STEPS[slug].transitions))
+    if slug == "assess":
+        initial = {"recommended_amount": app.amount_requested}
+        return AssessmentForm(data, initial=initial)
+    if slug == "decide":
+        latest = next(reversed(app.assessments.all()), None)
+        amount = latest.recommended_amount if latest else None
+        return DecisionForm(data, initial={"amount": amount or app.amount_requested})
+    return NoteForm(data, **NOTE_STEPS[slug])
+
+
+def _done_message(app: Application, done: str) -> str:
+    app.refresh_from_db()
+    if done == "defer":
+        return f"The decision on {app.reference} is deferred: it is still waiting for a decision."
+    what = DONE.get(done, done)
+    return f"{app.reference} {what}. It is now: {app.get_status_display().lower()}."
+
+
+@login_required
+def step(request, reference: str, slug: str):
+    if not selectors.is_grants_officer(request.user):
+        raise PermissionDenied("Only a grants officer can take this step.")
+    page = STEPS.get(slug)
+    if page is None:
+        raise Http404("There is no such step.")
+    app = _step_application(reference)
+    offered = page.offered(app, available_transitions(app, request.user))
+    if request.method == "POST":
+        form = _form(slug, app, offered, request.POST)
+        if offered and form.is_valid():
+            try:
+                done = PERFORM[slug](app, request.user, form.cleaned_data)
+            except DomainError as error:
+                add_refusal(form, error)
+            else:
+                messages.success(request, _done_message(app, done))
+                return redirect("decisions:application", reference=app.reference)
+    else:
+        form = _form(slug, app, offered)
+    refusal = None if offered else page.refusal(app, request.user)
+    latest = next(reversed(app.assessments.all()), None)
+    return render(
+        request,
+        "decisions/step.html",
+        {
+            "app": app,
+            "step": page,
+            "form": form if offered else None,
+            "refusal": refusal,
+            "assessment": latest,
+            "pledged": selectors.pledged_total(app),
+        },
+    )
+
+
+# --- panels ---------------------------------------------------------------------------------
+
+
+def _require_panels(user) -> None:
+    if not (selectors.may_read_applications(user) or has_role(user, Role.PANEL_MEMBER)):
+        raise PermissionDenied("Only grants officers and panel members can see panels.")
+
+
+def _meeting(user, pk: int) -> PanelMeeting:
+    meeting = get_object_or_404(PanelMeeting.objects.select_related("fund", "created_by"), pk=pk)
+    if not selectors.may_see_meeting(user, meeting):
+        raise PermissionDenied("You do not sit on this panel.")
+    return meeting
+
+
+@login_required
+def panels(request):
+    _require_panels(request.user)
+    return render(
+        request,
+        "decisions/panels.html",
+        {
+            "meetings": selectors.meetings_for(request.user),
+            "may_arrange": selectors.is_grants_officer(request.user),
+        },
+    )
+
+
+@login_required
+def panel_create(request):
+    if not selectors.is_grants_officer(request.user):
+        raise PermissionDenied("Only a grants officer can arrange a panel meeting.")
+    form = PanelMeetingForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            meeting = decide.panel_meeting_create(
+                title=data["title"],
+                fund=data["fund"],
+                date=data["date"],
+                quorum=data["quorum"],
+                members=list(data["members"]),
+                by=request.user,
+            )
+        except DomainError as error:
+            add_refusal(form, error)
+        else:
+            messages.success(request, f"{meeting} arranged. Now add applications to its agenda.")
+            return redirect("decisions:panel", pk=meeting.pk)
+    return render(request, "decisions/panel_form.html", {"form": form})
+
+
+@login_required
+def panel_detail(request, pk: int):
+    meeting = _meeting(request.user, pk)
+    seats = selectors.seats(meeting)
+    mine = next((s for s in seats if s.user_id == request.user.pk), None)
+    items = selectors.agenda(meeting)
+    rows = []
+    for item in items:
+        app = item.application
+        decided = selectors.item_decided(item)
+        rows.append(
+            {
+                "item": item,
+                "app": app,
+                "assessment": next(reversed(app.assessments.all()), None),
+                "support": [p for p in app.pledges.all() if p.status != "withdrawn"],
+                "decided": decided,
+                "deferred": [d for d in item.decisions.all() if d.outcome == "defer"],
+                "may_record": bool(mine and mine.attended)
+                and decided is None
+                and app.status == S.AWAITING_DECISION,
+            }
+        )
+    attended = sum(1 for s in seats if s.attended)
+    return render(
+        request,
+        "decisions/panel.html",
+        {
+            "meeting": meeting,
+            "seats": seats,
+            "mine": mine,
+            "rows": rows,
+            "attended": attended,
+            "register_taken": any(s.attended is not None for s in seats),
+            "is_officer": selectors.is_grants_officer(request.user),
+            "may_take_register": selectors.is_grants_officer(request.user) or mine is not None,
+        },
+    )
+
+
+@login_required
+def panel_agenda(request, pk: int):
+    if not selectors.is_grants_officer(request.user):
+        raise PermissionDenied("Only a grants officer can set a panel's agenda.")
+    meeting = _meeting(request.user, pk)
+    candidates = selectors.agenda_candidates(meeting)
+    form = AgendaForm(request.POST or None, candidates=candidates)
+    if request.method == "POST" and form.is_valid():
+        added = []
+        try:
+            for app in form.cleaned_data["applications"]:
+                decide.panel_item_add(meeting=meeting, application=app, by=request.user)
+                added.append(app.reference)
+        except DomainError as error:
+            add_refusal(form, error)
+        if not form.errors:
+            messages.success(request, f"Added to the agenda: {', '.join(added)}.")
+            return redirect("decisions:panel", pk=meeting.pk)
+        if added:
+            messages.info(request, f"Added to the agenda before the problem: {', '.join(added)}.")
+    return render(
+        request,
+        "decisions/panel_agenda.html",
+        {"meeting": meeting, "form": form, "has_candidates": candidates.exists()},
+    )
+
+
+@login_required
+def panel_register(request, pk: int):
+    meeting = _meeting(request.user, pk)
+    is_member = PanelMembership.objects.filter(meeting=meeting, user=request.user).exists()
+    if not (selectors.is_grants_officer(request.user) or is_member):
+        raise PermissionDenied(
+            "Only the panel's members or a grants officer can take the register."
+        )
+    present = PanelMembership.objects.filter(meeting=meeting, attended=True).values_list(
+        "user_id", flat=True
+    )
+    form = RegisterForm(request.POST or None, meeting=meeting, initial={"attended": list(present)})
+    if request.method == "POST" and form.is_valid():
+        try:
+            decide.attendance_record(
+                meeting=meeting, attended=list(form.cleaned_data["attended"]), by=request.user
+            )
+        except DomainError as error:
+            add_refusal(form, error)
+        else:
+            messages.success(request, "The register is saved.")
+            return redirect("decisions:panel", pk=meeting.pk)
+    return render(request, "decisions/panel_register.html", {"meeting": meeting, "form": form})
+
+
+@login_required
+def panel_item(request, pk: int, position: int):
+    meeting = _meeting(request.user, pk)
+    items = [i for i in selectors.agenda(meeting) if i.position == position]
+    if not items:
+        raise Http404("There is no such item on the agenda.")
+    item = items[0]
+    app = item.application
+    seat = PanelMembership.objects.filter(meeting=meeting, user=request.user).first()
+    decided = selectors.item_decided(item)
+    if decided is not None:
+        refusal = f"Item {item.position} has been decided already."
+    elif app.status != S.AWAITING_DECISION:
+        refusal = (
+            f"{app.reference} is {app.get_status_display().lower()}: "
+            "it is not waiting for a decision."
+        )
+    elif seat is None or not seat.attended:
+        refusal = "Only a panel member who attended the meeting can record its decision."
+    else:
+        refusal = None
+    latest = next(reversed(app.assessments.all()), None)
+    initial = {"amount": (latest.recommended_amount if latest else None) or app.amount_requested}
+    form = DecisionForm(request.POST or None, initial=initial, button="Record the panel's decision")
+    if request.method == "POST" and refusal is None and form.is_valid():
+        data = form.cleaned_data
+        try:
+            decision = decide.panel_decision_record(
+                item=item,
+                by=request.user,
+                outcome=data["outcome"],
+                reasons=data["reasons"],
+                amount=data["amount"] if data["outcome"] == "approve" else None,
+                conditions=data["conditions"],
+            )
+        except DomainError as error:
+            add_refusal(form, error)
+        else:
+            messages.success(
+                request,
+                f"Item {item.position}, {app.reference}: {decision.get_outcome_display().lower()}"
+                + (f", {pounds(decision.amount_awarded)}" if decision.amount_awarded else "")
+                + ".",
+            )
+            return redirect("decisions:panel", pk=meeting.pk)
+    return render(
+        request,
+        "decisions/panel_item.html",
+        {
+            "meeting": meeting,
+            "item": item,
+            "app": app,
+            "assessment": latest,
+            "pledged": selectors.pledged_total(app),
+            "form": None if refusal else form,
+            "refusal": refusal,
+        },
+    )
