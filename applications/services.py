@@ -330,6 +330,8 @@ def application_submit(*, application: Application, by) -> Application:
 def application_mark_eligible(*, application: Application, by, note: str = "") -> Application:
     app = lock_application(application)
     _step(app, "mark_eligible", by=by, note=note)
+    # A bid returned and sent again may already hold the support it needs.
+    application_endorse_if_supported(app, by=by)
     return app
 
 

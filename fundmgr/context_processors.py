@@ -6,5 +6,5 @@ from fundmgr.navigation import nav_items
 def council(request):
     return {
         "council_name": settings.COUNCIL_NAME,
-        "nav_items": nav_items(request.user) if hasattr(request, "user") else [],
+        "nav_items": nav_items(request.user, request.path) if hasattr(request, "user") else [],
     }

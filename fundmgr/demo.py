@@ -85,10 +85,12 @@ def summary() -> str:
 
 def _lands_on(role: str) -> str:
     return {
-        "Administrator": "every fund's balances; /admin/ for set-up",
-        "Grants officer": "every fund's balances",
+        "Administrator": "the workbench and every fund's balances; /admin/ for set-up",
+        "Grants officer": "the workbench: queues of bids by state",
         "Finance officer": "every fund's balances",
-        "Auditor": "every fund's balances (read only)",
+        "Auditor": "the workbench and balances, read only",
+        "Panel member": "the panels they sit on",
+        "Applicant": "their groups' applications",
     }.get(role, "their home page")
 
 

@@ -18,7 +18,9 @@ AREAS = [
 ]
 
 
-def nav_items(user) -> list[tuple[str, str]]:
+def nav_items(user, path: str = "") -> list[tuple[str, str, bool]]:
+    """(label, url, active) for each area the person may use. The active one is the longest URL
+    that `path` starts with, so /officer/panels/ marks Panels, not Workbench as well."""
     if not user.is_authenticated:
         return []
     items = []
@@ -29,7 +31,9 @@ def nav_items(user) -> list[tuple[str, str]]:
             items.append((label, reverse(name)))
         except NoReverseMatch:  # an area whose pages are not installed
             continue
-    return items
+    matches = [url for _, url in items if path.startswith(url)]
+    current = max(matches, key=len) if matches else None
+    return [(label, url, url == current) for label, url in items]
 
 
 def landing_url(user) -> str:

@@ -144,3 +144,19 @@ def test_the_admin_shows_the_ledger_but_cannot_change_it(admin_client, busy):
     assert page.status_code == 200 and "CCIF26-000007" in page.text
     assert admin_client.get("/admin/budgets/ledgertransaction/add/").status_code == 403
     assert admin_client.get("/admin/budgets/entry/add/").status_code == 403
+
+
+def test_only_the_most_specific_area_is_marked_current(client, db):
+    from fundmgr.navigation import nav_items
+
+    officer = UserFactory(roles=["Grants officer"])
+    items = nav_items(officer, "/officer/panels/3/")
+    assert [label for label, _, active in items if active] == ["Panels"]
+    assert [label for label, _, active in nav_items(officer, "/officer/")] == [
+        "Workbench",
+        "Panels",
+        "Budgets",
+    ]
+    assert [label for label, _, active in nav_items(officer, "/officer/") if active] == [
+        "Workbench"
+    ]

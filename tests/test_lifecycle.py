@@ -862,3 +862,15 @@ def test_only_the_giving_councillor_transfers_their_allocation(draft, shaw, okaf
             by=okafor.user,
             key="t1",
         )
+
+
+def test_a_returned_bid_that_already_has_its_support_moves_on_when_eligible_again(
+    draft, treasurer, officer, shaw, okafor
+):
+    to_awaiting_support(draft, treasurer, officer)
+    pooled(draft, shaw, okafor)
+    s.application_return(application=draft, by=officer, reason="Add the quote")
+    s.application_submit(application=draft, by=treasurer)
+    s.application_mark_eligible(application=draft, by=officer)
+    draft.refresh_from_db()
+    assert draft.status == Status.UNDER_ASSESSMENT

@@ -9,8 +9,3 @@ register = template.Library()
 def pounds(value):
     """£1,234.50"""
     return format_pounds(value)
-
-
-@register.filter
-def startswith(value, prefix):
-    return str(value).startswith(str(prefix))
