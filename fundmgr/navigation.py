@@ -8,7 +8,11 @@ from fundmgr.roles import Role, has_role, sees_all_budgets
 AREAS = [
     ("Your applications", "applications:groups_home", lambda u: has_role(u, Role.APPLICANT)),
     ("Bids and support", "councillor:dashboard", lambda u: has_role(u, Role.COUNCILLOR)),
-    ("Workbench", "decisions:workbench", lambda u: has_role(u, Role.GRANTS_OFFICER)),
+    (
+        "Workbench",
+        "decisions:workbench",
+        lambda u: u.is_superuser or has_role(u, Role.GRANTS_OFFICER, Role.AUDITOR),
+    ),
     ("Panels", "decisions:panels", lambda u: has_role(u, Role.GRANTS_OFFICER, Role.PANEL_MEMBER)),
     (
         "Budgets",

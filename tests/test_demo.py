@@ -180,3 +180,27 @@ def test_the_demo_loads_in_the_pre_election_period_after_the_fund_windows_close(
         assert "Loaded the demo" in run("loaddemo")
     assert ledger_violations() == []
     assert Application.objects.filter(status=Status.APPROVED).count() >= 3
+
+
+@pytest.mark.usefixtures("demo_output")
+class TestEachDemoLoginLandsOnItsWork:
+    """`make demo` prints a login per role: each must land on a page that shows its work."""
+
+    @pytest.mark.parametrize(
+        ("username", "landing", "shows"),
+        [
+            ("admin", "/officer/", "Check eligibility"),
+            ("cllr.shaw", "/councillor/", "A secure tool store for the community plot"),
+            ("officer", "/officer/", "Check eligibility"),
+            ("finance", "/budgets/", "Councillors&#x27; Community Initiative Fund 2026/27"),
+            ("auditor", "/officer/", "Check eligibility"),
+            ("panel", "/officer/panels/", "Community Asset Fund"),
+            ("treasurer", "/apply/", "Raised beds for the accessible plot"),
+        ],
+    )
+    def test_login_lands_on_its_work(self, client, username, landing, shows):
+        client.force_login(User.objects.get(username=username))
+        response = client.get("/", follow=True)
+        assert response.redirect_chain[-1][0] == landing
+        assert response.status_code == 200
+        assert shows in response.text
