@@ -76,8 +76,6 @@ def dashboard(request):
             "supported": supported,
             "declined": declined,
             # each list's pagination keeps the other list's page
-            "keep_waiting": f"&waiting={waiting.number}" if waiting.number > 1 else "",
-            "keep_supported": f"&page={supported.number}" if supported.number > 1 else "",
         },
     )
 

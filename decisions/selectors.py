@@ -125,18 +125,6 @@ def workbench_applications(filters: Mapping[str, Any]) -> QuerySet[Application]:
     )
 
 
-def page_numbers(page) -> list[int | None]:
-    """GOV.UK pagination: the first, last, current and its neighbours; None for an ellipsis."""
-    last, current = page.paginator.num_pages, page.number
-    shown = sorted({1, last, current - 1, current, current + 1} & set(range(1, last + 1)))
-    numbers: list[int | None] = []
-    for n in shown:
-        if numbers and n - (numbers[-1] or 0) > 1:
-            numbers.append(None)
-        numbers.append(n)
-    return numbers
-
-
 # --- one application's file -----------------------------------------------------------------
 
 

@@ -71,7 +71,6 @@ def workbench(request):
             "other_queues": [q for q in queues if not q.spec.officer],
             "waiting": sum(q.count for q in queues if q.spec.officer),
             "page": page,
-            "page_numbers": selectors.page_numbers(page),
             "state": filters.get("state") or "",
             "filtered": any(v not in (None, "") for v in filters.values()),
         },
