@@ -452,6 +452,23 @@ def split_pro_rata(amount: Decimal, balances: Sequence[Decimal]) -> list[Decimal
     return shares
 
 
+def _spread(
+    amount: Decimal, sources: Sequence[tuple[Account, Decimal]], destination
+) -> list[Line]:
+    """Lines moving `amount` out of `sources` (account, what it can give) pro rata, each share
+    to `destination(account)`."""
+    lines: list[Line] = []
+    shares = split_pro_rata(amount, [available for _, available in sources])
+    for (account, _), share in zip(sources, shares, strict=True):
+        if share:
+            lines += [Line(account, -share), Line(destination(account), share)]
+    return lines
+
+
+def _paid_for(commitment: Account) -> Account:
+    return paid_account(commitment.fund_year, commitment.councillor)
+
+
 def payment_post(*, reference: str, amount: Decimal, by, key: str) -> LedgerTransaction:
     """A payment made: commitment to paid, drawn from the grant's commitments pro rata."""
     _require_positive(amount, "The payment")
@@ -465,13 +482,7 @@ def payment_post(*, reference: str, amount: Decimal, by, key: str) -> LedgerTran
                 f"{reference} has {pounds(available)} committed and unpaid; this payment needs "
                 f"{pounds(amount)}. A grant is never paid more than was awarded."
             )
-        lines: list[Line] = []
-        for account, share in zip(
-            commitments, split_pro_rata(amount, [a.balance for a in commitments]), strict=True
-        ):
-            if share:
-                lines.append(Line(account, -share))
-                lines.append(Line(paid_account(account.fund_year, account.councillor), share))
+        lines = _spread(amount, [(a, a.balance) for a in commitments], _paid_for)
         return post(
             kind=Kind.PAYMENT,
             key=key,
@@ -501,13 +512,7 @@ def commitment_release(
                 f"{reference} has {pounds(available)} committed and unpaid; "
                 f"releasing {pounds(amount)} is more than that."
             )
-        lines: list[Line] = []
-        for account, share in zip(
-            commitments, split_pro_rata(amount, [a.balance for a in commitments]), strict=True
-        ):
-            if share:
-                lines.append(Line(account, -share))
-                lines.append(Line(_return_to(account), share))
+        lines = _spread(amount, [(a, a.balance) for a in commitments], _return_to)
         return post(
             kind=Kind.RELEASE,
             key=key,
@@ -549,13 +554,7 @@ def refund_post(*, reference: str, amount: Decimal, by, key: str) -> LedgerTrans
                 f"{reference} has had {pounds(refundable)} paid and not yet refunded; a refund of "
                 f"{pounds(amount)} is more than that."
             )
-        lines: list[Line] = []
-        for (account, _), share in zip(
-            accounts, split_pro_rata(amount, [t for _, t in accounts]), strict=True
-        ):
-            if share:
-                lines.append(Line(account, -share))
-                lines.append(Line(_return_to(account), share))
+        lines = _spread(amount, accounts, _return_to)
         return post(
             kind=Kind.REFUND,
             key=key,
