@@ -270,15 +270,29 @@ def budget_line_add(request, pk: int):
 @draft_only
 @require_POST
 def budget_line_remove(request, pk: int, line: int):
+    return _remove_item(
+        request,
+        pk,
+        BudgetLine,
+        line,
+        lambda item, by: services.budget_line_remove(line=item, by=by),
+        name=lambda item: item.item,
+        back="applications:costs",
+    )
+
+
+def _remove_item(request, pk: int, model, item_pk: int, remove, *, name, back: str):
+    """Remove one line of a draft's section (a cost, a funding source, a document) and go back
+    to the section, saying what happened."""
     app = _editable(request, pk)
-    budget_line = get_object_or_404(BudgetLine, pk=line, application=app)
+    item = get_object_or_404(model, pk=item_pk, application=app)
     try:
-        services.budget_line_remove(line=budget_line, by=request.user)
+        remove(item, request.user)
     except DomainError as error:
         messages.error(request, error.message)
     else:
-        messages.success(request, f"Removed {budget_line.item}.")
-    return redirect("applications:costs", pk=app.pk)
+        messages.success(request, f"Removed {name(item)}.")
+    return redirect(back, pk=app.pk)
 
 
 def _other_funding_page(request, app: Application, form=None):
@@ -325,15 +339,15 @@ def section_other_funding(request, pk: int):
 @draft_only
 @require_POST
 def other_funding_remove(request, pk: int, source: int):
-    app = _editable(request, pk)
-    match = get_object_or_404(MatchFunding, pk=source, application=app)
-    try:
-        group_services.match_funding_remove(source=match, by=request.user)
-    except DomainError as error:
-        messages.error(request, error.message)
-    else:
-        messages.success(request, f"Removed {match.source}.")
-    return redirect("applications:other_funding", pk=app.pk)
+    return _remove_item(
+        request,
+        pk,
+        MatchFunding,
+        source,
+        lambda item, by: group_services.match_funding_remove(source=item, by=by),
+        name=lambda item: item.source,
+        back="applications:other_funding",
+    )
 
 
 @draft_only
@@ -358,15 +372,15 @@ def section_documents(request, pk: int):
 @draft_only
 @require_POST
 def document_remove(request, pk: int, document: int):
-    app = _editable(request, pk)
-    attachment = get_object_or_404(Attachment, pk=document, application=app)
-    try:
-        group_services.attachment_remove(attachment=attachment, by=request.user)
-    except DomainError as error:
-        messages.error(request, error.message)
-    else:
-        messages.success(request, f"Removed {attachment.description}.")
-    return redirect("applications:documents", pk=app.pk)
+    return _remove_item(
+        request,
+        pk,
+        Attachment,
+        document,
+        lambda item, by: group_services.attachment_remove(attachment=item, by=by),
+        name=lambda item: item.description,
+        back="applications:documents",
+    )
 
 
 @draft_only
