@@ -53,6 +53,7 @@ demo: venv assets
 test: venv assets browser postgres-binaries
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
 	env -u DATABASE_URL CHROMIUM=$(CHROMIUM) \
 		$(VENV)/bin/python tests/with_postgres.py -- $(VENV)/bin/pytest $(PYTEST_ARGS)
 

@@ -25,7 +25,7 @@ from applications.models import (
 from applications.organisations import payable_bank_account
 from applications.workflow import Status
 from budgets import ledger
-from budgets.models import FundYear, LedgerTransaction
+from budgets.models import Councillor, FundYear, LedgerTransaction
 from fundmgr.errors import InvalidInput, NotPermitted, Refused
 from fundmgr.money import pounds
 from fundmgr.notifications import notify
@@ -75,7 +75,8 @@ def transition_refusal(app: Application, name: str, by) -> str | None:
 
 def available_transitions(app: Application, by) -> list[str]:
     """The transitions this person may take now: the pages and the API offer only these."""
-    names = [t.name for t in app.get_all_status_transitions() if t.source in (app.status, "*")]
+    every = app.get_all_status_transitions()  # type: ignore[attr-defined]  # made by django-fsm
+    names = [t.name for t in every if t.source in (app.status, "*")]
     return [n for n in dict.fromkeys(names) if transition_refusal(app, n, by) is None]
 
 
@@ -371,7 +372,7 @@ def application_recommend(*, application: Application, by, note: str = "") -> Ap
 
 @transaction.atomic
 def application_approve(
-    *, application: Application, by, amount: Decimal, authority: str, note: str = ""
+    *, application: Application, by, amount: Decimal | None, authority: str, note: str = ""
 ) -> Application:
     """Approve and commit the award: from the pledging councillors' allocations (pro rata to
     their pledges) or from the central pot. `authority` is `delegated` or `panel`."""
@@ -399,7 +400,9 @@ def application_approve(
                 f"{pounds(amount - pledged)} more."
             )
         splits = ledger.split_pro_rata(amount, [p.amount for p in pledges])
-        shares = [(p.councillor, s) for p, s in zip(pledges, splits, strict=True) if s]
+        shares: list[tuple[Councillor | None, Decimal]] = [
+            (p.councillor, s) for p, s in zip(pledges, splits, strict=True) if s
+        ]
     else:
         shares = [(None, amount)]
     log = _run(app, "approve", by=by, note=note)

@@ -90,8 +90,9 @@ def commitment_account(
 
 def origin_account(commitment_or_paid: Account) -> Account:
     """Where a commitment's money came from: the councillor's allocation, or the pot."""
-    if commitment_or_paid.councillor_id is not None:
-        return allocation_account(commitment_or_paid.fund_year, commitment_or_paid.councillor)
+    councillor = commitment_or_paid.councillor
+    if councillor is not None:
+        return allocation_account(commitment_or_paid.fund_year, councillor)
     return pot_account(commitment_or_paid.fund_year)
 
 
@@ -132,7 +133,7 @@ def _merge(lines: Iterable[Line]) -> dict[int, tuple[Account, Decimal]]:
 
 def _shortfall_message(account: Account, needed: Decimal, purpose: str) -> str:
     available = Account.objects.values_list("balance", flat=True).get(pk=account.pk)
-    if account.kind == AccountKind.ALLOCATION:
+    if account.kind == AccountKind.ALLOCATION and account.councillor is not None:
         who = account.councillor.surname_title
         fy = account.fund_year
         return (
@@ -639,6 +640,7 @@ def year_close(*, year: FinancialYear, by) -> YearEndSummary:
         for account in allocations:
             fund_year = account.fund_year
             councillor = account.councillor
+            assert councillor is not None  # an allocation always has one (CHECK constraint)
             carry = fund_year.year_end == FundYear.YearEnd.CARRY_FORWARD
             next_fy = next_fund_years.get(fund_year.fund_id)
             if carry and next_fy is None:
@@ -649,7 +651,11 @@ def year_close(*, year: FinancialYear, by) -> YearEndSummary:
                 )
             if carry and councillor.term_end and councillor.term_end < next_start:
                 carry = False
-            target = allocation_account(next_fy, councillor) if carry else pot_account(fund_year)
+            target = (
+                allocation_account(next_fy, councillor)
+                if carry and next_fy is not None
+                else pot_account(fund_year)
+            )
             amount = account.balance
             post(
                 kind=Kind.CARRY_FORWARD if carry else Kind.LAPSE,
