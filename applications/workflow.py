@@ -41,6 +41,16 @@ FINAL = {S.INELIGIBLE, S.REJECTED, S.CLOSED, S.LAPSED, S.WITHDRAWN, S.REVOKED}
 
 
 class ApplicationWorkflow(FSMModelMixin):
+    def refresh_from_db(self, *args, **kwargs):
+        """Re-read the row. django-fsm-2's FSMModelMixin does it by switching `protected` off on
+        the field, which every thread shares: a second thread refreshing at the same moment could
+        find it switched back on and fail. The descriptor only refuses a status already in the
+        instance's __dict__, so dropping it first lets Django set it with the field protected."""
+        fields = kwargs.get("fields", args[1] if len(args) > 1 else None)
+        if fields is None or "status" in fields:
+            self.__dict__.pop("status", None)
+        models.Model.refresh_from_db(self, *args, **kwargs)
+
     # fmt: off
     @transition("status", source=S.DRAFT, target=S.SUBMITTED, permission=r.group_member,
                 conditions=[r.answers_complete, r.budget_adds_up, r.amount_within_limits,

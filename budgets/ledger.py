@@ -453,9 +453,7 @@ def split_pro_rata(amount: Decimal, balances: Sequence[Decimal]) -> list[Decimal
     return shares
 
 
-def _spread(
-    amount: Decimal, sources: Sequence[tuple[Account, Decimal]], destination
-) -> list[Line]:
+def _spread(amount: Decimal, sources: Sequence[tuple[Account, Decimal]], destination) -> list[Line]:
     """Lines moving `amount` out of `sources` (account, what it can give) pro rata, each share
     to `destination(account)`."""
     lines: list[Line] = []

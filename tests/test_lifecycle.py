@@ -874,3 +874,20 @@ def test_a_returned_bid_that_already_has_its_support_moves_on_when_eligible_agai
     s.application_mark_eligible(application=draft, by=officer)
     draft.refresh_from_db()
     assert draft.status == Status.UNDER_ASSESSMENT
+
+
+def test_refreshing_an_application_never_switches_status_protection_off(draft, monkeypatch):
+    """django-fsm-2 refreshes by switching the shared field's `protected` off and on again, so a
+    second thread refreshing at the same moment found it on and failed. Here the flag cannot be
+    switched off at all, as the other thread would see it: a refresh must still work."""
+    field = Application._meta.get_field("status")
+
+    class AlwaysProtected(type(field)):
+        protected = property(lambda self: True, lambda self, value: None)
+
+    monkeypatch.setattr(field, "__class__", AlwaysProtected)
+    Application.objects.filter(pk=draft.pk).update(status=Status.SUBMITTED)
+    draft.refresh_from_db()
+    assert draft.status == Status.SUBMITTED
+    with pytest.raises(AttributeError):
+        draft.status = Status.DRAFT
