@@ -15,6 +15,7 @@ from applications import services as lifecycle
 from applications.models import Application
 from applications.rules import conflict_of_interest
 from applications.workflow import Status
+from decisions.documents import decision_documents_produce
 from decisions.models import Assessment, Decision, PanelItem, PanelMeeting, PanelMembership
 from fundmgr.errors import InvalidInput, NotPermitted, Refused
 from fundmgr.money import pounds
@@ -82,7 +83,7 @@ def _decide(
         )
     elif outcome == Decision.Outcome.REJECT:
         lifecycle.application_reject(application=app, by=by, reason=note)
-    return Decision.objects.create(
+    decision = Decision.objects.create(
         application=app,
         outcome=outcome,
         amount_awarded=amount if outcome == Decision.Outcome.APPROVE else None,
@@ -92,6 +93,10 @@ def _decide(
         panel_item=panel_item,
         decided_by=by,
     )
+    # The notice (and an approval's offer letter) once the decision is committed; a failure is
+    # logged, and the document is produced on its first download instead.
+    transaction.on_commit(lambda: decision_documents_produce(decision.pk), robust=True)
+    return decision
 
 
 @transaction.atomic

@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.db import models
 
@@ -31,3 +32,65 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return f"To {self.to}: {self.subject}"
+
+
+def document_path(document: "Document", filename: str) -> str:
+    return f"documents/{document.kind}/{filename}"
+
+
+class Document(models.Model):
+    """A document the council produced: an offer letter, a decision notice, a statement, a panel
+    pack, a remittance advice... The exact bytes are kept with their SHA-256 and never changed:
+    producing the same kind for the same thing again adds a version.
+
+    It lives in the shared kernel because every app produces documents and budgets may import
+    no other app: it knows what it documents only by strings, `reference` (the grant,
+    statement or meeting reference a person would quote) and `key` (exactly which record, such
+    as `decision:12`), as budgets knows a grant only by its reference. Written only by
+    `fundmgr.documents.document_store`."""
+
+    kind = models.CharField(max_length=30, help_text="offer, notice, statement, panel-pack...")
+    reference = models.CharField(max_length=60, help_text="CCIF26-000123, CCIF/2026/cllr.shaw")
+    key = models.CharField(max_length=100, help_text="Which record: decision:12, meeting:3.")
+    description = models.CharField(max_length=200)
+    version = models.PositiveIntegerField()
+    file = models.FileField(upload_to=document_path, max_length=255)
+    sha256 = models.CharField("SHA-256", max_length=64)
+    size = models.PositiveIntegerField()
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="Blank: produced by the system as a step completed.",
+    )
+
+    class Meta:
+        ordering = ["pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["kind", "key", "version"], name="document_one_row_per_version"
+            ),
+            models.CheckConstraint(condition=models.Q(version__gte=1), name="document_version"),
+        ]
+        indexes = [
+            models.Index(fields=["reference", "kind"], name="document_reference_kind"),
+            models.Index(fields=["kind", "key", "-version"], name="document_latest"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.description} (version {self.version})"
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise TypeError("A document is a record: produce a new version instead.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise TypeError("A document is a record: it is never deleted.")
+
+    @property
+    def filename(self) -> str:
+        return self.file.name.rsplit("/", 1)[-1]

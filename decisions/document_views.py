@@ -1,0 +1,114 @@
+"""Downloads of the council's documents, each for those allowed to see it, as attachments.
+
+- offer letters and decision notices: the applicant group's members, and council officers;
+  anyone else is told there is no such application (404), as the group's own pages do;
+- budget statements: the councillor themself, and officers and auditors (403 for others);
+- panel packs: grants officers, auditors and the panel's members (403 for others).
+
+Offer letters and notices are served as they were stored when the decision was made (or
+produced now, byte for byte the same, if none was). Statements and panel packs are produced on
+request, as things stand, and stored. These views live in `decisions`, the one app that may
+import all three (a statement is `budgets`' document, an offer letter `applications`').
+"""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+from django.shortcuts import get_object_or_404
+
+from applications.models import Application
+from budgets.documents import statement_produce
+from budgets.models import Councillor
+from budgets.selectors import fund_year as find_fund_year
+from decisions import documents, selectors
+from decisions.models import Decision, PanelMeeting
+from decisions.panel_pack import PANEL_PACK, panel_pack_produce
+from fundmgr.documents import document_response
+from fundmgr.errors import InvalidInput, Refused
+from fundmgr.models import Document
+from fundmgr.roles import OFFICER_ROLES, has_role, sees_all_budgets
+
+
+def is_officer(user) -> bool:
+    return user.is_superuser or has_role(user, *OFFICER_ROLES)
+
+
+def may_see_application(user, app: Application) -> bool:
+    return is_officer(user) or app.organisation.members.filter(pk=user.pk).exists()
+
+
+def _application(user, reference: str) -> Application:
+    app = Application.objects.select_related("organisation").filter(reference=reference).first()
+    if app is None or not may_see_application(user, app):
+        raise Http404(f"There is no application {reference}.")
+    return app
+
+
+def _may_see_statement(user, councillor: Councillor) -> bool:
+    return councillor.user_id == user.pk or sees_all_budgets(user)
+
+
+@login_required
+def offer_letter(request, reference: str):
+    app = _application(request.user, reference)
+    try:
+        document = documents.offer_letter(application=app, by=request.user)
+    except Refused as error:
+        raise Http404(error.message) from None
+    return document_response(document)
+
+
+@login_required
+def decision_notice(request, reference: str, decision: int):
+    app = _application(request.user, reference)
+    found = get_object_or_404(Decision, pk=decision, application=app)
+    return document_response(documents.decision_notice(decision=found, by=request.user))
+
+
+@login_required
+def statement(request, code: str, year: int, councillor: int):
+    member = get_object_or_404(Councillor.objects.select_related("user", "ward"), pk=councillor)
+    if not _may_see_statement(request.user, member):
+        raise PermissionDenied("You can see only your own budget statement.")
+    try:
+        fund_year = find_fund_year(code, str(year))
+    except InvalidInput as error:
+        raise Http404(error.message) from None
+    return document_response(
+        statement_produce(fund_year=fund_year, councillor=member, by=request.user)
+    )
+
+
+@login_required
+def panel_pack(request, pk: int):
+    meeting = get_object_or_404(PanelMeeting.objects.select_related("fund"), pk=pk)
+    if not selectors.may_see_meeting(request.user, meeting):
+        raise PermissionDenied("Only the panel's members and officers can see its pack.")
+    return document_response(panel_pack_produce(meeting=meeting, by=request.user))
+
+
+def may_see_document(user, document: Document) -> bool:
+    """Whether `user` may download this stored version: the rule of its kind."""
+    kind, _, ident = document.key.partition(":")
+    if document.kind in (documents.OFFER, documents.NOTICE):
+        app = Application.objects.filter(reference=document.reference).first()
+        return app is not None and may_see_application(user, app)
+    if document.kind == "statement" and kind == "statement":
+        councillor_id = ident.rsplit(":", 1)[-1]
+        member = Councillor.objects.filter(pk=councillor_id).first()
+        return member is not None and _may_see_statement(user, member)
+    if document.kind == PANEL_PACK and kind == "meeting":
+        meeting = PanelMeeting.objects.filter(pk=ident).first()
+        return meeting is not None and selectors.may_see_meeting(user, meeting)
+    return is_officer(user)  # other kinds (remittances, clawback requests): council staff
+
+
+@login_required
+def stored_document(request, pk: int):
+    """One stored version, exactly as it was produced."""
+    document = get_object_or_404(Document, pk=pk)
+    if not may_see_document(request.user, document):
+        raise Http404("There is no such document.")
+    return document_response(document)
