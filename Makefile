@@ -16,6 +16,8 @@ ASSETS_STAMP := fundmgr/static/govuk/.fundmgr-built
 NODE_STAMP := node_modules/.fundmgr-installed
 CHROMIUM ?= /usr/bin/chromium
 PYTEST_ARGS ?=
+# One test process per core; each file's tests stay together (class-wide fixtures load once).
+PYTEST_WORKERS ?= auto
 
 # $(call apt_install,PACKAGES,WHY): Debian packages, as root or through sudo, or a clear stop.
 define apt_install
@@ -30,7 +32,7 @@ define apt_install
 	$$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $(1)
 endef
 
-.PHONY: help demo test venv assets browser postgres-binaries lint format clean distclean
+.PHONY: help demo test venv assets fonts browser postgres-binaries lint format clean distclean
 
 help:
 	@echo "make demo                set up everything, load the demo, serve http://127.0.0.1:8000"
@@ -45,17 +47,17 @@ help:
 	@echo "make clean               remove build outputs, node_modules and caches"
 	@echo "make distclean           clean, and remove .venv and the demo database"
 
-demo: venv assets
+demo: venv assets fonts
 	env -u DATABASE_URL $(VENV)/bin/python manage.py migrate --noinput
 	env -u DATABASE_URL $(VENV)/bin/python manage.py loaddemo
 	env -u DATABASE_URL $(VENV)/bin/python manage.py runserver 127.0.0.1:8000
 
-test: venv assets browser postgres-binaries
+test: venv assets fonts browser postgres-binaries
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
 	env -u DATABASE_URL CHROMIUM=$(CHROMIUM) \
-		$(VENV)/bin/python tests/with_postgres.py -- $(VENV)/bin/pytest $(PYTEST_ARGS)
+		$(VENV)/bin/python tests/with_postgres.py -- $(VENV)/bin/pytest -n $(PYTEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 # --- set-up steps: each does its work once, and again when its inputs change -----------------
 
@@ -99,6 +101,14 @@ browser:
 		echo "Chromium: $(CHROMIUM)"; \
 	else \
 		$(call apt_install,chromium fonts-liberation,browser); \
+	fi
+
+# Liberation Sans (Arial's metrics) is embedded in every PDF the council sends.
+fonts:
+	@if ls /usr/share/fonts/truetype/liberation*/LiberationSans-Regular.ttf >/dev/null 2>&1; then \
+		echo "Fonts: Liberation Sans"; \
+	else \
+		$(call apt_install,fonts-liberation,fonts); \
 	fi
 
 postgres-binaries:

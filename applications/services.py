@@ -431,8 +431,11 @@ def application_reject(*, application: Application, by, reason: str) -> Applicat
 
 @transaction.atomic
 def application_accept_offer(*, application: Application, by) -> Application:
+    from applications.payments import schedule_for_offer  # it imports this module
+
     app = lock_application(application)
     _step(app, "accept_offer", by=by, note=f"Offer of {pounds(app.amount_awarded)} accepted.")
+    schedule_for_offer(app, by=by)
     return app
 
 

@@ -121,7 +121,12 @@ def load(spec: dict) -> Demo:
     # console backend would print them all, and sending them after the commit (as the outbox
     # does by itself) commits once per e-mail, which on SQLite takes seconds. The outbox keeps
     # every one, marked sent.
-    with override_settings(EMAIL_BACKEND="django.core.mail.backends.dummy.EmailBackend"):
+    # Offer letters and decision notices are not built after this commit (about 180 of them
+    # would add some 4 s): each is produced from the decision's records on its first download.
+    with override_settings(
+        EMAIL_BACKEND="django.core.mail.backends.dummy.EmailBackend",
+        DOCUMENTS_AFTER_DECISIONS=False,
+    ):
         with transaction.atomic():
             demo = _build(spec)
             send_pending(limit=1_000_000)

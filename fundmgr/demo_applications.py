@@ -20,8 +20,8 @@ from dataclasses import dataclass, field
 from decimal import ROUND_DOWN, ROUND_UP, Decimal
 
 from applications import organisations as groups
+from applications import payments, support
 from applications import services as s
-from applications import support
 from applications.models import Application, Membership, Organisation
 from applications.rules import today
 from budgets.models import Councillor, Fund, FundYear, Ward
@@ -94,6 +94,7 @@ REVOCATIONS = [
     "The group dissolved before the project was finished.",
     "The grant was spent on equipment other than that agreed in the offer.",
 ]
+RECEIPTS = "Receipts for the first half of the spending"
 WITHDRAWALS = [
     "The group found the money elsewhere.",
     "The venue is no longer available, so the project cannot go ahead this year.",
@@ -172,6 +173,7 @@ def build(spec: dict, *, users, councillors, fund_years) -> None:
         for story in plan(spec):
             tell(cast, story)
     s.lapse_due_offers()  # the offers `_expire` ran out yesterday; those made today stay open
+    _conditions_met(cast)
     _bank_details_changed(cast)
 
 
@@ -564,31 +566,69 @@ def _accept(cast, app, story):
     s.application_accept_offer(application=app, by=cast.member[app.organisation_id])
 
 
-def _pay(cast, app, story, amount: Decimal) -> None:
-    number = app.transitions.filter(transition="pay").count() + 1
-    s.application_record_payment(
-        application=app,
-        by=cast.finance[story.serial % 2],
-        amount=amount,
-        key=f"demo-pay:{app.reference}:{number}",
-    )
+def _run(cast, story) -> None:
+    """Pay what is due through a payment run: one finance officer prepares it and the other
+    authorises it (the services refuse one person doing both)."""
+    first, second = cast.finance[story.serial % 2], cast.finance[(story.serial + 1) % 2]
+    run = payments.payment_run_prepare(by=first, pay_date=_processing_day())
+    payments.payment_run_authorise(run=run, by=second)
+
+
+def _processing_day() -> datetime.date:
+    day = today()
+    while day.weekday() >= 5:  # BACS pays on weekdays
+        day += datetime.timedelta(days=1)
+    return day
 
 
 def _first_instalment(app: Application) -> Decimal:
     return (app.amount_awarded / 2).quantize(Decimal("0.01"), ROUND_DOWN)
 
 
+def _halves(cast, app, story, *, condition: str) -> None:
+    """Two instalments set by a grants officer: half now, the rest on the condition (if any)."""
+    app = _fresh(app)
+    first = _first_instalment(app)
+    payments.instalments_set(
+        application=app,
+        by=cast.officers[0],
+        instalments=[
+            payments.Instalment(first, today()),
+            payments.Instalment(app.amount_awarded - first, today(), condition),
+        ],
+    )
+
+
 def _pay_part(cast, app, story):
-    _pay(cast, app, story, _first_instalment(_fresh(app)))
+    """The first of two instalments paid; the second waits for evidence of the first stage."""
+    asset = app.fund_year.fund.kind == Fund.Kind.COMMUNITY_ASSET
+    _halves(cast, app, story, condition=payments.SECOND_STAGE if asset else RECEIPTS)
+    _run(cast, story)
 
 
 def _pay_rest(cast, app, story):
-    """Asset grants and every other small grant in two instalments; the rest at once."""
+    """Asset grants and every other small grant in two instalments (paid in one run); the
+    rest at once."""
     asset = app.fund_year.fund.kind == Fund.Kind.COMMUNITY_ASSET
     if asset or story.serial % 2:
-        _pay(cast, app, story, _first_instalment(_fresh(app)))
-    app = _fresh(app)
-    _pay(cast, app, story, app.amount_awarded - app.paid_to_date)
+        _halves(cast, app, story, condition="")
+    _run(cast, story)
+
+
+def _conditions_met(cast) -> None:
+    """Receipts have come in for every other part-paid grant of the open year, and for the
+    group about to change its bank details: those second instalments are due, for the demo's
+    finance officers to pay in a run of their own (the changed group's is held)."""
+    waiting = payments.payable(today()).waiting
+    for number, row in enumerate(waiting):
+        app = row.application
+        changing = app is not None and cast.bank[app.organisation_id] == "changed"
+        if app and not app.fund_year.year.is_closed and (number % 2 == 0 or changing):
+            payments.condition_met(
+                payment=row.payment,
+                by=cast.officers[1],
+                note="Receipts for the first half checked against the budget.",
+            )
 
 
 def _report(cast, app, story):

@@ -19,6 +19,16 @@ AREAS = [
         "budgets:index",
         lambda u: sees_all_budgets(u) or has_role(u, Role.COUNCILLOR),
     ),
+    (
+        "Dashboards",
+        "dashboards:index",
+        lambda u: sees_all_budgets(u) or has_role(u, Role.COUNCILLOR),
+    ),
+    (
+        "Finance",
+        "finance:home",
+        lambda u: u.is_superuser or has_role(u, Role.FINANCE_OFFICER, Role.AUDITOR),
+    ),
 ]
 
 

@@ -48,10 +48,16 @@ INSTALLED_APPS = [
     "crispy_forms",
     "crispy_forms_gds",
     "django_fsm",
+    "rest_framework",
+    "rest_framework.authtoken",
+    "django_filters",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "fundmgr",
     "budgets",
     "applications",
     "decisions",
+    "transparency",
 ]
 
 MIDDLEWARE = [
@@ -68,6 +74,46 @@ MIDDLEWARE = [
 ROOT_URLCONF = "fundmgr.urls"
 WSGI_APPLICATION = "fundmgr.wsgi.application"
 AUTH_USER_MODEL = "fundmgr.User"
+
+# The API under /api/v1/ (fundmgr/api.py): session sign-in for the pages' own scripts, tokens
+# for programs (an administrator issues them in /admin/); errors as RFC 9457 problem details.
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        # Tokens first, so a request with neither answers 401 with WWW-Authenticate: Token.
+        "rest_framework.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_PAGINATION_CLASS": "fundmgr.api.Pagination",
+    "DEFAULT_FILTER_BACKENDS": [
+        "django_filters.rest_framework.DjangoFilterBackend",
+        "rest_framework.filters.OrderingFilter",
+    ],
+    "DEFAULT_RENDERER_CLASSES": [
+        "rest_framework.renderers.JSONRenderer",
+        "rest_framework.renderers.BrowsableAPIRenderer",
+    ],
+    "DEFAULT_SCHEMA_CLASS": "fundmgr.api_schema.AutoSchema",
+    "EXCEPTION_HANDLER": "fundmgr.api.exception_handler",
+    "COERCE_DECIMAL_TO_STRING": True,
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "fundmgr API",
+    "DESCRIPTION": (
+        "Everything a person can do in fundmgr's pages, for programs with the same permissions. "
+        "Money is a string of pounds with two decimal places. Errors are problem details "
+        "(RFC 9457): 400 bad input, 401 not signed in, 403 not permitted, 404 not found or not "
+        "yours, 409 refused by the rules now, 412/428 edits without the current version."
+    ),
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SCHEMA_PATH_PREFIX": "/api/v1",
+}
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
@@ -149,6 +195,14 @@ COUNCIL_EMAIL = os.environ.get("COUNCIL_EMAIL", "grants@thornburyvale.example")
 COUNCIL_PHONE = os.environ.get("COUNCIL_PHONE", "01632 960000")
 COUNCIL_LOGO = os.environ.get("COUNCIL_LOGO", "")
 
+# Published grants data (transparency app). The 360Giving prefix is the one 360Giving registers
+# for the council; grant and unregistered-group identifiers start with it.
+GRANTS_360G_PREFIX = os.environ.get("GRANTS_360G_PREFIX", "360G-thornburyvale-")
+GRANTS_DEPARTMENT = os.environ.get("GRANTS_DEPARTMENT", "Democratic and Community Services")
+GRANTS_LICENSE = os.environ.get(
+    "GRANTS_LICENSE", "https://www.nationalarchives.gov.uk/doc/open-government-licence/version/3/"
+)
+
 if PRODUCTION:
     SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
@@ -166,3 +220,14 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "WARNING")},
 }
+
+# BACS: the council as a BACS service user, and the account that payment runs pay from. The
+# development defaults are fictional; production has none, and a payment run refuses to export
+# until they are set.
+BACS_SERVICE_USER_NUMBER = os.environ.get(
+    "BACS_SERVICE_USER_NUMBER", "" if PRODUCTION else "912345"
+)
+BACS_NAME = os.environ.get("BACS_NAME", "" if PRODUCTION else "THORNBURY VALE DC")
+BACS_SORT_CODE = os.environ.get("BACS_SORT_CODE", "" if PRODUCTION else "309950")
+BACS_ACCOUNT_NUMBER = os.environ.get("BACS_ACCOUNT_NUMBER", "" if PRODUCTION else "10203040")
+BACS_ACCOUNT_NAME = os.environ.get("BACS_ACCOUNT_NAME", "" if PRODUCTION else "TVDC GRANTS")

@@ -21,5 +21,10 @@ urlpatterns = [
     path("councillor/", include("applications.councillor_urls")),
     path("officer/", include("decisions.urls")),
     path("budgets/", include("budgets.urls")),
+    path("documents/", include("decisions.document_urls")),
+    path("finance/", include("applications.finance_urls")),
+    path("grants/", include("transparency.urls")),
+    path("dashboards/", include("transparency.dashboard_urls")),
+    path("api/v1/", include("fundmgr.api_urls")),
     path("admin/", admin.site.urls),
 ]

@@ -23,9 +23,52 @@ def pytest_collection_modifyitems(config, items):
         items[:] = kept
 
 
+def _restore_roles() -> None:
+    """Run every `*_roles` data migration again, on the migrations' own model state."""
+    from django.db.migrations.loader import MigrationLoader
+
+    loader = MigrationLoader(connection)
+    apps = loader.project_state().apps
+    order: list[tuple[str, str]] = []
+    for leaf in loader.graph.leaf_nodes():
+        order += [key for key in loader.graph.forwards_plan(leaf) if key not in order]
+    for key in order:
+        if key[1].endswith("_roles"):
+            for operation in loader.get_migration(*key).operations:
+                operation.code(apps, None)
+
+
+@pytest.fixture(autouse=True)
+def roles_survive_flushes(request):
+    """A transactional or live-server test empties every table when it ends, the roles the data
+    migrations made with them. Run in parallel, a worker may then run a database test after one:
+    make the roles again first."""
+    if not request.node.get_closest_marker("django_db") and not (
+        {"db", "transactional_db", "live_server"} & set(request.fixturenames)
+    ):
+        return
+    request.getfixturevalue("_django_db_helper")
+    roles_ensure()
+
+
+def roles_ensure() -> None:
+    """The roles, made again if a flush removed them. Fixtures wider than a test that load the
+    demo call it themselves: they run before any test's fixtures."""
+    from django.contrib.auth.models import Group
+
+    if not Group.objects.exists():
+        _restore_roles()
+
+
 @pytest.fixture(autouse=True)
 def fast_password_hashing(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def media_in_a_temporary_folder(settings, tmp_path_factory):
+    """Uploads and the documents the steps produce go to a folder that is thrown away."""
+    settings.MEDIA_ROOT = tmp_path_factory.mktemp("media")
 
 
 @pytest.fixture

@@ -38,6 +38,7 @@ def test_the_statement_works_on_a_320_pixel_phone(page, live_server, busy, shaw)
     page.goto(f"{live_server.url}/budgets/CCIF/2026/councillors/{shaw.pk}/")
     expect(page.get_by_test_id("available")).to_have_text("£750.00")
     assert fits_width(page)
+    assert serious_accessibility_violations(page) == []  # the scrolling table can be focused
     screenshot(page, "councillor-statement-320px")
 
 

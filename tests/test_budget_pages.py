@@ -156,6 +156,7 @@ def test_only_the_most_specific_area_is_marked_current(client, db):
         "Workbench",
         "Panels",
         "Budgets",
+        "Dashboards",
     ]
     assert [label for label, _, active in nav_items(officer, "/officer/") if active] == [
         "Workbench"

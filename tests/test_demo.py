@@ -27,6 +27,7 @@ from budgets.models import (
 )
 from decisions.models import Decision, PanelMeeting
 from fundmgr.models import Notification, User
+from tests.conftest import roles_ensure
 
 pytestmark = pytest.mark.django_db
 
@@ -41,6 +42,7 @@ def run(*args) -> str:
 def demo_output(django_db_setup, django_db_blocker):
     """The demo, loaded once for the class (it takes seconds) and rolled back after it."""
     with django_db_blocker.unblock(), transaction.atomic():
+        roles_ensure()
         yield run("loaddemo")
         transaction.set_rollback(True)
 

@@ -19,10 +19,23 @@ from django.core.management.base import BaseCommand, CommandError
 BENCHMARKS = {
     "ledger": "budgets.benchmarks",
     "pages": "decisions.benchmarks",
+    "documents": "decisions.document_benchmarks",
+    "exports": "transparency.benchmarks",
+    "reconcile": "budgets.reconcile_benchmark",
 }
 
 # Options passed on to the benchmark's run(), each to the benchmarks that take it.
-OPTIONS = ("entries", "councillors", "commits", "applications", "runs")
+OPTIONS = (
+    "entries",
+    "councillors",
+    "commits",
+    "applications",
+    "runs",
+    "letters",
+    "pack_items",
+    "grants",
+    "lines",
+)
 
 
 class Command(BaseCommand):
@@ -37,6 +50,16 @@ class Command(BaseCommand):
             "--applications", type=int, default=10_000, help="pages: applications seeded"
         )
         parser.add_argument("--runs", type=int, default=5, help="pages: timed requests per page")
+        parser.add_argument(
+            "--lines", type=int, default=100_000, help="reconcile: payments and statement lines"
+        )
+        parser.add_argument(
+            "--grants", type=int, default=100_000, help="exports: awarded grants seeded"
+        )
+        parser.add_argument("--letters", type=int, default=300, help="documents: letters built")
+        parser.add_argument(
+            "--pack-items", type=int, default=100, help="documents: applications in the panel pack"
+        )
         parser.add_argument(
             "--database-url",
             default="",
@@ -61,6 +84,6 @@ class Command(BaseCommand):
             argv = [sys.executable, str(Path(settings.BASE_DIR) / "manage.py"), "benchmark", name]
             argv += ["--inner"]
             for option in OPTIONS:
-                argv += [f"--{option}", str(options[option])]
+                argv += [f"--{option.replace('_', '-')}", str(options[option])]
             if subprocess.run(argv, env=env).returncode != 0:
                 raise CommandError(f"The {name} benchmark failed.")

@@ -1,0 +1,122 @@
+"""The finance officer's monitoring and clawback pages: underspends from the groups' reports,
+clawback requests (with their letter), and refunds posted to the ledger as they arrive."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.db.models import Q
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
+
+from applications import clawbacks
+from applications.finance_documents import clawback_document
+from applications.finance_forms import RefundForm
+from applications.finance_views import require_finance, require_reader
+from applications.models import Application
+from budgets import clawback as money
+from budgets.models import Clawback, StatementLine
+from budgets.payments import is_finance_officer
+from fundmgr.documents import document_response
+from fundmgr.errors import DomainError
+from fundmgr.forms import add_refusal
+from fundmgr.money import pounds
+
+
+@login_required
+def overview(request):
+    require_reader(request.user)
+    rows = clawbacks.underspends()
+    return render(
+        request,
+        "budgets/finance/clawback.html",
+        {
+            "due": [r for r in rows if r.due and r.clawback is None],
+            "below": [r for r in rows if not r.due],
+            "raised": Clawback.objects.select_related("raised_by").order_by("-pk")[:100],
+            "may_act": is_finance_officer(request.user),
+        },
+    )
+
+
+@login_required
+@require_POST
+def raise_request(request, reference: str):
+    require_finance(request.user)
+    app = get_object_or_404(Application, reference=reference)
+    try:
+        clawback = clawbacks.clawback_raise(application=app, by=request.user)
+    except DomainError as error:
+        messages.error(request, error.message)
+        return redirect("finance:clawback")
+    messages.success(
+        request,
+        f"{clawback.number} raised: {app.organisation} is asked to repay "
+        f"{pounds(clawback.amount)}. Download the letter below to send it.",
+    )
+    return redirect("finance:clawback_detail", pk=clawback.pk)
+
+
+def _refund_lines(clawback: Clawback):
+    """Money in not yet matched that could be this refund: no more than is owed."""
+    return (
+        StatementLine.objects.filter(
+            status=StatementLine.Status.UNMATCHED,
+            amount__gt=0,
+            amount__lte=clawback.outstanding,
+        )
+        .filter(
+            Q(description__icontains=clawback.number)
+            | Q(description__icontains=clawback.reference)
+            | Q(amount=clawback.outstanding)
+        )
+        .order_by("date", "pk")[:50]
+    )
+
+
+@login_required
+def detail(request, pk: int):
+    require_reader(request.user)
+    clawback = get_object_or_404(Clawback.objects.select_related("raised_by"), pk=pk)
+    form = RefundForm(request.POST or None, lines=_refund_lines(clawback))
+    if request.method == "POST":
+        require_finance(request.user)
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                money.refund_record(
+                    clawback=clawback,
+                    amount=data["amount"],
+                    received_on=data["received_on"],
+                    statement_line=data["statement_line"],
+                    by=request.user,
+                )
+            except DomainError as error:
+                add_refusal(form, error)
+            else:
+                messages.success(
+                    request,
+                    f"{pounds(data['amount'])} received for {clawback.number} is posted to the "
+                    "ledger.",
+                )
+                return redirect("finance:clawback_detail", pk=clawback.pk)
+    return render(
+        request,
+        "budgets/finance/clawback_detail.html",
+        {
+            "clawback": clawback,
+            "refunds": clawback.refunds.select_related("recorded_by", "statement_line"),
+            "form": form,
+            "may_act": is_finance_officer(request.user)
+            and clawback.status == Clawback.Status.REQUESTED,
+        },
+        status=400 if form.errors else 200,
+    )
+
+
+@login_required
+def letter(request, pk: int):
+    require_reader(request.user)
+    clawback = get_object_or_404(Clawback, pk=pk)
+    document = clawback_document(clawback, clawbacks.application_for(clawback), by=request.user)
+    return document_response(document)

@@ -1,0 +1,152 @@
+"""The finance documents a group receives, on the council's letterhead: remittance advice (what
+was paid, into which account, its number masked) and a clawback request. Each is stored through
+`fundmgr.documents` (same bytes, same version), so a letter can be produced again exactly."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.conf import settings
+
+from applications.models import Application, Organisation
+from budgets.models import Clawback, PaymentRunLine
+from fundmgr import letterhead as lh
+from fundmgr.documents import document_store
+from fundmgr.models import Document
+from fundmgr.money import pounds
+
+
+def _address(organisation: Organisation) -> list[str]:
+    lines = [organisation.name, *organisation.address.splitlines(), organisation.postcode]
+    return [line.strip() for line in lines if line.strip()]
+
+
+def remittance_pdf(line: PaymentRunLine, app: Application) -> bytes:
+    run = line.run
+    payment = line.payment
+    count = payment.schedule.payments.exclude(status="cancelled").count()
+    story = [
+        lh.address_block(
+            _address(app.organisation),
+            reference=line.reference,
+            date=run.pay_date,
+            details=[("Grant", app.reference)],
+        ),
+        lh.heading("Remittance advice"),
+        lh.paragraph(
+            f"We have paid {pounds(line.amount)} of your grant from the {app.fund_year.fund.name} "
+            f"into your bank account. It should reach the account on "
+            f"{lh.long_date(run.pay_date)}."
+        ),
+        lh.key_values(
+            [
+                ("Paid to", line.payee),
+                ("Name on the account", line.account_name),
+                ("Account", lh.masked_bank_account(line.sort_code, line.account_number)),
+                ("Payment date", lh.long_date(run.pay_date)),
+                ("Reference on your statement", line.reference),
+            ]
+        ),
+        lh.space(),
+        lh.amounts_table(
+            ["Payment", "What for", "Amount"],
+            [
+                [
+                    line.reference,
+                    f"{app.title or app.reference}: payment {payment.number} of {count}",
+                    line.amount,
+                ]
+            ],
+            total=line.amount,
+        ),
+        lh.space(),
+        lh.paragraph(
+            f"Paid so far: {pounds(app.paid_to_date)} of the {pounds(app.amount_awarded)} "
+            "awarded. If the money does not arrive, or the account is not yours, tell us at once "
+            "quoting the reference above."
+        ),
+        lh.sign_off(),
+    ]
+    return lh.render(
+        story, title="Remittance advice", reference=line.reference, subject=app.reference
+    )
+
+
+def remittance_document(line: PaymentRunLine, app: Application, by=None) -> Document:
+    return document_store(
+        kind="remittance",
+        reference=app.reference,
+        key=f"run-line:{line.pk}",
+        description=f"Remittance advice for {line.reference}",
+        content=remittance_pdf(line, app),
+        by=by,
+    )
+
+
+def clawback_pdf(clawback: Clawback, app: Application) -> bytes:
+    report = app.monitoring_reports.order_by("-pk").first()
+    paid = app.paid_to_date
+    rows: list[list[object]] = [["Grant paid to you", paid]]
+    if app.status == "revoked":
+        what = (
+            f"We revoked your grant {app.reference} ({app.title}) because its conditions were "
+            "not met. Everything paid under it must be repaid."
+        )
+    else:
+        spent = report.amount_spent if report else Decimal("0.00")
+        rows.append(["Spent, as your monitoring report says", spent])
+        what = (
+            f"Your monitoring report for grant {app.reference} ({app.title}) shows "
+            f"{pounds(paid - spent)} of the grant unspent. The "
+            f"{app.fund_year.fund.name} asks for unspent money above "
+            f"{pounds(app.fund_year.clawback_threshold)} to be repaid."
+        )
+    story = [
+        lh.address_block(
+            _address(app.organisation),
+            reference=clawback.number,
+            date=clawback.raised_at.date(),
+            details=[("Grant", app.reference)],
+        ),
+        lh.heading("Request to repay grant money"),
+        lh.paragraph(what),
+        lh.amounts_table(["", "Amount"], rows, total=clawback.amount, total_label="Please repay"),
+        lh.space(),
+        lh.heading("How to repay", level=2),
+        lh.paragraph(
+            "Please pay within 30 days by bank transfer, quoting the reference "
+            f"{clawback.number} so that we can match your payment."
+        ),
+        lh.key_values(
+            [
+                ("Pay to", settings.BACS_ACCOUNT_NAME or lh.council().name),
+                ("Sort code", "-".join(settings.BACS_SORT_CODE[i : i + 2] for i in (0, 2, 4))),
+                ("Account number", settings.BACS_ACCOUNT_NUMBER),
+                ("Reference", clawback.number),
+                ("Amount", clawback.amount),
+            ]
+        ),
+        lh.space(),
+        lh.paragraph(
+            "If you think this is wrong, or you cannot repay at once, contact us before the "
+            "30 days are up and we will talk it through."
+        ),
+        lh.sign_off(),
+    ]
+    return lh.render(
+        story,
+        title="Request to repay grant money",
+        reference=clawback.number,
+        subject=app.reference,
+    )
+
+
+def clawback_document(clawback: Clawback, app: Application, by=None) -> Document:
+    return document_store(
+        kind="clawback",
+        reference=app.reference,
+        key=f"clawback:{clawback.pk}",
+        description=f"Clawback request {clawback.number} for {app.reference}",
+        content=clawback_pdf(clawback, app),
+        by=by,
+    )

@@ -1,0 +1,333 @@
+"""The finance officer's pages for paying grants: payments due and held, instalments, payment
+runs (prepare, authorise, cancel, download the files).
+
+Views check who may see what, build a form and call a service; a refusal (DomainError) is shown
+in the GOV.UK error summary and changes nothing. Auditors see every page and change nothing.
+"""
+
+from __future__ import annotations
+
+import datetime
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_POST
+
+from applications import payments as pay
+from applications.finance_forms import (
+    CancelRunForm,
+    ConditionForm,
+    InstalmentsForm,
+    RunForm,
+)
+from applications.models import Application, BankAccount
+from applications.rules import today
+from budgets import payments as money
+from budgets.models import Payment, PaymentFile, PaymentRun, PaymentSchedule
+from budgets.reconcile_views import outstanding
+from fundmgr.errors import DomainError
+from fundmgr.forms import add_refusal
+from fundmgr.money import pounds
+
+PAGE_SIZE = 50
+
+
+def may_read(user) -> bool:
+    return money.may_read_finance(user)
+
+
+def require_reader(user) -> None:
+    if not may_read(user):
+        raise PermissionDenied("Only finance officers and auditors can see the finance pages.")
+
+
+def require_finance(user) -> None:
+    if not money.is_finance_officer(user):
+        raise PermissionDenied("Only a finance officer can do this.")
+
+
+def _payments(count: int) -> str:
+    return f"{count:,} payment{'' if count == 1 else 's'}"
+
+
+def next_weekday(day: datetime.date) -> datetime.date:
+    while day.weekday() >= 5:
+        day += datetime.timedelta(days=1)
+    return day
+
+
+# --- the area's front page ------------------------------------------------------------------
+
+
+@login_required
+def home(request):
+    require_reader(request.user)
+    return render(
+        request,
+        "budgets/finance/home.html",
+        {
+            "payable": pay.payable(today()),
+            "waiting_runs": PaymentRun.objects.filter(status=PaymentRun.Status.PREPARED).count(),
+            "bank_waiting": BankAccount.objects.filter(
+                status=BankAccount.Status.UNVERIFIED
+            ).count(),
+            "outstanding": outstanding(),
+            "may_act": money.is_finance_officer(request.user),
+        },
+    )
+
+
+# --- payments -------------------------------------------------------------------------------
+
+
+@login_required
+def payments(request):
+    require_reader(request.user)
+    return render(
+        request,
+        "budgets/finance/payments.html",
+        {
+            "payable": pay.payable(today()),
+            "may_act": money.is_finance_officer(request.user),
+            "may_set": pay.may_set_instalments(request.user),
+        },
+    )
+
+
+def _schedule(reference: str) -> tuple[PaymentSchedule, Application | None]:
+    schedule = (
+        PaymentSchedule.objects.select_related("fund_year__fund", "fund_year__year")
+        .filter(reference=reference)
+        .first()
+    )
+    if schedule is None:
+        raise Http404(f"{reference} has no payments scheduled.")
+    app = Application.objects.filter(reference=reference).select_related("organisation").first()
+    return schedule, app
+
+
+def _require_grant_reader(user) -> None:
+    if not (may_read(user) or pay.may_set_instalments(user)):
+        raise PermissionDenied("Only officers can see a grant's payments.")
+
+
+@login_required
+def grant(request, reference: str):
+    _require_grant_reader(request.user)
+    schedule, app = _schedule(reference)
+    rows = list(
+        schedule.payments.order_by("number").prefetch_related(
+            "run_lines__run", "events__by", "events__run"
+        )
+    )
+    return render(
+        request,
+        "budgets/finance/grant.html",
+        {
+            "schedule": schedule,
+            "app": app,
+            "payments": rows,
+            "may_set": pay.may_set_instalments(request.user)
+            and app is not None
+            and app.status == "offer_accepted",
+            "may_act": money.is_finance_officer(request.user),
+        },
+    )
+
+
+@login_required
+def instalments(request, reference: str):
+    if not pay.may_set_instalments(request.user):
+        raise PermissionDenied("Only a grants or finance officer can set instalments.")
+    schedule, app = _schedule(reference)
+    payments_now = list(schedule.payments.order_by("number").prefetch_related("run_lines"))
+    kept = [p for p in payments_now if money._was_sent(p)]
+    left = schedule.award - sum((p.amount for p in kept), 0)
+    first = max((p.number for p in kept), default=0) + 1
+    open_ = [p for p in payments_now if p not in kept and p.status != Payment.Status.CANCELLED]
+    initial = {}
+    for row, payment in enumerate(open_[:4]):
+        initial |= {
+            f"amount_{row}": payment.amount,
+            f"due_{row}": payment.due_on,
+            f"condition_{row}": payment.condition,
+        }
+    form = InstalmentsForm(request.POST or None, initial=initial, first=first)
+    if request.method == "POST" and form.is_valid():
+        try:
+            pay.instalments_set(
+                application=app, by=request.user, instalments=form.cleaned_data["instalments"]
+            )
+        except DomainError as error:
+            add_refusal(form, error)
+        else:
+            messages.success(request, f"The instalments of {reference} are saved.")
+            return redirect("finance:grant", reference=reference)
+    return render(
+        request,
+        "budgets/finance/instalments.html",
+        {"schedule": schedule, "app": app, "form": form, "kept": kept, "left": left},
+    )
+
+
+@login_required
+def condition(request, pk: int):
+    if not pay.may_set_instalments(request.user):
+        raise PermissionDenied("Only a grants or finance officer can mark a condition met.")
+    payment = get_object_or_404(Payment.objects.select_related("schedule"), pk=pk)
+    form = ConditionForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            pay.condition_met(payment=payment, by=request.user, note=form.cleaned_data["note"])
+        except DomainError as error:
+            add_refusal(form, error)
+        else:
+            messages.success(request, f"The condition of {payment.reference} is met.")
+            return redirect("finance:grant", reference=payment.schedule.reference)
+    return render(request, "budgets/finance/condition.html", {"payment": payment, "form": form})
+
+
+@login_required
+@require_POST
+def reissue(request, pk: int):
+    require_finance(request.user)
+    payment = get_object_or_404(Payment, pk=pk)
+    try:
+        money.payment_reissue(payment=payment, by=request.user)
+    except DomainError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, f"{payment.reference} will be paid in the next run.")
+    return redirect("finance:payments")
+
+
+# --- payment runs ---------------------------------------------------------------------------
+
+
+@login_required
+def runs(request):
+    require_reader(request.user)
+    page = Paginator(
+        PaymentRun.objects.select_related("prepared_by", "authorised_by").order_by("-pk"),
+        PAGE_SIZE,
+    ).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "budgets/finance/runs.html",
+        {"page": page, "may_act": money.is_finance_officer(request.user)},
+    )
+
+
+@login_required
+def run_new(request):
+    require_finance(request.user)
+    form = RunForm(request.POST or None, initial={"pay_date": next_weekday(today())})
+    if request.method == "POST" and form.is_valid():
+        try:
+            run = pay.payment_run_prepare(by=request.user, pay_date=form.cleaned_data["pay_date"])
+        except DomainError as error:
+            add_refusal(form, error)
+        else:
+            messages.success(
+                request,
+                f"Run {run.number} is prepared: {_payments(run.count)}, {pounds(run.total)}. "
+                "Another finance officer must now authorise it.",
+            )
+            return redirect("finance:run", pk=run.pk)
+    due = pay.payable(today())
+    return render(request, "budgets/finance/run_new.html", {"form": form, "payable": due})
+
+
+def _run(pk: int) -> PaymentRun:
+    return get_object_or_404(
+        PaymentRun.objects.select_related("prepared_by", "authorised_by", "cancelled_by"), pk=pk
+    )
+
+
+def _run_page(request, run: PaymentRun, *, refusal: str = "", cancel_form=None):
+    lines = money.run_lines(run)
+    changed = (
+        dict((line.pk, why) for line, why in pay.changed_since_prepared(lines))
+        if run.status == PaymentRun.Status.PREPARED and lines
+        else {}
+    )
+    user = request.user
+    cancel_form = cancel_form or CancelRunForm()
+    cancel_form.helper.form_action = reverse("finance:run_cancel", args=[run.pk])
+    return render(
+        request,
+        "budgets/finance/run.html",
+        {
+            "run": run,
+            "lines": lines,
+            "changed": changed,
+            "files": list(run.files.defer("content").order_by("kind")),
+            "refusal": refusal,
+            "may_act": money.is_finance_officer(user),
+            "may_authorise": money.is_finance_officer(user)
+            and run.status == PaymentRun.Status.PREPARED
+            and run.prepared_by_id != user.pk,
+            "prepared_by_me": run.prepared_by_id == user.pk,
+            "cancel_form": cancel_form,
+        },
+        status=400 if refusal or cancel_form.errors else 200,
+    )
+
+
+@login_required
+def run(request, pk: int):
+    require_reader(request.user)
+    return _run_page(request, _run(pk))
+
+
+@login_required
+@require_POST
+def run_authorise(request, pk: int):
+    require_finance(request.user)
+    current = _run(pk)
+    try:
+        done = pay.payment_run_authorise(run=current, by=request.user)
+    except DomainError as error:
+        return _run_page(request, _run(pk), refusal=error.message)
+    messages.success(
+        request,
+        f"Run {done.number} is authorised: {_payments(done.count)}, {pounds(done.total)}, "
+        f"paid on {done.pay_date:%d %B %Y}. Download the BACS file and send it to the bank.",
+    )
+    return redirect("finance:run", pk=done.pk)
+
+
+@login_required
+@require_POST
+def run_cancel(request, pk: int):
+    require_finance(request.user)
+    current = _run(pk)
+    form = CancelRunForm(request.POST)
+    if form.is_valid():
+        try:
+            pay.payment_run_cancel(run=current, by=request.user, reason=form.cleaned_data["reason"])
+        except DomainError as error:
+            add_refusal(form, error)
+        else:
+            messages.success(
+                request, f"Run {current.number} is cancelled; its payments are due again."
+            )
+            return redirect("finance:run", pk=current.pk)
+    return _run_page(request, _run(pk), cancel_form=form)
+
+
+@login_required
+def run_file(request, pk: int, kind: str):
+    require_finance(request.user)
+    file = get_object_or_404(PaymentFile, run_id=pk, kind=kind)
+    content = bytes(file.content)
+    content_type = "text/csv" if kind == PaymentFile.Kind.FINANCE_CSV else "text/plain"
+    response = HttpResponse(content, content_type=f"{content_type}; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{file.name}"'
+    response["X-Content-SHA256"] = file.sha256
+    return response

@@ -1,0 +1,312 @@
+"""Paying grants: which accepted grants are due, whose bank details may be paid, and recording
+each payment on its application (which posts the ledger and moves the state).
+
+The money side, which knows a grant only by its reference, lives in `budgets.payments` (schedules,
+runs, the BACS and finance files). This module is the glue that reads applications, so budgets
+never imports them.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from decimal import ROUND_DOWN, Decimal
+
+from django.db import transaction
+
+from applications import rules
+from applications.models import Application, BankAccount, Organisation
+from applications.services import application_record_payment
+from applications.workflow import Status
+from budgets import payments as money
+from budgets.models import Fund, Payment, PaymentRun, PaymentRunLine, PaymentSchedule
+from fundmgr.errors import NotPermitted, Refused
+from fundmgr.money import PENNY, pounds
+from fundmgr.roles import Role, has_role
+
+Instalment = money.Instalment
+SECOND_STAGE = "Evidence that the first stage of the project is complete"
+
+
+def may_set_instalments(user) -> bool:
+    return user is not None and (
+        user.is_superuser or has_role(user, Role.GRANTS_OFFICER, Role.FINANCE_OFFICER)
+    )
+
+
+def _require_officer(user, doing: str) -> None:
+    if not may_set_instalments(user):
+        raise NotPermitted(f"Only a grants or finance officer can {doing}.")
+
+
+# --- schedules ------------------------------------------------------------------------------
+
+
+def default_instalments(app: Application) -> list[Instalment]:
+    """One payment, due now; a Community Asset Fund grant above the officer's delegated limit
+    is paid in two halves, the second once the first stage is shown to be complete."""
+    today = rules.today()
+    award = app.amount_awarded
+    fund_year = app.fund_year
+    if fund_year.fund.kind != Fund.Kind.COMMUNITY_ASSET or award <= fund_year.delegated_limit:
+        return [Instalment(award, today)]
+    first = (award / 2).quantize(PENNY, rounding=ROUND_DOWN)
+    start, end = app.project_start or today, app.project_end or today
+    middle = max(today, start + (end - start) / 2)
+    return [Instalment(first, today), Instalment(award - first, middle, SECOND_STAGE)]
+
+
+def schedule_for_offer(app: Application, *, by) -> PaymentSchedule:
+    """Called by `application_accept_offer`, in its transaction: the accepted grant's payments."""
+    existing = PaymentSchedule.objects.filter(reference=app.reference).first()
+    if existing is not None:
+        return existing
+    return money.schedule_create(
+        reference=app.reference,
+        fund_year=app.fund_year,
+        payee=app.organisation.name,
+        award=app.amount_awarded,
+        instalments=default_instalments(app),
+        by=by,
+    )
+
+
+def schedule_of(app: Application) -> PaymentSchedule | None:
+    return PaymentSchedule.objects.filter(reference=app.reference).first()
+
+
+@transaction.atomic
+def instalments_set(
+    *, application: Application, by, instalments: Sequence[Instalment]
+) -> list[Payment]:
+    """An officer sets how the rest of an accepted grant is paid: amounts, due dates, and a
+    condition for any that must wait (evidence of the first stage, say)."""
+    _require_officer(by, "set a grant's instalments")
+    app = (
+        Application.objects.select_for_update(of=("self",))
+        .select_related("fund_year__fund", "organisation")
+        .get(pk=application.pk)
+    )
+    if app.status != Status.OFFER_ACCEPTED:
+        raise Refused(
+            f"{app.reference} is {app.get_status_display().lower()}: instalments can be set only "
+            "for an accepted offer that is still being paid."
+        )
+    schedule = schedule_of(app) or schedule_for_offer(app, by=by)
+    return money.instalments_replace(schedule=schedule, instalments=instalments, by=by)
+
+
+def condition_met(*, payment: Payment, by, note: str = "") -> Payment:
+    _require_officer(by, "mark an instalment's condition met")
+    return money.condition_mark_met(payment=payment, by=by, note=note)
+
+
+# --- what is due, and what is held ----------------------------------------------------------
+
+
+@dataclass
+class Row:
+    payment: Payment
+    application: Application | None
+    bank_account: BankAccount | None = None  # the account it may be paid to, if any
+    reason: str = ""  # why it is held, waiting or stopped
+
+
+@dataclass
+class Payable:
+    """The scheduled payments, sorted into what a finance officer can act on."""
+
+    on: datetime.date
+    due: list[Row] = field(default_factory=list)
+    held: list[Row] = field(default_factory=list)
+    waiting: list[Row] = field(default_factory=list)  # a condition not yet met
+    later: list[Row] = field(default_factory=list)  # due after `on`
+    returned: list[Row] = field(default_factory=list)
+    stopped: list[Row] = field(default_factory=list)
+
+    @property
+    def due_total(self) -> Decimal:
+        return sum((r.payment.amount for r in self.due), Decimal("0.00"))
+
+    @property
+    def held_total(self) -> Decimal:
+        return sum((r.payment.amount for r in self.held), Decimal("0.00"))
+
+
+def _long(moment) -> str:
+    from django.utils import timezone
+
+    return rules.long_date(timezone.localtime(moment).date())
+
+
+def hold_reason(accounts: Sequence[BankAccount]) -> str:
+    """Why an organisation cannot be paid, from its bank-detail rows (newest first), or ""."""
+    current = next((a for a in accounts if a.status in ("unverified", "verified")), None)
+    if current is not None and current.status == BankAccount.Status.VERIFIED:
+        return ""
+    if current is None:
+        latest = accounts[0] if accounts else None
+        if latest is not None and latest.status == BankAccount.Status.REJECTED:
+            return (
+                f"Bank details rejected on {_long(latest.checked_at)}: the group must enter "
+                "them again."
+            )
+        return "No bank details: the group has not entered any."
+    was_verified = any(a.checked_by_id and a.status == "superseded" for a in accounts)
+    if was_verified:
+        return (
+            f"Bank details changed on {_long(current.entered_at)} and not yet verified by a "
+            "finance officer."
+        )
+    return f"Bank details entered on {_long(current.entered_at)}, not yet verified."
+
+
+def _accounts_by_organisation(ids: Iterable[int]) -> dict[int, list[BankAccount]]:
+    accounts: dict[int, list[BankAccount]] = defaultdict(list)
+    for account in BankAccount.objects.filter(organisation_id__in=set(ids)).order_by("-pk"):
+        accounts[account.organisation_id].append(account)
+    return accounts
+
+
+def payable(on: datetime.date | None = None) -> Payable:
+    """Every unpaid payment, sorted: due and payable, held (bank details), waiting for a
+    condition, due later, returned by the bank, stopped (the grant no longer being paid).
+    Three queries, however many payments."""
+    on = on or rules.today()
+    result = Payable(on=on)
+    payments = list(
+        Payment.objects.filter(status__in=[Payment.Status.SCHEDULED, Payment.Status.RETURNED])
+        .select_related("schedule__fund_year__fund", "schedule__fund_year__year")
+        .order_by("due_on", "reference")
+    )
+    apps = {
+        a.reference: a
+        for a in Application.objects.filter(
+            reference__in={p.schedule.reference for p in payments}
+        ).select_related("organisation")
+    }
+    accounts = _accounts_by_organisation(a.organisation_id for a in apps.values())
+    reissue_ok = {Status.OFFER_ACCEPTED, Status.MONITORING, Status.CLOSED}
+    for payment in payments:
+        app = apps.get(payment.schedule.reference)
+        row = Row(payment, app)
+        if payment.status == Payment.Status.RETURNED:
+            result.returned.append(row)
+            continue
+        reissue = payment.run_id is not None
+        if app is None or app.status not in (reissue_ok if reissue else {Status.OFFER_ACCEPTED}):
+            state = app.get_status_display().lower() if app else "not found"
+            row.reason = f"The grant is {state}: it is not being paid."
+            result.stopped.append(row)
+            continue
+        if not payment.condition_met:
+            row.reason = payment.condition
+            result.waiting.append(row)
+            continue
+        if payment.due_on > on:
+            result.later.append(row)
+            continue
+        mine = accounts.get(app.organisation_id, [])
+        row.reason = hold_reason(mine)
+        if row.reason:
+            result.held.append(row)
+        else:
+            row.bank_account = next(a for a in mine if a.status == BankAccount.Status.VERIFIED)
+            result.due.append(row)
+    return result
+
+
+# --- payment runs ---------------------------------------------------------------------------
+
+
+@transaction.atomic
+def payment_run_prepare(*, by, pay_date: datetime.date) -> PaymentRun:
+    """A run of everything due by `pay_date` whose payee may be paid; held payments stay out
+    (the payments page lists them with the reason)."""
+    money.require_finance_officer(by, "prepare a payment run")
+    rows = payable(pay_date).due
+    return money.run_create(
+        pay_date=pay_date,
+        by=by,
+        payments=[
+            (
+                row.payment,
+                row.application.organisation.name,
+                money.Payee(
+                    bank_account=row.bank_account.pk,
+                    account_name=row.bank_account.account_name,
+                    sort_code=row.bank_account.sort_code,
+                    account_number=row.bank_account.account_number,
+                ),
+            )
+            for row in rows
+        ],
+    )
+
+
+def changed_since_prepared(lines: Sequence[PaymentRunLine]) -> list[tuple[PaymentRunLine, str]]:
+    """Lines whose payee's bank details are no longer the ones copied into the run, with why."""
+    apps = {
+        a.reference: a
+        for a in Application.objects.filter(
+            reference__in={line.payment.schedule.reference for line in lines}
+        ).only("reference", "organisation_id")
+    }
+    accounts = _accounts_by_organisation(a.organisation_id for a in apps.values())
+    changed = []
+    for line in lines:
+        app = apps.get(line.payment.schedule.reference)
+        mine = accounts.get(app.organisation_id, []) if app else []
+        reason = hold_reason(mine)
+        payable_now = next((a for a in mine if a.status == BankAccount.Status.VERIFIED), None)
+        if reason or payable_now is None or payable_now.pk != line.bank_account:
+            changed.append((line, reason or "Bank details changed since the run was prepared."))
+    return changed
+
+
+@transaction.atomic
+def payment_run_authorise(*, run: PaymentRun, by) -> PaymentRun:
+    """A second finance officer authorises a prepared run: the BACS file and finance CSV are
+    written, every payment is recorded on its application (ledger: commitment to paid, one
+    idempotency key per payment) and marked sent. All or nothing."""
+    run = money.run_begin_authorising(run=run, by=by)
+    lines = money.run_lines(run)
+    changed = changed_since_prepared(lines)
+    if changed:
+        line, reason = changed[0]
+        raise Refused(
+            f"{line.reference} to {line.payee}: {reason} Cancel this run and prepare a new one; "
+            "the payment is held until the new details are verified."
+        )
+    references = {line.payment.schedule.reference for line in lines}
+    apps = {
+        a.reference: a for a in Application.objects.filter(reference__in=references).order_by("pk")
+    }
+    # Applications are locked in primary-key order, as every service locks them.
+    for line in sorted(lines, key=lambda x: (apps[x.payment.schedule.reference].pk, x.pk)):
+        app = apps[line.payment.schedule.reference]
+        try:
+            application_record_payment(
+                application=app, by=by, amount=line.amount, key=f"payment:{line.payment_id}"
+            )
+        except Refused as error:
+            raise Refused(f"{line.reference}: {error.message}") from None
+    run = money.run_export_and_send(run=run, lines=lines, by=by)
+    return run
+
+
+def payment_run_cancel(*, run: PaymentRun, by, reason: str) -> PaymentRun:
+    return money.run_cancel(run=run, by=by, reason=reason)
+
+
+def organisation_for(reference: str) -> Organisation | None:
+    app = Application.objects.filter(reference=reference).select_related("organisation").first()
+    return app.organisation if app else None
+
+
+def run_summary(run: PaymentRun) -> str:
+    return (
+        f"Run {run.number}: {run.count} payments, {pounds(run.total)}, paid {run.pay_date:%d/%m/%Y}"
+    )

@@ -1,0 +1,481 @@
+"""Payment schedules, payment runs and the files a run exports (services).
+
+A grant is known here by its reference, fund year, payee and award: which grants are due and
+whether a payee's bank details may be paid is decided in `applications.payments`, which calls
+these services. Every service runs in one transaction and writes its PaymentEvent rows in it.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime
+import hashlib
+import io
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from budgets import bacs
+from budgets.models import (
+    FundYear,
+    Payment,
+    PaymentEvent,
+    PaymentFile,
+    PaymentRun,
+    PaymentRunLine,
+    PaymentSchedule,
+)
+from fundmgr.errors import InvalidInput, NotPermitted, Refused
+from fundmgr.money import PENNY, pounds
+from fundmgr.roles import Role, has_role
+
+MAX_INSTALMENTS = 9  # the payment reference ends /1 to /9 and stays within BACS's 18 characters
+Event = PaymentEvent.Kind
+
+
+def is_finance_officer(user) -> bool:
+    return user is not None and (user.is_superuser or has_role(user, Role.FINANCE_OFFICER))
+
+
+def may_read_finance(user) -> bool:
+    """Finance officers and auditors see the finance pages; auditors change nothing."""
+    return user is not None and (
+        user.is_superuser or has_role(user, Role.FINANCE_OFFICER, Role.AUDITOR)
+    )
+
+
+def require_finance_officer(user, doing: str = "do this") -> None:
+    if not is_finance_officer(user):
+        raise NotPermitted(f"Only a finance officer can {doing}.")
+
+
+def long_date(day: datetime.date) -> str:
+    return f"{day.day} {day:%B %Y}"
+
+
+def _log(payment: Payment, kind: str, by, *, run: PaymentRun | None = None, note: str = ""):
+    return PaymentEvent.objects.create(
+        payment=payment,
+        kind=kind,
+        run=run,
+        note=note[:255],
+        by=by if getattr(by, "pk", None) else None,
+    )
+
+
+# --- schedules and instalments --------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Instalment:
+    amount: Decimal
+    due_on: datetime.date
+    condition: str = ""
+
+
+def payment_reference(reference: str, number: int) -> str:
+    return f"{reference}/{number}"
+
+
+def _check_instalments(instalments: Sequence[Instalment], total: Decimal, first: int) -> None:
+    if not instalments:
+        raise InvalidInput("Add at least one instalment.")
+    if first - 1 + len(instalments) > MAX_INSTALMENTS:
+        raise InvalidInput(f"A grant can be paid in at most {MAX_INSTALMENTS} instalments.")
+    for number, item in enumerate(instalments, start=first):
+        amount = item.amount
+        if not isinstance(amount, Decimal) or amount != amount.quantize(PENNY) or amount <= 0:
+            raise InvalidInput(f"Instalment {number} must be more than £0.00, in pounds and pence.")
+        if len(item.condition) > 255:
+            raise InvalidInput(f"Keep instalment {number}'s condition to 255 characters.")
+    given = sum((i.amount for i in instalments), Decimal("0.00"))
+    if given != total:
+        raise InvalidInput(
+            f"The instalments add up to {pounds(given)}; they must add up to {pounds(total)}, "
+            "what is left to pay of the award."
+        )
+
+
+@transaction.atomic
+def schedule_create(
+    *,
+    reference: str,
+    fund_year: FundYear,
+    payee: str,
+    award: Decimal,
+    instalments: Sequence[Instalment],
+    by,
+) -> PaymentSchedule:
+    """A grant's payments, made when its offer is accepted. Once per grant."""
+    if PaymentSchedule.objects.filter(reference=reference).exists():
+        raise Refused(f"{reference} already has a payment schedule.")
+    _check_instalments(instalments, award, 1)
+    schedule = PaymentSchedule.objects.create(
+        reference=reference,
+        fund_year=fund_year,
+        payee=payee[:200],
+        award=award,
+        created_by=by if getattr(by, "pk", None) else None,
+    )
+    for number, item in enumerate(instalments, start=1):
+        payment = Payment.objects.create(
+            schedule=schedule,
+            number=number,
+            reference=payment_reference(reference, number),
+            amount=item.amount,
+            due_on=item.due_on,
+            condition=item.condition.strip(),
+        )
+        _log(payment, Event.SCHEDULED, by, note=f"{pounds(item.amount)} due {item.due_on:%d/%m/%Y}")
+    return schedule
+
+
+def _was_sent(payment: Payment) -> bool:
+    return payment.status not in (Payment.Status.SCHEDULED, Payment.Status.CANCELLED) or any(
+        line.status != PaymentRunLine.Status.CANCELLED for line in payment.run_lines.all()
+    )
+
+
+@transaction.atomic
+def instalments_replace(
+    *, schedule: PaymentSchedule, instalments: Sequence[Instalment], by
+) -> list[Payment]:
+    """Set the instalments still to be paid. A payment in a run, sent, or returned for reissue
+    stays as it is; the new instalments must add up to the rest of the award. Unsent rows are
+    reused number by number, and any left over are cancelled: nothing is deleted."""
+    schedule = PaymentSchedule.objects.select_for_update().get(pk=schedule.pk)
+    payments = list(
+        schedule.payments.select_for_update().prefetch_related("run_lines").order_by("number")
+    )
+    kept = [p for p in payments if _was_sent(p)]
+    reusable = {p.number: p for p in payments if not _was_sent(p)}
+    left = schedule.award - sum((p.amount for p in kept), Decimal("0.00"))
+    if left <= 0:
+        raise Refused(f"Every payment of {schedule.reference} has been made or is in a run.")
+    first = max((p.number for p in kept), default=0) + 1
+    _check_instalments(instalments, left, first)
+    result: list[Payment] = []
+    for number, item in enumerate(instalments, start=first):
+        condition = item.condition.strip()
+        note = f"{pounds(item.amount)} due {item.due_on:%d/%m/%Y}" + (
+            f"; condition: {condition}" if condition else ""
+        )
+        payment = reusable.pop(number, None)
+        if payment is None:
+            payment = Payment.objects.create(
+                schedule=schedule,
+                number=number,
+                reference=payment_reference(schedule.reference, number),
+                amount=item.amount,
+                due_on=item.due_on,
+                condition=condition,
+            )
+            _log(payment, Event.SCHEDULED, by, note=note)
+        elif payment.status != Payment.Status.SCHEDULED or (
+            payment.amount,
+            payment.due_on,
+            payment.condition,
+        ) != (item.amount, item.due_on, condition):
+            if payment.condition != condition:
+                payment.condition_met_at = None
+                payment.condition_met_by = None
+            payment.amount, payment.due_on, payment.condition = item.amount, item.due_on, condition
+            payment.status = Payment.Status.SCHEDULED
+            payment.save()
+            _log(payment, Event.CHANGED, by, note=note)
+        result.append(payment)
+    for payment in reusable.values():
+        if payment.status != Payment.Status.CANCELLED:
+            Payment.objects.filter(pk=payment.pk).update(status=Payment.Status.CANCELLED)
+            _log(payment, Event.CHANGED, by, note="Instalment removed")
+    return result
+
+
+@transaction.atomic
+def condition_mark_met(*, payment: Payment, by, note: str = "") -> Payment:
+    payment = Payment.objects.select_for_update().get(pk=payment.pk)
+    if not payment.condition:
+        raise Refused(f"{payment.reference} has no condition to meet.")
+    if payment.condition_met_at is not None:
+        raise Refused(f"The condition of {payment.reference} was marked met already.")
+    payment.condition_met_at = timezone.now()
+    payment.condition_met_by = by
+    payment.save(update_fields=["condition_met_at", "condition_met_by"])
+    _log(payment, Event.CONDITION_MET, by, note=note.strip() or payment.condition)
+    return payment
+
+
+# --- payment runs ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Payee:
+    """The bank details a payment goes to, as verified (`bank_account` is the row's pk)."""
+
+    bank_account: int
+    account_name: str
+    sort_code: str
+    account_number: str
+
+
+def check_pay_date(pay_date: datetime.date) -> None:
+    today = timezone.localdate()
+    if pay_date < today:
+        raise InvalidInput(
+            f"The payment date must be today or later; {long_date(pay_date)} has passed."
+        )
+    if pay_date.weekday() >= 5:
+        raise InvalidInput(
+            f"{pay_date:%A} {long_date(pay_date)} is not a BACS processing day: choose a weekday."
+        )
+    if pay_date > today + datetime.timedelta(days=31):
+        raise InvalidInput(
+            "BACS accepts a payment date up to 31 days ahead; choose an earlier one."
+        )
+
+
+def run_create(
+    *, pay_date: datetime.date, by, payments: Sequence[tuple[Payment, str, Payee]]
+) -> PaymentRun:
+    """A prepared run of `payments` (each with its payee's name and verified bank details).
+    Called inside the caller's transaction. A payment another officer has just put in a run of
+    their own is refused, so no payment is ever in two runs."""
+    require_finance_officer(by, "prepare a payment run")
+    check_pay_date(pay_date)
+    if not payments:
+        raise Refused(f"No payment is due to be paid by {long_date(pay_date)}.")
+    ids = [p.pk for p, _, _ in payments]
+    run = PaymentRun.objects.create(
+        pay_date=pay_date,
+        prepared_by=by,
+        total=sum((p.amount for p, _, _ in payments), Decimal("0.00")),
+        count=len(payments),
+    )
+    claimed = Payment.objects.filter(pk__in=ids, status=Payment.Status.SCHEDULED).update(
+        status=Payment.Status.IN_RUN, run=run
+    )
+    if claimed != len(ids):
+        raise Refused(
+            "Another finance officer put some of these payments in a run a moment ago. "
+            "Look at the payments due again."
+        )
+    PaymentRunLine.objects.bulk_create(
+        PaymentRunLine(
+            run=run,
+            payment=payment,
+            reference=payment.reference,
+            amount=payment.amount,
+            payee=payee_name[:200],
+            bank_account=payee.bank_account,
+            account_name=payee.account_name,
+            sort_code=payee.sort_code,
+            account_number=payee.account_number,
+        )
+        for payment, payee_name, payee in payments
+    )
+    PaymentEvent.objects.bulk_create(
+        PaymentEvent(payment=payment, kind=Event.ADDED_TO_RUN, run=run, by=by)
+        for payment, _, _ in payments
+    )
+    return run
+
+
+def run_lines(run: PaymentRun) -> list[PaymentRunLine]:
+    return list(
+        run.lines.select_related(
+            "payment__schedule__fund_year__fund", "payment__schedule"
+        ).order_by("reference")
+    )
+
+
+def run_begin_authorising(*, run: PaymentRun, by) -> PaymentRun:
+    """The first step of authorising, inside the caller's transaction: the run moves from
+    prepared to authorised with one conditional UPDATE, so of two officers authorising at once
+    exactly one goes on; the other is told who did."""
+    require_finance_officer(by, "authorise a payment run")
+    run = PaymentRun.objects.select_related("prepared_by").get(pk=run.pk)
+    if run.prepared_by_id == by.pk:
+        raise NotPermitted(
+            "You prepared this payment run, so another finance officer must authorise it."
+        )
+    if run.status == PaymentRun.Status.PREPARED:
+        today = timezone.localdate()
+        if run.pay_date < today:
+            raise Refused(
+                f"Run {run.number} was to pay on {long_date(run.pay_date)}, which has passed. "
+                "Cancel it and prepare a new run."
+            )
+    moved = PaymentRun.objects.filter(pk=run.pk, status=PaymentRun.Status.PREPARED).update(
+        status=PaymentRun.Status.AUTHORISED, authorised_by=by, authorised_at=timezone.now()
+    )
+    if moved != 1:
+        run.refresh_from_db()
+        if run.status == PaymentRun.Status.AUTHORISED:
+            raise Refused(
+                f"Run {run.number} was authorised by {run.authorised_by} at "
+                f"{timezone.localtime(run.authorised_at):%H:%M on %d %B %Y}; nothing was changed."
+            )
+        raise Refused(f"Run {run.number} is {run.get_status_display().lower()}.")
+    run.refresh_from_db()
+    return run
+
+
+def originator() -> bacs.Originator:
+    values = {
+        "service_user_number": settings.BACS_SERVICE_USER_NUMBER,
+        "name": settings.BACS_NAME,
+        "sort_code": settings.BACS_SORT_CODE,
+        "account_number": settings.BACS_ACCOUNT_NUMBER,
+        "account_name": settings.BACS_ACCOUNT_NAME,
+    }
+    missing = [k for k, v in values.items() if not v]
+    if missing:
+        raise Refused(
+            "The council's BACS details are not set up: ask the system administrator to set "
+            + ", ".join(f"BACS_{k.upper()}" for k in missing)
+            + "."
+        )
+    return bacs.Originator(**values)
+
+
+def _file(run: PaymentRun, kind: str, name: str, content: bytes) -> PaymentFile:
+    return PaymentFile.objects.create(
+        run=run, kind=kind, name=name, content=content, sha256=hashlib.sha256(content).hexdigest()
+    )
+
+
+def finance_csv(run: PaymentRun, lines: Sequence[PaymentRunLine]) -> bytes:
+    """One row per payment for the council's finance system: the cost code it is charged to,
+    the payment and grant references, the payee, the amount and the payment date."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(["Cost code", "Reference", "Grant", "Payee", "Amount", "Payment date"])
+    for line in lines:
+        schedule = line.payment.schedule
+        writer.writerow(
+            [
+                schedule.fund_year.cost_code,
+                line.reference,
+                schedule.reference,
+                line.payee,
+                f"{line.amount:.2f}",
+                run.pay_date.isoformat(),
+            ]
+        )
+    return out.getvalue().encode("utf-8")
+
+
+def run_export_and_send(*, run: PaymentRun, lines: Sequence[PaymentRunLine], by) -> PaymentRun:
+    """The last step of authorising, inside the caller's transaction: the BACS file and the
+    finance CSV are written (to the database, in the same transaction) and every line and
+    payment is marked sent."""
+    credits = [
+        bacs.Credit(
+            sort_code=line.sort_code,
+            account_number=line.account_number,
+            account_name=line.account_name,
+            amount=line.amount,
+            reference=line.reference,
+        )
+        for line in lines
+    ]
+    try:
+        content = bacs.standard18(
+            originator=originator(),
+            credits=credits,
+            serial=run.number[-6:],
+            processing_day=run.pay_date,
+            created=timezone.localdate(),
+            narrative=f"GRANTS RUN {run.number}",
+        )
+    except bacs.BacsError as error:
+        raise InvalidInput(f"The BACS file cannot be written: {error}") from None
+    _file(run, PaymentFile.Kind.BACS, f"bacs-run-{run.number}.txt", content)
+    _file(
+        run, PaymentFile.Kind.FINANCE_CSV, f"finance-run-{run.number}.csv", finance_csv(run, lines)
+    )
+    run.lines.update(status=PaymentRunLine.Status.SENT)
+    Payment.objects.filter(run_lines__run=run).update(status=Payment.Status.SENT)
+    PaymentEvent.objects.bulk_create(
+        PaymentEvent(payment_id=line.payment_id, kind=Event.SENT, run=run, by=by) for line in lines
+    )
+    return run
+
+
+@transaction.atomic
+def run_cancel(*, run: PaymentRun, by, reason: str) -> PaymentRun:
+    """A prepared run that will not be sent: its payments are due again."""
+    require_finance_officer(by, "cancel a payment run")
+    if not reason.strip():
+        raise InvalidInput("Say why the run is cancelled.")
+    moved = PaymentRun.objects.filter(pk=run.pk, status=PaymentRun.Status.PREPARED).update(
+        status=PaymentRun.Status.CANCELLED,
+        cancelled_by=by,
+        cancelled_at=timezone.now(),
+        cancel_reason=reason.strip()[:255],
+    )
+    run.refresh_from_db()
+    if moved != 1:
+        raise Refused(
+            f"Run {run.number} is {run.get_status_display().lower()}: it cannot be cancelled."
+        )
+    payments = list(Payment.objects.filter(run=run, status=Payment.Status.IN_RUN))
+    run.lines.update(status=PaymentRunLine.Status.CANCELLED)
+    Payment.objects.filter(pk__in=[p.pk for p in payments]).update(
+        status=Payment.Status.SCHEDULED, run=None
+    )
+    PaymentEvent.objects.bulk_create(
+        PaymentEvent(payment=p, kind=Event.REMOVED_FROM_RUN, run=run, by=by, note=reason.strip())
+        for p in payments
+    )
+    return run
+
+
+# --- returned payments ----------------------------------------------------------------------
+
+
+@transaction.atomic
+def line_returned(*, line: PaymentRunLine, by, note: str = "") -> PaymentRunLine:
+    """The bank sent a payment back (a closed or wrong account): it waits to be reissued. The
+    ledger keeps it as paid, because the group is still owed it and the reissue posts nothing
+    new; until then it is a reconciling item on the reconciliation report."""
+    require_finance_officer(by, "record a returned payment")
+    line = PaymentRunLine.objects.select_for_update().select_related("payment").get(pk=line.pk)
+    if line.status not in (PaymentRunLine.Status.SENT, PaymentRunLine.Status.CLEARED):
+        raise Refused(
+            f"{line.reference} in run {line.run.number} is {line.get_status_display().lower()}: "
+            "only a sent payment can come back."
+        )
+    PaymentRunLine.objects.filter(pk=line.pk).update(
+        status=PaymentRunLine.Status.RETURNED, cleared_on=None
+    )
+    Payment.objects.filter(pk=line.payment_id).update(status=Payment.Status.RETURNED)
+    _log(line.payment, Event.RETURNED, by, run=line.run, note=note or "Returned by the bank")
+    line.refresh_from_db()
+    return line
+
+
+@transaction.atomic
+def payment_reissue(*, payment: Payment, by, note: str = "") -> Payment:
+    """A returned payment goes back to be paid in the next run (to the group's bank details
+    as verified then: usually new ones, after the return showed the old were wrong)."""
+    require_finance_officer(by, "reissue a payment")
+    moved = Payment.objects.filter(pk=payment.pk, status=Payment.Status.RETURNED).update(
+        status=Payment.Status.SCHEDULED, due_on=timezone.localdate()
+    )
+    payment.refresh_from_db()
+    if moved != 1:
+        raise Refused(
+            f"{payment.reference} is {payment.get_status_display().lower()}: only a returned "
+            "payment can be reissued."
+        )
+    _log(payment, Event.REISSUED, by, note=note or "To be paid in the next run")
+    return payment
+
+
+def sent_count(payment: Payment) -> int:
+    return payment.run_lines.exclude(status=PaymentRunLine.Status.CANCELLED).count()

@@ -1,0 +1,241 @@
+"""`manage.py benchmark reconcile --lines 100000`: reading a bank statement and matching it to the
+payments sent, with pandas, next to a straightforward plain-Python reader and matcher that must
+give exactly the same lines and the same matches.
+
+It makes its own data (no database): `lines` payments and as many statement lines, about 90%
+carrying the payment's reference somewhere in their free text, 8% only its amount and a date a
+few days off, 2% matching nothing. Amounts are drawn as real grants are, many at round sums
+(£250, £500, £1,000), so matching by amount is often ambiguous and must be settled by the rules
+of `budgets.reconcile`.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime
+import gc
+import io
+import random
+import re
+import resource
+import time
+import tracemalloc
+from collections.abc import Callable
+
+import numpy as np
+import pandas as pd
+
+from budgets.reconcile import EPOCH, WINDOW_DAYS, match_frames, match_plain
+from budgets.statement_files import PRESETS, REFERENCE, read_csv
+
+LAYOUT = PRESETS["albion"]
+ROUND = [250, 500, 1000, 300, 750, 1500, 2000, 200, 100, 5000]
+CODES = ["CCIF", "CB", "CAF"]
+PAYEES = [
+    "FRIENDS OF ABBEY PARK",
+    "KINGSMOOR RFC",
+    "LARKRISE SINGERS",
+    "IVY BRIDGE CANAL TRUST",
+    "ST AIDANS SCHOOL",
+    "FOXLEY MENS SHED",
+]
+START = datetime.date(2026, 4, 1)
+
+
+def make(n: int, seed: int = 2026):
+    """(payments, csv bytes): payments as (id, reference, pence, day) tuples."""
+    rng = random.Random(seed)
+    workdays = [START + datetime.timedelta(days=d) for d in range(365)]
+    workdays = [d for d in workdays if d.weekday() < 5]
+    payments = []
+    for pid in range(1, n + 1):
+        if rng.random() < 0.6:
+            pence = rng.choice(ROUND) * 100
+        else:
+            pence = rng.randrange(50_00, 25_000_00)
+        day = rng.choice(workdays)
+        reference = f"{rng.choice(CODES)}{26 + pid % 2}-{pid:06d}/{1 + pid % 3}"
+        payments.append((pid, reference, pence, (day - EPOCH).days))
+    rows = []
+    for _, reference, pence, day in payments:
+        roll = rng.random()
+        payee = rng.choice(PAYEES)
+        if roll < 0.90:
+            where = rng.randrange(3)
+            text = (
+                f"BACS {reference} {payee}",
+                f"{payee} REF {reference} GRANT",
+                f"GRANT PAYMENT {payee} {reference.lower()}",
+            )[where]
+            shift = rng.randrange(0, 3)
+        elif roll < 0.98:
+            text = f"BACS {payee} GRANT"
+            shift = rng.randrange(-3, 4)
+        else:
+            text = f"CARD PAYMENT SUPPLIER {rng.randrange(10_000)}"
+            pence = rng.randrange(1_00, 99_99)
+            shift = rng.randrange(0, 30)
+        rows.append((day + shift, text, pence))
+    rows.sort(key=lambda r: r[0])
+    out = io.StringIO()
+    out.write("Date,Type,Description,Paid out,Paid in,Balance\r\n")
+    for day, text, pence in rows:
+        date = EPOCH + datetime.timedelta(days=day)
+        amount = f"£{pence // 100:,}.{pence % 100:02d}"
+        out.write(f'{date:%d/%m/%Y},BACS,{text},"{amount}",,\r\n')
+    return payments, out.getvalue().encode("cp1252")
+
+
+# --- the plain-Python reader and matcher -----------------------------------------------------
+
+
+AMOUNT = re.compile(r"-?\d+(?:\.\d{1,2})?")
+REFERENCE_RE = re.compile(REFERENCE)
+
+
+def read_plain(content: bytes) -> list[tuple[int, str, int, int]]:
+    """The CSV as (line number, reference, pence of money out, day), with the csv module."""
+    text = content.decode("cp1252")
+    reader = csv.reader(io.StringIO(text))
+    heading = [h.strip().lower() for h in next(reader)]
+    date_at, text_at = heading.index("date"), heading.index("description")
+    type_at, out_at = heading.index("type"), heading.index("paid out")
+    result = []
+    for number, row in enumerate(reader, start=2):
+        day = datetime.datetime.strptime(row[date_at].strip(), "%d/%m/%Y").date()
+        amount = row[out_at].strip().replace("£", "").replace(",", "").replace(" ", "")
+        if not AMOUNT.fullmatch(amount):
+            raise ValueError(f"line {number}")
+        whole, _, fraction = amount.lstrip("-").partition(".")
+        pence = int(whole) * 100 + int(fraction.ljust(2, "0") or 0)
+        description = f"{row[type_at].strip()} {row[text_at].strip()}".strip()
+        found = REFERENCE_RE.search(description)
+        result.append((number, found.group(1).upper() if found else "", pence, (day - EPOCH).days))
+    return result
+
+
+# --- measuring -------------------------------------------------------------------------------
+
+
+def timed(fn: Callable, repeat: int = 3):
+    best, result = float("inf"), None
+    for _ in range(repeat):
+        gc.collect()
+        start = time.perf_counter()
+        result = fn()
+        best = min(best, time.perf_counter() - start)
+    return best, result
+
+
+def peak(fn: Callable) -> int:
+    """Peak bytes Python allocated while `fn` ran (tracemalloc sees numpy's buffers too)."""
+    gc.collect()
+    tracemalloc.start()
+    try:
+        fn()
+        return tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
+def mb(n: int) -> str:
+    return f"{n / 1024 / 1024:,.1f} MB"
+
+
+def run(*, lines: int = 100_000, out=print) -> dict:
+    out(f"Making {lines:,} payments and a {lines:,}-line CSV statement ...")
+    payments, content = make(lines)
+    out(f"  statement: {mb(len(content))}, {LAYOUT.name.split(' (')[0]} layout, Windows-1252")
+
+    def parse_pandas():
+        return read_csv(content, LAYOUT).lines
+
+    def parse_python():
+        return read_plain(content)
+
+    parse_pd_s, frame = timed(parse_pandas)
+    parse_py_s, plain_rows = timed(parse_python)
+    pandas_rows = list(
+        zip(
+            frame["number"].tolist(),
+            frame["reference"].tolist(),
+            (-frame["pence"]).tolist(),
+            (frame["date"].to_numpy().astype("datetime64[D]").astype(np.int64)).tolist(),
+            strict=True,
+        )
+    )
+    assert pandas_rows == plain_rows, "the two readers disagree"
+
+    payments_frame = pd.DataFrame(payments, columns=["id", "reference", "pence", "day"])
+    lines_frame = pd.DataFrame(
+        {
+            "id": frame["number"].to_numpy(),
+            "reference": frame["reference"].to_numpy(),
+            "pence": -frame["pence"].to_numpy(),
+            "day": frame["date"].to_numpy().astype("datetime64[D]").astype(np.int64),
+        }
+    )
+
+    def match_pandas():
+        return match_frames(payments_frame, lines_frame, WINDOW_DAYS)
+
+    def match_python():
+        return match_plain(payments, plain_rows, WINDOW_DAYS)
+
+    match_pd_s, found = timed(match_pandas, repeat=5)
+    match_py_s, plain_found = timed(match_python, repeat=5)
+    pandas_found = [(int(r.line), int(r.payment), r.method) for r in found.itertuples(index=False)]
+    assert pandas_found == plain_found, "the two matchers disagree"
+    by_method = found["method"].value_counts().to_dict()
+
+    # The process's peak resident memory, before tracemalloc (whose own records take room).
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    mem = {
+        "parse_pandas": peak(parse_pandas),
+        "parse_python": peak(parse_python),
+        "match_pandas": peak(match_pandas),
+        "match_python": peak(match_python),
+    }
+
+    out(
+        f"Matched {len(found):,} of {lines:,} lines: {by_method.get('reference', 0):,} by "
+        f"reference, {by_method.get('amount_date', 0):,} by amount and date; the two matchers "
+        "agree line for line."
+    )
+    rows = [
+        ("parse CSV", parse_pd_s, parse_py_s, mem["parse_pandas"], mem["parse_python"]),
+        ("match", match_pd_s, match_py_s, mem["match_pandas"], mem["match_python"]),
+        (
+            "parse + match",
+            parse_pd_s + match_pd_s,
+            parse_py_s + match_py_s,
+            max(mem["parse_pandas"], mem["match_pandas"]),
+            max(mem["parse_python"], mem["match_python"]),
+        ),
+    ]
+    out(
+        f"  {'':<14}{'pandas':>12}{'plain Python':>14}{'ratio':>8}"
+        f"{'pandas peak':>14}{'Python peak':>14}"
+    )
+    for name, pd_s, py_s, pd_mem, py_mem in rows:
+        out(
+            f"  {name:<14}{pd_s * 1000:>10.1f} ms{py_s * 1000:>11.1f} ms"
+            f"{py_s / pd_s:>7.1f}x{mb(pd_mem):>14}{mb(py_mem):>14}"
+        )
+    out(f"  process peak resident memory (Django, pandas and both runs): {mb(rss)}")
+    targets = [
+        ("matching under 0.2 s", match_pd_s < 0.2),
+        ("parsing and matching under 1 s", parse_pd_s + match_pd_s < 1.0),
+        ("under 500 MB", rss < 500 * 1024 * 1024),
+        ("matching faster than plain Python", match_pd_s < match_py_s),
+    ]
+    out("  targets: " + "; ".join(f"{name}: {'met' if ok else 'MISSED'}" for name, ok in targets))
+    return {
+        "parse_s": parse_pd_s,
+        "parse_python_s": parse_py_s,
+        "match_s": match_pd_s,
+        "match_python_s": match_py_s,
+        "matched": len(found),
+        "rss": rss,
+        "peaks": mem,
+    }

@@ -1,0 +1,149 @@
+"""Forms of the statement and reconciliation pages."""
+
+from __future__ import annotations
+
+from crispy_forms_gds.helper import FormHelper
+from crispy_forms_gds.layout import HTML, Field, Layout, Size, Submit
+from django import forms
+
+from budgets.statement_files import PRESETS
+from budgets.statement_files import Layout as Columns
+
+MAX_STATEMENT_BYTES = 20 * 1024 * 1024
+CUSTOM = "custom"
+DATE_FORMATS = [("%d/%m/%Y", "dd/mm/yyyy"), ("%Y-%m-%d", "yyyy-mm-dd"), ("%d-%m-%Y", "dd-mm-yyyy")]
+
+
+class StatementForm(forms.Form):
+    file = forms.FileField(
+        label="Statement file",
+        help_text="CSV, OFX or ISO 20022 camt.053, as exported from online banking. Up to 20 MB.",
+        error_messages={"required": "Choose the statement file", "empty": "The file is empty"},
+    )
+    layout = forms.ChoiceField(
+        label="If it is a CSV file, whose layout is it?",
+        help_text="OFX and camt.053 files need no layout.",
+        choices=[*((key, p.name) for key, p in PRESETS.items()), (CUSTOM, "Another layout")],
+        widget=forms.RadioSelect,
+        initial="albion",
+        error_messages={"required": "Choose the layout of the CSV file"},
+    )
+    date_column = forms.CharField(label="Date column", max_length=60, required=False)
+    date_format = forms.ChoiceField(label="Dates are written", choices=DATE_FORMATS, required=False)
+    description_columns = forms.CharField(
+        label="Description columns",
+        help_text="Separate several with commas: Type, Description.",
+        max_length=200,
+        required=False,
+    )
+    amount_column = forms.CharField(
+        label="Amount column, if one column holds money in and out (money out negative)",
+        max_length=60,
+        required=False,
+    )
+    out_column = forms.CharField(label="Money out column", max_length=60, required=False)
+    in_column = forms.CharField(label="Money in column", max_length=60, required=False)
+    skip_rows = forms.IntegerField(
+        label="Lines before the heading",
+        min_value=0,
+        max_value=20,
+        required=False,
+        widget=forms.TextInput(attrs={"inputmode": "numeric"}),
+        error_messages={"invalid": "Enter the lines before the heading as a number, such as 0"},
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = FormHelper()
+        self.helper.form_method = "post"
+        self.helper.attrs = {"enctype": "multipart/form-data"}
+        self.helper.layout = Layout(
+            Field("file"),
+            Field.radios("layout", legend_size=Size.SMALL, small=True),
+            HTML(
+                '<details class="govuk-details"{% if form.layout.value == "custom" %} open'
+                '{% endif %}><summary class="govuk-details__summary">'
+                '<span class="govuk-details__summary-text">Another layout: name its columns'
+                '</span></summary><div class="govuk-details__text">'
+                '<p class="govuk-body">The names of the columns, as in the file\'s heading.</p>'
+            ),
+            Field.text("date_column", field_width=20),
+            Field.select("date_format"),
+            Field.text("description_columns", field_width="two-thirds"),
+            Field.text("amount_column", field_width=20),
+            Field.text("out_column", field_width=20),
+            Field.text("in_column", field_width=20),
+            Field.text("skip_rows", field_width=3),
+            HTML("</div></details>"),
+            Submit("submit", "Import the statement"),
+        )
+
+    def clean_file(self):
+        file = self.cleaned_data["file"]
+        if file.size > MAX_STATEMENT_BYTES:
+            raise forms.ValidationError("The file must be 20 MB or smaller")
+        return file
+
+    def clean(self):
+        data = super().clean()
+        if data.get("layout") != CUSTOM:
+            data["columns"] = PRESETS.get(data.get("layout"))
+            return data
+        if not data.get("date_column"):
+            self.add_error("date_column", "Enter the name of the date column")
+        descriptions = tuple(
+            c.strip() for c in data.get("description_columns", "").split(",") if c.strip()
+        )
+        if not descriptions:
+            self.add_error("description_columns", "Enter the name of the description column")
+        amount, out, in_ = (data.get(k, "") for k in ("amount_column", "out_column", "in_column"))
+        if not amount and not (out and in_):
+            self.add_error(
+                "amount_column",
+                "Enter the amount column, or both the money out and money in columns",
+            )
+        if not self.errors:
+            data["columns"] = Columns(
+                key=CUSTOM,
+                name="Your layout",
+                date=data["date_column"],
+                description=descriptions,
+                amount="" if out and in_ else amount,
+                money_out=out,
+                money_in=in_,
+                date_format=data.get("date_format") or "%d/%m/%Y",
+                skip_rows=data.get("skip_rows") or 0,
+            )
+        return data
+
+
+class ReasonForm(forms.Form):
+    reason = forms.CharField(max_length=255)
+
+
+class NoteForm(forms.Form):
+    note = forms.CharField(max_length=255)
+
+
+class GLForm(forms.Form):
+    file = forms.FileField(
+        label="General ledger export",
+        help_text=(
+            "CSV with columns for the cost code, the date and the amount (spending positive), "
+            "and if it has them the reference and description. Up to 20 MB."
+        ),
+        error_messages={"required": "Choose the GL export file", "empty": "The file is empty"},
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = FormHelper()
+        self.helper.form_method = "post"
+        self.helper.attrs = {"enctype": "multipart/form-data"}
+        self.helper.layout = Layout(Field("file"), Submit("submit", "Import and compare"))
+
+    def clean_file(self):
+        file = self.cleaned_data["file"]
+        if file.size > MAX_STATEMENT_BYTES:
+            raise forms.ValidationError("The file must be 20 MB or smaller")
+        return file

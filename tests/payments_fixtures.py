@@ -1,0 +1,49 @@
+"""Steps the payment and reconciliation tests share: accepted grants, finance officers, runs."""
+
+from __future__ import annotations
+
+import datetime
+from decimal import Decimal
+
+import pytest
+from django.utils import timezone
+
+from applications import payments as pay
+from applications import services as s
+from tests.factories import UserFactory
+from tests.groups_fixtures import approve
+
+D = Decimal
+
+
+def next_weekday(day: datetime.date | None = None) -> datetime.date:
+    """Today or the next BACS processing day (a weekday)."""
+    day = day or timezone.localdate()
+    while day.weekday() >= 5:
+        day += datetime.timedelta(days=1)
+    return day
+
+
+@pytest.fixture
+def finance2(db):
+    return UserFactory(username="finance2", first_name="Fraser", roles=["Finance officer"])
+
+
+@pytest.fixture
+def accepted(draft, treasurer, officer, officer2, shaw, okafor):
+    """The £500 CCIF grant to Friends of Abbey Park, approved and accepted: one payment due."""
+    app = approve(
+        draft, treasurer=treasurer, officer=officer, officer2=officer2, shaw=shaw, okafor=okafor
+    )
+    s.application_accept_offer(application=app, by=treasurer)
+    app.refresh_from_db()
+    return app
+
+
+def prepared_run(finance, day=None):
+    return pay.payment_run_prepare(by=finance, pay_date=next_weekday(day))
+
+
+def paid_run(finance, finance2, day=None):
+    run = prepared_run(finance, day)
+    return pay.payment_run_authorise(run=run, by=finance2)

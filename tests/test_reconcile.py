@@ -1,0 +1,225 @@
+"""Reading bank statements (CSV layouts, OFX, camt.053) and the matching rules, without the
+database: each sample file in tests/data/statements was written for these tests."""
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from budgets.reconcile import match_frames, match_plain
+from budgets.statement_files import PRESETS, Layout, StatementError, read_statement
+
+DATA = Path(__file__).parent / "data" / "statements"
+
+
+def read(name: str, layout: str | None = None):
+    return read_statement((DATA / name).read_bytes(), PRESETS[layout] if layout else None)
+
+
+def rows(parsed) -> list[tuple]:
+    frame = parsed.lines
+    return [
+        (int(r.number), r.date.date().isoformat(), int(r.pence), r.reference)
+        for r in frame.itertuples(index=False)
+    ]
+
+
+# --- each format ----------------------------------------------------------------------------
+
+
+def test_a_windows_1252_csv_with_pounds_thousands_and_paid_out_and_in_columns():
+    parsed = read("albion.csv", "albion")
+    assert rows(parsed) == [
+        (2, "2027-03-02", -50000, "CCIF26-000001/1"),
+        (3, "2027-03-03", -123456, "CB26-000014/2"),
+        (4, "2027-03-03", -25000, ""),
+        (5, "2027-03-05", -750, ""),
+        (6, "2027-03-08", 30000, "CCIF26-000009/1"),
+    ]
+    assert parsed.lines["description"][3] == "CHG Account fee – March"  # the en dash, from 1252
+
+
+def test_a_utf8_csv_with_a_byte_order_mark_and_debit_and_credit_columns():
+    parsed = read("northgate.csv", "northgate")
+    assert rows(parsed) == [
+        (2, "2027-04-14", -400000, "CAF26-000003/1"),
+        (3, "2027-04-15", -50000, ""),
+        (4, "2027-04-16", 12500, ""),
+    ]
+
+
+def test_a_csv_with_lines_before_its_heading_and_one_signed_amount_column():
+    parsed = read("crown.csv", "crown")
+    assert rows(parsed) == [
+        (5, "2027-05-10", -65000, "CCIF26-000021/1"),
+        (6, "2027-05-11", -180000, "CB26-000005/1"),  # found in lower case
+        (7, "2027-05-12", 42, ""),
+    ]
+
+
+def test_a_custom_layout_maps_the_columns():
+    layout = Layout(
+        key="custom",
+        name="My layout",
+        date="date",
+        description=("description",),
+        money_out="paid out",
+        money_in="PAID IN",
+    )
+    assert len(read_statement((DATA / "albion.csv").read_bytes(), layout).lines) == 5
+
+
+def test_an_ofx_statement_keeps_the_banks_ids_and_the_account():
+    parsed = read("statement.ofx")
+    assert parsed.format == "ofx" and parsed.account == "10203040"
+    assert rows(parsed) == [
+        (33, "2027-03-02", -50000, "CCIF26-000001/1"),
+        (41, "2027-03-03", -123456, "CB26-000014/2"),
+        (49, "2027-03-08", 30000, "CCIF26-000009/1"),
+    ]
+    assert list(parsed.lines["bank_id"]) == ["2027030200001", "2027030300002", "2027030800003"]
+
+
+def test_a_camt053_statement_reads_debits_credits_and_remittance_text():
+    parsed = read("camt053.xml")
+    assert parsed.format == "camt053" and parsed.account == "GB33ALBN30995010203040"
+    assert rows(parsed) == [
+        (15, "2027-04-14", -400000, "CAF26-000003/1"),
+        (29, "2027-04-15", -50000, ""),
+        (37, "2027-04-16", 12500, ""),
+    ]
+    assert "NOTPROVIDED" not in parsed.lines["description"][2]
+
+
+# --- bad input: a message that names the line -----------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("name", "message"),
+    [
+        ("bad-amount.csv", "Line 4: '£1.2x.00' in the Paid out column is not an amount of money"),
+        ("negative.csv", "Line 3: the Paid out column holds a negative amount (-£40.00)"),
+        ("impossible-date.csv", "Line 5: '31/02/2027' is not a real date in the form dd/mm/yyyy"),
+        ("truncated.csv", "Line 5 has no amount: the file may be cut short"),
+        ("extra-column.csv", "Line 4 has 7 columns where the heading has 6"),
+        ("unclosed-quote.csv", "Line 4 opens a quotation mark that is never closed"),
+        ("bad-byte.csv", "Line 4 has a character that is neither UTF-8 nor Windows-1252"),
+        ("utf16.csv", "The file is in UTF-16 or is not text"),
+        ("truncated.ofx", "The OFX file stops at line 60 before its closing </OFX>"),
+        ("bad-amount.ofx", "Line 41: '-12,34.56' is not an amount of money"),
+        ("impossible-date.ofx", "Line 41: '20270230' is not a real OFX date"),
+        ("truncated.xml", "Line 43 is not well-formed XML"),
+        ("negative.xml", "Line 29: '-500.00' is not a positive amount"),
+        ("entities.xml", "uses XML entities or a document type definition"),
+        ("not-a-statement.xml", "not an ISO 20022 camt.053 bank statement"),
+        ("spreadsheet.xlsx", "This is a spreadsheet (Excel) file"),
+    ],
+)
+def test_a_bad_file_is_refused_with_a_message_naming_the_line(name, message):
+    with pytest.raises(StatementError) as refused:
+        read(name, "albion")
+    assert message in str(refused.value)
+
+
+def test_a_csv_in_the_wrong_layout_names_the_missing_column_and_those_it_has():
+    with pytest.raises(StatementError, match="has no 'Transaction Date' column") as refused:
+        read("albion.csv", "northgate")
+    assert "Its columns are: Date, Type, Description, Paid out, Paid in, Balance" in str(
+        refused.value
+    )
+
+
+def test_a_csv_needs_a_layout():
+    with pytest.raises(StatementError, match="Choose the layout of this CSV file"):
+        read("albion.csv")
+
+
+def test_a_line_with_money_both_out_and_in_is_refused():
+    content = (DATA / "albion.csv").read_bytes().replace(b"\xa3500.00,,", b"\xa3500.00,\xa31.00,")
+    with pytest.raises(StatementError, match="Line 2 has money both out and in"):
+        read_statement(content, PRESETS["albion"])
+
+
+# --- matching rules -------------------------------------------------------------------------
+
+DAY = 20_000  # a day number (days since 1970)
+
+
+def frames(payments, lines):
+    columns = ["id", "reference", "pence", "day"]
+    return pd.DataFrame(payments, columns=columns), pd.DataFrame(lines, columns=columns)
+
+
+def matched(payments, lines, window=5) -> list[tuple]:
+    """Both matchers, which must agree; (line, payment, method) sorted by line."""
+    frame = match_frames(*frames(payments, lines), window)
+    pandas_result = [(int(r.line), int(r.payment), r.method) for r in frame.itertuples()]
+    assert pandas_result == match_plain(payments, lines, window)
+    return pandas_result
+
+
+def test_a_line_carrying_a_payments_reference_and_amount_matches_it_whatever_the_date():
+    payments = [(1, "CCIF26-000001/1", 50000, DAY), (2, "CCIF26-000002/1", 50000, DAY)]
+    lines = [(10, "CCIF26-000002/1", 50000, DAY + 30)]
+    assert matched(payments, lines) == [(10, 2, "reference")]
+
+
+def test_a_reference_with_another_amount_is_left_for_a_person_not_matched_by_amount():
+    payments = [(1, "CCIF26-000001/1", 50000, DAY), (2, "CCIF26-000002/1", 45000, DAY)]
+    lines = [(10, "CCIF26-000002/1", 50000, DAY)]
+    assert matched(payments, lines) == []
+
+
+def test_two_lines_with_one_reference_the_earlier_line_takes_it():
+    payments = [(1, "CCIF26-000001/1", 50000, DAY)]
+    lines = [(11, "CCIF26-000001/1", 50000, DAY), (10, "CCIF26-000001/1", 50000, DAY + 1)]
+    assert matched(payments, lines) == [(10, 1, "reference")]
+
+
+def test_without_a_reference_the_same_amount_on_the_nearest_day_matches():
+    payments = [(1, "A", 50000, DAY - 2), (2, "B", 50000, DAY), (3, "C", 50000, DAY + 1)]
+    lines = [(10, "", 50000, DAY)]
+    assert matched(payments, lines) == [(10, 2, "amount_date")]
+
+
+def test_a_payment_a_day_before_the_line_is_preferred_to_one_a_day_after():
+    payments = [(1, "A", 50000, DAY + 1), (2, "B", 50000, DAY - 1)]
+    lines = [(10, "", 50000, DAY)]
+    assert matched(payments, lines) == [(10, 2, "amount_date")]
+
+
+def test_equal_round_sums_pair_lowest_line_with_lowest_payment():
+    payments = [(3, "C", 25000, DAY), (1, "A", 25000, DAY), (2, "B", 25000, DAY)]
+    lines = [(12, "", 25000, DAY), (10, "", 25000, DAY)]
+    assert matched(payments, lines) == [(10, 1, "amount_date"), (12, 2, "amount_date")]
+
+
+def test_outside_the_date_window_nothing_matches():
+    payments = [(1, "A", 50000, DAY)]
+    lines = [(10, "", 50000, DAY + 6)]
+    assert matched(payments, lines, window=5) == []
+
+
+def test_a_payment_matched_by_reference_is_not_matched_again_by_amount():
+    payments = [(1, "CCIF26-000001/1", 50000, DAY)]
+    lines = [(10, "CCIF26-000001/1", 50000, DAY), (11, "", 50000, DAY)]
+    assert matched(payments, lines) == [(10, 1, "reference")]
+
+
+references = st.sampled_from(["", "", "R1", "R2", "R3", "R4"])
+amounts = st.sampled_from([25000, 50000, 100000, 12345])
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    payments=st.lists(st.tuples(amounts, st.integers(0, 12)), max_size=25),
+    lines=st.lists(st.tuples(references, amounts, st.integers(0, 12)), max_size=25),
+    window=st.integers(0, 4),
+)
+def test_the_pandas_matcher_agrees_with_the_plain_python_one(payments, lines, window):
+    pay = [(i + 1, f"R{i + 1}", pence, DAY + d) for i, (pence, d) in enumerate(payments)]
+    stm = [(100 + i, ref, pence, DAY + d) for i, (ref, pence, d) in enumerate(lines)]
+    result = matched(pay, stm, window)
+    assert len({p for _, p, _ in result}) == len(result)  # no payment matched twice

@@ -1,0 +1,206 @@
+"""The statement pages: import (presets, custom columns, bad files), the statement reconciled
+line by line, and the actions a person takes on what is left."""
+
+import datetime
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from budgets.models import Match, Statement, StatementLine
+from tests.factories import UserFactory
+from tests.payments_fixtures import accepted, finance2, paid_run
+
+__all__ = ["accepted", "finance2"]
+D = Decimal
+DATA = Path(__file__).parent / "data" / "statements"
+pytestmark = pytest.mark.django_db
+HEADING = "Date,Type,Description,Paid out,Paid in,Balance\r\n"
+
+
+@pytest.fixture
+def finance_client(client, finance):
+    client.force_login(finance)
+    return client
+
+
+@pytest.fixture
+def sent(accepted, finance, finance2):
+    return paid_run(finance, finance2).lines.get()
+
+
+def upload(name: str, content: bytes) -> SimpleUploadedFile:
+    return SimpleUploadedFile(name, content, content_type="text/csv")
+
+
+def albion(*lines: str) -> bytes:
+    return (HEADING + "".join(line + "\r\n" for line in lines)).encode("cp1252")
+
+
+def on(run, days=0) -> str:
+    return (run.pay_date + datetime.timedelta(days=days)).strftime("%d/%m/%Y")
+
+
+def test_a_finance_officer_imports_a_statement_and_sees_it_reconciled(finance_client, sent):
+    content = albion(
+        f"{on(sent.run)},BACS,{sent.reference} FRIENDS OF ABBEY PARK,£500.00,,",
+        f"{on(sent.run)},CHG,Account fee,£7.50,,",
+    )
+    response = finance_client.post(
+        "/finance/statements/",
+        {"file": upload("march.csv", content), "layout": "albion"},
+        follow=True,
+    )
+    statement = Statement.objects.get()
+    assert f"Statement {statement.pk} imported: 2 lines, 1 matched to payments." in response.text
+    matched, left = response.text.split('id="done"')[1], response.text.split('id="done"')[0]
+    assert sent.reference in matched and "By reference" in matched.replace(
+        "by reference", "By reference"
+    )
+    assert "Account fee" in left and "Not matched (1)" in left
+
+
+def test_a_bad_file_is_refused_in_the_error_summary_and_nothing_is_imported(finance_client):
+    response = finance_client.post(
+        "/finance/statements/",
+        {
+            "file": upload("bad.csv", (DATA / "impossible-date.csv").read_bytes()),
+            "layout": "albion",
+        },
+    )
+    assert response.status_code == 400
+    assert 'class="govuk-error-summary"' in response.text
+    assert (
+        "Line 5: &#x27;31/02/2027&#x27; is not a real date in the form dd/mm/yyyy." in response.text
+    )
+    assert "Nothing was imported." in response.text
+    assert not Statement.objects.exists()
+
+
+def test_the_same_file_again_is_refused_and_changes_nothing(finance_client, sent):
+    content = albion(f"{on(sent.run)},BACS,{sent.reference},£500.00,,")
+    finance_client.post(
+        "/finance/statements/", {"file": upload("a.csv", content), "layout": "albion"}
+    )
+    response = finance_client.post(
+        "/finance/statements/", {"file": upload("a-copy.csv", content), "layout": "albion"}
+    )
+    assert "This file was imported already" in response.text
+    assert Statement.objects.count() == 1 and StatementLine.objects.count() == 1
+
+
+def test_another_layout_is_mapped_column_by_column(finance_client):
+    data = {
+        "file": upload("mine.csv", (DATA / "albion.csv").read_bytes()),
+        "layout": "custom",
+        "date_format": "%d/%m/%Y",
+    }
+    response = finance_client.post("/finance/statements/", data)
+    assert "Enter the name of the date column" in response.text
+    assert "Enter the amount column, or both the money out and money in columns" in response.text
+    data |= {
+        "file": upload("mine.csv", (DATA / "albion.csv").read_bytes()),
+        "date_column": "date",
+        "description_columns": "Type, Description",
+        "out_column": "Paid out",
+        "in_column": "Paid in",
+    }
+    finance_client.post("/finance/statements/", data)
+    assert Statement.objects.get().line_count == 5
+
+
+def test_an_ofx_file_needs_no_layout(finance_client):
+    finance_client.post(
+        "/finance/statements/",
+        {"file": upload("march.ofx", (DATA / "statement.ofx").read_bytes()), "layout": "albion"},
+    )
+    assert Statement.objects.get().format == "ofx"
+
+
+def test_an_auditor_sees_statements_but_cannot_import(client):
+    client.force_login(UserFactory(roles=["Auditor"]))
+    page = client.get("/finance/statements/").text
+    assert "Import a statement" not in page
+    content = (DATA / "albion.csv").read_bytes()
+    response = client.post("/finance/statements/", {"file": upload("a.csv", content)})
+    assert response.status_code == 403
+
+
+def test_a_person_matches_a_line_the_rules_left_and_can_undo_it(finance_client, sent):
+    content = albion(f"{on(sent.run, 20)},BACS,GRANT ABBEY,£500.00,,")
+    finance_client.post(
+        "/finance/statements/", {"file": upload("a.csv", content), "layout": "albion"}
+    )
+    line = StatementLine.objects.get()
+    page = finance_client.get(f"/finance/statements/{line.statement_id}/").text
+    assert f'<option value="{sent.pk}">{sent.reference}, Friends of Abbey Park' in page
+    response = finance_client.post(
+        f"/finance/statements/lines/{line.pk}/match/", {"run_line": sent.pk}, follow=True
+    )
+    assert f"Line {line.number} matched to {sent.reference}: it is cleared." in response.text
+    match = Match.objects.get()
+    refused = finance_client.post(f"/finance/matches/{match.pk}/undo/", {"reason": ""})
+    assert refused.status_code == 400
+    assert f'href="#match-{match.pk}-reason"' in refused.text
+    assert "Say why the match is wrong." in refused.text
+    finance_client.post(f"/finance/matches/{match.pk}/undo/", {"reason": "Not this grant"})
+    sent.refresh_from_db()
+    assert sent.status == "sent"
+
+
+def test_setting_a_line_aside_needs_a_note(finance_client, sent):
+    finance_client.post(
+        "/finance/statements/",
+        {"file": upload("a.csv", albion("05/03/2027,CHG,Fee,£7.50,,")), "layout": "albion"},
+    )
+    line = StatementLine.objects.get()
+    refused = finance_client.post(f"/finance/statements/lines/{line.pk}/set-aside/", {"note": ""})
+    assert "Say what the line is, since it is not a grant payment." in refused.text
+    assert "govuk-input--error" in refused.text
+    finance_client.post(f"/finance/statements/lines/{line.pk}/set-aside/", {"note": "Bank fee"})
+    line.refresh_from_db()
+    assert line.status == "set_aside"
+
+
+def test_a_returned_payment_is_recorded_from_its_credit_line(finance_client, sent):
+    content = albion(
+        f"{on(sent.run)},BACS,{sent.reference},£500.00,,",
+        f"{on(sent.run, 3)},BGC,RETURNED {sent.reference},,£500.00,",
+    )
+    finance_client.post(
+        "/finance/statements/", {"file": upload("a.csv", content), "layout": "albion"}
+    )
+    credit = StatementLine.objects.get(amount__gt=0)
+    page = finance_client.get(f"/finance/statements/{credit.statement_id}/").text
+    assert f"Record as {sent.reference} returned by the bank" in page
+    finance_client.post(f"/finance/statements/lines/{credit.pk}/returned/", {"run_line": sent.pk})
+    sent.refresh_from_db()
+    assert sent.status == "returned"
+    assert sent.reference in finance_client.get("/finance/payments/").text.split('id="returned"')[1]
+
+
+def test_the_statement_page_makes_the_same_queries_for_few_or_many_lines(
+    finance_client, sent, finance
+):
+    from budgets import reconcile
+
+    few = albion(
+        f"{on(sent.run, 20)},BACS,A,£3.00,,", f"{on(sent.run)},BACS,{sent.reference},£500.00,,"
+    )
+    many = albion(*(f"{on(sent.run, 20)},BACS,L{i},£{i + 1}.00,," for i in range(30)))
+    for name, content in (("few.csv", few), ("many.csv", many)):
+        finance_client.post(
+            "/finance/statements/", {"file": upload(name, content), "layout": "albion"}
+        )
+    first, second = Statement.objects.order_by("pk")
+    for line in second.lines.order_by("number")[:6]:
+        reconcile.line_set_aside(line=line, by=finance, note="Not a grant")
+    counts = []
+    for statement in (first, second):
+        with CaptureQueriesContext(connection) as queries:
+            assert finance_client.get(f"/finance/statements/{statement.pk}/").status_code == 200
+        counts.append(len(queries))
+    assert counts[0] == counts[1]

@@ -1,0 +1,23 @@
+"""Transparency and reporting: what the council publishes about its grants, and the figures its
+officers and councillors read.
+
+Why an app of its own, and not a module of `decisions` or the project shell: it reads across
+all three apps (applications and their organisations, the decisions that awarded them, and the
+ledger in `budgets`), and writes nothing to any of them. Its public pages (/grants/) serve people
+who never sign in, its dashboards (/dashboards/) serve officers and councillors, and it owns a
+model of its own (ward population figures) with an import command. Put in `budgets` it would
+break the rule that the money core never imports `applications`; put in `decisions` it would mix
+publishing and statistics with the deciding of bids; the project shell holds settings and the
+shared kernel, not features. So it stands beside the others and depends on them, and nothing
+depends on it.
+"""
+
+from django.apps import AppConfig
+
+
+class TransparencyConfig(AppConfig):
+    name = "transparency"
+    verbose_name = "Transparency and reporting"
+
+    def ready(self):
+        from transparency import checks  # noqa: F401  (registers the system checks)

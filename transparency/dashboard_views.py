@@ -1,0 +1,156 @@
+"""Dashboards for officers and councillors: each figure a chart, the table behind it, and an
+XLSX download of the tables. Officers and auditors see every ward; a councillor their own ward
+and their own allocations (`transparency.scope`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpResponse
+from django.shortcuts import render
+from django.utils.text import slugify
+from django.views.decorators.http import require_safe
+
+from applications.councillor_selectors import is_councillor
+from transparency import clawback, pipeline, spend
+from transparency.charts import Section
+from transparency.forms import DashboardFilterForm, cleaned
+from transparency.scope import Filters, Scope, current_year, scope_for
+from transparency.spreadsheets import XLSX, tables_workbook
+
+
+@dataclass(frozen=True)
+class Dashboard:
+    slug: str
+    title: str
+    description: str
+    build: Callable[[Filters, Scope], list[Section]]
+
+
+def _spend(filters: Filters, scope: Scope) -> list[Section]:
+    tables = spend.breakdowns(filters, scope)
+    return [spend.section(key, tables[key]) for key in spend.BREAKDOWNS]
+
+
+def _pipeline(filters: Filters, scope: Scope) -> list[Section]:
+    return [pipeline.pipeline(filters, scope)]
+
+
+DASHBOARDS = {
+    d.slug: d
+    for d in [
+        Dashboard(
+            "spend",
+            "Spend and commitments",
+            "What has been paid, and what is committed and not yet paid, by ward, fund, "
+            "councillor and financial year.",
+            _spend,
+        ),
+        Dashboard(
+            "pipeline",
+            "Applications by state",
+            "How many applications are at each step, and the money they ask for.",
+            _pipeline,
+        ),
+        Dashboard(
+            "timing",
+            "Time to decision and payment",
+            "How long applications take from submission to a decision, and to their first payment.",
+            pipeline.timing,
+        ),
+        Dashboard(
+            "clawback",
+            "Underspend and clawback",
+            "What monitoring reports show was not spent, the clawback due, and what has come back.",
+            clawback.sections,
+        ),
+    ]
+}
+
+
+def _scope(request) -> Scope:
+    scope = scope_for(request.user)
+    if scope is None:
+        if is_councillor(request.user):
+            raise PermissionDenied("You do not represent a ward yet, so there are no figures.")
+        raise PermissionDenied("Only council officers and councillors can see the dashboards.")
+    return scope
+
+
+def _filters(request) -> tuple[DashboardFilterForm, Filters]:
+    """The filters asked for; with none, the current financial year and every fund."""
+    data = request.GET.copy()
+    if "year" not in data:
+        current = current_year()
+        data["year"] = current.label if current else ""
+    form = DashboardFilterForm(data)
+    chosen = cleaned(form)
+    return form, Filters(year=chosen.get("year"), fund=chosen.get("fund"))
+
+
+@login_required
+@require_safe
+def index(request):
+    scope = _scope(request)
+    form, filters = _filters(request)
+    tables = spend.breakdowns(filters, scope)
+    totals = tables["ward"].totals
+    return render(
+        request,
+        "transparency/dashboards/index.html",
+        {
+            "dashboards": DASHBOARDS.values(),
+            "scope": scope,
+            "filters": filters,
+            "form": form,
+            "paid": totals[2],
+            "committed": totals[3],
+            "query": request.GET.urlencode(),
+        },
+    )
+
+
+def _dashboard(slug: str) -> Dashboard:
+    if slug not in DASHBOARDS:
+        raise Http404("There is no such dashboard.")
+    return DASHBOARDS[slug]
+
+
+@login_required
+@require_safe
+def dashboard(request, slug: str):
+    board = _dashboard(slug)
+    scope = _scope(request)
+    form, filters = _filters(request)
+    sections = board.build(filters, scope)
+    return render(
+        request,
+        "transparency/dashboards/dashboard.html",
+        {
+            "board": board,
+            "dashboards": DASHBOARDS.values(),
+            "sections": sections,
+            "scope": scope,
+            "filters": filters,
+            "form": form,
+            "query": request.GET.urlencode(),
+        },
+    )
+
+
+@login_required
+@require_safe
+def download(request, slug: str):
+    board = _dashboard(slug)
+    scope = _scope(request)
+    _, filters = _filters(request)
+    sections = board.build(filters, scope)
+    tables = [t for s in sections for t in (s.table, *s.extra)]
+    name = slugify(f"{board.title} {filters.describe}")
+    response = HttpResponse(tables_workbook(tables), content_type=XLSX)
+    response["Content-Disposition"] = f'attachment; filename="{name}.xlsx"'
+    return response

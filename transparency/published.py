@@ -1,0 +1,225 @@
+"""Which grants the council publishes, and the facts published about each.
+
+Published: every grant awarded and still standing, whatever has been paid: an offer made
+(`approved`), accepted, being paid or monitored, closed, and a grant revoked after payment (money
+was paid, and some may be owed back). Not published: bids never awarded, and an award that came
+to nothing before any money moved: an offer that lapsed unaccepted, or a grant withdrawn after
+its award (withdrawal is refused once anything is paid). Such an award is not a grant made, and
+drops out of the next file.
+
+Amounts come from the ledger: the amount disbursed is what the ledger's `paid` accounts hold for
+the grant's reference (payments, less any refund and reversal), so published figures agree with
+the budget statements to the penny.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections import defaultdict
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from django.db.models import Count, DecimalField, Max, OuterRef, QuerySet, Subquery, Sum, Value
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from applications.models import Application, Organisation, TransitionLog
+from applications.workflow import Status
+from budgets.models import Account, Entry, FinancialYear, LedgerTransaction
+
+S = Status
+PUBLISHED = (S.APPROVED, S.OFFER_ACCEPTED, S.MONITORING, S.CLOSED, S.REVOKED)
+# The Transparency Code's list is of grants to voluntary, community and social enterprise
+# organisations: a parish council is a local authority, and a school (as the model holds it) a
+# public body, so both are in the 360Giving file and the public list but not in the Code's list.
+NOT_VCSE = (Organisation.Kind.PARISH, Organisation.Kind.SCHOOL)
+MONEY = DecimalField(max_digits=12, decimal_places=2)
+ZERO = Decimal("0.00")
+
+
+def published() -> QuerySet[Application]:
+    return Application.objects.filter(status__in=PUBLISHED, amount_awarded__isnull=False)
+
+
+def with_award_facts(apps: QuerySet[Application]) -> QuerySet[Application]:
+    """Annotate the award's date (its `approve` step), what the ledger says was paid, and the
+    time of the latest posting for the grant (a payment or refund changes the published record
+    without touching the application row)."""
+    awarded_at = (
+        TransitionLog.objects.filter(application=OuterRef("pk"), transition="approve")
+        .order_by("-pk")
+        .values("at")[:1]
+    )
+    paid = (
+        Entry.objects.filter(
+            transaction__reference=OuterRef("reference"), account__kind=Account.Kind.PAID
+        )
+        .order_by()
+        .values("transaction__reference")
+        .annotate(total=Sum("amount"))
+        .values("total")
+    )
+    last_posted_at = (
+        LedgerTransaction.objects.filter(reference=OuterRef("reference"))
+        .order_by("-pk")
+        .values("created_at")[:1]
+    )
+    return apps.annotate(
+        awarded_at=Subquery(awarded_at),
+        disbursed=Coalesce(Subquery(paid, output_field=MONEY), Value(ZERO), output_field=MONEY),
+        last_posted_at=Subquery(last_posted_at),
+    )
+
+
+def filtered(filters: Mapping[str, Any]) -> QuerySet[Application]:
+    """Published grants under the public list's filters: year, fund, ward (all optional)."""
+    apps = published()
+    if year := filters.get("year"):
+        apps = apps.filter(fund_year__year=year)
+    if fund := filters.get("fund"):
+        apps = apps.filter(fund_year__fund=fund)
+    if ward := filters.get("ward"):
+        apps = apps.filter(wards=ward)  # one row per application: (application, ward) is unique
+    return apps
+
+
+def public_list(filters: Mapping[str, Any]) -> QuerySet[Application]:
+    """The public list: newest award first. Rows carry only what is published."""
+    return (
+        with_award_facts(filtered(filters))
+        .select_related("organisation", "fund_year__fund", "fund_year__year")
+        .prefetch_related("wards")
+        .order_by("-fund_year__year__start", "-awarded_at", "-pk")
+    )
+
+
+def years_published() -> list[FinancialYear]:
+    """The financial years with at least one published grant, newest first."""
+    return list(
+        FinancialYear.objects.filter(fund_years__applications__in=published())
+        .distinct()
+        .order_by("-start")
+    )
+
+
+# --- rows for the files: every fact of a grant, read in chunks ------------------------------
+
+
+@dataclass
+class BenefitingWard:
+    name: str
+    gss_code: str
+
+
+@dataclass
+class GrantRow:
+    """One published grant, as the files publish it. Nothing personal: the organisation's name,
+    type and registered numbers, never its address, e-mail or members."""
+
+    pk: int
+    reference: str
+    title: str
+    purpose: str
+    amount_requested: Decimal | None
+    amount_awarded: Decimal
+    disbursed: Decimal
+    awarded_at: datetime.datetime | None
+    project_start: datetime.date | None
+    project_end: datetime.date | None
+    updated_at: datetime.datetime
+    last_posted_at: datetime.datetime | None
+    status: str
+    organisation_pk: int
+    organisation_name: str
+    organisation_kind: str
+    charity_number: str
+    company_number: str
+    fund_code: str
+    fund_name: str
+    year_label: str
+    council_name: str
+    council_org_id: str
+    council_gss_code: str
+    wards: list[BenefitingWard] = field(default_factory=list)
+
+    @property
+    def award_date(self) -> datetime.date | None:
+        if self.awarded_at is None:
+            return None
+        return timezone.localtime(self.awarded_at).date()
+
+    @property
+    def modified_at(self) -> datetime.datetime:
+        if self.last_posted_at and self.last_posted_at > self.updated_at:
+            return self.last_posted_at
+        return self.updated_at
+
+
+FIELDS = {
+    "pk": "pk",
+    "reference": "reference",
+    "title": "title",
+    "purpose": "purpose",
+    "amount_requested": "amount_requested",
+    "amount_awarded": "amount_awarded",
+    "disbursed": "disbursed",
+    "awarded_at": "awarded_at",
+    "project_start": "project_start",
+    "project_end": "project_end",
+    "updated_at": "updated_at",
+    "last_posted_at": "last_posted_at",
+    "status": "status",
+    "organisation_pk": "organisation_id",
+    "organisation_name": "organisation__name",
+    "organisation_kind": "organisation__kind",
+    "charity_number": "organisation__charity_number",
+    "company_number": "organisation__company_number",
+    "fund_code": "fund_year__fund__code",
+    "fund_name": "fund_year__fund__name",
+    "year_label": "fund_year__year__label",
+    "council_name": "fund_year__fund__council__name",
+    "council_org_id": "fund_year__fund__council__org_id",
+    "council_gss_code": "fund_year__fund__council__gss_code",
+}
+CHUNK = 2000
+
+
+def grant_rows(
+    *, year: FinancialYear | None = None, vcse_only: bool = False, chunk: int = CHUNK
+) -> Iterator[GrantRow]:
+    """Every published grant (of one year, or all), oldest record first, read `chunk` at a time
+    by primary key: memory stays bounded however many grants there are, and each chunk is two
+    queries (the grants, then their wards)."""
+    apps = published()
+    if year is not None:
+        apps = apps.filter(fund_year__year=year)
+    if vcse_only:
+        apps = apps.exclude(organisation__kind__in=NOT_VCSE)
+    apps = with_award_facts(apps).order_by("pk")
+    last = 0
+    while True:
+        batch = list(apps.filter(pk__gt=last).values(*FIELDS.values())[:chunk])
+        if not batch:
+            return
+        wards: dict[int, list[BenefitingWard]] = defaultdict(list)
+        through = Application.wards.through.objects.filter(
+            application_id__in=[row["pk"] for row in batch]
+        ).order_by("application_id", "ward__name")
+        for app_id, name, gss in through.values_list(
+            "application_id", "ward__name", "ward__gss_code"
+        ):
+            wards[app_id].append(BenefitingWard(name, gss))
+        for row in batch:
+            grant = GrantRow(**{name: row[source] for name, source in FIELDS.items()})
+            grant.wards = wards.get(grant.pk, [])
+            yield grant
+        last = batch[-1]["pk"]
+
+
+def most_wards(*, year: FinancialYear | None = None) -> int:
+    """The most wards any one published grant benefits (the spreadsheet's location columns)."""
+    apps = published() if year is None else published().filter(fund_year__year=year)
+    found = apps.annotate(n=Count("wards")).aggregate(most=Max("n"))["most"]
+    return found or 0

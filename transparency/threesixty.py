@@ -1,0 +1,252 @@
+"""The 360Giving Data Standard export: a JSON package, and a spreadsheet (CSV or XLSX) whose
+columns carry the standard's own titles (`Recipient Org:Identifier`, `Beneficiary
+Location:Geographic Code Type`...), so 360Giving's tools read either.
+
+Every format is written as it is read, a chunk of grants at a time (`published.grant_rows`):
+memory stays bounded however many grants a year holds. One function, `grant`, says what is
+published of a grant; the spreadsheet is its flattening.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime
+import json
+from collections.abc import Iterable, Iterator
+from decimal import Decimal
+from typing import IO
+
+from django.conf import settings
+from django.utils import timezone
+
+from budgets.models import Council, FinancialYear
+from transparency import identifiers as ids
+from transparency.published import GrantRow, grant_rows, most_wards
+
+VERSION = "1.4"
+WARD = "WD"  # geoCodeType: electoral wards/divisions (ONS E05, W05, S13, N08 codes)
+
+
+def number(amount: Decimal) -> int | float:
+    """A JSON or spreadsheet number for an amount of money. Money is Decimal everywhere else;
+    this is only how it is written: a float's shortest form of a two-place amount is exactly its
+    digits (123.45), and whole pounds are written as integers."""
+    return int(amount) if amount == amount.to_integral_value() else float(amount)
+
+
+def timestamp(moment: datetime.datetime) -> str:
+    return timezone.localtime(moment).replace(microsecond=0).isoformat()
+
+
+def grant(row: GrantRow) -> dict:
+    """One grant as a 360Giving JSON object."""
+    record: dict = {
+        "id": ids.grant_id(row.reference),
+        "title": row.title or row.reference,
+        "description": row.purpose or row.title or row.reference,
+        "currency": "GBP",
+        "amountAwarded": number(row.amount_awarded),
+        "amountDisbursed": number(row.disbursed),
+    }
+    if row.amount_requested is not None:
+        record["amountAppliedFor"] = number(row.amount_requested)
+    record["awardDate"] = (row.award_date or row.updated_at.date()).isoformat()
+    if row.project_start:
+        planned = {"startDate": row.project_start.isoformat()}
+        if row.project_end:
+            planned["endDate"] = row.project_end.isoformat()
+        record["plannedDates"] = [planned]
+    recipient = {
+        "id": ids.organisation_id(
+            pk=row.organisation_pk,
+            charity_number=row.charity_number,
+            company_number=row.company_number,
+        ),
+        "name": row.organisation_name,
+    }
+    if row.charity_number:
+        recipient["charityNumber"] = row.charity_number
+    if row.company_number:
+        recipient["companyNumber"] = row.company_number
+    record["recipientOrganization"] = [recipient]
+    if row.wards:
+        record["beneficiaryLocation"] = [
+            {"name": w.name, "countryCode": "GB", "geoCode": w.gss_code, "geoCodeType": WARD}
+            for w in row.wards
+        ]
+    record["fundingOrganization"] = [
+        {
+            "id": ids.council_id(org_id=row.council_org_id, gss_code=row.council_gss_code),
+            "name": row.council_name,
+            "department": settings.GRANTS_DEPARTMENT,
+        }
+    ]
+    record["grantProgramme"] = [{"code": row.fund_code, "title": row.fund_name}]
+    record["fromOpenCall"] = "Yes"
+    record["dateModified"] = timestamp(row.modified_at)
+    return record
+
+
+# --- the JSON package -----------------------------------------------------------------------
+
+
+def package_metadata(year: FinancialYear | None) -> dict:
+    """Everything in the package but its grants: who publishes it, what it covers, its licence."""
+    council = Council.objects.order_by("pk").first()
+    covers = f"the {year.label} financial year" if year else "every financial year"
+    name = council.name if council else settings.COUNCIL_NAME
+    meta = {
+        "version": VERSION,
+        "title": f"{name}: community grants awarded in {covers}",
+        "description": (
+            f"Grants awarded by {name} from its community funds in {covers}, in the 360Giving "
+            "Data Standard. Amounts disbursed are what has been paid to date."
+        ),
+        "identifier": f"{ids.prefix()}grants-{year.label.replace('/', '-') if year else 'all'}",
+        "issued": timezone.localdate().isoformat(),
+        "modified": timestamp(timezone.now()),
+        "publisher": {"name": name},
+        "license": settings.GRANTS_LICENSE,
+    }
+    if council is not None:
+        meta["publisher"]["identifier"] = ids.council_id(
+            org_id=council.org_id, gss_code=council.gss_code
+        )
+    return meta
+
+
+def json_chunks(year: FinancialYear | None = None, rows: Iterable[GrantRow] | None = None):
+    """The package as text, a piece at a time: the grants array first, then the metadata."""
+    yield '{"grants": [\n'
+    first = True
+    for row in grant_rows(year=year) if rows is None else rows:
+        yield ("" if first else ",\n") + json.dumps(grant(row), ensure_ascii=False)
+        first = False
+    meta = json.dumps(package_metadata(year), ensure_ascii=False, indent=1)
+    yield "\n],\n" + meta[1:].lstrip("\n")
+
+
+def write_json(out: IO[str], year: FinancialYear | None = None) -> None:
+    for piece in json_chunks(year):
+        out.write(piece)
+
+
+# --- the spreadsheet: the standard's column titles ------------------------------------------
+
+LOCATION_FIELDS = [
+    ("Name", "name"),
+    ("Country Code", "countryCode"),
+    ("Geographic Code", "geoCode"),
+    ("Geographic Code Type", "geoCodeType"),
+]
+NUMBERS = {"Amount Applied For", "Amount Awarded", "Amount Disbursed"}
+
+
+def titles(locations: int) -> list[str]:
+    """The columns: one set of Beneficiary Location columns, or numbered sets from 0 when a
+    grant benefits several wards (as 360Giving's spreadsheet guidance numbers them)."""
+    if locations <= 1:
+        location = [f"Beneficiary Location:{title}" for title, _ in LOCATION_FIELDS]
+    else:
+        location = [
+            f"Beneficiary Location:{n}:{title}"
+            for n in range(locations)
+            for title, _ in LOCATION_FIELDS
+        ]
+    return [
+        "Identifier",
+        "Title",
+        "Description",
+        "Currency",
+        "Amount Applied For",
+        "Amount Awarded",
+        "Amount Disbursed",
+        "Award Date",
+        "Planned Dates:Start Date",
+        "Planned Dates:End Date",
+        "Recipient Org:Identifier",
+        "Recipient Org:Name",
+        "Recipient Org:Charity Number",
+        "Recipient Org:Company Number",
+        *location,
+        "Funding Org:Identifier",
+        "Funding Org:Name",
+        "Funding Org:Department",
+        "Grant Programme:Code",
+        "Grant Programme:Title",
+        "From An Open Call?",
+        "Last Modified",
+    ]
+
+
+def flat(record: dict, locations: int) -> list:
+    """A grant's JSON object as one spreadsheet row, in the order of `titles(locations)`."""
+    planned = (record.get("plannedDates") or [{}])[0]
+    recipient = record["recipientOrganization"][0]
+    funder = record["fundingOrganization"][0]
+    programme = record["grantProgramme"][0]
+    places = record.get("beneficiaryLocation", [])
+    location_cells = [
+        (places[n].get(key, "") if n < len(places) else "")
+        for n in range(max(locations, 1))
+        for _, key in LOCATION_FIELDS
+    ]
+    return [
+        record["id"],
+        record["title"],
+        record["description"],
+        record["currency"],
+        record.get("amountAppliedFor", ""),
+        record["amountAwarded"],
+        record["amountDisbursed"],
+        record["awardDate"],
+        planned.get("startDate", ""),
+        planned.get("endDate", ""),
+        recipient["id"],
+        recipient["name"],
+        recipient.get("charityNumber", ""),
+        recipient.get("companyNumber", ""),
+        *location_cells,
+        funder["id"],
+        funder["name"],
+        funder.get("department", ""),
+        programme["code"],
+        programme.get("title", ""),
+        record.get("fromOpenCall", ""),
+        record["dateModified"],
+    ]
+
+
+def rows(year: FinancialYear | None = None) -> Iterator[list]:
+    """The header row, then one row per grant."""
+    locations = most_wards(year=year)
+    yield titles(locations)
+    for row in grant_rows(year=year):
+        yield flat(grant(row), locations)
+
+
+class _Echo:
+    """A file-like object that hands back what is written: csv.writer into a stream."""
+
+    def write(self, value: str) -> str:
+        return value
+
+
+def csv_chunks(year: FinancialYear | None = None) -> Iterator[str]:
+    writer = csv.writer(_Echo())
+    for row in rows(year):
+        yield writer.writerow(row)
+
+
+def write_csv(out: IO[str], year: FinancialYear | None = None) -> None:
+    writer = csv.writer(out)
+    for row in rows(year):
+        writer.writerow(row)
+
+
+def write_xlsx(path_or_file, year: FinancialYear | None = None) -> None:
+    """The spreadsheet as XLSX, one sheet named `grants` as 360Giving's templates name it.
+    openpyxl's write-only mode streams rows to disk: memory stays flat."""
+    from transparency.spreadsheets import write_only_sheet
+
+    write_only_sheet(path_or_file, "grants", rows(year), numbers=NUMBERS)
