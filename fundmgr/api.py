@@ -1,0 +1,222 @@
+"""The API's shared pieces: errors as problem details (RFC 9457), pagination, optimistic
+concurrency, and the router every app's `api.py` registers with (fundmgr/api_urls.py serves it
+under /api/v1/).
+
+Views stay thin as pages are: they parse, call the same service functions as the pages, and
+serialise. A service's DomainError becomes a problem document with its status (400 bad input,
+403 not permitted, 409 refused now) and its message as `detail`, written for a person.
+"""
+
+from __future__ import annotations
+
+from django.core.exceptions import PermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404
+from drf_spectacular.utils import OpenApiResponse, inline_serializer
+from rest_framework import exceptions, serializers, status
+from rest_framework.pagination import PageNumberPagination
+from rest_framework.response import Response
+from rest_framework.routers import DefaultRouter
+from rest_framework.views import exception_handler as drf_exception_handler
+
+from fundmgr.errors import DomainError, NotPermitted
+
+PROBLEM = "application/problem+json"
+
+TITLES = {
+    400: "Bad request",
+    401: "Not signed in",
+    403: "Not permitted",
+    404: "Not found",
+    405: "Method not allowed",
+    406: "Not acceptable",
+    409: "Refused",
+    412: "Changed since you read it",
+    413: "Too large",
+    415: "Unsupported media type",
+    428: "Say which version you are changing",
+    429: "Too many requests",
+}
+
+
+class Problem(exceptions.APIException):
+    """Raise for a problem the view finds itself: `Problem(412, "…")`."""
+
+    def __init__(self, status_code: int, detail: str):
+        self.status_code = status_code
+        super().__init__(detail)
+
+
+def problem(status_code: int, detail: str, *, errors: dict | None = None, **extra) -> Response:
+    body = {
+        "type": "about:blank",
+        "title": TITLES.get(status_code, "Error"),
+        "status": status_code,
+        "detail": detail,
+        **extra,
+    }
+    if errors:
+        body["errors"] = errors
+    return Response(body, status=status_code, content_type=PROBLEM)
+
+
+def _flatten(data, prefix: str = "") -> dict[str, list[str]]:
+    """DRF's nested validation errors as {"field" or "field.0.sub": [messages]}."""
+    out: dict[str, list[str]] = {}
+    if isinstance(data, dict):
+        for key, value in data.items():
+            name = f"{prefix}.{key}" if prefix else str(key)
+            out.update(_flatten(value, name))
+    elif isinstance(data, list) and data and all(not isinstance(v, dict | list) for v in data):
+        out[prefix or "non_field_errors"] = [str(v) for v in data]
+    elif isinstance(data, list):
+        for i, value in enumerate(data):
+            out.update(_flatten(value, f"{prefix}.{i}" if prefix else str(i)))
+    else:
+        out[prefix or "non_field_errors"] = [str(data)]
+    return out
+
+
+def _summary(errors: dict[str, list[str]]) -> str:
+    parts = []
+    for field, messages in errors.items():
+        label = "" if field in ("non_field_errors", "__all__") else f"{field}: "
+        parts.extend(f"{label}{m}" for m in messages)
+    return " ".join(parts)
+
+
+def exception_handler(exc, context):
+    """REST_FRAMEWORK's EXCEPTION_HANDLER: every error the API answers is a problem document."""
+    if isinstance(exc, DomainError):
+        return problem(exc.status_code, exc.message)
+    if isinstance(exc, DjangoValidationError):
+        errors = (
+            {k: [str(m) for m in v] for k, v in exc.message_dict.items()}
+            if hasattr(exc, "error_dict")
+            else {"non_field_errors": [str(m) for m in exc.messages]}
+        )
+        return problem(400, _summary(errors), errors=errors)
+    if isinstance(exc, Http404):
+        exc = exceptions.NotFound("There is nothing here, or you may not see it.")
+    elif isinstance(exc, PermissionDenied):
+        exc = exceptions.PermissionDenied(str(exc) or NotPermitted.__doc__ or "Not permitted.")
+    response = drf_exception_handler(exc, context)
+    if response is None:
+        return None  # a fault in fundmgr, not in the request: Django's 500 and its log
+    if isinstance(exc, exceptions.ValidationError):
+        errors = _flatten(response.data)
+        out = problem(response.status_code, _summary(errors), errors=errors)
+    else:
+        detail = response.data.get("detail") if isinstance(response.data, dict) else None
+        out = problem(response.status_code, str(detail or exc))
+    for header in ("WWW-Authenticate", "Allow", "Retry-After"):
+        if header in response:
+            out[header] = response[header]
+    return out
+
+
+def not_found(request, *args, **kwargs):
+    """Any unknown address under /api/: a problem document, not the HTML 404 page."""
+    from rest_framework.decorators import api_view, permission_classes, renderer_classes
+    from rest_framework.permissions import AllowAny
+    from rest_framework.renderers import JSONRenderer
+
+    @api_view(["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"])
+    @permission_classes([AllowAny])
+    @renderer_classes([JSONRenderer])
+    def view(request, *args, **kwargs):
+        return problem(404, f"There is no API address {request.path}.")
+
+    return view(request, *args, **kwargs)
+
+
+class Pagination(PageNumberPagination):
+    page_size = 50
+    page_size_query_param = "page_size"
+    max_page_size = 500
+
+
+# --- optimistic concurrency ------------------------------------------------------------------
+
+
+def etag(version: int) -> str:
+    return f'"{version}"'
+
+
+def if_match_version(request, current: int) -> int:
+    """The version an edit starts from, from If-Match (or a `version` field in the body).
+    428 when neither is given, 412 when it is not the current one: two people editing one
+    record cannot silently overwrite each other."""
+    header = request.headers.get("If-Match")
+    if header:
+        tags = [t.strip().removeprefix("W/").strip('"') for t in header.split(",")]
+        if "*" in tags:
+            return current
+        if str(current) not in tags:
+            raise Problem(
+                412,
+                f"This was changed since you read it (it is now at version {current}): "
+                "read it again and make your change to that.",
+            )
+        return current
+    body_version = request.data.get("version") if hasattr(request.data, "get") else None
+    if body_version is None:
+        raise Problem(
+            428,
+            "Send If-Match with the ETag you read (or a `version` field), so that an edit "
+            "from a stale copy cannot overwrite someone else's.",
+        )
+    try:
+        version = int(body_version)
+    except (TypeError, ValueError):
+        raise Problem(400, "version: a whole number is required.") from None
+    if version != current:
+        raise Problem(
+            412,
+            f"This was changed since you read it (it is now at version {current}): "
+            "read it again and make your change to that.",
+        )
+    return version
+
+
+# --- the schema's description of errors -------------------------------------------------------
+
+ProblemSerializer = inline_serializer(
+    "Problem",
+    {
+        "type": serializers.CharField(),
+        "title": serializers.CharField(),
+        "status": serializers.IntegerField(),
+        "detail": serializers.CharField(help_text="What went wrong, written for a person."),
+        "errors": serializers.DictField(
+            child=serializers.ListField(child=serializers.CharField()),
+            required=False,
+            help_text="For bad input: each field's messages.",
+        ),
+    },
+)
+
+
+def problems(*codes: int) -> dict:
+    """`@extend_schema(responses={200: X, **problems(400, 403, 404)})`."""
+    return {
+        code: OpenApiResponse(ProblemSerializer, description=TITLES.get(code, "Error"))
+        for code in codes
+    }
+
+
+router = DefaultRouter()
+router.include_root_view = True
+
+__all__ = [
+    "PROBLEM",
+    "Pagination",
+    "Problem",
+    "etag",
+    "exception_handler",
+    "if_match_version",
+    "problem",
+    "problems",
+    "router",
+    "status",
+]

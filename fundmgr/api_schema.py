@@ -1,0 +1,35 @@
+"""The OpenAPI description's shared piece, apart from fundmgr.api so that REST framework's
+settings can import that module before its generic views exist."""
+
+from drf_spectacular.openapi import AutoSchema as SpectacularAutoSchema
+from drf_spectacular.utils import OpenApiResponse
+
+from fundmgr.api import PROBLEM, TITLES, ProblemSerializer
+
+
+class AutoSchema(SpectacularAutoSchema):
+    """REST_FRAMEWORK's DEFAULT_SCHEMA_CLASS: every operation also documents the problem
+    documents it can answer, so a client (and schemathesis) knows every status it may meet."""
+
+    def _get_response_bodies(self, direction="response"):
+        responses = super()._get_response_bodies(direction)
+        codes = [400, 401, 403]
+        if "{" in self.path:
+            codes.append(404)
+        if self.method in ("POST", "PUT", "PATCH", "DELETE"):
+            codes.append(409)
+        if self.method in ("PUT", "PATCH"):
+            codes += [412, 428]
+        if self.method in ("POST", "PUT", "PATCH"):
+            codes.append(415)
+        for code in codes:
+            responses.setdefault(
+                str(code),
+                self._get_response_for_code(
+                    OpenApiResponse(ProblemSerializer, description=TITLES[code]),
+                    str(code),
+                    media_types=(PROBLEM,),
+                    direction=direction,
+                ),
+            )
+        return responses
