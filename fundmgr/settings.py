@@ -113,6 +113,17 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": "/api/v1",
+    # Several models have a `kind` or a `status`: each set of choices gets its own name.
+    "ENUM_NAME_OVERRIDES": {
+        "FundKindEnum": "budgets.models.Fund.Kind",
+        "LedgerTransactionKindEnum": "budgets.models.LedgerTransaction.Kind",
+        "PaymentFileKindEnum": "budgets.models.PaymentFile.Kind",
+        "MatchKindEnum": "budgets.models.Match.Kind",
+        "PaymentStatusEnum": "budgets.models.Payment.Status",
+        "PaymentRunStatusEnum": "budgets.models.PaymentRun.Status",
+        "PaymentRunLineStatusEnum": "budgets.models.PaymentRunLine.Status",
+        "StatementLineStatusEnum": "budgets.models.StatementLine.Status",
+    },
 }
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"

@@ -1,0 +1,462 @@
+"""How the API shows the money core: years, wards, councillors, funds, budgets, the ledger,
+payments, payment runs, bank statements and matches. Money is a string of pounds with two
+places (REST_FRAMEWORK's COERCE_DECIMAL_TO_STRING); nothing here writes (views call services)."""
+
+from __future__ import annotations
+
+from rest_framework import serializers
+
+from budgets.models import (
+    Councillor,
+    Entry,
+    FinancialYear,
+    Fund,
+    FundYear,
+    LedgerTransaction,
+    Match,
+    Payment,
+    PaymentFile,
+    PaymentRun,
+    PaymentRunLine,
+    Statement,
+    StatementLine,
+    Ward,
+)
+from budgets.reconcile_forms import CUSTOM, DATE_FORMATS
+from budgets.statement_files import PRESETS
+
+
+def Money(**kwargs) -> serializers.DecimalField:  # noqa: N802 - reads as a field type
+    return serializers.DecimalField(max_digits=12, decimal_places=2, read_only=True, **kwargs)
+
+
+class PersonField(serializers.StringRelatedField):
+    """A member of staff as a name (`Fraser Finance`): never their contact details."""
+
+    def to_representation(self, value) -> str:
+        return str(value)
+
+
+# --- years, wards, councillors, funds -------------------------------------------------------
+
+
+class FinancialYearSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = FinancialYear
+        fields = ["id", "label", "start", "end", "is_closed"]
+
+
+class FundSerializer(serializers.ModelSerializer):
+    kind_label = serializers.CharField(source="get_kind_display", read_only=True)
+
+    class Meta:
+        model = Fund
+        fields = ["id", "code", "name", "kind", "kind_label"]
+
+
+class FundYearSerializer(serializers.ModelSerializer):
+    fund = FundSerializer(read_only=True)
+    year = FinancialYearSerializer(read_only=True)
+    label = serializers.CharField(source="__str__", read_only=True)
+
+    class Meta:
+        model = FundYear
+        fields = [
+            "id",
+            "label",
+            "fund",
+            "year",
+            "total_budget",
+            "allocation_per_councillor",
+            "min_award",
+            "max_award",
+            "match_funding_share",
+            "funded_from",
+            "councillor_support_required",
+            "delegated_limit",
+            "opens_on",
+            "closes_on",
+            "year_end",
+            "offer_acceptance_days",
+            "monitoring_required",
+            "monitoring_due_days",
+            "clawback_threshold",
+            "cost_code",
+        ]
+
+
+class FundYearBriefSerializer(serializers.ModelSerializer):
+    label = serializers.CharField(source="__str__", read_only=True)
+
+    class Meta:
+        model = FundYear
+        fields = ["id", "label"]
+
+
+class WardSerializer(serializers.ModelSerializer):
+    council = serializers.CharField(source="council.name", read_only=True)
+
+    class Meta:
+        model = Ward
+        fields = ["id", "name", "gss_code", "council"]
+
+
+class WardBriefSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Ward
+        fields = ["id", "name", "gss_code"]
+
+
+class CouncillorSerializer(serializers.ModelSerializer):
+    ward = WardBriefSerializer(read_only=True)
+    email = serializers.SerializerMethodField(
+        help_text="Officers only: the councillor's e-mail address. Null for everyone else."
+    )
+
+    class Meta:
+        model = Councillor
+        fields = ["id", "name", "ward", "term_start", "term_end", "email"]
+
+    def get_email(self, councillor: Councillor) -> str | None:
+        return councillor.user.email if self.context.get("sees_contact") else None
+
+
+class CouncillorBriefSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Councillor
+        fields = ["id", "name"]
+
+
+# --- budgets --------------------------------------------------------------------------------
+
+
+class BudgetSerializer(serializers.Serializer):
+    """A councillor's allocation in one fund year: the allocation account and what it funds."""
+
+    id = serializers.IntegerField(read_only=True, help_text="The allocation account.")
+    fund_year = FundYearBriefSerializer(read_only=True)
+    councillor = CouncillorBriefSerializer(read_only=True)
+    ward = WardBriefSerializer(source="councillor.ward", read_only=True)
+    available = Money(source="balance", help_text="What the councillor can still pledge.")
+    committed = Money(help_text="Approved grants funded from it, not yet paid.")
+    paid = Money(help_text="Paid out of grants funded from it.")
+
+
+class StatementRowSerializer(serializers.Serializer):
+    entry_id = serializers.IntegerField()
+    posted_at = serializers.DateTimeField()
+    kind = serializers.ChoiceField(choices=LedgerTransaction.Kind.choices)
+    kind_label = serializers.CharField()
+    memo = serializers.CharField()
+    reference = serializers.CharField()
+    amount = Money()
+    balance = Money()
+
+
+class BudgetStatementSerializer(serializers.Serializer):
+    """budgets.selectors.statement: the allocation account line by line, with its totals."""
+
+    fund_year = FundYearBriefSerializer()
+    councillor = CouncillorBriefSerializer()
+    allocated = Money()
+    transfers_in = Money()
+    transfers_out = Money()
+    commitments = Money()
+    releases = Money()
+    year_end = Money()
+    corrections = Money()
+    available = Money()
+    committed = Money()
+    paid = Money()
+    rows = StatementRowSerializer(many=True)
+
+
+class BalanceRowSerializer(serializers.Serializer):
+    councillor = CouncillorBriefSerializer()
+    ward = WardBriefSerializer(source="councillor.ward")
+    available = Money()
+    committed = Money()
+    paid = Money()
+    allocated = Money()
+
+
+class TotalsSerializer(serializers.Serializer):
+    available = Money()
+    committed = Money()
+    paid = Money()
+    allocated = Money()
+
+
+class OverviewSerializer(serializers.Serializer):
+    """budgets.selectors.overview: every councillor's balances in one fund year, and the pot."""
+
+    fund_year = FundYearBriefSerializer()
+    pot = Money(help_text="The fund's unallocated money.")
+    pot_committed = Money(help_text="Committed from the central pot.")
+    pot_paid = Money()
+    rows = BalanceRowSerializer(many=True)
+    totals = TotalsSerializer()
+
+
+# --- the ledger -----------------------------------------------------------------------------
+
+
+class EntrySerializer(serializers.ModelSerializer):
+    account_kind = serializers.CharField(source="account.kind", read_only=True)
+    account_name = serializers.CharField(source="account.describe", read_only=True)
+
+    class Meta:
+        model = Entry
+        fields = ["id", "account", "account_kind", "account_name", "amount"]
+
+
+class LedgerTransactionSerializer(serializers.ModelSerializer):
+    kind_label = serializers.CharField(source="get_kind_display", read_only=True)
+    created_by = PersonField(read_only=True)
+    entries = EntrySerializer(many=True, read_only=True)
+
+    class Meta:
+        model = LedgerTransaction
+        fields = [
+            "id",
+            "kind",
+            "kind_label",
+            "reference",
+            "memo",
+            "reverses",
+            "idempotency_key",
+            "created_at",
+            "created_by",
+            "entries",
+        ]
+
+
+# --- payments and runs ----------------------------------------------------------------------
+
+
+class PaymentSerializer(serializers.ModelSerializer):
+    grant = serializers.CharField(source="schedule.reference", read_only=True)
+    payee = serializers.CharField(source="schedule.payee", read_only=True)
+    fund_year = FundYearBriefSerializer(source="schedule.fund_year", read_only=True)
+    status_label = serializers.CharField(source="get_status_display", read_only=True)
+    condition_met = serializers.BooleanField(read_only=True)
+
+    class Meta:
+        model = Payment
+        fields = [
+            "id",
+            "reference",
+            "grant",
+            "payee",
+            "fund_year",
+            "number",
+            "amount",
+            "due_on",
+            "condition",
+            "condition_met",
+            "status",
+            "status_label",
+            "run",
+        ]
+
+
+class PaymentFileSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = PaymentFile
+        fields = ["kind", "name", "sha256", "created_at"]
+
+
+class PaymentRunLineSerializer(serializers.ModelSerializer):
+    account = serializers.CharField(
+        source="masked_account", read_only=True, help_text="Sort code and account, masked."
+    )
+
+    class Meta:
+        model = PaymentRunLine
+        fields = [
+            "id",
+            "payment",
+            "reference",
+            "amount",
+            "payee",
+            "account",
+            "status",
+            "cleared_on",
+        ]
+
+
+class PaymentRunSerializer(serializers.ModelSerializer):
+    number = serializers.CharField(read_only=True)
+    status_label = serializers.CharField(source="get_status_display", read_only=True)
+    prepared_by = PersonField(read_only=True)
+    authorised_by = PersonField(read_only=True)
+    cancelled_by = PersonField(read_only=True)
+    files = PaymentFileSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = PaymentRun
+        fields = [
+            "id",
+            "number",
+            "pay_date",
+            "status",
+            "status_label",
+            "total",
+            "count",
+            "prepared_by",
+            "prepared_at",
+            "authorised_by",
+            "authorised_at",
+            "cancelled_by",
+            "cancelled_at",
+            "cancel_reason",
+            "files",
+        ]
+
+
+class PaymentRunDetailSerializer(PaymentRunSerializer):
+    lines = PaymentRunLineSerializer(many=True, read_only=True)
+
+    class Meta(PaymentRunSerializer.Meta):
+        fields = [*PaymentRunSerializer.Meta.fields, "lines"]
+
+
+class RunPrepareSerializer(serializers.Serializer):
+    pay_date = serializers.DateField(help_text="The BACS processing day: a weekday, from today.")
+
+
+class RunCancelSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=255, help_text="Why the run will not be sent.")
+
+
+class NoteSerializer(serializers.Serializer):
+    note = serializers.CharField(max_length=255, required=False, allow_blank=True, default="")
+
+
+# --- statements and matches -----------------------------------------------------------------
+
+
+class StatementSerializer(serializers.ModelSerializer):
+    imported_by = PersonField(read_only=True)
+    unmatched = serializers.IntegerField(read_only=True, help_text="Lines not yet matched.")
+
+    class Meta:
+        model = Statement
+        fields = [
+            "id",
+            "filename",
+            "format",
+            "layout",
+            "account",
+            "sha256",
+            "line_count",
+            "unmatched",
+            "first_date",
+            "last_date",
+            "money_out",
+            "money_in",
+            "imported_by",
+            "imported_at",
+        ]
+
+
+class StatementLineSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = StatementLine
+        fields = [
+            "id",
+            "statement",
+            "number",
+            "date",
+            "amount",
+            "description",
+            "reference",
+            "bank_id",
+            "status",
+            "note",
+        ]
+
+
+class StatementUploadSerializer(serializers.Serializer):
+    """A bank statement file and, for CSV, its column layout: one of the presets, or `custom`
+    with the columns named as in the file's heading. OFX and camt.053 need no layout."""
+
+    file = serializers.FileField(help_text="CSV, OFX or ISO 20022 camt.053. Up to 20 MB.")
+    layout = serializers.ChoiceField(
+        choices=[*((key, p.name) for key, p in PRESETS.items()), (CUSTOM, "Another layout")],
+        default="albion",
+    )
+    date_column = serializers.CharField(max_length=60, required=False, allow_blank=True)
+    date_format = serializers.ChoiceField(choices=DATE_FORMATS, required=False)
+    description_columns = serializers.CharField(
+        max_length=200, required=False, allow_blank=True, help_text="Comma-separated."
+    )
+    amount_column = serializers.CharField(max_length=60, required=False, allow_blank=True)
+    out_column = serializers.CharField(max_length=60, required=False, allow_blank=True)
+    in_column = serializers.CharField(max_length=60, required=False, allow_blank=True)
+    skip_rows = serializers.IntegerField(min_value=0, max_value=20, required=False)
+
+    def validate(self, attrs):
+        """The statement page's own form decides the layout, so both check it alike."""
+        from budgets.reconcile_forms import StatementForm
+
+        data = {k: v for k, v in attrs.items() if k != "file"}
+        form = StatementForm(data=data, files={"file": attrs["file"]})
+        if not form.is_valid():
+            raise serializers.ValidationError(
+                {field: [str(m) for m in messages] for field, messages in form.errors.items()}
+            )
+        attrs["columns"] = form.cleaned_data["columns"]
+        return attrs
+
+
+class StatementImportedSerializer(serializers.Serializer):
+    statement = StatementSerializer()
+    matched = serializers.IntegerField(help_text="Lines matched to payments on import.")
+    skipped = serializers.IntegerField(help_text="Lines an earlier statement already held.")
+
+
+class RunLineChoiceSerializer(serializers.Serializer):
+    run_line = serializers.PrimaryKeyRelatedField(
+        queryset=PaymentRunLine.objects.all(), help_text="The payment run line the line is."
+    )
+
+
+class SetAsideSerializer(serializers.Serializer):
+    note = serializers.CharField(max_length=255, help_text="What the line is, if not a grant.")
+
+
+class ReasonSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=255, help_text="Why the match is wrong.")
+
+
+class MatchSerializer(serializers.ModelSerializer):
+    statement = serializers.IntegerField(source="line.statement_id", read_only=True)
+    line_number = serializers.IntegerField(source="line.number", read_only=True)
+    reference = serializers.CharField(source="run_line.reference", read_only=True)
+    amount = Money(source="run_line.amount")
+    matched_by = PersonField(read_only=True)
+    undone_by = PersonField(read_only=True)
+
+    class Meta:
+        model = Match
+        fields = [
+            "id",
+            "line",
+            "statement",
+            "line_number",
+            "run_line",
+            "reference",
+            "amount",
+            "kind",
+            "method",
+            "matched_at",
+            "matched_by",
+            "undone_at",
+            "undone_by",
+            "undo_reason",
+        ]
+
+
+class ReconciledSerializer(serializers.Serializer):
+    matched = serializers.IntegerField(help_text="Lines matched by this run of the matching.")
