@@ -10,7 +10,12 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from fundmgr.api import not_found, router
 
 # Each app's api.py registers its viewsets on the router when imported.
-for module in ("budgets.api", "applications.api", "decisions.api"):
+for module in (
+    "budgets.api",
+    "applications.api",
+    "applications.finance_api",
+    "decisions.api",
+):
     try:
         import_module(module)
     except ModuleNotFoundError as missing:

@@ -1,0 +1,169 @@
+"""/api/v1/payment-runs/: prepare, authorise (by a second finance officer), cancel, and download
+the BACS Standard 18 file and the finance system's CSV.
+
+Here rather than in `budgets.api` because a run is prepared and authorised by
+`applications.payments`, which reads the applications and their bank details (budgets never
+imports applications), just as the pages are in `applications.finance_views`.
+"""
+
+from __future__ import annotations
+
+import json
+
+from django.db.models import Prefetch
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from rest_framework import mixins, renderers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from applications import payments as pay
+from budgets import payments as money
+from budgets import serializers as s
+from budgets.api import FinanceArea
+from budgets.models import PaymentFile, PaymentRun, PaymentRunLine
+from fundmgr.api import router
+
+
+class FileRenderer(renderers.BaseRenderer):
+    """Lets a client ask for the file's own media type; an error is still a problem document."""
+
+    charset = "utf-8"
+
+    def render(self, data, accepted_media_type=None, renderer_context=None):
+        if isinstance(data, bytes):
+            return data
+        return json.dumps(data).encode("utf-8")
+
+
+class TextRenderer(FileRenderer):
+    media_type = "text/plain"
+    format = "txt"
+
+
+class CsvRenderer(FileRenderer):
+    media_type = "text/csv"
+    format = "csv"
+
+
+def _download(run_pk: int, kind: str) -> HttpResponse:
+    file = get_object_or_404(PaymentFile, run_id=run_pk, kind=kind)
+    media = "text/csv" if kind == PaymentFile.Kind.FINANCE_CSV else "text/plain"
+    response = HttpResponse(bytes(file.content), content_type=f"{media}; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{file.name}"'
+    response["X-Content-SHA256"] = file.sha256
+    return response
+
+
+FILE_HEADERS = (
+    "Sent as an attachment (Content-Disposition) with its SHA-256 in X-Content-SHA256. "
+    "404 until the run is authorised: only an authorised run has files."
+)
+
+
+@extend_schema_view(
+    list=extend_schema(summary="Payment runs"),
+    retrieve=extend_schema(
+        summary="A payment run and its lines", responses={200: s.PaymentRunDetailSerializer}
+    ),
+)
+class PaymentRunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    queryset = PaymentRun.objects.select_related(
+        "prepared_by", "authorised_by", "cancelled_by"
+    ).prefetch_related(Prefetch("files", queryset=PaymentFile.objects.defer("content")))
+    serializer_class = s.PaymentRunSerializer
+    permission_classes = [FinanceArea]
+    filterset_fields = {"status": ["exact"], "pay_date": ["exact", "gte", "lte"]}
+    ordering_fields = ["id", "pay_date"]
+    ordering = ["-id"]
+
+    def get_serializer_class(self):
+        return s.PaymentRunDetailSerializer if self.action != "list" else s.PaymentRunSerializer
+
+    def get_queryset(self):
+        runs = super().get_queryset()
+        if self.action == "list":
+            return runs
+        return runs.prefetch_related(
+            Prefetch("lines", queryset=PaymentRunLine.objects.order_by("reference"))
+        )
+
+    def _answer(self, run: PaymentRun, code: int = status.HTTP_200_OK) -> Response:
+        fresh = self.get_queryset().get(pk=run.pk)
+        return Response(s.PaymentRunDetailSerializer(fresh).data, status=code)
+
+    @extend_schema(
+        summary="Prepare a run of every payment due by the pay date whose payee may be paid",
+        description="Payments held (bank details not verified, or changed and not yet "
+        "verified), waiting for a condition, or due later stay out of the run.",
+        request=s.RunPrepareSerializer,
+        responses={201: s.PaymentRunDetailSerializer},
+    )
+    def create(self, request, *args, **kwargs):
+        body = s.RunPrepareSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        run = pay.payment_run_prepare(by=request.user, pay_date=body.validated_data["pay_date"])
+        return self._answer(run, status.HTTP_201_CREATED)
+
+    @extend_schema(
+        summary="Authorise a prepared run (a finance officer other than who prepared it)",
+        description="Writes the BACS file and the finance CSV and records every payment, all "
+        "or nothing. 403 for the officer who prepared it; 409 if a payee's bank details "
+        "changed since, or the run is no longer waiting.",
+        request=None,
+        responses={200: s.PaymentRunDetailSerializer},
+    )
+    @action(detail=True, methods=["post"])
+    def authorise(self, request, pk=None):
+        run = pay.payment_run_authorise(run=self.get_object(), by=request.user)
+        return self._answer(run)
+
+    @extend_schema(
+        summary="Cancel a prepared run: its payments are due again",
+        request=s.RunCancelSerializer,
+        responses={200: s.PaymentRunDetailSerializer},
+    )
+    @action(detail=True, methods=["post"])
+    def cancel(self, request, pk=None):
+        run = self.get_object()
+        body = s.RunCancelSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        pay.payment_run_cancel(run=run, by=request.user, reason=body.validated_data["reason"])
+        return self._answer(run)
+
+    @extend_schema(
+        summary="The run's BACS Standard 18 file (finance officers)",
+        description=FILE_HEADERS,
+        responses={
+            (200, "text/plain"): OpenApiResponse(OpenApiTypes.BINARY, description="The file."),
+        },
+    )
+    @action(detail=True, renderer_classes=[renderers.JSONRenderer, TextRenderer])
+    def bacs(self, request, pk=None):
+        return self._file(request, pk, PaymentFile.Kind.BACS)
+
+    @extend_schema(
+        summary="The run's CSV for the council's finance system (finance officers)",
+        description=FILE_HEADERS,
+        responses={
+            (200, "text/csv"): OpenApiResponse(OpenApiTypes.BINARY, description="The file."),
+        },
+    )
+    @action(
+        detail=True,
+        url_path="finance-csv",
+        renderer_classes=[renderers.JSONRenderer, CsvRenderer],
+    )
+    def finance_csv(self, request, pk=None):
+        return self._file(request, pk, PaymentFile.Kind.FINANCE_CSV)
+
+    def _file(self, request, pk, kind: str) -> HttpResponse:
+        # As on the pages: auditors see the run, but only a finance officer takes its files.
+        money.require_finance_officer(request.user, "download a payment file")
+        run = self.get_object()
+        return _download(run.pk, kind)
+
+
+router.register("payment-runs", PaymentRunViewSet, basename="payment-run")
