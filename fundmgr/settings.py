@@ -123,6 +123,7 @@ SPECTACULAR_SETTINGS = {
         "PaymentRunStatusEnum": "budgets.models.PaymentRun.Status",
         "PaymentRunLineStatusEnum": "budgets.models.PaymentRunLine.Status",
         "StatementLineStatusEnum": "budgets.models.StatementLine.Status",
+        "ApplicationStatusEnum": "applications.workflow.Status",
     },
 }
 LOGIN_URL = "login"

@@ -1,0 +1,622 @@
+"""The API for organisations, applications, their transitions and councillor support.
+
+Who sees what is what the pages show: a group member their own organisations' applications, a
+councillor the bids of their wards (and any they answered), a panel member the bids on their
+panels' agendas, a finance officer the grants awarded, grants officers and auditors everything.
+Anything else is 404, never 403, so that ids do not tell what exists. A person who may see an
+application but not act on it is told so with 403; a step the rules refuse now is 409.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import django_filters
+from django import forms
+from django.db import transaction
+from django.db.models import Q, QuerySet
+from django.shortcuts import get_object_or_404
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from applications import group_services, organisations, rules, support
+from applications import services as s
+from applications.councillor_selectors import current_terms, is_councillor, term_for, visible_bids
+from applications.group_selectors import applications_for, organisations_for
+from applications.models import (
+    Application,
+    BudgetLine,
+    InterestDeclaration,
+    MatchFunding,
+    Organisation,
+    Pledge,
+)
+from applications.serializers import (
+    ApplicationCreateSerializer,
+    ApplicationDetailSerializer,
+    ApplicationSerializer,
+    ApplicationUpdateSerializer,
+    ApproveInput,
+    BudgetLineSerializer,
+    DeclineInput,
+    EmptyInput,
+    InterestDeclarationSerializer,
+    MatchFundingSerializer,
+    MonitoringReportSerializer,
+    NoteInput,
+    OptionalReasonInput,
+    OrganisationSerializer,
+    PledgeInput,
+    PledgeSerializer,
+    ReasonInput,
+    RecommendInput,
+    RejectInput,
+    TransitionSerializer,
+)
+from applications.workflow import Status
+from decisions import services as decide
+from decisions.models import PanelItem
+from decisions.selectors import is_grants_officer, may_read_applications
+from fundmgr.api import etag, if_match_version, problems, router
+from fundmgr.errors import NotPermitted, Refused
+from fundmgr.roles import Role, has_role
+
+NOT_YOURS = "404 for an application you may not see, whether or not it exists."
+
+# --- who sees what --------------------------------------------------------------------------
+
+
+def visible_applications(user) -> QuerySet[Application]:
+    """The applications this person may read, by the same rules as their pages."""
+    if may_read_applications(user):
+        return Application.objects.all()
+    mine = Q(pk__in=applications_for(user).order_by().values("pk"))
+    if is_councillor(user):
+        terms = current_terms(user, rules.today())
+        mine |= Q(pk__in=visible_bids(user, terms).order_by().values("pk"))
+    if has_role(user, Role.PANEL_MEMBER):
+        on_my_panels = PanelItem.objects.filter(meeting__panelmembership__user=user)
+        mine |= Q(pk__in=on_my_panels.values("application_id"))
+    if has_role(user, Role.FINANCE_OFFICER):
+        mine |= Q(amount_awarded__isnull=False)  # the grants finance pays
+    return Application.objects.filter(mine)
+
+
+def visible_organisations(user) -> QuerySet[Organisation]:
+    if user.is_superuser or has_role(user, Role.GRANTS_OFFICER, Role.FINANCE_OFFICER, Role.AUDITOR):
+        return Organisation.objects.select_related("ward").order_by("name", "pk")
+    return organisations_for(user)
+
+
+# --- organisations --------------------------------------------------------------------------
+
+
+@extend_schema(tags=["organisations"])
+class OrganisationViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Community groups. A member sees and edits their own; officers and auditors see all."""
+
+    queryset = Organisation.objects.none()  # get_queryset decides; this names the model
+    serializer_class = OrganisationSerializer
+    http_method_names = ["get", "post", "patch", "head", "options"]
+    lookup_value_regex = r"[0-9]+"
+    filterset_fields = ["ward", "kind"]
+    ordering_fields = ["name", "created_at"]
+    ordering = ["name", "pk"]
+
+    def get_queryset(self):
+        return visible_organisations(self.request.user)
+
+    @extend_schema(responses={201: OrganisationSerializer, **problems(400)})
+    def create(self, request, *args, **kwargs):
+        """Register a group: you become its secretary."""
+        given = OrganisationSerializer(data=request.data)
+        given.is_valid(raise_exception=True)
+        org = organisations.organisation_create(by=request.user, **given.validated_data)
+        return Response(OrganisationSerializer(org).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(responses={200: OrganisationSerializer, **problems(400, 403, 404)})
+    def partial_update(self, request, *args, **kwargs):
+        """Change a group's details: its members only."""
+        org = self.get_object()
+        given = OrganisationSerializer(org, data=request.data, partial=True)
+        given.is_valid(raise_exception=True)
+        org = organisations.organisation_update(
+            organisation=org, by=request.user, **given.validated_data
+        )
+        return Response(OrganisationSerializer(org).data)
+
+
+# --- applications ---------------------------------------------------------------------------
+
+
+class IdField(forms.IntegerField):
+    """An id: a whole number the database can hold, else 400 (not a 500 from the driver)."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("min_value", 1)
+        kwargs.setdefault("max_value", 2**63 - 1)
+        super().__init__(*args, **kwargs)
+
+
+class IdFilter(django_filters.NumberFilter):
+    field_class = IdField
+
+
+class ApplicationFilter(django_filters.FilterSet):
+    status = django_filters.MultipleChoiceFilter(choices=Status.choices)
+    fund = IdFilter(field_name="fund_year__fund_id")
+    fund_year = IdFilter(field_name="fund_year_id")
+    financial_year = django_filters.CharFilter(
+        field_name="fund_year__year__label", help_text="As the council writes it: 2026/27."
+    )
+    ward = IdFilter(field_name="wards")  # (application, ward) is unique: one row each
+    organisation = IdFilter(field_name="organisation_id")
+
+    class Meta:
+        model = Application
+        fields = ["status", "fund", "fund_year", "financial_year", "ward", "organisation"]
+
+
+@dataclass(frozen=True)
+class Step:
+    """One transition as the API takes it: its words, its input and the service it calls."""
+
+    label: str
+    input: type[serializers.Serializer]
+    perform: Any  # (application, by, validated data) -> None
+
+
+def _endorse(app: Application, by, data) -> None:
+    with transaction.atomic():
+        locked = s.lock_application(app)
+        if not s.application_endorse_if_supported(locked, by=by):
+            reason = s.transition_refusal(locked, "endorse", by)
+            raise Refused(reason or f"{locked.reference} cannot be moved to assessment now.")
+
+
+def _recommend(app: Application, by, data) -> None:
+    decide.assessment_record(
+        application=app,
+        by=by,
+        recommendation=data["recommendation"],
+        notes=data["notes"],
+        recommended_amount=data.get("recommended_amount")
+        if data["recommendation"] == "approve"
+        else None,
+    )
+
+
+STEPS: dict[str, Step] = {
+    "submit": Step(
+        "Submit the application",
+        EmptyInput,
+        lambda app, by, d: s.application_submit(application=app, by=by),
+    ),
+    "mark_eligible": Step(
+        "Mark it eligible",
+        NoteInput,
+        lambda app, by, d: s.application_mark_eligible(application=app, by=by, note=d["note"]),
+    ),
+    "mark_ineligible": Step(
+        "Mark it not eligible",
+        ReasonInput,
+        lambda app, by, d: s.application_mark_ineligible(
+            application=app, by=by, reason=d["reason"]
+        ),
+    ),
+    "return_to_applicant": Step(
+        "Return it to the group for more information",
+        ReasonInput,
+        lambda app, by, d: s.application_return(application=app, by=by, reason=d["reason"]),
+    ),
+    "endorse": Step("Move it to assessment: its support is complete", EmptyInput, _endorse),
+    "recommend": Step("Assess it and send it for a decision", RecommendInput, _recommend),
+    "approve": Step(
+        "Approve it under delegated authority",
+        ApproveInput,
+        lambda app, by, d: decide.decision_record(
+            application=app,
+            by=by,
+            outcome="approve",
+            amount=d["amount"],
+            reasons=d["reasons"],
+            conditions=d["conditions"],
+        ),
+    ),
+    "reject": Step(
+        "Reject it under delegated authority",
+        RejectInput,
+        lambda app, by, d: decide.decision_record(
+            application=app, by=by, outcome="reject", reasons=d["reasons"]
+        ),
+    ),
+    "accept_offer": Step(
+        "Accept the offer",
+        EmptyInput,
+        lambda app, by, d: s.application_accept_offer(application=app, by=by),
+    ),
+    "lapse": Step(
+        "Mark the offer as lapsed",
+        EmptyInput,
+        lambda app, by, d: s.application_lapse(application=app, by=by),
+    ),
+    "close": Step(
+        "Close the grant",
+        NoteInput,
+        lambda app, by, d: s.application_close(application=app, by=by, note=d["note"]),
+    ),
+    "withdraw": Step(
+        "Withdraw the application",
+        OptionalReasonInput,
+        lambda app, by, d: s.application_withdraw(application=app, by=by, reason=d["reason"]),
+    ),
+    "revoke": Step(
+        "Revoke the grant",
+        ReasonInput,
+        lambda app, by, d: s.application_revoke(application=app, by=by, reason=d["reason"]),
+    ),
+}
+# `pay` is taken by a payment being made (payments and payment runs), and a panel member's
+# approve or reject by the panel's decision (panel meetings): not listed here.
+DELEGATED = {"approve", "reject"}
+
+
+def _field_type(field) -> str:
+    if isinstance(field, serializers.DecimalField):
+        return "money"
+    if isinstance(field, serializers.ChoiceField):
+        return "choice"
+    if isinstance(field, serializers.DateField):
+        return "date"
+    if isinstance(field, serializers.IntegerField):
+        return "integer"
+    return "string"
+
+
+def _input_fields(step: Step) -> list[dict]:
+    out = []
+    for name, field in step.input().fields.items():
+        described = {
+            "name": name,
+            "required": field.required,
+            "type": _field_type(field),
+            "help": str(field.help_text or ""),
+        }
+        if isinstance(field, serializers.ChoiceField):
+            described["choices"] = list(field.choices)
+        out.append(described)
+    return out
+
+
+def _with_version(response: Response, app: Application) -> Response:
+    response["ETag"] = etag(app.version)
+    return response
+
+
+def _detail(app: Application) -> Application:
+    return (
+        Application.objects.select_related("fund_year__fund", "fund_year__year", "organisation")
+        .prefetch_related("wards", "budget_lines", "match_funding_sources")
+        .get(pk=app.pk)
+    )
+
+
+def _transition_view(name: str, step: Step):
+    def take(self, request, pk=None):
+        app = self.get_object()
+        given = step.input(data=request.data if request.data is not None else {})
+        given.is_valid(raise_exception=True)
+        step.perform(app, request.user, given.validated_data)
+        app = _detail(app)
+        return _with_version(Response(ApplicationDetailSerializer(app).data), app)
+
+    take.__name__ = name
+    take.__doc__ = (
+        f"{step.label}. Refused with 409 and the reason when the rules do not allow it now."
+    )
+    take = extend_schema(
+        operation_id=f"applications_{name}",
+        summary=step.label,
+        request=step.input,
+        responses={
+            200: OpenApiResponse(ApplicationDetailSerializer, description="The application now."),
+            **problems(400, 403, 404, 409),
+        },
+    )(take)
+    return action(detail=True, methods=["post"], url_path=name, url_name=name)(take)
+
+
+LINE_ID = OpenApiParameter("line_id", OpenApiTypes.INT, OpenApiParameter.PATH)
+SOURCE_ID = OpenApiParameter("source_id", OpenApiTypes.INT, OpenApiParameter.PATH)
+PLEDGE_ID = OpenApiParameter("pledge_id", OpenApiTypes.INT, OpenApiParameter.PATH)
+
+
+@extend_schema(tags=["applications"])
+class ApplicationViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Applications, filtered to those the caller may see. GET answers an ETag (the version);
+    PATCH needs If-Match with it. Each transition is its own POST action."""
+
+    queryset = Application.objects.none()  # get_queryset decides; this names the model
+    serializer_class = ApplicationSerializer
+    filterset_class = ApplicationFilter
+    lookup_value_regex = r"[0-9]+"
+    ordering_fields = [
+        "created_at",
+        "submitted_at",
+        "updated_at",
+        "reference",
+        "amount_requested",
+        "status",
+    ]
+    ordering = ["-created_at", "-pk"]
+    http_method_names = ["get", "post", "patch", "delete", "head", "options"]
+
+    def get_queryset(self):
+        apps = visible_applications(self.request.user).select_related(
+            "fund_year__fund", "fund_year__year", "organisation"
+        )
+        if self.action == "list":
+            return apps.prefetch_related("wards")
+        if self.action == "retrieve":
+            return apps.prefetch_related("wards", "budget_lines", "match_funding_sources")
+        return apps
+
+    @extend_schema(responses={200: ApplicationDetailSerializer, **problems(404)})
+    def retrieve(self, request, *args, **kwargs):
+        """One application. The ETag header is its version: send it back as If-Match to edit."""
+        app = self.get_object()
+        return _with_version(Response(ApplicationDetailSerializer(app).data), app)
+
+    @extend_schema(
+        request=ApplicationCreateSerializer,
+        responses={201: ApplicationDetailSerializer, **problems(400, 403)},
+    )
+    def create(self, request, *args, **kwargs):
+        """Start a draft for one of your organisations."""
+        given = ApplicationCreateSerializer(
+            data=request.data, organisations=organisations_for(request.user)
+        )
+        given.is_valid(raise_exception=True)
+        fields = dict(given.validated_data)
+        app = s.application_create(
+            fund_year=fields.pop("fund_year"),
+            organisation=fields.pop("organisation"),
+            by=request.user,
+            **fields,
+        )
+        app = _detail(app)
+        response = Response(ApplicationDetailSerializer(app).data, status=status.HTTP_201_CREATED)
+        response["Location"] = f"/api/v1/applications/{app.pk}/"
+        return _with_version(response, app)
+
+    @extend_schema(
+        request=ApplicationUpdateSerializer,
+        parameters=[
+            OpenApiParameter(
+                "If-Match",
+                OpenApiTypes.STR,
+                OpenApiParameter.HEADER,
+                description="The ETag you read (or send `version` in the body).",
+            )
+        ],
+        responses={200: ApplicationDetailSerializer, **problems(400, 403, 404, 409, 412, 428)},
+    )
+    def partial_update(self, request, *args, **kwargs):
+        """Save answers to a draft. 428 without If-Match (or `version`); 412 if someone saved
+        since you read it, and nothing is changed."""
+        app = self.get_object()
+        version = if_match_version(request, app.version)
+        given = ApplicationUpdateSerializer(app, data=request.data, partial=True)
+        given.is_valid(raise_exception=True)
+        fields = {k: v for k, v in given.validated_data.items() if k != "version"}
+        s.application_update(application=app, by=request.user, version=version, **fields)
+        app = _detail(app)
+        return _with_version(Response(ApplicationDetailSerializer(app).data), app)
+
+    # --- transitions ---
+
+    @extend_schema(responses={200: TransitionSerializer(many=True), **problems(404)})
+    @action(detail=True, methods=["get"])
+    def transitions(self, request, pk=None):
+        """The transitions you may take now, each with what it needs."""
+        app = self.get_object()
+        names = s.available_transitions(app, request.user)
+        if not is_grants_officer(request.user):
+            names = [n for n in names if n not in DELEGATED]
+        return Response(
+            [
+                {
+                    "name": name,
+                    "label": STEPS[name].label,
+                    "url": f"/api/v1/applications/{app.pk}/{name}/",
+                    "input": _input_fields(STEPS[name]),
+                }
+                for name in names
+                if name in STEPS
+            ]
+        )
+
+    # --- budget lines and other funding of a draft ---
+
+    @extend_schema(methods=["GET"], request=None, responses={200: BudgetLineSerializer(many=True)})
+    @extend_schema(
+        methods=["POST"],
+        request=BudgetLineSerializer,
+        responses={201: BudgetLineSerializer, **problems(400, 403, 404, 409)},
+    )
+    @action(detail=True, methods=["get", "post"], url_path="budget-lines")
+    def budget_lines(self, request, pk=None):
+        """A draft's costs; POST adds one (the group's members, while it is a draft)."""
+        app = self.get_object()
+        if request.method == "GET":
+            return Response(BudgetLineSerializer(app.budget_lines.all(), many=True).data)
+        given = BudgetLineSerializer(data=request.data)
+        given.is_valid(raise_exception=True)
+        line = s.budget_line_add(application=app, by=request.user, **given.validated_data)
+        return Response(BudgetLineSerializer(line).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        parameters=[LINE_ID], request=None, responses={204: None, **problems(403, 404, 409)}
+    )
+    @action(detail=True, methods=["delete"], url_path=r"budget-lines/(?P<line_id>[0-9]+)")
+    def budget_line_remove(self, request, pk=None, line_id=None):
+        app = self.get_object()
+        line = get_object_or_404(BudgetLine, application=app, pk=line_id)
+        s.budget_line_remove(line=line, by=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(
+        methods=["GET"], request=None, responses={200: MatchFundingSerializer(many=True)}
+    )
+    @extend_schema(
+        methods=["POST"],
+        request=MatchFundingSerializer,
+        responses={201: MatchFundingSerializer, **problems(400, 403, 404, 409)},
+    )
+    @action(detail=True, methods=["get", "post"], url_path="match-funding")
+    def match_funding(self, request, pk=None):
+        """A draft's other funding; POST adds a source."""
+        app = self.get_object()
+        if request.method == "GET":
+            return Response(MatchFundingSerializer(app.match_funding_sources.all(), many=True).data)
+        given = MatchFundingSerializer(data=request.data)
+        given.is_valid(raise_exception=True)
+        source = s.match_funding_add(application=app, by=request.user, **given.validated_data)
+        return Response(MatchFundingSerializer(source).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        parameters=[SOURCE_ID], request=None, responses={204: None, **problems(403, 404, 409)}
+    )
+    @action(detail=True, methods=["delete"], url_path=r"match-funding/(?P<source_id>[0-9]+)")
+    def match_funding_remove(self, request, pk=None, source_id=None):
+        app = self.get_object()
+        source = get_object_or_404(MatchFunding, application=app, pk=source_id)
+        group_services.match_funding_remove(source=source, by=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(
+        request=MonitoringReportSerializer,
+        responses={201: MonitoringReportSerializer, **problems(400, 403, 404, 409)},
+    )
+    @action(detail=True, methods=["post"], url_path="monitoring-reports")
+    def monitoring_reports(self, request, pk=None):
+        """The group's end-of-grant report."""
+        app = self.get_object()
+        given = MonitoringReportSerializer(data=request.data)
+        given.is_valid(raise_exception=True)
+        report = s.monitoring_report_submit(
+            application=app, by=request.user, **given.validated_data
+        )
+        return Response(MonitoringReportSerializer(report).data, status=status.HTTP_201_CREATED)
+
+    # --- councillor support ---
+
+    @extend_schema(methods=["GET"], request=None, responses={200: PledgeSerializer(many=True)})
+    @extend_schema(
+        methods=["POST"],
+        request=PledgeInput,
+        responses={201: PledgeSerializer, **problems(400, 403, 404, 409)},
+    )
+    @action(detail=True, methods=["get", "post"])
+    def pledges(self, request, pk=None):
+        """Councillors' support. POST: a councillor of a ward the bid benefits supports it,
+        pledging from their own allocation where the fund is paid from allocations."""
+        app = self.get_object()
+        if request.method == "GET":
+            found = app.pledges.select_related("councillor").order_by("pk")
+            return Response(PledgeSerializer(found, many=True).data)
+        given = PledgeInput(data=request.data)
+        given.is_valid(raise_exception=True)
+        pledge = support.pledge_make(
+            application=app,
+            councillor=self._term(app),
+            amount=given.validated_data["amount"],
+            statement=given.validated_data["statement"],
+            by=request.user,
+        )
+        return Response(PledgeSerializer(pledge).data, status=status.HTTP_201_CREATED)
+
+    def _term(self, app: Application):
+        term = term_for(self.request.user, app, rules.today())
+        if term is None:
+            raise NotPermitted("Only a councillor can answer a bid for support.")
+        return term
+
+    @extend_schema(
+        request=DeclineInput, responses={201: PledgeSerializer, **problems(400, 403, 404, 409)}
+    )
+    @action(detail=True, methods=["post"], url_path="pledges/decline")
+    def decline(self, request, pk=None):
+        """A councillor says they do not support the bid, and why."""
+        app = self.get_object()
+        given = DeclineInput(data=request.data)
+        given.is_valid(raise_exception=True)
+        pledge = support.pledge_decline(
+            application=app,
+            councillor=self._term(app),
+            reason=given.validated_data["reason"],
+            by=request.user,
+        )
+        return Response(PledgeSerializer(pledge).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        parameters=[PLEDGE_ID],
+        request=None,
+        responses={200: PledgeSerializer, **problems(403, 404, 409)},
+    )
+    @action(detail=True, methods=["post"], url_path=r"pledges/(?P<pledge_id>[0-9]+)/withdraw")
+    def pledge_withdraw(self, request, pk=None, pledge_id=None):
+        """The councillor who pledged takes it back, while the bid still waits for support."""
+        app = self.get_object()
+        pledge = get_object_or_404(Pledge, application=app, pk=pledge_id)
+        pledge = support.pledge_withdraw(pledge=pledge, by=request.user)
+        return Response(PledgeSerializer(pledge).data)
+
+    @extend_schema(
+        methods=["GET"], request=None, responses={200: InterestDeclarationSerializer(many=True)}
+    )
+    @extend_schema(
+        methods=["POST"],
+        request=InterestDeclarationSerializer,
+        responses={201: InterestDeclarationSerializer, **problems(400, 403, 404, 409)},
+    )
+    @action(detail=True, methods=["get", "post"])
+    def declarations(self, request, pk=None):
+        """Interests declared in the bid: officers and auditors see all, others their own.
+        POST declares one (councillors, panel members and officers)."""
+        app = self.get_object()
+        if request.method == "GET":
+            found = InterestDeclaration.objects.filter(application=app).order_by("pk")
+            if not may_read_applications(request.user):
+                found = found.filter(user=request.user)
+            return Response(InterestDeclarationSerializer(found, many=True).data)
+        given = InterestDeclarationSerializer(data=request.data)
+        given.is_valid(raise_exception=True)
+        declaration = support.interest_declare(
+            application=app, by=request.user, **given.validated_data
+        )
+        return Response(
+            InterestDeclarationSerializer(declaration).data, status=status.HTTP_201_CREATED
+        )
+
+
+for _name, _step in STEPS.items():
+    setattr(ApplicationViewSet, _name, _transition_view(_name, _step))
+
+
+router.register("organisations", OrganisationViewSet, basename="organisation")
+router.register("applications", ApplicationViewSet, basename="application")
