@@ -95,6 +95,19 @@ class PaymentRunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
         return Response(s.PaymentRunDetailSerializer(fresh).data, status=code)
 
     @extend_schema(
+        summary="Payments due by a day, which the next run would take, and those held (why)",
+        description="What the payments page shows: due and payable, held (bank details not "
+        "verified), waiting for a condition, due later, returned by the bank, stopped.",
+        parameters=[s.PayableQuerySerializer],
+        responses={200: s.PayableSerializer},
+    )
+    @action(detail=False, pagination_class=None, filter_backends=[])
+    def due(self, request):
+        query = s.PayableQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        return Response(s.PayableSerializer(pay.payable(query.validated_data.get("on"))).data)
+
+    @extend_schema(
         summary="Prepare a run of every payment due by the pay date whose payee may be paid",
         description="Payments held (bank details not verified, or changed and not yet "
         "verified), waiting for a condition, or due later stay out of the run.",

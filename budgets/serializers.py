@@ -260,6 +260,33 @@ class PaymentSerializer(serializers.ModelSerializer):
         ]
 
 
+class PayableRowSerializer(serializers.Serializer):
+    payment = PaymentSerializer()
+    application = serializers.IntegerField(
+        source="application.pk", allow_null=True, default=None, help_text="The grant's id."
+    )
+    reason = serializers.CharField(help_text="Why it is held, waiting or stopped; blank if due.")
+
+
+class PayableSerializer(serializers.Serializer):
+    """applications.payments.payable: every unpaid payment, sorted into what can be paid now
+    and what cannot, with the reason a person can read."""
+
+    on = serializers.DateField()
+    due_total = Money()
+    held_total = Money()
+    due = PayableRowSerializer(many=True, help_text="Due and payable: the next run takes them.")
+    held = PayableRowSerializer(many=True, help_text="Held: bank details not verified.")
+    waiting = PayableRowSerializer(many=True, help_text="A condition not yet met.")
+    later = PayableRowSerializer(many=True, help_text="Due after the day asked about.")
+    returned = PayableRowSerializer(many=True, help_text="Returned by the bank: reissue them.")
+    stopped = PayableRowSerializer(many=True, help_text="The grant is no longer being paid.")
+
+
+class PayableQuerySerializer(serializers.Serializer):
+    on = serializers.DateField(required=False, help_text="The pay date to ask about: today.")
+
+
 class PaymentFileSerializer(serializers.ModelSerializer):
     class Meta:
         model = PaymentFile

@@ -92,6 +92,7 @@ READ_MATRIX = [
     ("payments/", READERS),
     ("payments/{payment}/", READERS),
     ("payment-runs/", READERS),
+    ("payment-runs/due/", READERS),
     ("payment-runs/{run}/", READERS),
     # Auditors see a run but, as on the pages, only finance officers take its files.
     ("payment-runs/{run}/bacs/", [401, 403, 403, 403, 200, 200, 403, 403]),
@@ -196,6 +197,26 @@ def test_a_finance_officer_prepares_a_run_of_what_is_due(people, accepted):
     assert line["reference"] == f"{accepted.reference}/1"
     assert line["account"] == "20-**-** ****5678"
     assert Payment.objects.get().status == "in_run"
+
+
+def test_payments_due_says_which_are_payable_and_why_others_are_held(people, accepted, treasurer):
+    client = client_for(people["auditor"])
+    body = client.get(f"{API}/payment-runs/due/").json()
+    assert [r["payment"]["reference"] for r in body["due"]] == [f"{accepted.reference}/1"]
+    assert (body["due_total"], body["held"]) == ("500.00", [])
+    organisations.bank_account_change(
+        organisation=accepted.organisation,
+        by=treasurer,
+        account_name="FRIENDS NEW",
+        sort_code="400000",
+        account_number="87654321",
+    )
+    body = client.get(f"{API}/payment-runs/due/").json()
+    assert body["due"] == []
+    (held,) = body["held"]
+    assert held["application"] == accepted.pk
+    assert "not yet verified by a finance officer" in held["reason"]
+    assert client.get(f"{API}/payment-runs/due/", {"on": "soon"}).status_code == 400
 
 
 def test_the_officer_who_prepared_a_run_cannot_authorise_it(people, finance):
@@ -659,6 +680,41 @@ def grow(n: int, finance: User) -> None:
         Statement(sha256=f"s{first}-{i}", filename="more.csv", format="csv", imported_by=finance)
         for i in range(n - 1)
     )
+
+
+def grow_scheduled(n: int) -> None:
+    """n payments scheduled for grants that are not (or no longer) being paid."""
+    fund_year = FundYear.objects.get()
+    first = PaymentSchedule.objects.count()
+    schedules = PaymentSchedule.objects.bulk_create(
+        PaymentSchedule(
+            reference=f"CCIF26-{800000 + first + i}",
+            fund_year=fund_year,
+            payee=f"Group {i}",
+            award=Decimal("10.00"),
+        )
+        for i in range(n)
+    )
+    Payment.objects.bulk_create(
+        Payment(
+            schedule=sc,
+            number=1,
+            reference=f"{sc.reference}/1",
+            amount=Decimal("10.00"),
+            due_on=datetime.date(2027, 1, 4),
+        )
+        for sc in schedules
+    )
+
+
+def test_payments_due_queries_do_not_grow_with_payments(people):
+    client = client_for(people["finance officer"])
+    url = f"{API}/payment-runs/due/"
+    grow_scheduled(10)
+    small = queries(client, url)
+    grow_scheduled(990)
+    assert len(client.get(url).json()["stopped"]) == 1000
+    assert queries(client, url) == small
 
 
 LISTS = ["payments/", "payment-runs/", "statements/", "statement-lines/", "matches/"]
