@@ -33,9 +33,6 @@ def Money(**kwargs) -> serializers.DecimalField:  # noqa: N802 - reads as a fiel
 class PersonField(serializers.StringRelatedField):
     """A member of staff as a name (`Fraser Finance`): never their contact details."""
 
-    def to_representation(self, value) -> str:
-        return str(value)
-
 
 # --- years, wards, councillors, funds -------------------------------------------------------
 
