@@ -4,6 +4,7 @@ was paid, into which account, its number masked) and a clawback request. Each is
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 
 from django.conf import settings
@@ -11,7 +12,8 @@ from django.conf import settings
 from applications.models import Application, Organisation
 from budgets.models import Clawback, PaymentRunLine
 from fundmgr import letterhead as lh
-from fundmgr.documents import document_store
+from fundmgr.documents import document_store, latest
+from fundmgr.errors import InvalidInput
 from fundmgr.models import Document
 from fundmgr.money import pounds
 
@@ -149,4 +151,54 @@ def clawback_document(clawback: Clawback, app: Application, by=None) -> Document
         description=f"Clawback request {clawback.number} for {app.reference}",
         content=clawback_pdf(clawback, app),
         by=by,
+    )
+
+
+def _grant(reference: str) -> Application:
+    app = (
+        Application.objects.select_related("organisation", "fund_year__fund")
+        .filter(reference=reference)
+        .first()
+    )
+    if app is None:
+        raise InvalidInput(
+            f"There is no grant {reference}: give a reference such as CCIF26-000123."
+        )
+    return app
+
+
+def remittance_for(reference: str) -> Document:
+    """`manage.py document remittance`: CCIF26-000123/1 for that payment's advice as sent (the
+    latest time it was sent), CCIF26-000123 for the grant's latest payment sent. The stored
+    version if there is one, else produced now as it would have been."""
+    text = reference.strip().upper()
+    match = re.fullmatch(r"([A-Z0-9]+-\d+)(?:/(\d))?", text)
+    if not match:
+        raise InvalidInput(f"'{reference}' is not a grant or payment reference.")
+    app = _grant(match.group(1))
+    lines = PaymentRunLine.objects.filter(payment__schedule__reference=app.reference).exclude(
+        status__in=[PaymentRunLine.Status.PREPARED, PaymentRunLine.Status.CANCELLED]
+    )
+    if match.group(2):
+        lines = lines.filter(reference=text)
+    line = (
+        lines.select_related("run", "payment__schedule").order_by("-run__pay_date", "-pk").first()
+    )
+    if line is None:
+        raise InvalidInput(f"Nothing has been paid on {text}: there is no remittance advice.")
+    return latest("remittance", f"run-line:{line.pk}") or remittance_document(line, app)
+
+
+def clawback_for(reference: str) -> Document:
+    """`manage.py document clawback`: CLAW-00001, or a grant's reference for its latest
+    clawback request. The stored version if there is one, else produced now."""
+    text = reference.strip().upper()
+    if number := re.fullmatch(r"CLAW-(\d+)", text):
+        clawback = Clawback.objects.filter(pk=int(number.group(1))).first()
+    else:
+        clawback = Clawback.objects.filter(reference=_grant(text).reference).order_by("-pk").first()
+    if clawback is None:
+        raise InvalidInput(f"There is no clawback request {text}.")
+    return latest("clawback", f"clawback:{clawback.pk}") or clawback_document(
+        clawback, _grant(clawback.reference)
     )

@@ -9,12 +9,16 @@ never imports them.
 from __future__ import annotations
 
 import datetime
+import logging
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import ROUND_DOWN, Decimal
 
+from django.conf import settings
+from django.core.mail import EmailMessage
 from django.db import transaction
+from django.utils import timezone
 
 from applications import rules
 from applications.models import Application, BankAccount, Organisation
@@ -22,11 +26,14 @@ from applications.services import application_record_payment
 from applications.workflow import Status
 from budgets import payments as money
 from budgets.models import Fund, Payment, PaymentRun, PaymentRunLine, PaymentSchedule
+from fundmgr.documents import stored_content
 from fundmgr.errors import NotPermitted, Refused
+from fundmgr.models import Notification
 from fundmgr.money import PENNY, pounds
 from fundmgr.roles import Role, has_role
 
 Instalment = money.Instalment
+log = logging.getLogger(__name__)
 SECOND_STAGE = "Evidence that the first stage of the project is complete"
 
 
@@ -294,7 +301,72 @@ def payment_run_authorise(*, run: PaymentRun, by) -> PaymentRun:
         except Refused as error:
             raise Refused(f"{line.reference}: {error.message}") from None
     run = money.run_export_and_send(run=run, lines=lines, by=by)
+    run_id = run.pk
+    transaction.on_commit(lambda: remittances_send(run_id))
     return run
+
+
+def remittances_send(run_id: int) -> int:
+    """After a run is authorised and committed: each payment's remittance advice, stored as a
+    PDF and e-mailed (attached) to the group. A failed e-mail is logged and recorded on the
+    outbox row, not retried without its PDF; `manage.py document remittance` writes it again."""
+    from applications.finance_documents import remittance_document
+
+    run = PaymentRun.objects.get(pk=run_id)
+    lines = money.run_lines(run)
+    apps = {
+        a.reference: a
+        for a in Application.objects.select_related("organisation", "fund_year__fund").filter(
+            reference__in={line.payment.schedule.reference for line in lines}
+        )
+    }
+    sent = 0
+    for line in lines:
+        app = apps[line.payment.schedule.reference]
+        document = remittance_document(line, app)
+        organisation = app.organisation
+        to = sorted(
+            {
+                a.strip().lower()
+                for a in [organisation.email, *organisation.members.values_list("email", flat=True)]
+                if a and a.strip()
+            }
+        )
+        if not to:
+            continue
+        subject = f"{line.reference}: {pounds(line.amount)} paid to {organisation.name}"[:200]
+        body = (
+            f"{app.reference}: {app.title}\n\n"
+            f"We have paid {pounds(line.amount)} of your grant into your bank account; it should "
+            f"reach the account on {money.long_date(run.pay_date)}, with the reference "
+            f"{line.reference}. The remittance advice is attached."
+        )
+        message = EmailMessage(subject, body, settings.DEFAULT_FROM_EMAIL, to)
+        message.attach(
+            f"remittance-{line.reference.replace('/', '-')}.pdf",
+            stored_content(document),
+            "application/pdf",
+        )
+        error = ""
+        try:
+            message.send()
+            sent += 1
+        except Exception as failure:  # noqa: BLE001 - the payment stands whatever the mail does
+            log.warning("Could not send the remittance advice for %s: %s", line.reference, failure)
+            error = str(failure)[:255]
+        Notification.objects.bulk_create(
+            Notification(
+                to=address,
+                subject=subject,
+                body=body,
+                reference=app.reference,
+                sent_at=None if error else timezone.now(),
+                attempts=5 if error else 1,  # never resent by the outbox without its PDF
+                last_error=error,
+            )
+            for address in to
+        )
+    return sent
 
 
 def payment_run_cancel(*, run: PaymentRun, by, reason: str) -> PaymentRun:

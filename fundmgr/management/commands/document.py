@@ -1,7 +1,7 @@
 """`manage.py document KIND REFERENCE --out FILE`: write one of the council's documents.
 
 Each kind is a line of KINDS: what its REFERENCE is, and a function from the reference to the
-stored document (the payments app adds its remittance advice and clawback request here).
+stored document.
 """
 
 from __future__ import annotations
@@ -78,6 +78,18 @@ def _panel_pack(reference: str, fresh: bool) -> Document:
     return panel_pack_produce(meeting=meeting_for_reference(reference))
 
 
+def _remittance(reference: str, fresh: bool) -> Document:
+    from applications.finance_documents import remittance_for
+
+    return remittance_for(reference)
+
+
+def _clawback(reference: str, fresh: bool) -> Document:
+    from applications.finance_documents import clawback_for
+
+    return clawback_for(reference)
+
+
 KINDS: dict[str, Kind] = {
     "offer": Kind(
         "an application's reference, CCIF26-000123: its offer letter as sent (produced now, "
@@ -96,6 +108,16 @@ KINDS: dict[str, Kind] = {
     "panel-pack": Kind(
         "a panel meeting's number, 3 or PANEL-3: its agenda and a page per application",
         _panel_pack,
+    ),
+    "remittance": Kind(
+        "a payment's reference, CCIF26-000123/1, or a grant's for its latest payment: the "
+        "remittance advice sent to the group",
+        _remittance,
+    ),
+    "clawback": Kind(
+        "a clawback request's number, CLAW-00001, or a grant's reference for its latest: the "
+        "request to repay",
+        _clawback,
     ),
 }
 
