@@ -173,6 +173,9 @@ class PanelMeetingViewSet(
     def items(self, request, pk=None):
         """Add an application waiting for a decision to the agenda (grants officers)."""
         meeting = self.get_object()
+        if not selectors.is_grants_officer(request.user):
+            # As the agenda page does: the body's ids tell nobody else anything.
+            raise NotPermitted("Only a grants officer can set a panel's agenda.")
         given = PanelItemInput(data=request.data, applications=visible_applications(request.user))
         given.is_valid(raise_exception=True)
         item = decide.panel_item_add(

@@ -152,6 +152,8 @@ def panel_item_add(*, meeting: PanelMeeting, application: Application, by) -> Pa
         raise InvalidInput(f"{application.reference} is not for {meeting.fund}.")
     if application.status != Status.AWAITING_DECISION:
         raise Refused(f"{application.reference} is not waiting for a decision.")
+    if meeting.items.filter(application=application).exists():
+        raise Refused(f"{application.reference} is on this meeting's agenda already.")
     position = meeting.items.count() + 1
     return PanelItem.objects.create(meeting=meeting, application=application, position=position)
 
