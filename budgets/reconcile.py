@@ -331,7 +331,7 @@ def statement_import(
                     sha256=digest,
                     filename=filename[:255],
                     format=parsed.format,
-                    layout=parsed.layout[:60],
+                    layout=parsed.layout.split(" (")[0][:60],
                     account=parsed.account,
                     line_count=len(frame),
                     first_date=frame["date"].min().date(),
