@@ -7,6 +7,7 @@ every meeting, a panel member the meetings they sit on. Anything else is 404.
 
 from __future__ import annotations
 
+import django_filters
 from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
@@ -15,7 +16,7 @@ from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from applications.api import visible_applications
+from applications.api import IdFilter, visible_applications
 from decisions import selectors
 from decisions import services as decide
 from decisions.models import Assessment, Decision, PanelItem, PanelMeeting, PanelMembership
@@ -37,6 +38,24 @@ from fundmgr.errors import InvalidInput, NotPermitted
 from fundmgr.models import User
 
 
+class AssessmentFilter(django_filters.FilterSet):
+    # An id, not a choice of every application: asking about one you may not see is an empty
+    # list, as for one that does not exist.
+    application = IdFilter(field_name="application_id")
+
+    class Meta:
+        model = Assessment
+        fields = ["application", "recommendation"]
+
+
+class DecisionFilter(django_filters.FilterSet):
+    application = IdFilter(field_name="application_id")
+
+    class Meta:
+        model = Decision
+        fields = ["application", "outcome", "authority"]
+
+
 @extend_schema(tags=["decisions"])
 class AssessmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """Officers' assessments. POST records one and sends the bid for a decision."""
@@ -44,7 +63,7 @@ class AssessmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
     queryset = Assessment.objects.none()  # get_queryset decides; this names the model
     serializer_class = AssessmentSerializer
     lookup_value_regex = r"[0-9]+"
-    filterset_fields = ["application", "recommendation"]
+    filterset_class = AssessmentFilter
     ordering_fields = ["created_at"]
     ordering = ["-created_at", "-pk"]
 
@@ -79,7 +98,7 @@ class DecisionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
     queryset = Decision.objects.none()  # get_queryset decides; this names the model
     serializer_class = DecisionSerializer
     lookup_value_regex = r"[0-9]+"
-    filterset_fields = ["application", "outcome", "authority"]
+    filterset_class = DecisionFilter
     ordering_fields = ["decided_at"]
     ordering = ["-decided_at", "-pk"]
 

@@ -111,6 +111,18 @@ def test_who_may_decide_under_delegated_authority(role, people, assessed):
     assert (assessed.status == "rejected") == (DECIDE[role] == 201)
 
 
+def test_decisions_filter_by_application_without_telling_what_exists(people, decided, other_group):
+    client = client_for(people["applicant"])
+    mine = client.get(f"{API}/decisions/?application={decided.application_id}&outcome=approve")
+    assert [x["id"] for x in mine.json()["results"]] == [decided.pk]
+    theirs = client.get(f"{API}/decisions/?application={other_group[2].pk}")
+    nowhere = client.get(f"{API}/decisions/?application=987654")
+    assert theirs.status_code == nowhere.status_code == 200
+    assert theirs.json()["results"] == nowhere.json()["results"] == []
+    assert client.get(f"{API}/decisions/?outcome=maybe").status_code == 400
+    assert client.get(f"{API}/assessments/?application=abc").status_code == 400
+
+
 def test_the_assessor_may_not_decide_and_is_told_why(assessed, officer2):
     response = client_for(officer2).post(
         f"{API}/decisions/",
