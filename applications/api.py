@@ -65,8 +65,6 @@ from fundmgr.api import etag, if_match_version, problems, router
 from fundmgr.errors import NotPermitted, Refused
 from fundmgr.roles import Role, has_role
 
-NOT_YOURS = "404 for an application you may not see, whether or not it exists."
-
 # --- who sees what --------------------------------------------------------------------------
 
 

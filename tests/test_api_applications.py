@@ -595,6 +595,15 @@ def test_bad_addresses_and_filters_are_4xx_problems(people, draft):
         format="json",
     )
     assert huge.status_code == 400
+    for method, path in (("POST", "mark_ineligible/"), ("PATCH", ""), ("POST", "pledges/")):
+        null = client.generic(
+            method,
+            f"{API}/applications/{draft.pk}/{path}",
+            "null",
+            content_type="application/json",
+            HTTP_IF_MATCH="*",
+        )
+        assert null.status_code == 400, (path, null.content)
     not_json = client.generic(
         "POST", f"{API}/applications/{draft.pk}/withdraw/", "{", content_type="application/json"
     )
@@ -650,3 +659,21 @@ def test_the_organisation_list_makes_a_fixed_number_of_queries(people, draft):
     few = queries(client, f"{API}/organisations/")
     OrganisationFactory.create_batch(60, ward=draft.organisation.ward)
     assert queries(client, f"{API}/organisations/") == few
+
+
+def test_the_browsable_api_renders_for_a_person_signed_in(client, people, submitted):
+    client.force_login(people["grants officer"])
+    for path in (
+        "applications/",
+        f"applications/{submitted.pk}/",
+        f"applications/{submitted.pk}/transitions/",
+        f"applications/{submitted.pk}/pledges/",
+        f"applications/{submitted.pk}/budget-lines/",
+        "organisations/",
+        f"organisations/{submitted.organisation_id}/",
+        "decisions/",
+        "panel-meetings/",
+    ):
+        response = client.get(f"{API}/{path}", HTTP_ACCEPT="text/html")
+        assert response.status_code == 200, path
+        assert response["Content-Type"].startswith("text/html")
