@@ -286,4 +286,3 @@ class InterestDeclarationSerializer(serializers.ModelSerializer):
         model = InterestDeclaration
         fields = ["id", "application", "user", "kind", "details", "panel_meeting", "declared_at"]
         read_only_fields = ["id", "application", "user", "declared_at"]
-
