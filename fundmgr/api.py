@@ -12,6 +12,7 @@ from __future__ import annotations
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
+from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.utils import OpenApiResponse, inline_serializer
 from rest_framework import exceptions, serializers, status
 from rest_framework.pagination import PageNumberPagination
@@ -115,6 +116,7 @@ def exception_handler(exc, context):
     return out
 
 
+@csrf_exempt  # an API address takes no CSRF token: a POST to a wrong one is a 404 problem too
 def not_found(request, *args, **kwargs):
     """Any unknown address under /api/: a problem document, not the HTML 404 page."""
     from rest_framework.decorators import api_view, permission_classes, renderer_classes
@@ -198,9 +200,10 @@ ProblemSerializer = inline_serializer(
 
 
 def problems(*codes: int) -> dict:
-    """`@extend_schema(responses={200: X, **problems(400, 403, 404)})`."""
+    """`@extend_schema(responses={200: X, **problems(400, 403, 404)})`: each as a problem
+    document (application/problem+json), with a description of its own."""
     return {
-        code: OpenApiResponse(ProblemSerializer, description=TITLES.get(code, "Error"))
+        (code, PROBLEM): OpenApiResponse(ProblemSerializer, description=TITLES.get(code, "Error"))
         for code in codes
     }
 
