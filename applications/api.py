@@ -18,9 +18,15 @@ from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_field,
+)
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
 
 from applications import group_services, organisations, rules, support
@@ -104,6 +110,7 @@ class OrganisationViewSet(
     """Community groups. A member sees and edits their own; officers and auditors see all."""
 
     queryset = Organisation.objects.none()  # get_queryset decides; this names the model
+    parser_classes = [JSONParser]
     serializer_class = OrganisationSerializer
     http_method_names = ["get", "post", "patch", "head", "options"]
     lookup_value_regex = r"[0-9]+"
@@ -146,6 +153,7 @@ class IdField(forms.IntegerField):
         super().__init__(*args, **kwargs)
 
 
+@extend_schema_field({"type": "integer", "minimum": 1, "maximum": 2**63 - 1})
 class IdFilter(django_filters.NumberFilter):
     field_class = IdField
 
@@ -309,6 +317,10 @@ def _detail(app: Application) -> Application:
     )
 
 
+# Actions on one application: the list's filters and pages do not apply to them.
+ONE_OBJECT: dict[str, Any] = {"filter_backends": [], "pagination_class": None}
+
+
 def _transition_view(name: str, step: Step):
     def take(self, request, pk=None):
         app = self.get_object()
@@ -331,7 +343,7 @@ def _transition_view(name: str, step: Step):
             **problems(400, 403, 404, 409),
         },
     )(take)
-    return action(detail=True, methods=["post"], url_path=name, url_name=name)(take)
+    return action(detail=True, methods=["post"], url_path=name, url_name=name, **ONE_OBJECT)(take)
 
 
 LINE_ID = OpenApiParameter("line_id", OpenApiTypes.INT, OpenApiParameter.PATH)
@@ -349,6 +361,7 @@ class ApplicationViewSet(
     PATCH needs If-Match with it. Each transition is its own POST action."""
 
     queryset = Application.objects.none()  # get_queryset decides; this names the model
+    parser_classes = [JSONParser]
     serializer_class = ApplicationSerializer
     filterset_class = ApplicationFilter
     lookup_value_regex = r"[0-9]+"
@@ -428,7 +441,7 @@ class ApplicationViewSet(
     # --- transitions ---
 
     @extend_schema(responses={200: TransitionSerializer(many=True), **problems(404)})
-    @action(detail=True, methods=["get"])
+    @action(detail=True, methods=["get"], **ONE_OBJECT)
     def transitions(self, request, pk=None):
         """The transitions you may take now, each with what it needs."""
         app = self.get_object()
@@ -456,7 +469,7 @@ class ApplicationViewSet(
         request=BudgetLineSerializer,
         responses={201: BudgetLineSerializer, **problems(400, 403, 404, 409)},
     )
-    @action(detail=True, methods=["get", "post"], url_path="budget-lines")
+    @action(detail=True, methods=["get", "post"], url_path="budget-lines", **ONE_OBJECT)
     def budget_lines(self, request, pk=None):
         """A draft's costs; POST adds one (the group's members, while it is a draft)."""
         app = self.get_object()
@@ -485,7 +498,7 @@ class ApplicationViewSet(
         request=MatchFundingSerializer,
         responses={201: MatchFundingSerializer, **problems(400, 403, 404, 409)},
     )
-    @action(detail=True, methods=["get", "post"], url_path="match-funding")
+    @action(detail=True, methods=["get", "post"], url_path="match-funding", **ONE_OBJECT)
     def match_funding(self, request, pk=None):
         """A draft's other funding; POST adds a source."""
         app = self.get_object()
@@ -529,7 +542,7 @@ class ApplicationViewSet(
         request=PledgeInput,
         responses={201: PledgeSerializer, **problems(400, 403, 404, 409)},
     )
-    @action(detail=True, methods=["get", "post"])
+    @action(detail=True, methods=["get", "post"], **ONE_OBJECT)
     def pledges(self, request, pk=None):
         """Councillors' support. POST: a councillor of a ward the bid benefits supports it,
         pledging from their own allocation where the fund is paid from allocations."""
@@ -592,7 +605,7 @@ class ApplicationViewSet(
         request=InterestDeclarationSerializer,
         responses={201: InterestDeclarationSerializer, **problems(400, 403, 404, 409)},
     )
-    @action(detail=True, methods=["get", "post"])
+    @action(detail=True, methods=["get", "post"], **ONE_OBJECT)
     def declarations(self, request, pk=None):
         """Interests declared in the bid: officers and auditors see all, others their own.
         POST declares one (councillors, panel members and officers)."""

@@ -14,9 +14,10 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
 
-from applications.api import IdFilter, visible_applications
+from applications.api import ONE_OBJECT, IdFilter, visible_applications
 from decisions import selectors
 from decisions import services as decide
 from decisions.models import Assessment, Decision, PanelItem, PanelMeeting, PanelMembership
@@ -61,6 +62,7 @@ class AssessmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
     """Officers' assessments. POST records one and sends the bid for a decision."""
 
     queryset = Assessment.objects.none()  # get_queryset decides; this names the model
+    parser_classes = [JSONParser]
     serializer_class = AssessmentSerializer
     lookup_value_regex = r"[0-9]+"
     filterset_class = AssessmentFilter
@@ -96,6 +98,7 @@ class DecisionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
     authority (approve, reject or defer); a panel's is recorded on its meeting's item."""
 
     queryset = Decision.objects.none()  # get_queryset decides; this names the model
+    parser_classes = [JSONParser]
     serializer_class = DecisionSerializer
     lookup_value_regex = r"[0-9]+"
     filterset_class = DecisionFilter
@@ -135,6 +138,7 @@ class PanelMeetingViewSet(
     """Grants panels: arrange one, set its agenda, take the register, record its decisions."""
 
     queryset = PanelMeeting.objects.none()  # get_queryset decides; this names the model
+    parser_classes = [JSONParser]
     serializer_class = PanelMeetingSerializer
     lookup_value_regex = r"[0-9]+"
     filterset_fields = ["fund"]
@@ -188,7 +192,7 @@ class PanelMeetingViewSet(
         request=PanelItemInput,
         responses={201: PanelItemSerializer, **problems(400, 403, 404, 409)},
     )
-    @action(detail=True, methods=["post"])
+    @action(detail=True, methods=["post"], **ONE_OBJECT)
     def items(self, request, pk=None):
         """Add an application waiting for a decision to the agenda (grants officers)."""
         meeting = self.get_object()
@@ -206,7 +210,7 @@ class PanelMeetingViewSet(
         request=AttendanceInput,
         responses={200: PanelMeetingDetailSerializer, **problems(400, 403, 404, 409)},
     )
-    @action(detail=True, methods=["post"])
+    @action(detail=True, methods=["post"], **ONE_OBJECT)
     def attendance(self, request, pk=None):
         """Take the register: those named attended, the other members sent apologies."""
         meeting = self.get_object()
@@ -224,7 +228,9 @@ class PanelMeetingViewSet(
         request=DecisionBody,
         responses={201: DecisionSerializer, **problems(400, 403, 404, 409)},
     )
-    @action(detail=True, methods=["post"], url_path=r"items/(?P<position>[0-9]+)/decision")
+    @action(
+        detail=True, methods=["post"], url_path=r"items/(?P<position>[0-9]+)/decision", **ONE_OBJECT
+    )
     def decision(self, request, pk=None, position=None):
         """The panel's decision on one agenda item, by a member who attended."""
         meeting = self.get_object()

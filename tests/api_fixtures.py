@@ -41,6 +41,7 @@ ROLES = [
 def client_for(user) -> APIClient:
     """A program calling with the person's API token (or with none)."""
     client = APIClient()
+    client.default_format = "json"  # the API reads JSON bodies only
     if user is not None:
         token, _ = Token.objects.get_or_create(user=user)
         client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")

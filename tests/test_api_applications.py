@@ -604,6 +604,11 @@ def test_bad_addresses_and_filters_are_4xx_problems(people, draft):
             HTTP_IF_MATCH="*",
         )
         assert null.status_code == 400, (path, null.content)
+    form = client.post(
+        f"{API}/applications/{draft.pk}/withdraw/", {"reason": "x"}, format="multipart"
+    )
+    assert form.status_code == 415
+    assert form["Content-Type"] == PROBLEM
     not_json = client.generic(
         "POST", f"{API}/applications/{draft.pk}/withdraw/", "{", content_type="application/json"
     )
