@@ -96,7 +96,32 @@ def visible_organisations(user) -> QuerySet[Organisation]:
     return organisations_for(user)
 
 
+# --- filters by id -------------------------------------------------------------------------
+
+
+class IdField(forms.IntegerField):
+    """An id: a whole number the database can hold, else 400 (not a 500 from the driver)."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("min_value", 1)
+        kwargs.setdefault("max_value", 2**63 - 1)
+        super().__init__(*args, **kwargs)
+
+
+@extend_schema_field({"type": "integer", "minimum": 1, "maximum": 2**63 - 1})
+class IdFilter(django_filters.NumberFilter):
+    field_class = IdField
+
+
 # --- organisations --------------------------------------------------------------------------
+
+
+class OrganisationFilter(django_filters.FilterSet):
+    ward = IdFilter(field_name="ward_id")
+
+    class Meta:
+        model = Organisation
+        fields = ["ward", "kind"]
 
 
 @extend_schema(tags=["organisations"])
@@ -114,7 +139,7 @@ class OrganisationViewSet(
     serializer_class = OrganisationSerializer
     http_method_names = ["get", "post", "patch", "head", "options"]
     lookup_value_regex = r"[0-9]+"
-    filterset_fields = ["ward", "kind"]
+    filterset_class = OrganisationFilter
     ordering_fields = ["name", "created_at"]
     ordering = ["name", "pk"]
 
@@ -142,20 +167,6 @@ class OrganisationViewSet(
 
 
 # --- applications ---------------------------------------------------------------------------
-
-
-class IdField(forms.IntegerField):
-    """An id: a whole number the database can hold, else 400 (not a 500 from the driver)."""
-
-    def __init__(self, *args, **kwargs):
-        kwargs.setdefault("min_value", 1)
-        kwargs.setdefault("max_value", 2**63 - 1)
-        super().__init__(*args, **kwargs)
-
-
-@extend_schema_field({"type": "integer", "minimum": 1, "maximum": 2**63 - 1})
-class IdFilter(django_filters.NumberFilter):
-    field_class = IdField
 
 
 class ApplicationFilter(django_filters.FilterSet):

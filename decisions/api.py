@@ -57,6 +57,14 @@ class DecisionFilter(django_filters.FilterSet):
         fields = ["application", "outcome", "authority"]
 
 
+class PanelMeetingFilter(django_filters.FilterSet):
+    fund = IdFilter(field_name="fund_id")
+
+    class Meta:
+        model = PanelMeeting
+        fields = ["fund"]
+
+
 @extend_schema(tags=["decisions"])
 class AssessmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """Officers' assessments. POST records one and sends the bid for a decision."""
@@ -141,7 +149,7 @@ class PanelMeetingViewSet(
     parser_classes = [JSONParser]
     serializer_class = PanelMeetingSerializer
     lookup_value_regex = r"[0-9]+"
-    filterset_fields = ["fund"]
+    filterset_class = PanelMeetingFilter
     ordering_fields = ["date"]
     ordering = ["-date", "-pk"]
 

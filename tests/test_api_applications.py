@@ -578,6 +578,9 @@ def test_bad_addresses_and_filters_are_4xx_problems(people, draft):
         (f"{API}/applications/?page=999", 404),
         (f"{API}/organisations/abc/", 404),
         (f"{API}/organisations/?ward=99999999999999999999999", 400),
+        (f"{API}/organisations/?ward=987654", 200),
+        (f"{API}/panel-meetings/?fund=987654", 200),
+        (f"{API}/panel-meetings/?fund=0", 400),
     ):
         response = client.get(url)
         assert response.status_code == code, (url, response.content)
