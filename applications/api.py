@@ -3,8 +3,10 @@
 Who sees what is what the pages show: a group member their own organisations' applications, a
 councillor the bids of their wards (and any they answered), a panel member the bids on their
 panels' agendas, a finance officer the grants awarded, grants officers and auditors everything.
-Anything else is 404, never 403, so that ids do not tell what exists. A person who may see an
-application but not act on it is told so with 403; a step the rules refuse now is 409.
+Anything else is 404, never 403, so that ids do not tell what exists: an id in a request body
+that the person may not see is a 400 "does not exist", and one in a filter an empty list, just
+as for an id that does not exist. A person who may see an application but not act on it is
+told so with 403; a step the rules refuse now is 409. Bodies are JSON.
 """
 
 from __future__ import annotations

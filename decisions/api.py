@@ -166,7 +166,10 @@ class PanelMeetingViewSet(
                 "items",
                 queryset=PanelItem.objects.select_related("application")
                 .prefetch_related(
-                    Prefetch("decisions", queryset=Decision.objects.select_related("panel_item"))
+                    Prefetch(
+                        "decisions",
+                        queryset=Decision.objects.select_related("panel_item", "application"),
+                    )
                 )
                 .order_by("position"),
             ),

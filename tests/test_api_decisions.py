@@ -14,7 +14,7 @@ from django.utils import timezone
 from applications import services as s
 from applications.models import Application
 from decisions import services as d
-from decisions.models import Assessment, Decision, PanelMeeting
+from decisions.models import Assessment, Decision, PanelItem, PanelMeeting
 from tests.api_fixtures import (  # noqa: F401 (other_group and people are fixtures)
     API,
     PROBLEM,
@@ -357,7 +357,41 @@ def test_the_panel_list_makes_a_fixed_number_of_queries(people, fund_year, offic
         for i in range(60)
     )
     assert queries(client, f"{API}/panel-meetings/") == few
-    assert queries(client, f"{API}/panel-meetings/{meeting.pk}/") > 0
+
+
+def _agenda(meeting, n: int, *, like: Application, prefix: str, by) -> None:
+    """`n` more items on the meeting's agenda, each with a deferral."""
+    many(n, like=like, prefix=prefix, status="awaiting_decision")
+    apps = list(Application.objects.filter(reference__startswith=prefix).order_by("pk"))
+    start = meeting.items.count()
+    items = PanelItem.objects.bulk_create(
+        PanelItem(meeting=meeting, application=a, position=start + i + 1)
+        for i, a in enumerate(apps)
+    )
+    Decision.objects.bulk_create(
+        Decision(
+            application=item.application,
+            outcome="defer",
+            reasons="More quotes.",
+            authority="panel",
+            panel_item=item,
+            decided_by=by,
+        )
+        for item in items
+    )
+
+
+def test_a_meeting_reads_in_a_fixed_number_of_queries_however_long_its_agenda(
+    people, draft, meeting, officer
+):
+    client = client_for(people["panel member"])
+    url = f"{API}/panel-meetings/{meeting.pk}/"
+    _agenda(meeting, 2, like=draft, prefix="FEW", by=officer)
+    few = queries(client, url)
+    _agenda(meeting, 60, like=draft, prefix="MANY", by=officer)
+    assert queries(client, url) == few
+    items = client.get(url).json()["items"]
+    assert len(items) == 62 and items[-1]["decisions"][0]["outcome"] == "defer"
 
 
 def test_a_refused_decision_leaves_the_application_as_it_was(people, assessed):
