@@ -59,8 +59,7 @@ def bank_details_outside_the_api(organisation_id: int, member, checker) -> None:
     """THE API GAP: no endpoint records or verifies a group's bank details (the pages do, at
     /apply/organisations/<id>/bank/ and the finance area's bank-detail checks). Until they are
     verified the group's payment is held, so the test enters them through the same services
-    the pages call: the member enters them, a finance officer other than the one who will
-    authorise the run verifies them."""
+    the pages call: the member enters them and a finance officer verifies them."""
     group = Organisation.objects.get(pk=organisation_id)
     account = organisations.bank_account_change(
         organisation=group,
