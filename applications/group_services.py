@@ -67,6 +67,8 @@ def account_register(*, first_name: str, last_name: str, email: str, password: s
 @transaction.atomic
 def member_add_by_email(*, organisation: Organisation, email: str, role: str, by) -> Membership:
     """Add a person who already has an account to the group, or change their role in it."""
+    if not organisation.members.filter(pk=by.pk).exists():  # before saying who has an account
+        raise NotPermitted(f"Only members of {organisation} can add members.")
     if role not in Membership.Role.values:
         raise InvalidInput("Choose the person's role in the group.")
     email = normalise_email(email)

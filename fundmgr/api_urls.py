@@ -15,6 +15,8 @@ for module in (
     "applications.api",
     "applications.finance_api",
     "decisions.api",
+    "applications.bank_api",
+    "applications.schedule_api",
 ):
     try:
         import_module(module)
