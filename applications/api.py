@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import django_filters
-from django import forms
 from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.shortcuts import get_object_or_404
@@ -24,7 +23,6 @@ from drf_spectacular.utils import (
     OpenApiParameter,
     OpenApiResponse,
     extend_schema,
-    extend_schema_field,
 )
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
@@ -69,7 +67,7 @@ from applications.workflow import Status
 from decisions import services as decide
 from decisions.models import PanelItem
 from decisions.selectors import is_grants_officer, may_read_applications
-from fundmgr.api import etag, if_match_version, problems, router
+from fundmgr.api import IdFilter, etag, if_match_version, problems, router
 from fundmgr.errors import NotPermitted, Refused
 from fundmgr.roles import Role, has_role
 
@@ -96,23 +94,6 @@ def visible_organisations(user) -> QuerySet[Organisation]:
     if user.is_superuser or has_role(user, Role.GRANTS_OFFICER, Role.FINANCE_OFFICER, Role.AUDITOR):
         return Organisation.objects.select_related("ward").order_by("name", "pk")
     return organisations_for(user)
-
-
-# --- filters by id -------------------------------------------------------------------------
-
-
-class IdField(forms.IntegerField):
-    """An id: a whole number the database can hold, else 400 (not a 500 from the driver)."""
-
-    def __init__(self, *args, **kwargs):
-        kwargs.setdefault("min_value", 1)
-        kwargs.setdefault("max_value", 2**63 - 1)
-        super().__init__(*args, **kwargs)
-
-
-@extend_schema_field({"type": "integer", "minimum": 1, "maximum": 2**63 - 1})
-class IdFilter(django_filters.NumberFilter):
-    field_class = IdField
 
 
 # --- organisations --------------------------------------------------------------------------

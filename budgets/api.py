@@ -50,7 +50,7 @@ from budgets.models import (
     StatementLine,
     Ward,
 )
-from fundmgr.api import router
+from fundmgr.api import IdFilter, router
 from fundmgr.roles import sees_all_budgets
 
 # --- who may -------------------------------------------------------------------------------
@@ -161,6 +161,7 @@ class WardViewSet(viewsets.ReadOnlyModelViewSet):
 
 
 class CouncillorFilter(django_filters.FilterSet):
+    ward = IdFilter(field_name="ward_id")
     ward_code = django_filters.CharFilter(field_name="ward__gss_code", help_text="E05012345.")
     serving_on = django_filters.DateFilter(
         method="filter_serving_on", help_text="Only those in term on this day."
@@ -218,7 +219,9 @@ def _held(kind: str) -> Coalesce:
 class BudgetFilter(django_filters.FilterSet):
     fund = django_filters.CharFilter(field_name="fund_year__fund__code", lookup_expr="iexact")
     year = django_filters.CharFilter(field_name="fund_year__year__label", help_text="2026/27.")
-    ward = django_filters.NumberFilter(field_name="councillor__ward")
+    fund_year = IdFilter(field_name="fund_year_id")
+    councillor = IdFilter(field_name="councillor_id")
+    ward = IdFilter(field_name="councillor__ward_id")
 
     class Meta:
         model = Account
@@ -300,7 +303,8 @@ class LedgerTransactionViewSet(viewsets.ReadOnlyModelViewSet):
 
 class PaymentFilter(django_filters.FilterSet):
     grant = django_filters.CharFilter(field_name="schedule__reference", help_text="CCIF26-000123.")
-    fund_year = django_filters.NumberFilter(field_name="schedule__fund_year")
+    fund_year = IdFilter(field_name="schedule__fund_year_id")
+    run = IdFilter(field_name="run_id")
     due_from = django_filters.DateFilter(field_name="due_on", lookup_expr="gte")
     due_to = django_filters.DateFilter(field_name="due_on", lookup_expr="lte")
 
@@ -340,6 +344,17 @@ class PaymentViewSet(viewsets.ReadOnlyModelViewSet):
 # --- bank statements ------------------------------------------------------------------------
 
 
+class StatementFilter(django_filters.FilterSet):
+    # Not `format`: REST framework reads ?format= as the format of the answer (json, api).
+    file_format = django_filters.ChoiceFilter(
+        field_name="format", choices=Statement.Format.choices, help_text="The file's format."
+    )
+
+    class Meta:
+        model = Statement
+        fields = ["file_format"]
+
+
 @extend_schema_view(
     list=extend_schema(summary="Imported bank statements"),
     retrieve=extend_schema(summary="An imported bank statement"),
@@ -356,7 +371,7 @@ class StatementViewSet(
     serializer_class = s.StatementSerializer
     permission_classes = [FinanceArea]
     parser_classes = [MultiPartParser, FormParser]
-    filterset_fields = ["format"]
+    filterset_class = StatementFilter
     ordering_fields = ["id", "imported_at", "first_date"]
     ordering = ["-id"]
 
@@ -382,6 +397,8 @@ class StatementViewSet(
 
 
 class StatementLineFilter(django_filters.FilterSet):
+    statement = IdFilter(field_name="statement_id")
+
     class Meta:
         model = StatementLine
         fields = ["statement", "status", "reference"]
@@ -455,7 +472,8 @@ class StatementLineViewSet(viewsets.ReadOnlyModelViewSet):
 
 
 class MatchFilter(django_filters.FilterSet):
-    statement = django_filters.NumberFilter(field_name="line__statement")
+    statement = IdFilter(field_name="line__statement_id")
+    run_line = IdFilter(field_name="run_line_id")
     undone = django_filters.BooleanFilter(
         field_name="undone_at", lookup_expr="isnull", exclude=True
     )

@@ -31,7 +31,8 @@ def Money(**kwargs) -> serializers.DecimalField:  # noqa: N802 - reads as a fiel
 
 
 class PersonField(serializers.StringRelatedField):
-    """A member of staff as a name (`Fraser Finance`): never their contact details."""
+    """A member of staff as a name (`Fraser Finance`): never their contact details. Say
+    `allow_null=True` where there may be none (made by the system, or not yet done)."""
 
 
 # --- years, wards, councillors, funds -------------------------------------------------------
@@ -209,7 +210,7 @@ class EntrySerializer(serializers.ModelSerializer):
 
 class LedgerTransactionSerializer(serializers.ModelSerializer):
     kind_label = serializers.CharField(source="get_kind_display", read_only=True)
-    created_by = PersonField(read_only=True)
+    created_by = PersonField(read_only=True, allow_null=True)
     entries = EntrySerializer(many=True, read_only=True)
 
     class Meta:
@@ -280,8 +281,18 @@ class PayableSerializer(serializers.Serializer):
     stopped = PayableRowSerializer(many=True, help_text="The grant is no longer being paid.")
 
 
+class QueryDateField(serializers.DateField):
+    """A date in a query string. Given empty (`?on=`) it is bad input, not left out: REST
+    framework would otherwise read it as not given and answer for today."""
+
+    def get_value(self, dictionary):
+        if self.field_name in dictionary:
+            return dictionary[self.field_name]
+        return super().get_value(dictionary)
+
+
 class PayableQuerySerializer(serializers.Serializer):
-    on = serializers.DateField(required=False, help_text="The pay date to ask about: today.")
+    on = QueryDateField(required=False, help_text="The pay date to ask about: today.")
 
 
 class PaymentFileSerializer(serializers.ModelSerializer):
@@ -313,8 +324,8 @@ class PaymentRunSerializer(serializers.ModelSerializer):
     number = serializers.CharField(read_only=True)
     status_label = serializers.CharField(source="get_status_display", read_only=True)
     prepared_by = PersonField(read_only=True)
-    authorised_by = PersonField(read_only=True)
-    cancelled_by = PersonField(read_only=True)
+    authorised_by = PersonField(read_only=True, allow_null=True)
+    cancelled_by = PersonField(read_only=True, allow_null=True)
     files = PaymentFileSerializer(many=True, read_only=True)
 
     class Meta:
@@ -459,8 +470,8 @@ class MatchSerializer(serializers.ModelSerializer):
     line_number = serializers.IntegerField(source="line.number", read_only=True)
     reference = serializers.CharField(source="run_line.reference", read_only=True)
     amount = Money(source="run_line.amount")
-    matched_by = PersonField(read_only=True)
-    undone_by = PersonField(read_only=True)
+    matched_by = PersonField(read_only=True, allow_null=True)
+    undone_by = PersonField(read_only=True, allow_null=True)
 
     class Meta:
         model = Match

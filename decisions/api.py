@@ -17,7 +17,7 @@ from rest_framework.decorators import action
 from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
 
-from applications.api import ONE_OBJECT, IdFilter, visible_applications
+from applications.api import ONE_OBJECT, visible_applications
 from decisions import selectors
 from decisions import services as decide
 from decisions.models import Assessment, Decision, PanelItem, PanelMeeting, PanelMembership
@@ -34,7 +34,7 @@ from decisions.serializers import (
     PanelMeetingInput,
     PanelMeetingSerializer,
 )
-from fundmgr.api import problems, router
+from fundmgr.api import IdFilter, problems, router
 from fundmgr.errors import InvalidInput, NotPermitted
 from fundmgr.models import User
 

@@ -9,11 +9,17 @@ serialise. A service's DomainError becomes a problem document with its status (4
 
 from __future__ import annotations
 
+import re
+
+import django_filters
+from django import forms
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from django.views.decorators.csrf import csrf_exempt
-from drf_spectacular.utils import OpenApiResponse, inline_serializer
+from django_filters.rest_framework import DjangoFilterBackend
+from django_filters.utils import translate_validation
+from drf_spectacular.utils import OpenApiResponse, extend_schema_field, inline_serializer
 from rest_framework import exceptions, serializers, status
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
@@ -132,10 +138,94 @@ def not_found(request, *args, **kwargs):
     return view(request, *args, **kwargs)
 
 
+_WHOLE = re.compile(r"[0-9]+")
+
+
 class Pagination(PageNumberPagination):
+    """Pages of 50 rows, or `page_size` (at most 500). A page or page size that is not a whole
+    number from 1 is bad input (400); a page past the last is not found (404)."""
+
     page_size = 50
     page_size_query_param = "page_size"
     max_page_size = 500
+    invalid_page_message = "There is no page {page_number}: {message}."
+
+    def paginate_queryset(self, queryset, request, view=None):
+        for name in (self.page_query_param, self.page_size_query_param):
+            value = request.query_params.get(name)
+            if value is not None and not (_WHOLE.fullmatch(value) and int(value) >= 1):
+                raise Problem(400, f"{name}: a whole number from 1 is required, not {value!r}.")
+        return super().paginate_queryset(queryset, request, view)
+
+    def get_schema_operation_parameters(self, view):
+        return [
+            {
+                "name": self.page_query_param,
+                "required": False,
+                "in": "query",
+                "description": "A page number, from 1. A page past the last answers 404.",
+                "schema": {"type": "integer", "minimum": 1},
+            },
+            {
+                "name": self.page_size_query_param,
+                "required": False,
+                "in": "query",
+                "description": f"Rows a page: {self.page_size} unless given; at most "
+                f"{self.max_page_size} (more is taken as {self.max_page_size}).",
+                "schema": {"type": "integer", "minimum": 1},
+            },
+        ]
+
+
+# --- filters by id ---------------------------------------------------------------------------
+
+
+class IdField(forms.IntegerField):
+    """An id: a whole number the database can hold, else 400 (not a 500 from the driver)."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("min_value", 1)
+        kwargs.setdefault("max_value", 2**63 - 1)
+        super().__init__(*args, **kwargs)
+
+
+@extend_schema_field({"type": "integer", "minimum": 1, "maximum": 2**63 - 1})
+class IdFilter(django_filters.NumberFilter):
+    """A filter on a record's id. An id that matches nothing (or nothing you may see) is an
+    empty list, never a 400 that would tell which records exist."""
+
+    field_class = IdField
+
+
+class FilterBackend(DjangoFilterBackend):
+    """REST_FRAMEWORK's filter backend: django-filter, strict. django-filter leaves out a filter
+    given empty (`?pay_date=`) or a yes/no filter given neither yes nor no (`?undone=null`), and
+    takes the last of one given twice; a client would get every row and think them filtered.
+    Each is bad input (400) here."""
+
+    def filter_queryset(self, request, queryset, view):
+        filterset = self.get_filterset(request, queryset, view)
+        if filterset is None:
+            return queryset
+        errors = {}
+        for name, filter_ in filterset.filters.items():
+            values = request.query_params.getlist(name)
+            if not values:
+                continue
+            if len(values) > 1 and not isinstance(
+                filter_, django_filters.MultipleChoiceFilter | django_filters.BaseCSVFilter
+            ):
+                errors[name] = ["Give this filter once."]
+            elif isinstance(filter_, django_filters.BooleanFilter):
+                if any(v.lower() not in ("true", "false") for v in values):
+                    errors[name] = ["true or false is required."]
+            elif "" in values and not isinstance(filter_.field, forms.CharField):
+                errors[name] = ["A value is required: leave the filter out to have every row."]
+        if errors:
+            raise exceptions.ValidationError(errors)
+        if not filterset.is_valid():
+            raise translate_validation(filterset.errors)
+        return filterset.qs
 
 
 # --- optimistic concurrency ------------------------------------------------------------------
@@ -213,6 +303,8 @@ router.include_root_view = True
 
 __all__ = [
     "PROBLEM",
+    "FilterBackend",
+    "IdFilter",
     "Pagination",
     "Problem",
     "etag",

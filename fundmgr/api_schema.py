@@ -14,8 +14,8 @@ class AutoSchema(SpectacularAutoSchema):
     def _get_response_bodies(self, direction="response"):
         responses = super()._get_response_bodies(direction)
         codes = [400, 401, 403]
-        if "{" in self.path:
-            codes.append(404)
+        if "{" in self.path or self._is_paginated_list():
+            codes.append(404)  # no such record; or a page past the last
         if self.method in ("POST", "PUT", "PATCH", "DELETE"):
             codes.append(409)
         if self.method in ("PUT", "PATCH"):
@@ -33,3 +33,6 @@ class AutoSchema(SpectacularAutoSchema):
                 ),
             )
         return responses
+
+    def _is_paginated_list(self) -> bool:
+        return self.method == "GET" and self._is_list_view() and self._get_paginator() is not None
