@@ -1,0 +1,182 @@
+"""/api/v1/payment-schedules/: how an accepted grant is paid, as the finance area's grant page
+shows it; grants and finance officers set its instalments and mark an instalment's condition
+met, through the same services as the pages (`applications.payments`). Auditors read.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.db.models import Prefetch
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from rest_framework import mixins, permissions, serializers, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import ValidationError
+from rest_framework.parsers import JSONParser
+from rest_framework.response import Response
+
+from applications import payments as pay
+from applications.models import Application
+from budgets import payments as money
+from budgets.models import Payment, PaymentSchedule
+from budgets.serializers import NoteSerializer, PaymentSerializer
+from fundmgr.api import Problem, problems, router
+from fundmgr.errors import InvalidInput
+
+
+class ScheduleSerializer(serializers.ModelSerializer):
+    payments = PaymentSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = PaymentSchedule
+        fields = ["id", "reference", "payee", "award", "created_at", "payments"]
+        read_only_fields = fields
+
+
+class InstalmentInput(serializers.Serializer):
+    amount = serializers.DecimalField(max_digits=12, decimal_places=2, min_value=Decimal("0.01"))
+    due_on = serializers.DateField()
+    condition = serializers.CharField(
+        max_length=255,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="What must happen before it is paid; empty for none.",
+    )
+
+
+class InstalmentsInput(serializers.Serializer):
+    instalments = InstalmentInput(
+        many=True,
+        help_text="The instalments still to pay, in order: they must add up to what is left "
+        "of the award. Payments already in a run or sent stay as they are.",
+    )
+
+    def validate_instalments(self, value):
+        if not value:
+            raise serializers.ValidationError("Add at least one instalment.")
+        if len(value) > money.MAX_INSTALMENTS:
+            raise serializers.ValidationError(
+                f"A grant can be paid in at most {money.MAX_INSTALMENTS} instalments."
+            )
+        return value
+
+
+class GrantPayments(permissions.IsAuthenticated):
+    """As on the pages: finance officers, auditors and grants officers read a grant's payments;
+    grants and finance officers change them."""
+
+    message = "Only officers can see a grant's payments."
+
+    def has_permission(self, request, view) -> bool:
+        if not super().has_permission(request, view):
+            return False
+        user = request.user
+        if request.method in permissions.SAFE_METHODS:
+            return money.may_read_finance(user) or pay.may_set_instalments(user)
+        self.message = "Only a grants or finance officer can do this."
+        return pay.may_set_instalments(user)
+
+
+def _object(data) -> dict:
+    if not isinstance(data, dict):
+        raise ValidationError({"non_field_errors": ["Send a JSON object."]})
+    return data
+
+
+REFERENCE = OpenApiParameter(
+    "reference", str, OpenApiParameter.PATH, description="The grant's reference: CCIF26-000123."
+)
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary="Grants' payment schedules", responses={200: ScheduleSerializer(many=True)}
+    ),
+    retrieve=extend_schema(
+        summary="How a grant is paid: its instalments",
+        parameters=[REFERENCE],
+        responses={200: ScheduleSerializer, **problems(401, 403, 404)},
+    ),
+)
+@extend_schema(tags=["payments"])
+class ScheduleViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    queryset = PaymentSchedule.objects.prefetch_related(
+        Prefetch(
+            "payments",
+            queryset=Payment.objects.select_related(
+                "schedule__fund_year__fund", "schedule__fund_year__year"
+            ).order_by("number"),
+        )
+    )
+    serializer_class = ScheduleSerializer
+    permission_classes = [GrantPayments]
+    parser_classes = [JSONParser]
+    lookup_field = "reference"
+    lookup_value_regex = r"[A-Za-z0-9-]+"
+    filterset_fields = ["fund_year"]
+    ordering_fields = ["reference", "created_at"]
+    ordering = ["reference"]
+
+    def _answer(self, reference: str) -> Response:
+        return Response(self.get_serializer(self.get_queryset().get(reference=reference)).data)
+
+    @extend_schema(
+        summary="Set the instalments still to pay of an accepted grant",
+        description="Grants and finance officers. 409 unless the offer is accepted and something "
+        "is left to pay.",
+        parameters=[REFERENCE],
+        request=InstalmentsInput,
+        responses={200: ScheduleSerializer, **problems(400, 401, 403, 404, 409, 415)},
+    )
+    @action(detail=True, methods=["put"])
+    def instalments(self, request, reference=None):
+        schedule = self.get_object()
+        given = InstalmentsInput(data=_object(request.data))
+        given.is_valid(raise_exception=True)
+        app = Application.objects.filter(reference=schedule.reference).first()
+        if app is None:
+            raise Problem(409, f"{schedule.reference} is not a grant fundmgr pays.")
+        try:
+            pay.instalments_set(
+                application=app,
+                by=request.user,
+                instalments=[money.Instalment(**i) for i in given.validated_data["instalments"]],
+            )
+        except InvalidInput as error:
+            raise ValidationError({"instalments": [error.message]}) from None
+        return self._answer(schedule.reference)
+
+    @extend_schema(
+        summary="Mark an instalment's condition met: it is paid when due",
+        description="Grants and finance officers. 409 if it has no condition or it was met "
+        "already.",
+        parameters=[
+            REFERENCE,
+            OpenApiParameter(
+                "number", int, OpenApiParameter.PATH, description="The instalment's number: 1, 2…"
+            ),
+        ],
+        request=NoteSerializer,
+        responses={200: PaymentSerializer, **problems(400, 401, 403, 404, 409, 415)},
+    )
+    @action(
+        detail=True,
+        methods=["post"],
+        url_path=r"payments/(?P<number>[0-9]{1,4})/condition-met",
+        url_name="condition-met",
+    )
+    def condition_met(self, request, reference=None, number=None):
+        schedule = self.get_object()
+        payment = get_object_or_404(schedule.payments.all(), number=int(number))
+        given = NoteSerializer(data=_object(request.data))
+        given.is_valid(raise_exception=True)
+        pay.condition_met(payment=payment, by=request.user, note=given.validated_data["note"])
+        fresh = Payment.objects.select_related(
+            "schedule__fund_year__fund", "schedule__fund_year__year"
+        )
+        return Response(PaymentSerializer(fresh.get(pk=payment.pk)).data)
+
+
+router.register("payment-schedules", ScheduleViewSet, basename="payment-schedule")
