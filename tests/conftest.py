@@ -1,7 +1,11 @@
+import datetime
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 import pytest
+import time_machine
 from django.db import connection
+from django.test.utils import override_settings
 
 from budgets import ledger
 from tests.factories import CouncillorFactory, FundYearFactory, UserFactory, WardFactory
@@ -21,6 +25,23 @@ def pytest_collection_modifyitems(config, items):
     if dropped:
         config.hook.pytest_deselected(items=dropped)
         items[:] = kept
+
+
+# The day the tests live on. The fixtures describe the 2026/27 financial year (its fund window
+# closes on 28 February 2027, references read CCIF26-...), so the tests travel to a day inside it
+# and run the same whatever the real date. The clock still ticks from there.
+TEST_DAY = datetime.datetime(2026, 11, 23, 10, 0, tzinfo=ZoneInfo("Europe/London"))
+
+
+@pytest.fixture(scope="session", autouse=True)
+def tests_live_in_2026_27():
+    # The browser keeps the real date: cookies that end when it closes, not at a date it may
+    # already have passed.
+    with (
+        time_machine.travel(TEST_DAY, tick=True),
+        override_settings(SESSION_EXPIRE_AT_BROWSER_CLOSE=True, CSRF_COOKIE_AGE=None),
+    ):
+        yield
 
 
 def _restore_roles() -> None:
