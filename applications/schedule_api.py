@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+import django_filters
 from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
@@ -21,7 +22,7 @@ from applications.models import Application
 from budgets import payments as money
 from budgets.models import Payment, PaymentSchedule
 from budgets.serializers import NoteSerializer, PaymentSerializer
-from fundmgr.api import Problem, problems, router
+from fundmgr.api import IdFilter, Problem, problems, router
 from fundmgr.errors import InvalidInput
 
 
@@ -90,6 +91,14 @@ REFERENCE = OpenApiParameter(
 )
 
 
+class ScheduleFilter(django_filters.FilterSet):
+    fund_year = IdFilter(field_name="fund_year_id")  # an unknown id: an empty list, not a 400
+
+    class Meta:
+        model = PaymentSchedule
+        fields = ["fund_year"]
+
+
 @extend_schema_view(
     list=extend_schema(
         summary="Grants' payment schedules", responses={200: ScheduleSerializer(many=True)}
@@ -115,7 +124,7 @@ class ScheduleViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
     parser_classes = [JSONParser]
     lookup_field = "reference"
     lookup_value_regex = r"[A-Za-z0-9-]+"
-    filterset_fields = ["fund_year"]
+    filterset_class = ScheduleFilter
     ordering_fields = ["reference", "created_at"]
     ordering = ["reference"]
 
