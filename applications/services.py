@@ -451,9 +451,9 @@ def _release(app: Application, *, by, why: str) -> None:
 @transaction.atomic
 def application_lapse(*, application: Application, by=None) -> Application:
     app = lock_application(application)
-    _step(
-        app, "lapse", by=by, note=f"The offer was not accepted by {app.offer_expires_on:%d %B %Y}."
-    )
+    # Only an offer has a day it expires; lapsing anything else is refused by _step (a 4xx).
+    by_when = f"{app.offer_expires_on:%d %B %Y}" if app.offer_expires_on else "the day given"
+    _step(app, "lapse", by=by, note=f"The offer was not accepted by {by_when}.")
     _release(app, by=by, why="offer lapsed")
     return app
 

@@ -12,7 +12,9 @@ import os
 
 import pytest
 import schemathesis
+from django.core import signals
 from django.core.wsgi import get_wsgi_application
+from django.db import close_old_connections
 from django.test import Client
 from hypothesis import HealthCheck, settings
 from rest_framework.authtoken.models import Token
@@ -67,14 +69,26 @@ def _load_schema():
 
 
 @pytest.fixture
-def api_schema(db):
+def wsgi_keeps_the_test_connection(db):
+    """Django closes the database connection when a request ends. Its test Client stops that;
+    schemathesis calls the WSGI application itself, so here it is stopped for the test (on
+    PostgreSQL the closed connection would end the test's transaction)."""
+    signals.request_started.disconnect(close_old_connections)
+    signals.request_finished.disconnect(close_old_connections)
+    yield
+    signals.request_started.connect(close_old_connections)
+    signals.request_finished.connect(close_old_connections)
+
+
+@pytest.fixture
+def api_schema(wsgi_keeps_the_test_connection):
     """Every phase: examples, coverage (each parameter's edges and each way to break it,
     systematically) and fuzzing."""
     return _load_schema()
 
 
 @pytest.fixture
-def api_schema_fuzzing(db):
+def api_schema_fuzzing(wsgi_keeps_the_test_connection):
     """Fuzzing only, for the group member, whom most operations refuse (403) before reading
     anything: the coverage phase's ~80 requests an operation would mostly repeat that refusal,
     and would double the run's time."""
@@ -186,3 +200,21 @@ def test_a_person_who_may_be_none_is_null_in_the_description(some_data, officer_
     described = client.get("/api/v1/schema/?format=json").json()
     created_by = described["components"]["schemas"]["LedgerTransaction"]["properties"]["created_by"]
     assert created_by.get("nullable") is True
+
+
+@pytest.mark.parametrize("who", ["member", "officer"])
+def test_lapsing_an_application_that_is_not_an_offer_is_refused_not_a_500(
+    who, draft, treasurer, officer_token
+):
+    """A draft has no day its offer expires: lapsing it was a TypeError (500)."""
+    token = officer_token if who == "officer" else Token.objects.create(user=treasurer).key
+    response = Client().post(
+        f"/api/v1/applications/{draft.pk}/lapse/",
+        "{}",
+        content_type="application/json",
+        HTTP_AUTHORIZATION=f"Token {token}",
+    )
+    assert response.status_code in (403, 409), response.content
+    assert response["Content-Type"] == "application/problem+json"
+    draft.refresh_from_db()
+    assert draft.status == "draft"
