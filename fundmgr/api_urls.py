@@ -17,6 +17,7 @@ for module in (
     "decisions.api",
     "applications.bank_api",
     "applications.schedule_api",
+    "applications.clawback_api",
 ):
     try:
         import_module(module)
