@@ -18,6 +18,7 @@ for module in (
     "applications.bank_api",
     "applications.schedule_api",
     "applications.clawback_api",
+    "applications.transfer_api",
 ):
     try:
         import_module(module)
