@@ -19,6 +19,7 @@ for module in (
     "applications.schedule_api",
     "applications.clawback_api",
     "applications.transfer_api",
+    "decisions.document_api",
 ):
     try:
         import_module(module)
