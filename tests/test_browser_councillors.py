@@ -63,6 +63,8 @@ def test_a_councillor_signs_in_on_a_phone_sees_a_bid_waiting_pledges_and_the_bid
     amount = page.get_by_label("How much do you pledge?")
     beside = page.get_by_test_id("available-beside")
     expect(beside).to_have_text("You have £1,000.00 available to pledge")
+    # Measure once the stylesheet has loaded: the text is in the page before the layout is.
+    page.wait_for_load_state("load")
     box, figure = amount.bounding_box(), beside.bounding_box()
     assert figure["x"] >= box["x"] + box["width"], "the balance is not beside the amount box"
     assert abs(figure["y"] - box["y"]) < box["height"], "the balance is not level with the box"
