@@ -35,8 +35,10 @@ ROLES = {
 
 def _load_schema():
     loaded = schemathesis.openapi.from_wsgi("/api/v1/schema/?format=json", get_wsgi_application())
+    # Django refuses a NUL character in any text it reads from a form or a filter (400), which
+    # OpenAPI 3.0 cannot say; schemathesis's own switch for such servers keeps it out.
     loaded.config.generation.update(
-        modes=list(GenerationMode), max_examples=EXAMPLES, deterministic=True
+        modes=list(GenerationMode), max_examples=EXAMPLES, deterministic=True, allow_x00=False
     )
     # "Schema-valid request rejected" expects 2xx/401/403/404/409 for a valid request. A body that
     # fits the description can still be refused with 400 for what no schema can say: an id of a
@@ -120,6 +122,12 @@ def applicant_token(some_data, treasurer):
     return Token.objects.create(user=treasurer).key
 
 
+@pytest.fixture
+def councillor_token(some_data, shaw):
+    """A ward councillor holding an allocation: pledges and transfers get past their checks."""
+    return Token.objects.create(user=shaw.user).key
+
+
 def check(case, token: str) -> None:
     """Every check schemathesis has: no 5xx, documented status codes, content types, headers
     and bodies, and bad input refused with a 4xx."""
@@ -144,6 +152,12 @@ def test_as_an_officer_no_operation_answers_5xx_or_breaks_its_description(case, 
 @BOUNDED
 def test_as_a_group_no_operation_answers_5xx_or_breaks_its_description(case, applicant_token):
     check(case, applicant_token)
+
+
+@schema_fuzzing.parametrize()
+@BOUNDED
+def test_as_a_councillor_no_operation_answers_5xx_or_breaks_its_description(case, councillor_token):
+    check(case, councillor_token)
 
 
 # --- what schemathesis found, pinned down so it cannot come back unnoticed ---------------------
