@@ -232,3 +232,17 @@ def test_lapsing_an_application_that_is_not_an_offer_is_refused_not_a_500(
     assert response["Content-Type"] == "application/problem+json"
     draft.refresh_from_db()
     assert draft.status == "draft"
+
+
+@pytest.mark.parametrize(
+    "path", ["/api/v1/panel-meetings/1/items/%0A/decision/", "/api/v1/no%0Asuch/"]
+)
+def test_an_address_with_a_newline_in_it_is_a_404_problem_too(client, officer_token, path):
+    response = client.post(
+        path,
+        data="{}",
+        content_type="application/json",
+        HTTP_AUTHORIZATION=f"Token {officer_token}",
+    )
+    assert response.status_code == 404
+    assert response["Content-Type"] == "application/problem+json"
