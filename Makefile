@@ -32,7 +32,7 @@ define apt_install
 	$$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $(1)
 endef
 
-.PHONY: help demo test venv assets fonts browser postgres-binaries lint format clean distclean
+.PHONY: help demo test venv assets fonts browser postgres-binaries lint format constraints clean distclean
 
 help:
 	@echo "make demo                set up everything, load the demo, serve http://127.0.0.1:8000"
@@ -44,6 +44,7 @@ help:
 	@echo "make postgres-binaries   Debian's postgresql for the test server (apt-get when missing)"
 	@echo "make lint                ruff check and ruff format --check"
 	@echo "make format              ruff format and ruff check --fix"
+	@echo "make constraints         record .venv's versions in constraints.txt (after a green make test)"
 	@echo "make clean               remove build outputs, node_modules and caches"
 	@echo "make distclean           clean, and remove .venv and the demo database"
 
@@ -63,7 +64,7 @@ test: venv assets fonts browser postgres-binaries
 
 venv: $(VENV_STAMP)
 
-$(VENV_STAMP): pyproject.toml
+$(VENV_STAMP): pyproject.toml constraints.txt
 	@if [ ! -x $(VENV)/bin/python ]; then \
 		echo "Creating $(VENV) with $(PYTHON)"; \
 		if ! $(PYTHON) -m venv $(VENV); then \
@@ -73,7 +74,7 @@ $(VENV_STAMP): pyproject.toml
 		fi; \
 	fi
 	$(VENV)/bin/python -m pip install --quiet --upgrade pip
-	$(VENV)/bin/python -m pip install --quiet -e '.[test]'
+	$(VENV)/bin/python -m pip install --quiet -c constraints.txt -e '.[test]'
 	touch $@
 
 # npm packages: for the build, and for the browser tests (axe-core).
@@ -127,6 +128,11 @@ lint: venv
 format: venv
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .
+
+# After upgrading a package in .venv and a green make test: record the versions that passed.
+constraints: venv
+	{ sed -n '/^#/p' constraints.txt; $(VENV)/bin/pip freeze --exclude-editable; } > constraints.txt.new
+	mv constraints.txt.new constraints.txt
 
 clean:
 	rm -rf node_modules fundmgr/static/css fundmgr/static/govuk staticfiles test-artifacts \
