@@ -5,9 +5,11 @@ met, through the same services as the pages (`applications.payments`). Auditors 
 
 from __future__ import annotations
 
+import hashlib
 from decimal import Decimal
 
 import django_filters
+from django.db import transaction
 from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
@@ -22,7 +24,7 @@ from applications.models import Application
 from budgets import payments as money
 from budgets.models import Payment, PaymentSchedule
 from budgets.serializers import NoteSerializer, PaymentSerializer
-from fundmgr.api import IdFilter, Problem, problems, router
+from fundmgr.api import IdFilter, Problem, if_match_tag, problems, router
 from fundmgr.errors import InvalidInput
 
 
@@ -91,6 +93,31 @@ REFERENCE = OpenApiParameter(
 )
 
 
+def schedule_tag(schedule: PaymentSchedule) -> str:
+    """The schedule's ETag: a digest of every instalment's amount, date, condition and state, so
+    any change to how the grant is paid changes it."""
+    state = Payment.objects.filter(schedule=schedule).order_by("number")
+    fields = ("pk", "number", "amount", "due_on", "condition", "condition_met_at", "status")
+    text = repr(list(state.values_list(*fields)))
+    return hashlib.sha256(text.encode()).hexdigest()[:20]
+
+
+ETAG = OpenApiParameter(
+    "ETag",
+    str,
+    OpenApiParameter.HEADER,
+    response=[200],
+    description="A digest of the schedule's instalments, for If-Match when setting them.",
+)
+IF_MATCH = OpenApiParameter(
+    "If-Match",
+    str,
+    OpenApiParameter.HEADER,
+    required=True,
+    description="The ETag you read from the schedule: 428 without it, 412 if it changed since.",
+)
+
+
 class ScheduleFilter(django_filters.FilterSet):
     fund_year = IdFilter(field_name="fund_year_id")  # an unknown id: an empty list, not a 400
 
@@ -105,7 +132,7 @@ class ScheduleFilter(django_filters.FilterSet):
     ),
     retrieve=extend_schema(
         summary="How a grant is paid: its instalments",
-        parameters=[REFERENCE],
+        parameters=[REFERENCE, ETAG],
         responses={200: ScheduleSerializer, **problems(401, 403, 404)},
     ),
 )
@@ -129,15 +156,23 @@ class ScheduleViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
     ordering = ["reference"]
 
     def _answer(self, reference: str) -> Response:
-        return Response(self.get_serializer(self.get_queryset().get(reference=reference)).data)
+        schedule = self.get_queryset().get(reference=reference)
+        response = Response(self.get_serializer(schedule).data)
+        response["ETag"] = f'"{schedule_tag(schedule)}"'
+        return response
+
+    def retrieve(self, request, *args, **kwargs):
+        """One schedule. The ETag header is a digest of its instalments: send it back as
+        If-Match to set them."""
+        return self._answer(self.get_object().reference)
 
     @extend_schema(
         summary="Set the instalments still to pay of an accepted grant",
-        description="Grants and finance officers. 409 unless the offer is accepted and something "
-        "is left to pay.",
-        parameters=[REFERENCE],
+        description="Grants and finance officers, with If-Match from the schedule they read. "
+        "409 unless the offer is accepted and something is left to pay.",
+        parameters=[REFERENCE, IF_MATCH, ETAG],
         request=InstalmentsInput,
-        responses={200: ScheduleSerializer, **problems(400, 401, 403, 404, 409, 415)},
+        responses={200: ScheduleSerializer, **problems(400, 401, 403, 404, 409, 412, 415, 428)},
     )
     @action(detail=True, methods=["put"])
     def instalments(self, request, reference=None):
@@ -148,11 +183,18 @@ class ScheduleViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         if app is None:
             raise Problem(409, f"{schedule.reference} is not a grant fundmgr pays.")
         try:
-            pay.instalments_set(
-                application=app,
-                by=request.user,
-                instalments=[money.Instalment(**i) for i in given.validated_data["instalments"]],
-            )
+            with transaction.atomic():
+                # Compared under the grant's lock, which instalments_set takes too: two officers
+                # who read the same schedule cannot both replace it.
+                Application.objects.select_for_update(of=("self",)).get(pk=app.pk)
+                if_match_tag(request, schedule_tag(schedule))
+                pay.instalments_set(
+                    application=app,
+                    by=request.user,
+                    instalments=[
+                        money.Instalment(**i) for i in given.validated_data["instalments"]
+                    ],
+                )
         except InvalidInput as error:
             raise ValidationError({"instalments": [error.message]}) from None
         return self._answer(schedule.reference)

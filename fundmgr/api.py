@@ -235,21 +235,29 @@ def etag(version: int) -> str:
     return f'"{version}"'
 
 
+def _stale(current: str) -> Problem:
+    return Problem(
+        412,
+        f"This was changed since you read it (it is now at version {current}): "
+        "read it again and make your change to that.",
+    )
+
+
+def _if_match_tags(request) -> list[str] | None:
+    header = request.headers.get("If-Match")
+    if not header:
+        return None
+    return [t.strip().removeprefix("W/").strip('"') for t in header.split(",")]
+
+
 def if_match_version(request, current: int) -> int:
     """The version an edit starts from, from If-Match (or a `version` field in the body).
     428 when neither is given, 412 when it is not the current one: two people editing one
     record cannot silently overwrite each other."""
-    header = request.headers.get("If-Match")
-    if header:
-        tags = [t.strip().removeprefix("W/").strip('"') for t in header.split(",")]
-        if "*" in tags:
-            return current
-        if str(current) not in tags:
-            raise Problem(
-                412,
-                f"This was changed since you read it (it is now at version {current}): "
-                "read it again and make your change to that.",
-            )
+    tags = _if_match_tags(request)
+    if tags is not None:
+        if "*" not in tags and str(current) not in tags:
+            raise _stale(str(current))
         return current
     body_version = request.data.get("version") if hasattr(request.data, "get") else None
     if body_version is None:
@@ -263,12 +271,26 @@ def if_match_version(request, current: int) -> int:
     except (TypeError, ValueError):
         raise Problem(400, "version: a whole number is required.") from None
     if version != current:
+        raise _stale(str(current))
+    return version
+
+
+def if_match_tag(request, current: str) -> None:
+    """For a resource whose ETag is a digest of its state rather than a version number: If-Match
+    must name the ETag now current (428 without one, 412 when stale)."""
+    tags = _if_match_tags(request)
+    if tags is None:
+        raise Problem(
+            428,
+            "Send If-Match with the ETag you read, so that an edit from a stale copy cannot "
+            "overwrite someone else's.",
+        )
+    if "*" not in tags and current not in tags:
         raise Problem(
             412,
-            f"This was changed since you read it (it is now at version {current}): "
-            "read it again and make your change to that.",
+            f'This was changed since you read it (its ETag is now "{current}"): read it again '
+            "and make your change to that.",
         )
-    return version
 
 
 # --- the schema's description of errors -------------------------------------------------------
@@ -309,6 +331,7 @@ __all__ = [
     "Problem",
     "etag",
     "exception_handler",
+    "if_match_tag",
     "if_match_version",
     "problem",
     "problems",

@@ -41,6 +41,18 @@ def rows(reference: str) -> list[tuple]:
     )
 
 
+def tag_read(people, reference: str) -> str:
+    """The schedule's ETag, as a finance officer's program reads it."""
+    response = client_for(people["finance officer"]).get(f"{API}/payment-schedules/{reference}/")
+    assert response.status_code == 200, response.content
+    return response["ETag"]
+
+
+def put_instalments(client, people, reference: str, body, **headers):
+    headers.setdefault("HTTP_IF_MATCH", tag_read(people, reference))
+    return client.put(f"{API}/payment-schedules/{reference}/instalments/", body, **headers)
+
+
 @pytest.fixture
 def conditional(accepted, officer):
     """The grant in two halves, the second waiting for evidence."""
@@ -65,9 +77,8 @@ def test_who_may_read_a_grants_payments(people, accepted):
 @pytest.mark.parametrize("role", ROLES)
 def test_who_may_set_instalments_and_a_refusal_changes_nothing(people, accepted, role):
     before = rows(accepted.reference)
-    response = client_for(people[role]).put(
-        f"{API}/payment-schedules/{accepted.reference}/instalments/",
-        two_halves(next_weekday().isoformat()),
+    response = put_instalments(
+        client_for(people[role]), people, accepted.reference, two_halves(next_weekday().isoformat())
     )
     assert response.status_code == dict(zip(ROLES, CHANGE, strict=True))[role], response.content
     if response.status_code == 200:
@@ -145,8 +156,8 @@ def test_bad_instalments_are_a_400_naming_the_field(people, accepted, body):
     day = next_weekday().isoformat()
     data = json.loads(json.dumps(body).replace("{day}", day))
     before = rows(accepted.reference)
-    response = client_for(people["finance officer"]).put(
-        f"{API}/payment-schedules/{accepted.reference}/instalments/", data
+    response = put_instalments(
+        client_for(people["finance officer"]), people, accepted.reference, data
     )
     assert response.status_code == 400, response.content
     assert response["Content-Type"] == PROBLEM
@@ -155,9 +166,55 @@ def test_bad_instalments_are_a_400_naming_the_field(people, accepted, body):
 
 
 def test_instalments_of_a_grant_not_yet_accepted_are_refused(people, accepted):
+    tag = tag_read(people, accepted.reference)
     type(accepted).objects.filter(pk=accepted.pk).update(status="completed")
-    response = client_for(people["finance officer"]).put(
-        f"{API}/payment-schedules/{accepted.reference}/instalments/",
+    response = put_instalments(
+        client_for(people["finance officer"]),
+        people,
+        accepted.reference,
         two_halves(next_weekday().isoformat()),
+        HTTP_IF_MATCH=tag,
     )
     assert response.status_code == 409
+
+
+def test_setting_instalments_needs_the_etag_read_and_a_stale_one_changes_nothing(people, accepted):
+    """Two officers read the schedule; the first to set it wins and the second is told to read
+    it again, rather than silently replacing the first one's instalments."""
+    grants = client_for(people["grants officer"])
+    finance = client_for(people["finance officer"])
+    url = f"{API}/payment-schedules/{accepted.reference}/"
+    read = grants.get(url)["ETag"]
+    assert read == finance.get(url)["ETag"] and read.startswith('"')
+    day = next_weekday().isoformat()
+
+    missing = grants.put(f"{url}instalments/", two_halves(day))
+    assert missing.status_code == 428 and missing["Content-Type"] == PROBLEM
+    assert "If-Match" in missing.json()["detail"]
+
+    first = grants.put(f"{url}instalments/", two_halves(day), HTTP_IF_MATCH=read)
+    assert first.status_code == 200, first.content
+    assert first["ETag"] != read and first["ETag"] == finance.get(url)["ETag"]
+    after_first = rows(accepted.reference)
+
+    whole = {"instalments": [{"amount": "500.00", "due_on": day}]}
+    second = finance.put(f"{url}instalments/", whole, HTTP_IF_MATCH=read)
+    assert second.status_code == 412 and second["Content-Type"] == PROBLEM
+    assert "read it again" in second.json()["detail"]
+    assert rows(accepted.reference) == after_first
+
+    again = finance.put(f"{url}instalments/", whole, HTTP_IF_MATCH=first["ETag"])
+    assert again.status_code == 200, again.content
+    assert [(p["amount"], p["status"]) for p in again.json()["payments"]] == [
+        ("500.00", "scheduled"),
+        ("250.00", "cancelled"),
+    ]
+
+
+def test_marking_a_condition_met_changes_the_schedules_etag(people, conditional):
+    url = f"{API}/payment-schedules/{conditional.reference}/"
+    finance = client_for(people["finance officer"])
+    before = finance.get(url)["ETag"]
+    met = finance.post(f"{url}payments/2/condition-met/", {})
+    assert met.status_code == 200, met.content
+    assert finance.get(url)["ETag"] != before

@@ -45,8 +45,8 @@ def _load_schema():
     # record that does not exist (`"fund_year": 0`), a pay date already passed, a file that is
     # not a bank statement. So, for writes only, 400 is an answer to valid data too; reads must
     # still accept whatever their description allows (an unknown id in a filter is an empty list).
-    # An edit (PATCH) also needs the version it starts from: 428 without one, 412 for a stale or
-    # made-up If-Match, which a generated request cannot know.
+    # An edit (PATCH, PUT) also needs the version it starts from: 428 without one, 412 for a
+    # stale or made-up If-Match, which a generated request cannot know.
     # (5xx is in schemathesis's own list because `not_a_server_error` is the check for it.)
     accepted = ["2xx", "3xx", "401", "403", "404", "409", "429", "5xx"]
     loaded.config.operations.operations += [
@@ -56,15 +56,18 @@ def _load_schema():
                 "checks": {"positive_data_acceptance": {"expected-statuses": [*accepted, "400"]}},
             }
         ),
-        OperationConfig.from_dict(
-            {
-                "include-method": "PATCH",
-                "checks": {
-                    "positive_data_acceptance": {
-                        "expected-statuses": [*accepted, "400", "412", "428"]
-                    }
-                },
-            }
+        *(
+            OperationConfig.from_dict(
+                {
+                    "include-method": method,
+                    "checks": {
+                        "positive_data_acceptance": {
+                            "expected-statuses": [*accepted, "400", "412", "428"]
+                        }
+                    },
+                }
+            )
+            for method in ("PATCH", "PUT")
         ),
     ]
     return loaded
