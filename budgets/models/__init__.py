@@ -1,0 +1,57 @@
+"""The money core: years, wards, councillors, funds, the double-entry budget ledger, payments,
+bank statements and clawback. One module per concern; every model is importable from here.
+"""
+
+from budgets.models.base import MONEY, AppendOnlyModel, AppendOnlyQuerySet, money_field
+from budgets.models.clawback import Clawback, ClawbackRefund
+from budgets.models.ledger import Account, Entry, LedgerTransaction
+from budgets.models.payments import (
+    Payment,
+    PaymentEvent,
+    PaymentFile,
+    PaymentRun,
+    PaymentRunLine,
+    PaymentSchedule,
+)
+from budgets.models.statements import GLImport, GLLine, Match, Statement, StatementLine
+from budgets.models.structure import (
+    Council,
+    Councillor,
+    CouncillorQuerySet,
+    ElectionPeriod,
+    FinancialYear,
+    Fund,
+    FundYear,
+    Ward,
+)
+
+__all__ = [
+    "Account",
+    "AppendOnlyModel",
+    "AppendOnlyQuerySet",
+    "Clawback",
+    "ClawbackRefund",
+    "Council",
+    "Councillor",
+    "CouncillorQuerySet",
+    "ElectionPeriod",
+    "Entry",
+    "FinancialYear",
+    "Fund",
+    "FundYear",
+    "GLImport",
+    "GLLine",
+    "LedgerTransaction",
+    "MONEY",
+    "Match",
+    "Payment",
+    "PaymentEvent",
+    "PaymentFile",
+    "PaymentRun",
+    "PaymentRunLine",
+    "PaymentSchedule",
+    "Statement",
+    "StatementLine",
+    "Ward",
+    "money_field",
+]

@@ -1,0 +1,179 @@
+"""Bank statements, their matches to payments, and the finance system's general ledger."""
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+from budgets.models.base import money_field
+from budgets.models.payments import PaymentRunLine
+
+
+class Statement(models.Model):
+    """An imported bank statement file. The same file (by SHA-256) is never imported twice."""
+
+    class Format(models.TextChoices):
+        CSV = "csv", "CSV"
+        OFX = "ofx", "OFX"
+        CAMT053 = "camt053", "ISO 20022 camt.053"
+
+    sha256 = models.CharField(max_length=64, unique=True)
+    filename = models.CharField(max_length=255)
+    format = models.CharField(max_length=8, choices=Format.choices)
+    layout = models.CharField(max_length=60, blank=True, help_text="CSV: the column layout.")
+    account = models.CharField(max_length=40, blank=True, help_text="As the file names it.")
+    line_count = models.PositiveIntegerField(default=0)
+    first_date = models.DateField(null=True, blank=True)
+    last_date = models.DateField(null=True, blank=True)
+    money_out = money_field(default=Decimal("0.00"))
+    money_in = money_field(default=Decimal("0.00"))
+    imported_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    imported_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-pk"]
+
+    def __str__(self) -> str:
+        return f"Statement {self.pk}: {self.filename}"
+
+
+class StatementLine(models.Model):
+    """One line of a statement: money out is negative, money in positive."""
+
+    class Status(models.TextChoices):
+        UNMATCHED = "unmatched", "Not matched"
+        MATCHED = "matched", "Matched to a payment"
+        RETURNED = "returned", "A payment returned"
+        REFUND = "refund", "A clawback repaid"
+        SET_ASIDE = "set_aside", "Not a grant payment"
+
+    statement = models.ForeignKey(Statement, on_delete=models.PROTECT, related_name="lines")
+    number = models.PositiveIntegerField(help_text="The line of the file it came from.")
+    date = models.DateField()
+    amount = money_field()
+    description = models.CharField(max_length=255)
+    reference = models.CharField(
+        max_length=18, blank=True, help_text="The payment reference found in the description."
+    )
+    bank_id = models.CharField(
+        max_length=80, blank=True, help_text="The bank's own id of the line (OFX FITID)."
+    )
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.UNMATCHED)
+    note = models.CharField(max_length=255, blank=True)
+
+    class Meta:
+        ordering = ["statement", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["statement", "number"], name="statement_line_unique"),
+            models.CheckConstraint(condition=~Q(amount=0), name="statement_line_not_zero"),
+        ]
+        indexes = [
+            models.Index(fields=["status", "date"], name="statement_line_status_idx"),
+            models.Index(fields=["reference"], name="statement_line_reference_idx"),
+            models.Index(fields=["bank_id"], name="statement_line_bank_id_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Line {self.number} of statement {self.statement_id}"
+
+    @property
+    def money_out(self) -> Decimal | None:
+        return -self.amount if self.amount < 0 else None
+
+    @property
+    def money_in(self) -> Decimal | None:
+        return self.amount if self.amount > 0 else None
+
+
+class Match(models.Model):
+    """A statement line matched to a payment run line: money out clears the payment; money in
+    records it returned by the bank. Undoing a match keeps the row, marked undone."""
+
+    class Kind(models.TextChoices):
+        CLEARED = "cleared", "Cleared"
+        RETURNED = "returned", "Returned"
+
+    class Method(models.TextChoices):
+        REFERENCE = "reference", "By reference"
+        AMOUNT_DATE = "amount_date", "By amount and date"
+        MANUAL = "manual", "By hand"
+
+    line = models.ForeignKey(StatementLine, on_delete=models.PROTECT, related_name="matches")
+    run_line = models.ForeignKey(PaymentRunLine, on_delete=models.PROTECT, related_name="matches")
+    kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.CLEARED)
+    method = models.CharField(max_length=12, choices=Method.choices)
+    matched_at = models.DateTimeField(auto_now_add=True)
+    matched_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    undone_at = models.DateTimeField(null=True, blank=True)
+    undone_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    undo_reason = models.CharField(max_length=255, blank=True)
+
+    class Meta:
+        ordering = ["pk"]
+        verbose_name_plural = "matches"
+        constraints = [
+            # A line matches one payment; a payment is cleared (or returned) once.
+            models.UniqueConstraint(
+                fields=["line"], condition=Q(undone_at__isnull=True), name="line_matched_once"
+            ),
+            models.UniqueConstraint(
+                fields=["run_line", "kind"],
+                condition=Q(undone_at__isnull=True),
+                name="payment_cleared_once",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.line} {self.kind} {self.run_line}"
+
+
+# --- the finance system's general ledger ----------------------------------------------------
+
+
+class GLImport(models.Model):
+    """An export of the council's general ledger (CSV), to compare with the budget ledger per
+    cost code and period. The same file (by SHA-256) is never imported twice."""
+
+    sha256 = models.CharField(max_length=64, unique=True)
+    filename = models.CharField(max_length=255)
+    line_count = models.PositiveIntegerField(default=0)
+    first_date = models.DateField()
+    last_date = models.DateField()
+    imported_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    imported_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-pk"]
+        verbose_name = "general ledger import"
+
+    def __str__(self) -> str:
+        return f"GL import {self.pk}: {self.filename}"
+
+
+class GLLine(models.Model):
+    gl_import = models.ForeignKey(GLImport, on_delete=models.PROTECT, related_name="lines")
+    number = models.PositiveIntegerField()
+    cost_code = models.CharField(max_length=30)
+    date = models.DateField()
+    amount = money_field(help_text="Spending positive, income (a refund) negative.")
+    reference = models.CharField(max_length=40, blank=True)
+    description = models.CharField(max_length=255, blank=True)
+
+    class Meta:
+        ordering = ["gl_import", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["gl_import", "number"], name="gl_line_unique")
+        ]
+        indexes = [models.Index(fields=["cost_code", "date"], name="gl_line_code_date_idx")]
+
+    def __str__(self) -> str:
+        return f"Line {self.number} of GL import {self.gl_import_id}"

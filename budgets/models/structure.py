@@ -1,0 +1,257 @@
+"""Years, the council, wards, councillors, election periods, funds and fund years."""
+
+import datetime
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import RegexValidator
+from django.db import models
+from django.db.models import Q
+
+from budgets.models.base import money_field
+
+
+class FinancialYear(models.Model):
+    """A UK financial year, 1 April to 31 March, labelled `2026/27`."""
+
+    label = models.CharField(max_length=7, unique=True, editable=False)
+    start = models.DateField(unique=True, help_text="Always 1 April.")
+    end = models.DateField(editable=False)
+    is_closed = models.BooleanField(default=False)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    closed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["start"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(start__month=4, start__day=1), name="financial_year_starts_1_april"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.label
+
+    def save(self, *args, **kwargs):
+        self.end = datetime.date(self.start.year + 1, 3, 31)
+        self.label = f"{self.start.year}/{str(self.start.year + 1)[-2:]}"
+        super().save(*args, **kwargs)
+
+    @staticmethod
+    def start_for(day: datetime.date) -> datetime.date:
+        year = day.year if day >= datetime.date(day.year, 4, 1) else day.year - 1
+        return datetime.date(year, 4, 1)
+
+    def contains(self, day: datetime.date) -> bool:
+        return self.start <= day <= self.end
+
+
+class Council(models.Model):
+    name = models.CharField(max_length=200)
+    gss_code = models.CharField(
+        "ONS GSS code",
+        max_length=9,
+        unique=True,
+        validators=[
+            RegexValidator(r"^[EWSN]0[6-9]\d{6}$", "A local authority GSS code, E07000123.")
+        ],
+    )
+    org_id = models.CharField(
+        "org-id identifier", max_length=40, blank=True, help_text="For 360Giving, GB-LAE-ABC."
+    )
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Ward(models.Model):
+    council = models.ForeignKey(Council, on_delete=models.PROTECT, related_name="wards")
+    name = models.CharField(max_length=120)
+    gss_code = models.CharField(
+        "ONS GSS code",
+        max_length=9,
+        unique=True,
+        validators=[RegexValidator(r"^[EWSN]05\d{6}$", "A ward GSS code starts E05: E05012345.")],
+    )
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(fields=["council", "name"], name="ward_name_unique_in_council")
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class CouncillorQuerySet(models.QuerySet):
+    def in_term_on(self, day: datetime.date) -> "CouncillorQuerySet":
+        return self.filter(Q(term_end__isnull=True) | Q(term_end__gte=day), term_start__lte=day)
+
+    def in_term_during(self, year: FinancialYear) -> "CouncillorQuerySet":
+        return self.filter(
+            Q(term_end__isnull=True) | Q(term_end__gte=year.start), term_start__lte=year.end
+        )
+
+
+class Councillor(models.Model):
+    """One person's term representing one ward. A re-elected member gets a new term row."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="councillor_terms"
+    )
+    ward = models.ForeignKey(Ward, on_delete=models.PROTECT, related_name="councillors")
+    name = models.CharField(max_length=120, help_text="As it appears in letters: Sam Shaw.")
+    term_start = models.DateField()
+    term_end = models.DateField(null=True, blank=True, help_text="Blank while serving.")
+
+    objects = CouncillorQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["ward__name", "name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(term_end__isnull=True) | Q(term_end__gte=models.F("term_start")),
+                name="councillor_term_ends_after_start",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Cllr {self.name}"
+
+    @property
+    def surname_title(self) -> str:
+        return f"Cllr {self.name.split()[-1]}"
+
+    def in_term_on(self, day: datetime.date) -> bool:
+        return self.term_start <= day and (self.term_end is None or self.term_end >= day)
+
+    def in_term_during(self, year: FinancialYear) -> bool:
+        return self.term_start <= year.end and (
+            self.term_end is None or self.term_end >= year.start
+        )
+
+
+class ElectionPeriod(models.Model):
+    """Notice of election to polling day: no councillor-budget endorsement, pledge or approval."""
+
+    council = models.ForeignKey(Council, on_delete=models.PROTECT, related_name="election_periods")
+    name = models.CharField(max_length=120)
+    notice_date = models.DateField()
+    polling_day = models.DateField()
+
+    class Meta:
+        ordering = ["notice_date"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(polling_day__gte=models.F("notice_date")),
+                name="election_polling_after_notice",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def covers(self, day: datetime.date) -> bool:
+        return self.notice_date <= day <= self.polling_day
+
+
+class Fund(models.Model):
+    class Kind(models.TextChoices):
+        CCIF = "ccif", "Councillors' Community Initiative Fund"
+        COUNCILLOR_BUDGET = "councillor_budget", "Councillor (ward) budget"
+        COMMUNITY_ASSET = "community_asset", "Community Asset Fund"
+
+    council = models.ForeignKey(Council, on_delete=models.PROTECT, related_name="funds")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    name = models.CharField(max_length=120)
+    code = models.CharField(
+        max_length=6,
+        unique=True,
+        validators=[RegexValidator(r"^[A-Z]{2,6}$", "2 to 6 capital letters, such as CCIF.")],
+        help_text="Starts every application reference: CCIF26-000123.",
+    )
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class FundYear(models.Model):
+    """A fund's rules for one financial year."""
+
+    class FundedFrom(models.TextChoices):
+        ALLOCATIONS = "allocations", "Councillors' allocations"
+        CENTRAL_POT = "central_pot", "The central pot"
+
+    class YearEnd(models.TextChoices):
+        CARRY_FORWARD = "carry_forward", "Carry unspent allocations forward"
+        LAPSE = "lapse", "Unspent allocations lapse to the pot"
+
+    fund = models.ForeignKey(Fund, on_delete=models.PROTECT, related_name="years")
+    year = models.ForeignKey(FinancialYear, on_delete=models.PROTECT, related_name="fund_years")
+    total_budget = money_field(default=Decimal("0.00"), editable=False)
+    allocation_per_councillor = money_field(default=Decimal("0.00"))
+    min_award = money_field(default=Decimal("0.00"))
+    max_award = money_field()
+    match_funding_share = models.DecimalField(
+        max_digits=5,
+        decimal_places=2,
+        default=Decimal("0.00"),
+        help_text="Per cent of the project cost the group must find elsewhere.",
+    )
+    funded_from = models.CharField(max_length=20, choices=FundedFrom.choices)
+    councillor_support_required = models.BooleanField(default=True)
+    delegated_limit = money_field(help_text="Officers decide up to this; a panel above it.")
+    opens_on = models.DateField()
+    closes_on = models.DateField()
+    year_end = models.CharField(max_length=20, choices=YearEnd.choices, default=YearEnd.LAPSE)
+    offer_acceptance_days = models.PositiveIntegerField(default=28)
+    monitoring_required = models.BooleanField(default=True)
+    monitoring_due_days = models.PositiveIntegerField(
+        default=90, help_text="Days after the project ends that the report is due."
+    )
+    clawback_threshold = money_field(
+        default=Decimal("50.00"), help_text="Underspend above this is clawed back."
+    )
+    cost_code = models.CharField(max_length=30, help_text="Ledger cost code in the finance system.")
+
+    class Meta:
+        ordering = ["year__start", "fund__name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["fund", "year"], name="one_fund_year_per_fund_and_year"
+            ),
+            models.CheckConstraint(
+                condition=Q(closes_on__gte=models.F("opens_on")), name="fund_year_closes_after_open"
+            ),
+            models.CheckConstraint(
+                condition=Q(max_award__gte=models.F("min_award")), name="fund_year_max_over_min"
+            ),
+            models.CheckConstraint(
+                condition=Q(match_funding_share__gte=0, match_funding_share__lte=100),
+                name="fund_year_match_share_is_percentage",
+            ),
+            models.CheckConstraint(
+                condition=Q(
+                    allocation_per_councillor__gte=0, min_award__gte=0, total_budget__gte=0
+                ),
+                name="fund_year_amounts_not_negative",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.fund.code} {self.year.label}"
+
+    @property
+    def uses_allocations(self) -> bool:
+        return self.funded_from == self.FundedFrom.ALLOCATIONS
+
+    def clean(self):
+        if self.opens_on and self.year_id and not self.year.contains(self.opens_on):
+            raise ValidationError({"opens_on": f"Must fall within {self.year.label}."})
