@@ -1,4 +1,4 @@
-"""The API for organisations, applications, their transitions and councillor support.
+"""The API for applications, their transitions and councillor support (groups: organisation_api).
 
 Who sees what is what the pages show: a group member their own organisations' applications, a
 councillor the bids of their wards (and any they answered), a panel member the bids on their
@@ -11,11 +11,9 @@ told so with 403; a step the rules refuse now is 409. Bodies are JSON.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 import django_filters
-from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
@@ -24,12 +22,12 @@ from drf_spectacular.utils import (
     OpenApiResponse,
     extend_schema,
 )
-from rest_framework import mixins, serializers, status, viewsets
+from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
 
-from applications import group_services, organisations, rules, support
+from applications import group_services, rules, support
 from applications import services as s
 from applications.councillor_selectors import current_terms, is_councillor, term_for, visible_bids
 from applications.group_selectors import applications_for, organisations_for
@@ -38,7 +36,6 @@ from applications.models import (
     BudgetLine,
     InterestDeclaration,
     MatchFunding,
-    Organisation,
     Pledge,
 )
 from applications.serializers import (
@@ -46,29 +43,21 @@ from applications.serializers import (
     ApplicationDetailSerializer,
     ApplicationSerializer,
     ApplicationUpdateSerializer,
-    ApproveInput,
     BudgetLineSerializer,
     DeclineInput,
-    EmptyInput,
     InterestDeclarationSerializer,
     MatchFundingSerializer,
     MonitoringReportSerializer,
-    NoteInput,
-    OptionalReasonInput,
-    OrganisationSerializer,
     PledgeInput,
     PledgeSerializer,
-    ReasonInput,
-    RecommendInput,
-    RejectInput,
     TransitionSerializer,
 )
+from applications.steps import DELEGATED, STEPS, Step, input_fields
 from applications.workflow import Status
-from decisions import services as decide
 from decisions.models import PanelItem
 from decisions.selectors import is_grants_officer, may_read_applications
 from fundmgr.api import IdFilter, etag, if_match_version, problems, router
-from fundmgr.errors import NotPermitted, Refused
+from fundmgr.errors import NotPermitted
 from fundmgr.roles import Role, has_role
 
 # --- who sees what --------------------------------------------------------------------------
@@ -90,65 +79,6 @@ def visible_applications(user) -> QuerySet[Application]:
     return Application.objects.filter(mine)
 
 
-def visible_organisations(user) -> QuerySet[Organisation]:
-    if user.is_superuser or has_role(user, Role.GRANTS_OFFICER, Role.FINANCE_OFFICER, Role.AUDITOR):
-        return Organisation.objects.select_related("ward").order_by("name", "pk")
-    return organisations_for(user)
-
-
-# --- organisations --------------------------------------------------------------------------
-
-
-class OrganisationFilter(django_filters.FilterSet):
-    ward = IdFilter(field_name="ward_id")
-
-    class Meta:
-        model = Organisation
-        fields = ["ward", "kind"]
-
-
-@extend_schema(tags=["organisations"])
-class OrganisationViewSet(
-    mixins.ListModelMixin,
-    mixins.RetrieveModelMixin,
-    mixins.CreateModelMixin,
-    mixins.UpdateModelMixin,
-    viewsets.GenericViewSet,
-):
-    """Community groups. A member sees and edits their own; officers and auditors see all."""
-
-    queryset = Organisation.objects.none()  # get_queryset decides; this names the model
-    parser_classes = [JSONParser]
-    serializer_class = OrganisationSerializer
-    http_method_names = ["get", "post", "patch", "head", "options"]
-    lookup_value_regex = r"[0-9]+"
-    filterset_class = OrganisationFilter
-    ordering_fields = ["name", "created_at"]
-    ordering = ["name", "pk"]
-
-    def get_queryset(self):
-        return visible_organisations(self.request.user)
-
-    @extend_schema(responses={201: OrganisationSerializer, **problems(400)})
-    def create(self, request, *args, **kwargs):
-        """Register a group: you become its secretary."""
-        given = OrganisationSerializer(data=request.data)
-        given.is_valid(raise_exception=True)
-        org = organisations.organisation_create(by=request.user, **given.validated_data)
-        return Response(OrganisationSerializer(org).data, status=status.HTTP_201_CREATED)
-
-    @extend_schema(responses={200: OrganisationSerializer, **problems(400, 403, 404)})
-    def partial_update(self, request, *args, **kwargs):
-        """Change a group's details: its members only."""
-        org = self.get_object()
-        given = OrganisationSerializer(org, data=request.data, partial=True)
-        given.is_valid(raise_exception=True)
-        org = organisations.organisation_update(
-            organisation=org, by=request.user, **given.validated_data
-        )
-        return Response(OrganisationSerializer(org).data)
-
-
 # --- applications ---------------------------------------------------------------------------
 
 
@@ -165,137 +95,6 @@ class ApplicationFilter(django_filters.FilterSet):
     class Meta:
         model = Application
         fields = ["status", "fund", "fund_year", "financial_year", "ward", "organisation"]
-
-
-@dataclass(frozen=True)
-class Step:
-    """One transition as the API takes it: its words, its input and the service it calls."""
-
-    label: str
-    input: type[serializers.Serializer]
-    perform: Any  # (application, by, validated data) -> None
-
-
-def _endorse(app: Application, by, data) -> None:
-    with transaction.atomic():
-        locked = s.lock_application(app)
-        if not s.application_endorse_if_supported(locked, by=by):
-            reason = s.transition_refusal(locked, "endorse", by)
-            raise Refused(reason or f"{locked.reference} cannot be moved to assessment now.")
-
-
-def _recommend(app: Application, by, data) -> None:
-    decide.assessment_record(
-        application=app,
-        by=by,
-        recommendation=data["recommendation"],
-        notes=data["notes"],
-        recommended_amount=data.get("recommended_amount")
-        if data["recommendation"] == "approve"
-        else None,
-    )
-
-
-STEPS: dict[str, Step] = {
-    "submit": Step(
-        "Submit the application",
-        EmptyInput,
-        lambda app, by, d: s.application_submit(application=app, by=by),
-    ),
-    "mark_eligible": Step(
-        "Mark it eligible",
-        NoteInput,
-        lambda app, by, d: s.application_mark_eligible(application=app, by=by, note=d["note"]),
-    ),
-    "mark_ineligible": Step(
-        "Mark it not eligible",
-        ReasonInput,
-        lambda app, by, d: s.application_mark_ineligible(
-            application=app, by=by, reason=d["reason"]
-        ),
-    ),
-    "return_to_applicant": Step(
-        "Return it to the group for more information",
-        ReasonInput,
-        lambda app, by, d: s.application_return(application=app, by=by, reason=d["reason"]),
-    ),
-    "endorse": Step("Move it to assessment: its support is complete", EmptyInput, _endorse),
-    "recommend": Step("Assess it and send it for a decision", RecommendInput, _recommend),
-    "approve": Step(
-        "Approve it under delegated authority",
-        ApproveInput,
-        lambda app, by, d: decide.decision_record(
-            application=app,
-            by=by,
-            outcome="approve",
-            amount=d["amount"],
-            reasons=d["reasons"],
-            conditions=d["conditions"],
-        ),
-    ),
-    "reject": Step(
-        "Reject it under delegated authority",
-        RejectInput,
-        lambda app, by, d: decide.decision_record(
-            application=app, by=by, outcome="reject", reasons=d["reasons"]
-        ),
-    ),
-    "accept_offer": Step(
-        "Accept the offer",
-        EmptyInput,
-        lambda app, by, d: s.application_accept_offer(application=app, by=by),
-    ),
-    "lapse": Step(
-        "Mark the offer as lapsed",
-        EmptyInput,
-        lambda app, by, d: s.application_lapse(application=app, by=by),
-    ),
-    "close": Step(
-        "Close the grant",
-        NoteInput,
-        lambda app, by, d: s.application_close(application=app, by=by, note=d["note"]),
-    ),
-    "withdraw": Step(
-        "Withdraw the application",
-        OptionalReasonInput,
-        lambda app, by, d: s.application_withdraw(application=app, by=by, reason=d["reason"]),
-    ),
-    "revoke": Step(
-        "Revoke the grant",
-        ReasonInput,
-        lambda app, by, d: s.application_revoke(application=app, by=by, reason=d["reason"]),
-    ),
-}
-# `pay` is taken by a payment being made (payments and payment runs), and a panel member's
-# approve or reject by the panel's decision (panel meetings): not listed here.
-DELEGATED = {"approve", "reject"}
-
-
-def _field_type(field) -> str:
-    if isinstance(field, serializers.DecimalField):
-        return "money"
-    if isinstance(field, serializers.ChoiceField):
-        return "choice"
-    if isinstance(field, serializers.DateField):
-        return "date"
-    if isinstance(field, serializers.IntegerField):
-        return "integer"
-    return "string"
-
-
-def _input_fields(step: Step) -> list[dict]:
-    out = []
-    for name, field in step.input().fields.items():
-        described = {
-            "name": name,
-            "required": field.required,
-            "type": _field_type(field),
-            "help": str(field.help_text or ""),
-        }
-        if isinstance(field, serializers.ChoiceField):
-            described["choices"] = list(field.choices)
-        out.append(described)
-    return out
 
 
 def _with_version(response: Response, app: Application) -> Response:
@@ -448,7 +247,7 @@ class ApplicationViewSet(
                     "name": name,
                     "label": STEPS[name].label,
                     "url": f"/api/v1/applications/{app.pk}/{name}/",
-                    "input": _input_fields(STEPS[name]),
+                    "input": input_fields(STEPS[name]),
                 }
                 for name in names
                 if name in STEPS
@@ -623,5 +422,4 @@ for _name, _step in STEPS.items():
     setattr(ApplicationViewSet, _name, _transition_view(_name, _step))
 
 
-router.register("organisations", OrganisationViewSet, basename="organisation")
 router.register("applications", ApplicationViewSet, basename="application")

@@ -12,6 +12,7 @@ from fundmgr.api import not_found, router
 # Each app's api.py registers its viewsets on the router when imported.
 for module in (
     "budgets.api",
+    "applications.organisation_api",
     "applications.api",
     "applications.finance_api",
     "decisions.api",
