@@ -8,8 +8,6 @@ imports applications), just as the pages are in `applications.finance_views`.
 
 from __future__ import annotations
 
-import json
-
 from django.db.models import Prefetch
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
@@ -24,18 +22,7 @@ from budgets import payments as money
 from budgets import serializers as s
 from budgets.api import FinanceArea
 from budgets.models import PaymentFile, PaymentRun, PaymentRunLine
-from fundmgr.api import router
-
-
-class FileRenderer(renderers.BaseRenderer):
-    """Lets a client ask for the file's own media type; an error is still a problem document."""
-
-    charset = "utf-8"
-
-    def render(self, data, accepted_media_type=None, renderer_context=None):
-        if isinstance(data, bytes):
-            return data
-        return json.dumps(data).encode("utf-8")
+from fundmgr.api import FileRenderer, router
 
 
 class TextRenderer(FileRenderer):

@@ -132,6 +132,7 @@ def gl_import(*, content: bytes, filename: str, by) -> GLImport:
     except StatementError as error:
         raise InvalidInput(f"{error} Nothing was imported.") from None
     try:
+        # The import row and its lines together, or neither.
         with transaction.atomic():
             imported = GLImport.objects.create(
                 sha256=digest,
@@ -141,23 +142,23 @@ def gl_import(*, content: bytes, filename: str, by) -> GLImport:
                 last_date=frame["date"].max().date(),
                 imported_by=by,
             )
+            GLLine.objects.bulk_create(
+                (
+                    GLLine(
+                        gl_import=imported,
+                        number=int(row.number),
+                        cost_code=row.cost_code,
+                        date=row.date.date(),
+                        amount=Decimal(int(row.pence)) / 100,
+                        reference=row.reference,
+                        description=row.description,
+                    )
+                    for row in frame.itertuples(index=False)
+                ),
+                batch_size=2000,
+            )
     except IntegrityError:
         raise Refused(_duplicate(GLImport.objects.filter(sha256=digest).first())) from None
-    GLLine.objects.bulk_create(
-        (
-            GLLine(
-                gl_import=imported,
-                number=int(row.number),
-                cost_code=row.cost_code,
-                date=row.date.date(),
-                amount=Decimal(int(row.pence)) / 100,
-                reference=row.reference,
-                description=row.description,
-            )
-            for row in frame.itertuples(index=False)
-        ),
-        batch_size=2000,
-    )
     return imported
 
 

@@ -21,7 +21,7 @@ from budgets import reconcile, reconciliation_report
 from budgets.models import FinancialYear, Match, PaymentRunLine, Statement, StatementLine
 from budgets.payments import is_finance_officer, may_read_finance
 from budgets.reconcile_forms import NoteForm, ReasonForm, StatementForm
-from fundmgr.documents import document_response, document_store
+from fundmgr.documents import document_response
 from fundmgr.errors import DomainError, InvalidInput
 from fundmgr.forms import add_refusal
 
@@ -255,13 +255,4 @@ def report_xlsx(request, start: int):
 @login_required
 def report_pdf(request, start: int):
     _reader(request.user)
-    year = _year(start)
-    document = document_store(
-        kind="reconciliation",
-        reference=f"RECON-{year.label}",
-        key=f"reconciliation:{year.label}",
-        description=f"Reconciliation report {year.label}",
-        content=reconciliation_report.pdf(reconciliation_report.build(year)),
-        by=request.user,
-    )
-    return document_response(document)
+    return document_response(reconciliation_report.stored_pdf(_year(start), by=request.user))

@@ -16,6 +16,8 @@ from django.db.models import Count, Q, Sum
 from django.utils import timezone
 
 from budgets.models import Clawback, FinancialYear, PaymentRunLine, StatementLine
+from fundmgr.documents import document_store
+from fundmgr.models import Document
 
 ZERO = Decimal("0.00")
 LIVE = ["sent", "cleared", "returned"]
@@ -274,3 +276,16 @@ def pdf(report: Report) -> bytes:
             ),
         ]
     return lh.render(story, title=title, reference=f"RECON-{report.year.label}")
+
+
+def stored_pdf(year: FinancialYear, *, by) -> Document:
+    """The PDF as of now, kept as a document with its SHA-256: what the finance pages and the
+    API hand out, so any copy someone holds can be checked against the stored one."""
+    return document_store(
+        kind="reconciliation",
+        reference=f"RECON-{year.label}",
+        key=f"reconciliation:{year.label}",
+        description=f"Reconciliation report {year.label}",
+        content=pdf(build(year)),
+        by=by,
+    )

@@ -9,6 +9,7 @@ serialise. A service's DomainError becomes a problem document with its status (4
 
 from __future__ import annotations
 
+import json
 import re
 
 import django_filters
@@ -20,7 +21,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django_filters.rest_framework import DjangoFilterBackend
 from django_filters.utils import translate_validation
 from drf_spectacular.utils import OpenApiResponse, extend_schema_field, inline_serializer
-from rest_framework import exceptions, serializers, status
+from rest_framework import exceptions, renderers, serializers, status
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 from rest_framework.routers import DefaultRouter
@@ -320,11 +321,25 @@ def problems(*codes: int) -> dict:
     }
 
 
+class FileRenderer(renderers.BaseRenderer):
+    """For a download: a client may ask for the file's own media type, and an error is still a
+    problem document (the exception handler sets its content type; this writes it as JSON).
+    Subclasses name the media type and format."""
+
+    charset = "utf-8"
+
+    def render(self, data, accepted_media_type=None, renderer_context=None):
+        if isinstance(data, bytes):
+            return data
+        return json.dumps(data).encode("utf-8")
+
+
 router = DefaultRouter()
 router.include_root_view = True
 
 __all__ = [
     "PROBLEM",
+    "FileRenderer",
     "FilterBackend",
     "IdFilter",
     "Pagination",

@@ -19,6 +19,7 @@ for module in (
     "applications.bank_api",
     "applications.schedule_api",
     "applications.clawback_api",
+    "budgets.gl_api",
     "applications.transfer_api",
     "decisions.document_api",
 ):

@@ -340,6 +340,22 @@ def test_the_demo_journey_from_a_new_group_to_a_reconciled_payment_through_the_a
     # Running the matching again finds nothing left to match.
     assert ok(finance.post(f"{API}/matches/reconcile/", {})) == {"matched": 0}
 
+    # The finance system's general ledger agrees, and the year's report says reconciled.
+    gl_file = (
+        "Cost code,Date,Reference,Amount\r\n"
+        f"{fund_year.cost_code},{pay_date:%d/%m/%Y},{payment_ref},500.00\r\n"
+    ).encode()
+    gl_import = finance.post(
+        f"{API}/gl-imports/",
+        {"file": SimpleUploadedFile("gl-p08.csv", gl_file)},
+        format="multipart",
+    )
+    assert gl_import.status_code == 201, gl_import.content
+    comparison = ok(finance.get(f"{API}/gl-imports/{gl_import.json()['id']}/comparison/"))
+    assert comparison["agrees"] is True, comparison["differences"]
+    report = ok(finance.get(f"{API}/reconciliation-reports/{fund_year.year.start.year}/"))
+    assert report["reconciled"] is True
+
     assert ok(finance.get(f"{API}/payments/{payment_id}/"))["status"] == "cleared"
     cleared = ok(finance.get(f"{API}/payment-runs/{run_id}/"))
     assert [(line["status"], line["cleared_on"]) for line in cleared["lines"]] == [
