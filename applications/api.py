@@ -14,7 +14,6 @@ from __future__ import annotations
 from typing import Any
 
 import django_filters
-from django.db.models import Q, QuerySet
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
@@ -29,8 +28,8 @@ from rest_framework.response import Response
 
 from applications import group_services, rules, support
 from applications import services as s
-from applications.councillor_selectors import current_terms, is_councillor, term_for, visible_bids
-from applications.group_selectors import applications_for, organisations_for
+from applications.councillor_selectors import term_for
+from applications.group_selectors import organisations_for
 from applications.models import (
     Application,
     BudgetLine,
@@ -53,31 +52,11 @@ from applications.serializers import (
     TransitionSerializer,
 )
 from applications.steps import DELEGATED, STEPS, Step, input_fields
+from applications.visibility import visible_applications
 from applications.workflow import Status
-from decisions.models import PanelItem
 from decisions.selectors import is_grants_officer, may_read_applications
 from fundmgr.api import IdFilter, etag, if_match_version, problems, router
 from fundmgr.errors import NotPermitted
-from fundmgr.roles import Role, has_role
-
-# --- who sees what --------------------------------------------------------------------------
-
-
-def visible_applications(user) -> QuerySet[Application]:
-    """The applications this person may read, by the same rules as their pages."""
-    if may_read_applications(user):
-        return Application.objects.all()
-    mine = Q(pk__in=applications_for(user).order_by().values("pk"))
-    if is_councillor(user):
-        terms = current_terms(user, rules.today())
-        mine |= Q(pk__in=visible_bids(user, terms).order_by().values("pk"))
-    if has_role(user, Role.PANEL_MEMBER):
-        on_my_panels = PanelItem.objects.filter(meeting__panelmembership__user=user)
-        mine |= Q(pk__in=on_my_panels.values("application_id"))
-    if has_role(user, Role.FINANCE_OFFICER):
-        mine |= Q(amount_awarded__isnull=False)  # the grants finance pays
-    return Application.objects.filter(mine)
-
 
 # --- applications ---------------------------------------------------------------------------
 

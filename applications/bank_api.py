@@ -33,7 +33,7 @@ from rest_framework.response import Response
 
 from applications import group_selectors, group_services, organisations
 from applications.models import BankAccount, Membership, Organisation
-from applications.organisation_api import visible_organisations
+from applications.visibility import visible_organisations
 from budgets import payments as money
 from budgets.api import FinanceArea
 from fundmgr.api import IdFilter, problems, router

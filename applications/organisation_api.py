@@ -4,24 +4,16 @@ auditors see every group. Anything a caller may not see is 404, as on the pages.
 from __future__ import annotations
 
 import django_filters
-from django.db.models import QuerySet
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
 
 from applications import organisations
-from applications.group_selectors import organisations_for
 from applications.models import Organisation
 from applications.serializers import OrganisationSerializer
+from applications.visibility import visible_organisations
 from fundmgr.api import IdFilter, problems, router
-from fundmgr.roles import Role, has_role
-
-
-def visible_organisations(user) -> QuerySet[Organisation]:
-    if user.is_superuser or has_role(user, Role.GRANTS_OFFICER, Role.FINANCE_OFFICER, Role.AUDITOR):
-        return Organisation.objects.select_related("ward").order_by("name", "pk")
-    return organisations_for(user)
 
 
 class OrganisationFilter(django_filters.FilterSet):

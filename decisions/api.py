@@ -17,7 +17,8 @@ from rest_framework.decorators import action
 from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
 
-from applications.api import ONE_OBJECT, visible_applications
+from applications.api import ONE_OBJECT
+from applications.visibility import visible_applications
 from decisions import selectors
 from decisions import services as decide
 from decisions.models import Assessment, Decision, PanelItem, PanelMeeting, PanelMembership

@@ -22,6 +22,7 @@ urlpatterns = [
     path("officer/", include("decisions.urls")),
     path("budgets/", include("budgets.urls")),
     path("documents/", include("decisions.document_urls")),
+    path("files/", include("applications.file_urls")),
     path("finance/", include("applications.finance_urls")),
     path("grants/", include("transparency.urls")),
     path("dashboards/", include("transparency.dashboard_urls")),

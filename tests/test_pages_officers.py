@@ -286,7 +286,8 @@ def test_the_application_page_shows_the_whole_file(officer_client, approved):
     assert "Waiting for verification" in html
     assert "£500.00" in html
     # Documents, pledges with statements, the declaration.
-    assert "Quote from Benchcraft" in html and "/media/attachments/" in html
+    assert "Quote from Benchcraft" in html and "/files/attachments/" in html
+    assert "/media/" not in html  # uploads are never public files
     assert "Cllr Sam Shaw" in html and "Much needed" in html and "£300.00" in html
     assert "I walk in Abbey Park." in html and "Non-registrable interest" in html
     # The assessment and the decision with its conditions and notice.

@@ -1,0 +1,41 @@
+"""Who may read which applications and organisations: one answer for the API, the pages that
+hand out a group's uploaded files, and anything else that must agree with the pages.
+
+A group member reads their own organisations' applications, a councillor the bids of their wards
+(and any they answered), a panel member the bids on their panels' agendas, a finance officer the
+grants awarded, grants officers and auditors everything.
+"""
+
+from __future__ import annotations
+
+from django.db.models import Q, QuerySet
+
+from applications import rules
+from applications.councillor_selectors import current_terms, is_councillor, visible_bids
+from applications.group_selectors import applications_for, organisations_for
+from applications.models import Application, Organisation
+from decisions.models import PanelItem
+from decisions.selectors import may_read_applications
+from fundmgr.roles import Role, has_role
+
+
+def visible_applications(user) -> QuerySet[Application]:
+    """The applications this person may read, by the same rules as their pages."""
+    if may_read_applications(user):
+        return Application.objects.all()
+    mine = Q(pk__in=applications_for(user).order_by().values("pk"))
+    if is_councillor(user):
+        terms = current_terms(user, rules.today())
+        mine |= Q(pk__in=visible_bids(user, terms).order_by().values("pk"))
+    if has_role(user, Role.PANEL_MEMBER):
+        on_my_panels = PanelItem.objects.filter(meeting__panelmembership__user=user)
+        mine |= Q(pk__in=on_my_panels.values("application_id"))
+    if has_role(user, Role.FINANCE_OFFICER):
+        mine |= Q(amount_awarded__isnull=False)  # the grants finance pays
+    return Application.objects.filter(mine)
+
+
+def visible_organisations(user) -> QuerySet[Organisation]:
+    if user.is_superuser or has_role(user, Role.GRANTS_OFFICER, Role.FINANCE_OFFICER, Role.AUDITOR):
+        return Organisation.objects.select_related("ward").order_by("name", "pk")
+    return organisations_for(user)
