@@ -293,10 +293,16 @@ def match_funding_add(
 
 @transaction.atomic
 def attachment_add(*, application: Application, by, description: str, file) -> Attachment:
-    """Files go with the application while it is being written or when an officer asks for more."""
+    """A group adds files while it writes the application (or again once it is returned to them
+    as a draft); after that only a grants officer adds one, as when they asked for more."""
     app = lock_application(application)
     if reason := rules.group_member_or_officer.refusal(app, by):
         raise NotPermitted(reason)
+    if app.status != Status.DRAFT and rules.grants_officer.refusal(app, by):
+        raise Refused(
+            f"{app.reference} has been sent: the council keeps what it was sent. To add a "
+            "document now, send it to the grants team, who can add it."
+        )
     from django.core.exceptions import ValidationError
 
     attachment = Attachment(

@@ -14,6 +14,7 @@ for module in (
     "budgets.api",
     "applications.organisation_api",
     "applications.api",
+    "applications.attachment_api",
     "applications.finance_api",
     "decisions.api",
     "applications.bank_api",

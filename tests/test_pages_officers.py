@@ -304,7 +304,7 @@ def test_the_application_page_shows_the_whole_file(officer_client, approved):
 
 
 def test_the_application_page_makes_a_fixed_number_of_queries(
-    officer_client, approved, fund_year, shaw
+    officer_client, approved, fund_year, shaw, officer
 ):
     url = f"/officer/applications/{approved.reference}/"
     few = count_queries(officer_client, url)
@@ -314,7 +314,7 @@ def test_the_application_page_makes_a_fixed_number_of_queries(
         )
         s.attachment_add(
             application=approved,
-            by=approved.organisation.members.first(),
+            by=officer,  # once it is sent, an officer adds what the group sends in
             description=f"Photo {i}",
             file=SimpleUploadedFile(f"p{i}.png", b"png", content_type="image/png"),
         )
