@@ -23,12 +23,15 @@ from drf_spectacular.utils import (
 )
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.parsers import JSONParser
+from rest_framework.parsers import JSONParser, MultiPartParser
+from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
 from applications import group_services, rules, support
 from applications import services as s
+from applications.attachment_api import AnyFileRenderer
 from applications.councillor_selectors import term_for
+from applications.file_views import file_response
 from applications.group_selectors import organisations_for
 from applications.models import (
     Application,
@@ -241,9 +244,16 @@ class ApplicationViewSet(
         request=BudgetLineSerializer,
         responses={201: BudgetLineSerializer, **problems(400, 403, 404, 409)},
     )
-    @action(detail=True, methods=["get", "post"], url_path="budget-lines", **ONE_OBJECT)
+    @action(
+        detail=True,
+        methods=["get", "post"],
+        url_path="budget-lines",
+        parser_classes=[JSONParser, MultiPartParser],
+        **ONE_OBJECT,
+    )
     def budget_lines(self, request, pk=None):
-        """A draft's costs; POST adds one (the group's members, while it is a draft)."""
+        """A draft's costs; POST adds one (the group's members, while it is a draft), as JSON
+        or, with its quote, as multipart/form-data."""
         app = self.get_object()
         if request.method == "GET":
             return Response(BudgetLineSerializer(app.budget_lines.all(), many=True).data)
@@ -261,6 +271,25 @@ class ApplicationViewSet(
         line = get_object_or_404(BudgetLine, application=app, pk=line_id)
         s.budget_line_remove(line=line, by=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(
+        parameters=[LINE_ID],
+        request=None,
+        responses={
+            (200, "*/*"): OpenApiResponse(OpenApiTypes.BINARY, description="The quote's file."),
+            **problems(401, 404),
+        },
+    )
+    @action(
+        detail=True,
+        url_path=r"budget-lines/(?P<line_id>[0-9]+)/quote",
+        renderer_classes=[JSONRenderer, AnyFileRenderer],
+        **ONE_OBJECT,
+    )
+    def budget_line_quote(self, request, pk=None, line_id=None):
+        """Download a budget line's quote: anyone who may read the application."""
+        line = get_object_or_404(BudgetLine, application=self.get_object(), pk=line_id)
+        return file_response(line.quote)
 
     @extend_schema(
         methods=["GET"], request=None, responses={200: MatchFundingSerializer(many=True)}

@@ -57,11 +57,25 @@ class OrganisationSerializer(serializers.ModelSerializer):
 
 class BudgetLineSerializer(serializers.ModelSerializer):
     cost = money(min_value=PENNY)
+    quote = serializers.FileField(
+        write_only=True,
+        required=False,
+        help_text="A quote for it (PDF, an image, a Word or Excel file; up to 10 MB), sent as "
+        "multipart/form-data.",
+    )
+    quote_download = serializers.SerializerMethodField(
+        help_text="Where to download its quote; null when it has none."
+    )
 
     class Meta:
         model = BudgetLine
-        fields = ["id", "item", "cost"]
+        fields = ["id", "item", "cost", "quote", "quote_download"]
         read_only_fields = ["id"]
+
+    def get_quote_download(self, line: BudgetLine) -> str | None:
+        if not line.quote:
+            return None
+        return f"/api/v1/applications/{line.application_id}/budget-lines/{line.pk}/quote/"
 
 
 class MatchFundingSerializer(serializers.ModelSerializer):

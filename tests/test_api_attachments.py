@@ -130,3 +130,41 @@ def test_listing_takes_the_same_queries_for_ten_documents_as_for_one(people, dra
             uploaded_by=document.uploaded_by,
         )
     assert queries(officer, url) == one
+
+
+# --- a budget line's quote --------------------------------------------------------------------
+
+
+def test_a_budget_line_is_added_with_its_quote_and_the_quote_downloaded(people, draft):
+    group = client_for(people["applicant"])
+    url = f"{API}/applications/{draft.pk}/budget-lines/"
+    added = group.post(
+        url,
+        {"item": "Paint", "cost": "20.00", "quote": SimpleUploadedFile("paint.pdf", PDF)},
+        format="multipart",
+    )
+    assert added.status_code == 201, added.content
+    link = added.json()["quote_download"]
+    assert link == f"{url}{added.json()['id']}/quote/" and "quote" not in added.json()
+    for role, expected in (("applicant", 200), ("grants officer", 200), ("other applicant", 404)):
+        response = client_for(people[role]).get(link)
+        assert response.status_code == expected, role
+        if expected == 200:
+            assert b"".join(response.streaming_content) == PDF
+            assert response["Content-Disposition"].startswith('attachment; filename="paint')
+    # As JSON, without a quote, as before: no link.
+    plain = group.post(url, {"item": "Brushes", "cost": "5.00"}, format="json")
+    assert plain.status_code == 201 and plain.json()["quote_download"] is None
+    assert group.get(f"{url}{plain.json()['id']}/quote/").status_code == 404
+
+
+def test_a_quote_that_is_not_an_allowed_file_is_a_400_and_adds_no_line(people, draft):
+    group = client_for(people["applicant"])
+    before = draft.budget_lines.count()
+    response = group.post(
+        f"{API}/applications/{draft.pk}/budget-lines/",
+        {"item": "Paint", "cost": "20.00", "quote": SimpleUploadedFile("run.exe", b"MZ")},
+        format="multipart",
+    )
+    assert response.status_code == 400 and response["Content-Type"] == PROBLEM
+    assert draft.budget_lines.count() == before
