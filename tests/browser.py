@@ -18,7 +18,10 @@ def sign_in(page, live_server, username: str, password: str = "correct-horse-bat
 
 
 def serious_accessibility_violations(page) -> list[str]:
-    """axe-core's WCAG 2.2 A/AA findings of serious or critical impact, one line each."""
+    """axe-core's WCAG 2.2 A/AA findings of serious or critical impact, one line each. The
+    page must have finished loading: a script added while it is still navigating has no
+    document to go into."""
+    page.wait_for_load_state("load")
     page.add_script_tag(path=str(AXE))
     result = page.evaluate(
         """async () => await axe.run(document, {runOnly: {type: 'tag',

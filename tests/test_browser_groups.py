@@ -46,6 +46,7 @@ def test_a_group_registers_checks_eligibility_and_applies_on_a_phone(
 
     # Which funds fit: no account needed.
     page.get_by_role("link", name="Check which funds fit your project").click()
+    expect(page.get_by_role("heading", name="Check which funds fit your project")).to_be_visible()
     looks_right(page, "eligibility", phone=True)
     page.get_by_role("button", name="Check which funds fit").click()
     expect(page.get_by_role("alert")).to_contain_text("Choose the type of organisation")
@@ -77,6 +78,7 @@ def test_a_group_registers_checks_eligibility_and_applies_on_a_phone(
 
     # The organisation, its bank details and members: entered once.
     page.get_by_role("button", name="Register your organisation").click()
+    expect(page.get_by_role("heading", name="Register your organisation")).to_be_visible()
     looks_right(page, "organisation-new", phone=True)
     page.get_by_label("Name of your organisation").fill("Abbey Meadow Allotment Society")
     page.get_by_label("Constituted community group").check()
@@ -108,6 +110,7 @@ def test_a_group_registers_checks_eligibility_and_applies_on_a_phone(
     looks_right(page, "members-error", phone=True)
     page.get_by_role("link", name="Back").click()
     page.get_by_role("link", name="Change the organisation’s details").click()
+    expect(page.get_by_role("heading", name="Change your organisation’s details")).to_be_visible()
     looks_right(page, "organisation-edit", phone=True)
 
     # Start an application: every limit before starting.
@@ -189,6 +192,7 @@ def test_a_group_registers_checks_eligibility_and_applies_on_a_phone(
     looks_right(page, "tasks-complete", phone=True)
 
     page.get_by_role("link", name="Check your answers and submit").click()
+    expect(page.get_by_role("heading", name="Check your answers before sending")).to_be_visible()
     looks_right(page, "check-answers", phone=True)
     page.get_by_role("button", name="Submit application").click()
     expect(page.get_by_role("heading", name="Application submitted")).to_be_visible()
