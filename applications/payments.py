@@ -26,21 +26,18 @@ from applications.services import application_record_payment
 from applications.workflow import Status
 from budgets import payments as money
 from budgets.models import Fund, Payment, PaymentRun, PaymentRunLine, PaymentSchedule
+from fundmgr import access
 from fundmgr.documents import stored_content
 from fundmgr.errors import NotPermitted, Refused
 from fundmgr.models import Notification
 from fundmgr.money import PENNY, pounds
-from fundmgr.roles import Role, has_role
 
 Instalment = money.Instalment
 log = logging.getLogger(__name__)
 SECOND_STAGE = "Evidence that the first stage of the project is complete"
 
 
-def may_set_instalments(user) -> bool:
-    return user is not None and (
-        user.is_superuser or has_role(user, Role.GRANTS_OFFICER, Role.FINANCE_OFFICER)
-    )
+may_set_instalments = access.sets_instalments
 
 
 def _require_officer(user, doing: str) -> None:

@@ -13,8 +13,8 @@ from decimal import Decimal
 
 from django.utils import timezone
 
+from fundmgr import access
 from fundmgr.money import pounds
-from fundmgr.roles import Role, has_role
 
 
 def today() -> datetime.date:
@@ -224,75 +224,50 @@ def monitoring_received(app) -> str | None:
 
 
 # --- permissions ----------------------------------------------------------------------------
+# Each is fundmgr.access's rule, in the (application, user) form django-fsm-2 calls.
 
 
-@Permission
-def group_member(app, user) -> str | None:
-    if user is not None and app.organisation.members.filter(pk=user.pk).exists():
-        return None
-    return f"Only members of {app.organisation} can do this."
+def _from_access(a_rule: access.Rule, *, nobody: str | None = None) -> Permission:
+    def check(app, user) -> str | None:
+        if user is None:
+            return nobody
+        return a_rule.refusal(user, app)
+
+    check.__name__ = a_rule.__name__
+    return Permission(check)
 
 
-@Permission
-def grants_officer(app, user) -> str | None:
-    if user is not None and (user.is_superuser or has_role(user, Role.GRANTS_OFFICER)):
-        return None
-    return "Only a grants officer can do this."
-
-
-@Permission
-def group_member_or_officer(app, user) -> str | None:
-    if group_member(app, user) or grants_officer(app, user):
-        return None
-    return f"Only members of {app.organisation} or a grants officer can do this."
-
-
-@Permission
-def finance_officer(app, user) -> str | None:
-    if user is not None and (user.is_superuser or has_role(user, Role.FINANCE_OFFICER)):
-        return None
-    return "Only a finance officer can do this."
-
-
-@Permission
-def system_or_officer(app, user) -> str | None:
-    if user is None:  # the daily lapse_offers command
-        return None
-    return grants_officer.refusal(app, user)
-
-
-@Permission
-def councillor_or_officer(app, user) -> str | None:
-    if user is not None and (has_role(user, Role.COUNCILLOR) or grants_officer(app, user)):
-        return None
-    return "Only a councillor or a grants officer can do this."
+group_member = _from_access(access.group_member, nobody="Only members of the group can do this.")
+grants_officer = _from_access(access.grants_officer, nobody="Only a grants officer can do this.")
+finance_officer = _from_access(access.finance_officer, nobody="Only a finance officer can do this.")
+group_member_or_officer = _from_access(
+    access.either(
+        access.group_member,
+        access.grants_officer,
+        reason="Only members of the group or a grants officer can do this.",
+    ),
+    nobody="Only members of the group or a grants officer can do this.",
+)
+# The daily lapse_offers command acts as nobody.
+system_or_officer = _from_access(access.grants_officer, nobody=None)
+councillor_or_officer = _from_access(
+    access.either(
+        access.councillor,
+        access.grants_officer,
+        reason="Only a councillor or a grants officer can do this.",
+    ),
+    nobody="Only a councillor or a grants officer can do this.",
+)
+may_decide = _from_access(access.may_decide, nobody="A decision must be made by a person.")
+may_check_eligibility = _from_access(
+    access.may_check_eligibility, nobody="Only a grants officer can do this."
+)
+may_assess = _from_access(access.may_assess, nobody="Only a grants officer can do this.")
 
 
 def conflict_of_interest(app, user) -> str | None:
     """Separation of duties: why this person may not decide this application, if they may not."""
-    if app.organisation.members.filter(pk=user.pk).exists():
-        return f"You are a member of {app.organisation}, so you cannot decide its application."
-    if app.pledges.filter(councillor__user=user, status="pledged").exists():
-        return "You supported this application, so you cannot decide it."
-    if app.transitions.filter(transition="recommend", by=user).exists():
-        return "You assessed this application, so someone else must decide it."
-    declared = app.declarations.filter(user=user).exclude(kind="non_registrable").first()
-    if declared is not None:
-        return f"You declared {interest(declared)} in this application, so you cannot decide it."
-    return None
-
-
-@Permission
-def may_decide(app, user) -> str | None:
-    if user is None:
-        return "A decision must be made by a person."
-    if not (
-        user.is_superuser
-        or has_role(user, Role.GRANTS_OFFICER)
-        or has_role(user, Role.PANEL_MEMBER)
-    ):
-        return "Only a grants officer or a panel member can decide applications."
-    return conflict_of_interest(app, user)
+    return access.conflict_of_interest(user, app)
 
 
 def interest(declaration) -> str:

@@ -59,16 +59,27 @@ def lock_application(application: Application) -> Application:
     )
 
 
+def _permission(app: Application, name: str):
+    """The transition's permission rule. Each transition of a name has one, whatever its
+    source, so it can be checked before the state is: a person who may not act is told that,
+    and learns nothing about where the application stands."""
+    transitions = getattr(app, name)._django_fsm.transitions
+    meta = transitions.get(app.status) or transitions.get("*") or next(iter(transitions.values()))
+    return meta.permission
+
+
 def transition_refusal(app: Application, name: str, by) -> str | None:
-    """Why `by` may not take transition `name` now, or None if they may."""
+    """Why `by` may not take transition `name` now, or None if they may: first who may, then
+    the state, then the rules."""
+    permission = _permission(app, name)
+    if permission is not None and (reason := permission.refusal(app, by)):
+        return reason
     method = getattr(app, name)
     if not can_proceed(method, check_conditions=False):
         return (
             f"{app.reference} is {app.get_status_display().lower()}: it cannot be {DONE[name]} now."
         )
     meta = method._django_fsm.get_transition(app.status)
-    if meta.permission is not None and (reason := meta.permission.refusal(app, by)):
-        return reason
     reasons = rules.refusals(meta.conditions, app)
     return " ".join(reasons) if reasons else None
 
@@ -85,8 +96,8 @@ def _check(app: Application, name: str, by) -> None:
     reason = transition_refusal(app, name, by)
     if reason is None:
         return
-    meta = getattr(app, name)._django_fsm.get_transition(app.status)
-    denied = meta is not None and meta.permission is not None and not meta.permission(app, by)
+    permission = _permission(app, name)
+    denied = permission is not None and not permission(app, by)
     raise (NotPermitted if denied else Refused)(reason)
 
 

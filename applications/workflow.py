@@ -57,12 +57,13 @@ class ApplicationWorkflow(FSMModelMixin):
                             r.match_funding_met, r.fund_window_open])
     def submit(self): ...
 
-    @transition("status", source=S.SUBMITTED, target=S.INELIGIBLE, permission=r.grants_officer)
+    @transition("status", source=S.SUBMITTED, target=S.INELIGIBLE,
+                permission=r.may_check_eligibility)
     def mark_ineligible(self): ...
 
     @transition("status", source=S.SUBMITTED,
                 target=RETURN_VALUE(S.AWAITING_SUPPORT, S.UNDER_ASSESSMENT),
-                permission=r.grants_officer)
+                permission=r.may_check_eligibility)
     def mark_eligible(self):
         if self.fund_year.councillor_support_required:
             return S.AWAITING_SUPPORT
@@ -78,7 +79,7 @@ class ApplicationWorkflow(FSMModelMixin):
     def endorse(self): ...
 
     @transition("status", source=S.UNDER_ASSESSMENT, target=S.AWAITING_DECISION,
-                permission=r.grants_officer)
+                permission=r.may_assess)
     def recommend(self): ...
 
     @transition("status", source=S.AWAITING_DECISION, target=S.APPROVED, permission=r.may_decide,

@@ -16,8 +16,8 @@ from applications.models import Application, BankAccount, Pledge, TransitionLog
 from applications.workflow import Status
 from budgets.models import Entry, LedgerTransaction
 from decisions.models import Assessment, Decision, PanelItem, PanelMeeting, PanelMembership
+from fundmgr import access
 from fundmgr.money import pounds
-from fundmgr.roles import Role, has_role
 
 S = Status
 
@@ -63,13 +63,9 @@ class Queue:
         return Status(self.spec.status).label
 
 
-def may_read_applications(user) -> bool:
-    """Grants officers work the applications; auditors may read them."""
-    return user.is_superuser or has_role(user, Role.GRANTS_OFFICER, Role.AUDITOR)
-
-
-def is_grants_officer(user) -> bool:
-    return user.is_superuser or has_role(user, Role.GRANTS_OFFICER)
+# Grants officers work the applications; auditors may read them (fundmgr.access's rules).
+may_read_applications = access.reads_applications
+is_grants_officer = access.grants_officer
 
 
 # --- the workbench --------------------------------------------------------------------------

@@ -17,9 +17,9 @@ from applications.rules import conflict_of_interest
 from applications.workflow import Status
 from decisions.documents import decision_documents_produce
 from decisions.models import Assessment, Decision, PanelItem, PanelMeeting, PanelMembership
+from fundmgr import access
 from fundmgr.errors import InvalidInput, NotPermitted, Refused
 from fundmgr.money import pounds
-from fundmgr.roles import Role, has_role
 
 
 @transaction.atomic
@@ -32,6 +32,7 @@ def assessment_record(
     recommended_amount: Decimal | None = None,
 ) -> Assessment:
     """An officer's assessment, which sends the bid for a decision."""
+    access.require(access.may_assess, by, application)
     if recommendation not in Assessment.Recommendation.values:
         raise InvalidInput("Recommend approval or rejection.")
     if not notes.strip():
@@ -65,6 +66,7 @@ def _decide(
     conditions: str,
     panel_item: PanelItem | None,
 ) -> Decision:
+    access.require(access.may_decide, by, app)
     if outcome not in Decision.Outcome.values:
         raise InvalidInput("Choose approve, reject or defer.")
     if not reasons.strip():
@@ -74,8 +76,6 @@ def _decide(
             f"{app.reference} is {app.get_status_display().lower()}: it is not waiting for a "
             "decision."
         )
-    if reason := conflict_of_interest(app, by):
-        raise NotPermitted(reason)
     note = reasons.strip()
     if outcome == Decision.Outcome.APPROVE:
         lifecycle.application_approve(
@@ -110,8 +110,9 @@ def decision_record(
     conditions: str = "",
 ) -> Decision:
     """A grants officer's decision under delegated authority (up to the fund's limit)."""
-    if not (by.is_superuser or has_role(by, Role.GRANTS_OFFICER)):
+    if not access.grants_officer(by):
         raise NotPermitted("Only a grants officer can decide under delegated authority.")
+    access.require(access.may_decide, by, application)
     app = lifecycle.lock_application(application)
     return _decide(
         app,
@@ -132,7 +133,7 @@ def decision_record(
 def panel_meeting_create(
     *, title: str, fund, date: datetime.date, quorum: int, members: list, by
 ) -> PanelMeeting:
-    if not (by.is_superuser or has_role(by, Role.GRANTS_OFFICER)):
+    if not access.grants_officer(by):
         raise NotPermitted("Only a grants officer can arrange a panel meeting.")
     if quorum < 1 or quorum > len(members):
         raise InvalidInput(f"The quorum must be between 1 and the {len(members)} members named.")
@@ -145,7 +146,7 @@ def panel_meeting_create(
 
 @transaction.atomic
 def panel_item_add(*, meeting: PanelMeeting, application: Application, by) -> PanelItem:
-    if not (by.is_superuser or has_role(by, Role.GRANTS_OFFICER)):
+    if not access.grants_officer(by):
         raise NotPermitted("Only a grants officer can set a panel's agenda.")
     application = lifecycle.lock_application(application)
     if application.fund_year.fund_id != meeting.fund_id:
@@ -161,7 +162,7 @@ def panel_item_add(*, meeting: PanelMeeting, application: Application, by) -> Pa
 @transaction.atomic
 def attendance_record(*, meeting: PanelMeeting, attended: list, by) -> None:
     """Take the register: everyone named attended; the other members sent apologies."""
-    if not (has_role(by, Role.GRANTS_OFFICER) or meeting.members.filter(pk=by.pk).exists()):
+    if not (access.grants_officer(by) or meeting.members.filter(pk=by.pk).exists()):
         raise NotPermitted("Only the panel's members or a grants officer can take the register.")
     present = {u.pk for u in attended}
     unknown = present - set(meeting.members.values_list("pk", flat=True))

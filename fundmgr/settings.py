@@ -67,6 +67,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Auditors read everything and change nothing: any other method is a 403 before any view.
+    "fundmgr.access.AuditorsReadOnly",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -83,7 +85,8 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    # fundmgr/access.py: signed in, and no writes by auditors; each view names its own rules.
+    "DEFAULT_PERMISSION_CLASSES": ["fundmgr.access.ApiSignedIn"],
     "DEFAULT_PAGINATION_CLASS": "fundmgr.api.Pagination",
     "DEFAULT_FILTER_BACKENDS": [
         "fundmgr.api.FilterBackend",  # django-filter, strict about empty and repeated filters

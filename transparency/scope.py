@@ -12,9 +12,10 @@ from dataclasses import dataclass
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from applications.councillor_selectors import is_councillor, terms_of
+from applications.councillor_selectors import terms_of
 from applications.models import Application
 from budgets.models import FinancialYear, Fund
+from fundmgr import access
 from fundmgr.roles import sees_all_budgets
 
 
@@ -32,8 +33,7 @@ class Scope:
 EVERYTHING = Scope(wards=None, councillors=None, label="every ward")
 
 
-def may_see_dashboards(user) -> bool:
-    return user.is_authenticated and (sees_all_budgets(user) or is_councillor(user))
+may_see_dashboards = access.reads_dashboards
 
 
 def scope_for(user) -> Scope | None:
