@@ -8,7 +8,6 @@ in the form's error summary. A person reaches only their own organisations' reco
 from __future__ import annotations
 
 from django.contrib import messages
-from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
@@ -17,6 +16,8 @@ from applications import eligibility, group_selectors, group_services, organisat
 from applications import organisation_forms as of
 from applications.models import Organisation
 from applications.views import PAGE_SIZE, own_organisation, posted
+from fundmgr.account_views import CHECK_EMAIL_SESSION_KEY
+from fundmgr.accounts import account_sign_up
 from fundmgr.errors import DomainError
 from fundmgr.forms import add_refusal
 
@@ -46,20 +47,18 @@ def register(request):
         return redirect("applications:groups_home")
     form = of.RegisterForm(posted(request))
     if request.method == "POST" and form.is_valid():
+        # The same answer whether or not the address has an account: fundmgr.accounts e-mails
+        # a confirmation link, or tells the address's owner someone tried.
         data = form.cleaned_data
-        try:
-            user = group_services.account_register(
-                first_name=data["first_name"],
-                last_name=data["last_name"],
-                email=data["email"],
-                password=data["password1"],
-            )
-        except DomainError as error:
-            add_refusal(form, error)
-        else:
-            login(request, user, backend="django.contrib.auth.backends.ModelBackend")
-            messages.success(request, "Your account has been created and you are signed in.")
-            return redirect("applications:groups_home")
+        account_sign_up(
+            first_name=data["first_name"],
+            last_name=data["last_name"],
+            email=data["email"],
+            password=data["password1"],
+            site=request.build_absolute_uri("/"),
+        )
+        request.session[CHECK_EMAIL_SESSION_KEY] = data["email"].strip().lower()
+        return redirect("account_check_email")
     return render(request, "applications/register.html", {"form": form})
 
 

@@ -1,12 +1,32 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django_otp.plugins.otp_static.models import StaticDevice
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from fundmgr.models import Document, Notification, User
+from fundmgr.two_factor import two_factor_reset
+
+# django-otp's own admin pages show each authenticator's secret key and the recovery codes: an
+# administrator resets a person's two-factor authentication with the action below instead.
+admin.site.unregister(TOTPDevice)
+admin.site.unregister(StaticDevice)
 
 
 @admin.register(User)
 class UserAdmin(BaseUserAdmin):
-    pass
+    actions = ["reset_two_factor"]
+
+    @admin.action(permissions=["change"], description="Reset two-factor authentication")
+    def reset_two_factor(self, request, queryset):
+        """For a person who lost their phone and recovery codes: their authenticator and codes
+        are removed, and they set up a new one (a role that needs it, at their next sign-in)."""
+        people = list(queryset)
+        two_factor_reset(users=people)
+        self.message_user(
+            request,
+            f"Two-factor authentication reset for {len(people)} "
+            f"{'person' if len(people) == 1 else 'people'}.",
+        )
 
 
 @admin.register(Notification)

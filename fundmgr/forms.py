@@ -1,18 +1,27 @@
-from django.contrib.auth.forms import AuthenticationForm
+from crispy_forms_gds.helper import FormHelper
+from crispy_forms_gds.layout import Field, Layout, Submit
+from django import forms
+from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm, SetPasswordForm
+from django.template import loader
 
 
 class SignInForm(AuthenticationForm):
-    """Django's sign-in, with messages in the GOV.UK style."""
+    """Django's sign-in, with an e-mail address (or a staff username) and messages in the GOV.UK
+    style."""
 
     error_messages = {
         **AuthenticationForm.error_messages,
-        "invalid_login": "Enter a correct username and password. Both are case-sensitive.",
-        "inactive": "This account has been switched off. Contact the grants team.",
+        "invalid_login": "Enter a correct email address and password. The password is "
+        "case-sensitive.",
+        "inactive": "This account is not switched on. If you have just created it, follow the "
+        "link in the email we sent you to confirm your address. Otherwise contact the grants "
+        "team.",
     }
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["username"].error_messages["required"] = "Enter your username"
+        self.fields["username"].label = "Email address"
+        self.fields["username"].error_messages["required"] = "Enter your email address"
         self.fields["password"].error_messages["required"] = "Enter your password"
 
 
@@ -20,3 +29,98 @@ def add_refusal(form, error) -> None:
     """Show a refused service call (a DomainError) in the form's GOV.UK error summary, linked to
     the field it concerns when the caller names one."""
     form.add_error(getattr(error, "field", None), error.message)
+
+
+def _helper(*fields, button: str) -> FormHelper:
+    helper = FormHelper()
+    helper.form_method = "post"
+    helper.layout = Layout(*fields, Submit("submit", button))
+    return helper
+
+
+# --- password reset ------------------------------------------------------------------------
+
+
+class PasswordResetRequestForm(PasswordResetForm):
+    """Asks for the address; Django's view then answers the same whether an account has it."""
+
+    email = forms.EmailField(
+        label="Email address",
+        max_length=254,
+        error_messages={
+            "required": "Enter your email address",
+            "invalid": "Enter an email address in the correct format, like name@example.com",
+        },
+        widget=forms.EmailInput(attrs={"autocomplete": "email", "spellcheck": "false"}),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = _helper(Field.text("email"), button="Send the link")
+
+    def send_mail(
+        self,
+        subject_template_name,
+        email_template_name,
+        context,
+        from_email,
+        to_email,
+        html_email_template_name=None,
+    ):
+        from fundmgr.accounts import send_private_mail
+
+        subject = "".join(loader.render_to_string(subject_template_name, context).splitlines())
+        body = loader.render_to_string(email_template_name, context)
+        send_private_mail(to=to_email, subject=subject, body=body)
+
+
+class NewPasswordForm(SetPasswordForm):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        first, second = self.fields["new_password1"], self.fields["new_password2"]
+        first.label = "Create a new password"
+        first.help_text = (
+            "At least 8 characters. Do not use a common password, only numbers, or your name "
+            "or email address."
+        )
+        first.error_messages["required"] = "Create a new password"
+        second.label = "Confirm your new password"
+        second.error_messages["required"] = "Enter your new password again"
+        self.error_messages = {
+            **self.error_messages,
+            "password_mismatch": "Enter the same password in both boxes",
+        }
+        self.helper = _helper(
+            Field.text("new_password1", field_width=20),
+            Field.text("new_password2", field_width=20),
+            button="Change password",
+        )
+
+
+# --- two-factor authentication -------------------------------------------------------------
+
+
+class TwoFactorCodeForm(forms.Form):
+    """The code step: a code from the authenticator app, or one of the recovery codes."""
+
+    code = forms.CharField(
+        label="Code",
+        help_text="The 6-digit code your authenticator app shows now, or one of your recovery "
+        "codes.",
+        max_length=32,
+        error_messages={"required": "Enter the code from your authenticator app"},
+        widget=forms.TextInput(
+            attrs={
+                "autocomplete": "one-time-code",
+                "autocapitalize": "none",
+                "spellcheck": "false",
+            }
+        ),
+    )
+
+    def __init__(self, *args, button: str = "Continue", **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = _helper(Field.text("code", field_width=10), button=button)
+
+    def clean_code(self) -> str:
+        return "".join(self.cleaned_data["code"].split()).lower()

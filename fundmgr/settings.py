@@ -5,6 +5,7 @@ for and refuses to start without a real SECRET_KEY.
 """
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -33,6 +34,9 @@ if not SECRET_KEY:
     if PRODUCTION:
         raise ImproperlyConfigured("Set SECRET_KEY: production refuses to run with a default key.")
     SECRET_KEY = "django-insecure-development-only-key-never-use-in-production"
+# Rotating the key (README "Security"): the old key here, comma separated, until the sessions and
+# links signed with it have expired.
+SECRET_KEY_FALLBACKS = env_list("SECRET_KEY_FALLBACKS", "")
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "" if PRODUCTION else "127.0.0.1,localhost,testserver")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", "")
 
@@ -53,6 +57,10 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "fundmgr",
     "budgets",
     "applications",
@@ -70,6 +78,12 @@ MIDDLEWARE = [
     # Auditors read everything and change nothing: any other method is a 403 before any view.
     "fundmgr.access.AuditorsReadOnly",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # Sign-in (fundmgr/sign_in.py, fundmgr/two_factor.py): the session's 2FA device, staff
+    # signed out when idle, 2FA before anything else where a role needs it, then axes's lockout.
+    "django_otp.middleware.OTPMiddleware",
+    "fundmgr.sign_in.StaffIdleSignOut",
+    "fundmgr.two_factor.TwoFactorRequired",
+    "axes.middleware.AxesMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
@@ -83,8 +97,19 @@ REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         # Tokens first, so a request with neither answers 401 with WWW-Authenticate: Token.
         "rest_framework.authentication.TokenAuthentication",
-        "rest_framework.authentication.SessionAuthentication",
+        # The pages' session, once past two-factor authentication where the person has it.
+        "fundmgr.two_factor.VerifiedSessionAuthentication",
     ],
+    # Per person signed in, else per address (PROXY_COUNT proxies in front); 429 past the rate.
+    "DEFAULT_THROTTLE_CLASSES": [
+        "rest_framework.throttling.AnonRateThrottle",
+        "rest_framework.throttling.UserRateThrottle",
+    ],
+    "DEFAULT_THROTTLE_RATES": {
+        "anon": os.environ.get("API_THROTTLE_ANON", "60/min"),
+        "user": os.environ.get("API_THROTTLE_USER", "1000/min"),
+    },
+    "NUM_PROXIES": int(os.environ.get("PROXY_COUNT", "0")),
     # fundmgr/access.py: signed in, and no writes by auditors; each view names its own rules.
     "DEFAULT_PERMISSION_CLASSES": ["fundmgr.access.ApiSignedIn"],
     "DEFAULT_PAGINATION_CLASS": "fundmgr.api.Pagination",
@@ -132,6 +157,24 @@ SPECTACULAR_SETTINGS = {
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
+
+# Sign-in (README "Security"). With an e-mail address or a username; django-axes counts wrong
+# passwords per account and per address, and after SIGN_IN_FAILURE_LIMIT of them refuses that
+# account, or address, for SIGN_IN_LOCKOUT_MINUTES (an administrator unlocks sooner).
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",  # first: a locked account is refused before its password
+    "fundmgr.sign_in.EmailOrUsernameBackend",
+]
+AXES_FAILURE_LIMIT = int(os.environ.get("SIGN_IN_FAILURE_LIMIT", "10"))
+AXES_COOLOFF_TIME = timedelta(minutes=int(os.environ.get("SIGN_IN_LOCKOUT_MINUTES", "30")))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_USERNAME_CALLABLE = "fundmgr.sign_in.username_tried"
+AXES_CLIENT_IP_CALLABLE = "fundmgr.sign_in.client_address"
+AXES_LOCKOUT_CALLABLE = "fundmgr.sign_in.locked_out"
+# Links in password-reset and confirm-your-address e-mails work for this long.
+PASSWORD_RESET_TIMEOUT = int(os.environ.get("PASSWORD_RESET_SECONDS", str(24 * 60 * 60)))
+# Staff roles are signed out after this long without a request; applicants keep Django's two weeks.
+STAFF_SESSION_IDLE_SECONDS = int(os.environ.get("STAFF_SESSION_IDLE_SECONDS", str(30 * 60)))
 
 TEMPLATES = [
     {
@@ -209,6 +252,8 @@ COUNCIL_ADDRESS = env_list(
 COUNCIL_EMAIL = os.environ.get("COUNCIL_EMAIL", "grants@thornburyvale.example")
 COUNCIL_PHONE = os.environ.get("COUNCIL_PHONE", "01632 960000")
 COUNCIL_LOGO = os.environ.get("COUNCIL_LOGO", "")
+# The name an authenticator app shows beside the person's code.
+OTP_TOTP_ISSUER = f"{COUNCIL_NAME} grants"
 
 # Published grants data (transparency app). The 360Giving prefix is the one 360Giving registers
 # for the council; grant and unregistered-group identifiers start with it.

@@ -17,6 +17,7 @@ urlpatterns = [
         name="login",
     ),
     path("sign-out/", auth_views.LogoutView.as_view(), name="logout"),
+    path("account/", include("fundmgr.account_urls")),
     path("apply/", include("applications.urls")),
     path("councillor/", include("applications.councillor_urls")),
     path("officer/", include("decisions.urls")),

@@ -197,3 +197,43 @@ def verified_bank_details(group, member):
     )
     checker = UserFactory(roles=["Finance officer"])
     return organisations.bank_account_verify(bank_account=account, by=checker, approve=True)
+
+
+@pytest.fixture(autouse=True)
+def force_login_passes_two_factor(request, monkeypatch):
+    """Tests that sign someone in with `client.force_login` are about something other than
+    signing in: the session also passes the two-factor step (the person gets an authenticator,
+    and the session is marked as verified with it, as django_otp.login does), so finance
+    officers and administrators reach their pages. Tests of two-factor authentication itself ask
+    for the `real_two_factor` fixture, which leaves force_login as Django has it."""
+    if "real_two_factor" in request.fixturenames:
+        return
+    from django.test.client import ClientMixin
+    from django_otp import DEVICE_ID_SESSION_KEY
+
+    from tests.authenticator import authenticator_for
+
+    django_force_login = ClientMixin.force_login
+
+    def force_login(self, user, backend=None):
+        django_force_login(self, user, backend)
+        session = self.session
+        session[DEVICE_ID_SESSION_KEY] = authenticator_for(user).persistent_id
+        session.save()
+
+    monkeypatch.setattr(ClientMixin, "force_login", force_login)
+
+
+@pytest.fixture
+def real_two_factor():
+    """Ask for this in a test of two-factor authentication: force_login signs in with the
+    password step only, as a person who has not entered a code yet."""
+
+
+@pytest.fixture(autouse=True)
+def api_throttles_start_afresh():
+    """DRF's throttles count requests in the cache, which would otherwise carry over from one
+    test to the next in the same process (and the same user ids come back after a rollback)."""
+    from django.core.cache import cache
+
+    cache.clear()

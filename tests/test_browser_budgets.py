@@ -57,7 +57,7 @@ def test_the_pages_can_be_used_by_keyboard(page, live_server, busy):
     page.goto(f"{live_server.url}/sign-in/")
     page.keyboard.press("Tab")
     expect(page.get_by_role("link", name="Skip to main content")).to_be_focused()
-    page.get_by_label("Username").focus()
+    page.get_by_label("Email address").focus()
     page.keyboard.type("cllr.shaw")
     page.keyboard.press("Tab")
     page.keyboard.type("correct-horse-battery")

@@ -32,7 +32,7 @@ def test_a_wrong_password_is_explained_and_nothing_else_happens(client, shaw):
     response = client.post("/sign-in/", {"username": "cllr.shaw", "password": "nope"})
     assert response.status_code == 200
     assert "govuk-error-summary" in response.text
-    assert "Enter a correct username and password" in response.text
+    assert "Enter a correct email address and password" in response.text
     assert "_auth_user_id" not in client.session
 
 
@@ -63,7 +63,7 @@ def test_a_community_group_cannot_see_budgets(client, busy, statement_url):
 
 def test_an_empty_sign_in_form_says_what_to_enter(client):
     response = client.post("/sign-in/", {"username": "", "password": ""})
-    assert "Enter your username" in response.text
+    assert "Enter your email address" in response.text
     assert "Enter your password" in response.text
 
 

@@ -92,22 +92,32 @@ def test_the_start_page_is_open_to_everyone_and_leads_to_an_account(client, fund
     assert 'href="/apply/eligibility/"' in text
 
 
-def test_creating_an_account_signs_the_person_in_as_an_applicant(client):
-    response = client.post(
-        "/apply/create-account/",
-        {
-            "first_name": "Rowan",
-            "last_name": "Ashby",
-            "email": "Rowan@Example.org",
-            "password1": "allotment-sheds-2026",
-            "password2": "allotment-sheds-2026",
-        },
-        follow=True,
-    )
-    assert response.redirect_chain[-1][0] == "/apply/"
+def test_creating_an_account_sends_a_link_that_signs_the_person_in_as_an_applicant(
+    client, mailoutbox, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            "/apply/create-account/",
+            {
+                "first_name": "Rowan",
+                "last_name": "Ashby",
+                "email": "Rowan@Example.org",
+                "password1": "allotment-sheds-2026",
+                "password2": "allotment-sheds-2026",
+            },
+            follow=True,
+        )
+    assert response.redirect_chain[-1][0] == "/account/check-your-email/"
+    assert "Check your email" in response.text and "rowan@example.org" in response.text
     user = User.objects.get(username="rowan@example.org")
     assert user.email == "rowan@example.org" and user.get_full_name() == "Rowan Ashby"
     assert user.groups.filter(name="Applicant").exists()
+    assert "_auth_user_id" not in client.session  # not until the address is confirmed
+    (mail,) = mailoutbox
+    assert mail.to == ["rowan@example.org"]
+    link = re.search(r"http://testserver(/account/confirm/\S+/)", mail.body).group(1)
+    response = client.post(link, follow=True)
+    assert response.redirect_chain[-1][0] == "/apply/"
     assert int(client.session["_auth_user_id"]) == user.pk
     assert "Register your organisation" in response.text
     assert "Your applications" in response.text  # the header link of the Applicant role
@@ -143,20 +153,27 @@ def test_passwords_must_match_and_pass_djangos_checks(client):
     assert not User.objects.filter(username="a@example.org").exists()
 
 
-def test_an_email_address_can_have_only_one_account(client, treasurer):
-    response = client.post(
-        "/apply/create-account/",
-        {
-            "first_name": "Tess",
-            "last_name": "Again",
-            "email": "TREASURER@example.org",
-            "password1": "allotment-sheds-2026",
-            "password2": "allotment-sheds-2026",
-        },
-    )
-    assert error_summary(response) == [
-        "There is already an account with this email address. Sign in instead."
-    ]
+def test_an_email_address_can_have_only_one_account_and_sign_up_never_says_so(
+    client, treasurer, mailoutbox, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            "/apply/create-account/",
+            {
+                "first_name": "Tess",
+                "last_name": "Again",
+                "email": "TREASURER@example.org",
+                "password1": "allotment-sheds-2026",
+                "password2": "allotment-sheds-2026",
+            },
+            follow=True,
+        )
+    assert response.redirect_chain[-1][0] == "/account/check-your-email/"
+    assert "already an account" not in response.text
+    assert User.objects.filter(email__iexact="treasurer@example.org").count() == 1
+    (mail,) = mailoutbox
+    assert mail.to == ["treasurer@example.org"]
+    assert "Someone tried to create an account" in mail.subject
 
 
 def test_the_home_page_lists_the_groups_applications_with_what_each_needs_next(

@@ -1,0 +1,147 @@
+"""Signing in: with an e-mail address or a username, the lockout after repeated wrong passwords
+(django-axes, configured in settings), and staff signed out when they leave a session idle.
+
+The messages a person reads are here too, so that the sign-in page, the lockout and the idle
+sign-out say the same things in the same words.
+"""
+
+from __future__ import annotations
+
+import time
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import logout
+from django.contrib.auth.backends import ModelBackend
+from django.contrib.auth.views import redirect_to_login
+from django.db.models import Q
+from django.forms.utils import ErrorDict
+from django.shortcuts import render
+
+from fundmgr.models import User
+from fundmgr.roles import Role, has_role
+
+STAFF_ROLES = (
+    Role.GRANTS_OFFICER,
+    Role.FINANCE_OFFICER,
+    Role.PANEL_MEMBER,
+    Role.AUDITOR,
+    Role.ADMINISTRATOR,
+)
+
+
+def is_staff(user) -> bool:
+    """Council staff, whose sessions end when idle: the officer roles, panel members, and anyone
+    who may use /admin/."""
+    return user.is_superuser or user.is_staff or has_role(user, *STAFF_ROLES)
+
+
+class EmailOrUsernameBackend(ModelBackend):
+    """A person signs in with their e-mail address (in any case) or, for staff accounts made
+    without one, their username.
+
+    An account not yet switched on (its address is not confirmed, or the council switched it
+    off) is returned when the password is right, so the sign-in form can say why it refuses it;
+    `get_user` still gives no session to such an account."""
+
+    def authenticate(self, request, username=None, password=None, **kwargs):
+        if username is None:
+            username = kwargs.get(User.USERNAME_FIELD)
+        if not username or password is None:
+            return None
+        tried = username.strip()
+        candidates = list(User.objects.filter(username=tried)) or list(
+            User.objects.filter(Q(email__iexact=tried) & ~Q(email="")).order_by("pk")
+        )
+        if not candidates:
+            User().set_password(password)  # as long as a real check: no timing difference
+            return None
+        for user in candidates:
+            if user.check_password(password):
+                return user
+        return None
+
+
+def username_tried(request, credentials: dict | None) -> str:
+    """What axes counts failures against: the address or username typed, in lower case, so
+    that ROWAN@example.org and rowan@example.org are one account's attempts."""
+    typed = (credentials or {}).get("username")
+    if typed is None:
+        typed = request.POST.get("username", "")
+    return (typed or "").strip().lower()
+
+
+def client_address(request) -> str:
+    """The caller's address, as the API throttles see it: REMOTE_ADDR, or with PROXY_COUNT
+    proxies in front, the address the outermost trusted proxy saw (a client can put anything
+    in X-Forwarded-For, but not past the proxies)."""
+    proxies = settings.REST_FRAMEWORK.get("NUM_PROXIES") or 0
+    forwarded = request.META.get("HTTP_X_FORWARDED_FOR")
+    if proxies and forwarded:
+        hops = [hop.strip() for hop in forwarded.split(",")]
+        return hops[-min(proxies, len(hops))]
+    return request.META.get("REMOTE_ADDR", "")
+
+
+def lockout_minutes() -> int:
+    return int(settings.AXES_COOLOFF_TIME.total_seconds() // 60)
+
+
+def lockout_message() -> str:
+    return (
+        "There have been too many attempts to sign in with the wrong password, so signing in "
+        f"is locked for {lockout_minutes()} minutes. Wait {lockout_minutes()} minutes and try "
+        "again, or reset your password. If you need help, contact the grants team at "
+        f"{settings.COUNCIL_EMAIL} or on {settings.COUNCIL_PHONE}."
+    )
+
+
+def locked_out(request, original_response=None, credentials=None):
+    """AXES_LOCKOUT_CALLABLE: the sign-in page again, saying why and what to do, rather than
+    axes's bare page. 429: the person (or someone at their address) tried too often."""
+    from fundmgr.forms import SignInForm
+
+    form = SignInForm(request, data=request.POST or None)
+    # Shown as it was sent, with this one error: cleaning it would try the password again.
+    form._errors = ErrorDict()
+    form.cleaned_data = {}
+    form.add_error(None, lockout_message())
+    return render(
+        request,
+        "registration/login.html",
+        {"form": form, "next": request.POST.get("next", ""), "locked": True},
+        status=429,
+    )
+
+
+LAST_SEEN_SESSION_KEY = "fundmgr_last_seen"
+
+
+def idle_message() -> str:
+    minutes = settings.STAFF_SESSION_IDLE_SECONDS // 60
+    return (
+        f"You were signed out because you had not used the service for {minutes} minutes. "
+        "Sign in again to carry on."
+    )
+
+
+class StaffIdleSignOut:
+    """Middleware: signs staff out after STAFF_SESSION_IDLE_SECONDS without a request, so an
+    officer's unattended screen does not stay signed in. Applicants keep Django's session age."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated and is_staff(user):
+            now = int(time.time())
+            last_seen = request.session.get(LAST_SEEN_SESSION_KEY)
+            if last_seen is not None and now - last_seen > settings.STAFF_SESSION_IDLE_SECONDS:
+                logout(request)
+                if not request.path.startswith("/api/"):  # the API answers 401 by itself
+                    messages.info(request, idle_message())
+                    return redirect_to_login(request.get_full_path())
+            else:
+                request.session[LAST_SEEN_SESSION_KEY] = now
+        return self.get_response(request)
