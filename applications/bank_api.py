@@ -7,7 +7,8 @@ DESIGN.md, through the same services as the pages.
 - /bank-accounts/: every set of details ever entered with who entered and who checked it, the
   waiting list and each group's history (finance officers and auditors); a finance officer other
   than the person who entered a set verifies or rejects it;
-- /organisations/{id}/members/: the group's members; a member adds one by e-mail address.
+- /organisations/{id}/members/: the group's members (people join by invitation: see
+  `applications.organisation_api`).
 
 An organisation you may not see is 404, as in `applications.api`; one you see but may not act
 on is 403. Bodies are JSON.
@@ -31,7 +32,7 @@ from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
 
-from applications import group_selectors, group_services, organisations
+from applications import group_selectors, organisations
 from applications.models import BankAccount, Membership, Organisation
 from applications.visibility import visible_organisations
 from budgets import payments as money
@@ -138,11 +139,6 @@ class MemberSerializer(serializers.ModelSerializer):
 
     def get_name(self, membership: Membership) -> str:
         return str(membership.user)
-
-
-class MemberInput(serializers.Serializer):
-    email = serializers.EmailField(help_text="The address they used to create their account.")
-    role = serializers.ChoiceField(choices=Membership.Role.choices)
 
 
 # --- who may --------------------------------------------------------------------------------
@@ -295,25 +291,6 @@ class MemberViewSet(viewsets.ViewSet):
         if not _is_member(org, request.user):
             raise PermissionDenied(f"Only members of {org} can see its members.")
         return Response(MemberSerializer(group_selectors.members(org), many=True).data)
-
-    @extend_schema(
-        summary="Add a member by e-mail address, or change a member's role",
-        description="Any member of the organisation. The person must already have an account "
-        "(400 naming `email` if nobody has one with that address).",
-        request=MemberInput,
-        responses={201: MemberSerializer, **problems(400, 401, 403, 404, 415)},
-    )
-    def create(self, request, organisation_pk=None):
-        org = _organisation(request, organisation_pk)
-        given = MemberInput(data=_json(request.data))
-        given.is_valid(raise_exception=True)
-        try:
-            membership = group_services.member_add_by_email(
-                organisation=org, by=request.user, **given.validated_data
-            )
-        except group_services.NoSuchAccount as error:
-            raise ValidationError({"email": [error.message]}) from None
-        return Response(MemberSerializer(membership).data, status=status.HTTP_201_CREATED)
 
 
 router.register(

@@ -4,6 +4,7 @@ applications. Each list is one query however long it grows."""
 from __future__ import annotations
 
 import datetime
+import hashlib
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -12,6 +13,7 @@ from django.db.models import Exists, OuterRef, QuerySet, Subquery
 from applications.models import (
     Application,
     BankAccount,
+    Invitation,
     Membership,
     MonitoringReport,
     Organisation,
@@ -67,6 +69,31 @@ def members(organisation: Organisation) -> QuerySet[Membership]:
         .select_related("user")
         .order_by("user__first_name", "user__last_name", "pk")
     )
+
+
+def pending_invitations(organisation: Organisation) -> QuerySet[Invitation]:
+    """Invitations waiting for an answer, expired ones included (the group may invite again)."""
+    return (
+        Invitation.objects.filter(organisation=organisation, status=Invitation.Status.PENDING)
+        .select_related("invited_by")
+        .order_by("-pk")
+    )
+
+
+def invitation_for_token(token: str) -> Invitation | None:
+    """The invitation an e-mailed link's token belongs to: looked up by its digest, as only the
+    digest is stored. A token longer than any we issue is not hashed at all."""
+    if not token or len(token) > 100:
+        return None
+    return (
+        Invitation.objects.select_related("organisation", "invited_by")
+        .filter(token_digest=token_digest(token))
+        .first()
+    )
+
+
+def token_digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
 
 
 def latest_bank_account(organisation: Organisation) -> BankAccount | None:

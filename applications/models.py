@@ -15,6 +15,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import FileExtensionValidator, RegexValidator
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django_fsm import FSMField
 
 from applications.workflow import ApplicationWorkflow, Status
@@ -109,6 +110,70 @@ class Membership(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} ({self.get_role_display()}, {self.organisation})"
+
+
+class Invitation(models.Model):
+    """An invitation to join a group, sent to an e-mail address: the person joins only by
+    accepting it, signed in with an account for that address. The link's token is e-mailed and
+    never stored; only its SHA-256 digest is kept. The row is the record of who invited whom
+    and what became of it."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Waiting for an answer"
+        ACCEPTED = "accepted", "Accepted"
+        DECLINED = "declined", "Declined"
+        REVOKED = "revoked", "Withdrawn"
+
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.CASCADE, related_name="invitations"
+    )
+    email = models.EmailField(help_text="As the inviter typed it, in lower case.")
+    role = models.CharField(
+        max_length=12, choices=Membership.Role.choices, default=Membership.Role.MEMBER
+    )
+    token_digest = models.CharField(max_length=64, unique=True)
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    accepted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    closed_at = models.DateTimeField(
+        null=True, blank=True, help_text="When it was accepted, declined or withdrawn."
+    )
+    revoked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["pk"]
+        indexes = [
+            models.Index(fields=["organisation", "status", "id"], name="invitation_org_status")
+        ]
+        constraints = [
+            # A second invitation to the same address replaces the first (whose link then stops
+            # working), so that a member revokes one thing.
+            models.UniqueConstraint(
+                fields=["organisation", "email"],
+                condition=Q(status="pending"),
+                name="one_pending_invitation_per_address",
+            ),
+            models.CheckConstraint(
+                condition=Q(status="accepted", accepted_by__isnull=False)
+                | (~Q(status="accepted") & Q(accepted_by__isnull=True)),
+                name="invitation_accepted_by_someone",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Invitation to {self.email} to join {self.organisation}"
+
+    @property
+    def expired(self) -> bool:
+        return self.expires_at <= timezone.now()
 
 
 class BankAccount(models.Model):

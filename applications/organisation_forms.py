@@ -172,12 +172,13 @@ class OrganisationForm(forms.ModelForm):
         return {name: self.cleaned_data[name] for name in self.Meta.fields}
 
 
-class MemberForm(forms.Form):
+class InviteForm(forms.Form):
     email = forms.EmailField(
         label="Their email address",
-        help_text="The address they used to create their account",
+        help_text="We will email them an invitation. They join when they accept it.",
+        max_length=254,
         error_messages={
-            "required": "Enter the email address of the person to add",
+            "required": "Enter the email address of the person to invite",
             "invalid": "Enter an email address in the correct format, like name@example.com",
         },
         widget=forms.EmailInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
@@ -192,7 +193,9 @@ class MemberForm(forms.Form):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.helper = helper(
-            Field.text("email"), Field.radios("role", legend_size=Size.SMALL), button="Add member"
+            Field.text("email"),
+            Field.radios("role", legend_size=Size.SMALL),
+            button="Send invitation",
         )
 
 

@@ -143,28 +143,35 @@ def organisation_edit(request, pk: int):
 
 @login_required
 def organisation_members(request, pk: int):
+    """The group's members and the invitations waiting for an answer; a member invites someone
+    by e-mail address. The answer is the same whoever the address belongs to, or if nobody has
+    an account with it: the invitation says how to create one."""
     org = own_organisation(request, pk)
-    form = of.MemberForm(posted(request))
+    form = of.InviteForm(posted(request))
     if request.method == "POST" and form.is_valid():
+        email = form.cleaned_data["email"]
         try:
-            membership = group_services.member_add_by_email(
+            group_services.member_invite(
                 organisation=org,
-                email=form.cleaned_data["email"],
+                email=email,
                 role=form.cleaned_data["role"],
                 by=request.user,
+                site=request.build_absolute_uri("/"),
             )
         except DomainError as error:
             add_refusal(form, error)
         else:
-            messages.success(
-                request,
-                f"{membership.user} is now a member of {org}: {membership.get_role_display()}.",
-            )
+            messages.success(request, group_services.invitation_sent_message(org, email))
             return redirect("applications:organisation_members", pk=org.pk)
     return render(
         request,
         "applications/members.html",
-        {"org": org, "members": group_selectors.members(org), "form": form},
+        {
+            "org": org,
+            "members": group_selectors.members(org),
+            "invitations": group_selectors.pending_invitations(org),
+            "form": form,
+        },
     )
 
 

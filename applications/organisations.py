@@ -63,16 +63,6 @@ def organisation_update(*, organisation: Organisation, by, **fields) -> Organisa
     return organisation
 
 
-@transaction.atomic
-def membership_add(*, organisation: Organisation, user, role: str, by) -> Membership:
-    if not organisation.members.filter(pk=by.pk).exists():
-        raise NotPermitted(f"Only members of {organisation} can add members.")
-    membership, _ = Membership.objects.update_or_create(
-        organisation=organisation, user=user, defaults={"role": role}
-    )
-    return membership
-
-
 def current_bank_account(organisation: Organisation) -> BankAccount | None:
     return (
         organisation.bank_accounts.filter(status__in=["unverified", "verified"])

@@ -85,6 +85,11 @@ class MatchFundingSerializer(serializers.ModelSerializer):
         model = MatchFunding
         fields = ["id", "source", "amount", "secured"]
         read_only_fields = ["id"]
+        # The service needs an answer: the model's default would say "not secured" for the
+        # group, so a body without it is a 400 naming the field.
+        extra_kwargs = {
+            "secured": {"required": True, "help_text": "Whether the money is promised already."}
+        }
 
 
 class MonitoringReportSerializer(serializers.ModelSerializer):

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from applications import organisation_views, views
+from applications import invitation_views, organisation_views, views
 
 app_name = "applications"
 urlpatterns = [
@@ -24,6 +24,12 @@ urlpatterns = [
         organisation_views.organisation_members,
         name="organisation_members",
     ),
+    path(
+        "organisations/<int:pk>/invitations/<int:invitation>/withdraw/",
+        invitation_views.invitation_revoke,
+        name="invitation_revoke",
+    ),
+    path("invitations/<str:token>/", invitation_views.invitation, name="invitation"),
     path(
         "organisations/<int:pk>/bank-details/", organisation_views.bank_details, name="bank_details"
     ),

@@ -19,8 +19,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from decimal import ROUND_DOWN, ROUND_UP, Decimal
 
+from applications import group_services, payments, support
 from applications import organisations as groups
-from applications import payments, support
 from applications import services as s
 from applications.models import Application, Membership, Organisation
 from applications.rules import today
@@ -216,9 +216,15 @@ def _organisations(cast: Cast) -> None:
         )
         acting = contact
         if entry.get("treasurer"):
-            groups.membership_add(
-                organisation=organisation, user=treasurer, role="treasurer", by=contact
+            # By invitation, as on the pages: the treasurer joins by accepting.
+            _, token = group_services.member_invite(
+                organisation=organisation,
+                email=treasurer.email,
+                role="treasurer",
+                by=contact,
+                site="http://localhost:8000",
             )
+            group_services.invitation_accept(token=token, by=treasurer)
             acting = treasurer
         cast.member[organisation.pk] = acting
         cast.by_name[organisation.name] = organisation

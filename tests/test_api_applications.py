@@ -328,6 +328,21 @@ def test_an_edit_of_the_current_version_saves_and_bumps_it(people, draft):
     assert stale.status_code == 412
 
 
+def test_other_funding_without_saying_whether_it_is_secured_is_a_400_naming_the_field(
+    people, draft
+):
+    before = draft.match_funding_sources.count()
+    response = client_for(people["applicant"]).post(
+        f"{API}/applications/{draft.pk}/match-funding/",
+        {"source": "Parish council", "amount": "100.00"},
+        format="json",
+    )
+    assert response.status_code == 400, response.content
+    assert response["Content-Type"] == PROBLEM
+    assert list(response.json()["errors"]) == ["secured"]
+    assert draft.match_funding_sources.count() == before
+
+
 def test_an_edit_that_breaks_a_rule_is_a_400_not_a_500(people, draft):
     client = client_for(people["applicant"])
     for body in (

@@ -1,7 +1,8 @@
 """The API's bank details and members: the mandate-fraud controls through the same services as
 the pages. A member (or a finance officer) enters new details, which hold the group's payments
 until a finance officer other than the person who entered them verifies them; the details are
-only ever shown masked; only members see and add members."""
+only ever shown masked; only members see the members (people join by invitation:
+tests/test_invitations_api.py)."""
 
 from __future__ import annotations
 
@@ -52,7 +53,7 @@ CHANGE_DETAILS = [401, 201, 404, 404, 404, 403, 201, 403, 404]
 READ_ACCOUNTS = [401, 403, 403, 403, 403, 403, 200, 200, 403]
 CHECK = [401, 403, 403, 403, 403, 403, 200, 403, 403]
 READ_MEMBERS = [401, 200, 404, 404, 404, 403, 403, 403, 404]
-ADD_MEMBER = [401, 201, 404, 404, 404, 403, 403, 403, 404]
+ADD_MEMBER = [401, 405, 405, 405, 405, 405, 405, 403, 405]  # by invitation only
 
 
 def matrix(people, call) -> dict[str, int]:
@@ -107,15 +108,16 @@ def test_who_may_see_the_members(people, group):
 
 
 @pytest.mark.parametrize("role", ROLES)
-def test_who_may_add_a_member_and_a_refusal_changes_nothing(people, group, role):
+def test_nobody_adds_a_member_without_their_consent(people, group, role):
+    """The old "add by e-mail" route is gone: the members list is read-only; people join only
+    by accepting an invitation (tests/test_invitations_api.py)."""
     UserFactory(username="new.member", email="new.member@example.org")
     response = client_for(people[role]).post(
         f"{API}/organisations/{group.pk}/members/",
         {"email": "New.Member@example.org", "role": "chair"},
     )
     assert response.status_code == expect(ADD_MEMBER)[role], response.content
-    added = Membership.objects.filter(organisation=group, user__username="new.member")
-    assert added.exists() == (response.status_code == 201)
+    assert not Membership.objects.filter(organisation=group, user__username="new.member").exists()
 
 
 # --- bank details ---------------------------------------------------------------------------
@@ -226,7 +228,6 @@ def test_a_body_that_is_not_an_object_is_a_400(people, waiting, group, body):
     for url in (
         f"{API}/bank-accounts/{waiting.pk}/verify/",
         f"{API}/organisations/{group.pk}/bank-details/",
-        f"{API}/organisations/{group.pk}/members/",
     ):
         response = finance.post(url, body, format="json")
         assert response.status_code in (400, 403), (url, response.content)
@@ -236,53 +237,3 @@ def test_a_body_that_is_not_an_object_is_a_400(people, waiting, group, body):
         .status_code
         == 400
     )
-
-
-# --- members --------------------------------------------------------------------------------
-
-
-def test_a_member_adds_a_member_by_email_and_sees_them(people, group):
-    person = UserFactory(username="chair", email="chair@example.org", first_name="Chris")
-    member = client_for(people["applicant"])
-    response = member.post(
-        f"{API}/organisations/{group.pk}/members/", {"email": "CHAIR@example.org", "role": "chair"}
-    )
-    assert response.status_code == 201, response.content
-    assert (response.json()["user"], response.json()["role"]) == (person.pk, "chair")
-    listed = member.get(f"{API}/organisations/{group.pk}/members/").json()
-    assert {(m["user"], m["role"]) for m in listed} >= {(person.pk, "chair")}
-    assert client_for(person).get(f"{API}/organisations/{group.pk}/members/").status_code == 200
-
-
-def test_adding_someone_with_no_account_is_a_400_naming_email(people, group):
-    response = client_for(people["applicant"]).post(
-        f"{API}/organisations/{group.pk}/members/",
-        {"email": "nobody@example.org", "role": "member"},
-    )
-    assert response.status_code == 400
-    assert list(response.json()["errors"]) == ["email"]
-    assert "Nobody has an account" in response.json()["detail"]
-
-
-def test_a_non_member_is_not_told_who_has_an_account(people, group):
-    response = client_for(people["grants officer"]).post(
-        f"{API}/organisations/{group.pk}/members/",
-        {"email": "nobody@example.org", "role": "member"},
-    )
-    assert response.status_code == 403
-
-
-@pytest.mark.parametrize(
-    ("body", "field"),
-    [
-        ({"email": "not an address", "role": "chair"}, "email"),
-        ({"email": "a@example.org", "role": "boss"}, "role"),
-        ({"role": "chair"}, "email"),
-    ],
-)
-def test_bad_member_input_is_a_400_naming_the_field(people, group, body, field):
-    response = client_for(people["applicant"]).post(
-        f"{API}/organisations/{group.pk}/members/", body
-    )
-    assert response.status_code == 400
-    assert list(response.json()["errors"]) == [field]

@@ -369,31 +369,27 @@ def test_the_members_page_makes_the_same_number_of_queries_for_few_or_many(signe
     assert len(many) == len(few) and "m29@example.org" in page.text
 
 
-def test_a_member_adds_someone_with_an_account_by_email(signed_in, group):
+def test_a_member_invites_someone_who_is_not_a_member_until_they_accept(signed_in, group):
+    """The whole journey is in tests/test_invitations.py; here, the members page's part."""
     helper = UserFactory(username="sam", email="sam@example.org", first_name="Sam", last_name="Lee")
     response = signed_in.post(
         f"/apply/organisations/{group.pk}/members/",
         {"email": "SAM@example.org", "role": "chair"},
         follow=True,
     )
-    assert Membership.objects.get(organisation=group, user=helper).role == "chair"
-    assert "Sam Lee is now a member of Friends of Abbey Park: Chair." in response.text
+    assert "We have sent an invitation to sam@example.org." in response.text
+    assert "Sam Lee" not in response.text
+    assert not Membership.objects.filter(organisation=group, user=helper).exists()
 
 
-def test_a_member_can_be_added_only_once_they_have_an_account(signed_in, group):
+def test_the_invitation_form_says_what_is_missing(signed_in, group):
     response = signed_in.post(
         f"/apply/organisations/{group.pk}/members/", {"email": "nobody@example.org"}
     )
     assert error_summary(response) == ["Choose their role in the organisation"]
-    response = signed_in.post(
-        f"/apply/organisations/{group.pk}/members/",
-        {"email": "nobody@example.org", "role": "member"},
-    )
-    assert error_summary(response) == [
-        "Nobody has an account with the email address nobody@example.org. Ask them to create an "
-        "account first, then add them."
-    ]
-    assert 'href="#id_email"' in response.text  # the refusal points at the field it is about
+    response = signed_in.post(f"/apply/organisations/{group.pk}/members/", {"role": "member"})
+    assert error_summary(response) == ["Enter the email address of the person to invite"]
+    assert 'href="#id_email"' in response.text  # the message points at the field it is about
 
 
 def test_bank_details_are_shown_masked_and_waiting_for_the_council(signed_in, group):
@@ -1108,11 +1104,16 @@ def test_only_a_member_removes_other_funding_and_only_from_a_draft(draft, treasu
     assert draft.match_funding_sources.exists()
 
 
-def test_a_stranger_cannot_add_members(group):
+def test_a_stranger_cannot_invite_members(group):
     with pytest.raises(NotPermitted):
-        group_services.member_add_by_email(
-            organisation=group, email="treasurer@example.org", role="chair", by=UserFactory()
+        group_services.member_invite(
+            organisation=group,
+            email="treasurer@example.org",
+            role="chair",
+            by=UserFactory(),
+            site="http://testserver",
         )
+    assert not group.invitations.exists()
 
 
 def test_councillors_of_another_ward_are_not_counted(allocated, ward):
