@@ -46,15 +46,15 @@ def _with_next(name: str, target: str) -> str:
 
 password_reset = auth_views.PasswordResetView.as_view(
     form_class=PasswordResetRequestForm,
-    template_name="registration/password_reset_form.html",
-    email_template_name="registration/password_reset_email.txt",
-    subject_template_name="registration/password_reset_subject.txt",
+    template_name="registration/forgotten_password.html",
+    email_template_name="registration/forgotten_password_email.txt",
+    subject_template_name="registration/forgotten_password_subject.txt",
 )
 password_reset_done = auth_views.PasswordResetDoneView.as_view(
-    template_name="registration/password_reset_done.html"
+    template_name="registration/forgotten_password_sent.html"
 )
 password_reset_complete = auth_views.PasswordResetCompleteView.as_view(
-    template_name="registration/password_reset_complete.html"
+    template_name="registration/new_password_done.html"
 )
 
 
@@ -63,7 +63,7 @@ class PasswordResetConfirm(auth_views.PasswordResetConfirmView):
     on the account (by its address and its username) ends too."""
 
     form_class = NewPasswordForm
-    template_name = "registration/password_reset_confirm.html"
+    template_name = "registration/new_password.html"
     success_url = reverse_lazy("password_reset_complete")
 
     def form_valid(self, form):
@@ -173,8 +173,9 @@ def two_factor_code(request):
         return redirect(destination)
     form = TwoFactorCodeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        wait = two_factor.code_wait_seconds(user)
-        device = None if wait else two_factor.code_check(user=user, code=form.cleaned_data["code"])
+        code = form.cleaned_data["code"]
+        wait = two_factor.code_wait_seconds(user, code)
+        device = None if wait else two_factor.code_check(user=user, code=code)
         if device is not None:
             request.session.cycle_key()
             django_otp.login(request, device)

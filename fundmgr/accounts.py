@@ -47,9 +47,13 @@ def send_private_mail(*, to: str, subject: str, body: str) -> None:
 
 
 def awaiting_confirmation(user: User) -> bool:
-    """Signed up and never confirmed the address (an account the council switched off has
-    been signed in to, or was made by an administrator with a role)."""
-    return not user.is_active and user.last_login is None
+    """Signed up and never confirmed the address: switched off, never signed in, and no role but
+    Applicant (an account the council switched off has been signed in to, or has a staff role)."""
+    return (
+        not user.is_active
+        and user.last_login is None
+        and not user.groups.exclude(name=str(Role.APPLICANT)).exists()
+    )
 
 
 def confirmation_link(user: User, *, site: str) -> str:

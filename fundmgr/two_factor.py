@@ -20,6 +20,7 @@ import django_otp
 from django.db import transaction
 from django.shortcuts import redirect
 from django.urls import reverse
+from django.utils import timezone
 from django_otp.oath import TOTP
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -117,8 +118,12 @@ def authenticator_set_up(*, user, key: str, code: str) -> tuple[TOTPDevice, list
 def recovery_codes_make(*, user) -> list[str]:
     """A new set of recovery codes, each usable once; the old ones stop working. The person is
     shown them once."""
-    StaticDevice.objects.filter(user=user).delete()
-    device = StaticDevice.objects.create(user=user, name=RECOVERY_NAME, confirmed=True)
+    # The same device, new tokens: a session that signed in with a recovery code stays verified.
+    device, _ = StaticDevice.objects.get_or_create(
+        user=user, name=RECOVERY_NAME, defaults={"confirmed": True}
+    )
+    StaticDevice.objects.filter(user=user).exclude(pk=device.pk).delete()
+    device.token_set.all().delete()
     codes = [StaticToken.random_token() for _ in range(RECOVERY_CODES)]
     StaticToken.objects.bulk_create(StaticToken(device=device, token=code) for code in codes)
     return codes
@@ -136,28 +141,30 @@ def recovery_codes_left(user) -> int:
     return StaticToken.objects.filter(device__user=user, device__confirmed=True).count()
 
 
+def _device_for(user, code: str):
+    """A 6-digit code is the app's; anything else can only be a recovery code. Trying one kind
+    of code on the other device would count as a wrong code there and slow the person down."""
+    model = TOTPDevice if code.isdigit() and len(code) == 6 else StaticDevice
+    return model.objects.filter(user=user, confirmed=True).first()
+
+
 def code_check(*, user, code: str):
     """The device that accepts the code (the authenticator, or a recovery code, used up), or
     None. django-otp slows down repeated wrong codes on each device."""
-    for device in (
-        TOTPDevice.objects.filter(user=user, confirmed=True).first(),
-        StaticDevice.objects.filter(user=user, confirmed=True).first(),
-    ):
-        if device is not None and django_otp.verify_token(user, device.persistent_id, code):
-            return device
+    device = _device_for(user, code)
+    if device is not None and django_otp.verify_token(user, device.persistent_id, code):
+        return device
     return None
 
 
-def code_wait_seconds(user) -> int:
+def code_wait_seconds(user, code: str) -> int:
     """While django-otp refuses codes after wrong ones, how long the person must wait."""
-    device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+    device = _device_for(user, code)
     if device is None:
         return 0
     allowed, details = device.verify_is_allowed()
     if allowed or not details:
         return 0
-    from django.utils import timezone
-
     until = details.get("locked_until")
     return max(1, int((until - timezone.now()).total_seconds())) if until else 0
 
