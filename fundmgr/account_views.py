@@ -189,7 +189,9 @@ def two_factor_code(request):
             return redirect(destination)
         if wait:
             form.add_error(
-                "code", f"Too many wrong codes. Wait {wait} seconds, then enter the new code"
+                "code",
+                f"Too many wrong codes. Wait {wait} second{'' if wait == 1 else 's'}, then enter "
+                "the new code",
             )
         else:
             form.add_error(

@@ -1,12 +1,16 @@
 from django.conf import settings
 
 from fundmgr.navigation import nav_items
+from fundmgr.two_factor import needs_code
 
 
 def council(request):
+    user = getattr(request, "user", None)
+    # Until the code step is passed, every area leads back to it: the header offers sign-out only.
+    areas = nav_items(user, request.path) if user is not None and not needs_code(user) else []
     return {
         "council_name": settings.COUNCIL_NAME,
         "council_email": settings.COUNCIL_EMAIL,  # where the sign-in pages send people for help
         "council_phone": settings.COUNCIL_PHONE,
-        "nav_items": nav_items(request.user, request.path) if hasattr(request, "user") else [],
+        "nav_items": areas,
     }

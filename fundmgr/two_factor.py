@@ -52,7 +52,7 @@ def is_verified(user) -> bool:
 def needs_code(user) -> str | None:
     """What a signed-in session lacks before it may go on: 'code' (enter a code), 'setup' (set
     up an authenticator first), or None."""
-    if is_verified(user):
+    if not user.is_authenticated or is_verified(user):
         return None
     if has_authenticator(user):
         return "code"

@@ -49,6 +49,7 @@ def test_a_finance_officer_reaches_finance_only_after_a_code_from_their_app(clie
     assert blocked.url == "/account/two-factor/code/?next=/finance/"
     step = client.get(blocked.url)
     assert "Enter the code from your authenticator app" in step.text
+    assert 'navigation__link" href="/finance/"' not in step.text  # the header offers sign-out only
 
     passed = enter(client, code_from(device.bin_key), "/finance/")
     assert passed.status_code == 302 and passed.url == "/finance/"
