@@ -1,10 +1,18 @@
 """The OpenAPI description's shared piece, apart from fundmgr.api so that REST framework's
 settings can import that module before its generic views exist."""
 
+from drf_spectacular.authentication import SessionScheme
 from drf_spectacular.openapi import AutoSchema as SpectacularAutoSchema
 from drf_spectacular.utils import OpenApiResponse
 
 from fundmgr.api import PROBLEM, TITLES, ProblemSerializer
+
+
+class VerifiedSessionScheme(SessionScheme):
+    """The pages' session once past two-factor authentication is, to a client, REST framework's
+    session cookie: described as such (else every operation warns, and `check --deploy` fails)."""
+
+    target_class = "fundmgr.two_factor.VerifiedSessionAuthentication"
 
 
 class AutoSchema(SpectacularAutoSchema):

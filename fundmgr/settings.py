@@ -9,6 +9,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from csp import constants as csp
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -70,6 +71,10 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # fundmgr/middleware.py and README "Security": the CSP on every answer; nothing a signed-in
+    # person is sent is stored by a browser or a cache.
+    "csp.middleware.CSPMiddleware",
+    "fundmgr.middleware.NoStoreWhenSignedIn",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -273,6 +278,25 @@ if PRODUCTION:
     CSRF_COOKIE_SECURE = True
     SECURE_CONTENT_TYPE_NOSNIFF = True
     X_FRAME_OPTIONS = "DENY"
+
+# Content-Security-Policy (django-csp), in every profile so that the browser tests run under it:
+# scripts, styles and fonts only from our own static files, no inline script or style anywhere
+# (GOV.UK Frontend's start-up and the API documentation's are static files), no plugins, never
+# framed, forms posted only to us.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [csp.SELF],
+        "script-src": [csp.SELF],
+        "style-src": [csp.SELF],
+        "img-src": [csp.SELF, "data:"],
+        "object-src": [csp.NONE],
+        "base-uri": [csp.SELF],
+        "form-action": [csp.SELF],
+        "frame-ancestors": [csp.NONE],
+    }
+}
+# /api/v1/schema/ and /api/v1/docs/ are for signed-in callers unless this opens them to anyone.
+API_DOCS_PUBLIC = env_bool("API_DOCS_PUBLIC", False)
 
 LOGGING = {
     "version": 1,

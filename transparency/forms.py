@@ -18,6 +18,7 @@ def _select(form: forms.Form, *names: str) -> None:
         form.fields[name].error_messages["invalid_choice"] = "Choose from the list"
     form.helper = FormHelper()
     form.helper.form_tag = False  # the template holds the GET form and its button
+    form.helper.form_method = "get"  # so crispy adds no CSRF token to the address
     form.helper.layout = Layout(
         Div(*[Field.select(name) for name in names], css_class="fm-filters__row")
     )
