@@ -134,7 +134,7 @@ class AttachmentViewSet(
         responses={
             (200, "*/*"): OpenApiResponse(
                 OpenApiTypes.BINARY,
-                description="The file as uploaded, with its own Content-Type.",
+                description="The file as uploaded, with the Content-Type of its content.",
             ),
             **problems(401, 404),
         },
@@ -147,7 +147,7 @@ class AttachmentViewSet(
     )
     def download(self, request, pk=None):
         found = self.get_object()
-        return file_response(found.file, found.content_type)
+        return file_response(found.file)
 
 
 router.register("attachments", AttachmentViewSet, basename="attachment")

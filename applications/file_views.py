@@ -15,6 +15,7 @@ from django.db.models.fields.files import FieldFile
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404
 
+from applications import uploads
 from applications.models import Attachment, BudgetLine, Organisation
 from applications.visibility import visible_applications, visible_organisations
 
@@ -24,8 +25,9 @@ ORGANISATION_FILES = {
 }
 
 
-def file_response(file: FieldFile, content_type: str | None = None) -> FileResponse:
-    """The stored file as a download (never shown inline: an upload could be HTML)."""
+def file_response(file: FieldFile) -> FileResponse:
+    """The stored file as a download (never shown inline: an upload could be HTML), of the type
+    its bytes are (applications.uploads), whatever the browser that sent it said it was."""
     if not file:
         raise Http404("There is no file here.")
     try:
@@ -36,9 +38,10 @@ def file_response(file: FieldFile, content_type: str | None = None) -> FileRespo
         handle,
         as_attachment=True,
         filename=PurePath(file.name).name,
-        content_type=content_type or None,
+        content_type=uploads.content_type(handle),
     )
     response["Cache-Control"] = "private, no-store"
+    response["X-Content-Type-Options"] = "nosniff"
     return response
 
 
@@ -46,7 +49,7 @@ def file_response(file: FieldFile, content_type: str | None = None) -> FileRespo
 def attachment(request, pk: int):
     visible = Attachment.objects.filter(application__in=visible_applications(request.user))
     found = get_object_or_404(visible, pk=pk)
-    return file_response(found.file, found.content_type)
+    return file_response(found.file)
 
 
 @login_required

@@ -18,6 +18,7 @@ from applications.models import (
     Organisation,
     upload_validators,
 )
+from applications.uploads import validate_upload_content
 from budgets.models import FundYear, Ward
 
 MONEY_TEMPLATE = "applications/fields/money.html"
@@ -228,7 +229,7 @@ class BudgetLineForm(forms.Form):
         label="Quote (optional)",
         help_text=UPLOAD_HINT,
         required=False,
-        validators=upload_validators(),
+        validators=[*upload_validators(), validate_upload_content],
         error_messages={"invalid_extension": "The quote must be a PDF, JPG, PNG, DOCX or XLSX"},
     )
 
@@ -317,7 +318,7 @@ class AttachmentForm(forms.Form):
     file = forms.FileField(
         label="Upload a file",
         help_text=UPLOAD_HINT,
-        validators=upload_validators(),
+        validators=[*upload_validators(), validate_upload_content],
         error_messages={
             "required": "Select a file to upload",
             "empty": "The selected file is empty",

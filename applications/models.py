@@ -18,6 +18,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django_fsm import FSMField
 
+from applications.uploads import validate_new_upload
 from applications.workflow import ApplicationWorkflow, Status
 from budgets.models import AppendOnlyModel, Councillor, FundYear, Ward, money_field
 
@@ -86,6 +87,11 @@ class Organisation(models.Model):
         return self.name
 
     def clean(self):
+        for name in ("governing_document", "safeguarding_policy"):
+            try:
+                validate_new_upload(getattr(self, name))
+            except ValidationError as error:
+                raise ValidationError({name: error.messages}) from None
         if self.kind in (self.Kind.CHARITY, self.Kind.CIO) and not self.charity_number:
             raise ValidationError({"charity_number": "Enter the charity's registered number."})
         if self.kind in (self.Kind.CIC, self.Kind.CLG) and not self.company_number:
@@ -313,6 +319,12 @@ class BudgetLine(models.Model):
     def __str__(self) -> str:
         return self.item
 
+    def clean(self) -> None:
+        try:
+            validate_new_upload(self.quote)
+        except ValidationError as error:
+            raise ValidationError({"quote": error.messages}) from None
+
 
 class MatchFunding(models.Model):
     application = models.ForeignKey(
@@ -353,6 +365,12 @@ class Attachment(models.Model):
 
     def __str__(self) -> str:
         return self.description
+
+    def clean(self) -> None:
+        try:
+            validate_new_upload(self.file)
+        except ValidationError as error:
+            raise ValidationError({"file": error.messages}) from None
 
 
 class Pledge(models.Model):

@@ -11,7 +11,7 @@ from django.db import transaction
 from django.db.models import F
 from django_fsm import can_proceed
 
-from applications import rules
+from applications import rules, uploads
 from applications.models import (
     Application,
     Attachment,
@@ -321,7 +321,7 @@ def attachment_add(*, application: Application, by, description: str, file) -> A
         description=description.strip() or file.name,
         file=file,
         size=file.size,
-        content_type=getattr(file, "content_type", "") or "application/octet-stream",
+        content_type=uploads.content_type(file),  # from its bytes, not the browser's word
         uploaded_by=by,
     )
     try:
