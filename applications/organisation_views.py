@@ -16,6 +16,7 @@ from applications import eligibility, group_selectors, group_services, organisat
 from applications import organisation_forms as of
 from applications.models import Organisation
 from applications.views import PAGE_SIZE, own_organisation, posted
+from fundmgr import access
 from fundmgr.account_views import CHECK_EMAIL_SESSION_KEY
 from fundmgr.accounts import account_sign_up
 from fundmgr.errors import DomainError
@@ -42,6 +43,7 @@ def groups_home(request):
     )
 
 
+@access.public
 def register(request):
     if request.user.is_authenticated:
         return redirect("applications:groups_home")

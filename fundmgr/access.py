@@ -288,6 +288,20 @@ def public(view):
     return view
 
 
+def own_account(view):
+    """A page about the person's own sign-in (/account/two-factor/...): anyone signed in reads
+    and changes their own, auditors included (as `AuditorsReadOnly` lets /account/ through)."""
+
+    @wraps(view)
+    def wrapped(request: HttpRequest, *args, **kwargs):
+        if not request.user.is_authenticated:
+            return redirect_to_login(request.get_full_path())
+        return view(request, *args, **kwargs)
+
+    wrapped.access = {"read": signed_in, "write": signed_in}  # type: ignore[attr-defined]
+    return wrapped
+
+
 # --- the API ------------------------------------------------------------------------------------
 
 

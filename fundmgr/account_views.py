@@ -13,13 +13,12 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
-from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
 from django.urls import reverse, reverse_lazy
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods
 
-from fundmgr import accounts, two_factor
+from fundmgr import access, accounts, two_factor
 from fundmgr.forms import NewPasswordForm, PasswordResetRequestForm, TwoFactorCodeForm
 
 SIGN_IN_BACKEND = "fundmgr.sign_in.EmailOrUsernameBackend"
@@ -44,17 +43,23 @@ def _with_next(name: str, target: str) -> str:
 
 # --- password reset --------------------------------------------------------------------------
 
-password_reset = auth_views.PasswordResetView.as_view(
-    form_class=PasswordResetRequestForm,
-    template_name="registration/forgotten_password.html",
-    email_template_name="registration/forgotten_password_email.txt",
-    subject_template_name="registration/forgotten_password_subject.txt",
+password_reset = access.public(
+    auth_views.PasswordResetView.as_view(
+        form_class=PasswordResetRequestForm,
+        template_name="registration/forgotten_password.html",
+        email_template_name="registration/forgotten_password_email.txt",
+        subject_template_name="registration/forgotten_password_subject.txt",
+    )
 )
-password_reset_done = auth_views.PasswordResetDoneView.as_view(
-    template_name="registration/forgotten_password_sent.html"
+password_reset_done = access.public(
+    auth_views.PasswordResetDoneView.as_view(
+        template_name="registration/forgotten_password_sent.html"
+    )
 )
-password_reset_complete = auth_views.PasswordResetCompleteView.as_view(
-    template_name="registration/new_password_done.html"
+password_reset_complete = access.public(
+    auth_views.PasswordResetCompleteView.as_view(
+        template_name="registration/new_password_done.html"
+    )
 )
 
 
@@ -73,12 +78,13 @@ class PasswordResetConfirm(auth_views.PasswordResetConfirmView):
         return response
 
 
-password_reset_confirm = PasswordResetConfirm.as_view()
+password_reset_confirm = access.public(PasswordResetConfirm.as_view())
 
 
 # --- confirming the address after sign-up ----------------------------------------------------
 
 
+@access.public
 def check_email(request):
     """Where sign-up always ends, whether or not the address already had an account."""
     return render(
@@ -88,6 +94,7 @@ def check_email(request):
     )
 
 
+@access.public
 @require_http_methods(["GET", "POST"])
 def account_confirm(request, uidb64: str, token: str):
     """GET shows a button (mail scanners that open links do not switch accounts on); POST
@@ -107,7 +114,7 @@ def account_confirm(request, uidb64: str, token: str):
 # --- two-factor authentication ---------------------------------------------------------------
 
 
-@login_required
+@access.own_account
 def two_factor_overview(request):
     user = request.user
     return render(
@@ -121,7 +128,7 @@ def two_factor_overview(request):
     )
 
 
-@login_required
+@access.own_account
 @require_http_methods(["GET", "POST"])
 def two_factor_setup(request):
     """Scan the QR code (or type the key), then enter the code the app shows."""
@@ -163,7 +170,7 @@ def two_factor_setup(request):
     )
 
 
-@login_required
+@access.own_account
 @require_http_methods(["GET", "POST"])
 def two_factor_code(request):
     """The step after the password for a person with an authenticator app."""
@@ -205,7 +212,7 @@ def two_factor_code(request):
     )
 
 
-@login_required
+@access.own_account
 @require_http_methods(["GET", "POST"])
 def two_factor_recovery_codes(request):
     """Shows a new set of recovery codes once; otherwise how many are left, and a button for a
