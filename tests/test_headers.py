@@ -137,7 +137,13 @@ def pages(client, everyone) -> dict[str, Markup]:
 def test_no_get_form_puts_a_csrf_token_in_the_address(pages):
     get_forms = {where: markup for where, markup in pages.items() if "get" in markup.forms}
     # The filter forms the crawl must reach, so that the test tests something.
-    for page in ["visitor /grants/", "visitor /grants/wards/", "grants officer /officer/"]:
+    for page in [
+        "visitor /grants/",
+        "visitor /grants/wards/",
+        "visitor /apply/eligibility/",
+        "grants officer /officer/",
+        "finance officer /finance/bank-details/",
+    ]:
         assert page in get_forms, page
     assert any(" /dashboards/" in where for where in get_forms)
     assert {w: m.tokens_in_get_forms for w, m in get_forms.items() if m.tokens_in_get_forms} == {}
