@@ -6,6 +6,7 @@ from applications.models import (
     BankAccount,
     BudgetLine,
     InterestDeclaration,
+    Invitation,
     MatchFunding,
     Membership,
     MonitoringReport,
@@ -40,9 +41,19 @@ class ReadOnlyInline(admin.TabularInline):
 
 
 class MembershipInline(admin.TabularInline):
+    """Members are shown and may be removed (someone left the group); nobody is added here:
+    people join only by accepting an invitation (applications.group_services)."""
+
     model = Membership
     extra = 0
-    raw_id_fields = ["user"]
+    fields = ["user", "role"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
 
 
 class BankAccountInline(ReadOnlyInline):
@@ -114,6 +125,17 @@ class TransitionLogAdmin(ReadOnlyAdmin):
     list_filter = ["transition"]
     search_fields = ["application__reference"]
     list_select_related = ["application", "by"]
+
+
+@admin.register(Invitation)
+class InvitationAdmin(ReadOnlyAdmin):
+    """Who invited whom to which group, and what became of it (the link's token is not kept)."""
+
+    list_display = ["email", "organisation", "role", "status", "invited_by", "created_at"]
+    list_filter = ["status"]
+    search_fields = ["email", "organisation__name"]
+    list_select_related = ["organisation", "invited_by"]
+    exclude = ["token_digest"]
 
 
 @admin.register(MatchFunding, Attachment, MonitoringReport, Membership)

@@ -351,3 +351,16 @@ def test_a_group_has_a_limited_number_of_invitations_waiting(client, treasurer, 
         "for an answer. Withdraw some before inviting more people."
     ) in page_text(response)
     assert not Invitation.objects.filter(email="one.more@example.org").exists()
+
+
+def test_the_admin_shows_members_and_invitations_and_adds_nobody(client, group, invite):
+    invite("sam@example.org")
+    client.force_login(UserFactory(username="root", is_staff=True, is_superuser=True))
+    page = client.get(f"/admin/applications/organisation/{group.pk}/change/")
+    assert page.status_code == 200
+    assert "Tess" in page_text(page)  # the members are listed
+    assert "Add another Membership" not in page_text(page)
+    listed = client.get("/admin/applications/invitation/")
+    assert "sam@example.org" in page_text(listed)
+    shown = client.get(f"/admin/applications/invitation/{Invitation.objects.get().pk}/change/")
+    assert shown.status_code == 200 and "Token digest" not in page_text(shown)
