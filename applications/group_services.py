@@ -1,6 +1,6 @@
-"""Services the community-group pages need that the lifecycle modules do not offer: creating an
-account, membership by invitation (invite, accept, decline, withdraw), and taking a match-funding
-source or a document back out of a draft.
+"""Services the community-group pages need that the lifecycle modules do not offer: membership
+by invitation (invite, accept, decline, withdraw), and taking a match-funding source or a document
+back out of a draft. (Creating an account is fundmgr.accounts.account_sign_up.)
 
 Same shape as `applications.services`: keyword-only arguments, the acting person as `by`, one
 database transaction each, the application locked first, refusals as DomainErrors in plain words.
@@ -12,8 +12,6 @@ import datetime
 import secrets
 
 from django.conf import settings
-from django.contrib.auth import password_validation
-from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
@@ -33,45 +31,11 @@ from applications.services import lock_application
 from applications.workflow import Status
 from fundmgr import access
 from fundmgr.errors import InvalidInput, NotPermitted, Refused
-from fundmgr.models import User
 from fundmgr.notifications import notify
-from fundmgr.roles import Role
-
-
-class AccountExists(Refused):
-    """Someone already signed up with this e-mail address."""
-
-    field = "email"
 
 
 def normalise_email(email: str) -> str:
     return email.strip().lower()
-
-
-@transaction.atomic
-def account_register(*, first_name: str, last_name: str, email: str, password: str) -> User:
-    """A community group's member signs up: their e-mail address is their username, and they
-    join the Applicant role, which opens the group pages to them."""
-    email = normalise_email(email)
-    if not email:
-        raise InvalidInput("Enter your email address.")
-    if not first_name.strip() or not last_name.strip():
-        raise InvalidInput("Enter your first name and last name.")
-    if User.objects.filter(username__iexact=email).exists() or (
-        User.objects.filter(email__iexact=email).exists()
-    ):
-        raise AccountExists("There is already an account with this email address. Sign in instead.")
-    user = User(
-        username=email, email=email, first_name=first_name.strip(), last_name=last_name.strip()
-    )
-    try:
-        password_validation.validate_password(password, user=user)
-    except ValidationError as error:
-        raise InvalidInput(" ".join(error.messages)) from None
-    user.set_password(password)
-    user.save()
-    user.groups.add(Group.objects.get_or_create(name=str(Role.APPLICANT))[0])
-    return user
 
 
 # --- membership by invitation ---------------------------------------------------------------

@@ -10,8 +10,10 @@ else changes.
 from __future__ import annotations
 
 from django.conf import settings
+from django.contrib.auth import password_validation
 from django.contrib.auth.models import Group
 from django.contrib.auth.tokens import PasswordResetTokenGenerator
+from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.db import transaction
 from django.db.models import Q
@@ -19,6 +21,7 @@ from django.urls import reverse
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_decode, urlsafe_base64_encode
 
+from fundmgr.errors import InvalidInput
 from fundmgr.models import User
 from fundmgr.notifications import notify
 from fundmgr.roles import Role
@@ -109,6 +112,13 @@ def account_sign_up(
     the caller must answer the same whichever happened. `site` is the service's address for
     the links in the e-mail (`https://grants.example.gov.uk`)."""
     email = email.strip().lower()
+    if not email or not first_name.strip() or not last_name.strip():
+        raise InvalidInput("Enter your first name, last name and email address.")
+    person = User(username=email, email=email, first_name=first_name, last_name=last_name)
+    try:
+        password_validation.validate_password(password, user=person)
+    except ValidationError as error:
+        raise InvalidInput(" ".join(error.messages)) from None
     existing = (
         User.objects.select_for_update()
         .filter(Q(username__iexact=email) | Q(email__iexact=email))

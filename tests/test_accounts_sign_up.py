@@ -4,8 +4,12 @@ sign-up never says whether an address already has an account."""
 import datetime
 import re
 
+import pytest
+from django.contrib.auth.models import Group
 from django.utils import timezone
 
+from fundmgr.accounts import account_sign_up
+from fundmgr.errors import InvalidInput
 from fundmgr.models import Notification, User
 from tests.factories import UserFactory
 
@@ -137,3 +141,29 @@ def test_an_account_the_council_switched_off_is_not_switched_on_by_signing_up(
     sign_up(client, django_capture_on_commit_callbacks, email="gone@example.org")
     assert "/account/confirm/" not in "".join(m.body for m in mailoutbox)
     assert not User.objects.get(email="gone@example.org").is_active
+
+
+def test_a_new_account_joins_the_applicant_role_switched_off_until_confirmed(db):
+    Group.objects.filter(name="Applicant").delete()
+    account_sign_up(
+        first_name="A",
+        last_name="B",
+        email=" X@Example.org ",
+        password="allotment-sheds-2026",
+        site="http://testserver",
+    )
+    user = User.objects.get(username="x@example.org")
+    assert user.check_password("allotment-sheds-2026") and not user.is_active
+    assert user.groups.get().name == "Applicant"
+
+
+def test_a_weak_password_is_refused_by_the_service_too(db):
+    with pytest.raises(InvalidInput, match="too common"):
+        account_sign_up(
+            first_name="A",
+            last_name="B",
+            email="y@example.org",
+            password="password",
+            site="http://testserver",
+        )
+    assert not User.objects.filter(username="y@example.org").exists()

@@ -7,7 +7,6 @@ import re
 from decimal import Decimal
 
 import pytest
-from django.contrib.auth.models import Group
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -1073,23 +1072,6 @@ def test_the_monitoring_report_is_sent_once_the_grant_is_paid(signed_in, offer, 
 
 
 # --- the services this area added -----------------------------------------------------------
-
-
-def test_a_registered_account_joins_the_applicant_role(db):
-    Group.objects.filter(name="Applicant").delete()
-    user = group_services.account_register(
-        first_name="A", last_name="B", email=" X@Example.org ", password="allotment-sheds-2026"
-    )
-    assert user.username == "x@example.org" and user.check_password("allotment-sheds-2026")
-    assert user.groups.get().name == "Applicant"
-
-
-def test_a_weak_password_is_refused_by_the_service_too(db):
-    with pytest.raises(Exception, match="too common"):
-        group_services.account_register(
-            first_name="A", last_name="B", email="y@example.org", password="password"
-        )
-    assert not User.objects.filter(username="y@example.org").exists()
 
 
 def test_only_a_member_removes_other_funding_and_only_from_a_draft(draft, treasurer):
