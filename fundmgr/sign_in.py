@@ -18,6 +18,7 @@ from django.db.models import Q
 from django.forms.utils import ErrorDict
 from django.shortcuts import render
 
+from fundmgr.forms import SignInForm
 from fundmgr.models import User
 from fundmgr.roles import Role, has_role
 
@@ -30,7 +31,7 @@ STAFF_ROLES = (
 )
 
 
-def is_staff(user) -> bool:
+def is_council_staff(user) -> bool:
     """Council staff, whose sessions end when idle: the officer roles, panel members, and anyone
     who may use /admin/."""
     return user.is_superuser or user.is_staff or has_role(user, *STAFF_ROLES)
@@ -99,8 +100,6 @@ def lockout_message() -> str:
 def locked_out(request, original_response=None, credentials=None):
     """AXES_LOCKOUT_CALLABLE: the sign-in page again, saying why and what to do, rather than
     axes's bare page. 429: the person (or someone at their address) tried too often."""
-    from fundmgr.forms import SignInForm
-
     form = SignInForm(request, data=request.POST or None)
     # Shown as it was sent, with this one error: cleaning it would try the password again.
     form._errors = ErrorDict()
@@ -134,7 +133,7 @@ class StaffIdleSignOut:
 
     def __call__(self, request):
         user = getattr(request, "user", None)
-        if user is not None and user.is_authenticated and is_staff(user):
+        if user is not None and user.is_authenticated and is_council_staff(user):
             now = int(time.time())
             last_seen = request.session.get(LAST_SEEN_SESSION_KEY)
             if last_seen is not None and now - last_seen > settings.STAFF_SESSION_IDLE_SECONDS:
