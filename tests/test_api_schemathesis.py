@@ -18,6 +18,7 @@ from django.db import close_old_connections
 from django.test import Client
 from hypothesis import HealthCheck, settings
 from rest_framework.authtoken.models import Token
+from rest_framework.throttling import SimpleRateThrottle
 from schemathesis import GenerationMode
 from schemathesis.config import OperationConfig
 
@@ -92,14 +93,22 @@ def wsgi_keeps_the_test_connection(db):
 
 
 @pytest.fixture
-def api_schema(wsgi_keeps_the_test_connection):
+def throttles_out_of_the_way(monkeypatch):
+    """A generated run calls the API thousands of times a minute as one person, far past the
+    rates people and programs are held to (REST_FRAMEWORK's throttles; those are tested in
+    tests/test_accounts_sign_in.py). DRF's throttles read their rates when the classes are made."""
+    monkeypatch.setattr(SimpleRateThrottle, "THROTTLE_RATES", {"anon": None, "user": None})
+
+
+@pytest.fixture
+def api_schema(wsgi_keeps_the_test_connection, throttles_out_of_the_way):
     """Every phase: examples, coverage (each parameter's edges and each way to break it,
     systematically) and fuzzing."""
     return _load_schema()
 
 
 @pytest.fixture
-def api_schema_fuzzing(wsgi_keeps_the_test_connection):
+def api_schema_fuzzing(wsgi_keeps_the_test_connection, throttles_out_of_the_way):
     """Fuzzing only, for the group member, whom most operations refuse (403) before reading
     anything: the coverage phase's ~80 requests an operation would mostly repeat that refusal,
     and would double the run's time."""

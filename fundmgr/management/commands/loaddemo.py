@@ -21,4 +21,8 @@ class Command(BaseCommand):
                 f"  {login.role:<16} {login.username:<14} {login.name:<22} -> {login.lands_on}"
             )
         self.stdout.write("")
+        self.stdout.write(
+            "Administrators and finance officers then set up an authenticator app (two-factor "
+            "authentication): have one on your phone."
+        )
         self.stdout.write("Open http://127.0.0.1:8000 and sign in.")
