@@ -160,7 +160,9 @@ def test_a_superuser_must_set_up_two_factor(client, db):
 
 def test_an_applicant_is_offered_two_factor_and_then_asked_for_a_code(client, treasurer):
     sign_in(client, treasurer)
-    assert client.get("/apply/").status_code == 200  # not required
+    home = client.get("/apply/")
+    assert home.status_code == 200  # not required
+    assert 'href="/account/two-factor/">Two-factor authentication</a>' in home.text
     overview = client.get("/account/two-factor/")
     assert "Set up two-factor authentication" in overview.text and "Off" in overview.text
     setup = client.get("/account/two-factor/set-up/")
