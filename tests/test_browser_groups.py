@@ -2,6 +2,7 @@
 on a phone; accepts an offer and reports; and meets the refusals a group can meet."""
 
 import datetime
+import re
 from decimal import Decimal
 
 import pytest
@@ -35,7 +36,7 @@ def looks_right(page, name: str, *, phone: bool = False) -> None:
 
 
 def test_a_group_registers_checks_eligibility_and_applies_on_a_phone(
-    page, live_server, fund_year, shaw, okafor, tmp_path
+    page, live_server, fund_year, shaw, okafor, tmp_path, mailoutbox
 ):
     ledger.allocate_year(fund_year=fund_year, by=None)
     page.set_viewport_size(PHONE)
@@ -73,6 +74,13 @@ def test_a_group_registers_checks_eligibility_and_applies_on_a_phone(
     page.get_by_label("Create a password").fill("allotment-sheds-2026")
     page.get_by_label("Confirm your password").fill("allotment-sheds-2026")
     page.get_by_role("button", name="Create account").click()
+    expect(page.get_by_role("heading", name="Check your email")).to_be_visible()
+    looks_right(page, "check-your-email", phone=True)
+    # The link e-mailed to the address switches the account on and signs the person in.
+    (mail,) = mailoutbox
+    link = re.search(r"https?://[^/\s]+(/account/confirm/\S+/)", mail.body).group(1)
+    page.goto(f"{live_server.url}{link}")
+    page.get_by_role("button", name="Confirm my email address").click()
     expect(page.get_by_role("heading", name="Your applications")).to_be_visible()
     looks_right(page, "home-new", phone=True)
 
