@@ -133,7 +133,7 @@ def validate_upload_content(file) -> None:
 def validate_new_upload(field_file) -> None:
     """Model.clean()'s check: a file just given (not one already stored, which was checked when
     it came) holds what its name says."""
-    if field_file and not field_file._committed:
+    if field_file and not field_file._committed:  # Django's flag: not yet saved to storage
         validate_upload_content(field_file)
 
 

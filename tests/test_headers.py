@@ -51,7 +51,6 @@ class Markup(HTMLParser):
         self.tokens_in_get_forms = 0
         self.links: list[str] = []
         self._form_methods: list[str] = []
-        self._in_inline_script = False
 
     def handle_starttag(self, tag, attrs):
         found = dict(attrs)
@@ -62,7 +61,6 @@ class Markup(HTMLParser):
             self.inline.append("<style>")
         if tag == "script" and not found.get("src"):
             if found.get("type", "text/javascript") not in ("application/json", "text/plain"):
-                self._in_inline_script = True
                 self.inline.append("<script> with code in the page")
         if tag == "form":
             method = (found.get("method") or "get").lower()
