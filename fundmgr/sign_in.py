@@ -17,6 +17,7 @@ from django.contrib.auth.views import redirect_to_login
 from django.db.models import Q
 from django.forms.utils import ErrorDict
 from django.shortcuts import render
+from django.urls import reverse
 
 from fundmgr.forms import SignInForm
 from fundmgr.models import User
@@ -138,7 +139,8 @@ class StaffIdleSignOut:
             last_seen = request.session.get(LAST_SEEN_SESSION_KEY)
             if last_seen is not None and now - last_seen > settings.STAFF_SESSION_IDLE_SECONDS:
                 logout(request)
-                if not request.path.startswith("/api/"):  # the API answers 401 by itself
+                # The API answers 401 by itself; signing out needs no second sign-in first.
+                if not request.path.startswith(("/api/", reverse("logout"))):
                     messages.info(request, idle_message())
                     return redirect_to_login(request.get_full_path())
             else:

@@ -75,3 +75,12 @@ def test_the_api_answers_an_idle_staff_session_as_not_signed_in(client, finance,
     response = client.get("/api/v1/fund-years/")
     assert response.status_code == 401
     assert response["Content-Type"] == "application/problem+json"
+
+
+def test_signing_out_after_the_idle_time_just_signs_out(client, officer, time_machine):
+    client.force_login(officer)
+    client.get("/officer/")
+    later(time_machine, 31)
+    response = client.post("/sign-out/", follow=True)
+    assert response.redirect_chain[-1][0] == "/sign-in/"
+    assert "_auth_user_id" not in client.session
