@@ -167,8 +167,11 @@ def member_invite(
     until = timezone.localtime(invitation.expires_at)
     notify(
         to=[email],
-        subject=f"You are invited to join {organisation} on {settings.COUNCIL_NAME}’s "
-        "grants service",
+        # One line: a group's name is typed by its members, and a header cannot hold a newline.
+        subject=" ".join(
+            f"You are invited to join {organisation} on {settings.COUNCIL_NAME}’s grants "
+            "service".split()
+        ),
         body=(
             f"{by.get_full_name() or by.get_username()} has invited you to join {organisation} "
             f"as its {Membership.Role(role).label.lower()}. Members can apply for grants for "

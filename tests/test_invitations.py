@@ -364,3 +364,10 @@ def test_the_admin_shows_members_and_invitations_and_adds_nobody(client, group, 
     assert "sam@example.org" in page_text(listed)
     shown = client.get(f"/admin/applications/invitation/{Invitation.objects.get().pk}/change/")
     assert shown.status_code == 200 and "Token digest" not in page_text(shown)
+
+
+def test_a_group_name_with_a_line_break_still_makes_a_one_line_subject(group, invite):
+    group.name = "Friends of\nAbbey Park"
+    group.save()
+    invite("sam@example.org")
+    assert mail.outbox[-1].subject.startswith("You are invited to join Friends of Abbey Park on ")
