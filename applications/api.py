@@ -58,6 +58,7 @@ from applications.steps import DELEGATED, STEPS, Step, input_fields
 from applications.visibility import visible_applications
 from applications.workflow import Status
 from decisions.selectors import is_grants_officer, may_read_applications
+from fundmgr import access
 from fundmgr.api import IdFilter, etag, if_match_version, problems, router
 from fundmgr.errors import NotPermitted
 
@@ -99,6 +100,9 @@ ONE_OBJECT: dict[str, Any] = {"filter_backends": [], "pagination_class": None}
 def _transition_view(name: str, step: Step):
     def take(self, request, pk=None):
         app = self.get_object()
+        # Who may comes before the body: a person who may not act learns nothing of its rules.
+        if reason := s.permission_refusal(app, name, request.user):
+            raise NotPermitted(reason)
         given = step.input(data=request.data if request.data is not None else {})
         given.is_valid(raise_exception=True)
         step.perform(app, request.user, given.validated_data)
@@ -205,6 +209,7 @@ class ApplicationViewSet(
         """Save answers to a draft. 428 without If-Match (or `version`); 412 if someone saved
         since you read it, and nothing is changed."""
         app = self.get_object()
+        access.require(access.group_member, request.user, app)  # before If-Match and the body
         version = if_match_version(request, app.version)
         given = ApplicationUpdateSerializer(app, data=request.data, partial=True)
         given.is_valid(raise_exception=True)
@@ -257,6 +262,7 @@ class ApplicationViewSet(
         app = self.get_object()
         if request.method == "GET":
             return Response(BudgetLineSerializer(app.budget_lines.all(), many=True).data)
+        access.require(access.group_member, request.user, app)  # before the body is read
         given = BudgetLineSerializer(data=request.data)
         given.is_valid(raise_exception=True)
         line = s.budget_line_add(application=app, by=request.user, **given.validated_data)
@@ -305,6 +311,7 @@ class ApplicationViewSet(
         app = self.get_object()
         if request.method == "GET":
             return Response(MatchFundingSerializer(app.match_funding_sources.all(), many=True).data)
+        access.require(access.group_member, request.user, app)  # before the body is read
         given = MatchFundingSerializer(data=request.data)
         given.is_valid(raise_exception=True)
         source = s.match_funding_add(application=app, by=request.user, **given.validated_data)
@@ -328,6 +335,7 @@ class ApplicationViewSet(
     def monitoring_reports(self, request, pk=None):
         """The group's end-of-grant report."""
         app = self.get_object()
+        access.require(access.group_member, request.user, app)  # before the body is read
         given = MonitoringReportSerializer(data=request.data)
         given.is_valid(raise_exception=True)
         report = s.monitoring_report_submit(
@@ -351,11 +359,12 @@ class ApplicationViewSet(
         if request.method == "GET":
             found = app.pledges.select_related("councillor").order_by("pk")
             return Response(PledgeSerializer(found, many=True).data)
+        term = self._term(app)  # who may, before the body is read
         given = PledgeInput(data=request.data)
         given.is_valid(raise_exception=True)
         pledge = support.pledge_make(
             application=app,
-            councillor=self._term(app),
+            councillor=term,
             amount=given.validated_data["amount"],
             statement=given.validated_data["statement"],
             by=request.user,
@@ -375,11 +384,12 @@ class ApplicationViewSet(
     def decline(self, request, pk=None):
         """A councillor says they do not support the bid, and why."""
         app = self.get_object()
+        term = self._term(app)  # who may, before the body is read
         given = DeclineInput(data=request.data)
         given.is_valid(raise_exception=True)
         pledge = support.pledge_decline(
             application=app,
-            councillor=self._term(app),
+            councillor=term,
             reason=given.validated_data["reason"],
             by=request.user,
         )
@@ -416,6 +426,7 @@ class ApplicationViewSet(
             if not may_read_applications(request.user):
                 found = found.filter(user=request.user)
             return Response(InterestDeclarationSerializer(found, many=True).data)
+        access.require(access.declares_interests, request.user)  # before the body is read
         given = InterestDeclarationSerializer(data=request.data)
         given.is_valid(raise_exception=True)
         declaration = support.interest_declare(

@@ -37,6 +37,7 @@ from applications.models import BankAccount, Membership, Organisation
 from applications.visibility import visible_organisations
 from budgets import payments as money
 from budgets.api import FinanceArea
+from fundmgr import access
 from fundmgr.api import IdFilter, problems, router
 
 # --- serializers ----------------------------------------------------------------------------
@@ -200,6 +201,7 @@ class OrganisationBankDetailsViewSet(viewsets.ViewSet):
     )
     def create(self, request, organisation_pk=None):
         org = _organisation(request, organisation_pk)
+        access.require(access.changes_bank_details, request.user, org)  # before the body
         given = BankDetailsInput(data=_json(request.data))
         given.is_valid(raise_exception=True)
         account = organisations.bank_account_change(

@@ -8,17 +8,17 @@ from collections import defaultdict
 from decimal import Decimal
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.shortcuts import get_object_or_404, redirect, render
 
 from applications import organisations
 from applications import payments as pay
 from applications.finance_forms import BankCheckForm, OrganisationSearchForm
-from applications.finance_views import may_read, require_finance, require_reader
+from applications.finance_views import may_read
 from applications.models import BankAccount, Organisation
 from applications.organisation_forms import BankDetailsForm
 from applications.rules import today
 from budgets import payments as money
+from fundmgr import access
 from fundmgr.errors import DomainError
 from fundmgr.forms import add_refusal
 from fundmgr.money import pounds
@@ -41,9 +41,8 @@ def _verified_before(organisation_ids) -> set[int]:
     )
 
 
-@login_required
+@access.page(access.reads_finance)
 def waiting(request):
-    require_reader(request.user)
     accounts = list(
         BankAccount.objects.filter(status=BankAccount.Status.UNVERIFIED)
         .select_related("organisation", "entered_by")
@@ -86,9 +85,8 @@ def _check_refusal(account: BankAccount, user) -> str:
     return ""
 
 
-@login_required
+@access.page(access.reads_finance, access.finance_officer)
 def check(request, pk: int):
-    require_reader(request.user)
     account = get_object_or_404(
         BankAccount.objects.select_related("organisation", "entered_by", "checked_by"), pk=pk
     )
@@ -136,15 +134,13 @@ def check(request, pk: int):
     )
 
 
-@login_required
+@access.page(access.reads_finance, access.finance_officer)
 def history(request, pk: int):
-    require_reader(request.user)
     organisation = get_object_or_404(Organisation, pk=pk)
     may_enter = money.is_finance_officer(request.user)
     form = BankDetailsForm(request.POST or None)
     form.helper.layout[-1].value = "Save new bank details"
     if request.method == "POST":
-        require_finance(request.user)
         if form.is_valid():
             try:
                 account = organisations.bank_account_change(

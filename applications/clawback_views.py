@@ -4,7 +4,6 @@ clawback requests (with their letter), and refunds posted to the ledger as they 
 from __future__ import annotations
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.db.models import Q
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
@@ -12,20 +11,19 @@ from django.views.decorators.http import require_POST
 from applications import clawbacks
 from applications.finance_documents import clawback_document
 from applications.finance_forms import RefundForm
-from applications.finance_views import require_finance, require_reader
 from applications.models import Application
 from budgets import clawback as money
 from budgets.models import Clawback, StatementLine
 from budgets.payments import is_finance_officer
+from fundmgr import access
 from fundmgr.documents import document_response
 from fundmgr.errors import DomainError
 from fundmgr.forms import add_refusal
 from fundmgr.money import pounds
 
 
-@login_required
+@access.page(access.reads_finance)
 def overview(request):
-    require_reader(request.user)
     rows = clawbacks.underspends()
     return render(
         request,
@@ -39,10 +37,9 @@ def overview(request):
     )
 
 
-@login_required
+@access.page(access.finance_officer, access.finance_officer)
 @require_POST
 def raise_request(request, reference: str):
-    require_finance(request.user)
     app = get_object_or_404(Application, reference=reference)
     try:
         clawback = clawbacks.clawback_raise(application=app, by=request.user)
@@ -74,13 +71,11 @@ def _refund_lines(clawback: Clawback):
     )
 
 
-@login_required
+@access.page(access.reads_finance, access.finance_officer)
 def detail(request, pk: int):
-    require_reader(request.user)
     clawback = get_object_or_404(Clawback.objects.select_related("raised_by"), pk=pk)
     form = RefundForm(request.POST or None, lines=_refund_lines(clawback))
     if request.method == "POST":
-        require_finance(request.user)
         if form.is_valid():
             data = form.cleaned_data
             try:
@@ -114,9 +109,8 @@ def detail(request, pk: int):
     )
 
 
-@login_required
+@access.page(access.reads_finance)
 def letter(request, pk: int):
-    require_reader(request.user)
     clawback = get_object_or_404(Clawback, pk=pk)
     document = clawback_document(clawback, clawbacks.application_for(clawback), by=request.user)
     return document_response(document)

@@ -11,7 +11,6 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404
@@ -31,6 +30,7 @@ from applications.models import Application, Pledge
 from applications.support import PENDING
 from applications.workflow import Status
 from budgets.models import Councillor, FundYear, LedgerTransaction
+from fundmgr import access
 from fundmgr.errors import DomainError, NotPermitted
 from fundmgr.forms import add_refusal
 from fundmgr.money import pounds
@@ -56,7 +56,7 @@ def _page(request, queryset, param: str):
     return Paginator(queryset, PAGE_SIZE).get_page(request.GET.get(param))
 
 
-@login_required
+@access.page(access.councillor)
 def dashboard(request):
     user = _councillor(request)
     today = rules.today()
@@ -130,7 +130,7 @@ def _still_needed(app: Application, pledged: Decimal) -> Decimal | None:
     return max(app.amount_requested - pledged, Decimal("0.00"))
 
 
-@login_required
+@access.page(access.councillor)
 def bid(request, reference: str):
     app, term = _bid(request, reference)
     return render(request, "applications/councillor/bid.html", _bid_context(request, app, term))
@@ -146,7 +146,7 @@ def _amount_hint(app: Application, pledged: Decimal, still_needed: Decimal | Non
     )
 
 
-@login_required
+@access.page(access.councillor, access.councillor)
 def support_bid(request, reference: str):
     app, term = _bid(request, reference)
     context = _bid_context(request, app, term)
@@ -176,7 +176,7 @@ def support_bid(request, reference: str):
     return render(request, "applications/councillor/support.html", {**context, "form": form})
 
 
-@login_required
+@access.page(access.councillor)
 def supported(request, reference: str):
     """The confirmation after a pledge: what was pledged and where the bid is now."""
     app, term = _bid(request, reference)
@@ -187,7 +187,7 @@ def supported(request, reference: str):
     return render(request, "applications/councillor/supported.html", context)
 
 
-@login_required
+@access.page(access.councillor, access.councillor)
 def decline_bid(request, reference: str):
     app, term = _bid(request, reference)
     form = DeclineForm(_posted(request))
@@ -213,7 +213,7 @@ def decline_bid(request, reference: str):
     return render(request, "applications/councillor/decline.html", {**context, "form": form})
 
 
-@login_required
+@access.page(access.councillor, access.councillor)
 def declare_interest(request, reference: str):
     app, term = _bid(request, reference)
     form = InterestForm(_posted(request), organisation=app.organisation.name)
@@ -242,7 +242,7 @@ def declare_interest(request, reference: str):
     return render(request, "applications/councillor/interest.html", {**context, "form": form})
 
 
-@login_required
+@access.page(access.councillor, access.councillor)
 def withdraw_pledge(request, reference: str):
     app, term = _bid(request, reference)
     context = _bid_context(request, app, term)
@@ -265,7 +265,7 @@ def withdraw_pledge(request, reference: str):
 # --- transfers ------------------------------------------------------------------------------
 
 
-@login_required
+@access.page(access.councillor, access.councillor)
 def transfer(request):
     """Choose a fund year, a ward colleague and an amount; check; transfer. The idempotency key
     made when the form was first shown makes a second submit return the first posting."""
@@ -304,7 +304,7 @@ def transfer(request):
     return render(request, "applications/councillor/transfer.html", {**context, "form": form})
 
 
-@login_required
+@access.page(access.councillor)
 def transferred(request, key):
     user = _councillor(request)
     try:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from pathlib import PurePath
 
-from django.contrib.auth.decorators import login_required
 from django.db.models.fields.files import FieldFile
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404
@@ -18,6 +17,7 @@ from django.shortcuts import get_object_or_404
 from applications import uploads
 from applications.models import Attachment, BudgetLine, Organisation
 from applications.visibility import visible_applications, visible_organisations
+from fundmgr import access
 
 ORGANISATION_FILES = {
     "governing-document": "governing_document",
@@ -45,20 +45,20 @@ def file_response(file: FieldFile) -> FileResponse:
     return response
 
 
-@login_required
+@access.page(access.signed_in)
 def attachment(request, pk: int):
     visible = Attachment.objects.filter(application__in=visible_applications(request.user))
     found = get_object_or_404(visible, pk=pk)
     return file_response(found.file)
 
 
-@login_required
+@access.page(access.signed_in)
 def quote(request, pk: int):
     visible = BudgetLine.objects.filter(application__in=visible_applications(request.user))
     return file_response(get_object_or_404(visible, pk=pk).quote)
 
 
-@login_required
+@access.page(access.signed_in)
 def organisation_file(request, pk: int, kind: str):
     """A group's governing document or safeguarding policy: for its members and the officers
     who see every group, and for anyone who may read one of its applications."""

@@ -10,8 +10,6 @@ from __future__ import annotations
 import datetime
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -30,6 +28,7 @@ from applications.rules import today
 from budgets import payments as money
 from budgets.models import Payment, PaymentFile, PaymentRun, PaymentSchedule
 from budgets.reconcile_views import outstanding
+from fundmgr import access
 from fundmgr.errors import DomainError
 from fundmgr.forms import add_refusal
 from fundmgr.money import pounds
@@ -39,16 +38,6 @@ PAGE_SIZE = 50
 
 def may_read(user) -> bool:
     return money.may_read_finance(user)
-
-
-def require_reader(user) -> None:
-    if not may_read(user):
-        raise PermissionDenied("Only finance officers and auditors can see the finance pages.")
-
-
-def require_finance(user) -> None:
-    if not money.is_finance_officer(user):
-        raise PermissionDenied("Only a finance officer can do this.")
 
 
 def _payments(count: int) -> str:
@@ -64,9 +53,8 @@ def next_weekday(day: datetime.date) -> datetime.date:
 # --- the area's front page ------------------------------------------------------------------
 
 
-@login_required
+@access.page(access.reads_finance)
 def home(request):
-    require_reader(request.user)
     return render(
         request,
         "budgets/finance/home.html",
@@ -85,9 +73,8 @@ def home(request):
 # --- payments -------------------------------------------------------------------------------
 
 
-@login_required
+@access.page(access.reads_finance)
 def payments(request):
-    require_reader(request.user)
     return render(
         request,
         "budgets/finance/payments.html",
@@ -111,14 +98,8 @@ def _schedule(reference: str) -> tuple[PaymentSchedule, Application | None]:
     return schedule, app
 
 
-def _require_grant_reader(user) -> None:
-    if not (may_read(user) or pay.may_set_instalments(user)):
-        raise PermissionDenied("Only officers can see a grant's payments.")
-
-
-@login_required
+@access.page(access.reads_grant_payments)
 def grant(request, reference: str):
-    _require_grant_reader(request.user)
     schedule, app = _schedule(reference)
     rows = list(
         schedule.payments.order_by("number").prefetch_related(
@@ -140,10 +121,8 @@ def grant(request, reference: str):
     )
 
 
-@login_required
+@access.page(access.sets_instalments, access.sets_instalments)
 def instalments(request, reference: str):
-    if not pay.may_set_instalments(request.user):
-        raise PermissionDenied("Only a grants or finance officer can set instalments.")
     schedule, app = _schedule(reference)
     payments_now = list(schedule.payments.order_by("number").prefetch_related("run_lines"))
     kept = [p for p in payments_now if money._was_sent(p)]
@@ -175,10 +154,8 @@ def instalments(request, reference: str):
     )
 
 
-@login_required
+@access.page(access.sets_instalments, access.sets_instalments)
 def condition(request, pk: int):
-    if not pay.may_set_instalments(request.user):
-        raise PermissionDenied("Only a grants or finance officer can mark a condition met.")
     payment = get_object_or_404(Payment.objects.select_related("schedule"), pk=pk)
     form = ConditionForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -192,10 +169,9 @@ def condition(request, pk: int):
     return render(request, "budgets/finance/condition.html", {"payment": payment, "form": form})
 
 
-@login_required
+@access.page(access.finance_officer, access.finance_officer)
 @require_POST
 def reissue(request, pk: int):
-    require_finance(request.user)
     payment = get_object_or_404(Payment, pk=pk)
     try:
         money.payment_reissue(payment=payment, by=request.user)
@@ -209,9 +185,8 @@ def reissue(request, pk: int):
 # --- payment runs ---------------------------------------------------------------------------
 
 
-@login_required
+@access.page(access.reads_finance)
 def runs(request):
-    require_reader(request.user)
     page = Paginator(
         PaymentRun.objects.select_related("prepared_by", "authorised_by").order_by("-pk"),
         PAGE_SIZE,
@@ -223,9 +198,8 @@ def runs(request):
     )
 
 
-@login_required
+@access.page(access.finance_officer, access.finance_officer)
 def run_new(request):
-    require_finance(request.user)
     form = RunForm(request.POST or None, initial={"pay_date": next_weekday(today())})
     if request.method == "POST" and form.is_valid():
         try:
@@ -279,16 +253,14 @@ def _run_page(request, run: PaymentRun, *, refusal: str = "", cancel_form=None):
     )
 
 
-@login_required
+@access.page(access.reads_finance)
 def run(request, pk: int):
-    require_reader(request.user)
     return _run_page(request, _run(pk))
 
 
-@login_required
+@access.page(access.finance_officer, access.finance_officer)
 @require_POST
 def run_authorise(request, pk: int):
-    require_finance(request.user)
     current = _run(pk)
     try:
         done = pay.payment_run_authorise(run=current, by=request.user)
@@ -302,10 +274,9 @@ def run_authorise(request, pk: int):
     return redirect("finance:run", pk=done.pk)
 
 
-@login_required
+@access.page(access.finance_officer, access.finance_officer)
 @require_POST
 def run_cancel(request, pk: int):
-    require_finance(request.user)
     current = _run(pk)
     form = CancelRunForm(request.POST)
     if form.is_valid():
@@ -321,9 +292,8 @@ def run_cancel(request, pk: int):
     return _run_page(request, _run(pk), cancel_form=form)
 
 
-@login_required
+@access.page(access.finance_officer)
 def run_file(request, pk: int, kind: str):
-    require_finance(request.user)
     file = get_object_or_404(PaymentFile, run_id=pk, kind=kind)
     content = bytes(file.content)
     content_type = "text/csv" if kind == PaymentFile.Kind.FINANCE_CSV else "text/plain"

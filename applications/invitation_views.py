@@ -20,7 +20,7 @@ from fundmgr import access
 from fundmgr.errors import DomainError, InvalidInput
 
 
-@access.public  # the token is the key: the person it was e-mailed to, signed in or not yet
+@access.public(writes=True)  # the token is the key: for whom it was e-mailed to, signed in or not
 def invitation(request, token: str):
     """GET: what the invitation is and how to answer it. POST (signed in): accept or decline."""
     found = group_selectors.invitation_for_token(token)
@@ -57,7 +57,7 @@ def invitation(request, token: str):
     )
 
 
-@access.page(access.signed_in)  # and a member of the group, else 404
+@access.page(access.signed_in, access.signed_in)  # and a member of the group, else 404
 @require_POST
 def invitation_revoke(request, pk: int, invitation: int):
     org = own_organisation(request, pk)

@@ -8,7 +8,6 @@ in the form's error summary. A person reaches only their own organisations' reco
 from __future__ import annotations
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 
@@ -25,6 +24,7 @@ from fundmgr.forms import add_refusal
 # --- start, sign-up and home ----------------------------------------------------------------
 
 
+@access.public
 def groups_home(request):
     """Signed out: the start page of the service. Signed in: the person's organisations and
     their applications, each with what it needs next."""
@@ -43,7 +43,7 @@ def groups_home(request):
     )
 
 
-@access.public
+@access.public(writes=True)
 def register(request):
     if request.user.is_authenticated:
         return redirect("applications:groups_home")
@@ -67,12 +67,14 @@ def register(request):
 # --- eligibility ----------------------------------------------------------------------------
 
 
+@access.public
 def eligibility_questions(request):
     """The questions; coming back to change them, the earlier answers are filled in."""
     form = of.EligibilityForm(initial=request.GET.dict())
     return render(request, "applications/eligibility.html", {"form": form})
 
 
+@access.public
 def eligibility_results(request):
     form = of.EligibilityForm(request.GET)
     if not form.is_valid():
@@ -98,7 +100,7 @@ def eligibility_results(request):
 # --- organisations --------------------------------------------------------------------------
 
 
-@login_required
+@access.page(access.signed_in, access.signed_in)
 def organisation_new(request):
     form = of.OrganisationForm(posted(request))
     if request.method == "POST" and form.is_valid():
@@ -112,7 +114,7 @@ def organisation_new(request):
     return render(request, "applications/organisation_form.html", {"form": form, "org": None})
 
 
-@login_required
+@access.page(access.signed_in)
 def organisation_detail(request, pk: int):
     org = own_organisation(request, pk)
     return render(
@@ -127,7 +129,7 @@ def organisation_detail(request, pk: int):
     )
 
 
-@login_required
+@access.page(access.signed_in, access.signed_in)
 def organisation_edit(request, pk: int):
     org = own_organisation(request, pk)
     form = of.OrganisationForm(posted(request), instance=org)
@@ -143,7 +145,7 @@ def organisation_edit(request, pk: int):
     return render(request, "applications/organisation_form.html", {"form": form, "org": org})
 
 
-@login_required
+@access.page(access.signed_in, access.signed_in)
 def organisation_members(request, pk: int):
     """The group's members and the invitations waiting for an answer; a member invites someone
     by e-mail address. The answer is the same whoever the address belongs to, or if nobody has
@@ -177,7 +179,7 @@ def organisation_members(request, pk: int):
     )
 
 
-@login_required
+@access.page(access.signed_in, access.signed_in)
 def bank_details(request, pk: int):
     org = own_organisation(request, pk)
     current = group_selectors.latest_bank_account(org)

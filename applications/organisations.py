@@ -11,8 +11,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from applications.models import BankAccount, Membership, Organisation
+from fundmgr import access
 from fundmgr.errors import InvalidInput, NotPermitted, Refused
-from fundmgr.roles import Role, has_role
 
 PROFILE_FIELDS = [
     "name",
@@ -84,9 +84,7 @@ def bank_account_change(
     """New bank details replace the old at once, and wait for verification: until then the
     group's unpaid payments are held."""
     Organisation.objects.select_for_update().get(pk=organisation.pk)
-    is_member = organisation.members.filter(pk=by.pk).exists()
-    if not (is_member or has_role(by, Role.FINANCE_OFFICER)):
-        raise NotPermitted(f"Only members of {organisation} or finance can change bank details.")
+    access.require(access.changes_bank_details, by, organisation)
     account = BankAccount(
         organisation=organisation,
         account_name=account_name.strip().upper(),
@@ -107,7 +105,7 @@ def bank_account_verify(
     *, bank_account: BankAccount, by, approve: bool, note: str = ""
 ) -> BankAccount:
     account = BankAccount.objects.select_for_update().get(pk=bank_account.pk)
-    if not has_role(by, Role.FINANCE_OFFICER):
+    if not access.finance_officer(by):
         raise NotPermitted("Only a finance officer can verify bank details.")
     if account.entered_by_id == by.pk:
         raise NotPermitted(

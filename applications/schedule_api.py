@@ -13,7 +13,7 @@ from django.db import transaction
 from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
-from rest_framework import mixins, permissions, serializers, viewsets
+from rest_framework import mixins, serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
 from rest_framework.parsers import JSONParser
@@ -24,6 +24,7 @@ from applications.models import Application
 from budgets import payments as money
 from budgets.models import Payment, PaymentSchedule
 from budgets.serializers import NoteSerializer, PaymentSerializer
+from fundmgr import access
 from fundmgr.api import IdFilter, Problem, if_match_tag, problems, router
 from fundmgr.errors import InvalidInput
 
@@ -66,20 +67,9 @@ class InstalmentsInput(serializers.Serializer):
         return value
 
 
-class GrantPayments(permissions.IsAuthenticated):
-    """As on the pages: finance officers, auditors and grants officers read a grant's payments;
-    grants and finance officers change them."""
-
-    message = "Only officers can see a grant's payments."
-
-    def has_permission(self, request, view) -> bool:
-        if not super().has_permission(request, view):
-            return False
-        user = request.user
-        if request.method in permissions.SAFE_METHODS:
-            return money.may_read_finance(user) or pay.may_set_instalments(user)
-        self.message = "Only a grants or finance officer can do this."
-        return pay.may_set_instalments(user)
+# As on the pages: finance officers, auditors and grants officers read a grant's payments;
+# grants and finance officers change them.
+GrantPayments = access.api(access.reads_grant_payments, access.sets_instalments)
 
 
 def _object(data) -> dict:

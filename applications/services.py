@@ -68,11 +68,16 @@ def _permission(app: Application, name: str):
     return meta.permission
 
 
+def permission_refusal(app: Application, name: str, by) -> str | None:
+    """Why `by` may never take transition `name` on this application, whatever its state."""
+    permission = _permission(app, name)
+    return permission.refusal(app, by) if permission is not None else None
+
+
 def transition_refusal(app: Application, name: str, by) -> str | None:
     """Why `by` may not take transition `name` now, or None if they may: first who may, then
     the state, then the rules."""
-    permission = _permission(app, name)
-    if permission is not None and (reason := permission.refusal(app, by)):
+    if reason := permission_refusal(app, name, by):
         return reason
     method = getattr(app, name)
     if not can_proceed(method, check_conditions=False):

@@ -13,11 +13,9 @@ from applications.services import application_endorse_if_supported, lock_applica
 from applications.workflow import FINAL, Status
 from budgets import ledger
 from budgets.models import Account, Councillor
+from fundmgr import access
 from fundmgr.errors import InsufficientFunds, InvalidInput, NotPermitted, Refused
 from fundmgr.money import pounds
-from fundmgr.roles import Role, has_role
-
-DECLARERS = (Role.COUNCILLOR, Role.PANEL_MEMBER, Role.GRANTS_OFFICER, Role.FINANCE_OFFICER)
 
 # Pledges that hold a councillor's money until approval commits it (or the bid ends).
 PENDING = [
@@ -160,10 +158,7 @@ def interest_declare(
     """Declare an interest. A pecuniary or other registrable interest withdraws the person's
     pending support and bars them from endorsing, pledging and deciding."""
     app = lock_application(application)
-    if not has_role(by, *DECLARERS):
-        raise NotPermitted(
-            "Only councillors, panel members and council officers declare interests."
-        )
+    access.require(access.declares_interests, by)
     if app.status in FINAL:
         raise Refused(f"{app.reference} is {app.get_status_display().lower()}: it is finished.")
     if kind not in InterestDeclaration.Kind.values:

@@ -13,7 +13,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from drf_spectacular.utils import extend_schema
-from rest_framework import permissions, serializers, status, viewsets
+from rest_framework import serializers, status, viewsets
 from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
@@ -21,6 +21,7 @@ from rest_framework.response import Response
 from applications import councillor_selectors as selectors
 from applications import rules, support
 from budgets.models import LedgerTransaction
+from fundmgr import access
 from fundmgr.api import Problem, problems, router
 
 
@@ -73,7 +74,7 @@ def _described(posting: LedgerTransaction) -> dict:
 
 @extend_schema(tags=["councillors"])
 class TransferViewSet(viewsets.ViewSet):
-    permission_classes = [permissions.IsAuthenticated]
+    permission_classes = [access.ApiSignedIn]
     parser_classes = [JSONParser]
 
     @extend_schema(

@@ -9,7 +9,6 @@ else's id is a 404.
 from __future__ import annotations
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -21,6 +20,7 @@ from applications.models import Application, Attachment, BudgetLine, MatchFundin
 from applications.rules import today
 from applications.workflow import BEFORE_PAYMENT, Status
 from budgets.models import Ward
+from fundmgr import access
 from fundmgr.errors import DomainError
 from fundmgr.forms import add_refusal
 from fundmgr.money import pounds
@@ -53,7 +53,7 @@ def _draft(request, pk: int) -> Application:
 # --- starting an application ----------------------------------------------------------------
 
 
-@login_required
+@access.page(access.signed_in)
 def application_new(request):
     """Choose the fund: only those open today are offered."""
     orgs = list(group_selectors.organisations_for(request.user))
@@ -70,7 +70,7 @@ def application_new(request):
     )
 
 
-@login_required
+@access.page(access.signed_in, access.signed_in)
 def before_you_start(request, fund_year: int):
     """Every question and every limit of the fund, before the group commits to anything."""
     fy = get_object_or_404(eligibility.open_fund_years(), pk=fund_year)
@@ -133,7 +133,7 @@ def draft_only(view):
 
     wrapped.__name__ = view.__name__
     wrapped.__doc__ = view.__doc__
-    return login_required(wrapped)
+    return access.page(access.signed_in, access.signed_in)(wrapped)
 
 
 def _section_context(app: Application, **extra) -> dict:
@@ -418,7 +418,7 @@ CONFIRMATIONS = {
 }
 
 
-@login_required
+@access.page(access.signed_in)
 def confirmation(request, pk: int, what: str):
     app = _application(request, pk)
     if what not in CONFIRMATIONS or app.status not in CONFIRMATIONS[what][1]:
@@ -430,7 +430,7 @@ def confirmation(request, pk: int, what: str):
     )
 
 
-@login_required
+@access.page(access.signed_in)
 def status(request, pk: int):
     app = _application(request, pk)
     allowed = services.available_transitions(app, request.user)
@@ -452,7 +452,7 @@ def status(request, pk: int):
     )
 
 
-@login_required
+@access.page(access.signed_in, access.signed_in)
 def withdraw(request, pk: int):
     app = _application(request, pk)
     if app.status not in BEFORE_PAYMENT:
@@ -470,7 +470,7 @@ def withdraw(request, pk: int):
     return render(request, "applications/withdraw.html", {"app": app, "form": form})
 
 
-@login_required
+@access.page(access.signed_in, access.signed_in)
 def accept_offer(request, pk: int):
     app = _application(request, pk)
     if app.status != Status.APPROVED:
@@ -490,7 +490,7 @@ def accept_offer(request, pk: int):
     )
 
 
-@login_required
+@access.page(access.signed_in, access.signed_in)
 def monitoring_report(request, pk: int):
     app = _application(request, pk)
     if app.status != Status.MONITORING:

@@ -70,7 +70,7 @@ class ApplicationWorkflow(FSMModelMixin):
         return S.UNDER_ASSESSMENT
 
     @transition("status", source=[S.SUBMITTED, S.AWAITING_SUPPORT, S.UNDER_ASSESSMENT],
-                target=S.DRAFT, permission=r.grants_officer)
+                target=S.DRAFT, permission=r.may_check_eligibility)
     def return_to_applicant(self): ...
 
     @transition("status", source=S.AWAITING_SUPPORT, target=S.UNDER_ASSESSMENT,

@@ -88,7 +88,8 @@ class FundYearAdmin(admin.ModelAdmin):
         except DomainError as error:
             self.message_user(request, error.message, messages.ERROR)
 
-    @admin.action(description="Allocate to every councillor in office")
+    # Posts to the ledger: for those who may change fund years (never an auditor).
+    @admin.action(description="Allocate to every councillor in office", permissions=["change"])
     def allocate(self, request, queryset):
         for fund_year in queryset.select_related("fund", "year"):
             try:

@@ -27,7 +27,7 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce
 from drf_spectacular.utils import extend_schema, extend_schema_view
-from rest_framework import mixins, permissions, status, viewsets
+from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.parsers import FormParser, MultiPartParser
@@ -50,33 +50,17 @@ from budgets.models import (
     StatementLine,
     Ward,
 )
+from fundmgr import access
 from fundmgr.api import IdFilter, router
 from fundmgr.roles import sees_all_budgets
 
 # --- who may -------------------------------------------------------------------------------
 
 
-class SeesAllBudgets(permissions.IsAuthenticated):
-    """Council officers and auditors: every budget and the ledger, as on the budget pages."""
-
-    message = "Only council officers and auditors can see every budget and the ledger."
-
-    def has_permission(self, request, view) -> bool:
-        return super().has_permission(request, view) and sees_all_budgets(request.user)
-
-
-class FinanceArea(permissions.IsAuthenticated):
-    """Finance officers and auditors read; only finance officers change anything."""
-
-    message = "Only finance officers and auditors can see the finance area."
-
-    def has_permission(self, request, view) -> bool:
-        if not super().has_permission(request, view):
-            return False
-        if request.method in permissions.SAFE_METHODS:
-            return money.may_read_finance(request.user)
-        self.message = "Only a finance officer can do this."
-        return money.is_finance_officer(request.user)
+# Council officers and auditors: every budget and the ledger, as on the budget pages.
+SeesAllBudgets = access.api(access.reads_every_budget)
+# Finance officers and auditors read; only finance officers change anything.
+FinanceArea = access.api(access.reads_finance, access.finance_officer)
 
 
 # --- years, funds, wards, councillors -------------------------------------------------------

@@ -4,7 +4,6 @@ it compared with the budget ledger, per cost code and period, every difference l
 from __future__ import annotations
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 
@@ -12,17 +11,15 @@ from budgets import gl
 from budgets.models import GLImport
 from budgets.payments import is_finance_officer
 from budgets.reconcile_forms import GLForm
-from budgets.reconcile_views import _actor, _reader
+from fundmgr import access
 from fundmgr.errors import DomainError
 from fundmgr.forms import add_refusal
 
 
-@login_required
+@access.page(access.reads_finance, access.finance_officer)
 def imports(request):
-    _reader(request.user)
     form = GLForm(request.POST or None, request.FILES or None)
     if request.method == "POST":
-        _actor(request.user)
         if form.is_valid():
             upload = form.cleaned_data["file"]
             try:
@@ -48,9 +45,8 @@ def imports(request):
     )
 
 
-@login_required
+@access.page(access.reads_finance)
 def comparison(request, pk: int):
-    _reader(request.user)
     imported = get_object_or_404(GLImport.objects.select_related("imported_by"), pk=pk)
     return render(
         request,

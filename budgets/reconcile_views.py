@@ -8,8 +8,6 @@ the line it concerns, and changes nothing.
 from __future__ import annotations
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Count, Prefetch, Q, Sum
 from django.http import Http404, HttpResponse
@@ -19,24 +17,15 @@ from django.views.decorators.http import require_POST
 
 from budgets import reconcile, reconciliation_report
 from budgets.models import FinancialYear, Match, PaymentRunLine, Statement, StatementLine
-from budgets.payments import is_finance_officer, may_read_finance
+from budgets.payments import is_finance_officer
 from budgets.reconcile_forms import NoteForm, ReasonForm, StatementForm
+from fundmgr import access
 from fundmgr.documents import document_response
 from fundmgr.errors import DomainError, InvalidInput
 from fundmgr.forms import add_refusal
 
 PAGE_SIZE = 50
 MATCHED_PAGE_SIZE = 100
-
-
-def _reader(user) -> None:
-    if not may_read_finance(user):
-        raise PermissionDenied("Only finance officers and auditors can see the finance pages.")
-
-
-def _actor(user) -> None:
-    if not is_finance_officer(user):
-        raise PermissionDenied("Only a finance officer can do this.")
 
 
 def outstanding() -> dict:
@@ -48,12 +37,10 @@ def outstanding() -> dict:
     return {"sent_total": sent["total"] or 0, "sent_count": sent["count"] or 0, "unmatched": lines}
 
 
-@login_required
+@access.page(access.reads_finance, access.finance_officer)
 def statements(request):
-    _reader(request.user)
     form = StatementForm(request.POST or None, request.FILES or None)
     if request.method == "POST":
-        _actor(request.user)
         if form.is_valid():
             upload = form.cleaned_data["file"]
             try:
@@ -133,18 +120,16 @@ def _statement_page(request, statement: Statement, *, error: str = "", anchor: s
     )
 
 
-@login_required
+@access.page(access.reads_finance)
 def statement(request, pk: int):
-    _reader(request.user)
     return _statement_page(
         request, get_object_or_404(Statement.objects.select_related("imported_by"), pk=pk)
     )
 
 
-@login_required
+@access.page(access.finance_officer, access.finance_officer)
 @require_POST
 def line_action(request, pk: int, action: str):
-    _actor(request.user)
     line = get_object_or_404(StatementLine.objects.select_related("statement"), pk=pk)
     anchor = f"line-{line.pk}-{action}"
     try:
@@ -177,10 +162,9 @@ def line_action(request, pk: int, action: str):
     return redirect(reverse("finance:statement", args=[line.statement_id]))
 
 
-@login_required
+@access.page(access.finance_officer, access.finance_officer)
 @require_POST
 def match_undo(request, pk: int):
-    _actor(request.user)
     match = get_object_or_404(Match.objects.select_related("line__statement", "run_line"), pk=pk)
     form = ReasonForm(request.POST)
     try:
@@ -196,10 +180,9 @@ def match_undo(request, pk: int):
     return redirect("finance:statement", pk=match.line.statement_id)
 
 
-@login_required
+@access.page(access.reads_finance)
 def reconciliation(request):
     """What is not reconciled yet: payments sent and not cleared, lines not matched."""
-    _reader(request.user)
     sent = (
         PaymentRunLine.objects.filter(status=PaymentRunLine.Status.SENT)
         .select_related("run")
@@ -231,16 +214,14 @@ def _year(start: int) -> FinancialYear:
     return year
 
 
-@login_required
+@access.page(access.reads_finance)
 def reports(request):
-    _reader(request.user)
     years = list(FinancialYear.objects.order_by("-start"))
     return render(request, "budgets/finance/reports.html", {"years": years})
 
 
-@login_required
+@access.page(access.reads_finance)
 def report_xlsx(request, start: int):
-    _reader(request.user)
     year = _year(start)
     content = reconciliation_report.xlsx(reconciliation_report.build(year))
     response = HttpResponse(
@@ -252,7 +233,6 @@ def report_xlsx(request, start: int):
     return response
 
 
-@login_required
+@access.page(access.reads_finance)
 def report_pdf(request, start: int):
-    _reader(request.user)
     return document_response(reconciliation_report.stored_pdf(_year(start), by=request.user))

@@ -1,10 +1,9 @@
-from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.http import Http404
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import render
 
 from budgets import selectors
 from budgets.models import Account, Councillor, FundYear
+from fundmgr import access
 from fundmgr.errors import InvalidInput
 from fundmgr.roles import sees_all_budgets
 
@@ -16,13 +15,11 @@ def _fund_year(code: str, year: int) -> FundYear:
         raise Http404(error.message) from None
 
 
-@login_required
+@access.page(access.reads_budgets)
 def index(request):
     """A councillor's budgets, or for officers every fund year."""
     terms = list(Councillor.objects.filter(user=request.user).select_related("ward"))
     officer = sees_all_budgets(request.user)
-    if not terms and not officer:
-        raise PermissionDenied("You have no budgets to see.")
     mine = (
         Account.objects.filter(kind=Account.Kind.ALLOCATION, councillor__in=terms)
         .select_related("fund_year__fund", "fund_year__year", "councillor__ward")
@@ -40,10 +37,8 @@ def index(request):
     )
 
 
-@login_required
+@access.page(access.reads_every_budget)
 def overview(request, code: str, year: int):
-    if not sees_all_budgets(request.user):
-        raise PermissionDenied("Only council officers can see every councillor's balances.")
     fund_year = _fund_year(code, year)
     return render(
         request,
@@ -52,12 +47,12 @@ def overview(request, code: str, year: int):
     )
 
 
-@login_required
+@access.page(access.signed_in)
 def statement(request, code: str, year: int, councillor: int):
     fund_year = _fund_year(code, year)
-    member = get_object_or_404(Councillor.objects.select_related("ward", "user"), pk=councillor)
-    if member.user_id != request.user.pk and not sees_all_budgets(request.user):
-        raise PermissionDenied("You can see only your own budget statement.")
+    member = Councillor.objects.select_related("ward", "user").filter(pk=councillor).first()
+    if member is None or (member.user_id != request.user.pk and not sees_all_budgets(request.user)):
+        raise Http404("There is no such budget statement.")  # another's: as if there were none
     return render(
         request,
         "budgets/statement.html",

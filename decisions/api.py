@@ -35,6 +35,7 @@ from decisions.serializers import (
     PanelMeetingInput,
     PanelMeetingSerializer,
 )
+from fundmgr import access
 from fundmgr.api import IdFilter, problems, router
 from fundmgr.errors import InvalidInput, NotPermitted
 from fundmgr.models import User
@@ -71,6 +72,8 @@ class AssessmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
     """Officers' assessments. POST records one and sends the bid for a decision."""
 
     queryset = Assessment.objects.none()  # get_queryset decides; this names the model
+    # An assessment is the officers' internal advice: the group and finance never read it.
+    permission_classes = [access.api(access.reads_assessments, access.grants_officer)]
     parser_classes = [JSONParser]
     serializer_class = AssessmentSerializer
     lookup_value_regex = r"[0-9]+"
@@ -107,6 +110,7 @@ class DecisionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
     authority (approve, reject or defer); a panel's is recorded on its meeting's item."""
 
     queryset = Decision.objects.none()  # get_queryset decides; this names the model
+    permission_classes = [access.api(access.signed_in, access.grants_officer)]
     parser_classes = [JSONParser]
     serializer_class = DecisionSerializer
     lookup_value_regex = r"[0-9]+"
@@ -147,6 +151,8 @@ class PanelMeetingViewSet(
     """Grants panels: arrange one, set its agenda, take the register, record its decisions."""
 
     queryset = PanelMeeting.objects.none()  # get_queryset decides; this names the model
+    # Members, officers and auditors; what each may do on a meeting is checked on the meeting.
+    permission_classes = [access.api(access.reads_panels)]
     parser_classes = [JSONParser]
     serializer_class = PanelMeetingSerializer
     lookup_value_regex = r"[0-9]+"
@@ -226,6 +232,7 @@ class PanelMeetingViewSet(
     def attendance(self, request, pk=None):
         """Take the register: those named attended, the other members sent apologies."""
         meeting = self.get_object()
+        access.require(access.takes_the_register, request.user, meeting)  # before the body
         given = AttendanceInput(data=request.data)
         given.is_valid(raise_exception=True)
         ids = set(given.validated_data["attended"])
@@ -247,6 +254,7 @@ class PanelMeetingViewSet(
         """The panel's decision on one agenda item, by a member who attended."""
         meeting = self.get_object()
         item = get_object_or_404(PanelItem, meeting=meeting, position=position)
+        access.require(access.records_panel_decisions, request.user, meeting)  # before the body
         given = DecisionBody(data=request.data)
         given.is_valid(raise_exception=True)
         data = given.validated_data

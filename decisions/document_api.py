@@ -15,12 +15,13 @@ from __future__ import annotations
 
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
-from rest_framework import permissions, serializers, viewsets
+from rest_framework import serializers, viewsets
 from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.response import Response
 
 from applications.models import Application
 from decisions.document_views import may_see_application, may_see_document
+from fundmgr import access
 from fundmgr.api import Problem, problems, router
 from fundmgr.documents import document_response
 from fundmgr.models import Document
@@ -71,7 +72,7 @@ def _id(value) -> int:
 
 @extend_schema(tags=["documents"])
 class ApplicationDocumentViewSet(viewsets.ViewSet):
-    permission_classes = [permissions.IsAuthenticated]
+    permission_classes = [access.ApiSignedIn]
 
     @extend_schema(
         summary="An application's stored documents that you may download, newest first",
@@ -104,7 +105,7 @@ class ApplicationDocumentViewSet(viewsets.ViewSet):
 
 @extend_schema(tags=["documents"])
 class DocumentViewSet(viewsets.ViewSet):
-    permission_classes = [permissions.IsAuthenticated]
+    permission_classes = [access.ApiSignedIn]
     renderer_classes = [JSONRenderer, PdfRenderer]
     lookup_value_regex = r"[0-9]+"
 

@@ -13,8 +13,6 @@ import all three (a statement is `budgets`' document, an offer letter `applicati
 
 from __future__ import annotations
 
-from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 
@@ -25,6 +23,7 @@ from budgets.selectors import fund_year as find_fund_year
 from decisions import documents, selectors
 from decisions.models import Decision, PanelMeeting
 from decisions.panel_pack import PANEL_PACK, panel_pack_produce
+from fundmgr import access
 from fundmgr.documents import document_response
 from fundmgr.errors import InvalidInput, Refused
 from fundmgr.models import Document
@@ -50,7 +49,7 @@ def _may_see_statement(user, councillor: Councillor) -> bool:
     return councillor.user_id == user.pk or sees_all_budgets(user)
 
 
-@login_required
+@access.page(access.signed_in)
 def offer_letter(request, reference: str):
     app = _application(request.user, reference)
     try:
@@ -60,18 +59,18 @@ def offer_letter(request, reference: str):
     return document_response(document)
 
 
-@login_required
+@access.page(access.signed_in)
 def decision_notice(request, reference: str, decision: int):
     app = _application(request.user, reference)
     found = get_object_or_404(Decision, pk=decision, application=app)
     return document_response(documents.decision_notice(decision=found, by=request.user))
 
 
-@login_required
+@access.page(access.signed_in)
 def statement(request, code: str, year: int, councillor: int):
-    member = get_object_or_404(Councillor.objects.select_related("user", "ward"), pk=councillor)
-    if not _may_see_statement(request.user, member):
-        raise PermissionDenied("You can see only your own budget statement.")
+    member = Councillor.objects.select_related("user", "ward").filter(pk=councillor).first()
+    if member is None or not _may_see_statement(request.user, member):
+        raise Http404("There is no such budget statement.")  # not theirs: as if none
     try:
         fund_year = find_fund_year(code, str(year))
     except InvalidInput as error:
@@ -81,11 +80,11 @@ def statement(request, code: str, year: int, councillor: int):
     )
 
 
-@login_required
+@access.page(access.signed_in)
 def panel_pack(request, pk: int):
-    meeting = get_object_or_404(PanelMeeting.objects.select_related("fund"), pk=pk)
-    if not selectors.may_see_meeting(request.user, meeting):
-        raise PermissionDenied("Only the panel's members and officers can see its pack.")
+    meeting = PanelMeeting.objects.select_related("fund").filter(pk=pk).first()
+    if meeting is None or not selectors.may_see_meeting(request.user, meeting):
+        raise Http404("There is no such panel meeting.")  # not theirs: as if none
     return document_response(panel_pack_produce(meeting=meeting, by=request.user))
 
 
@@ -105,7 +104,7 @@ def may_see_document(user, document: Document) -> bool:
     return is_officer(user)  # other kinds (remittances, clawback requests): council staff
 
 
-@login_required
+@access.page(access.signed_in)
 def stored_document(request, pk: int):
     """One stored version, exactly as it was produced."""
     document = get_object_or_404(Document, pk=pk)

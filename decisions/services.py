@@ -162,8 +162,7 @@ def panel_item_add(*, meeting: PanelMeeting, application: Application, by) -> Pa
 @transaction.atomic
 def attendance_record(*, meeting: PanelMeeting, attended: list, by) -> None:
     """Take the register: everyone named attended; the other members sent apologies."""
-    if not (access.grants_officer(by) or meeting.members.filter(pk=by.pk).exists()):
-        raise NotPermitted("Only the panel's members or a grants officer can take the register.")
+    access.require(access.takes_the_register, by, meeting)
     present = {u.pk for u in attended}
     unknown = present - set(meeting.members.values_list("pk", flat=True))
     if unknown:
@@ -197,9 +196,7 @@ def panel_decision_record(
 ) -> Decision:
     """The panel's decision on one agenda item, recorded by a member who sat on it."""
     item = PanelItem.objects.select_related("meeting").get(pk=item.pk)
-    seat = PanelMembership.objects.filter(meeting=item.meeting, user=by).first()
-    if seat is None or not seat.attended:
-        raise NotPermitted("Only a panel member who attended the meeting can record its decision.")
+    access.require(access.records_panel_decisions, by, item.meeting)
     if item.decisions.exclude(outcome=Decision.Outcome.DEFER).exists():
         raise Refused(f"Item {item.position} has been decided already.")
     voters = voting_members(item)

@@ -10,7 +10,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Prefetch
@@ -36,26 +35,20 @@ from decisions.forms import (
     WorkbenchFilterForm,
 )
 from decisions.models import Assessment, PanelMeeting, PanelMembership
+from fundmgr import access
 from fundmgr.errors import DomainError
 from fundmgr.forms import add_refusal
 from fundmgr.money import pounds
-from fundmgr.roles import Role, has_role
 
 PAGE_SIZE = 50
 S = Status
 
 
-def _require_reader(user) -> None:
-    if not selectors.may_read_applications(user):
-        raise PermissionDenied("Only grants officers can see the workbench.")
-
-
 # --- the workbench --------------------------------------------------------------------------
 
 
-@login_required
+@access.page(access.reads_applications)
 def workbench(request):
-    _require_reader(request.user)
     form = WorkbenchFilterForm(request.GET or None)
     filters = form.cleaned_data if form.is_valid() else getattr(form, "cleaned_data", {})
     page = Paginator(selectors.workbench_applications(filters), PAGE_SIZE).get_page(
@@ -151,9 +144,8 @@ def _application(reference: str) -> Application:
         raise Http404(f"There is no application {reference}.") from None
 
 
-@login_required
+@access.page(access.reads_applications)
 def application_detail(request, reference: str):
-    _require_reader(request.user)
     app = _application(reference)
     available = available_transitions(app, request.user)
     steps = [step for step in STEPS.values() if step.offered(app, available)]
@@ -279,18 +271,17 @@ def _done_message(app: Application, done: str) -> str:
     return f"{app.reference} {what}. It is now: {app.get_status_display().lower()}."
 
 
-@login_required
+@access.page(access.grants_officer, access.grants_officer)
 def step(request, reference: str, slug: str):
-    if not selectors.is_grants_officer(request.user):
-        raise PermissionDenied("Only a grants officer can take this step.")
     page = STEPS.get(slug)
     if page is None:
         raise Http404("There is no such step.")
     app = _step_application(reference)
     offered = page.offered(app, available_transitions(app, request.user))
-    if request.method == "POST":
+    # A person who may not take the step is told why, before anything they sent is read.
+    if request.method == "POST" and offered:
         form = _form(slug, app, offered, request.POST)
-        if offered and form.is_valid():
+        if form.is_valid():
             try:
                 done = PERFORM[slug](app, request.user, form.cleaned_data)
             except DomainError as error:
@@ -319,21 +310,15 @@ def step(request, reference: str, slug: str):
 # --- panels ---------------------------------------------------------------------------------
 
 
-def _require_panels(user) -> None:
-    if not (selectors.may_read_applications(user) or has_role(user, Role.PANEL_MEMBER)):
-        raise PermissionDenied("Only grants officers and panel members can see panels.")
-
-
 def _meeting(user, pk: int) -> PanelMeeting:
-    meeting = get_object_or_404(PanelMeeting.objects.select_related("fund", "created_by"), pk=pk)
-    if not selectors.may_see_meeting(user, meeting):
-        raise PermissionDenied("You do not sit on this panel.")
+    meeting = PanelMeeting.objects.select_related("fund", "created_by").filter(pk=pk).first()
+    if meeting is None or not selectors.may_see_meeting(user, meeting):
+        raise Http404("There is no such panel meeting.")  # not theirs: as if none
     return meeting
 
 
-@login_required
+@access.page(access.reads_panels)
 def panels(request):
-    _require_panels(request.user)
     return render(
         request,
         "decisions/panels.html",
@@ -344,10 +329,8 @@ def panels(request):
     )
 
 
-@login_required
+@access.page(access.grants_officer, access.grants_officer)
 def panel_create(request):
-    if not selectors.is_grants_officer(request.user):
-        raise PermissionDenied("Only a grants officer can arrange a panel meeting.")
     form = PanelMeetingForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -368,7 +351,7 @@ def panel_create(request):
     return render(request, "decisions/panel_form.html", {"form": form})
 
 
-@login_required
+@access.page(access.reads_panels)
 def panel_detail(request, pk: int):
     meeting = _meeting(request.user, pk)
     seats = selectors.seats(meeting)
@@ -408,10 +391,8 @@ def panel_detail(request, pk: int):
     )
 
 
-@login_required
+@access.page(access.grants_officer, access.grants_officer)
 def panel_agenda(request, pk: int):
-    if not selectors.is_grants_officer(request.user):
-        raise PermissionDenied("Only a grants officer can set a panel's agenda.")
     meeting = _meeting(request.user, pk)
     candidates = selectors.agenda_candidates(meeting)
     form = AgendaForm(request.POST or None, candidates=candidates)
@@ -435,7 +416,7 @@ def panel_agenda(request, pk: int):
     )
 
 
-@login_required
+@access.page(access.reads_panels, access.reads_panels)
 def panel_register(request, pk: int):
     meeting = _meeting(request.user, pk)
     is_member = PanelMembership.objects.filter(meeting=meeting, user=request.user).exists()
@@ -460,7 +441,7 @@ def panel_register(request, pk: int):
     return render(request, "decisions/panel_register.html", {"meeting": meeting, "form": form})
 
 
-@login_required
+@access.page(access.reads_panels, access.reads_panels)
 def panel_item(request, pk: int, position: int):
     meeting = _meeting(request.user, pk)
     items = [i for i in selectors.agenda(meeting) if i.position == position]

@@ -8,7 +8,8 @@ access is built from these rules and nothing else:
   the view runs (a signed-out visitor is sent to sign in), and records the rules on the view so
   that tests/test_access_matrix.py can hold every route of the URLconf against every role;
 - the API: `api(read=..., write=...)` makes a DRF permission class from the same rules;
-- `/admin/`: `ReadOnlyForAuditors` and the admin actions' `permissions`;
+- `/admin/`: `seal_admin` makes every registered admin, ours and third parties', read-only to
+  those `writes` refuses, actions included;
 - services: `require(rule, user, obj)` raises `NotPermitted` with the rule's reason.
 
 The kernel imports no app: the rules about an application or a group reach its relations
@@ -26,7 +27,7 @@ from functools import wraps
 
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, JsonResponse
+from django.http import HttpRequest, HttpResponseNotAllowed, JsonResponse
 
 from fundmgr.errors import NotPermitted
 from fundmgr.roles import Role, has_role
@@ -179,6 +180,16 @@ def councillor(user, obj=None) -> str | None:
     return "Only councillors can see this page."
 
 
+reads_assessments = either(
+    reads_applications,
+    decides,
+    reason="Only grants officers, panel members and auditors can read assessments.",
+)
+reads_budgets = either(
+    reads_every_budget,
+    councillor,
+    reason="You have no budgets to see: budgets are for councillors and council officers.",
+)
 reads_dashboards = either(
     reads_every_budget,
     councillor,
@@ -194,6 +205,11 @@ staff = Rule(
         Role.ADMINISTRATOR,
     ),
     "staff",
+)
+declares_interests = either(
+    councillor,
+    staff,
+    reason="Only councillors, panel members and council officers declare interests.",
 )
 
 
@@ -256,22 +272,49 @@ def refusal_for(method: str, user, read: Rule, write: Rule) -> str | None:
     return writes.refusal(user) or write.refusal(user)
 
 
+@rule
+def changes_bank_details(user, organisation) -> str | None:
+    """A group's members, or finance (who take details over the phone); never others."""
+    if organisation.members.filter(pk=user.pk).exists() or finance_officer(user):
+        return None
+    return f"Only members of {organisation} or finance can change bank details."
+
+
+# --- panels -----------------------------------------------------------------------------------
+
+
+@rule
+def takes_the_register(user, meeting) -> str | None:
+    if grants_officer(user) or meeting.members.filter(pk=user.pk).exists():
+        return None
+    return "Only the panel's members or a grants officer can take the register."
+
+
+@rule
+def records_panel_decisions(user, meeting) -> str | None:
+    if meeting.panelmembership_set.filter(user=user, attended=True).exists():
+        return None
+    return "Only a panel member who attended the meeting can record its decision."
+
+
 # --- pages --------------------------------------------------------------------------------------
 
 
 def page(read: Rule, write: Rule | None = None):
-    """A view's access rules: `read` for GET and HEAD, `write` (default: `read`) for the rest.
-    A signed-out visitor is sent to sign in; a person the rule refuses gets the 403 page with
-    the rule's reason. Object-level rules (is this their group's application?) stay in the view,
-    which answers 404 for what the person may not see."""
-    write = write or read
+    """A view's access rules: `read` for GET and HEAD, `write` for POST and the rest. A page
+    with no `write` rule is read-only: any other method is 405. A signed-out visitor is sent to
+    sign in; a person the rule refuses gets the 403 page with the rule's reason. Object-level
+    rules (is this their group's application?) stay in the view, which answers 404 for what the
+    person may not see, exactly as for what does not exist."""
 
     def decorate(view):
         @wraps(view)
         def wrapped(request: HttpRequest, *args, **kwargs):
+            if write is None and request.method not in SAFE_METHODS:
+                return HttpResponseNotAllowed(SAFE_METHODS)
             if not request.user.is_authenticated:
                 return redirect_to_login(request.get_full_path())
-            reason = refusal_for(request.method, request.user, read, write)
+            reason = refusal_for(request.method, request.user, read, write or read)
             if reason is not None:
                 raise PermissionDenied(reason)
             return view(request, *args, **kwargs)
@@ -282,10 +325,20 @@ def page(read: Rule, write: Rule | None = None):
     return decorate
 
 
-def public(view):
-    """A page anyone may see, signed in or not."""
-    view.access = {"read": None, "write": None}
-    return view
+def public(view=None, *, writes: bool = False):
+    """A page anyone may see, signed in or not; read-only (405 for POST) unless `writes`."""
+
+    def decorate(view):
+        @wraps(view)
+        def wrapped(request: HttpRequest, *args, **kwargs):
+            if not writes and request.method not in SAFE_METHODS:
+                return HttpResponseNotAllowed(SAFE_METHODS)
+            return view(request, *args, **kwargs)
+
+        wrapped.access = {"read": None, "write": None if not writes else "anyone"}  # type: ignore[attr-defined]
+        return wrapped
+
+    return decorate(view) if view is not None else decorate
 
 
 def own_account(view):
@@ -368,15 +421,43 @@ class AuditorsReadOnly:
         raise PermissionDenied(reason)
 
 
-class ReadOnlyForAuditors:
-    """ModelAdmin mixin: an auditor sees every record and may add, change or delete none, and
-    runs no action (actions declare `permissions=["change"]` or stricter)."""
+_SEALED = ("has_add_permission", "has_change_permission", "has_delete_permission")
 
-    def has_add_permission(self, request, *args):
-        return writes(request.user) and super().has_add_permission(request, *args)
 
-    def has_change_permission(self, request, obj=None):
-        return writes(request.user) and super().has_change_permission(request, obj)
+def _seal(model_admin) -> None:
+    """An admin (or an inline) that lets nobody the `writes` rule refuses add, change or delete
+    anything, or run any action, whatever its own methods and the person's permissions say."""
+    if getattr(model_admin, "_sealed_by_access", False):
+        return
+    for name in _SEALED:
+        original = getattr(model_admin, name)
 
-    def has_delete_permission(self, request, obj=None):
-        return writes(request.user) and super().has_delete_permission(request, obj)
+        def sealed(request, *args, _original=original, **kwargs):
+            return writes(request.user) and _original(request, *args, **kwargs)
+
+        setattr(model_admin, name, sealed)
+    if hasattr(model_admin, "get_actions"):  # a ModelAdmin; inlines have none
+        get_actions = model_admin.get_actions
+
+        def actions(request, _original=get_actions):
+            return _original(request) if writes(request.user) else {}
+
+        model_admin.get_actions = actions
+    if hasattr(model_admin, "get_inline_instances"):
+        get_inlines = model_admin.get_inline_instances
+
+        def inlines(request, obj=None, _original=get_inlines):
+            found = _original(request, obj)
+            for inline in found:
+                _seal(inline)
+            return found
+
+        model_admin.get_inline_instances = inlines
+    model_admin._sealed_by_access = True
+
+
+def seal_admin(site) -> None:
+    """Called once the admin is registered (fundmgr.apps): every ModelAdmin of the site, ours and
+    third parties' (tokens, lockouts, two-factor devices), read-only to auditors."""
+    for model_admin in site._registry.values():
+        _seal(model_admin)

@@ -43,7 +43,7 @@ def _with_next(name: str, target: str) -> str:
 
 # --- password reset --------------------------------------------------------------------------
 
-password_reset = access.public(
+password_reset = access.public(writes=True)(
     auth_views.PasswordResetView.as_view(
         form_class=PasswordResetRequestForm,
         template_name="registration/forgotten_password.html",
@@ -78,7 +78,7 @@ class PasswordResetConfirm(auth_views.PasswordResetConfirmView):
         return response
 
 
-password_reset_confirm = access.public(PasswordResetConfirm.as_view())
+password_reset_confirm = access.public(writes=True)(PasswordResetConfirm.as_view())
 
 
 # --- confirming the address after sign-up ----------------------------------------------------
@@ -94,7 +94,7 @@ def check_email(request):
     )
 
 
-@access.public
+@access.public(writes=True)
 @require_http_methods(["GET", "POST"])
 def account_confirm(request, uidb64: str, token: str):
     """GET shows a button (mail scanners that open links do not switch accounts on); POST

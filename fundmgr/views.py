@@ -1,8 +1,10 @@
 from django.shortcuts import redirect, render
 
+from fundmgr import access
 from fundmgr.navigation import landing_url
 
 
+@access.public
 def home(request):
     """Send each person to the area where their work is."""
     if not request.user.is_authenticated:

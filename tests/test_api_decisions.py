@@ -80,7 +80,9 @@ def meeting(people, fund_year, officer):
 
 #                         anon applicant other ward-cllr other-cllr officer finance auditor panel
 READ_DECISION = row(401, 200, 404, 200, 404, 200, 200, 200, 404)
-DECIDE = row(401, 403, 400, 403, 400, 201, 400, 403, 400)
+# Who may decide is checked before the body is read: nobody else learns which applications
+# exist or what the body must hold.
+DECIDE = row(401, 403, 403, 403, 403, 201, 403, 403, 403)
 
 
 @pytest.mark.parametrize("role", ROLES)
@@ -100,8 +102,8 @@ def test_who_may_read_a_decision(role, people, decided):
 
 @pytest.mark.parametrize("role", ROLES)
 def test_who_may_decide_under_delegated_authority(role, people, assessed):
-    """An application named in a body that the person may not see is 400 ("no such
-    application"), as if it did not exist."""
+    """Only a grants officer decides under delegated authority; anyone else is refused before
+    the body is read."""
     response = client_for(people[role]).post(
         f"{API}/decisions/",
         {"application": assessed.pk, "outcome": "reject", "reasons": "Poor value."},
@@ -120,7 +122,8 @@ def test_decisions_filter_by_application_without_telling_what_exists(people, dec
     assert theirs.status_code == nowhere.status_code == 200
     assert theirs.json()["results"] == nowhere.json()["results"] == []
     assert client.get(f"{API}/decisions/?outcome=maybe").status_code == 400
-    assert client.get(f"{API}/assessments/?application=abc").status_code == 400
+    officer = client_for(people["grants officer"])
+    assert officer.get(f"{API}/assessments/?application=abc").status_code == 400
 
 
 def test_the_assessor_may_not_decide_and_is_told_why(assessed, officer2):
@@ -167,8 +170,15 @@ def test_an_officer_records_an_assessment(people, draft, treasurer, officer, sha
     assert response.json()["recommended_amount"] == "450.00"
     draft.refresh_from_db()
     assert draft.status == "awaiting_decision"
-    listed = client_for(people["applicant"]).get(f"{API}/assessments/").json()["results"]
+    listed = client.get(f"{API}/assessments/").json()["results"]
     assert [a["application"] for a in listed] == [draft.pk]
+    # The assessment is the officers' advice: the group does not read it, nor does finance.
+    for role in ("applicant", "finance officer"):
+        refused = client_for(people[role]).get(f"{API}/assessments/")
+        assert refused.status_code == 403
+        assert refused.json()["detail"] == (
+            "Only grants officers, panel members and auditors can read assessments."
+        )
     again = client.post(
         f"{API}/assessments/",
         {"application": draft.pk, "recommendation": "reject", "notes": "Changed my mind."},
@@ -179,11 +189,13 @@ def test_an_officer_records_an_assessment(people, draft, treasurer, officer, sha
 
 # --- panels ---------------------------------------------------------------------------------
 
+# Panels are for grants officers, panel members and auditors: anyone else is refused by role
+# (403, the same for every meeting), before any meeting is looked up.
 #                         anon applicant other ward-cllr other-cllr officer finance auditor panel
-READ_MEETING = row(401, 404, 404, 404, 404, 200, 404, 200, 200)
+READ_MEETING = row(401, 403, 403, 403, 403, 200, 403, 200, 200)
 ARRANGE = row(401, 403, 403, 403, 403, 201, 403, 403, 403)
-ADD_ITEM = row(401, 404, 404, 404, 404, 201, 404, 403, 403)
-REGISTER = row(401, 404, 404, 404, 404, 200, 404, 403, 200)
+ADD_ITEM = row(401, 403, 403, 403, 403, 201, 403, 403, 403)
+REGISTER = row(401, 403, 403, 403, 403, 200, 403, 403, 200)
 
 
 @pytest.mark.parametrize("role", ROLES)
@@ -191,7 +203,7 @@ def test_who_may_read_a_panel_meeting(role, people, meeting):
     client = client_for(people[role])
     response = client.get(f"{API}/panel-meetings/{meeting.pk}/")
     assert response.status_code == READ_MEETING[role]
-    if people[role] is not None:
+    if READ_MEETING[role] in (200, 404):
         listed = [m["id"] for m in client.get(f"{API}/panel-meetings/").json()["results"]]
         assert (meeting.pk in listed) == (READ_MEETING[role] == 200)
 
@@ -330,7 +342,7 @@ def _decisions_for(n: int, *, like: Application, prefix: str, by) -> None:
     )
 
 
-@pytest.mark.parametrize("role", ["grants officer", "applicant"])
+@pytest.mark.parametrize("role", ["grants officer", "panel member"])
 def test_decision_and_assessment_lists_make_as_many_queries_for_1000_rows_as_for_10(
     role, people, draft, officer
 ):

@@ -178,7 +178,9 @@ def test_only_finance_officers_change_anything(people, finance, method, endpoint
 def test_an_auditor_is_told_why_they_cannot_act(people):
     response = client_for(people["auditor"]).post(f"{API}/matches/reconcile/")
     assert response.status_code == 403
-    assert response.json()["detail"] == "Only a finance officer can do this."
+    assert response.json()["detail"] == (
+        "Auditors can read everything in fundmgr and change nothing."
+    )
 
 
 # --- payment runs ---------------------------------------------------------------------------

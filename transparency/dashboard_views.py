@@ -8,7 +8,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse
 from django.shortcuts import render
@@ -16,6 +15,7 @@ from django.utils.text import slugify
 from django.views.decorators.http import require_safe
 
 from applications.councillor_selectors import is_councillor
+from fundmgr import access
 from transparency import clawback, pipeline, spend
 from transparency.charts import Section
 from transparency.forms import DashboardFilterForm, cleaned
@@ -92,7 +92,7 @@ def _filters(request) -> tuple[DashboardFilterForm, Filters]:
     return form, Filters(year=chosen.get("year"), fund=chosen.get("fund"))
 
 
-@login_required
+@access.page(access.reads_dashboards)
 @require_safe
 def index(request):
     scope = _scope(request)
@@ -120,7 +120,7 @@ def _dashboard(slug: str) -> Dashboard:
     return DASHBOARDS[slug]
 
 
-@login_required
+@access.page(access.reads_dashboards)
 @require_safe
 def dashboard(request, slug: str):
     board = _dashboard(slug)
@@ -142,7 +142,7 @@ def dashboard(request, slug: str):
     )
 
 
-@login_required
+@access.page(access.reads_dashboards)
 @require_safe
 def download(request, slug: str):
     board = _dashboard(slug)

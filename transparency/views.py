@@ -16,6 +16,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_safe
 
 from budgets.models import FinancialYear, Ward
+from fundmgr import access
 from transparency import identifiers, published, register, threesixty, wards
 from transparency.forms import GrantFilterForm, WardYearForm, cleaned
 from transparency.spreadsheets import XLSX
@@ -58,6 +59,7 @@ def _downloads(year: FinancialYear | None) -> list[tuple[str, str]]:
     ]
 
 
+@access.public
 @require_safe
 def grants(request):
     form = GrantFilterForm(request.GET or None)
@@ -78,6 +80,7 @@ def grants(request):
     )
 
 
+@access.public
 @require_safe
 def ward_index(request):
     form = WardYearForm(request.GET or None)
@@ -93,6 +96,7 @@ def ward_index(request):
     )
 
 
+@access.public
 @require_safe
 def ward_profile(request, gss_code: str):
     ward = get_object_or_404(Ward.objects.select_related("council"), gss_code=gss_code.upper())
@@ -106,6 +110,7 @@ def ward_profile(request, gss_code: str):
     )
 
 
+@access.public
 @require_safe
 def threesixty_page(request):
     years = published.years_published()
@@ -121,6 +126,7 @@ def threesixty_page(request):
     )
 
 
+@access.public
 @require_safe
 def threesixty_file(request, year: str, format: str):
     chosen = _year_from_slug(year)
@@ -136,6 +142,7 @@ def threesixty_file(request, year: str, format: str):
     return _stream(chunks, name, FORMATS[format])
 
 
+@access.public
 @require_safe
 def register_file(request, year: str):
     chosen = _year_from_slug(year)

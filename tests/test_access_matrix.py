@@ -1,0 +1,998 @@
+"""Every route against every role: the URLconf and the API router, read from the code itself.
+
+A page or API route that is not in the tables below fails `test_every_route_has_a_rule`, so a
+new route cannot ship without someone deciding who may use it. Each route is then called, by
+each method it answers, as each role of DESIGN.md (signed out, a group's treasurer, a ward
+councillor, a panel member, a grants officer, a finance officer, an auditor and an
+administrator), on the demo council with the objects the route names, and the answer must be
+the one the table gives: allowed (anything but 401, 403, 404, 405 or a redirect to sign in) or
+refused. Each call runs in a savepoint that is rolled back, so one call changes nothing for the
+next. The auditor's every write is refused, and refused by the rule that auditors change
+nothing. A person asking about an object that is not theirs gets exactly the answer (status and
+body) they get for one that does not exist.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.files.base import ContentFile
+from django.core.management import call_command
+from django.db import transaction
+from django.test import Client, override_settings
+from django.urls import URLPattern, URLResolver, get_resolver
+
+from tests.conftest import roles_ensure
+
+pytestmark = [pytest.mark.django_db, pytest.mark.slow]
+
+ANON, APPLICANT, COUNCILLOR, PANEL, GRANTS, FINANCE, AUDITOR, ADMIN = ROLES = (
+    "anonymous",
+    "applicant",
+    "councillor",
+    "panel member",
+    "grants officer",
+    "finance officer",
+    "auditor",
+    "administrator",
+)
+SIGNED_IN = frozenset(ROLES) - {ANON}
+EVERYONE = frozenset(ROLES)
+NOBODY: frozenset[str] = frozenset()
+WRITERS = SIGNED_IN - {AUDITOR}
+
+
+def roles(*names: str) -> frozenset[str]:
+    return frozenset(names)
+
+
+# Who reads and who writes, as DESIGN.md's roles table says (the administrator is a superuser:
+# every role's rules admit them, but they are no member of a group).
+OFFICERS_READ = roles(GRANTS, AUDITOR, ADMIN)
+OFFICERS_WRITE = roles(GRANTS, ADMIN)
+FINANCE_READ = roles(FINANCE, AUDITOR, ADMIN)
+FINANCE_WRITE = roles(FINANCE, ADMIN)
+BUDGETS_READ = roles(GRANTS, FINANCE, AUDITOR, ADMIN)
+PANELS_READ = roles(GRANTS, PANEL, AUDITOR, ADMIN)
+GROUP = roles(APPLICANT)
+DRAFT_READ = roles(APPLICANT) | OFFICERS_READ
+
+
+@dataclass(frozen=True)
+class Access:
+    """Who may GET (HEAD) a route, and who may use each of its other methods."""
+
+    get: frozenset[str] = NOBODY
+    post: frozenset[str] = NOBODY
+    put: frozenset[str] = NOBODY
+    patch: frozenset[str] = NOBODY
+    delete: frozenset[str] = NOBODY
+
+
+def page(get: frozenset[str], post: frozenset[str] = NOBODY) -> Access:
+    return Access(get=get, post=post)
+
+
+# --- pages ----------------------------------------------------------------------------------
+
+PAGES: dict[str, Access] = {
+    "home": page(EVERYONE),
+    # the person's own account: signing in and out, resetting a password, confirming an address
+    # (each answers the same to anyone), and their own two-factor authentication
+    "login": page(EVERYONE, EVERYONE),
+    "logout": page(NOBODY, EVERYONE),
+    "password_reset": page(EVERYONE, EVERYONE),
+    "password_reset_done": page(EVERYONE),
+    "password_reset_confirm": page(EVERYONE, EVERYONE),
+    "password_reset_complete": page(EVERYONE),
+    "account_check_email": page(EVERYONE),
+    "account_confirm": page(EVERYONE, EVERYONE),
+    "two_factor": page(SIGNED_IN, SIGNED_IN),  # the overview ignores a POST
+    "two_factor_setup": page(SIGNED_IN, SIGNED_IN),
+    "two_factor_code": page(SIGNED_IN, SIGNED_IN),
+    "two_factor_recovery_codes": page(SIGNED_IN, SIGNED_IN),
+    # an invitation to join a group: its link is the key, so anyone may read it; answering it
+    # needs the account it was sent to (others are told why, on the page)
+    "applications:invitation": page(EVERYONE, EVERYONE - {AUDITOR}),
+    "applications:invitation_revoke": page(NOBODY, GROUP),
+    # a community group's pages: the group's own members
+    "applications:groups_home": page(EVERYONE),
+    "applications:register": page(EVERYONE, EVERYONE - {AUDITOR}),
+    "applications:eligibility": page(EVERYONE),
+    "applications:eligibility_results": page(EVERYONE),
+    "applications:organisation_new": page(SIGNED_IN, WRITERS),
+    "applications:organisation": page(GROUP),
+    "applications:organisation_edit": page(GROUP, GROUP),
+    "applications:organisation_members": page(GROUP, GROUP),
+    "applications:bank_details": page(GROUP, GROUP),
+    "applications:application_new": page(SIGNED_IN),
+    "applications:before_you_start": page(SIGNED_IN, WRITERS),
+    **{
+        f"applications:{name}": page(GROUP, GROUP)
+        for name in (
+            "tasks",
+            "about",
+            "dates",
+            "costs",
+            "other_funding",
+            "documents",
+            "check_answers",
+            "withdraw",
+            "accept_offer",
+            "monitoring",
+        )
+    },
+    # buttons on the pages above: POST only
+    **{
+        f"applications:{name}": page(NOBODY, GROUP)
+        for name in ("budget_line_add", "budget_line_remove", "other_funding_remove")
+    },
+    "applications:document_remove": page(NOBODY, GROUP),
+    "applications:status": page(GROUP),
+    "applications:confirmation": page(GROUP),
+    # councillors: bids of their wards, their own budget
+    **{
+        f"councillor:{name}": page(roles(COUNCILLOR), roles(COUNCILLOR))
+        for name in ("support", "decline", "interest", "withdraw", "transfer")
+    },
+    **{
+        f"councillor:{name}": page(roles(COUNCILLOR))
+        for name in ("dashboard", "bid", "supported", "transferred")
+    },
+    # grants officers; auditors read
+    "decisions:workbench": page(OFFICERS_READ),
+    "decisions:application": page(OFFICERS_READ),
+    "decisions:step": page(OFFICERS_WRITE, OFFICERS_WRITE),
+    "decisions:panels": page(PANELS_READ),
+    "decisions:panel_create": page(OFFICERS_WRITE, OFFICERS_WRITE),
+    "decisions:panel": page(PANELS_READ),
+    "decisions:panel_agenda": page(OFFICERS_WRITE, OFFICERS_WRITE),
+    "decisions:panel_register": page(roles(GRANTS, PANEL, ADMIN), roles(GRANTS, PANEL, ADMIN)),
+    "decisions:panel_item": page(PANELS_READ, roles(GRANTS, PANEL, ADMIN)),
+    # budgets: a councillor their own, officers every one
+    "budgets:index": page(BUDGETS_READ | roles(COUNCILLOR)),
+    "budgets:overview": page(BUDGETS_READ),
+    "budgets:statement": page(BUDGETS_READ | roles(COUNCILLOR)),
+    # documents: as the thing they are about
+    "documents:stored": page(roles(APPLICANT) | BUDGETS_READ),
+    "documents:offer_letter": page(roles(APPLICANT) | BUDGETS_READ),
+    "documents:decision_notice": page(roles(APPLICANT) | BUDGETS_READ),
+    "documents:statement": page(BUDGETS_READ | roles(COUNCILLOR)),
+    "documents:panel_pack": page(PANELS_READ),
+    # a group's uploads: those who may read the application (a draft: the group and officers)
+    "files:attachment": page(roles(APPLICANT) | OFFICERS_READ),
+    "files:quote": page(roles(APPLICANT) | OFFICERS_READ),
+    "files:organisation_file": page(roles(APPLICANT, COUNCILLOR) | BUDGETS_READ),
+    # finance: finance officers act, auditors read
+    **{
+        f"finance:{name}": page(FINANCE_READ)
+        for name in (
+            "home",
+            "payments",
+            "runs",
+            "run",
+            "bank_waiting",
+            "statement",
+            "reconciliation",
+            "gl_import",
+            "reports",
+            "report_xlsx",
+            "report_pdf",
+            "clawback",
+            "clawback_letter",
+        )
+    },
+    **{
+        f"finance:{name}": page(FINANCE_READ, FINANCE_WRITE)
+        for name in ("bank_check", "bank_history", "statements", "gl", "clawback_detail")
+    },
+    "finance:run_new": page(FINANCE_WRITE, FINANCE_WRITE),
+    "finance:run_file": page(FINANCE_WRITE),
+    **{
+        f"finance:{name}": page(NOBODY, FINANCE_WRITE)
+        for name in (
+            "reissue",
+            "run_authorise",
+            "run_cancel",
+            "line_action",
+            "match_undo",
+            "clawback_raise",
+        )
+    },
+    "finance:grant": page(BUDGETS_READ),
+    "finance:instalments": page(roles(GRANTS, FINANCE, ADMIN), roles(GRANTS, FINANCE, ADMIN)),
+    "finance:condition": page(roles(GRANTS, FINANCE, ADMIN), roles(GRANTS, FINANCE, ADMIN)),
+    # what the public sees
+    **{
+        f"transparency:{name}": page(EVERYONE)
+        for name in (
+            "grants",
+            "wards",
+            "ward",
+            "threesixty",
+            "threesixty_file",
+            "register_file",
+        )
+    },
+    # dashboards: councillors (their wards) and officers
+    **{
+        f"dashboards:{name}": page(BUDGETS_READ | roles(COUNCILLOR))
+        for name in ("index", "dashboard", "download")
+    },
+}
+
+
+# --- the API --------------------------------------------------------------------------------
+
+
+def api(get=NOBODY, post=NOBODY, put=NOBODY, patch=NOBODY, delete=NOBODY) -> Access:
+    return Access(get=get, post=post, put=put, patch=patch, delete=delete)
+
+
+API: dict[str, Access] = {
+    "api:api-root": api(SIGNED_IN),
+    "api:schema": api(SIGNED_IN),
+    "api:docs": api(SIGNED_IN),
+    # reference data: everyone signed in reads
+    **{
+        f"api:{name}": api(SIGNED_IN)
+        for name in (
+            "financial-year-list",
+            "financial-year-detail",
+            "fund-list",
+            "fund-detail",
+            "fund-year-list",
+            "fund-year-detail",
+            "ward-list",
+            "ward-detail",
+            "councillor-list",
+            "councillor-detail",
+        )
+    },
+    "api:fund-year-overview": api(BUDGETS_READ),
+    "api:budget-list": api(BUDGETS_READ | roles(COUNCILLOR)),
+    "api:budget-detail": api(BUDGETS_READ | roles(COUNCILLOR)),
+    "api:budget-statement": api(BUDGETS_READ | roles(COUNCILLOR)),
+    "api:ledger-transaction-list": api(BUDGETS_READ),
+    "api:ledger-transaction-detail": api(BUDGETS_READ),
+    # finance
+    **{
+        f"api:{name}": api(FINANCE_READ)
+        for name in (
+            "payment-list",
+            "payment-detail",
+            "statement-detail",
+            "statement-line-list",
+            "statement-line-detail",
+            "match-list",
+            "match-detail",
+            "payment-run-due",
+            "payment-run-detail",
+            "bank-account-list",
+            "bank-account-detail",
+            "clawback-underspends",
+            "clawback-detail",
+            "gl-import-detail",
+            "gl-import-comparison",
+            "reconciliation-report-list",
+            "reconciliation-report-detail",
+            "reconciliation-report-pdf",
+            "reconciliation-report-xlsx",
+        )
+    },
+    **{
+        f"api:{name}": api(post=FINANCE_WRITE)
+        for name in (
+            "payment-reissue",
+            "statement-line-match",
+            "statement-line-restore",
+            "statement-line-returned",
+            "statement-line-set-aside",
+            "match-reconcile",
+            "match-undo",
+            "payment-run-authorise",
+            "payment-run-cancel",
+            "bank-account-reject",
+            "bank-account-verify",
+            "clawback-refunds",
+        )
+    },
+    **{
+        f"api:{name}": api(FINANCE_READ, FINANCE_WRITE)
+        for name in ("statement-list", "payment-run-list", "clawback-list", "gl-import-list")
+    },
+    "api:payment-run-bacs": api(FINANCE_WRITE),
+    "api:payment-run-finance-csv": api(FINANCE_WRITE),
+    "api:payment-schedule-list": api(BUDGETS_READ),
+    "api:payment-schedule-detail": api(BUDGETS_READ),
+    "api:payment-schedule-condition-met": api(post=roles(GRANTS, FINANCE, ADMIN)),
+    "api:payment-schedule-instalments": api(put=roles(GRANTS, FINANCE, ADMIN)),
+    # groups
+    "api:organisation-list": api(SIGNED_IN, WRITERS),
+    "api:organisation-detail": api(roles(APPLICANT) | BUDGETS_READ, patch=GROUP),
+    "api:organisation-invitation-list": api(GROUP, GROUP),
+    "api:organisation-invitation-revoke": api(post=GROUP),
+    "api:invitation-accept": api(post=WRITERS),
+    "api:invitation-decline": api(post=WRITERS),
+    "api:organisation-bank-details-list": api(GROUP | FINANCE_READ, GROUP | FINANCE_WRITE),
+    "api:organisation-member-list": api(GROUP),
+    # applications
+    "api:application-list": api(SIGNED_IN, WRITERS),
+    # a draft: the group and the officers who read every application
+    "api:application-detail": api(DRAFT_READ, patch=GROUP),
+    "api:application-transitions": api(DRAFT_READ),
+    "api:application-budget-lines": api(DRAFT_READ, GROUP),
+    "api:application-budget-line-quote": api(DRAFT_READ),
+    "api:application-budget-line-remove": api(delete=GROUP),
+    "api:application-match-funding": api(DRAFT_READ, GROUP),
+    "api:application-match-funding-remove": api(delete=GROUP),
+    "api:application-monitoring-reports": api(post=GROUP),
+    "api:application-pledges": api(roles(APPLICANT, COUNCILLOR) | OFFICERS_READ, roles(COUNCILLOR)),
+    "api:application-decline": api(post=roles(COUNCILLOR)),
+    "api:application-pledge-withdraw": api(post=roles(COUNCILLOR)),
+    "api:application-declarations": api(
+        roles(APPLICANT, COUNCILLOR) | OFFICERS_READ, roles(COUNCILLOR, GRANTS, ADMIN)
+    ),
+    "api:application-document-list": api(roles(APPLICANT) | BUDGETS_READ),
+    "api:document-detail": api(roles(APPLICANT) | BUDGETS_READ),
+    # The application is named in the upload's body: who may add to it is known only once the
+    # body is read (an upload that is not multipart is 415 first).
+    "api:attachment-list": api(SIGNED_IN, WRITERS),
+    "api:attachment-detail": api(DRAFT_READ, delete=GROUP),
+    "api:attachment-download": api(DRAFT_READ),
+    # the transitions: whoever the state machine's permission names (the state may still
+    # refuse with 409, which is an answer to someone who may act)
+    "api:application-submit": api(post=GROUP),
+    "api:application-withdraw": api(post=GROUP | OFFICERS_WRITE),
+    "api:application-accept_offer": api(post=GROUP),
+    "api:application-endorse": api(post=roles(COUNCILLOR) | OFFICERS_WRITE),
+    **{
+        f"api:application-{name}": api(post=OFFICERS_WRITE)
+        for name in (
+            "mark_eligible",
+            "mark_ineligible",
+            "return_to_applicant",
+            "recommend",
+            "lapse",
+            "close",
+            "revoke",
+        )
+    },
+    # A panel member decides only the bids on their panels' agendas: this draft is on none.
+    "api:application-approve": api(post=OFFICERS_WRITE),
+    "api:application-reject": api(post=OFFICERS_WRITE),
+    # decisions
+    "api:assessment-list": api(PANELS_READ, OFFICERS_WRITE),
+    "api:assessment-detail": api(OFFICERS_READ),  # not on the panel member's agenda
+    "api:decision-list": api(SIGNED_IN, OFFICERS_WRITE),
+    # an award: its group, officers, and finance who pay it
+    "api:decision-detail": api(roles(APPLICANT, COUNCILLOR) | BUDGETS_READ),
+    "api:panel-meeting-list": api(PANELS_READ, OFFICERS_WRITE),  # ids in the body: after
+    "api:panel-meeting-detail": api(PANELS_READ),
+    "api:panel-meeting-attendance": api(post=roles(GRANTS, PANEL, ADMIN)),
+    "api:panel-meeting-items": api(post=OFFICERS_WRITE),
+    "api:panel-meeting-decision": api(post=roles(PANEL)),
+    "api:allocation-transfer-list": api(post=roles(COUNCILLOR)),
+}
+
+# Routes outside the two tables, and why: the admin has its own test below; the API's catch-all
+# answers 404 to every address it does not know.
+UNLISTED = re.compile(r"^(admin:|api:\?$)")
+
+
+# --- the routes, read from the code ---------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Route:
+    name: str
+    pattern: str
+    callback: object
+    api: bool
+
+
+def _walk(patterns, prefix="", namespace=""):
+    for p in patterns:
+        if isinstance(p, URLResolver):
+            ns = namespace + (f"{p.namespace}:" if p.namespace else "")
+            yield from _walk(p.url_patterns, prefix + str(p.pattern), ns)
+        elif isinstance(p, URLPattern):
+            yield prefix + str(p.pattern), namespace + (p.name or "?"), p.callback
+
+
+def every_route() -> list[Route]:
+    found: dict[str, Route] = {}
+    for pattern, name, callback in _walk(get_resolver().url_patterns):
+        if "(?P<format>" in pattern or UNLISTED.match(name):
+            continue
+        found.setdefault(name, Route(name, pattern, callback, name.startswith("api:")))
+    return sorted(found.values(), key=lambda r: r.name)
+
+
+ROUTES = every_route()
+
+
+def test_every_route_has_a_rule():
+    """A route added to the URLconf or the router without a row here fails, and a row for a
+    route that has gone fails too."""
+    names = {r.name for r in ROUTES}
+    listed = set(PAGES) | set(API)
+    assert sorted(names - listed) == [], "routes with no rule in tests/test_access_matrix.py"
+    assert sorted(listed - names) == [], "rules for routes that no longer exist"
+
+
+def test_every_page_declares_its_access_rules():
+    """Each page view carries its rules (fundmgr.access.page or public), so who may see it is
+    written where the view is; Django's own sign-in and sign-out views are the exception."""
+    undeclared = [
+        r.name
+        for r in ROUTES
+        if not r.api and r.name not in ("login", "logout") and not hasattr(r.callback, "access")
+    ]
+    assert undeclared == []
+
+
+def test_every_api_view_takes_its_permission_from_the_access_rules():
+    from fundmgr import access
+
+    foreign = []
+    for r in ROUTES:
+        view_class = getattr(r.callback, "cls", None)
+        if view_class is None or r.name in ("api:schema", "api:docs"):
+            continue
+        for name in (getattr(r.callback, "actions", None) or {}).values():
+            action = getattr(view_class, name, None)
+            kwargs = getattr(action, "kwargs", {}) or {}
+            classes = kwargs.get("permission_classes", view_class.permission_classes)
+            if not classes or not all(
+                getattr(c, "rules", None) is not None or c is access.ApiSignedIn for c in classes
+            ):
+                foreign.append(f"{r.name}.{name}: {classes}")
+    assert foreign == []
+
+
+# --- the world the routes are called in -----------------------------------------------------
+
+
+@dataclass
+class World:
+    people: dict[str, object]
+    stranger: object
+    kwargs: dict[str, dict]
+
+
+def _first(queryset, what: str):
+    found = queryset.first()
+    assert found is not None, f"the demo has no {what}"
+    return found
+
+
+def _build_world() -> World:
+    from applications.models import (
+        Application,
+        Attachment,
+        BudgetLine,
+        MatchFunding,
+        Organisation,
+    )
+    from budgets.models import (
+        Account,
+        Clawback,
+        Councillor,
+        FundYear,
+        GLImport,
+        LedgerTransaction,
+        Match,
+        Payment,
+        PaymentFile,
+        PaymentRun,
+        PaymentSchedule,
+        Statement,
+        StatementLine,
+        Ward,
+    )
+    from decisions.models import Assessment, Decision, PanelMeeting
+
+    User = get_user_model()
+    people = {
+        ANON: None,
+        APPLICANT: User.objects.get(username="treasurer"),
+        COUNCILLOR: User.objects.get(username="cllr.shaw"),
+        PANEL: User.objects.get(username="panel"),
+        GRANTS: User.objects.get(username="officer"),
+        FINANCE: User.objects.get(username="finance"),
+        AUDITOR: User.objects.get(username="auditor"),
+        ADMIN: User.objects.get(username="admin"),
+    }
+    treasurer = people[APPLICANT]
+    shaw = Councillor.objects.get(user=people[COUNCILLOR])
+    orgs = Organisation.objects.filter(members=treasurer).order_by("pk")
+    org = _first(orgs, "group of the treasurer's")
+    stranger = _first(
+        User.objects.filter(groups__name="Applicant").exclude(organisations__in=orgs).distinct(),
+        "applicant of another group",
+    )
+    mine = Application.objects.filter(organisation__in=orgs)
+    draft = _first(mine.filter(status="draft"), "draft of the treasurer's")
+    # A draft with one of everything a group adds, so each route has something to name.
+    line = BudgetLine.objects.create(application=draft, item="Water butts", cost="100.00")
+    line.quote.save("quote.pdf", ContentFile(b"%PDF-1.4\n%%EOF\n"), save=True)
+    source = MatchFunding.objects.create(
+        application=draft, source="Parish council", amount="50.00", secured=True
+    )
+    attachment = Attachment(
+        application=draft,
+        description="Constitution",
+        size=15,
+        content_type="application/pdf",
+        uploaded_by=treasurer,
+    )
+    attachment.file.save("constitution.pdf", ContentFile(b"%PDF-1.4\n%%EOF\n"), save=True)
+    org.governing_document.save("rules.pdf", ContentFile(b"%PDF-1.4\n%%EOF\n"), save=True)
+    bid = _first(
+        Application.objects.filter(status="awaiting_support", pledges__councillor=shaw),
+        "bid Cllr Shaw supports",
+    )
+    pledge = bid.pledges.get(councillor=shaw)
+    decided = _first(
+        Decision.objects.filter(application__in=mine, outcome="approve"),
+        "approval of the treasurer's",
+    )
+    meeting = _first(PanelMeeting.objects.filter(members=people[PANEL]), "panel with a member")
+    fund_year = _first(
+        FundYear.objects.filter(funded_from="allocations", year__label="2026/27"),
+        "fund year paid from allocations",
+    )
+    schedule = _first(
+        PaymentSchedule.objects.filter(reference__in=mine.values("reference")), "schedule"
+    )
+    payment = _first(Payment.objects.filter(schedule=schedule), "payment")
+    run = _first(PaymentRun.objects.order_by("-pk"), "payment run")
+    run_file = _first(PaymentFile.objects.filter(run=run), "payment file")
+    # What a finance officer brings in: the demo's bank statement and a general-ledger export,
+    # and a clawback where a group has reported an underspend.
+    from budgets import gl, reconcile
+    from budgets.statement_files import PRESETS
+
+    here = Path(settings.BASE_DIR)
+    reconcile.statement_import(
+        content=(here / "fixtures" / "demo-statement.csv").read_bytes(),
+        filename="demo-statement.csv",
+        by=people[FINANCE],
+        layout=PRESETS["albion"],
+    )
+    gl.gl_import(
+        content=(here / "tests" / "data" / "gl" / "gl-export.csv").read_bytes(),
+        filename="gl-export.csv",
+        by=people[FINANCE],
+    )
+    from applications import clawbacks
+
+    owed = clawbacks.underspends()
+    if owed and not Clawback.objects.exists():
+        clawbacks.clawback_raise(application=owed[0].application, by=people[FINANCE])
+    statement = _first(Statement.objects.all(), "statement")
+    line_ = _first(StatementLine.objects.filter(statement=statement), "statement line")
+    match = _first(Match.objects.all(), "match")
+    gl_import = _first(GLImport.objects, "general-ledger import")
+    clawback = _first(Clawback.objects, "clawback")
+    from decisions import documents
+
+    stored = documents.decision_notice(decision=decided, by=people[GRANTS])
+    ward = _first(Ward.objects.order_by("pk"), "ward")
+    bank = org.bank_accounts.order_by("-pk").first()
+    year_start = fund_year.year.start.year
+    app_args = {"pk": draft.pk}
+    # An invitation the treasurer sent, waiting for an answer.
+    from applications import group_services
+
+    invitation, invitation_token = group_services.member_invite(
+        organisation=org,
+        email="new.member@example.org",
+        role="member",
+        by=treasurer,
+        site="http://testserver",
+    )
+    # A transfer Cllr Shaw made to a ward colleague, for the page that confirms it.
+    from budgets import ledger
+
+    transfer_key = "6f1c2a3e-0000-4000-8000-000000000001"
+    colleague = _first(
+        Councillor.objects.filter(ward=shaw.ward).exclude(pk=shaw.pk), "ward colleague"
+    )
+    ledger.allocation_transfer(
+        fund_year=fund_year,
+        from_councillor=shaw,
+        to_councillor=colleague,
+        amount=Decimal("1.00"),
+        by=people[COUNCILLOR],
+        key=f"transfer:{transfer_key}",
+    )
+    budget = _first(
+        Account.objects.filter(kind="allocation", councillor=shaw, fund_year=fund_year),
+        "Cllr Shaw's allocation",
+    )
+    one = {"pk": draft.pk}
+    kwargs = {
+        "applications:organisation": {"pk": org.pk},
+        "applications:organisation_edit": {"pk": org.pk},
+        "applications:organisation_members": {"pk": org.pk},
+        "applications:bank_details": {"pk": org.pk},
+        "applications:before_you_start": {"fund_year": draft.fund_year_id},
+        "applications:budget_line_remove": {"pk": draft.pk, "line": line.pk},
+        "applications:other_funding_remove": {"pk": draft.pk, "source": source.pk},
+        "applications:document_remove": {"pk": draft.pk, "document": attachment.pk},
+        "applications:confirmation": {"pk": draft.pk, "what": "submitted"},
+        **{
+            f"applications:{n}": app_args
+            for n in (
+                "status",
+                "tasks",
+                "about",
+                "dates",
+                "costs",
+                "budget_line_add",
+                "other_funding",
+                "documents",
+                "check_answers",
+                "withdraw",
+                "accept_offer",
+                "monitoring",
+            )
+        },
+        **{
+            f"councillor:{n}": {"reference": bid.reference}
+            for n in ("bid", "support", "supported", "decline", "interest", "withdraw")
+        },
+        "councillor:transferred": {"key": transfer_key},
+        "applications:invitation": {"token": invitation_token},
+        "applications:invitation_revoke": {"pk": org.pk, "invitation": invitation.pk},
+        "api:organisation-invitation-revoke": {"organisation_pk": org.pk, "pk": invitation.pk},
+        "password_reset_confirm": {"uidb64": "MQ", "token": "set-password"},
+        "account_confirm": {"uidb64": "MQ", "token": "not-a-token"},
+        "decisions:application": {"reference": bid.reference},
+        "decisions:step": {"reference": bid.reference, "slug": "eligibility"},
+        "decisions:panel": {"pk": meeting.pk},
+        "decisions:panel_agenda": {"pk": meeting.pk},
+        "decisions:panel_register": {"pk": meeting.pk},
+        "decisions:panel_item": {"pk": meeting.pk, "position": 1},
+        "budgets:overview": {"code": fund_year.fund.code, "year": year_start},
+        "budgets:statement": {
+            "code": fund_year.fund.code,
+            "year": year_start,
+            "councillor": shaw.pk,
+        },
+        "documents:stored": {"pk": stored.pk},
+        "documents:offer_letter": {"reference": decided.application.reference},
+        "documents:decision_notice": {
+            "reference": decided.application.reference,
+            "decision": decided.pk,
+        },
+        "documents:statement": {
+            "code": fund_year.fund.code,
+            "year": year_start,
+            "councillor": shaw.pk,
+        },
+        "documents:panel_pack": {"pk": meeting.pk},
+        "files:attachment": {"pk": attachment.pk},
+        "files:quote": {"pk": line.pk},
+        "files:organisation_file": {"pk": org.pk, "kind": "governing-document"},
+        "finance:condition": {"pk": payment.pk},
+        "finance:reissue": {"pk": payment.pk},
+        "finance:grant": {"reference": schedule.reference},
+        "finance:instalments": {"reference": schedule.reference},
+        "finance:run": {"pk": run.pk},
+        "finance:run_authorise": {"pk": run.pk},
+        "finance:run_cancel": {"pk": run.pk},
+        "finance:run_file": {"pk": run.pk, "kind": run_file.kind},
+        "finance:bank_check": {"pk": bank.pk if bank else 1},
+        "finance:bank_history": {"pk": org.pk},
+        "finance:statement": {"pk": statement.pk},
+        "finance:line_action": {"pk": line_.pk, "action": "set-aside"},
+        "finance:match_undo": {"pk": match.pk},
+        "finance:gl_import": {"pk": gl_import.pk},
+        "finance:report_xlsx": {"start": year_start},
+        "finance:report_pdf": {"start": year_start},
+        "finance:clawback_raise": {"reference": decided.application.reference},
+        "finance:clawback_detail": {"pk": clawback.pk},
+        "finance:clawback_letter": {"pk": clawback.pk},
+        "transparency:ward": {"gss_code": ward.gss_code},
+        "transparency:threesixty_file": {"year": "all", "format": "json"},
+        "transparency:register_file": {"year": "all"},
+        "dashboards:dashboard": {"slug": "spend"},
+        "dashboards:download": {"slug": "spend"},
+        # the API
+        "api:financial-year-detail": {"pk": fund_year.year_id},
+        "api:fund-detail": {"pk": fund_year.fund_id},
+        "api:fund-year-detail": {"pk": fund_year.pk},
+        "api:fund-year-overview": {"pk": fund_year.pk},
+        "api:ward-detail": {"pk": ward.pk},
+        "api:councillor-detail": {"pk": shaw.pk},
+        "api:budget-detail": {"pk": budget.pk},
+        "api:budget-statement": {"pk": budget.pk},
+        "api:ledger-transaction-detail": {"pk": _first(LedgerTransaction.objects, "posting").pk},
+        "api:payment-detail": {"pk": payment.pk},
+        "api:payment-reissue": {"pk": payment.pk},
+        "api:statement-detail": {"pk": statement.pk},
+        **{
+            f"api:statement-line-{n}": {"pk": line_.pk}
+            for n in ("detail", "match", "restore", "returned", "set-aside")
+        },
+        "api:match-detail": {"pk": match.pk},
+        "api:match-undo": {"pk": match.pk},
+        **{f"api:organisation-{n}": {"pk": org.pk} for n in ("detail",)},
+        "api:organisation-invitation-list": {"organisation_pk": org.pk},
+        "api:organisation-bank-details-list": {"organisation_pk": org.pk},
+        "api:organisation-member-list": {"organisation_pk": org.pk},
+        "api:attachment-detail": {"pk": attachment.pk},
+        "api:attachment-download": {"pk": attachment.pk},
+        **{
+            f"api:application-{n}": one
+            for n in (
+                "detail",
+                "transitions",
+                "budget-lines",
+                "match-funding",
+                "monitoring-reports",
+                "submit",
+                "withdraw",
+                "accept_offer",
+                "mark_eligible",
+                "mark_ineligible",
+                "return_to_applicant",
+                "recommend",
+                "lapse",
+                "close",
+                "revoke",
+                "approve",
+                "reject",
+            )
+        },
+        **{
+            f"api:application-{n}": {"pk": bid.pk}
+            for n in ("pledges", "decline", "declarations", "endorse")
+        },
+        "api:application-pledge-withdraw": {"pk": bid.pk, "pledge_id": pledge.pk},
+        "api:application-budget-line-quote": {"pk": draft.pk, "line_id": line.pk},
+        "api:application-budget-line-remove": {"pk": draft.pk, "line_id": line.pk},
+        "api:application-match-funding-remove": {"pk": draft.pk, "source_id": source.pk},
+        "api:application-document-list": {"application_pk": decided.application_id},
+        "api:document-detail": {"pk": stored.pk},
+        "api:payment-run-detail": {"pk": run.pk},
+        "api:payment-run-authorise": {"pk": run.pk},
+        "api:payment-run-cancel": {"pk": run.pk},
+        "api:payment-run-bacs": {"pk": run.pk},
+        "api:payment-run-finance-csv": {"pk": run.pk},
+        "api:assessment-detail": {"pk": _first(Assessment.objects, "assessment").pk},
+        "api:decision-detail": {"pk": decided.pk},
+        "api:panel-meeting-detail": {"pk": meeting.pk},
+        "api:panel-meeting-attendance": {"pk": meeting.pk},
+        "api:panel-meeting-items": {"pk": meeting.pk},
+        "api:panel-meeting-decision": {"pk": meeting.pk, "position": 1},
+        "api:bank-account-detail": {"pk": bank.pk if bank else 1},
+        "api:bank-account-reject": {"pk": bank.pk if bank else 1},
+        "api:bank-account-verify": {"pk": bank.pk if bank else 1},
+        "api:payment-schedule-detail": {"reference": schedule.reference},
+        "api:payment-schedule-condition-met": {"reference": schedule.reference, "number": 1},
+        "api:payment-schedule-instalments": {"reference": schedule.reference},
+        "api:clawback-detail": {"pk": clawback.pk},
+        "api:clawback-refunds": {"pk": clawback.pk},
+        "api:gl-import-detail": {"pk": gl_import.pk},
+        "api:gl-import-comparison": {"pk": gl_import.pk},
+        **{
+            f"api:reconciliation-report-{n}": {"year": year_start}
+            for n in ("detail", "pdf", "xlsx")
+        },
+    }
+    return World(people=people, stranger=stranger, kwargs=kwargs)
+
+
+@pytest.fixture(scope="module")
+def world_media(tmp_path_factory):
+    return tmp_path_factory.mktemp("world-media")
+
+
+@pytest.fixture(autouse=True)
+def media_in_a_temporary_folder(settings, world_media):
+    """The world's uploads and documents live for the module, as the world does."""
+    settings.MEDIA_ROOT = world_media
+
+
+@pytest.fixture(scope="module")
+def world(django_db_setup, django_db_blocker, world_media):
+    """The demo council, loaded once for the module and rolled back after it."""
+    with (
+        django_db_blocker.unblock(),
+        override_settings(MEDIA_ROOT=world_media),
+        transaction.atomic(),
+    ):
+        roles_ensure()
+        call_command("loaddemo", stdout=io.StringIO(), stderr=io.StringIO())
+        yield _build_world()
+        transaction.set_rollback(True)
+
+
+def _url(route: Route, kwargs: dict) -> str:
+    """The route's address with the world's objects in it."""
+    from django.urls import reverse
+
+    return reverse(route.name, kwargs=kwargs)
+
+
+def _call(client: Client, method: str, url: str, api: bool):
+    """One request in a savepoint that is rolled back: it changes nothing for the next."""
+    extra = {"content_type": "application/json", "data": "{}"} if api and method != "get" else {}
+    if method == "put" or method == "patch":
+        extra["HTTP_IF_MATCH"] = '"0"'
+    with transaction.atomic():
+        response = getattr(client, method)(url, **extra)
+        transaction.set_rollback(True)
+    if hasattr(response, "streaming_content"):
+        response.content_bytes = b"".join(response.streaming_content)
+    else:
+        response.content_bytes = response.content
+    return response
+
+
+def _allowed(response, route: Route) -> bool:
+    if response.status_code in (401, 403, 404, 405):
+        return False
+    if response.status_code == 302 and "/sign-in/" in response["Location"]:
+        return route.name == "logout"  # signing out ends on the sign-in page
+    return True
+
+
+def _methods(route: Route) -> list[str]:
+    actions = getattr(route.callback, "actions", None)
+    if actions:
+        return sorted(set(actions) - {"head", "options"})
+    if route.api:
+        return ["get"]
+    return ["get", "post"]
+
+
+def _client_for(person) -> Client:
+    client = Client()
+    if person is not None:
+        client.force_login(person)
+    return client
+
+
+@pytest.mark.parametrize("route", ROUTES, ids=[r.name for r in ROUTES])
+def test_each_role_gets_the_answer_the_table_gives(route, world):
+    rules = (API if route.api else PAGES)[route.name]
+    url = _url(route, world.kwargs.get(route.name, {}))
+    wrong = []
+    for role in ROLES:
+        client = _client_for(world.people[role])
+        for method in _methods(route):
+            expected = role in getattr(rules, method if method != "head" else "get")
+            response = _call(client, method, url, route.api)
+            if _allowed(response, route) != expected:
+                wrong.append(
+                    f"{role} {method.upper()} {url}: {response.status_code} "
+                    f"{response.content_bytes[:160]!r}, expected "
+                    f"{'allowed' if expected else 'refused'}"
+                )
+            own_account = route.name in ("login", "logout") or route.pattern.startswith("account/")
+            if method != "get" and role == AUDITOR and not own_account:
+                if response.status_code != 403:
+                    wrong.append(f"auditor {method.upper()} {url}: {response.status_code}")
+            if (
+                role == ANON
+                and not expected
+                and route.api
+                and route.name != "api:docs"  # a page for people: sent to sign in
+                and response.status_code != 401
+            ):
+                wrong.append(f"anonymous {method.upper()} {url}: {response.status_code}, not 401")
+    assert not wrong, "\n".join(wrong)
+
+
+MISSING = {int: 987654321, str: "CCIF26-987654"}
+CHOICES = ("kind", "slug", "what", "action", "format", "year", "code", "start", "token", "uidb64")
+CSRF = re.compile(rb'name="csrfmiddlewaretoken" value="[^"]*"|csrftoken=[^;]*')
+
+
+def _as_missing(kwargs: dict) -> dict:
+    """The same address with every object it names replaced by one that does not exist."""
+    out = {}
+    for key, value in kwargs.items():
+        if key in CHOICES:
+            out[key] = value  # a choice, not an object
+        elif key == "key":
+            out[key] = "00000000-0000-4000-8000-000000000000"  # a transfer's idempotency key
+        elif key == "number":
+            out[key] = 9999  # an instalment's number: at most four digits
+        else:
+            out[key] = MISSING[type(value)] if type(value) in MISSING else value
+    return out
+
+
+PLACEHOLDER = re.compile(r"<(?:\w+:)?(\w+)>|\(\?P<(\w+)>")
+OBJECT_ROUTES = [
+    r
+    for r in ROUTES
+    if any((a or b) not in CHOICES for a, b in PLACEHOLDER.findall(r.pattern))
+    and not r.name.startswith("password_reset")
+]
+
+
+@pytest.mark.parametrize("route", OBJECT_ROUTES, ids=[r.name for r in OBJECT_ROUTES])
+def test_not_yours_is_answered_as_not_there(route, world):
+    """Someone who may not see an object (the treasurer of another group) gets, for it, exactly
+    the status and body they get for an object that does not exist: nothing tells them it is
+    there."""
+    kwargs = world.kwargs.get(route.name)
+    if not kwargs or _as_missing(kwargs) == kwargs:
+        pytest.fail(f"{route.name}: the world names no object for this route")
+    client = _client_for(world.stranger)
+    for method in _methods(route):
+        theirs = _call(client, method, _url(route, kwargs), route.api)
+        if _allowed(theirs, route):
+            continue  # public, or theirs to use too: nothing to hide
+        missing = _call(client, method, _url(route, _as_missing(kwargs)), route.api)
+        assert theirs.status_code == missing.status_code, (method, route.name)
+        assert CSRF.sub(b"", theirs.content_bytes) == CSRF.sub(b"", missing.content_bytes), (
+            method,
+            route.name,
+        )
+
+
+def _snapshot() -> tuple:
+    """Every table's row count, every balance and every application's state and version."""
+    from django.apps import apps
+
+    from applications.models import Application
+    from budgets.models import Account
+
+    return (
+        {m._meta.label: m.objects.count() for m in apps.get_models() if m._meta.managed},
+        list(Account.objects.order_by("pk").values_list("pk", "balance")),
+        list(Application.objects.order_by("pk").values_list("pk", "status", "version")),
+    )
+
+
+def test_the_auditor_writes_nothing_anywhere(world):
+    """Every route and method that changes anything, called for real (no savepoint) as the
+    auditor: each is refused with the auditors' rule, and not one row of the database differs
+    afterwards."""
+    client = _client_for(world.people[AUDITOR])
+    before = _snapshot()
+    answers = []
+    for route in ROUTES:
+        if route.pattern.startswith("account/") or route.name in ("login", "logout"):
+            continue  # their own sign-in, not the council's data
+        url = _url(route, world.kwargs.get(route.name, {}))
+        for method in _methods(route):
+            if method == "get":
+                continue
+            extra = {"content_type": "application/json", "data": "{}"} if route.api else {}
+            response = getattr(client, method)(url, **extra)
+            answers.append((route.name, method, response.status_code))
+    assert answers, "no write routes found"
+    assert [a for a in answers if a[2] != 403] == []
+    assert _snapshot() == before
+
+
+def test_the_header_offers_each_role_only_pages_it_may_open(world):
+    from fundmgr.navigation import nav_items
+
+    offered = {}
+    for role in sorted(SIGNED_IN):
+        person = world.people[role]
+        client = _client_for(person)
+        offered[role] = [label for label, _, _ in nav_items(person)]
+        for label, url, _ in nav_items(person):
+            response = _call(client, "get", url, api=False)
+            assert _allowed(response, Route("", url, None, False)), (role, label, url)
+    assert offered[AUDITOR] == ["Workbench", "Panels", "Budgets", "Dashboards", "Finance"]
+    assert offered[COUNCILLOR] == ["Bids and support", "Budgets", "Dashboards"]
+    assert offered[APPLICANT] == ["Your applications"]
