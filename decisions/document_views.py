@@ -27,11 +27,9 @@ from fundmgr import access
 from fundmgr.documents import document_response
 from fundmgr.errors import InvalidInput, Refused
 from fundmgr.models import Document
-from fundmgr.roles import OFFICER_ROLES, has_role, sees_all_budgets
 
-
-def is_officer(user) -> bool:
-    return user.is_superuser or has_role(user, *OFFICER_ROLES)
+# Council officers and auditors read every document (fundmgr.access).
+is_officer = access.reads_every_budget
 
 
 def may_see_application(user, app: Application) -> bool:
@@ -46,7 +44,7 @@ def _application(user, reference: str) -> Application:
 
 
 def _may_see_statement(user, councillor: Councillor) -> bool:
-    return councillor.user_id == user.pk or sees_all_budgets(user)
+    return councillor.user_id == user.pk or access.reads_every_budget(user)
 
 
 @access.page(access.signed_in)
