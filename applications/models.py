@@ -8,19 +8,22 @@ bottom like a table); its rules are in `applications.rules`; services in
 from __future__ import annotations
 
 import datetime
+import re
 from decimal import Decimal
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import FileExtensionValidator, RegexValidator
-from django.db import models
+from django.db import models, transaction
 from django.db.models import Q
+from django.db.models.functions import Length
 from django.utils import timezone
 from django_fsm import FSMField
 
 from applications.uploads import validate_new_upload
 from applications.workflow import ApplicationWorkflow, Status
 from budgets.models import AppendOnlyModel, Councillor, FundYear, Ward, money_field
+from fundmgr.errors import Refused
 
 MAX_UPLOAD_BYTES = 10 * 1024 * 1024
 UPLOAD_EXTENSIONS = ["pdf", "jpg", "jpeg", "png", "docx", "xlsx", "odt", "ods"]
@@ -492,18 +495,87 @@ class TransitionLog(AppendOnlyModel):
         return f"{self.application_id}: {self.from_state} -> {self.to_state}"
 
 
-def next_reference(fund_year: FundYear) -> str:
-    """CCIF26-000123: the fund's code, the year's last two digits, a number within the year.
-    The caller holds a lock on the fund year row, so two new applications cannot share one."""
-    prefix = f"{fund_year.fund.code}{fund_year.year.start.year % 100:02d}-"
+# A grant's reference travels in the BACS reference of each of its payments, and BACS carries
+# 18 characters. A payment's reference is the grant's and "/1" to "/9"
+# (budgets.payments.payment_reference, MAX_INSTALMENTS), so the grant's own has 16.
+BACS_REFERENCE_LENGTH = 18
+REFERENCE_LENGTH = BACS_REFERENCE_LENGTH - len("/9")
+REFERENCE_DIGITS = 6  # at least: CCIF26-000123
+
+
+class ReferenceCounter(models.Model):
+    """The last number given to an application of a fund year: CCIF26-000123 is number 123.
+
+    `next_reference` takes it under a row lock, so two applications made at once get two
+    numbers, in order, with no gap (a refused application rolls its number back)."""
+
+    fund_year = models.OneToOneField(
+        FundYear, on_delete=models.CASCADE, primary_key=True, related_name="reference_counter"
+    )
+    last_number = models.PositiveBigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.fund_year}: {self.last_number}"
+
+
+def reference_prefix(fund_year: FundYear) -> str:
+    """CCIF26-: the fund's code and the last two digits of the year it starts."""
+    return f"{fund_year.fund.code}{fund_year.year.start.year % 100:02d}-"
+
+
+def highest_reference_number(prefix: str) -> int:
+    """The highest number among references that start with `prefix`, by value: CCIF26-1000000
+    is above CCIF26-999999 although it sorts before it as text."""
     last = (
-        Application.objects.filter(reference__startswith=prefix)
-        .order_by("-reference")
+        Application.objects.filter(reference__regex=rf"^{re.escape(prefix)}[0-9]+$")
+        .order_by(Length("reference").desc(), "-reference")
         .values_list("reference", flat=True)
         .first()
     )
-    number = int(last.rsplit("-", 1)[1]) + 1 if last else 1
-    return f"{prefix}{number:06d}"
+    return int(last.removeprefix(prefix)) if last else 0
+
+
+def next_reference(fund_year: FundYear) -> str:
+    """CCIF26-000123: the fund's code, the year's last two digits, and the next number of the
+    fund year's `ReferenceCounter`, at least six digits long.
+
+    The reference must fit, with a payment's "/9", in BACS's 18 characters, so it is at most 16
+    long: a fund with a four-letter code (CCIF26-) can number 999,999,999 applications a year,
+    one with six letters 9,999,999. Past that a new application is refused and nothing is
+    written: `Refused`, which the API answers as a 409 and the page shows as the error, saying
+    why and whom to ask.
+
+    A reference someone made without the counter (an import, a benchmark) is never given
+    twice: if the next number is taken, the counter moves past the highest number in use."""
+    prefix = reference_prefix(fund_year)
+    largest = 10 ** (REFERENCE_LENGTH - len(prefix)) - 1
+    with transaction.atomic():
+        counter = ReferenceCounter.objects.select_for_update().filter(fund_year=fund_year).first()
+        if counter is None:
+            # The fund year's first: start from what is already there. If another request
+            # made the row in between, its row stands and this one is ignored.
+            ReferenceCounter.objects.bulk_create(
+                [
+                    ReferenceCounter(
+                        fund_year=fund_year, last_number=highest_reference_number(prefix)
+                    )
+                ],
+                ignore_conflicts=True,
+            )
+            counter = ReferenceCounter.objects.select_for_update().get(fund_year=fund_year)
+        number = counter.last_number + 1
+        if Application.objects.filter(reference=f"{prefix}{number:0{REFERENCE_DIGITS}d}").exists():
+            number = highest_reference_number(prefix) + 1
+        if number > largest:
+            raise Refused(
+                f"No more applications can be made to the {fund_year.fund.name} "
+                f"{fund_year.year.label}: its last reference, {prefix}{largest}, is the longest "
+                f"that fits in a BACS payment reference ({BACS_REFERENCE_LENGTH} characters with "
+                "the payment's number). Ask the council's grants team."
+            )
+        counter.last_number = number
+        counter.save(update_fields=["last_number"])
+    return f"{prefix}{number:0{REFERENCE_DIGITS}d}"
 
 
 def today() -> datetime.date:
