@@ -26,6 +26,7 @@ from applications.organisations import payable_bank_account
 from applications.workflow import Status
 from budgets import ledger
 from budgets.models import Councillor, FundYear, LedgerTransaction
+from fundmgr import contention
 from fundmgr.errors import InvalidInput, NotPermitted, Refused
 from fundmgr.money import pounds
 from fundmgr.notifications import notify
@@ -392,7 +393,7 @@ def application_recommend(*, application: Application, by, note: str = "") -> Ap
     return app
 
 
-@transaction.atomic
+@contention.atomic
 def application_approve(
     *, application: Application, by, amount: Decimal | None, authority: str, note: str = ""
 ) -> Application:
@@ -470,7 +471,7 @@ def _release(app: Application, *, by, why: str) -> None:
     )
 
 
-@transaction.atomic
+@contention.atomic
 def application_lapse(*, application: Application, by=None) -> Application:
     app = lock_application(application)
     # Only an offer has a day it expires; lapsing anything else is refused by _step (a 4xx).
@@ -493,7 +494,7 @@ def lapse_due_offers() -> list[str]:
     return lapsed
 
 
-@transaction.atomic
+@contention.atomic
 def application_record_payment(
     *, application: Application, by, amount: Decimal, key: str
 ) -> Application:
@@ -547,7 +548,7 @@ def monitoring_report_submit(
     )
 
 
-@transaction.atomic
+@contention.atomic
 def application_close(*, application: Application, by, note: str = "") -> Application:
     app = lock_application(application)
     _step(app, "close", by=by, note=note)
@@ -555,7 +556,7 @@ def application_close(*, application: Application, by, note: str = "") -> Applic
     return app
 
 
-@transaction.atomic
+@contention.atomic
 def application_withdraw(*, application: Application, by, reason: str = "") -> Application:
     app = lock_application(application)
     had_commitment = app.amount_awarded is not None
@@ -566,7 +567,7 @@ def application_withdraw(*, application: Application, by, reason: str = "") -> A
     return app
 
 
-@transaction.atomic
+@contention.atomic
 def application_revoke(*, application: Application, by, reason: str) -> Application:
     """On a breach of the offer's conditions: stop further payments (the unpaid award is
     released); what was paid is owed back as clawback."""

@@ -13,7 +13,7 @@ from applications.services import application_endorse_if_supported, lock_applica
 from applications.workflow import FINAL, Status
 from budgets import ledger
 from budgets.models import Account, Councillor
-from fundmgr import access
+from fundmgr import access, contention
 from fundmgr.errors import InsufficientFunds, InvalidInput, NotPermitted, Refused
 from fundmgr.money import pounds
 
@@ -72,7 +72,7 @@ def pledgeable(councillor: Councillor, fund_year) -> Decimal:
     return balance - pledged_elsewhere(councillor, fund_year)
 
 
-@transaction.atomic
+@contention.atomic
 def pledge_make(
     *, application: Application, councillor: Councillor, amount: Decimal, statement: str, by
 ) -> Pledge:
@@ -87,11 +87,7 @@ def pledge_make(
         if not isinstance(amount, Decimal) or amount <= 0:
             raise InvalidInput("Enter the amount you pledge from your allocation, such as 250.00.")
         # Lock the allocation so two pledges by the same councillor cannot both pass the check.
-        account = (
-            Account.objects.select_for_update()
-            .filter(fund_year=fund_year, kind="allocation", councillor=councillor)
-            .first()
-        )
+        account = ledger.lock_allocations(fund_year, [councillor]).get(councillor.pk)
         balance = account.balance if account else Decimal("0.00")
         elsewhere = pledged_elsewhere(councillor, fund_year)
         if amount > balance - elsewhere:
@@ -135,7 +131,7 @@ def pledge_decline(*, application: Application, councillor: Councillor, reason: 
     )
 
 
-@transaction.atomic
+@contention.atomic
 def pledge_withdraw(*, pledge: Pledge, by) -> Pledge:
     app = lock_application(pledge.application)
     pledge = Pledge.objects.select_for_update().get(pk=pledge.pk)
@@ -178,7 +174,7 @@ def councillor_available(councillor: Councillor, fund_year) -> Decimal:
     return max(pledgeable(councillor, fund_year), Decimal("0.00"))
 
 
-@transaction.atomic
+@contention.atomic
 def councillor_transfer(
     *, fund_year, from_councillor: Councillor, to_councillor: Councillor, amount: Decimal, by, key
 ):
@@ -186,10 +182,9 @@ def councillor_transfer(
     what is not already pledged to bids still waiting for a decision."""
     if from_councillor.user_id != getattr(by, "pk", None):
         raise NotPermitted(f"Only {from_councillor} can transfer from their own allocation.")
-    # Lock the allocation first, as pledge_make does, so a pledge cannot slip in between.
-    Account.objects.select_for_update().filter(
-        fund_year=fund_year, kind="allocation", councillor=from_councillor
-    ).first()
+    # Both allocations, locked in one step in the ledger's order before anything is read: a
+    # pledge cannot slip in between, and A→B cannot wait for B→A while holding what it wants.
+    ledger.lock_allocations(fund_year, [from_councillor, to_councillor])
     elsewhere = pledged_elsewhere(from_councillor, fund_year)
     free = pledgeable(from_councillor, fund_year)
     if isinstance(amount, Decimal) and elsewhere and amount > free:

@@ -18,6 +18,7 @@ from django.utils import timezone
 from budgets import ledger
 from budgets import payments as money
 from budgets.models import Clawback, ClawbackRefund, FundYear, StatementLine
+from fundmgr import contention
 from fundmgr.errors import InvalidInput, Refused
 from fundmgr.money import PENNY, pounds
 
@@ -41,7 +42,7 @@ def clawback_create(
     )
 
 
-@transaction.atomic
+@contention.atomic
 def refund_record(
     *,
     clawback: Clawback,

@@ -2,9 +2,21 @@
 
 Every service runs in one database transaction and posts one balanced LedgerTransaction.
 Balances change with a conditional UPDATE (`... WHERE balance >= x`; zero rows means not enough
-money), always in primary-key order so that two postings never deadlock; the CHECK constraint on
-Account.balance is the backstop. Every posting carries an idempotency key, unique in the database:
-a retried request finds its first posting and posts nothing.
+money); the CHECK constraint on Account.balance is the backstop. Every posting carries an
+idempotency key, unique in the database: a retried request finds its first posting and posts
+nothing.
+
+Lock order, so that two services never wait for each other in a circle: the application first
+(applications.services.lock_application), then every account the service will touch, all in one
+step, in primary-key order (`lock_accounts`). A caller that must hold an account before it
+posts (a pledge or transfer checks what is pledged elsewhere under the lock) takes every account
+it will post to through `lock_accounts` too, never one early and the rest later: A→B and B→A
+each holding one and waiting for the other was issue 12's deadlock. `post` takes the same locks
+again (a no-op for a row already held) and updates in the same order.
+
+Services are `fundmgr.contention.atomic`: a deadlock or serialisation failure that happens all
+the same runs the whole transaction again, a bounded number of times, then is refused in words
+(409), never a 500.
 """
 
 from __future__ import annotations
@@ -27,6 +39,7 @@ from budgets.models import (
     FundYear,
     LedgerTransaction,
 )
+from fundmgr import contention
 from fundmgr.errors import ClosedYear, InsufficientFunds, InvalidInput, OutsideTerm, Refused
 from fundmgr.money import PENNY, pounds
 
@@ -94,6 +107,36 @@ def origin_account(commitment_or_paid: Account) -> Account:
     if councillor is not None:
         return allocation_account(commitment_or_paid.fund_year, councillor)
     return pot_account(commitment_or_paid.fund_year)
+
+
+# --- locks ---------------------------------------------------------------------------------
+
+
+def lock_accounts(accounts: Iterable[Account]) -> dict[int, Account]:
+    """Lock every one of `accounts` in one step, in primary-key order (the order every posting
+    takes its locks in), and return them re-read under the lock, by primary key: their balances
+    are ones no other transaction can change until this one ends.
+
+    FOR NO KEY UPDATE, the lock an UPDATE of the balance takes anyway: it does not hold up
+    another transaction inserting a row that refers to the account (an Entry, a Pledge)."""
+    pks = sorted({account.pk for account in accounts})
+    locked = Account.objects.select_for_update(no_key=True).filter(pk__in=pks).order_by("pk")
+    return {account.pk: account for account in locked}
+
+
+def lock_allocations(fund_year: FundYear, councillors: Iterable[Councillor]) -> dict[int, Account]:
+    """The councillors' allocation accounts in the fund year, locked in one step as
+    `lock_accounts` does, by councillor's primary key; a councillor never allocated has none."""
+    locked = (
+        Account.objects.select_for_update(no_key=True)
+        .filter(
+            fund_year=fund_year,
+            kind=AccountKind.ALLOCATION,
+            councillor__in=[councillor.pk for councillor in councillors],
+        )
+        .order_by("pk")
+    )
+    return {account.councillor_id: account for account in locked if account.councillor_id}
 
 
 # --- the one writer -------------------------------------------------------------------------
@@ -197,6 +240,8 @@ def post(
                 raise
             return existing
 
+        # Every account in one step, in primary-key order; the updates then go in that order.
+        lock_accounts(account for account, _ in merged.values())
         for pk in sorted(merged):
             account, amount = merged[pk]
             rows = Account.objects.filter(pk=pk)
@@ -215,6 +260,7 @@ def post(
 # --- budgets and allocations ----------------------------------------------------------------
 
 
+@contention.atomic
 def budget_set(*, fund_year: FundYear, total: Decimal, by) -> LedgerTransaction | None:
     """Set the fund year's total budget, posting the difference between source and pot."""
     if not isinstance(total, Decimal) or total < 0 or total != total.quantize(PENNY):
@@ -243,7 +289,7 @@ def budget_set(*, fund_year: FundYear, total: Decimal, by) -> LedgerTransaction 
         return posting
 
 
-@transaction.atomic
+@contention.atomic
 def allocation_make(
     *, fund_year: FundYear, councillor: Councillor, by, amount: Decimal | None = None
 ) -> LedgerTransaction:
@@ -283,7 +329,7 @@ class AllocationSummary:
         return sum((amount for _, amount in self.allocated), Decimal("0.00"))
 
 
-@transaction.atomic
+@contention.atomic
 def allocate_year(*, fund_year: FundYear, by) -> AllocationSummary:
     """Allocate the per-councillor amount to every councillor in office during the year, all or
     none. A councillor already allocated is left as they are, so it is safe to run again."""
@@ -318,7 +364,7 @@ def allocate_year(*, fund_year: FundYear, by) -> AllocationSummary:
     return summary
 
 
-@transaction.atomic
+@contention.atomic
 def allocation_transfer(
     *,
     fund_year: FundYear,
@@ -359,7 +405,7 @@ def allocation_transfer(
 # --- grants: commit, release, pay, refund ---------------------------------------------------
 
 
-@transaction.atomic
+@contention.atomic
 def commitment_make(
     *,
     fund_year: FundYear,
@@ -468,6 +514,17 @@ def _paid_for(commitment: Account) -> Account:
     return paid_account(commitment.fund_year, commitment.councillor)
 
 
+def _locked_with(accounts: Sequence[Account], destination) -> list[Account]:
+    """`accounts` and where each one's money goes, all locked in one step; `accounts` as they
+    are under the lock (their balances read after it was taken), in the same order."""
+    locked = lock_accounts([*accounts, *(destination(a) for a in accounts)])
+    for account in accounts:
+        locked[account.pk].fund_year = account.fund_year  # keep what was select_related
+        locked[account.pk].councillor = account.councillor
+    return [locked[a.pk] for a in accounts]
+
+
+@contention.atomic
 def payment_post(*, reference: str, amount: Decimal, by, key: str) -> LedgerTransaction:
     """A payment made: commitment to paid, drawn from the grant's commitments pro rata."""
     _require_positive(amount, "The payment")
@@ -475,6 +532,7 @@ def payment_post(*, reference: str, amount: Decimal, by, key: str) -> LedgerTran
         commitments = _commitments(reference)
         if not commitments:
             raise Refused(f"Nothing is committed to {reference}, so nothing can be paid.")
+        commitments = _locked_with(commitments, _paid_for)
         available = sum((a.balance for a in commitments), Decimal("0"))
         if amount > available:
             raise InsufficientFunds(
@@ -493,13 +551,14 @@ def payment_post(*, reference: str, amount: Decimal, by, key: str) -> LedgerTran
         )
 
 
+@contention.atomic
 def commitment_release(
     *, reference: str, by, key: str, amount: Decimal | None = None, memo: str = ""
 ) -> LedgerTransaction | None:
     """Release what is still committed (all of it, or `amount`) back where it came from: the
     allocation or pot it came from, or the fund's open pot once that year is closed."""
     with transaction.atomic():
-        commitments = _commitments(reference)
+        commitments = _locked_with(_commitments(reference), _return_to)
         available = sum((a.balance for a in commitments), Decimal("0"))
         if amount is None:
             amount = available
@@ -523,6 +582,7 @@ def commitment_release(
         )
 
 
+@contention.atomic
 def refund_post(*, reference: str, amount: Decimal, by, key: str) -> LedgerTransaction:
     """Money paid back by a group (clawback received): from paid to where it came from."""
     _require_positive(amount, "The refund")
@@ -547,6 +607,7 @@ def refund_post(*, reference: str, amount: Decimal, by, key: str) -> LedgerTrans
             account, total = paid_by_account[entry.account_id]
             paid_by_account[entry.account_id] = (account, total + entry.amount)
         accounts = [pair for _, pair in sorted(paid_by_account.items())]
+        _locked_with([account for account, _ in accounts], _return_to)
         refundable = sum((total for _, total in accounts), Decimal("0"))
         if amount > refundable:
             raise InvalidInput(
@@ -565,7 +626,7 @@ def refund_post(*, reference: str, amount: Decimal, by, key: str) -> LedgerTrans
         )
 
 
-@transaction.atomic
+@contention.atomic
 def transaction_reverse(*, posting: LedgerTransaction, by, reason: str) -> LedgerTransaction:
     """Put a mistake right: a new transaction with every entry negated, naming the original."""
     if not reason.strip():
@@ -616,6 +677,7 @@ class YearEndSummary:
         return sum((x.amount for x in self.lines if not x.carried_forward), Decimal("0.00"))
 
 
+@contention.atomic
 def year_close(*, year: FinancialYear, by) -> YearEndSummary:
     """Close a financial year: each unspent allocation is carried forward to the councillor's
     allocation next year, or lapses to the pot, as the fund year's rule says. A councillor
@@ -635,6 +697,7 @@ def year_close(*, year: FinancialYear, by) -> YearEndSummary:
             .select_related("fund_year__fund", "fund_year__year", "councillor")
             .order_by("pk")
         )
+        plan: list[tuple[Account, Account, bool]] = []
         for account in allocations:
             fund_year = account.fund_year
             councillor = account.councillor
@@ -654,7 +717,14 @@ def year_close(*, year: FinancialYear, by) -> YearEndSummary:
                 if carry and next_fy is not None
                 else pot_account(fund_year)
             )
-            amount = account.balance
+            plan.append((account, target, carry))
+        locked = lock_accounts(a for account, target, _ in plan for a in (account, target))
+        for account, target, carry in plan:
+            fund_year, councillor = account.fund_year, account.councillor
+            assert councillor is not None
+            amount = locked[account.pk].balance
+            if amount <= 0:
+                continue
             post(
                 kind=Kind.CARRY_FORWARD if carry else Kind.LAPSE,
                 key=f"yearend:{account.pk}",

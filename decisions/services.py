@@ -17,7 +17,7 @@ from applications.rules import conflict_of_interest
 from applications.workflow import Status
 from decisions.documents import decision_documents_produce
 from decisions.models import Assessment, Decision, PanelItem, PanelMeeting, PanelMembership
-from fundmgr import access
+from fundmgr import access, contention
 from fundmgr.errors import InvalidInput, NotPermitted, Refused
 from fundmgr.money import pounds
 
@@ -99,7 +99,7 @@ def _decide(
     return decision
 
 
-@transaction.atomic
+@contention.atomic
 def decision_record(
     *,
     application: Application,
@@ -184,7 +184,7 @@ def voting_members(item: PanelItem) -> list:
     ]
 
 
-@transaction.atomic
+@contention.atomic
 def panel_decision_record(
     *,
     item: PanelItem,

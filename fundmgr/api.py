@@ -27,7 +27,8 @@ from rest_framework.response import Response
 from rest_framework.routers import DefaultRouter
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from fundmgr.errors import DomainError, NotPermitted
+from fundmgr import contention
+from fundmgr.errors import DomainError, NotPermitted, SimultaneousChange
 
 PROBLEM = "application/problem+json"
 
@@ -97,6 +98,9 @@ def exception_handler(exc, context):
     """REST_FRAMEWORK's EXCEPTION_HANDLER: every error the API answers is a problem document."""
     if isinstance(exc, DomainError):
         return problem(exc.status_code, exc.message)
+    if contention.is_contention(exc):
+        # A deadlock the service's own retries (fundmgr.contention) did not see: nothing changed.
+        return problem(409, SimultaneousChange.MESSAGE)
     if isinstance(exc, DjangoValidationError):
         errors = (
             {k: [str(m) for m in v] for k, v in exc.message_dict.items()}

@@ -39,3 +39,16 @@ class ClosedYear(Refused):
 
 class OutsideTerm(Refused):
     pass
+
+
+class SimultaneousChange(Refused):
+    """Another request was changing the same money at the same moment, and trying again did not
+    get past it (fundmgr.contention): everything was rolled back."""
+
+    MESSAGE = (
+        "Someone else was changing the same budget at that moment; nothing was changed. "
+        "Please try again."
+    )
+
+    def __init__(self, message: str = MESSAGE):
+        super().__init__(message)

@@ -90,6 +90,8 @@ MIDDLEWARE = [
     "fundmgr.two_factor.TwoFactorRequired",
     "axes.middleware.AxesMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # fundmgr.contention: a deadlock no service retried is a 409 page, not a 500.
+    "fundmgr.middleware.SimultaneousChangeRefused",
 ]
 
 ROOT_URLCONF = "fundmgr.urls"
