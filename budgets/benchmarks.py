@@ -1,13 +1,26 @@
-"""`manage.py benchmark ledger`: stored balances against summing entries, and commits a second.
+"""`manage.py benchmark ledger`: stored balances against summing entries, and postings a second.
 
 It seeds its own throwaway database (never the one in use): 1,000,000 entries across 100
 councillors, written in bulk exactly as the services would have written them (balanced
-transactions; stored balances equal to the entries), then times the real services on top.
+transactions; stored balances equal to the entries), then times the real services on top:
+commitments and transfers from one thread, then transfers from `threads` threads at once, each
+pair of threads sending money both ways between the same two ward colleagues, the race that
+deadlocked before issue 12. Every transfer runs through `fundmgr.contention`, so a deadlock or
+serialisation failure is retried; the figures count those retries (and any transfer refused
+after the last attempt), and the ledger is checked afterwards.
+
+On PostgreSQL it says whether the server syncs to disk (`fsync`, `synchronous_commit`): the
+suite's throwaway server does not, for speed; for figures that mean something, run it on one
+that does:
+
+    python tests/with_postgres.py --durable -- \
+        sh -c 'python manage.py benchmark ledger --database-url "$DATABASE_URL"'
 """
 
 from __future__ import annotations
 
 import datetime
+import threading
 import time
 from decimal import Decimal
 
@@ -16,6 +29,7 @@ from django.db import connection, transaction
 from django.db.models import Sum
 
 from budgets import ledger
+from budgets.integrity import ledger_violations
 from budgets.models import (
     Account,
     Council,
@@ -27,6 +41,8 @@ from budgets.models import (
     LedgerTransaction,
     Ward,
 )
+from fundmgr import contention
+from fundmgr.errors import SimultaneousChange
 from fundmgr.models import User
 
 
@@ -117,7 +133,81 @@ def seed(*, entries: int, councillors: int, out) -> FundYear:
     return fund_year
 
 
-def run(*, entries: int = 1_000_000, councillors: int = 100, commits: int = 500, out=print):
+def durability() -> str:
+    """How the database keeps a commit: PostgreSQL's fsync and synchronous_commit settings."""
+    if connection.vendor != "postgresql":
+        return f"{connection.vendor}"
+    with connection.cursor() as cursor:
+        settings = {}
+        for name in ("fsync", "synchronous_commit", "full_page_writes"):
+            cursor.execute(f"SHOW {name}")
+            settings[name] = cursor.fetchone()[0]
+    return "PostgreSQL, " + ", ".join(f"{k}={v}" for k, v in settings.items())
+
+
+def _transfer(fund_year: FundYear, sender: Councillor, recipient: Councillor, key: str) -> None:
+    ledger.allocation_transfer(
+        fund_year=fund_year,
+        from_councillor=sender,
+        to_councillor=recipient,
+        amount=Decimal("1.00"),
+        by=None,
+        key=key,
+    )
+
+
+def transfers_at_once(
+    fund_year: FundYear, pairs: list[tuple[Councillor, Councillor]], *, threads: int, each: int
+) -> dict[str, float]:
+    """`threads` threads, each making `each` transfers of £1.00: thread t sends along pair
+    t // 2 % len(pairs), in one direction for even t and the other for odd t. Each thread has its
+    own database connection, closed when it ends. Postings a second, with retries counted."""
+    contention.counts_reset()
+    barrier = threading.Barrier(threads)
+    failures: list[BaseException] = []
+
+    def work(t: int) -> None:
+        a, b = pairs[t // 2 % len(pairs)]
+        sender, recipient = (a, b) if t % 2 == 0 else (b, a)
+        try:
+            barrier.wait()
+            for i in range(each):
+                try:
+                    _transfer(fund_year, sender, recipient, f"bench:at-once:{t}:{i}")
+                except SimultaneousChange:
+                    pass  # counted by fundmgr.contention as given up
+        except BaseException as error:  # noqa: BLE001 - reported below, and the run fails
+            failures.append(error)
+        finally:
+            connection.close()
+
+    workers = [threading.Thread(target=work, args=(t,)) for t in range(threads)]
+    start = time.perf_counter()
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    elapsed = time.perf_counter() - start
+    if failures:
+        raise failures[0]
+    counts = contention.counts()
+    made = threads * each - counts["gave_up"]
+    return {
+        "postings": made,
+        "per_s": made / elapsed,
+        "retried": counts["retried"],
+        "gave_up": counts["gave_up"],
+    }
+
+
+def run(
+    *,
+    entries: int = 1_000_000,
+    councillors: int = 100,
+    commits: int = 500,
+    threads: int = 4,
+    out=print,
+):
     out(f"Seeding {entries:,} ledger entries across {councillors} councillors ...")
     fund_year = seed(entries=entries, councillors=councillors, out=out)
 
@@ -155,5 +245,38 @@ def run(*, entries: int = 1_000_000, councillors: int = 100, commits: int = 500,
             by=None,
         )
     elapsed = time.perf_counter() - start
-    out(f"  commitments through the service, one thread: {commits / elapsed:,.0f} a second")
-    return {"stored_s": stored_s, "summed_s": summed_s, "commits_per_s": commits / elapsed}
+    commits_per_s = commits / elapsed
+    out(f"  commitments through the service, one thread: {commits_per_s:,.0f} a second")
+
+    # Ward colleagues, two to a ward as seeded: the first two wards' pairs.
+    ordered = list(Councillor.objects.order_by("pk")[:4])
+    pairs = [(ordered[i], ordered[i + 1]) for i in range(0, len(ordered) - 1, 2)]
+    start = time.perf_counter()
+    for i in range(commits):
+        a, b = pairs[0] if i % 2 == 0 else pairs[0][::-1]
+        _transfer(fund_year, a, b, f"bench:one:{i}")
+    elapsed = time.perf_counter() - start
+    transfers_per_s = commits / elapsed
+    out(f"  transfers through the service, one thread: {transfers_per_s:,.0f} a second")
+
+    each = max(1, commits // threads)
+    at_once = transfers_at_once(fund_year, pairs, threads=threads, each=each)
+    out(
+        f"  transfers both ways between ward colleagues, {threads} threads at once: "
+        f"{at_once['per_s']:,.0f} postings a second ({at_once['postings']:,} postings; "
+        f"{at_once['retried']} retried after a deadlock or serialisation failure, "
+        f"{at_once['gave_up']} refused after {contention.ATTEMPTS} attempts)"
+    )
+    out(f"  database: {durability()}")
+    problems = ledger_violations()
+    assert not problems, problems
+    out("  check_ledger: no violations")
+    return {
+        "stored_s": stored_s,
+        "summed_s": summed_s,
+        "commits_per_s": commits_per_s,
+        "transfers_per_s": transfers_per_s,
+        "at_once_per_s": at_once["per_s"],
+        "retried": at_once["retried"],
+        "gave_up": at_once["gave_up"],
+    }

@@ -111,6 +111,9 @@ def test_benchmark_ledger_runs_on_its_own_throwaway_database(fund_year):
     assert result.returncode == 0, result.stderr
     assert "Ledger: 4,000 entries" in result.stdout
     assert "ratio" in result.stdout and "a second" in result.stdout
+    assert "transfers both ways between ward colleagues, 4 threads at once" in result.stdout
+    assert "retried after a deadlock" in result.stdout
+    assert "check_ledger: no violations" in result.stdout
     assert LedgerTransaction.objects.count() == before
 
 

@@ -1,12 +1,17 @@
 #!/usr/bin/env python3
 """Run a command against a throwaway PostgreSQL server.
 
-    python tests/with_postgres.py -- COMMAND [ARG ...]
+    python tests/with_postgres.py [--durable] -- COMMAND [ARG ...]
 
 Starts a private PostgreSQL server in a temporary directory, on a free TCP port of 127.0.0.1,
 runs COMMAND with DATABASE_URL=postgres://fundmgr@127.0.0.1:PORT/postgres in its environment,
 then stops the server and deletes the directory whatever happens (the command fails, raises,
 is interrupted with Ctrl-C or SIGTERM), and exits with the command's exit code.
+
+For speed the server does not wait for the disk (fsync, synchronous_commit and full_page_writes
+off): a crash would lose it, and a throwaway server does not care. `--durable` runs it as a real
+one does, with all three on, for benchmarks whose figures must mean something (`manage.py
+benchmark ledger --database-url "$DATABASE_URL"` reports which it ran on).
 
 PostgreSQL refuses to run as root, and CI runs as root: then the server runs as the `postgres`
 system user (or `nobody`). The binaries come from the highest /usr/lib/postgresql/<version>/bin
@@ -34,6 +39,10 @@ DB_NAME = "postgres"
 SERVER_OPTIONS = (
     "-c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off "
     "-c full_page_writes=off -c max_connections=100"
+)
+DURABLE_OPTIONS = (
+    "-c listen_addresses=127.0.0.1 -c fsync=on -c synchronous_commit=on "
+    "-c full_page_writes=on -c max_connections=100"
 )
 
 
@@ -116,7 +125,8 @@ def log_tail(path: str, lines: int = 40) -> str:
 
 
 class Server:
-    def __init__(self) -> None:
+    def __init__(self, options: str = SERVER_OPTIONS) -> None:
+        self.options = options
         self.bin = find_binaries()
         self.account = Account()
         self.root = tempfile.mkdtemp(prefix="fundmgr-pg-")
@@ -149,7 +159,7 @@ class Server:
     def start(self) -> None:
         for _attempt in range(3):
             self.port = free_port()
-            options = f"-p {self.port} -k {self.root} {SERVER_OPTIONS}"
+            options = f"-p {self.port} -k {self.root} {self.options}"
             command = [self.bin["pg_ctl"], "-D", self.data, "-l", self.log, "-o", options]
             # Its own session: a Ctrl-C in the terminal reaches the command, not the server,
             # which is stopped afterwards in order.
@@ -230,18 +240,23 @@ def raise_stop(signum: int, _frame) -> None:
 def main(argv: list[str]) -> int:
     if "--" not in argv or argv.index("--") == len(argv) - 1:
         print(__doc__.strip().splitlines()[0], file=sys.stderr)
-        print(f"usage: {sys.argv[0]} -- COMMAND [ARG ...]", file=sys.stderr)
+        print(f"usage: {sys.argv[0]} [--durable] -- COMMAND [ARG ...]", file=sys.stderr)
         return 2
     command = argv[argv.index("--") + 1 :]
+    flags = argv[: argv.index("--")]
+    if set(flags) - {"--durable"}:
+        print(f"usage: {sys.argv[0]} [--durable] -- COMMAND [ARG ...]", file=sys.stderr)
+        return 2
 
     for signum in (signal.SIGTERM, signal.SIGHUP):
         signal.signal(signum, raise_stop)
     server = None
     try:
-        server = Server()
+        server = Server(DURABLE_OPTIONS if "--durable" in flags else SERVER_OPTIONS)
         server.initdb()
         server.start()
         where = f"data and socket in {server.root}, running as {server.account.name}"
+        where += ", fsync on" if "--durable" in flags else ", fsync off"
         say(f"PostgreSQL at {server.url} ({where})")
         return run_command(command, server.url)
     except (KeyboardInterrupt, Stop) as stop:

@@ -29,6 +29,7 @@ OPTIONS = (
     "entries",
     "councillors",
     "commits",
+    "threads",
     "applications",
     "runs",
     "letters",
@@ -46,6 +47,9 @@ class Command(BaseCommand):
         parser.add_argument("--entries", type=int, default=1_000_000, help="ledger: entries seeded")
         parser.add_argument("--councillors", type=int, default=100)
         parser.add_argument("--commits", type=int, default=500)
+        parser.add_argument(
+            "--threads", type=int, default=4, help="ledger: threads transferring at once"
+        )
         parser.add_argument(
             "--applications", type=int, default=10_000, help="pages: applications seeded"
         )
