@@ -118,7 +118,7 @@ def needs_next(app: Application) -> str:
             return "Answer the council’s request for more information, then send it again"
         return "Finish your application and submit it"
     if status == Status.APPROVED:
-        return "Accept the offer" + _by(app.offer_expires_on, late="the offer expired on")
+        return "Accept the offer" + _by(app.offer_expires_on, late="the last day to accept it was")
     if status == Status.MONITORING:
         if getattr(app, "reported", False):
             return "The council is reading your report"

@@ -185,10 +185,40 @@ def support_complete(app) -> str | None:
     return None
 
 
+# An offer can be accepted up to the end of `offer_expires_on`, the last day of the fund year's
+# acceptance window (the approval day plus `offer_acceptance_days`), and lapses the day after,
+# when the daily `lapse_offers` finds it. The letter, the group's pages and the refusal say so
+# in these words.
+
+
+def accept_by_sentence(day: datetime.date) -> str:
+    return (
+        f"Accept this offer by {long_date(day)}. If you have not accepted by the end of that day, "
+        "the offer lapses."
+    )
+
+
+def offer_lapsed_sentence(day: datetime.date) -> str:
+    return (
+        f"The last day to accept this offer was {long_date(day)}. It has lapsed and can no "
+        "longer be accepted."
+    )
+
+
+def offer_window(app) -> str:
+    """What the group reads about its offer's last day, today: by when to accept, or that the
+    day has passed. Empty for an application with no offer."""
+    if app.offer_expires_on is None:
+        return ""
+    if today() > app.offer_expires_on:
+        return offer_lapsed_sentence(app.offer_expires_on)
+    return accept_by_sentence(app.offer_expires_on)
+
+
 @Condition
 def offer_open(app) -> str | None:
     if app.offer_expires_on and today() > app.offer_expires_on:
-        return f"The offer expired on {long_date(app.offer_expires_on)}."
+        return offer_lapsed_sentence(app.offer_expires_on)
     return None
 
 

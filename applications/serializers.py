@@ -117,6 +117,13 @@ class ApplicationSerializer(serializers.ModelSerializer):
     match_funding = money(read_only=True, help_text="The total cost less the amount requested.")
     amount_awarded = money(read_only=True, allow_null=True)
     paid_to_date = money(read_only=True)
+    accept_by = serializers.DateField(
+        source="offer_expires_on",
+        read_only=True,
+        allow_null=True,
+        help_text="The last day the offer can be accepted: if it has not been accepted by the "
+        "end of that day, it lapses. Null until an offer is made.",
+    )
 
     class Meta:
         model = Application
@@ -142,6 +149,7 @@ class ApplicationSerializer(serializers.ModelSerializer):
             "amount_awarded",
             "paid_to_date",
             "offer_expires_on",
+            "accept_by",
             "monitoring_due_on",
             "created_at",
             "submitted_at",

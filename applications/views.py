@@ -17,7 +17,7 @@ from django.views.decorators.http import require_POST
 from applications import eligibility, group_selectors, group_services, services
 from applications import forms as f
 from applications.models import Application, Attachment, BudgetLine, MatchFunding, Organisation
-from applications.rules import today
+from applications.rules import offer_window, today
 from applications.workflow import BEFORE_PAYMENT, Status
 from budgets.models import Ward
 from fundmgr import access
@@ -447,6 +447,7 @@ def status(request, pk: int):
             "may_accept": "accept_offer" in allowed,
             "may_report": app.status == Status.MONITORING and not app.reported,
             "decision": decision,
+            "offer_window": offer_window(app),
             "today": today(),
         },
     )
@@ -486,7 +487,12 @@ def accept_offer(request, pk: int):
     return render(
         request,
         "applications/accept_offer.html",
-        {"app": app, "form": form, "decision": group_selectors.offer_decision(app)},
+        {
+            "app": app,
+            "form": form,
+            "decision": group_selectors.offer_decision(app),
+            "offer_window": offer_window(app),
+        },
     )
 
 

@@ -21,6 +21,7 @@ from django.utils import timezone
 
 from applications.models import Application, BankAccount
 from applications.organisations import current_bank_account
+from applications.rules import accept_by_sentence
 from decisions.models import Decision
 from fundmgr import letterhead as lh
 from fundmgr.documents import document_store, latest
@@ -158,7 +159,7 @@ def offer_letter_story(
             _address(app),
             reference=app.reference,
             date=decided,
-            details=[("Offer open until", lh.long_date(app.offer_expires_on))]
+            details=[("Accept by", lh.long_date(app.offer_expires_on))]
             if app.offer_expires_on
             else [],
         ),
@@ -180,10 +181,10 @@ def offer_letter_story(
             ]
         ),
         lh.heading("How to accept", 2),
-        lh.paragraph(
-            "Sign in to your account and choose \u201cAccept the offer\u201d on the "
-            f"application's page by {lh.long_date(app.offer_expires_on)}. If it is not "
-            "accepted by then, the offer lapses and the money returns to the fund."
+        lh.markup(
+            f"<b>{lh.escape(accept_by_sentence(app.offer_expires_on))}</b> The money then "
+            "returns to the fund. To accept, sign in to your account and choose \u201cAccept "
+            "the offer\u201d on the application's page."
             if app.offer_expires_on
             else "Sign in to your account and choose \u201cAccept the offer\u201d on the "
             "application's page."

@@ -652,7 +652,7 @@ def test_an_expired_offer_cannot_be_accepted(approved, treasurer):
     Application.objects.filter(pk=approved.pk).update(
         offer_expires_on=datetime.date.today() - datetime.timedelta(days=1)
     )
-    with pytest.raises(Refused, match="The offer expired on"):
+    with pytest.raises(Refused, match="The last day to accept this offer was "):
         s.application_accept_offer(application=approved, by=treasurer)
 
 

@@ -1043,7 +1043,7 @@ def test_an_expired_offer_is_refused_in_the_error_summary(signed_in, offer):
     )
     response = signed_in.post(f"/apply/applications/{offer.pk}/accept/", {"confirm": "on"})
     [message] = error_summary(response)
-    assert message.startswith("The offer expired on")
+    assert message.startswith("The last day to accept this offer was ")
 
 
 def test_the_monitoring_report_is_sent_once_the_grant_is_paid(signed_in, offer, treasurer, finance):
@@ -1108,4 +1108,4 @@ def test_what_happens_next_says_when_a_date_has_passed(offer):
     offer.last_step, offer.reported = "approve", False
     assert gs.needs_next(offer).startswith("Accept the offer by ")
     offer.offer_expires_on = datetime.date(2026, 1, 1)
-    assert gs.needs_next(offer) == "Accept the offer: the offer expired on 1 January 2026"
+    assert gs.needs_next(offer) == "Accept the offer: the last day to accept it was 1 January 2026"
