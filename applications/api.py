@@ -173,10 +173,11 @@ class ApplicationViewSet(
 
     @extend_schema(
         request=ApplicationCreateSerializer,
-        responses={201: ApplicationDetailSerializer, **problems(400, 403)},
+        responses={201: ApplicationDetailSerializer, **problems(400, 403, 409)},
     )
     def create(self, request, *args, **kwargs):
-        """Start a draft for one of your organisations."""
+        """Start a draft for one of your organisations. Refused with 409 once the fund year has
+        given the last reference that fits a BACS payment reference."""
         given = ApplicationCreateSerializer(
             data=request.data, organisations=organisations_for(request.user)
         )

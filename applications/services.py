@@ -475,8 +475,8 @@ def _release(app: Application, *, by, why: str) -> None:
 def application_lapse(*, application: Application, by=None) -> Application:
     app = lock_application(application)
     # Only an offer has a day it expires; lapsing anything else is refused by _step (a 4xx).
-    by_when = f"{app.offer_expires_on:%d %B %Y}" if app.offer_expires_on else "the day given"
-    _step(app, "lapse", by=by, note=f"The offer was not accepted by {by_when}.")
+    by_when = rules.long_date(app.offer_expires_on) if app.offer_expires_on else "the day given"
+    _step(app, "lapse", by=by, note=f"The offer was not accepted by the end of {by_when}.")
     _release(app, by=by, why="offer lapsed")
     return app
 

@@ -130,13 +130,17 @@ def test_on_the_next_day_the_page_refuses_and_says_which_day_was_the_last(offer,
     assert Application.objects.get(pk=offer.pk).status == Status.APPROVED
 
 
-def test_on_the_next_day_the_api_refuses_and_lapse_offers_lapses_it(offer, treasurer, capsys):
+def test_on_the_next_day_the_api_refuses_and_lapse_offers_lapses_it(
+    offer, treasurer, group, capsys
+):
     with time_machine.travel(NEXT_MORNING, tick=False):
         refused = client_for(treasurer).post(f"{API}/applications/{offer.pk}/accept_offer/")
         call_command("lapse_offers")
+        status = group().get(f"/apply/applications/{offer.pk}/").content.decode()
 
     assert refused.status_code == 409
     assert refused.json()["detail"] == LAPSED
     assert f"Lapsed 1 offer(s): {offer.reference}" in capsys.readouterr().out
     offer.refresh_from_db()
     assert offer.status == Status.LAPSED
+    assert "The offer was not accepted by the end of 29 December 2026." in status
