@@ -26,7 +26,7 @@ from applications.services import application_record_payment
 from applications.workflow import Status
 from budgets import payments as money
 from budgets.models import Fund, Payment, PaymentRun, PaymentRunLine, PaymentSchedule
-from fundmgr import access
+from fundmgr import access, contention
 from fundmgr.documents import stored_content
 from fundmgr.errors import NotPermitted, Refused
 from fundmgr.models import Notification
@@ -270,7 +270,7 @@ def changed_since_prepared(lines: Sequence[PaymentRunLine]) -> list[tuple[Paymen
     return changed
 
 
-@transaction.atomic
+@contention.atomic
 def payment_run_authorise(*, run: PaymentRun, by) -> PaymentRun:
     """A second finance officer authorises a prepared run: the BACS file and finance CSV are
     written, every payment is recorded on its application (ledger: commitment to paid, one
