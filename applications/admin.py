@@ -1,4 +1,7 @@
-from django.contrib import admin
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
+from django.template.response import TemplateResponse
 
 from applications.models import (
     Application,
@@ -14,6 +17,12 @@ from applications.models import (
     Pledge,
     TransitionLog,
 )
+from applications.support import PENDING
+from applications.terms import councillor_term_end
+from budgets.admin import CouncillorAdmin
+from budgets.models import Account, Councillor
+from fundmgr.errors import DomainError
+from fundmgr.money import pounds
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -141,3 +150,104 @@ class InvitationAdmin(ReadOnlyAdmin):
 @admin.register(MatchFunding, Attachment, MonitoringReport, Membership)
 class OtherApplicationRecordsAdmin(ReadOnlyAdmin):
     pass
+
+
+# --- terms of office ------------------------------------------------------------------------
+
+
+class EndTermForm(forms.Form):
+    on = forms.DateField(
+        label="Last day in office",
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text="The day they resigned, died or were disqualified: today or earlier.",
+    )
+    reason = forms.CharField(
+        label="Why the term ended",
+        max_length=200,
+        help_text="Resignation, death, disqualification. Groups whose support is withdrawn "
+        "are told this.",
+    )
+
+
+class CouncillorTermAdmin(CouncillorAdmin):
+    """budgets' admin of councillors, with the action that ends a term. It lives here because
+    ending a term withdraws pledges (this app), which budgets never imports."""
+
+    actions = ["end_term"]
+
+    # For those who may change councillors (never an auditor: fundmgr.access.seal_admin).
+    @admin.action(description="End this term…", permissions=["change"])
+    def end_term(self, request, queryset):
+        chosen = list(queryset.select_related("ward", "user")[:2])
+        if len(chosen) != 1:
+            self.message_user(
+                request,
+                "Choose one councillor at a time: each term ends on its own day, for its own "
+                "reason.",
+                messages.ERROR,
+            )
+            return None
+        councillor = chosen[0]
+        form = EndTermForm(request.POST if "apply" in request.POST else None)
+        if form.is_valid():
+            try:
+                ended = councillor_term_end(
+                    councillor=councillor,
+                    on=form.cleaned_data["on"],
+                    reason=form.cleaned_data["reason"],
+                    by=request.user,
+                )
+            except DomainError as error:
+                form.add_error(None, error.message)
+            else:
+                self.message_user(request, _ended_message(ended))
+                return None
+        allocations = (
+            Account.objects.filter(
+                kind=Account.Kind.ALLOCATION,
+                councillor=councillor,
+                fund_year__year__is_closed=False,
+            )
+            .select_related("fund_year__fund", "fund_year__year")
+            .order_by("fund_year__year__start", "fund_year__fund__name")
+        )
+        pledges = Pledge.objects.filter(
+            councillor=councillor, status=Pledge.Status.PLEDGED, application__status__in=PENDING
+        ).select_related("application__organisation")
+        return TemplateResponse(
+            request,
+            "admin/applications/end_term.html",
+            {
+                **self.admin_site.each_context(request),
+                "title": f"End the term of {councillor}",
+                "opts": self.model._meta,
+                "councillor": councillor,
+                "form": form,
+                "allocations": allocations,
+                "pledges": pledges,
+                "action_checkbox_name": ACTION_CHECKBOX_NAME,
+            },
+        )
+
+
+def _ended_message(ended) -> str:
+    councillor = ended.councillor
+    parts = [f"{councillor}'s term ended on {councillor.term_end:%d %B %Y}."]
+    if ended.withdrawn:
+        refs = ", ".join(p.application.reference for p in ended.withdrawn)
+        parts.append(f"Support withdrawn from {refs}; each group has been e-mailed.")
+    for returned in ended.returned:
+        fund_year = returned.fund_year
+        parts.append(
+            f"{pounds(returned.amount)} of their {fund_year} allocation returned to the pot; "
+            f"{fund_year.get_term_end_policy_display().lower()}."
+        )
+    parts.append(
+        f"Add {councillor.ward}'s new councillor when they take office, then run “Allocate to "
+        "every councillor in office” on the fund year to give them their share."
+    )
+    return " ".join(parts)
+
+
+admin.site.unregister(Councillor)
+admin.site.register(Councillor, CouncillorTermAdmin)

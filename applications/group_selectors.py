@@ -41,10 +41,18 @@ def _role_of(user):
     return Membership.objects.filter(organisation=OuterRef("pk"), user=user).values("role")[:1]
 
 
+# Logged beside the steps, but not a step: the application stays where it was.
+NOT_STEPS = ["support_withdrawn"]
+
+
 def applications_for(user) -> QuerySet[Application]:
     """The applications of the person's organisations, with what the home page needs to say what
     each waits for: the last step taken and whether a monitoring report has been sent."""
-    last = TransitionLog.objects.filter(application=OuterRef("pk")).order_by("-pk")
+    last = (
+        TransitionLog.objects.filter(application=OuterRef("pk"))
+        .exclude(transition__in=NOT_STEPS)
+        .order_by("-pk")
+    )
     return (
         Application.objects.filter(organisation__membership__user=user)
         .select_related("fund_year__fund", "fund_year__year", "organisation")
@@ -154,7 +162,7 @@ def returned_note(app: Application) -> TransitionLog | None:
     group for it."""
     if app.status != Status.DRAFT:
         return None
-    last = app.transitions.order_by("-pk").first()
+    last = app.transitions.exclude(transition__in=NOT_STEPS).order_by("-pk").first()
     return last if last is not None and last.transition == "return_to_applicant" else None
 
 
@@ -274,6 +282,7 @@ STEP_TITLES: dict[str, str] = {
     "close": "Grant closed",
     "withdraw": "Application withdrawn",
     "revoke": "Grant revoked",
+    "support_withdrawn": "A councillor's support was withdrawn: they left office",
 }
 # Officers' internal notes that the group does not see, and notes that only repeat the title.
 UNSHOWN_NOTES = {"recommend", "endorse"}

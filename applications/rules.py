@@ -142,30 +142,45 @@ def fund_window_open(app) -> str | None:
     return None
 
 
-def _election_today(app):
+def election_today(app):
+    """The election whose pre-election period holds this bid today, if any: an election of the
+    whole council (no ward), or a by-election in one of the wards the bid benefits. A
+    whole-council election is named first."""
+    from django.db.models import F, Q
+
     from budgets.models import ElectionPeriod
 
     day = today()
+    wards = Q(ward__isnull=True)
+    if app.pk:
+        wards |= Q(ward__in=app.wards.all())
     return (
         ElectionPeriod.objects.filter(
-            council_id=app.fund_year.fund.council_id, notice_date__lte=day, polling_day__gte=day
+            wards,
+            council_id=app.fund_year.fund.council_id,
+            notice_date__lte=day,
+            polling_day__gte=day,
         )
-        .order_by("notice_date")
+        .select_related("ward")
+        .order_by(F("ward").asc(nulls_first=True), "notice_date", "pk")
         .first()
     )
 
 
 @Condition
 def outside_pre_election_period(app) -> str | None:
-    """No councillor-budget endorsement, pledge or approval between notice and polling day."""
+    """No councillor-budget endorsement, pledge or approval between notice and polling day, in
+    the wards the election covers: a by-election holds its own ward's bids, an election of the
+    whole council every ward's."""
     if not app.fund_year.uses_allocations:
         return None
-    period = _election_today(app)
+    period = election_today(app)
     if period is not None:
+        held = f"for bids in {period.ward} " if period.ward_id else ""
         return (
-            f"It is the pre-election period for {period.name} (until "
+            f"It is the pre-election period for {period.name} ({period.area}, until "
             f"{long_date(period.polling_day)}): councillors' budgets cannot be pledged or "
-            "approved until then."
+            f"approved {held}until then."
         )
     return None
 

@@ -416,6 +416,10 @@ def application_approve(
     _check(app, "approve", by)
     pledges = list(app.pledges.filter(status="pledged").select_related("councillor").order_by("pk"))
     if fund_year.uses_allocations:
+        # Only a councillor in office commits their allocation (applications.terms withdraws a
+        # departing councillor's pledges; this holds whatever way a term came to end).
+        if gone := [p for p in pledges if not p.councillor.in_term_on(rules.today())]:
+            raise Refused(" ".join(_pledge_out_of_term(p) for p in gone))
         pledged = sum((p.amount for p in pledges), Decimal("0.00"))
         if pledged < amount:
             raise Refused(
@@ -443,6 +447,20 @@ def application_approve(
     app.refresh_from_db()
     _tell(app, log)
     return app
+
+
+def _pledge_out_of_term(pledge) -> str:
+    councillor = pledge.councillor
+    when = (
+        f"ended on {rules.long_date(councillor.term_end)}"
+        if councillor.term_end and councillor.term_end < rules.today()
+        else f"starts on {rules.long_date(councillor.term_start)}"
+    )
+    return (
+        f"{councillor}'s term of office {when}, so their pledge of {pounds(pledge.amount)} "
+        "cannot be committed from their allocation: the bid needs that support again from "
+        "the ward's councillors in office."
+    )
 
 
 @transaction.atomic

@@ -39,16 +39,30 @@ class WardAdmin(admin.ModelAdmin):
 
 @admin.register(Councillor)
 class CouncillorAdmin(admin.ModelAdmin):
-    list_display = ["name", "ward", "term_start", "term_end"]
+    list_display = ["name", "ward", "term_start", "term_end", "term_end_reason"]
     list_filter = ["ward"]
     search_fields = ["name", "user__username"]
     autocomplete_fields = ["ward"]
     raw_id_fields = ["user"]
 
+    def get_readonly_fields(self, request, obj=None):
+        # Ending a serving term moves money and withdraws pledges: only the "End this term…"
+        # action (applications.admin) does it, never an edit of the date.
+        if obj is not None and obj.pk:
+            return ["term_end", "term_end_reason"]
+        return ["term_end_reason"]
+
 
 @admin.register(ElectionPeriod)
 class ElectionPeriodAdmin(admin.ModelAdmin):
-    list_display = ["name", "notice_date", "polling_day"]
+    list_display = ["name", "held", "notice_date", "polling_day"]
+    list_filter = ["council", "ward"]
+    autocomplete_fields = ["ward"]
+    list_select_related = ["ward"]
+
+    @admin.display(description="Holds pledges and approvals in")
+    def held(self, obj):
+        return obj.area
 
 
 @admin.register(Fund)
@@ -102,6 +116,8 @@ class FundYearAdmin(admin.ModelAdmin):
                 f"{fund_year}: allocated {pounds(summary.total)} to "
                 f"{len(summary.allocated)} councillors.",
             )
+            for _, why in summary.not_allocated:
+                self.message_user(request, f"{fund_year}: {why}", messages.WARNING)
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):

@@ -291,7 +291,12 @@ def budget_set(*, fund_year: FundYear, total: Decimal, by) -> LedgerTransaction 
 
 @contention.atomic
 def allocation_make(
-    *, fund_year: FundYear, councillor: Councillor, by, amount: Decimal | None = None
+    *,
+    fund_year: FundYear,
+    councillor: Councillor,
+    by,
+    amount: Decimal | None = None,
+    memo: str = "",
 ) -> LedgerTransaction:
     """A councillor's yearly allocation: pot to allocation. Once per councillor per fund year."""
     amount = _require_positive(
@@ -312,7 +317,7 @@ def allocation_make(
             Line(pot_account(fund_year), -amount),
             Line(allocation_account(fund_year, councillor), amount),
         ],
-        memo=f"{fund_year.year.label} allocation to {councillor}",
+        memo=memo or f"{fund_year.year.label} allocation to {councillor}",
         by=by,
         purpose=f"an allocation of {pounds(amount)} to {councillor}",
     )
@@ -323,45 +328,235 @@ class AllocationSummary:
     fund_year: FundYear
     allocated: list[tuple[Councillor, Decimal]] = field(default_factory=list)
     already: list[Councillor] = field(default_factory=list)
+    # Councillors in office during the year given nothing this time, and why, in words.
+    not_allocated: list[tuple[Councillor, str]] = field(default_factory=list)
 
     @property
     def total(self) -> Decimal:
         return sum((amount for _, amount in self.allocated), Decimal("0.00"))
 
 
+def _allocation_key(fund_year: FundYear, councillor: Councillor) -> str:
+    return f"allocate:{fund_year.pk}:{councillor.pk}"
+
+
+def _term_end_key(fund_year: FundYear, councillor: Councillor) -> str:
+    return f"term-end:{fund_year.pk}:{councillor.pk}"
+
+
+def _long(day: datetime.date) -> str:
+    return f"{day.day} {day:%B %Y}"
+
+
+def left_mid_year(councillor: Councillor, year: FinancialYear) -> bool:
+    """Their term ends inside the year, before its last day: a seat someone may succeed to."""
+    end = councillor.term_end
+    return end is not None and year.start <= end < year.end
+
+
+def successions(year: FinancialYear, councillors: Sequence[Councillor]) -> dict[int, Councillor]:
+    """Who succeeds whom during the year, ward by ward: each councillor who left mid-year is
+    succeeded by the ward's earliest councillor not yet paired whose term started after theirs
+    ended (a by-election winner, or the same person re-elected to a new term). By successor id."""
+    by_ward: dict[int, list[Councillor]] = {}
+    for councillor in councillors:
+        by_ward.setdefault(councillor.ward_id, []).append(councillor)
+    found: dict[int, Councillor] = {}
+    for members in by_ward.values():
+        left = sorted(
+            (c for c in members if left_mid_year(c, year)), key=lambda c: (c.term_end, c.pk)
+        )
+        arrived = sorted(
+            (c for c in members if year.start < c.term_start <= year.end),
+            key=lambda c: (c.term_start, c.pk),
+        )
+        for departed in left:
+            assert departed.term_end is not None
+            successor = next(
+                (
+                    c
+                    for c in arrived
+                    if c.pk not in found
+                    and c.pk != departed.pk
+                    and c.term_start > departed.term_end
+                ),
+                None,
+            )
+            if successor is not None:
+                found[successor.pk] = departed
+    return found
+
+
+def pro_rata_days(year: FinancialYear, first_day: datetime.date) -> tuple[int, int]:
+    """(days left in the year from `first_day`, counting it and 31 March; days in the year)."""
+    days = (year.end - year.start).days + 1
+    return (year.end - max(first_day, year.start)).days + 1, days
+
+
+def successor_share(
+    fund_year: FundYear, departed: Councillor, successor: Councillor, *, allocated: set[str]
+) -> tuple[Decimal | None, str]:
+    """What the successor is allocated from the seat the departed councillor left, as the fund
+    year's term-end policy says, and how that was worked out. None: not yet known."""
+    Policy = FundYear.TermEnd
+    assert departed.term_end is not None
+    ended = _long(departed.term_end)
+    if _allocation_key(fund_year, departed) in allocated:
+        returned = LedgerTransaction.objects.filter(
+            idempotency_key=_term_end_key(fund_year, departed)
+        ).first()
+        if returned is not None:
+            base = returned.entries.filter(amount__gt=0).get().amount
+            what = f"the {pounds(base)} {departed} left unspent"
+        elif allocation_account(fund_year, departed).balance == 0:
+            base, what = Decimal("0.00"), f"nothing: {departed} left no allocation unspent"
+        else:
+            return None, (
+                f"{departed}'s term ended on {ended}, but their allocation has not been returned: "
+                f"end their term with “End this term…” first, then allocate again."
+            )
+    elif departed.term_end >= timezone.localdate():
+        return None, f"{departed} is in office until {ended}; allocate again once they have left."
+    else:
+        base = fund_year.allocation_per_councillor
+        what = f"the {pounds(base)} allocation of the seat {departed} left on {ended}"
+    policy = fund_year.term_end_policy
+    if policy == Policy.POT:
+        return Decimal("0.00"), (
+            f"{fund_year} returns a departing councillor's allocation to the pot, so {successor} "
+            f"is given none of {what}."
+        )
+    if policy == Policy.SUCCESSOR_WHOLE:
+        return base, f"{successor} succeeds {departed} and is given the whole of {what}."
+    left, days = pro_rata_days(fund_year.year, successor.term_start)
+    share = (base * left / days).quantize(PENNY, rounding=ROUND_DOWN)
+    return share, (
+        f"{successor} succeeds {departed} from {_long(successor.term_start)} and is given "
+        f"{left}/{days} of {what}: {pounds(share)}."
+    )
+
+
 @contention.atomic
 def allocate_year(*, fund_year: FundYear, by) -> AllocationSummary:
-    """Allocate the per-councillor amount to every councillor in office during the year, all or
-    none. A councillor already allocated is left as they are, so it is safe to run again."""
+    """Allocate to every councillor in office during the year, all or none: the allocation per
+    councillor, or, to a councillor who succeeded one who left mid-year, their share of what the
+    departed councillor left (the fund year's term-end policy). Each councillor is allocated
+    once (the posting's idempotency key), so it is safe to run again: run it when a successor
+    arrives. A councillor whose term ended before they were allocated gets nothing; their
+    seat's allocation passes to their successor in the same way."""
     _require_open(fund_year)
     if not fund_year.uses_allocations:
         raise Refused(f"{fund_year} is paid from the central pot; it has no allocations.")
     amount = _require_positive(fund_year.allocation_per_councillor, "The allocation per councillor")
+    year = fund_year.year
     councillors = list(
-        Councillor.objects.in_term_during(fund_year.year).order_by("pk").select_related("ward")
+        Councillor.objects.in_term_during(year).order_by("pk").select_related("ward")
     )
-    keys = {f"allocate:{fund_year.pk}:{c.pk}": c for c in councillors}
+    keys = {_allocation_key(fund_year, c): c for c in councillors}
     done = set(
         LedgerTransaction.objects.filter(idempotency_key__in=keys).values_list(
             "idempotency_key", flat=True
         )
     )
     summary = AllocationSummary(fund_year)
-    todo = [c for key, c in keys.items() if key not in done]
     summary.already = [c for key, c in keys.items() if key in done]
-    needed = amount * len(todo)
+    succeeds = successions(year, councillors)
+    today = timezone.localdate()
+    todo: list[tuple[Councillor, Decimal, str]] = []
+    for key, councillor in keys.items():
+        if key in done:
+            continue
+        if councillor.pk in succeeds:
+            departed = succeeds[councillor.pk]
+            share, why = successor_share(fund_year, departed, councillor, allocated=done)
+            if not share:
+                summary.not_allocated.append((councillor, why))
+                continue
+            todo.append((councillor, share, f"{year.label} allocation to {councillor}: {why}"))
+        elif left_mid_year(councillor, year) and councillor.term_end < today:  # type: ignore[operator]
+            summary.not_allocated.append(
+                (
+                    councillor,
+                    f"{councillor}'s term ended on {_long(councillor.term_end)} "  # type: ignore[arg-type]
+                    "before they were allocated; their successor is allocated instead.",
+                )
+            )
+        else:
+            todo.append((councillor, amount, ""))
+    needed = sum((share for _, share, _ in todo), Decimal("0.00"))
     with transaction.atomic():
         pot = pot_account(fund_year)
         if todo and pot.balance < needed:
+            each = (
+                f"allocating {pounds(amount)} to each of {len(todo)} councillors"
+                if all(share == amount for _, share, _ in todo)
+                else f"allocating {pounds(needed)} to {len(todo)} councillors"
+            )
             raise InsufficientFunds(
                 f"The {fund_year.year.label} {fund_year.fund.code} pot has {pounds(pot.balance)} "
-                f"unallocated; allocating {pounds(amount)} to each of {len(todo)} councillors "
-                f"needs {pounds(needed)}."
+                f"unallocated; {each} needs {pounds(needed)}."
             )
-        for councillor in todo:
-            allocation_make(fund_year=fund_year, councillor=councillor, amount=amount, by=by)
-            summary.allocated.append((councillor, amount))
+        for councillor, share, memo in todo:
+            allocation_make(
+                fund_year=fund_year, councillor=councillor, amount=share, by=by, memo=memo[:255]
+            )
+            summary.allocated.append((councillor, share))
     return summary
+
+
+@dataclass
+class TermEndReturn:
+    fund_year: FundYear
+    amount: Decimal
+    posting: LedgerTransaction
+
+
+def term_end_return(*, councillor: Councillor, by) -> list[TermEndReturn]:
+    """A councillor's term has ended (their Councillor.term_end is set): what is left in each of
+    their allocations in an open year returns to that fund year's pot at once, one balanced
+    posting each (`term-end:<fund year>:<councillor>`), reversing nothing. Money committed to
+    approved grants stays with them. Their successor's share is then made by `allocate_year`."""
+    if councillor.term_end is None:
+        raise Refused(f"{councillor}'s term has not ended: set the day it ends first.")
+    ended = _long(councillor.term_end)
+    returned: list[TermEndReturn] = []
+    with transaction.atomic():
+        allocations = (
+            Account.objects.filter(
+                kind=AccountKind.ALLOCATION,
+                councillor=councillor,
+                fund_year__year__is_closed=False,
+            )
+            .select_related("fund_year__fund", "fund_year__year")
+            .order_by("pk")
+        )
+        for allocation in allocations:
+            fund_year = allocation.fund_year
+            key = _term_end_key(fund_year, councillor)
+            existing = LedgerTransaction.objects.filter(idempotency_key=key).first()
+            pot = pot_account(fund_year)
+            # Both rows locked in primary-key order, then the balance read under the lock.
+            locked = {
+                a.pk: a
+                for a in Account.objects.select_for_update()
+                .filter(pk__in=[pot.pk, allocation.pk])
+                .order_by("pk")
+            }
+            unspent = locked[allocation.pk].balance
+            if existing is not None or unspent <= 0:
+                continue
+            posting = post(
+                kind=Kind.LAPSE,
+                key=key,
+                lines=[Line(allocation, -unspent), Line(pot, unspent)],
+                memo=(
+                    f"Unspent allocation returned to the pot: {councillor}'s term ended on {ended}"
+                ),
+                by=by,
+                purpose=f"returning {councillor}'s allocation to the pot",
+            )
+            returned.append(TermEndReturn(fund_year, unspent, posting))
+    return returned
 
 
 @contention.atomic

@@ -254,8 +254,12 @@ def _election_periods(spec: dict, council: Council) -> None:
     first, the demo could not be loaded between 22 and 31 March 2027 (the notice period of the
     May 2027 elections falls in 2026/27). The stories are the history before the period."""
     for period in spec["election_periods"]:
+        # A by-election names its ward and holds only that ward's bids; an election of the
+        # whole council names none.
+        ward = period.get("ward")
         ElectionPeriod.objects.create(
             council=council,
+            ward=Ward.objects.get(council=council, name=ward) if ward else None,
             name=period["name"],
             notice_date=_date(period["notice_date"]),
             polling_day=_date(period["polling_day"]),

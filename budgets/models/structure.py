@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 
 from budgets.models.base import money_field
 
@@ -106,7 +107,21 @@ class Councillor(models.Model):
     ward = models.ForeignKey(Ward, on_delete=models.PROTECT, related_name="councillors")
     name = models.CharField(max_length=120, help_text="As it appears in letters: Sam Shaw.")
     term_start = models.DateField()
-    term_end = models.DateField(null=True, blank=True, help_text="Blank while serving.")
+    term_end = models.DateField(
+        null=True,
+        blank=True,
+        help_text=(
+            "Blank while serving. To end a term early, use the action “End this term…” in the "
+            "list of councillors: it also withdraws their pledges and moves their unspent "
+            "allocation as the fund year says."
+        ),
+    )
+    term_end_reason = models.CharField(
+        "why the term ended",
+        max_length=200,
+        blank=True,
+        help_text="Resignation, death, disqualification, by-election: told to the groups.",
+    )
 
     objects = CouncillorQuerySet.as_manager()
 
@@ -134,11 +149,33 @@ class Councillor(models.Model):
             self.term_end is None or self.term_end >= year.start
         )
 
+    @property
+    def term_notice(self) -> str:
+        """When the term ends or ended, in words; blank while it has no end."""
+        if self.term_end is None:
+            return ""
+        day = f"{self.term_end.day} {self.term_end:%B %Y}"
+        if self.term_end < timezone.localdate():
+            why = f" ({self.term_end_reason})" if self.term_end_reason else ""
+            return f"{self}'s term for {self.ward} ended on {day}{why}."
+        return f"{self}'s term for {self.ward} ends on {day}: their last day in office."
+
 
 class ElectionPeriod(models.Model):
     """Notice of election to polling day: no councillor-budget endorsement, pledge or approval."""
 
     council = models.ForeignKey(Council, on_delete=models.PROTECT, related_name="election_periods")
+    ward = models.ForeignKey(
+        Ward,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="election_periods",
+        help_text=(
+            "The ward of a by-election: only bids for that ward are held. Leave blank for "
+            "elections of the whole council, which hold every ward's bids."
+        ),
+    )
     name = models.CharField(max_length=120)
     notice_date = models.DateField()
     polling_day = models.DateField()
@@ -157,6 +194,15 @@ class ElectionPeriod(models.Model):
 
     def covers(self, day: datetime.date) -> bool:
         return self.notice_date <= day <= self.polling_day
+
+    @property
+    def area(self) -> str:
+        """What it holds, in words: 'Greenbank ward' or 'every ward'."""
+        return f"{self.ward} ward" if self.ward_id else "every ward"
+
+    def clean(self):
+        if self.ward_id and self.council_id and self.ward.council_id != self.council_id:
+            raise ValidationError({"ward": f"{self.ward} is not a ward of {self.council}."})
 
 
 class Fund(models.Model):
@@ -193,6 +239,18 @@ class FundYear(models.Model):
         CARRY_FORWARD = "carry_forward", "Carry unspent allocations forward"
         LAPSE = "lapse", "Unspent allocations lapse to the pot"
 
+    class TermEnd(models.TextChoices):
+        """What happens to a councillor's unspent allocation when their term ends mid-year
+        (resignation, death, disqualification): budgets.ledger.term_end_return and
+        allocate_year carry it out."""
+
+        SUCCESSOR_PRO_RATA = (
+            "successor_pro_rata",
+            "Passes to the successor, pro rata to the days left in the year",
+        )
+        SUCCESSOR_WHOLE = "successor_whole", "Passes whole to the successor"
+        POT = "pot", "Returns to the pot"
+
     fund = models.ForeignKey(Fund, on_delete=models.PROTECT, related_name="years")
     year = models.ForeignKey(FinancialYear, on_delete=models.PROTECT, related_name="fund_years")
     total_budget = money_field(default=Decimal("0.00"), editable=False)
@@ -211,6 +269,25 @@ class FundYear(models.Model):
     opens_on = models.DateField()
     closes_on = models.DateField()
     year_end = models.CharField(max_length=20, choices=YearEnd.choices, default=YearEnd.LAPSE)
+    term_end_policy = models.CharField(
+        "when a councillor's term ends mid-year",
+        max_length=20,
+        choices=TermEnd.choices,
+        default=TermEnd.SUCCESSOR_PRO_RATA,
+        help_text=(
+            "When a councillor's term is ended (Councillors: “End this term…”), their pledges to "
+            "bids not yet decided are withdrawn (each group is e-mailed that support is needed "
+            "again) and their unspent allocation returns to the pot that day; money committed to "
+            "approved grants stays with those grants. Once the ward's new councillor is added, "
+            "“Allocate to every councillor in office” gives the successor: with “pro rata”, the "
+            "returned money times the days from their first day in office to 31 March, over the "
+            "days in the year (£600.00 returned, successor from 16 November 2026: 136 of 365 "
+            "days, £223.56; the other £376.44 stays in the pot); with “whole”, all £600.00; with "
+            "“returns to the pot”, nothing: the £600.00 stays in the pot. A successor never also "
+            "gets the allocation per councillor. (A councillor who left before being allocated "
+            "passes on the allocation per councillor in the same way.)"
+        ),
+    )
     offer_acceptance_days = models.PositiveIntegerField(default=28)
     monitoring_required = models.BooleanField(default=True)
     monitoring_due_days = models.PositiveIntegerField(
@@ -251,6 +328,21 @@ class FundYear(models.Model):
     @property
     def uses_allocations(self) -> bool:
         return self.funded_from == self.FundedFrom.ALLOCATIONS
+
+    @property
+    def term_end_outcome(self) -> str:
+        """What happens to a councillor's money when their term ends, as this year's rule says."""
+        then = {
+            self.TermEnd.SUCCESSOR_PRO_RATA: "it then passes to the ward's next councillor, pro "
+            "rata to the days left in the year from their first day in office",
+            self.TermEnd.SUCCESSOR_WHOLE: "it then passes whole to the ward's next councillor",
+            self.TermEnd.POT: "it stays there: the ward's next councillor is not given it",
+        }[self.TermEnd(self.term_end_policy)]
+        return (
+            f"When a term ends, support for bids not yet decided is withdrawn and the unspent "
+            f"{self.year.label} {self.fund.code} allocation returns to the pot that day; {then}. "
+            "Money committed to approved grants stays with them."
+        )
 
     def clean(self):
         if self.opens_on and self.year_id and not self.year.contains(self.opens_on):
