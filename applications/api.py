@@ -361,7 +361,7 @@ class ApplicationViewSet(
             found = app.pledges.select_related("councillor").order_by("pk")
             return Response(PledgeSerializer(found, many=True).data)
         term = self._term(app)  # who may, before the body is read
-        given = PledgeInput(data=request.data)
+        given = PledgeInput(data=request.data, uses_allocations=app.fund_year.uses_allocations)
         given.is_valid(raise_exception=True)
         pledge = support.pledge_make(
             application=app,

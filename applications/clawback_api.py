@@ -13,8 +13,6 @@ Bodies are JSON.
 
 from __future__ import annotations
 
-from decimal import Decimal
-
 import django_filters
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, status, viewsets
@@ -29,6 +27,7 @@ from budgets import clawback as money
 from budgets.api import FinanceArea
 from budgets.models import Clawback, ClawbackRefund, StatementLine
 from fundmgr.api import problems, router
+from fundmgr.api_fields import MoneyField
 
 # --- serializers ----------------------------------------------------------------------------
 
@@ -36,6 +35,7 @@ from fundmgr.api import problems, router
 class RefundSerializer(serializers.ModelSerializer):
     recorded_by = serializers.StringRelatedField()
     statement_line = serializers.PrimaryKeyRelatedField(read_only=True, allow_null=True)
+    amount = MoneyField(read_only=True)
 
     class Meta:
         model = ClawbackRefund
@@ -45,12 +45,12 @@ class RefundSerializer(serializers.ModelSerializer):
 
 class ClawbackSerializer(serializers.ModelSerializer):
     number = serializers.CharField(read_only=True, help_text="To quote when repaying: CLAW-00012.")
-    outstanding = serializers.DecimalField(
-        max_digits=12, decimal_places=2, read_only=True, help_text="Still to repay."
-    )
+    outstanding = MoneyField(read_only=True, help_text="Still to repay.")
     status_label = serializers.CharField(source="get_status_display", read_only=True)
     raised_by = serializers.StringRelatedField()
     refunds = RefundSerializer(many=True, read_only=True)
+    amount = MoneyField(read_only=True)
+    received = MoneyField(read_only=True)
 
     class Meta:
         model = Clawback
@@ -76,15 +76,14 @@ class ClawbackSerializer(serializers.ModelSerializer):
 class UnderspendSerializer(serializers.Serializer):
     reference = serializers.CharField(source="application.reference")
     organisation = serializers.CharField(source="application.organisation.name")
-    paid = serializers.DecimalField(max_digits=12, decimal_places=2)
-    spent = serializers.DecimalField(
-        max_digits=12,
-        decimal_places=2,
+    paid = MoneyField(read_only=True)
+    spent = MoneyField(
+        read_only=True,
         allow_null=True,
         help_text="As the group's last monitoring report says; null for a revoked grant.",
     )
-    owed = serializers.DecimalField(max_digits=12, decimal_places=2)
-    threshold = serializers.DecimalField(max_digits=12, decimal_places=2)
+    owed = MoneyField(read_only=True)
+    threshold = MoneyField(read_only=True)
     due = serializers.BooleanField(help_text="Whether a clawback request is due under the rules.")
     reason = serializers.CharField()
     clawback = serializers.IntegerField(
@@ -97,9 +96,7 @@ class RaiseInput(serializers.Serializer):
 
 
 class RefundInput(serializers.Serializer):
-    amount = serializers.DecimalField(
-        max_digits=12, decimal_places=2, min_value=Decimal("0.01"), help_text="In pounds."
-    )
+    amount = MoneyField(what="the amount received", help_text="In pounds.")
     received_on = serializers.DateField(help_text="The day the refund arrived.")
     statement_line = serializers.IntegerField(
         min_value=1,

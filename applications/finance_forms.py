@@ -4,7 +4,6 @@ rules, and their refusals are shown through `fundmgr.forms.add_refusal`."""
 from __future__ import annotations
 
 import datetime
-from decimal import Decimal
 
 from crispy_forms_gds.fields import DateInputField
 from crispy_forms_gds.helper import FormHelper
@@ -12,30 +11,15 @@ from crispy_forms_gds.layout import Field, Fieldset, Layout, Size, Submit
 from django import forms
 
 from budgets.payments import MAX_INSTALMENTS, Instalment
+from fundmgr.forms import MoneyField
 
 MONEY_TEMPLATE = "decisions/includes/money_field.html"
 INSTALMENT_ROWS = 4
 
 
-def money_field(label: str, *, what: str, required: bool = True) -> forms.DecimalField:
-    """A pounds-and-pence box: a text input with a decimal keypad, as GOV.UK advises."""
-    capital = what[0].upper() + what[1:]
-    return forms.DecimalField(
-        label=label,
-        required=required,
-        max_digits=12,
-        decimal_places=2,
-        min_value=Decimal("0.01"),
-        widget=forms.TextInput(attrs={"inputmode": "decimal", "spellcheck": "false"}),
-        error_messages={
-            "required": f"Enter {what}, such as 250.00",
-            "invalid": f"Enter {what} as a number, such as 250.00",
-            "min_value": f"{capital} must be at least £0.01",
-            "max_digits": f"{capital} must be less than £10,000,000,000",
-            "max_decimal_places": f"Enter {what} in pounds and pence, such as 250.00",
-            "max_whole_digits": f"{capital} must be less than £10,000,000,000",
-        },
-    )
+def money_field(label: str, *, what: str, required: bool = True) -> MoneyField:
+    """A pounds-and-pence box, read as every money field is (fundmgr.money.read_money)."""
+    return MoneyField(label=label, what=what, required=required)
 
 
 class RealDateField(DateInputField):

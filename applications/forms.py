@@ -6,8 +6,6 @@ what went wrong.
 
 from __future__ import annotations
 
-from decimal import Decimal
-
 from crispy_forms_gds.fields import DateInputField
 from crispy_forms_gds.helper import FormHelper
 from crispy_forms_gds.layout import HTML, Field, Fieldset, Layout, Size, Submit
@@ -20,6 +18,7 @@ from applications.models import (
 )
 from applications.uploads import validate_upload_content
 from budgets.models import FundYear, Ward
+from fundmgr.forms import MoneyField
 
 MONEY_TEMPLATE = "applications/fields/money.html"
 UPLOAD_HINT = (
@@ -29,26 +28,9 @@ UPLOAD_HINT = (
 YES_NO = [("yes", "Yes"), ("no", "No")]
 
 
-def money(label: str, *, required_message: str, min_value=Decimal("0.01"), **kwargs):
-    example = "such as 250.00"
-    return forms.DecimalField(
-        label=label,
-        max_digits=12,
-        decimal_places=2,
-        min_value=min_value,
-        widget=forms.TextInput(attrs={"inputmode": "decimal", "spellcheck": "false"}),
-        error_messages={
-            "required": required_message,
-            "invalid": f"Enter an amount in pounds and pence, {example}",
-            "min_value": f"Enter an amount more than £{min_value - Decimal('0.01'):.2f}"
-            if min_value
-            else f"Enter an amount of £0.00 or more, {example}",
-            "max_digits": "Enter an amount less than £10,000,000,000.00",
-            "max_decimal_places": f"Enter an amount with no more than 2 decimal places, {example}",
-            "max_whole_digits": "Enter an amount less than £10,000,000,000.00",
-        },
-        **kwargs,
-    )
+def money(label: str, *, what: str, example: str = "250.00", **kwargs) -> MoneyField:
+    """A pounds-and-pence box, read as every money field is (fundmgr.money.read_money)."""
+    return MoneyField(label=label, what=what, example=example, **kwargs)
 
 
 def money_input(name: str) -> Field:
@@ -224,7 +206,7 @@ class BudgetLineForm(forms.Form):
             "max_length": "What you will buy must be 200 characters or fewer",
         },
     )
-    cost = money("Cost", required_message="Enter the cost, such as 250.00")
+    cost = money("Cost", what="the cost")
     quote = forms.FileField(
         label="Quote (optional)",
         help_text=UPLOAD_HINT,
@@ -252,13 +234,15 @@ class BudgetLineForm(forms.Form):
 class CostsForm(VersionedForm):
     total_cost = money(
         "Total cost of the project",
-        required_message="Enter the total cost of the project, such as 1200.00",
+        what="the total cost of the project",
+        example="1200.00",
         help_text="Everything the project costs, including money from other sources. It must be "
         "the same as your costs added up.",
     )
     amount_requested = money(
         "How much are you asking the council for?",
-        required_message="Enter how much you are asking for, such as 500.00",
+        what="the amount requested",
+        example="500.00",
     )
 
     def __init__(self, *args, limits_html: str = "", **kwargs):
@@ -281,7 +265,7 @@ class MatchFundingForm(forms.Form):
             "max_length": "Where the money is coming from must be 200 characters or fewer",
         },
     )
-    amount = money("Amount", required_message="Enter the amount, such as 250.00")
+    amount = money("Amount", what="the amount of match funding")
     secured = forms.ChoiceField(
         label="Have you got this money already, or has it been promised to you?",
         choices=YES_NO,
@@ -392,8 +376,9 @@ class AcceptOfferForm(forms.Form):
 class MonitoringForm(forms.Form):
     amount_spent = money(
         "How much of the grant did you spend?",
-        required_message="Enter how much you spent, such as 480.00",
-        min_value=Decimal("0.00"),
+        what="the amount spent",
+        example="480.00",
+        allow_zero=True,
         help_text="If you spent less than the grant, the council may ask for the rest back.",
     )
     outcomes = forms.CharField(

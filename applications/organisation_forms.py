@@ -266,7 +266,8 @@ class EligibilityForm(forms.Form):
     )
     amount = money(
         "How much money do you need from the council?",
-        required_message="Enter how much you need, such as 750.00",
+        what="the amount you need",
+        example="750.00",
         help_text="In pounds. Leave out money you are getting from elsewhere.",
     )
     capital = forms.ChoiceField(

@@ -6,7 +6,6 @@ met, through the same services as the pages (`applications.payments`). Auditors 
 from __future__ import annotations
 
 import hashlib
-from decimal import Decimal
 
 import django_filters
 from django.db import transaction
@@ -26,11 +25,13 @@ from budgets.models import Payment, PaymentSchedule
 from budgets.serializers import NoteSerializer, PaymentSerializer
 from fundmgr import access
 from fundmgr.api import IdFilter, Problem, if_match_tag, problems, router
+from fundmgr.api_fields import MoneyField
 from fundmgr.errors import InvalidInput
 
 
 class ScheduleSerializer(serializers.ModelSerializer):
     payments = PaymentSerializer(many=True, read_only=True)
+    award = MoneyField(read_only=True)
 
     class Meta:
         model = PaymentSchedule
@@ -39,7 +40,7 @@ class ScheduleSerializer(serializers.ModelSerializer):
 
 
 class InstalmentInput(serializers.Serializer):
-    amount = serializers.DecimalField(max_digits=12, decimal_places=2, min_value=Decimal("0.01"))
+    amount = MoneyField(what="the amount of the instalment")
     due_on = serializers.DateField()
     condition = serializers.CharField(
         max_length=255,

@@ -10,6 +10,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from rest_framework import serializers
+from rest_framework.fields import empty
 
 from applications.models import (
     Application,
@@ -21,13 +22,12 @@ from applications.models import (
     Pledge,
 )
 from budgets.models import FundYear, Ward
-
-MONEY = {"max_digits": 12, "decimal_places": 2}
-PENNY = Decimal("0.01")
+from fundmgr.api_fields import MoneyField
 
 
-def money(**kwargs) -> serializers.DecimalField:
-    return serializers.DecimalField(**MONEY, **kwargs)
+def money(**kwargs) -> MoneyField:
+    """Pounds and pence, read as the pages read them (fundmgr.money.read_money)."""
+    return MoneyField(**kwargs)
 
 
 # --- organisations --------------------------------------------------------------------------
@@ -56,7 +56,7 @@ class OrganisationSerializer(serializers.ModelSerializer):
 
 
 class BudgetLineSerializer(serializers.ModelSerializer):
-    cost = money(min_value=PENNY)
+    cost = money(what="the cost")
     quote = serializers.FileField(
         write_only=True,
         required=False,
@@ -79,7 +79,7 @@ class BudgetLineSerializer(serializers.ModelSerializer):
 
 
 class MatchFundingSerializer(serializers.ModelSerializer):
-    amount = money(min_value=PENNY)
+    amount = money(what="the amount of match funding")
 
     class Meta:
         model = MatchFunding
@@ -93,7 +93,7 @@ class MatchFundingSerializer(serializers.ModelSerializer):
 
 
 class MonitoringReportSerializer(serializers.ModelSerializer):
-    amount_spent = money(min_value=Decimal("0.00"))
+    amount_spent = money(what="the amount spent", example="480.00", allow_zero=True)
 
     class Meta:
         model = MonitoringReport
@@ -180,8 +180,12 @@ class ApplicationAnswersSerializer(serializers.Serializer):
     )
     project_start = serializers.DateField(required=False, allow_null=True)
     project_end = serializers.DateField(required=False, allow_null=True)
-    amount_requested = money(required=False, allow_null=True, min_value=PENNY)
-    total_cost = money(required=False, allow_null=True, min_value=PENNY)
+    amount_requested = money(
+        required=False, allow_null=True, what="the amount requested", example="500.00"
+    )
+    total_cost = money(
+        required=False, allow_null=True, what="the total cost of the project", example="1200.00"
+    )
     people_benefiting = serializers.IntegerField(
         required=False, allow_null=True, min_value=0, max_value=2_147_483_647
     )
@@ -255,11 +259,13 @@ class EmptyInput(serializers.Serializer):
 class RecommendInput(serializers.Serializer):
     recommendation = serializers.ChoiceField(choices=["approve", "reject"])
     notes = serializers.CharField(help_text="The assessment's reasoning.")
-    recommended_amount = money(required=False, allow_null=True, min_value=PENNY)
+    recommended_amount = money(
+        required=False, allow_null=True, what="the amount to award", example="500.00"
+    )
 
 
 class ApproveInput(serializers.Serializer):
-    amount = money(min_value=PENNY)
+    amount = money(what="the amount awarded", example="500.00")
     reasons = serializers.CharField(help_text="Published with the decision.")
     conditions = serializers.CharField(
         required=False, allow_blank=True, default="", help_text="One condition a line."
@@ -296,12 +302,20 @@ class PledgeSerializer(serializers.ModelSerializer):
 
 class PledgeInput(serializers.Serializer):
     amount = money(
+        what="the pledge",
         required=False,
         default=Decimal("0.00"),
-        min_value=Decimal("0.00"),
-        help_text="From your allocation, where the fund is paid from allocations.",
+        allow_zero=True,
+        help_text="From your allocation, where the fund is paid from allocations: required "
+        "there, and more than 0.00. Left out where the fund is paid from the central pot.",
     )
     statement = serializers.CharField(help_text="Why you support the bid: it is published.")
+
+    def __init__(self, *args, uses_allocations: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        if uses_allocations:  # a pledge of money: the page's box refuses none, and so does this
+            amount = self.fields["amount"]
+            amount.required, amount.default, amount.allow_zero = True, empty, False
 
 
 class DeclineInput(serializers.Serializer):

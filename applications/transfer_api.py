@@ -10,8 +10,6 @@ a lost answer cannot move the money twice.
 
 from __future__ import annotations
 
-from decimal import Decimal
-
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status, viewsets
 from rest_framework.exceptions import PermissionDenied, ValidationError
@@ -23,6 +21,7 @@ from applications import rules, support
 from budgets.models import LedgerTransaction
 from fundmgr import access
 from fundmgr.api import Problem, problems, router
+from fundmgr.api_fields import MoneyField
 
 
 class TransferInput(serializers.Serializer):
@@ -40,9 +39,7 @@ class TransferInput(serializers.Serializer):
         max_value=2**63 - 1,
         help_text="The councillor (term) to transfer to: a colleague of your ward in office.",
     )
-    amount = serializers.DecimalField(
-        max_digits=12, decimal_places=2, min_value=Decimal("0.01"), help_text="In pounds."
-    )
+    amount = MoneyField(what="the amount to transfer", example="100.00", help_text="In pounds.")
 
 
 class TransferSerializer(serializers.Serializer):
@@ -52,7 +49,7 @@ class TransferSerializer(serializers.Serializer):
     from_councillor_name = serializers.CharField()
     to_councillor = serializers.IntegerField()
     to_councillor_name = serializers.CharField()
-    amount = serializers.DecimalField(max_digits=12, decimal_places=2)
+    amount = MoneyField(read_only=True)
     posted_at = serializers.DateTimeField()
 
 

@@ -29,6 +29,7 @@ from budgets.api import FinanceArea
 from budgets.models import FinancialYear, GLImport
 from budgets.serializers import PersonField
 from fundmgr.api import FileRenderer, problems, router
+from fundmgr.api_fields import MoneyField
 from fundmgr.documents import document_response
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -75,11 +76,9 @@ class GLUploadSerializer(serializers.Serializer):
 class PeriodSerializer(serializers.Serializer):
     cost_code = serializers.CharField()
     period = serializers.CharField(help_text="The council's period: 2026/27 P08 (November 2026).")
-    ledger = serializers.DecimalField(max_digits=12, decimal_places=2)
-    gl = serializers.DecimalField(max_digits=12, decimal_places=2)
-    difference = serializers.DecimalField(
-        max_digits=12, decimal_places=2, help_text="The GL's figure less the ledger's."
-    )
+    ledger = MoneyField(read_only=True)
+    gl = MoneyField(read_only=True)
+    difference = MoneyField(read_only=True, help_text="The GL's figure less the ledger's.")
 
 
 class DifferenceSerializer(PeriodSerializer):
@@ -155,7 +154,7 @@ class GLImportViewSet(
 class FigureSerializer(serializers.Serializer):
     what = serializers.CharField()
     count = serializers.IntegerField()
-    amount = serializers.DecimalField(max_digits=12, decimal_places=2)
+    amount = MoneyField(read_only=True)
 
 
 class ReportLinksSerializer(serializers.Serializer):

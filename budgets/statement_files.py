@@ -12,12 +12,12 @@ from __future__ import annotations
 import io
 import re
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 import numpy as np
 import pandas as pd
 
-from fundmgr.money import PENNY
+from fundmgr.money import AMOUNT, MoneyError, to_money
 
 # A payment's reference, as budgets.payments makes it: CCIF26-000123/1. Banks keep it in the
 # line's free text, sometimes in lower case.
@@ -192,16 +192,17 @@ def _column(frame: pd.DataFrame, wanted: str, layout: Layout) -> pd.Series:
     return frame[names[key]].astype(str).str.strip()
 
 
-AMOUNT = re.compile(r"-?\d+(?:\.\d{1,2})?")
-
-
 def pence_column(text: pd.Series, numbers: np.ndarray, what: str, *, signed: bool) -> pd.Series:
-    """Integer pence from text such as "£1,234.50" or "-12.5"; "" stays 0. Raises naming the
-    first line that is not an amount (or, in a column of positive amounts, is negative)."""
-    cleaned = text.str.replace("£", "", regex=False).str.replace(",", "", regex=False)
-    cleaned = cleaned.str.replace(" ", "", regex=False)
-    present = cleaned != ""
-    valid = cleaned.str.fullmatch(AMOUNT.pattern)
+    """Integer pence from text such as "£1,234.50" or "-12.5"; "" stays 0. An amount is read as
+    a person's typed amount is (fundmgr.money.AMOUNT: a pound sign, commas or spaces between
+    thousands, at most two places after the point, no exponent), a whole column at once. Raises
+    naming the first line that is not an amount (or, in a column of positive amounts, is
+    negative)."""
+    shape = text.str.extract(f"^(?:{AMOUNT.pattern})$")
+    present = text != ""
+    pence_text = shape["pence"].fillna("")
+    valid = (shape["whole"].notna() | (pence_text != "")) & (pence_text.str.len() <= 2)
+    valid &= ~(shape["sign"].notna() & shape["inner_sign"].notna())
     bad = present & ~valid
     if bad.any():
         i = int(np.argmax(bad.to_numpy()))
@@ -209,16 +210,16 @@ def pence_column(text: pd.Series, numbers: np.ndarray, what: str, *, signed: boo
             f"Line {numbers[i]}: '{text.iloc[i]}' in the {what} column is not an amount of "
             "money, such as 1,234.50."
         )
-    negative = cleaned.str.startswith("-")
+    negative = present & (shape["sign"].notna() | shape["inner_sign"].notna())
     if not signed and negative.any():
         i = int(np.argmax(negative.to_numpy()))
         raise StatementError(
             f"Line {numbers[i]}: the {what} column holds a negative amount ({text.iloc[i]}); "
             "money in and money out are each given as positive amounts."
         )
-    parts = cleaned.where(present, "0").str.lstrip("-").str.partition(".")
-    whole = parts[0].astype("int64")
-    fraction = parts[2].str.ljust(2, "0").replace("", "00").astype("int64")
+    whole = shape["whole"].fillna("0").str.replace(r"[, ]", "", regex=True)
+    whole = whole.where(present, "0").astype("int64")
+    fraction = pence_text.str.ljust(2, "0").where(present, "00").astype("int64")
     pence = whole * 100 + fraction
     return pence.where(~negative, -pence)
 
@@ -371,7 +372,12 @@ def read_ofx(content: bytes) -> ParsedStatement:
             raise StatementError(f"Line {line}: '{amount}' is not an amount of money.") from None
         if value is None or when is None:
             raise StatementError(f"Line {line}: a transaction needs a date and an amount.")
-        if value != value.quantize(PENNY) or value == 0:
+        try:
+            # Read as any amount is: ofxtools alone would take "1E3" or "NaN" for a number.
+            value = to_money(amount.strip())
+        except MoneyError:
+            value = Decimal(0)
+        if value == 0:
             raise StatementError(f"Line {line}: '{amount}' is not an amount in pounds and pence.")
         description = " ".join(
             (trn.findtext(tag) or "").strip() for tag in ("NAME", "MEMO", "REFNUM", "CHECKNUM")
@@ -435,12 +441,12 @@ def read_camt053(content: bytes) -> ParsedStatement:
                 f"Line {line}: the entry is in {currency}; only sterling statements are read."
             )
         try:
-            value = Decimal(amount_el.text.strip())
-        except InvalidOperation:
+            value = to_money(amount_el.text.strip())
+        except MoneyError:
             raise StatementError(
                 f"Line {line}: '{amount_el.text.strip()}' is not an amount of money."
             ) from None
-        if value <= 0 or value != value.quantize(PENNY):
+        if value <= 0:
             raise StatementError(
                 f"Line {line}: '{amount_el.text.strip()}' is not a positive amount in pounds and "
                 "pence (camt.053 gives the direction as CRDT or DBIT)."

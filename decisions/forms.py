@@ -4,7 +4,6 @@ rules (who may, what the money allows) and their refusals are shown through `add
 from __future__ import annotations
 
 import datetime
-from decimal import Decimal
 
 from crispy_forms_gds.fields import DateInputField
 from crispy_forms_gds.helper import FormHelper
@@ -14,30 +13,19 @@ from django.contrib.auth import get_user_model
 
 from applications.workflow import Status
 from budgets.models import FinancialYear, Fund, Ward
+from fundmgr.forms import MoneyField
 from fundmgr.money import pounds
 from fundmgr.roles import Role
 
 MONEY_TEMPLATE = "decisions/includes/money_field.html"
 
 
-def money_field(label: str, *, example: str, what: str, required: bool = True, help_text=""):
-    """A pounds-and-pence box: text input (GOV.UK advises against type=number), decimal keypad."""
-    return forms.DecimalField(
-        label=label,
-        help_text=help_text,
-        required=required,
-        max_digits=12,
-        decimal_places=2,
-        min_value=Decimal("0.01"),
-        widget=forms.TextInput(attrs={"inputmode": "decimal", "spellcheck": "false"}),
-        error_messages={
-            "required": f"Enter {what}, such as {example}",
-            "invalid": f"Enter {what} as a number, such as {example}",
-            "min_value": f"{what[0].upper()}{what[1:]} must be at least £0.01",
-            "max_digits": f"{what[0].upper()}{what[1:]} must be less than £10,000,000,000",
-            "max_decimal_places": f"Enter {what} in pounds and pence, such as {example}",
-            "max_whole_digits": f"{what[0].upper()}{what[1:]} must be less than £10,000,000,000",
-        },
+def money_field(
+    label: str, *, example: str, what: str, required: bool = True, help_text="", **rules
+) -> MoneyField:
+    """A pounds-and-pence box, read as every money field is (fundmgr.money.read_money)."""
+    return MoneyField(
+        label=label, what=what, example=example, required=required, help_text=help_text, **rules
     )
 
 
@@ -81,10 +69,10 @@ class WorkbenchFilterForm(forms.Form):
         label="Ward", required=False, queryset=Ward.objects.order_by("name"), empty_label="All"
     )
     amount_from = money_field(
-        "Amount from", example="100.00", what="the smallest amount", required=False
+        "Amount from", example="100.00", what="the smallest amount", required=False, allow_zero=True
     )
     amount_to = money_field(
-        "Amount to", example="1500.00", what="the largest amount", required=False
+        "Amount to", example="1500.00", what="the largest amount", required=False, allow_zero=True
     )
 
     def __init__(self, *args, **kwargs):
@@ -195,7 +183,8 @@ class AssessmentForm(forms.Form):
         data = super().clean()
         if data.get("recommendation") == "approve" and data.get("recommended_amount") is None:
             if "recommended_amount" not in self.errors:
-                self.add_error("recommended_amount", "Enter the amount to award, such as 500.00")
+                field = self.fields["recommended_amount"]
+                self.add_error("recommended_amount", field.error_messages["required"])
         return data
 
 
@@ -244,7 +233,7 @@ class DecisionForm(forms.Form):
         data = super().clean()
         if data.get("outcome") == "approve" and data.get("amount") is None:
             if "amount" not in self.errors:
-                self.add_error("amount", "Enter the amount awarded, such as 500.00")
+                self.add_error("amount", self.fields["amount"].error_messages["required"])
         return data
 
 

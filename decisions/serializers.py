@@ -3,22 +3,18 @@ decisions.services, as the pages' do."""
 
 from __future__ import annotations
 
-from decimal import Decimal
-
 from rest_framework import serializers
 
 from applications.models import Application
 from budgets.models import Fund
 from decisions.models import Assessment, Decision, PanelItem, PanelMeeting, PanelMembership
+from fundmgr.api_fields import MoneyField
 from fundmgr.models import User
-
-MONEY = {"max_digits": 12, "decimal_places": 2}
-PENNY = Decimal("0.01")
 
 
 class AssessmentSerializer(serializers.ModelSerializer):
     application_reference = serializers.CharField(source="application.reference", read_only=True)
-    recommended_amount = serializers.DecimalField(**MONEY, read_only=True, allow_null=True)
+    recommended_amount = MoneyField(read_only=True, allow_null=True)
 
     class Meta:
         model = Assessment
@@ -39,8 +35,8 @@ class AssessmentInput(serializers.Serializer):
     application = serializers.PrimaryKeyRelatedField(queryset=Application.objects.none())
     recommendation = serializers.ChoiceField(choices=Assessment.Recommendation.choices)
     notes = serializers.CharField()
-    recommended_amount = serializers.DecimalField(
-        **MONEY, required=False, allow_null=True, min_value=PENNY
+    recommended_amount = MoneyField(
+        required=False, allow_null=True, what="the amount to award", example="500.00"
     )
 
     def __init__(self, *args, applications=None, **kwargs):
@@ -51,7 +47,7 @@ class AssessmentInput(serializers.Serializer):
 
 class DecisionSerializer(serializers.ModelSerializer):
     application_reference = serializers.CharField(source="application.reference", read_only=True)
-    amount_awarded = serializers.DecimalField(**MONEY, read_only=True, allow_null=True)
+    amount_awarded = MoneyField(read_only=True, allow_null=True)
     panel_meeting = serializers.IntegerField(
         source="panel_item.meeting_id", read_only=True, allow_null=True
     )
@@ -81,8 +77,12 @@ class DecisionSerializer(serializers.ModelSerializer):
 class DecisionBody(serializers.Serializer):
     outcome = serializers.ChoiceField(choices=Decision.Outcome.choices)
     reasons = serializers.CharField(help_text="Published with the decision.")
-    amount = serializers.DecimalField(
-        **MONEY, required=False, allow_null=True, min_value=PENNY, help_text="For an approval."
+    amount = MoneyField(
+        required=False,
+        allow_null=True,
+        what="the amount awarded",
+        example="500.00",
+        help_text="For an approval.",
     )
     conditions = serializers.CharField(
         required=False, allow_blank=True, default="", help_text="One condition a line."
@@ -90,7 +90,8 @@ class DecisionBody(serializers.Serializer):
 
     def validate(self, attrs):
         if attrs["outcome"] == Decision.Outcome.APPROVE and not attrs.get("amount"):
-            raise serializers.ValidationError({"amount": "Say how much is awarded."})
+            missing = self.fields["amount"].error_messages["required"]
+            raise serializers.ValidationError({"amount": missing})
         if attrs["outcome"] != Decision.Outcome.APPROVE:
             attrs["amount"] = None
         return attrs

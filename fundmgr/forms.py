@@ -1,8 +1,12 @@
+from decimal import Decimal
+
 from crispy_forms_gds.helper import FormHelper
 from crispy_forms_gds.layout import Field, Layout, Submit
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm, SetPasswordForm
 from django.template import loader
+
+from fundmgr.money import EXAMPLE, MoneyError, MoneyRules, read_money, within
 
 
 class SignInForm(AuthenticationForm):
@@ -29,6 +33,58 @@ def add_refusal(form, error) -> None:
     """Show a refused service call (a DomainError) in the form's GOV.UK error summary, linked to
     the field it concerns when the caller names one."""
     form.add_error(getattr(error, "field", None), error.message)
+
+
+class MoneyField(forms.Field):
+    """Pounds and pence in a text box with a decimal keypad (GOV.UK advises against
+    type=number), read by `fundmgr.money.read_money`: "£1,250" is 1250.00, "1e3" is refused.
+
+    `what` names the field in its messages ("the amount requested"); zero and negative amounts
+    are refused unless `allow_zero` or `allow_negative`. The API's `fundmgr.api.MoneyField`
+    takes the same arguments and answers with the same words."""
+
+    def __init__(
+        self,
+        *,
+        what: str = "",
+        example: str = EXAMPLE,
+        allow_zero: bool = False,
+        allow_negative: bool = False,
+        max_digits: int = 12,
+        decimal_places: int = 2,
+        **kwargs,
+    ):
+        # A model's DecimalField passes max_digits and decimal_places (ModelForm field_classes);
+        # without `what`, the label names the field ("Maximum award" is "the maximum award").
+        if decimal_places != 2:
+            raise ValueError("Money has two decimal places.")
+        kwargs.pop("max_value", None), kwargs.pop("min_value", None)  # the rules say these
+        label = str(kwargs.get("label") or "amount")
+        self.rules = MoneyRules(
+            what=what or f"the {label[:1].lower()}{label[1:]}",
+            example=example,
+            allow_zero=allow_zero,
+            allow_negative=allow_negative,
+            max_digits=max_digits,
+        )
+        kwargs.setdefault(
+            "widget",
+            forms.TextInput(
+                attrs={"inputmode": "decimal", "spellcheck": "false", "autocomplete": "off"}
+            ),
+        )
+        super().__init__(**kwargs)
+        self.error_messages = {**self.error_messages, **self.rules.messages()}
+
+    def to_python(self, value) -> Decimal | None:
+        if value in self.empty_values or (isinstance(value, str) and not value.strip()):
+            return None
+        try:
+            if isinstance(value, Decimal):  # an initial value, or a caller's own
+                return within(value, self.rules)
+            return read_money(str(value), self.rules)
+        except MoneyError as error:
+            raise forms.ValidationError(error.message, code=error.code) from None
 
 
 def _helper(*fields, button: str) -> FormHelper:

@@ -143,7 +143,7 @@ def test_a_decision_is_deferred_or_needs_an_amount(people, assessed):
         f"{API}/decisions/", {"application": assessed.pk, "outcome": "approve", "reasons": "x"}
     )
     assert no_amount.status_code == 400
-    assert no_amount.json()["errors"] == {"amount": ["Say how much is awarded."]}
+    assert no_amount.json()["errors"] == {"amount": ["Enter the amount awarded, like 500.00"]}
     deferred = client.post(
         f"{API}/decisions/",
         {"application": assessed.pk, "outcome": "defer", "reasons": "More quotes, please."},

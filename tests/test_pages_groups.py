@@ -572,7 +572,7 @@ def test_the_eligibility_questions_say_what_is_missing(client, allocated):
     assert error_summary(response) == [
         "Choose the type of organisation",
         "Choose the ward the project will benefit",
-        "Enter an amount in pounds and pence, such as 250.00",
+        "Enter the amount you need in pounds and pence, like 750.00",
         "Choose yes if it is a capital project",
     ]
     # Each link goes to something that exists: the first radio of a group, the select, the box.
@@ -777,7 +777,7 @@ def test_cost_forms_say_what_is_wrong(signed_in, empty_draft):
     response = signed_in.post(f"{url}/add/", {"item": "", "cost": "0"})
     assert error_summary(response) == [
         "Enter what you will buy or pay for",
-        "Enter an amount more than £0.00",
+        "The cost must be more than £0.00",
     ]
     response = signed_in.post(
         f"{url}/add/",
@@ -786,8 +786,8 @@ def test_cost_forms_say_what_is_wrong(signed_in, empty_draft):
     assert error_summary(response) == ["The quote must be a PDF, JPG, PNG, DOCX or XLSX"]
     response = signed_in.post(f"{url}/", {"version": empty_draft.version, "total_cost": "12.345"})
     assert error_summary(response) == [
-        "Enter an amount with no more than 2 decimal places, such as 250.00",
-        "Enter how much you are asking for, such as 500.00",
+        "Enter the total cost of the project with no more than 2 decimal places, like 1200.00",
+        "Enter the amount requested, like 500.00",
     ]
 
 
@@ -804,7 +804,7 @@ def test_other_funding_is_added_and_removed(signed_in, empty_draft, treasurer):
     response = signed_in.post(f"{url}/", {"source": "", "amount": "", "secured": ""})
     assert error_summary(response) == [
         "Enter where the money is coming from",
-        "Enter the amount, such as 250.00",
+        "Enter the amount of match funding, like 250.00",
         "Choose yes if you have the money or it has been promised",
     ]
     signed_in.post(f"{url}/{source.pk}/remove/")
@@ -1054,7 +1054,7 @@ def test_the_monitoring_report_is_sent_once_the_grant_is_paid(signed_in, offer, 
     assert "Send your end-of-grant report" in signed_in.get(f"/apply/applications/{offer.pk}/").text
     response = signed_in.post(url, {"amount_spent": "", "outcomes": "", "people_reached": "-1"})
     assert error_summary(response) == [
-        "Enter how much you spent, such as 480.00",
+        "Enter the amount spent, like 480.00",
         "Enter what the project achieved",
         "Enter a number of people of 0 or more",
     ]

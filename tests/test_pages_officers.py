@@ -221,7 +221,7 @@ def test_a_filter_that_makes_no_sense_is_explained(officer_client, draft):
     page = officer_client.get("/officer/?amount_from=lots&amount_to=10")
     assert page.status_code == 200
     assert "govuk-error-summary" in page.text
-    assert "Enter the smallest amount as a number, such as 100.00" in page.text
+    assert "Enter the smallest amount in pounds and pence, like 100.00" in page.text
     page = officer_client.get("/officer/?amount_from=500&amount_to=10")
     assert "The largest amount must be the same as or more than the smallest" in page.text
 
@@ -402,7 +402,7 @@ def test_an_officer_assesses_and_sends_for_a_decision(
     page = officer_client.get(url)
     assert 'value="500.00"' in page.text  # the amount asked for, to start from
     missing = officer_client.post(url, {"recommendation": "approve", "recommended_amount": ""})
-    assert "Enter the amount to award, such as 500.00" in missing.text
+    assert "Enter the amount to award, like 500.00" in missing.text
     assert "Enter your assessment" in missing.text
     officer_client.post(
         url, {"recommendation": "approve", "recommended_amount": "450", "notes": "Good."}
