@@ -14,39 +14,19 @@ from django import forms
 
 from applications.models import InterestDeclaration
 from budgets.models import Councillor, FundYear
+from fundmgr import forms as forms_kernel
 from fundmgr.money import pounds
 
 MONEY_TEMPLATE = "applications/councillor/fields/money.html"
 
 
-class MoneyField(forms.DecimalField):
-    """Pounds and pence in a text box with a decimal keypad; "£1,250" is read as 1250.00."""
+class MoneyField(forms_kernel.MoneyField):
+    """The kernel's money box, with the figure shown right beside it (such as what is
+    available) in this app's template."""
 
-    def __init__(self, *, what: str, example: str, **kwargs):
-        capitalised = what[0].upper() + what[1:]
-        super().__init__(
-            max_digits=12,
-            decimal_places=2,
-            min_value=Decimal("0.01"),
-            widget=forms.TextInput(
-                attrs={"inputmode": "decimal", "spellcheck": "false", "autocomplete": "off"}
-            ),
-            error_messages={
-                "required": f"Enter {what}, such as {example}",
-                "invalid": f"Enter {what} as a number, such as {example}",
-                "min_value": f"{capitalised} must be at least £0.01",
-                "max_digits": f"{capitalised} must be less than £10,000,000,000",
-                "max_whole_digits": f"{capitalised} must be less than £10,000,000,000",
-                "max_decimal_places": f"Enter {what} in pounds and pence, such as {example}",
-            },
-            **kwargs,
-        )
-        self.beside = ""  # the figure shown right beside the box, such as what is available
-
-    def to_python(self, value):
-        if isinstance(value, str):
-            value = value.strip().replace("£", "").replace(",", "").replace(" ", "")
-        return super().to_python(value)
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.beside = ""
 
 
 def _helper(*fields, button: str) -> FormHelper:
@@ -73,9 +53,7 @@ class PledgeForm(forms.Form):
     """Support a bid: an amount from the councillor's allocation and why, or for a fund paid
     from the central pot, only the evidence of need."""
 
-    amount = MoneyField(
-        label="How much do you pledge?", what="the amount you pledge", example="250.00"
-    )
+    amount = MoneyField(label="How much do you pledge?", what="the pledge", example="250.00")
     statement = _statement(
         "Why do you support this bid?",
         hint="The grants officer, the panel and the public read this.",

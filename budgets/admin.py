@@ -1,4 +1,4 @@
-from decimal import Decimal
+from functools import partial
 
 from django import forms
 from django.contrib import admin, messages
@@ -17,6 +17,7 @@ from budgets.models import (
     Ward,
 )
 from fundmgr.errors import DomainError
+from fundmgr.forms import MoneyField
 from fundmgr.money import pounds
 
 
@@ -71,17 +72,24 @@ class FundAdmin(admin.ModelAdmin):
 
 
 class FundYearForm(forms.ModelForm):
-    budget = forms.DecimalField(
-        max_digits=12,
-        decimal_places=2,
-        min_value=Decimal("0.00"),
+    budget = MoneyField(
         label="Total budget (£)",
+        what="the total budget",
+        allow_zero=True,
         help_text="Changing it posts the difference between the budget source and the pot.",
     )
 
     class Meta:
         model = FundYear
         exclude: list[str] = []
+        # The model's money fields, read as every money box is (fundmgr.money.read_money).
+        field_classes = {
+            "allocation_per_councillor": partial(MoneyField, allow_zero=True),
+            "min_award": partial(MoneyField, allow_zero=True),
+            "max_award": MoneyField,
+            "delegated_limit": partial(MoneyField, allow_zero=True),
+            "clawback_threshold": partial(MoneyField, allow_zero=True),
+        }
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

@@ -24,10 +24,11 @@ from budgets.models import (
 )
 from budgets.reconcile_forms import CUSTOM, DATE_FORMATS
 from budgets.statement_files import PRESETS
+from fundmgr.api_fields import MoneyField
 
 
-def Money(**kwargs) -> serializers.DecimalField:  # noqa: N802 - reads as a field type
-    return serializers.DecimalField(max_digits=12, decimal_places=2, read_only=True, **kwargs)
+def Money(**kwargs) -> MoneyField:  # noqa: N802 - reads as a field type
+    return MoneyField(read_only=True, **kwargs)
 
 
 class PersonField(serializers.StringRelatedField):
@@ -56,6 +57,12 @@ class FundYearSerializer(serializers.ModelSerializer):
     fund = FundSerializer(read_only=True)
     year = FinancialYearSerializer(read_only=True)
     label = serializers.CharField(source="__str__", read_only=True)
+    total_budget = Money()
+    allocation_per_councillor = Money()
+    min_award = Money()
+    max_award = Money()
+    delegated_limit = Money()
+    clawback_threshold = Money()
 
     class Meta:
         model = FundYear
@@ -202,6 +209,7 @@ class OverviewSerializer(serializers.Serializer):
 class EntrySerializer(serializers.ModelSerializer):
     account_kind = serializers.CharField(source="account.kind", read_only=True)
     account_name = serializers.CharField(source="account.describe", read_only=True)
+    amount = Money()
 
     class Meta:
         model = Entry
@@ -238,6 +246,7 @@ class PaymentSerializer(serializers.ModelSerializer):
     fund_year = FundYearBriefSerializer(source="schedule.fund_year", read_only=True)
     status_label = serializers.CharField(source="get_status_display", read_only=True)
     condition_met = serializers.BooleanField(read_only=True)
+    amount = Money()
 
     class Meta:
         model = Payment
@@ -305,6 +314,7 @@ class PaymentRunLineSerializer(serializers.ModelSerializer):
     account = serializers.CharField(
         source="masked_account", read_only=True, help_text="Sort code and account, masked."
     )
+    amount = Money()
 
     class Meta:
         model = PaymentRunLine
@@ -327,6 +337,7 @@ class PaymentRunSerializer(serializers.ModelSerializer):
     authorised_by = PersonField(read_only=True, allow_null=True)
     cancelled_by = PersonField(read_only=True, allow_null=True)
     files = PaymentFileSerializer(many=True, read_only=True)
+    total = Money()
 
     class Meta:
         model = PaymentRun
@@ -374,6 +385,8 @@ class NoteSerializer(serializers.Serializer):
 class StatementSerializer(serializers.ModelSerializer):
     imported_by = PersonField(read_only=True)
     unmatched = serializers.IntegerField(read_only=True, help_text="Lines not yet matched.")
+    money_out = Money()
+    money_in = Money()
 
     class Meta:
         model = Statement
@@ -396,6 +409,8 @@ class StatementSerializer(serializers.ModelSerializer):
 
 
 class StatementLineSerializer(serializers.ModelSerializer):
+    amount = Money()
+
     class Meta:
         model = StatementLine
         fields = [

@@ -336,7 +336,7 @@ def test_an_empty_pledge_form_says_what_to_enter(client, shaw, waiting):
     client.force_login(shaw.user)
     response = client.post(support_url(waiting), {"amount": "", "statement": ""})
     summary = error_summary(response.text)
-    assert "Enter the amount you pledge, such as 250.00" in summary
+    assert "Enter the pledge, like 250.00" in summary
     assert "Say why you support this bid" in summary
     assert '<a href="#id_amount">' in response.text
     assert waiting.pledges.count() == 0
