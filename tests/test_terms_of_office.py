@@ -527,3 +527,32 @@ def test_the_election_admin_names_the_ward_it_holds(admin_of_terms, shaw):
     page = admin_of_terms.get(reverse("admin:budgets_electionperiod_changelist")).content.decode()
     assert "Abbey Meadow ward" in page
     assert "every ward" in page
+
+
+def test_the_allocate_year_command_says_who_waits_then_allocates_the_successor(
+    fund_year, shaw, okafor, administrator
+):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    from applications.terms import councillor_term_end
+
+    ledger.allocate_year(fund_year=fund_year, by=None)
+    # The last day typed in without ending the term: nothing has moved yet.
+    Councillor.objects.filter(pk=shaw.pk).update(term_end=LAST_DAY)
+    CouncillorFactory(ward=shaw.ward, name="Nia Adeyemi", term_start=SUCCESSOR_FROM)
+    out = StringIO()
+    call_command("allocate_year", "CCIF", "2026/27", stdout=out)
+    assert (
+        "Not allocated: Cllr Sam Shaw's term ended on 15 November 2026, but their allocation "
+        "has not been returned" in out.getvalue()
+    )
+
+    councillor_term_end(councillor=shaw, on=LAST_DAY, by=administrator, reason="Resigned")
+    out = StringIO()
+    call_command("allocate_year", "CCIF", "2026/27", stdout=out)
+    # Shaw's whole £1,000.00 was unspent: × 136/365 = £372.60.
+    assert "£372.60  Cllr Nia Adeyemi (Abbey Meadow)" in out.getvalue()
+    assert money(ledger.pot_account(fund_year)) == D("9000.00") - D("372.60")
+    assert_ledger_sound()

@@ -20,6 +20,8 @@ class Command(BaseCommand):
             raise CommandError(error.message) from None
         for councillor, amount in summary.allocated:
             self.stdout.write(f"  {pounds(amount):>12}  {councillor} ({councillor.ward})")
+        for _, why in summary.not_allocated:
+            self.stdout.write(self.style.WARNING(f"  Not allocated: {why}"))
         self.stdout.write(
             self.style.SUCCESS(
                 f"{fund_year}: allocated {pounds(summary.total)} to "
