@@ -70,6 +70,7 @@ def dashboard(request):
         "applications/councillor/dashboard.html",
         {
             "current": current,
+            "elections": rules.elections_holding(term.ward for term in current),
             "budgets": selectors.budgets(terms),
             "closed": selectors.closed_years(terms),
             "waiting": waiting,

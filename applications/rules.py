@@ -175,14 +175,40 @@ def outside_pre_election_period(app) -> str | None:
     if not app.fund_year.uses_allocations:
         return None
     period = election_today(app)
-    if period is not None:
-        held = f"for bids in {period.ward} " if period.ward_id else ""
-        return (
-            f"It is the pre-election period for {period.name} ({period.area}, until "
-            f"{long_date(period.polling_day)}): councillors' budgets cannot be pledged or "
-            f"approved {held}until then."
+    return election_notice(period) if period is not None else None
+
+
+def election_notice(period) -> str:
+    """What a pre-election period holds, in words, naming its ward or every ward."""
+    held = f"for bids in {period.ward} " if period.ward_id else ""
+    return (
+        f"It is the pre-election period for {period.name} ({period.area}, until "
+        f"{long_date(period.polling_day)}): councillors' budgets cannot be pledged or "
+        f"approved {held}until then."
+    )
+
+
+def elections_holding(wards) -> list[str]:
+    """Today's pre-election periods that hold bids in any of `wards`, each in words: elections
+    of the whole council of those wards, and by-elections in them."""
+    from django.db.models import Q
+
+    from budgets.models import ElectionPeriod
+
+    wards = list(wards)
+    if not wards:
+        return []
+    day = today()
+    periods = (
+        ElectionPeriod.objects.filter(
+            Q(ward__isnull=True, council_id__in={w.council_id for w in wards}) | Q(ward__in=wards),
+            notice_date__lte=day,
+            polling_day__gte=day,
         )
-    return None
+        .select_related("ward")
+        .order_by("notice_date", "pk")
+    )
+    return [election_notice(period) for period in periods]
 
 
 @Condition

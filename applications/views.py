@@ -17,7 +17,7 @@ from django.views.decorators.http import require_POST
 from applications import eligibility, group_selectors, group_services, services
 from applications import forms as f
 from applications.models import Application, Attachment, BudgetLine, MatchFunding, Organisation
-from applications.rules import offer_window, today
+from applications.rules import offer_window, outside_pre_election_period, today
 from applications.workflow import BEFORE_PAYMENT, Status
 from budgets.models import Ward
 from fundmgr import access
@@ -449,6 +449,10 @@ def status(request, pk: int):
             "decision": decision,
             "offer_window": offer_window(app),
             "today": today(),
+            # A pre-election period holding the bid's councillor support or decision, if any.
+            "election": outside_pre_election_period.refusal(app)
+            if app.status in (Status.AWAITING_SUPPORT, Status.AWAITING_DECISION)
+            else None,
         },
     )
 

@@ -556,3 +556,27 @@ def test_the_allocate_year_command_says_who_waits_then_allocates_the_successor(
     assert "£372.60  Cllr Nia Adeyemi (Abbey Meadow)" in out.getvalue()
     assert money(ledger.pot_account(fund_year)) == D("9000.00") - D("372.60")
     assert_ledger_sound()
+
+
+def test_the_dashboards_and_the_groups_page_say_which_wards_an_election_holds(
+    client, two_wards, shaw
+):
+    bids, lindqvist = two_wards
+    election(shaw.ward.council, ward=shaw.ward, name="the Abbey Meadow by-election")
+    notice = (
+        "It is the pre-election period for the Abbey Meadow by-election (Abbey Meadow ward, "
+        "until 3 December 2026): councillors&#x27; budgets cannot be pledged or approved for "
+        "bids in Abbey Meadow until then."
+    )
+    client.force_login(shaw.user)
+    assert notice in client.get(reverse("councillor:dashboard")).content.decode()
+    client.force_login(lindqvist.user)
+    assert "pre-election period" not in client.get(reverse("councillor:dashboard")).content.decode()
+
+    for ward, held in (("Abbey Meadow", True), ("Brookfield", False)):
+        app = bids[ward]
+        member = UserFactory(roles=["Applicant"])
+        app.organisation.membership_set.create(user=member, role="treasurer")
+        client.force_login(member)
+        page = client.get(reverse("applications:status", args=[app.pk])).content.decode()
+        assert (notice in page) is held
