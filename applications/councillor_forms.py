@@ -208,13 +208,13 @@ class TransferForm(forms.Form):
             fund_year.widget = forms.HiddenInput()
             fund_year.initial = only.fund_year.pk
             fields.append("fund_year")
-            self.fields["amount"].beside = f"You have {pounds(only.available)} available"
+            self.fields["amount"].beside = f"You have {pounds(only.pledgeable)} left to pledge"
         else:
             fund_year.choices = [
                 Choice(
                     b.fund_year.pk,
                     f"{b.fund_year.fund.name} {b.fund_year.year.label}",
-                    hint=f"You have {pounds(b.available)} available",
+                    hint=f"You have {pounds(b.pledgeable)} left to pledge",
                 )
                 for b in budgets
             ]

@@ -24,9 +24,9 @@ from django.db.models import (
 from django.db.models.functions import Coalesce
 
 from applications.models import Application, InterestDeclaration, Pledge
-from applications.support import PENDING
 from applications.workflow import Status
 from budgets.models import Account, Councillor, Entry, FundYear, LedgerTransaction
+from budgets.selectors import with_pledgeable
 from fundmgr.roles import Role, has_role
 
 ZERO = Decimal("0.00")
@@ -87,28 +87,20 @@ class Budget:
 
     fund_year: FundYear
     councillor: Councillor
-    available: Decimal = ZERO  # the allocation account's balance: not committed, not paid
+    balance: Decimal = ZERO  # the allocation account's balance: not committed, not paid
     committed: Decimal = ZERO  # committed to approved grants, not yet paid
     paid: Decimal = ZERO
     pledged: Decimal = ZERO  # pledged to bids not yet decided
+    pledgeable: Decimal = ZERO  # left to pledge: budgets.selectors.with_pledgeable
 
     @property
     def allocated(self) -> Decimal:
         """All the councillor has held this year: allocation and transfers, net of year end."""
-        return self.available + self.committed + self.paid
-
-    @property
-    def pledgeable(self) -> Decimal:
-        """What a new pledge may use: the same figure `support.pledgeable` gives."""
-        return self.available - self.pledged
-
-    @property
-    def pledgeable_shown(self) -> Decimal:
-        return max(self.pledgeable, ZERO)
+        return self.balance + self.committed + self.paid
 
 
 def budgets(terms: list[Councillor], *, open_only: bool = True) -> list[Budget]:
-    """The allocations the person holds in fund years paid from allocations: three queries."""
+    """The allocations the person holds in fund years paid from allocations: two queries."""
     if not terms:
         return []
     by_id = {term.pk: term for term in terms}
@@ -121,9 +113,13 @@ def budgets(terms: list[Councillor], *, open_only: bool = True) -> list[Budget]:
         accounts = accounts.filter(fund_year__year__is_closed=False)
     found = {
         (a.fund_year_id, a.councillor_id): Budget(
-            fund_year=a.fund_year, councillor=by_id[a.councillor_id], available=a.balance
+            fund_year=a.fund_year,
+            councillor=by_id[a.councillor_id],
+            balance=a.balance,
+            pledged=a.pledged,
+            pledgeable=a.pledgeable,
         )
-        for a in accounts
+        for a in with_pledgeable(accounts)
     }
     if not found:
         return []
@@ -146,21 +142,6 @@ def budgets(terms: list[Councillor], *, open_only: bool = True) -> list[Budget]:
             budget.committed = row["total"]
         else:
             budget.paid = row["total"]
-    pledged = (
-        Pledge.objects.filter(
-            councillor_id__in=by_id,
-            status=Pledge.Status.PLEDGED,
-            application__fund_year_id__in=fund_year_ids,
-            application__status__in=PENDING,
-        )
-        .values("application__fund_year_id", "councillor_id")
-        .annotate(total=Sum("amount"))
-        .order_by()
-    )
-    for row in pledged:
-        budget = found.get((row["application__fund_year_id"], row["councillor_id"]))
-        if budget is not None:
-            budget.pledged = row["total"]
     return sorted(
         found.values(),
         key=lambda b: (-b.fund_year.year.start.toordinal(), b.fund_year.fund.name, b.councillor.pk),

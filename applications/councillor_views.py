@@ -152,11 +152,11 @@ def support_bid(request, reference: str):
     app, term = _bid(request, reference)
     context = _bid_context(request, app, term)
     budget = context["budget"]
-    available = budget.pledgeable_shown if budget else Decimal("0.00")
+    pledgeable = budget.pledgeable if budget else Decimal("0.00")
     form = PledgeForm(
         _posted(request),
         fund_year=app.fund_year,
-        available=f"You have {pounds(available)} available to pledge",
+        available=f"You have {pounds(pledgeable)} left to pledge",
         still_needed=_amount_hint(app, context["support"].pledged, context["still_needed"]),
     )
     if request.method == "POST" and form.is_valid():

@@ -5,14 +5,15 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django.db import transaction
-from django.db.models import Sum
+from django.db.models import DecimalField, Subquery, Sum
 
 from applications import rules
 from applications.models import Application, InterestDeclaration, Pledge
 from applications.services import application_endorse_if_supported, lock_application
 from applications.workflow import FINAL, Status
 from budgets import ledger
-from budgets.models import Account, Councillor
+from budgets import selectors as budget_selectors
+from budgets.models import Councillor
 from fundmgr import access, contention
 from fundmgr.errors import InsufficientFunds, InvalidInput, NotPermitted, Refused
 from fundmgr.money import pounds
@@ -54,22 +55,33 @@ def _councillor_may_support(app: Application, councillor: Councillor, by) -> Non
         )
 
 
+def pending_pledges(*, fund_year, councillor) -> Subquery:
+    """The sum of a councillor's pledges to bids in the fund year still waiting for a decision
+    (promised, not yet committed), as a subquery: budgets.selectors.with_pledgeable takes it
+    from the allocation's balance (applications.apps hands it over)."""
+    return Subquery(
+        Pledge.objects.filter(
+            councillor=councillor,
+            status=Pledge.Status.PLEDGED,
+            application__fund_year=fund_year,
+            application__status__in=PENDING,
+        )
+        .order_by()
+        .values("councillor")
+        .annotate(total=Sum("amount"))
+        .values("total"),
+        output_field=DecimalField(max_digits=12, decimal_places=2),
+    )
+
+
 def pledged_elsewhere(councillor: Councillor, fund_year) -> Decimal:
     """What the councillor has pledged to bids not yet approved: promised, not yet committed."""
-    return Pledge.objects.filter(
-        councillor=councillor,
-        status="pledged",
-        application__fund_year=fund_year,
-        application__status__in=PENDING,
-    ).aggregate(total=Sum("amount"))["total"] or Decimal("0.00")
+    return budget_selectors.pledgeable(fund_year=fund_year, councillor=councillor).pledged
 
 
 def pledgeable(councillor: Councillor, fund_year) -> Decimal:
-    account = Account.objects.filter(
-        fund_year=fund_year, kind="allocation", councillor=councillor
-    ).first()
-    balance = account.balance if account else Decimal("0.00")
-    return balance - pledged_elsewhere(councillor, fund_year)
+    """Left to pledge: budgets.selectors.pledgeable, the figure every page and the API show."""
+    return budget_selectors.pledgeable(fund_year=fund_year, councillor=councillor).pledgeable
 
 
 @contention.atomic

@@ -216,14 +216,17 @@ class BudgetFilter(django_filters.FilterSet):
     list=extend_schema(
         summary="Councillors' budgets: balances per councillor and fund year",
         description="A councillor sees their own; council officers and auditors every one. "
-        "Anyone else is refused (403).",
+        "Anyone else is refused (403). `pledgeable` is what the councillor can still pledge or "
+        "transfer, shown on the pages as Left to pledge: `balance` less what is `pledged` to "
+        "bids still waiting for a decision. `available` is deprecated: it used to be `balance`, "
+        "which ignored those pledges, and is now the same as `pledgeable`.",
     ),
     retrieve=extend_schema(summary="A councillor's budget in one fund year"),
 )
 class BudgetViewSet(viewsets.ReadOnlyModelViewSet):
     serializer_class = s.BudgetSerializer
     filterset_class = BudgetFilter
-    ordering_fields = ["fund_year__year__start", "councillor__name", "balance"]
+    ordering_fields = ["fund_year__year__start", "councillor__name", "balance", "pledgeable"]
     ordering = ["-fund_year__year__start", "fund_year__fund__name", "councillor__name"]
 
     def get_queryset(self) -> QuerySet[Account]:
@@ -232,6 +235,7 @@ class BudgetViewSet(viewsets.ReadOnlyModelViewSet):
             .select_related("fund_year__fund", "fund_year__year", "councillor__ward")
             .annotate(committed=_held(Account.Kind.COMMITMENT), paid=_held(Account.Kind.PAID))
         )
+        accounts = selectors.with_pledgeable(accounts)
         user = self.request.user
         if getattr(self, "swagger_fake_view", False) or sees_all_budgets(user):
             return accounts

@@ -18,6 +18,7 @@ from fundmgr import letterhead as lh
 from fundmgr.documents import document_store
 from fundmgr.errors import InvalidInput
 from fundmgr.models import Document
+from fundmgr.money import pounds
 
 STATEMENT = "statement"
 
@@ -74,7 +75,13 @@ def statement_story(statement: selectors.Statement):
     summary += [
         ("Of what was committed, paid out", statement.paid),
         ("Of what was committed, not yet paid", statement.committed),
-        ("Available to pledge", statement.available),
+        ("Balance of the allocation", statement.balance),
+        ("Pledged to bids not yet decided", statement.pledged),
+        # in bold, as on the pages: the figure a councillor looks for
+        (
+            "Left to pledge",
+            lh.markup(f"<b>{pounds(statement.pledgeable)}</b>", style="value_amount"),
+        ),
     ]
     rows = [
         [_short_date(row.posted_at), row.kind_label, row.memo, row.amount, row.balance]

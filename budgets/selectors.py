@@ -5,10 +5,24 @@ from __future__ import annotations
 import datetime
 import re
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import TYPE_CHECKING, TypedDict
 
-from django.db.models import QuerySet, Sum, Window
+from django.core.exceptions import ImproperlyConfigured
+from django.db.models import (
+    DecimalField,
+    Expression,
+    F,
+    OuterRef,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+    Window,
+)
+from django.db.models.functions import Coalesce, Greatest
 
 from budgets.models import (
     Account,
@@ -20,8 +34,89 @@ from budgets.models import (
 )
 from fundmgr.errors import InvalidInput
 
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
+
 ZERO = Decimal("0.00")
+MONEY = DecimalField(max_digits=12, decimal_places=2)
 Kind = LedgerTransaction.Kind
+
+
+# --- what a councillor can still pledge -----------------------------------------------------
+#
+# A pledge to a bid waiting for a decision holds the councillor's money until approval commits
+# it (or the bid ends), but the ledger does not see it. Pledges, and which bids still wait,
+# belong to `applications`, which budgets never imports: at start-up it hands over the subquery
+# that sums them (`pending_pledges_counted_by`, called in applications.apps). The figure is
+# computed here and nowhere else: pages, documents, the API and the services all read it.
+
+PendingPledges = Callable[..., Subquery]  # (*, fund_year: OuterRef, councillor: OuterRef)
+_pending_pledges: list[PendingPledges] = []
+
+
+def pending_pledges_counted_by(subquery: PendingPledges) -> None:
+    """Called once, by applications: `subquery(fund_year=..., councillor=...)` is the sum of
+    the councillor's pledges to bids in the fund year still waiting for a decision."""
+    _pending_pledges[:] = [subquery]
+
+
+def _pledged() -> Expression:
+    if not _pending_pledges:
+        raise ImproperlyConfigured("applications has not said how to count pending pledges.")
+    (pending,) = _pending_pledges
+    pledged = pending(fund_year=OuterRef("fund_year"), councillor=OuterRef("councillor"))
+    return Coalesce(pledged, Value(ZERO), output_field=MONEY)
+
+
+class _Pledgeable(TypedDict):
+    pledged: Decimal
+    pledgeable: Decimal
+
+
+def with_pledgeable(
+    accounts: QuerySet[Account],
+) -> QuerySet[WithAnnotations[Account, _Pledgeable]]:
+    """Allocation accounts, each with `pledged` (to bids waiting for a decision) and `pledgeable`
+    (what the councillor can still pledge or transfer: the balance less `pledged`, never below
+    zero: a correction or the year end can leave pledges above the balance, and then nothing is
+    left, not less than nothing). Subqueries in the same query: a list of any length is one
+    query."""
+    return accounts.annotate(pledged=_pledged()).annotate(
+        pledgeable=Greatest(F("balance") - F("pledged"), Value(ZERO), output_field=MONEY)
+    )
+
+
+@dataclass(frozen=True)
+class Pledgeable:
+    balance: Decimal  # the allocation account: allocated and transferred, not committed
+    pledged: Decimal  # pledged to bids waiting for a decision
+    pledgeable: Decimal  # left to pledge: balance less pledged, never below zero
+
+
+def pledgeable(*, fund_year: FundYear, councillor: Councillor) -> Pledgeable:
+    """What one councillor can still pledge from their allocation in a fund year: one query."""
+    account = with_pledgeable(
+        Account.objects.filter(
+            fund_year=fund_year, kind=Account.Kind.ALLOCATION, councillor=councillor
+        )
+    ).first()
+    if account is None:
+        return Pledgeable(ZERO, ZERO, ZERO)
+    return Pledgeable(account.balance, account.pledged, account.pledgeable)
+
+
+def pledgeable_by_councillor(*, fund_year: FundYear) -> dict[int, Pledgeable]:
+    """Every councillor's figure in a fund year, by councillor id: one query."""
+    accounts = with_pledgeable(
+        Account.objects.filter(
+            fund_year=fund_year, kind=Account.Kind.ALLOCATION, councillor__isnull=False
+        )
+    )
+    return {
+        a.councillor_id: Pledgeable(a.balance, a.pledged, a.pledgeable)
+        for a in accounts
+        if a.councillor_id is not None
+    }
 
 
 @dataclass
@@ -46,6 +141,8 @@ class Statement:
     totals: dict[str, Decimal] = field(default_factory=dict)
     committed: Decimal = ZERO
     paid: Decimal = ZERO
+    pledged: Decimal = ZERO  # to bids waiting for a decision: see `with_pledgeable`
+    pledgeable: Decimal = ZERO  # left to pledge
 
     def total(self, kind: str, sign: int = 0) -> Decimal:
         return self.totals.get(f"{kind}{'+' if sign > 0 else '-' if sign < 0 else ''}", ZERO)
@@ -79,17 +176,21 @@ class Statement:
         return self.total(Kind.REVERSAL)
 
     @property
-    def available(self) -> Decimal:
+    def balance(self) -> Decimal:
+        """The allocation account's balance: what is neither committed nor paid."""
         return self.rows[-1].balance if self.rows else ZERO
 
 
 def statement(*, fund_year: FundYear, councillor: Councillor) -> Statement:
     result = Statement(fund_year=fund_year, councillor=councillor)
-    account = Account.objects.filter(
-        fund_year=fund_year, kind=Account.Kind.ALLOCATION, councillor=councillor
+    account = with_pledgeable(
+        Account.objects.filter(
+            fund_year=fund_year, kind=Account.Kind.ALLOCATION, councillor=councillor
+        )
     ).first()
     if account is None:
         return result
+    result.pledged, result.pledgeable = account.pledged, account.pledgeable
     entries = (
         Entry.objects.filter(account=account)
         .select_related("transaction")
@@ -134,14 +235,16 @@ def statement(*, fund_year: FundYear, councillor: Councillor) -> Statement:
 @dataclass
 class BalanceRow:
     councillor: Councillor
-    available: Decimal = ZERO
+    balance: Decimal = ZERO  # the allocation account: neither committed nor paid
     committed: Decimal = ZERO
     paid: Decimal = ZERO
+    pledged: Decimal = ZERO  # to bids waiting for a decision
+    pledgeable: Decimal = ZERO  # left to pledge (`with_pledgeable`)
 
     @property
     def allocated(self) -> Decimal:
         """What the councillor holds in all: allocation and transfers, net of year end."""
-        return self.available + self.committed + self.paid
+        return self.balance + self.committed + self.paid
 
 
 @dataclass
@@ -156,14 +259,16 @@ class Overview:
     def totals(self) -> BalanceRow:
         total = BalanceRow(councillor=None)  # type: ignore[arg-type]
         for row in self.rows:
-            total.available += row.available
+            total.balance += row.balance
             total.committed += row.committed
             total.paid += row.paid
+            total.pledged += row.pledged
+            total.pledgeable += row.pledgeable
         return total
 
 
 def overview(*, fund_year: FundYear) -> Overview:
-    """Every councillor's balances in one fund year: three queries, whatever the size."""
+    """Every councillor's balances in one fund year: four queries, whatever the size."""
     councillors = {
         c.pk: BalanceRow(councillor=c)
         for c in Councillor.objects.in_term_during(fund_year.year).select_related("ward")
@@ -195,13 +300,16 @@ def overview(*, fund_year: FundYear) -> Overview:
             councillors[c.pk] = BalanceRow(councillor=c)
             for kind, total in missing[c.pk]:
                 _apply(councillors[c.pk], kind, total)
+    for cid, figure in pledgeable_by_councillor(fund_year=fund_year).items():
+        if (held := councillors.get(cid)) is not None:
+            held.pledged, held.pledgeable = figure.pledged, figure.pledgeable
     rows = sorted(councillors.values(), key=lambda r: (r.councillor.ward.name, r.councillor.name))
     return Overview(fund_year, rows, pot, pot_committed, pot_paid)
 
 
 def _apply(row: BalanceRow, kind: str, total: Decimal) -> None:
     if kind == Account.Kind.ALLOCATION:
-        row.available = total
+        row.balance = total
     elif kind == Account.Kind.COMMITMENT:
         row.committed = total
     elif kind == Account.Kind.PAID:

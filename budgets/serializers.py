@@ -4,6 +4,7 @@ places (REST_FRAMEWORK's COERCE_DECIMAL_TO_STRING); nothing here writes (views c
 
 from __future__ import annotations
 
+from drf_spectacular.utils import extend_schema_serializer
 from rest_framework import serializers
 
 from budgets.models import (
@@ -133,8 +134,14 @@ class CouncillorBriefSerializer(serializers.ModelSerializer):
 
 
 # --- budgets --------------------------------------------------------------------------------
+#
+# `pledgeable` is what a councillor can still pledge or transfer: the allocation's `balance`
+# less what is `pledged` to bids waiting for a decision (budgets.selectors.with_pledgeable), the
+# figure the pages call "Left to pledge". `available` was the balance, which ignored those
+# pledges; it is kept for programs that read it, now equal to `pledgeable`, and deprecated.
 
 
+@extend_schema_serializer(deprecate_fields=["available"])
 class BudgetSerializer(serializers.Serializer):
     """A councillor's allocation in one fund year: the allocation account and what it funds."""
 
@@ -142,7 +149,10 @@ class BudgetSerializer(serializers.Serializer):
     fund_year = FundYearBriefSerializer(read_only=True)
     councillor = CouncillorBriefSerializer(read_only=True)
     ward = WardBriefSerializer(source="councillor.ward", read_only=True)
-    available = Money(source="balance", help_text="What the councillor can still pledge.")
+    balance = Money(help_text="The allocation account: allocated and transferred, not committed.")
+    pledged = Money(help_text="Pledged to bids still waiting for a decision.")
+    pledgeable = Money(help_text="Left to pledge: the balance less what is pledged, never below 0.")
+    available = Money(source="pledgeable", help_text="Deprecated: the same as `pledgeable`.")
     committed = Money(help_text="Approved grants funded from it, not yet paid.")
     paid = Money(help_text="Paid out of grants funded from it.")
 
@@ -158,6 +168,7 @@ class StatementRowSerializer(serializers.Serializer):
     balance = Money()
 
 
+@extend_schema_serializer(deprecate_fields=["available"])
 class BudgetStatementSerializer(serializers.Serializer):
     """budgets.selectors.statement: the allocation account line by line, with its totals."""
 
@@ -170,23 +181,34 @@ class BudgetStatementSerializer(serializers.Serializer):
     releases = Money()
     year_end = Money()
     corrections = Money()
-    available = Money()
+    balance = Money(help_text="The allocation account: allocated and transferred, not committed.")
+    pledged = Money(help_text="Pledged to bids still waiting for a decision.")
+    pledgeable = Money(help_text="Left to pledge: the balance less what is pledged, never below 0.")
+    available = Money(source="pledgeable", help_text="Deprecated: the same as `pledgeable`.")
     committed = Money()
     paid = Money()
     rows = StatementRowSerializer(many=True)
 
 
+@extend_schema_serializer(deprecate_fields=["available"])
 class BalanceRowSerializer(serializers.Serializer):
     councillor = CouncillorBriefSerializer()
     ward = WardBriefSerializer(source="councillor.ward")
-    available = Money()
+    balance = Money(help_text="The allocation account: allocated and transferred, not committed.")
+    pledged = Money(help_text="Pledged to bids still waiting for a decision.")
+    pledgeable = Money(help_text="Left to pledge: the balance less what is pledged, never below 0.")
+    available = Money(source="pledgeable", help_text="Deprecated: the same as `pledgeable`.")
     committed = Money()
     paid = Money()
     allocated = Money()
 
 
+@extend_schema_serializer(deprecate_fields=["available"])
 class TotalsSerializer(serializers.Serializer):
-    available = Money()
+    balance = Money(help_text="The allocation account: allocated and transferred, not committed.")
+    pledged = Money(help_text="Pledged to bids still waiting for a decision.")
+    pledgeable = Money(help_text="Left to pledge: the balance less what is pledged, never below 0.")
+    available = Money(source="pledgeable", help_text="Deprecated: the same as `pledgeable`.")
     committed = Money()
     paid = Money()
     allocated = Money()

@@ -62,7 +62,7 @@ def test_a_councillor_signs_in_on_a_phone_sees_a_bid_waiting_pledges_and_the_bid
     page.get_by_role("button", name="Support this bid").click()
     amount = page.get_by_label("How much do you pledge?")
     beside = page.get_by_test_id("available-beside")
-    expect(beside).to_have_text("You have £1,000.00 available to pledge")
+    expect(beside).to_have_text("You have £1,000.00 left to pledge")
     # Measure once the stylesheet has loaded: the text is in the page before the layout is.
     page.wait_for_load_state("load")
     box, figure = amount.bounding_box(), beside.bounding_box()
@@ -99,9 +99,7 @@ def test_a_pledge_over_budget_is_refused_in_the_error_summary(
     page.set_viewport_size(PHONE)
     sign_in(page, live_server, "cllr.shaw")
     page.goto(f"{live_server.url}/councillor/bids/{waiting.reference}/support/")
-    expect(page.get_by_test_id("available-beside")).to_have_text(
-        "You have £120.00 available to pledge"
-    )
+    expect(page.get_by_test_id("available-beside")).to_have_text("You have £120.00 left to pledge")
     page.get_by_label("How much do you pledge?").fill("300")
     page.get_by_label("Why do you support this bid?").fill("Much needed")
     page.get_by_role("button", name="Support this bid").click()
@@ -156,7 +154,9 @@ def test_the_other_answers_and_a_transfer_work_by_keyboard_on_a_phone(
     page.get_by_role("link", name="Transfer part of your allocation to a ward colleague").focus()
     page.keyboard.press("Enter")
     expect(page.get_by_role("heading", name="Transfer to a ward colleague")).to_be_visible()
-    expect(page.get_by_test_id("available-beside")).to_have_text("You have £1,000.00 available")
+    expect(page.get_by_test_id("available-beside")).to_have_text(
+        "You have £1,000.00 left to pledge"
+    )
     check(page, "councillor-transfer")
     page.get_by_label("Cllr Priya Okafor").focus()
     page.keyboard.press("Space")

@@ -258,7 +258,7 @@ def test_statement_lists_every_posting_with_its_running_balance(busy, shaw):
     text = flat(pdf_text(budget_documents.statement_pdf(statement_of(busy, shaw))))
     assert "Cllr Sam Shaw Abbey Meadow ward" in text
     assert "Our reference CCIF/2026/cllr.shaw" in text
-    assert "Allocation £1,000.00" in text and "Available to pledge £750.00" in text
+    assert "Allocation £1,000.00" in text and "Left to pledge £750.00" in text
     assert "£1,000.00 £1,000.00" in text  # the allocation, and the balance after it
     assert "£150.00 £1,150.00" in text  # the transfer in
     assert "-£400.00 £750.00" in text  # the commitment to CCIF26-000007
@@ -376,7 +376,7 @@ def test_a_councillor_downloads_their_own_statement_and_no_one_elses(client, bus
     client.force_login(shaw.user)
     response = client.get(url)
     assert response.status_code == 200
-    assert "Available to pledge £750.00" in flat(pdf_text(b"".join(response.streaming_content)))
+    assert "Left to pledge £750.00" in flat(pdf_text(b"".join(response.streaming_content)))
     client.force_login(okafor.user)
     assert client.get(url).status_code == 404  # another's: as if there were none
 
@@ -448,7 +448,7 @@ def test_the_command_writes_the_offer_letter_as_stored(approved, tmp_path):
 
 def test_the_command_writes_a_statement_and_a_panel_pack(busy, shaw, meeting, tmp_path):
     run_document("statement", "CCIF/2026/cllr.shaw", "--out", str(tmp_path / "s.pdf"))
-    assert "Available to pledge" in pdf_text((tmp_path / "s.pdf").read_bytes())
+    assert "Left to pledge" in pdf_text((tmp_path / "s.pdf").read_bytes())
     run_document("panel-pack", f"PANEL-{meeting.pk}", "--out", str(tmp_path / "p.pdf"))
     assert "Abbey Meadow grants panel" in pdf_text((tmp_path / "p.pdf").read_bytes())
 

@@ -145,9 +145,10 @@ def test_dashboard_figures_equal_the_ledger(client, busy, shaw, okafor, waiting)
     assert text_of(page, "allocated") == "£1,150.00" == f"£{allocated:,.2f}"
     assert text_of(page, "committed") == "£300.00" == f"£{ledger_view.committed:,.2f}"
     assert text_of(page, "paid") == "£100.00" == f"£{ledger_view.paid:,.2f}"
-    assert text_of(page, "available") == "£750.00" == f"£{ledger_view.available:,.2f}"
+    assert text_of(page, "balance") == "£750.00" == f"£{ledger_view.balance:,.2f}"
     assert text_of(page, "pledged") == "£200.00" == f"£{support.pledged_elsewhere(shaw, busy):,.2f}"
     assert text_of(page, "pledgeable") == "£550.00" == f"£{support.pledgeable(shaw, busy):,.2f}"
+    assert "<strong>Left to pledge</strong>" in page
     assert f'href="/budgets/CCIF/2026/councillors/{shaw.pk}/"' in page
 
 
@@ -290,9 +291,7 @@ def test_the_bid_page_shows_the_bid_and_what_the_councillor_can_do(client, shaw,
     assert "£350.00 still needed" in page
     assert "Support this bid" in page and "Decline to support it" in page
     assert "Declare an interest in this bid" in page
-    assert (
-        text_of(page, "bid-available") == "You have £1,000.00 available to pledge in CCIF 2026/27."
-    )
+    assert text_of(page, "bid-available") == "You have £1,000.00 left to pledge in CCIF 2026/27."
 
 
 def test_the_pledge_form_shows_the_balance_beside_the_amount(client, shaw, waiting):
@@ -300,7 +299,7 @@ def test_the_pledge_form_shows_the_balance_beside_the_amount(client, shaw, waiti
     page = client.get(support_url(waiting)).text
     assert '<div class="govuk-input__prefix" aria-hidden="true">£</div>' in page
     assert 'inputmode="decimal"' in page
-    assert text_of(page, "available-beside") == "You have £1,000.00 available to pledge"
+    assert text_of(page, "available-beside") == "You have £1,000.00 left to pledge"
     assert 'aria-describedby="id_amount_beside id_amount_hint"' in page
 
 
@@ -541,7 +540,7 @@ def test_the_transfer_form_lists_only_ward_colleagues(client, fund_year, shaw, o
     page = client.get("/councillor/transfer/").text
     assert "Cllr Priya Okafor" in page
     assert "Alex Other" not in page and "Former Member" not in page
-    assert text_of(page, "available-beside") == "You have £1,000.00 available"
+    assert text_of(page, "available-beside") == "You have £1,000.00 left to pledge"
     key = hidden_key(page)
     response = client.post(
         "/councillor/transfer/",
@@ -569,7 +568,7 @@ def test_a_double_submitted_transfer_posts_once(client, fund_year, shaw, okafor)
     assert ledger.allocation_account(fund_year, okafor).balance == D("1250.00")
     done = client.get(first.url).text
     assert "Transfer complete" in done and "£250.00 to Cllr Priya Okafor" in done
-    assert text_of(done, "available-after") == "£750.00"
+    assert text_of(done, "pledgeable") == "£750.00"
     # the confirmation is Shaw's alone
     client.force_login(okafor.user)
     assert client.get(first.url).status_code == 404
@@ -628,7 +627,8 @@ def test_with_two_funds_the_transfer_asks_which_with_each_balance(client, fund_y
     client.force_login(shaw.user)
     page = client.get("/councillor/transfer/").text
     assert "Which fund?" in page
-    assert "You have £1,000.00 available" in page and "You have £2,000.00 available" in page
+    assert "You have £1,000.00 left to pledge" in page
+    assert "You have £2,000.00 left to pledge" in page
     key = hidden_key(page)
     response = client.post(
         "/councillor/transfer/", {"key": key, "colleague": okafor.pk, "amount": "20.00"}
