@@ -17,12 +17,15 @@ from applications import rules
 from applications.models import Application, Pledge, TransitionLog
 from applications.services import lock_application
 from applications.support import PENDING
+from applications.workflow import Status
 from budgets import ledger
 from budgets.models import Councillor
 from fundmgr import access
 from fundmgr.errors import InvalidInput, Refused
+from fundmgr.models import User
 from fundmgr.money import pounds
 from fundmgr.notifications import notify
+from fundmgr.roles import Role
 
 
 @dataclass
@@ -53,6 +56,28 @@ def _support_withdrawn_email(
         else f"{councillor.ward} has no other councillor in office yet: the new councillor "
         "for the ward can support it once they take office."
     )
+    past_support = app.status in (Status.UNDER_ASSESSMENT, Status.AWAITING_DECISION)
+    if past_support:
+        # Councillors pledge only while a bid waits for support: an officer returns it first.
+        ask += (
+            " Your bid is already with the grants team, who have been told: they will return it "
+            "to you so that councillors can support it again, and it will not be decided until "
+            "its support is complete."
+        )
+        notify(
+            to=User.objects.filter(groups__name=Role.GRANTS_OFFICER, is_active=True).values_list(
+                "email", flat=True
+            ),
+            subject=f"{app.reference}: support withdrawn, {councillor} left office",
+            body=(
+                f"{app.reference}: {app.title}, from {app.organisation}, is "
+                f"{app.get_status_display().lower()}. {councillor} left office on {ended} "
+                f"({why}); their support{money} has been withdrawn, so it cannot be approved "
+                "as it stands. Return it to the group so that the ward's councillors can "
+                "support it again."
+            ),
+            reference=app.reference,
+        )
     body = (
         f"{app.reference}: {app.title}\n\n"
         f"{councillor} left office on {ended} ({why}). Their support for your bid{money} "

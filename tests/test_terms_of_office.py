@@ -27,6 +27,7 @@ from budgets.integrity import ledger_violations
 from budgets.models import Account, Councillor, ElectionPeriod, FundYear, LedgerTransaction
 from decisions import services as d
 from fundmgr.errors import Refused
+from fundmgr.models import Notification
 from fundmgr.notifications import send_pending
 from tests.factories import (
     ApplicationFactory,
@@ -388,6 +389,13 @@ def test_ending_a_term_withdraws_a_pledge_waiting_for_a_decision(
 ):
     app = _to_decision(draft, treasurer, officer, shaw, okafor)
     end_term_in_admin(admin_of_terms, shaw)
+    told = Notification.objects.filter(subject__contains="left office")
+    to_group = told.get(to=treasurer.email)
+    assert "Your bid is already with the grants team, who have been told" in to_group.body
+    to_officer = told.get(to=officer.email)
+    assert "Return it to the group so that the ward's councillors can support it" in (
+        to_officer.body
+    )
     with pytest.raises(Refused, match=r"Councillors have pledged £200\.00; an award of £500\.00"):
         d.decision_record(
             application=app, by=officer2, outcome="approve", amount=D("500.00"), reasons="ok"
