@@ -178,8 +178,14 @@ def test_the_demo_journey_from_a_new_group_to_a_reconciled_payment_through_the_a
     )
     # Support complete: the bid goes to assessment by itself.
     assert ok(councillor.get(f"{API}/applications/{app_id}/"))["status"] == "under_assessment"
-    # A pledge is not yet a commitment: the allocation is untouched until the award.
-    assert budget_of(councillor, fund_year.pk, shaw.pk)["available"] == "1000.00"
+    # A pledge is not yet a commitment: the allocation's balance is untouched until the award,
+    # but the pledge holds half of it: £500 is left to pledge.
+    pledged = budget_of(councillor, fund_year.pk, shaw.pk)
+    assert (pledged["balance"], pledged["pledged"], pledged["pledgeable"]) == (
+        "1000.00",
+        "500.00",
+        "500.00",
+    )
 
     # --- 3. one officer assesses, another approves with reasons and conditions -------------
     assessed = ok(

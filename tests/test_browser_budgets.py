@@ -26,7 +26,7 @@ def test_a_councillor_signs_in_and_reads_their_statement(page, live_server, busy
 
     page.get_by_role("link", name="Councillors' Community Initiative Fund 2026/27").click()
     expect(page.get_by_role("heading", name="Budget statement for Cllr Sam Shaw")).to_be_visible()
-    expect(page.get_by_test_id("available")).to_have_text("£750.00")
+    expect(page.get_by_test_id("pledgeable")).to_have_text("£750.00")
     expect(page.get_by_role("cell", name="£400.00 committed to CCIF26-000007")).to_be_visible()
     assert serious_accessibility_violations(page) == []
     screenshot(page, "councillor-statement")
@@ -36,7 +36,7 @@ def test_the_statement_works_on_a_320_pixel_phone(page, live_server, busy, shaw)
     page.set_viewport_size({"width": 320, "height": 640})
     sign_in(page, live_server, "cllr.shaw")
     page.goto(f"{live_server.url}/budgets/CCIF/2026/councillors/{shaw.pk}/")
-    expect(page.get_by_test_id("available")).to_have_text("£750.00")
+    expect(page.get_by_test_id("pledgeable")).to_have_text("£750.00")
     assert fits_width(page)
     assert serious_accessibility_violations(page) == []  # the scrolling table can be focused
     screenshot(page, "councillor-statement-320px")

@@ -170,6 +170,6 @@ def test_the_other_answers_and_a_transfer_work_by_keyboard_on_a_phone(
     page.get_by_role("button", name="Transfer £150.00").focus()
     page.keyboard.press("Enter")
     expect(page.get_by_role("heading", name="Transfer complete")).to_be_visible()
-    expect(page.get_by_test_id("available-after")).to_have_text("£850.00")
+    expect(page.get_by_test_id("pledgeable")).to_have_text("£850.00")
     check(page, "councillor-transferred")
     assert ledger.allocation_account(waiting.fund_year, okafor).balance == Decimal("1150.00")
