@@ -11,8 +11,6 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass, field
 
-from django.db import transaction
-
 from applications import rules
 from applications.models import Application, Pledge, TransitionLog
 from applications.services import lock_application
@@ -20,7 +18,7 @@ from applications.support import PENDING
 from applications.workflow import Status
 from budgets import ledger
 from budgets.models import Councillor
-from fundmgr import access
+from fundmgr import access, contention
 from fundmgr.errors import InvalidInput, Refused
 from fundmgr.models import User
 from fundmgr.money import pounds
@@ -105,7 +103,7 @@ def _support_withdrawn_email(
     )
 
 
-@transaction.atomic
+@contention.atomic
 def councillor_term_end(*, councillor: Councillor, on: datetime.date, by, reason: str) -> TermEnded:
     """End a councillor's term on `on` (their last day in office): set the day and the reason,
     withdraw their pledges to bids not yet decided (each group and the ward's other councillors

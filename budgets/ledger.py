@@ -535,14 +535,8 @@ def term_end_return(*, councillor: Councillor, by) -> list[TermEndReturn]:
             key = _term_end_key(fund_year, councillor)
             existing = LedgerTransaction.objects.filter(idempotency_key=key).first()
             pot = pot_account(fund_year)
-            # Both rows locked in primary-key order, then the balance read under the lock.
-            locked = {
-                a.pk: a
-                for a in Account.objects.select_for_update()
-                .filter(pk__in=[pot.pk, allocation.pk])
-                .order_by("pk")
-            }
-            unspent = locked[allocation.pk].balance
+            # Both rows locked in one step, in primary-key order; the balance read under it.
+            unspent = lock_accounts([pot, allocation])[allocation.pk].balance
             if existing is not None or unspent <= 0:
                 continue
             posting = post(
