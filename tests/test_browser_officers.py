@@ -57,7 +57,7 @@ def test_officers_check_assess_and_decide_a_bid_and_the_assessor_cannot_decide(
     page.get_by_label("Amount from").fill("lots")
     page.get_by_role("button", name="Apply filters").click()
     expect(page.locator(".govuk-error-summary")).to_contain_text(
-        "Enter the smallest amount as a number"
+        "Enter the smallest amount in pounds and pence, like 100.00"
     )
     accessible(page, "officer-workbench-error")
     page.get_by_label("Amount from").fill("")
