@@ -21,24 +21,24 @@ import re
 import django_filters
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import (
-    OpenApiParameter,
     extend_schema,
     extend_schema_serializer,
     extend_schema_view,
 )
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import PermissionDenied, ValidationError
+from rest_framework.exceptions import PermissionDenied
 from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
 
 from applications import group_selectors, organisations
 from applications.models import BankAccount, Membership, Organisation
+from applications.organisation_api import ORGANISATION
 from applications.visibility import visible_organisations
 from budgets import payments as money
 from budgets.api import FinanceArea
 from fundmgr import access
-from fundmgr.api import IdFilter, problems, router
+from fundmgr.api import IdFilter, json_object, problems, router
 
 # --- serializers ----------------------------------------------------------------------------
 
@@ -154,17 +154,6 @@ def _is_member(organisation: Organisation, user) -> bool:
     return organisation.members.filter(pk=user.pk).exists()
 
 
-def _json(data) -> dict:
-    if not isinstance(data, dict):
-        raise ValidationError({"non_field_errors": ["Send a JSON object."]})
-    return data
-
-
-ORGANISATION = OpenApiParameter(
-    "organisation_pk", int, OpenApiParameter.PATH, description="The organisation's id."
-)
-
-
 # --- an organisation's bank details ---------------------------------------------------------
 
 
@@ -202,7 +191,7 @@ class OrganisationBankDetailsViewSet(viewsets.ViewSet):
     def create(self, request, organisation_pk=None):
         org = _organisation(request, organisation_pk)
         access.require(access.changes_bank_details, request.user, org)  # before the body
-        given = BankDetailsInput(data=_json(request.data))
+        given = BankDetailsInput(data=json_object(request.data))
         given.is_valid(raise_exception=True)
         account = organisations.bank_account_change(
             organisation=org, by=request.user, **given.validated_data
@@ -263,7 +252,9 @@ class BankAccountViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
     )
     @action(detail=True, methods=["post"])
     def verify(self, request, pk=None):
-        return self._check(request, approve=True, given=BankCheckInput(data=_json(request.data)))
+        return self._check(
+            request, approve=True, given=BankCheckInput(data=json_object(request.data))
+        )
 
     @extend_schema(
         summary="Reject bank details waiting for a check: the group must enter them again",
@@ -274,7 +265,9 @@ class BankAccountViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
     )
     @action(detail=True, methods=["post"])
     def reject(self, request, pk=None):
-        return self._check(request, approve=False, given=BankRejectInput(data=_json(request.data)))
+        return self._check(
+            request, approve=False, given=BankRejectInput(data=json_object(request.data))
+        )
 
 
 # --- members --------------------------------------------------------------------------------

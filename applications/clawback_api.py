@@ -26,7 +26,7 @@ from applications.models import Application
 from budgets import clawback as money
 from budgets.api import FinanceArea
 from budgets.models import Clawback, ClawbackRefund, StatementLine
-from fundmgr.api import problems, router
+from fundmgr.api import json_object, problems, router
 from fundmgr.api_fields import MoneyField
 
 # --- serializers ----------------------------------------------------------------------------
@@ -108,12 +108,6 @@ class RefundInput(serializers.Serializer):
     )
 
 
-def _object(data) -> dict:
-    if not isinstance(data, dict):
-        raise ValidationError({"non_field_errors": ["Send a JSON object."]})
-    return data
-
-
 class ClawbackFilter(django_filters.FilterSet):
     class Meta:
         model = Clawback
@@ -172,7 +166,7 @@ class ClawbackViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         responses={201: ClawbackSerializer, **problems(400, 401, 403, 409, 415)},
     )
     def create(self, request):
-        given = RaiseInput(data=_object(request.data))
+        given = RaiseInput(data=json_object(request.data))
         given.is_valid(raise_exception=True)
         app = Application.objects.filter(reference=given.validated_data["reference"]).first()
         if app is None:
@@ -192,7 +186,7 @@ class ClawbackViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
     @action(detail=True, methods=["post"])
     def refunds(self, request, pk=None):
         clawback = self.get_object()
-        given = RefundInput(data=_object(request.data))
+        given = RefundInput(data=json_object(request.data))
         given.is_valid(raise_exception=True)
         data = given.validated_data
         line = None

@@ -24,7 +24,7 @@ from applications import group_selectors, group_services, organisations
 from applications.models import Invitation, Membership, Organisation
 from applications.serializers import OrganisationSerializer
 from applications.visibility import visible_organisations
-from fundmgr.api import IdFilter, problems, router
+from fundmgr.api import IdFilter, json_object, problems, router
 
 
 class OrganisationFilter(django_filters.FilterSet):
@@ -149,12 +149,6 @@ def _own_organisation(request, pk) -> Organisation:
     return get_object_or_404(group_selectors.organisations_for(request.user), pk=pk)
 
 
-def _json(data) -> dict:
-    if not isinstance(data, dict):
-        raise ValidationError({"non_field_errors": ["Send a JSON object."]})
-    return data
-
-
 ORGANISATION = OpenApiParameter(
     "organisation_pk", int, OpenApiParameter.PATH, description="The organisation's id."
 )
@@ -189,7 +183,7 @@ class InvitationViewSet(viewsets.ViewSet):
     )
     def create(self, request, organisation_pk=None):
         org = _own_organisation(request, organisation_pk)
-        given = InvitationInput(data=_json(request.data))
+        given = InvitationInput(data=json_object(request.data))
         given.is_valid(raise_exception=True)
         email, role = given.validated_data["email"], given.validated_data["role"]
         group_services.member_invite(
@@ -222,7 +216,7 @@ class InvitationViewSet(viewsets.ViewSet):
 
 
 def _token(request) -> str:
-    given = TokenInput(data=_json(request.data))
+    given = TokenInput(data=json_object(request.data))
     given.is_valid(raise_exception=True)
     return given.validated_data["token"]
 

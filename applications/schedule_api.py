@@ -24,7 +24,7 @@ from budgets import payments as money
 from budgets.models import Payment, PaymentSchedule
 from budgets.serializers import NoteSerializer, PaymentSerializer
 from fundmgr import access
-from fundmgr.api import IdFilter, Problem, if_match_tag, problems, router
+from fundmgr.api import IdFilter, Problem, if_match_tag, json_object, problems, router
 from fundmgr.api_fields import MoneyField
 from fundmgr.errors import InvalidInput
 
@@ -71,12 +71,6 @@ class InstalmentsInput(serializers.Serializer):
 # As on the pages: finance officers, auditors and grants officers read a grant's payments;
 # grants and finance officers change them.
 GrantPayments = access.api(access.reads_grant_payments, access.sets_instalments)
-
-
-def _object(data) -> dict:
-    if not isinstance(data, dict):
-        raise ValidationError({"non_field_errors": ["Send a JSON object."]})
-    return data
 
 
 REFERENCE = OpenApiParameter(
@@ -168,7 +162,7 @@ class ScheduleViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
     @action(detail=True, methods=["put"])
     def instalments(self, request, reference=None):
         schedule = self.get_object()
-        given = InstalmentsInput(data=_object(request.data))
+        given = InstalmentsInput(data=json_object(request.data))
         given.is_valid(raise_exception=True)
         app = Application.objects.filter(reference=schedule.reference).first()
         if app is None:
@@ -212,7 +206,7 @@ class ScheduleViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
     def condition_met(self, request, reference=None, number=None):
         schedule = self.get_object()
         payment = get_object_or_404(schedule.payments.all(), number=int(number))
-        given = NoteSerializer(data=_object(request.data))
+        given = NoteSerializer(data=json_object(request.data))
         given.is_valid(raise_exception=True)
         pay.condition_met(payment=payment, by=request.user, note=given.validated_data["note"])
         fresh = Payment.objects.select_related(

@@ -20,7 +20,7 @@ from applications import councillor_selectors as selectors
 from applications import rules, support
 from budgets.models import LedgerTransaction
 from fundmgr import access
-from fundmgr.api import Problem, problems, router
+from fundmgr.api import Problem, json_object, problems, router
 from fundmgr.api_fields import MoneyField
 
 
@@ -93,9 +93,7 @@ class TransferViewSet(viewsets.ViewSet):
         user = request.user
         if not selectors.is_councillor(user):
             raise PermissionDenied("Only councillors can transfer an allocation.")
-        if not isinstance(request.data, dict):
-            raise ValidationError({"non_field_errors": ["Send a JSON object."]})
-        given = TransferInput(data=request.data)
+        given = TransferInput(data=json_object(request.data))
         given.is_valid(raise_exception=True)
         data = given.validated_data
         key = f"transfer:{data['key']}"

@@ -143,6 +143,14 @@ def not_found(request, *args, **kwargs):
     return view(request, *args, **kwargs)
 
 
+def json_object(data) -> dict:
+    """A request body that must be a JSON object: anything else (a list, null, a string) is bad
+    input, named as such, not a TypeError further on."""
+    if not isinstance(data, dict):
+        raise exceptions.ValidationError({"non_field_errors": ["Send a JSON object."]})
+    return data
+
+
 _WHOLE = re.compile(r"[0-9]+")
 
 
@@ -352,6 +360,7 @@ __all__ = [
     "exception_handler",
     "if_match_tag",
     "if_match_version",
+    "json_object",
     "problem",
     "problems",
     "router",
