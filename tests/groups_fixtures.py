@@ -1,5 +1,5 @@
 """Steps the community-group page tests share: an application taken through the services to the
-state a page needs, as tests/test_lifecycle.py drives them."""
+state a page needs, as tests/applications/test_services.py drives them."""
 
 from __future__ import annotations
 

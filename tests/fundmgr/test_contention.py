@@ -2,7 +2,7 @@
 then refused with a 409 and words a person can act on, on the API and the pages; never a 500.
 
 The database's error is forced here (it needs two connections racing to happen for real:
-tests/test_contention_postgres.py), so these run on SQLite too. Retries happen only in the
+tests/postgres/test_contention.py), so these run on SQLite too. Retries happen only in the
 outermost transaction, so the tests that need one commit for real (transaction=True)."""
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from budgets.models import LedgerTransaction
 from fundmgr import contention
 from fundmgr.errors import SimultaneousChange
 from tests.api_fixtures import API, PROBLEM, client_for
-from tests.test_pages_councillors import error_summary, hidden_key
+from tests.pages.test_councillors import error_summary, hidden_key
 
 D = Decimal
 MESSAGE = (

@@ -18,14 +18,14 @@ from budgets import reconciliation_report
 from budgets.models import GLImport, GLLine
 from fundmgr.api import PROBLEM
 from fundmgr.models import Document
+from tests.api.test_budgets import client_for
 from tests.factories import UserFactory
 from tests.payments_fixtures import accepted, finance2, paid_run
-from tests.test_api_budgets import client_for
 
 __all__ = ["accepted", "finance2"]
 pytestmark = pytest.mark.django_db
 API = "/api/v1"
-DATA = Path(__file__).parent / "data" / "gl"
+DATA = Path(__file__).parents[1] / "data" / "gl"
 
 ROLES = ["anonymous", "applicant", "councillor", "grants officer", "finance officer", "auditor"]
 READERS = [401, 403, 403, 403, 200, 200]

@@ -10,7 +10,7 @@ from budgets.models import LedgerTransaction, PaymentFile, PaymentRun
 from fundmgr.errors import Refused
 from tests.factories import UserFactory
 from tests.payments_fixtures import accepted, finance2, prepared_run
-from tests.test_ledger_postgres import run_together
+from tests.postgres.test_ledger import run_together
 
 __all__ = ["accepted", "finance2"]
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]

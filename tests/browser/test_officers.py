@@ -12,7 +12,7 @@ from budgets.models import FundYear
 from decisions import services as d
 from tests.browser import fits_width, screenshot, serious_accessibility_violations, sign_in
 from tests.factories import OrganisationFactory, UserFactory
-from tests.test_pages_officers import many
+from tests.pages.test_officers import many
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 D = Decimal

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from budgets.reconcile import match_frames, match_plain
 from budgets.statement_files import PRESETS, Layout, StatementError, read_statement
 
-DATA = Path(__file__).parent / "data" / "statements"
+DATA = Path(__file__).parents[1] / "data" / "statements"
 
 
 def read(name: str, layout: str | None = None):

@@ -369,7 +369,7 @@ def test_the_members_page_makes_the_same_number_of_queries_for_few_or_many(signe
 
 
 def test_a_member_invites_someone_who_is_not_a_member_until_they_accept(signed_in, group):
-    """The whole journey is in tests/test_invitations.py; here, the members page's part."""
+    """The whole journey is in tests/pages/test_invitations.py; here, the members page's part."""
     helper = UserFactory(username="sam", email="sam@example.org", first_name="Sam", last_name="Lee")
     response = signed_in.post(
         f"/apply/organisations/{group.pk}/members/",

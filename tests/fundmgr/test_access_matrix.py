@@ -424,7 +424,9 @@ def test_every_route_has_a_rule():
     route that has gone fails too."""
     names = {r.name for r in ROUTES}
     listed = set(PAGES) | set(API)
-    assert sorted(names - listed) == [], "routes with no rule in tests/test_access_matrix.py"
+    assert sorted(names - listed) == [], (
+        "routes with no rule in tests/fundmgr/test_access_matrix.py"
+    )
     assert sorted(listed - names) == [], "rules for routes that no longer exist"
 
 

@@ -96,7 +96,8 @@ def wsgi_keeps_the_test_connection(db):
 def throttles_out_of_the_way(monkeypatch):
     """A generated run calls the API thousands of times a minute as one person, far past the
     rates people and programs are held to (REST_FRAMEWORK's throttles; those are tested in
-    tests/test_accounts_sign_in.py). DRF's throttles read their rates when the classes are made."""
+    tests/pages/test_accounts_sign_in.py). DRF's throttles read their rates when the classes are
+    made."""
     monkeypatch.setattr(SimpleRateThrottle, "THROTTLE_RATES", {"anon": None, "user": None})
 
 

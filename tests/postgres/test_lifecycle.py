@@ -13,7 +13,7 @@ from budgets.integrity import ledger_violations
 from decisions import services as d
 from fundmgr.errors import InsufficientFunds
 from tests.factories import ApplicationFactory
-from tests.test_ledger_postgres import run_together
+from tests.postgres.test_ledger import run_together
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 D = Decimal

@@ -9,7 +9,7 @@ from django.db import transaction
 from applications.models import ReferenceCounter, next_reference
 from tests.api_fixtures import API, client_for
 from tests.factories import ApplicationFactory
-from tests.test_ledger_postgres import run_together
+from tests.postgres.test_ledger import run_together
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 

@@ -21,7 +21,7 @@ from fundmgr import contention
 from tests.api_fixtures import API, client_for
 from tests.factories import ApplicationFactory, CouncillorFactory
 from tests.groups_fixtures import to_awaiting_support
-from tests.test_ledger_postgres import run_together
+from tests.postgres.test_ledger import run_together
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 D = Decimal

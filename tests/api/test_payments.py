@@ -28,14 +28,14 @@ from budgets.models import (
     StatementLine,
 )
 from fundmgr.models import User
+from tests.api.test_budgets import client_for
 from tests.factories import UserFactory
 from tests.payments_fixtures import accepted, finance2, next_weekday, paid_run, prepared_run
-from tests.test_api_budgets import client_for
 
 __all__ = ["accepted", "finance2"]
 pytestmark = pytest.mark.django_db
 API = "/api/v1"
-DATA = Path(__file__).parent / "data" / "statements"
+DATA = Path(__file__).parents[1] / "data" / "statements"
 HEADING = "Date,Type,Description,Paid out,Paid in,Balance\r\n"
 
 

@@ -2,7 +2,7 @@
 the pages. A member (or a finance officer) enters new details, which hold the group's payments
 until a finance officer other than the person who entered them verifies them; the details are
 only ever shown masked; only members see the members (people join by invitation:
-tests/test_invitations_api.py)."""
+tests/api/test_invitations.py)."""
 
 from __future__ import annotations
 
@@ -110,7 +110,7 @@ def test_who_may_see_the_members(people, group):
 @pytest.mark.parametrize("role", ROLES)
 def test_nobody_adds_a_member_without_their_consent(people, group, role):
     """The old "add by e-mail" route is gone: the members list is read-only; people join only
-    by accepting an invitation (tests/test_invitations_api.py)."""
+    by accepting an invitation (tests/api/test_invitations.py)."""
     UserFactory(username="new.member", email="new.member@example.org")
     response = client_for(people[role]).post(
         f"{API}/organisations/{group.pk}/members/",

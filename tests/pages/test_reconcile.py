@@ -16,7 +16,7 @@ from tests.payments_fixtures import accepted, finance2, paid_run
 
 __all__ = ["accepted", "finance2"]
 D = Decimal
-DATA = Path(__file__).parent / "data" / "statements"
+DATA = Path(__file__).parents[1] / "data" / "statements"
 pytestmark = pytest.mark.django_db
 HEADING = "Date,Type,Description,Paid out,Paid in,Balance\r\n"
 

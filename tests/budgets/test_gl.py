@@ -16,7 +16,7 @@ from tests.payments_fixtures import accepted, finance2, paid_run
 
 __all__ = ["accepted", "finance2"]
 D = Decimal
-DATA = Path(__file__).parent / "data" / "gl"
+DATA = Path(__file__).parents[1] / "data" / "gl"
 
 
 def test_periods_are_the_councils_p01_april_to_p12_march():
