@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "applications",
     "decisions",
     "transparency",
+    "devtools",
 ]
 
 MIDDLEWARE = [

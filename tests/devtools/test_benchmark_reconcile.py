@@ -7,8 +7,8 @@ import sys
 import pytest
 from django.conf import settings
 
-from budgets.reconcile_benchmark import make, read_plain
 from budgets.statement_files import PRESETS, read_csv
+from devtools.benchmarks.reconcile import make, read_plain
 
 
 def test_the_benchmarks_statement_has_references_amount_only_lines_and_strays():

@@ -17,11 +17,11 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
 BENCHMARKS = {
-    "ledger": "budgets.benchmarks",
-    "pages": "decisions.benchmarks",
-    "documents": "decisions.document_benchmarks",
-    "exports": "transparency.benchmarks",
-    "reconcile": "budgets.reconcile_benchmark",
+    "ledger": "devtools.benchmarks.ledger",
+    "pages": "devtools.benchmarks.pages",
+    "documents": "devtools.benchmarks.documents",
+    "exports": "devtools.benchmarks.exports",
+    "reconcile": "devtools.benchmarks.reconcile",
 }
 
 # Options passed on to the benchmark's run(), each to the benchmarks that take it.

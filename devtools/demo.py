@@ -2,7 +2,7 @@
 ledger is exactly what the product would have written. Deterministic: same file, same data.
 
 This module sets up the council: people, wards, councillors, funds, budgets and allocations.
-`fundmgr.demo_applications` then tells the stories of the community groups and their
+`devtools.demo_applications` then tells the stories of the community groups and their
 applications, and the earlier financial year is closed last.
 """
 
@@ -33,7 +33,7 @@ from budgets.models import (
     FundYear,
     Ward,
 )
-from fundmgr import demo_applications
+from devtools import demo_applications
 from fundmgr.models import User
 from fundmgr.notifications import send_pending
 
