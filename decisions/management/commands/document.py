@@ -2,6 +2,10 @@
 
 Each kind is a line of KINDS: what its REFERENCE is, and a function from the reference to the
 stored document.
+
+It lives in `decisions`, the highest layer whose documents it writes (offer letters, notices,
+panel packs), so it may import them and those of `applications` and `budgets` below; in the
+kernel it would break the rule that `fundmgr` imports no app.
 """
 
 from __future__ import annotations
