@@ -27,7 +27,7 @@ from rest_framework.parsers import JSONParser, MultiPartParser
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
-from applications import group_services, rules, support
+from applications import group_services, rules, support, transitions
 from applications import services as s
 from applications.attachment_api import AnyFileRenderer
 from applications.councillor_selectors import term_for
@@ -54,10 +54,10 @@ from applications.serializers import (
     PledgeSerializer,
     TransitionSerializer,
 )
-from applications.steps import DELEGATED, STEPS, Step, input_fields
+from applications.steps import DELEGATED, STEPS, input_fields
+from applications.transitions import Transition
 from applications.visibility import visible_applications
 from applications.workflow import Status
-from decisions.selectors import is_grants_officer, may_read_applications
 from fundmgr import access
 from fundmgr.api import IdFilter, etag, if_match_version, problems, router
 from fundmgr.errors import NotPermitted
@@ -97,7 +97,7 @@ def _detail(app: Application) -> Application:
 ONE_OBJECT: dict[str, Any] = {"filter_backends": [], "pagination_class": None}
 
 
-def _transition_view(name: str, step: Step):
+def _transition_view(name: str, step: Transition):
     def take(self, request, pk=None):
         app = self.get_object()
         # Who may comes before the body: a person who may not act learns nothing of its rules.
@@ -105,7 +105,7 @@ def _transition_view(name: str, step: Step):
             raise NotPermitted(reason)
         given = step.input(data=request.data if request.data is not None else {})
         given.is_valid(raise_exception=True)
-        step.perform(app, request.user, given.validated_data)
+        transitions.get(name).take(app, request.user, given.validated_data)
         app = _detail(app)
         return _with_version(Response(ApplicationDetailSerializer(app).data), app)
 
@@ -227,7 +227,7 @@ class ApplicationViewSet(
         """The transitions you may take now, each with what it needs."""
         app = self.get_object()
         names = s.available_transitions(app, request.user)
-        if not is_grants_officer(request.user):
+        if not access.grants_officer(request.user):
             names = [n for n in names if n not in DELEGATED]
         return Response(
             [
@@ -424,7 +424,7 @@ class ApplicationViewSet(
         app = self.get_object()
         if request.method == "GET":
             found = InterestDeclaration.objects.filter(application=app).order_by("pk")
-            if not may_read_applications(request.user):
+            if not access.reads_applications(request.user):
                 found = found.filter(user=request.user)
             return Response(InterestDeclarationSerializer(found, many=True).data)
         access.require(access.declares_interests, request.user)  # before the body is read

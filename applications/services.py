@@ -5,13 +5,14 @@ its ledger postings, its TransitionLog row and its notifications, or refuses and
 from __future__ import annotations
 
 import datetime
+from collections.abc import Callable
 from decimal import Decimal
 
 from django.db import transaction
 from django.db.models import F
 from django_fsm import can_proceed
 
-from applications import rules, uploads
+from applications import rules, transitions, uploads
 from applications.models import (
     Application,
     Attachment,
@@ -28,27 +29,10 @@ from budgets import ledger
 from budgets.models import Councillor, FundYear, LedgerTransaction
 from fundmgr import contention
 from fundmgr.errors import InvalidInput, NotPermitted, Refused
+from fundmgr.models import User
 from fundmgr.money import pounds
 from fundmgr.notifications import notify
 from fundmgr.roles import Role
-
-# What each transition is called in a sentence ("CCIF26-000001 cannot be submitted now").
-DONE = {
-    "submit": "submitted",
-    "mark_eligible": "marked eligible",
-    "mark_ineligible": "marked not eligible",
-    "return_to_applicant": "returned to the group",
-    "endorse": "moved to assessment",
-    "recommend": "sent for a decision",
-    "approve": "approved",
-    "reject": "rejected",
-    "accept_offer": "accepted",
-    "lapse": "lapsed",
-    "pay": "paid",
-    "close": "closed",
-    "withdraw": "withdrawn",
-    "revoke": "revoked",
-}
 
 
 def lock_application(application: Application) -> Application:
@@ -69,13 +53,13 @@ def _permission(app: Application, name: str):
     return meta.permission
 
 
-def permission_refusal(app: Application, name: str, by) -> str | None:
+def permission_refusal(app: Application, name: str, by: User | None) -> str | None:
     """Why `by` may never take transition `name` on this application, whatever its state."""
     permission = _permission(app, name)
     return permission.refusal(app, by) if permission is not None else None
 
 
-def transition_refusal(app: Application, name: str, by) -> str | None:
+def transition_refusal(app: Application, name: str, by: User | None) -> str | None:
     """Why `by` may not take transition `name` now, or None if they may: first who may, then
     the state, then the rules."""
     if reason := permission_refusal(app, name, by):
@@ -83,21 +67,22 @@ def transition_refusal(app: Application, name: str, by) -> str | None:
     method = getattr(app, name)
     if not can_proceed(method, check_conditions=False):
         return (
-            f"{app.reference} is {app.get_status_display().lower()}: it cannot be {DONE[name]} now."
+            f"{app.reference} is {app.get_status_display().lower()}: it cannot be "
+            f"{transitions.get(name).refused_words} now."
         )
     meta = method._django_fsm.get_transition(app.status)
     reasons = rules.refusals(meta.conditions, app)
     return " ".join(reasons) if reasons else None
 
 
-def available_transitions(app: Application, by) -> list[str]:
+def available_transitions(app: Application, by: User) -> list[str]:
     """The transitions this person may take now: the pages and the API offer only these."""
     every = app.get_all_status_transitions()  # type: ignore[attr-defined]  # made by django-fsm
     names = [t.name for t in every if t.source in (app.status, "*")]
     return [n for n in dict.fromkeys(names) if transition_refusal(app, n, by) is None]
 
 
-def _check(app: Application, name: str, by) -> None:
+def _check(app: Application, name: str, by: User | None) -> None:
     """Raise, in words the person understands, if they may not take transition `name` now."""
     reason = transition_refusal(app, name, by)
     if reason is None:
@@ -107,7 +92,7 @@ def _check(app: Application, name: str, by) -> None:
     raise (NotPermitted if denied else Refused)(reason)
 
 
-def _run(app: Application, name: str, *, by, note: str = "") -> TransitionLog:
+def _run(app: Application, name: str, *, by: User | None, note: str = "") -> TransitionLog:
     """Take one transition on a locked application and log it. Raises, changing nothing, if the
     person may not or a rule is not met."""
     _check(app, name, by)
@@ -144,40 +129,25 @@ def _councillor_emails(app: Application) -> list[str]:
 
 
 def _staff_emails(role: Role) -> list[str]:
-    from fundmgr.models import User
-
     return list(
         User.objects.filter(groups__name=role, is_active=True).values_list("email", flat=True)
     )
 
 
-AUDIENCES = {
-    "submit": ("group", "officers"),
-    "mark_eligible": ("group", "councillors"),
-    "mark_ineligible": ("group",),
-    "return_to_applicant": ("group",),
-    "endorse": ("group", "officers"),
-    "recommend": ("officers",),
-    "approve": ("group", "councillors"),
-    "reject": ("group", "councillors"),
-    "accept_offer": ("officers", "finance"),
-    "lapse": ("group", "officers"),
-    "pay": ("group",),
-    "close": ("group",),
-    "withdraw": ("group", "officers", "councillors"),
-    "revoke": ("group", "officers", "finance"),
+# The addresses of each audience a transition tells (applications.transitions says which).
+RECIPIENTS: dict[transitions.Audience, Callable[[Application], list[str]]] = {
+    "group": _group_emails,
+    "councillors": _councillor_emails,
+    "officers": lambda app: _staff_emails(Role.GRANTS_OFFICER),
+    "finance": lambda app: _staff_emails(Role.FINANCE_OFFICER),
 }
 
 
 def _tell(app: Application, log: TransitionLog) -> None:
     addresses: list[str] = []
-    for audience in AUDIENCES[log.transition]:
-        addresses += {
-            "group": _group_emails,
-            "councillors": _councillor_emails,
-            "officers": lambda a: _staff_emails(Role.GRANTS_OFFICER),
-            "finance": lambda a: _staff_emails(Role.FINANCE_OFFICER),
-        }[audience](app)
+    told = transitions.get(log.transition)
+    for audience in told.audiences:
+        addresses += RECIPIENTS[audience](app)
     body = (
         f"{app.reference}: {app.title}\n\n"
         f"The application from {app.organisation} is now: {app.get_status_display()}.\n"
@@ -186,13 +156,13 @@ def _tell(app: Application, log: TransitionLog) -> None:
     )
     notify(
         to=addresses,
-        subject=f"{app.reference} {DONE[log.transition]}",
+        subject=f"{app.reference} {told.done}",
         body=body,
         reference=app.reference,
     )
 
 
-def _step(app: Application, name: str, *, by, note: str = "") -> TransitionLog:
+def _step(app: Application, name: str, *, by: User | None, note: str = "") -> TransitionLog:
     log = _run(app, name, by=by, note=note)
     _tell(app, log)
     return log
@@ -214,7 +184,7 @@ EDITABLE = [
 
 @transaction.atomic
 def application_create(
-    *, fund_year: FundYear, organisation: Organisation, by, **fields
+    *, fund_year: FundYear, organisation: Organisation, by: User, **fields
 ) -> Application:
     if not organisation.members.filter(pk=by.pk).exists():
         raise NotPermitted(f"Only members of {organisation} can apply for it.")
@@ -238,7 +208,7 @@ def application_create(
 
 @transaction.atomic
 def application_update(
-    *, application: Application, by, version: int | None = None, **fields
+    *, application: Application, by: User, version: int | None = None, **fields
 ) -> Application:
     """Save answers to a draft. `version` is the one the person started from: if someone else
     saved in between, nothing is overwritten and the person is told."""
@@ -266,7 +236,7 @@ def application_update(
     return app
 
 
-def _draft_for(application: Application, by) -> Application:
+def _draft_for(application: Application, by: User) -> Application:
     app = lock_application(application)
     if reason := rules.group_member.refusal(app, by):
         raise NotPermitted(reason)
@@ -276,7 +246,7 @@ def _draft_for(application: Application, by) -> Application:
 
 
 @transaction.atomic
-def budget_line_add(*, application: Application, by, item: str, cost: Decimal, quote=None):
+def budget_line_add(*, application: Application, by: User, item: str, cost: Decimal, quote=None):
     app = _draft_for(application, by)
     if not item.strip():
         raise InvalidInput("Say what the budget line is for.")
@@ -291,14 +261,14 @@ def budget_line_add(*, application: Application, by, item: str, cost: Decimal, q
 
 
 @transaction.atomic
-def budget_line_remove(*, line: BudgetLine, by) -> None:
+def budget_line_remove(*, line: BudgetLine, by: User) -> None:
     _draft_for(line.application, by)
     line.delete()
 
 
 @transaction.atomic
 def match_funding_add(
-    *, application: Application, by, source: str, amount: Decimal, secured: bool
+    *, application: Application, by: User, source: str, amount: Decimal, secured: bool
 ) -> MatchFunding:
     app = _draft_for(application, by)
     if not isinstance(amount, Decimal) or amount <= 0:
@@ -309,7 +279,7 @@ def match_funding_add(
 
 
 @transaction.atomic
-def attachment_add(*, application: Application, by, description: str, file) -> Attachment:
+def attachment_add(*, application: Application, by: User, description: str, file) -> Attachment:
     """A group adds files while it writes the application (or again once it is returned to them
     as a draft); after that only a grants officer adds one, as when they asked for more."""
     app = lock_application(application)
@@ -342,7 +312,7 @@ def attachment_add(*, application: Application, by, description: str, file) -> A
 
 
 @transaction.atomic
-def application_submit(*, application: Application, by) -> Application:
+def application_submit(*, application: Application, by: User) -> Application:
     app = lock_application(application)
     _step(app, "submit", by=by)
     Application.objects.filter(pk=app.pk).update(submitted_at=rules.timezone.now())
@@ -351,7 +321,7 @@ def application_submit(*, application: Application, by) -> Application:
 
 
 @transaction.atomic
-def application_mark_eligible(*, application: Application, by, note: str = "") -> Application:
+def application_mark_eligible(*, application: Application, by: User, note: str = "") -> Application:
     app = lock_application(application)
     _step(app, "mark_eligible", by=by, note=note)
     # A bid returned and sent again may already hold the support it needs.
@@ -360,7 +330,7 @@ def application_mark_eligible(*, application: Application, by, note: str = "") -
 
 
 @transaction.atomic
-def application_mark_ineligible(*, application: Application, by, reason: str) -> Application:
+def application_mark_ineligible(*, application: Application, by: User, reason: str) -> Application:
     if not reason.strip():
         raise InvalidInput("Say why the application is not eligible: the group will be told.")
     app = lock_application(application)
@@ -369,7 +339,7 @@ def application_mark_ineligible(*, application: Application, by, reason: str) ->
 
 
 @transaction.atomic
-def application_return(*, application: Application, by, reason: str) -> Application:
+def application_return(*, application: Application, by: User, reason: str) -> Application:
     """Send back to the group for more information; their pledges stay for when it returns."""
     if not reason.strip():
         raise InvalidInput("Say what the group needs to change or add: they will be told.")
@@ -378,7 +348,7 @@ def application_return(*, application: Application, by, reason: str) -> Applicat
     return app
 
 
-def application_endorse_if_supported(app: Application, *, by) -> bool:
+def application_endorse_if_supported(app: Application, *, by: User) -> bool:
     """Move a bid on to assessment once its support is complete (called under the lock)."""
     if app.status != Status.AWAITING_SUPPORT or not rules.support_complete(app):
         return False
@@ -387,7 +357,7 @@ def application_endorse_if_supported(app: Application, *, by) -> bool:
 
 
 @transaction.atomic
-def application_recommend(*, application: Application, by, note: str = "") -> Application:
+def application_recommend(*, application: Application, by: User, note: str = "") -> Application:
     app = lock_application(application)
     _step(app, "recommend", by=by, note=note)
     return app
@@ -395,7 +365,7 @@ def application_recommend(*, application: Application, by, note: str = "") -> Ap
 
 @contention.atomic
 def application_approve(
-    *, application: Application, by, amount: Decimal | None, authority: str, note: str = ""
+    *, application: Application, by: User, amount: Decimal | None, authority: str, note: str = ""
 ) -> Application:
     """Approve and commit the award: from the pledging councillors' allocations (pro rata to
     their pledges) or from the central pot. `authority` is `delegated` or `panel`."""
@@ -464,14 +434,14 @@ def _pledge_out_of_term(pledge) -> str:
 
 
 @transaction.atomic
-def application_reject(*, application: Application, by, reason: str) -> Application:
+def application_reject(*, application: Application, by: User, reason: str) -> Application:
     app = lock_application(application)
     _step(app, "reject", by=by, note=reason)
     return app
 
 
 @transaction.atomic
-def application_accept_offer(*, application: Application, by) -> Application:
+def application_accept_offer(*, application: Application, by: User) -> Application:
     from applications.payments import schedule_for_offer  # it imports this module
 
     app = lock_application(application)
@@ -480,7 +450,7 @@ def application_accept_offer(*, application: Application, by) -> Application:
     return app
 
 
-def _release(app: Application, *, by, why: str) -> None:
+def _release(app: Application, *, by: User | None, why: str) -> None:
     ledger.commitment_release(
         reference=app.reference,
         by=by,
@@ -490,7 +460,7 @@ def _release(app: Application, *, by, why: str) -> None:
 
 
 @contention.atomic
-def application_lapse(*, application: Application, by=None) -> Application:
+def application_lapse(*, application: Application, by: User | None = None) -> Application:
     app = lock_application(application)
     # Only an offer has a day it expires; lapsing anything else is refused by _step (a 4xx).
     by_when = rules.long_date(app.offer_expires_on) if app.offer_expires_on else "the day given"
@@ -514,7 +484,7 @@ def lapse_due_offers() -> list[str]:
 
 @contention.atomic
 def application_record_payment(
-    *, application: Application, by, amount: Decimal, key: str
+    *, application: Application, by: User, amount: Decimal, key: str
 ) -> Application:
     """A payment made to the group: posted to the ledger; the last one starts monitoring."""
     app = lock_application(application)
@@ -548,7 +518,7 @@ def application_record_payment(
 
 @transaction.atomic
 def monitoring_report_submit(
-    *, application: Application, by, amount_spent: Decimal, outcomes: str, people_reached: int
+    *, application: Application, by: User, amount_spent: Decimal, outcomes: str, people_reached: int
 ) -> MonitoringReport:
     app = lock_application(application)
     if reason := rules.group_member.refusal(app, by):
@@ -567,7 +537,7 @@ def monitoring_report_submit(
 
 
 @contention.atomic
-def application_close(*, application: Application, by, note: str = "") -> Application:
+def application_close(*, application: Application, by: User, note: str = "") -> Application:
     app = lock_application(application)
     _step(app, "close", by=by, note=note)
     _release(app, by=by, why="closed")
@@ -575,7 +545,7 @@ def application_close(*, application: Application, by, note: str = "") -> Applic
 
 
 @contention.atomic
-def application_withdraw(*, application: Application, by, reason: str = "") -> Application:
+def application_withdraw(*, application: Application, by: User, reason: str = "") -> Application:
     app = lock_application(application)
     had_commitment = app.amount_awarded is not None
     _step(app, "withdraw", by=by, note=reason)
@@ -586,7 +556,7 @@ def application_withdraw(*, application: Application, by, reason: str = "") -> A
 
 
 @contention.atomic
-def application_revoke(*, application: Application, by, reason: str) -> Application:
+def application_revoke(*, application: Application, by: User, reason: str) -> Application:
     """On a breach of the offer's conditions: stop further payments (the unpaid award is
     released); what was paid is owed back as clawback."""
     if not reason.strip():

@@ -8,34 +8,40 @@ grants awarded, grants officers and auditors everything.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.db.models import Q, QuerySet
 
 from applications import rules
 from applications.councillor_selectors import current_terms, is_councillor, visible_bids
 from applications.group_selectors import applications_for, organisations_for
 from applications.models import Application, Organisation
-from decisions.models import PanelItem
-from decisions.selectors import may_read_applications
+from fundmgr import access
 from fundmgr.roles import Role, has_role
 
+if TYPE_CHECKING:
+    from fundmgr.models import User
 
-def visible_applications(user) -> QuerySet[Application]:
+
+def visible_applications(user: User) -> QuerySet[Application]:
     """The applications this person may read, by the same rules as their pages."""
-    if may_read_applications(user):
+    if access.reads_applications(user):
         return Application.objects.all()
     mine = Q(pk__in=applications_for(user).order_by().values("pk"))
     if is_councillor(user):
         terms = current_terms(user, rules.today())
         mine |= Q(pk__in=visible_bids(user, terms).order_by().values("pk"))
     if has_role(user, Role.PANEL_MEMBER):
-        on_my_panels = PanelItem.objects.filter(meeting__panelmembership__user=user)
-        mine |= Q(pk__in=on_my_panels.values("application_id"))
+        # Through the relation decisions' PanelItem gives an application (application.panel_items):
+        # applications does not import decisions.
+        on_my_panels = Application.objects.filter(panel_items__meeting__panelmembership__user=user)
+        mine |= Q(pk__in=on_my_panels.order_by().values("pk"))
     if has_role(user, Role.FINANCE_OFFICER):
         mine |= Q(amount_awarded__isnull=False)  # the grants finance pays
     return Application.objects.filter(mine)
 
 
-def visible_organisations(user) -> QuerySet[Organisation]:
+def visible_organisations(user: User) -> QuerySet[Organisation]:
     if user.is_superuser or has_role(user, Role.GRANTS_OFFICER, Role.FINANCE_OFFICER, Role.AUDITOR):
         return Organisation.objects.select_related("ward").order_by("name", "pk")
     return organisations_for(user)

@@ -4,3 +4,13 @@ from django.apps import AppConfig
 class DecisionsConfig(AppConfig):
     name = "decisions"
     verbose_name = "Assessments, decisions and panels"
+
+    def ready(self) -> None:
+        # applications never imports decisions: it is told here what takes the steps that an
+        # assessment or a decision makes (applications.transitions).
+        from applications import transitions
+        from decisions import services
+
+        transitions.performed_by("recommend", services.recommend_step)
+        transitions.performed_by("approve", services.approve_step)
+        transitions.performed_by("reject", services.reject_step)

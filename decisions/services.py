@@ -7,7 +7,9 @@ Each service records who decided what and why, and moves the application through
 from __future__ import annotations
 
 import datetime
+from collections.abc import Mapping
 from decimal import Decimal
+from typing import Any
 
 from django.db import transaction
 
@@ -19,6 +21,7 @@ from decisions.documents import decision_documents_produce
 from decisions.models import Assessment, Decision, PanelItem, PanelMeeting, PanelMembership
 from fundmgr import access, contention
 from fundmgr.errors import InvalidInput, NotPermitted, Refused
+from fundmgr.models import User
 from fundmgr.money import pounds
 
 
@@ -26,7 +29,7 @@ from fundmgr.money import pounds
 def assessment_record(
     *,
     application: Application,
-    by,
+    by: User,
     recommendation: str,
     notes: str,
     recommended_amount: Decimal | None = None,
@@ -58,7 +61,7 @@ def assessment_record(
 def _decide(
     app: Application,
     *,
-    by,
+    by: User,
     outcome: str,
     reasons: str,
     authority: str,
@@ -103,7 +106,7 @@ def _decide(
 def decision_record(
     *,
     application: Application,
-    by,
+    by: User,
     outcome: str,
     reasons: str,
     amount: Decimal | None = None,
@@ -131,7 +134,7 @@ def decision_record(
 
 @transaction.atomic
 def panel_meeting_create(
-    *, title: str, fund, date: datetime.date, quorum: int, members: list, by
+    *, title: str, fund, date: datetime.date, quorum: int, members: list, by: User
 ) -> PanelMeeting:
     if not access.grants_officer(by):
         raise NotPermitted("Only a grants officer can arrange a panel meeting.")
@@ -145,7 +148,7 @@ def panel_meeting_create(
 
 
 @transaction.atomic
-def panel_item_add(*, meeting: PanelMeeting, application: Application, by) -> PanelItem:
+def panel_item_add(*, meeting: PanelMeeting, application: Application, by: User) -> PanelItem:
     if not access.grants_officer(by):
         raise NotPermitted("Only a grants officer can set a panel's agenda.")
     application = lifecycle.lock_application(application)
@@ -160,7 +163,7 @@ def panel_item_add(*, meeting: PanelMeeting, application: Application, by) -> Pa
 
 
 @transaction.atomic
-def attendance_record(*, meeting: PanelMeeting, attended: list, by) -> None:
+def attendance_record(*, meeting: PanelMeeting, attended: list, by: User) -> None:
     """Take the register: everyone named attended; the other members sent apologies."""
     access.require(access.takes_the_register, by, meeting)
     present = {u.pk for u in attended}
@@ -188,7 +191,7 @@ def voting_members(item: PanelItem) -> list:
 def panel_decision_record(
     *,
     item: PanelItem,
-    by,
+    by: User,
     outcome: str,
     reasons: str,
     amount: Decimal | None = None,
@@ -216,3 +219,35 @@ def panel_decision_record(
         conditions=conditions,
         panel_item=item,
     )
+
+
+# --- the API's steps ------------------------------------------------------------------------
+# How the API's recommend, approve and reject steps are taken, with their input's validated
+# data (applications.transitions; decisions/apps.py says these take them).
+
+
+def recommend_step(app: Application, by: User, data: Mapping[str, Any]) -> None:
+    assessment_record(
+        application=app,
+        by=by,
+        recommendation=data["recommendation"],
+        notes=data["notes"],
+        recommended_amount=data.get("recommended_amount")
+        if data["recommendation"] == "approve"
+        else None,
+    )
+
+
+def approve_step(app: Application, by: User, data: Mapping[str, Any]) -> None:
+    decision_record(
+        application=app,
+        by=by,
+        outcome="approve",
+        amount=data["amount"],
+        reasons=data["reasons"],
+        conditions=data["conditions"],
+    )
+
+
+def reject_step(app: Application, by: User, data: Mapping[str, Any]) -> None:
+    decision_record(application=app, by=by, outcome="reject", reasons=data["reasons"])

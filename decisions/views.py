@@ -6,8 +6,9 @@ in the GOV.UK error summary and changes nothing.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
@@ -16,10 +17,10 @@ from django.db.models import Prefetch
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 
-from applications import services as lifecycle
+from applications import transitions
 from applications.models import Application
 from applications.organisations import current_bank_account
-from applications.services import DONE, available_transitions, transition_refusal
+from applications.services import available_transitions, transition_refusal
 from applications.workflow import Status
 from decisions import selectors
 from decisions import services as decide
@@ -38,10 +39,13 @@ from decisions.models import Assessment, PanelMeeting, PanelMembership
 from fundmgr import access
 from fundmgr.errors import DomainError
 from fundmgr.forms import add_refusal
+from fundmgr.models import User
 from fundmgr.money import pounds
 
 PAGE_SIZE = 50
 S = Status
+# Takes a page's step with its form's cleaned data; says which transition it took, or "defer".
+Performer = Callable[[Application, User, Mapping[str, Any]], str]
 
 
 # --- the workbench --------------------------------------------------------------------------
@@ -88,7 +92,7 @@ class Step:
             return []
         return [t for t in self.transitions if t in available]
 
-    def refusal(self, app: Application, user) -> str:
+    def refusal(self, app: Application, user: User) -> str:
         if self.states and app.status not in self.states:
             return (
                 f"{app.reference} is {app.get_status_display().lower()}: "
@@ -98,6 +102,8 @@ class Step:
         return next((r for r in reasons if r), f"You cannot {self.title.lower()} now.")
 
 
+# The pages of an application's steps, each offering one or more transitions of
+# applications.transitions (tests/applications/test_transitions.py holds them to it).
 STEPS = {
     step.slug: step
     for step in [
@@ -116,12 +122,17 @@ STEPS = {
             ("return_to_applicant",),
             states=(S.AWAITING_SUPPORT, S.UNDER_ASSESSMENT),
         ),
-        Step("close", "Close the grant", ("close",), button_class=""),
-        Step("lapse", "Mark the offer as lapsed", ("lapse",)),
-        Step("revoke", "Revoke the grant", ("revoke",), button_class="govuk-button--warning"),
+        Step("close", transitions.get("close").label, ("close",), button_class=""),
+        Step("lapse", transitions.get("lapse").label, ("lapse",)),
+        Step(
+            "revoke",
+            transitions.get("revoke").label,
+            ("revoke",),
+            button_class="govuk-button--warning",
+        ),
         Step(
             "withdraw",
-            "Withdraw the application",
+            transitions.get("withdraw").label,
             ("withdraw",),
             button_class="govuk-button--warning",
         ),
@@ -189,30 +200,25 @@ def _step_application(reference: str) -> Application:
     )
 
 
-def _eligibility(app, by, data) -> str:
+def _take(name: str, app: Application, by: User, given: Mapping[str, Any]) -> str:
+    """Take transition `name` as applications.transitions says it is taken, with `given` as
+    its input; the name says what was done."""
+    transitions.get(name).take(app, by, given)
+    return name
+
+
+def _eligibility(app: Application, by: User, data: Mapping[str, Any]) -> str:
     outcome, note = data["outcome"], data["note"].strip()
-    if outcome == "mark_eligible":
-        lifecycle.application_mark_eligible(application=app, by=by, note=note)
-    elif outcome == "mark_ineligible":
-        lifecycle.application_mark_ineligible(application=app, by=by, reason=note)
-    else:
-        lifecycle.application_return(application=app, by=by, reason=note)
-    return outcome
+    # The page's one note is a note when it is eligible, otherwise the reason the group is told.
+    return _take(outcome, app, by, {"note" if outcome == "mark_eligible" else "reason": note})
 
 
-def _assess(app, by, data) -> str:
-    recommendation = data["recommendation"]
-    decide.assessment_record(
-        application=app,
-        by=by,
-        recommendation=recommendation,
-        notes=data["notes"],
-        recommended_amount=data["recommended_amount"] if recommendation == "approve" else None,
-    )
-    return "recommend"
+def _assess(app: Application, by: User, data: Mapping[str, Any]) -> str:
+    return _take("recommend", app, by, data)  # the form asks what the API's input does
 
 
-def _decide(app, by, data) -> str:
+def _decide(app: Application, by: User, data: Mapping[str, Any]) -> str:
+    # Not through the table: a deferral is a decision that is no transition.
     outcome = data["outcome"]
     decision = decide.decision_record(
         application=app,
@@ -225,28 +231,25 @@ def _decide(app, by, data) -> str:
     return {"approve": "approve", "reject": "reject"}.get(decision.outcome, "defer")
 
 
-def _note_step(service: Callable, argument: str, transition: str) -> Callable:
-    def perform(app, by, data) -> str:
-        service(application=app, by=by, **{argument: data["note"].strip()})
-        return transition
+def _note_step(transition: str, field: str | None) -> Performer:
+    """A few-words step: the page's note is the transition's input `field` (None: unused)."""
+
+    def perform(app: Application, by: User, data: Mapping[str, Any]) -> str:
+        return _take(transition, app, by, {field: data["note"].strip()} if field else {})
 
     return perform
 
 
-def _lapse(app, by, data) -> str:
-    lifecycle.application_lapse(application=app, by=by)
-    return "lapse"
-
-
-PERFORM = {
+# How each page takes its step, saying which transition it took (or "defer").
+PERFORM: dict[str, Performer] = {
     "eligibility": _eligibility,
     "assess": _assess,
     "decide": _decide,
-    "return": _note_step(lifecycle.application_return, "reason", "return_to_applicant"),
-    "withdraw": _note_step(lifecycle.application_withdraw, "reason", "withdraw"),
-    "revoke": _note_step(lifecycle.application_revoke, "reason", "revoke"),
-    "close": _note_step(lifecycle.application_close, "note", "close"),
-    "lapse": _lapse,
+    "return": _note_step("return_to_applicant", "reason"),
+    "withdraw": _note_step("withdraw", "reason"),
+    "revoke": _note_step("revoke", "reason"),
+    "close": _note_step("close", "note"),
+    "lapse": _note_step("lapse", None),
 }
 
 
@@ -267,7 +270,7 @@ def _done_message(app: Application, done: str) -> str:
     app.refresh_from_db()
     if done == "defer":
         return f"The decision on {app.reference} is deferred: it is still waiting for a decision."
-    what = DONE.get(done, done)
+    what = transitions.get(done).done
     return f"{app.reference} {what}. It is now: {app.get_status_display().lower()}."
 
 
