@@ -18,6 +18,7 @@ from applications.workflow import Status
 from budgets import clawback as money
 from budgets.models import Clawback
 from fundmgr.errors import Refused
+from fundmgr.models import User
 from fundmgr.money import pounds
 from fundmgr.notifications import notify
 
@@ -94,7 +95,7 @@ def underspends() -> list[Underspend]:
 
 
 @transaction.atomic
-def clawback_raise(*, application: Application, by) -> Clawback:
+def clawback_raise(*, application: Application, by: User) -> Clawback:
     """Ask the group for the money back: the request is recorded and the group is told."""
     row = next((r for r in underspends() if r.application.pk == application.pk), None)
     if row is None or not row.due:

@@ -120,6 +120,7 @@ def budgets(terms: list[Councillor], *, open_only: bool = True) -> list[Budget]:
             pledgeable=a.pledgeable,
         )
         for a in with_pledgeable(accounts)
+        if a.councillor_id is not None  # always, by the filter; the field itself is nullable
     }
     if not found:
         return []

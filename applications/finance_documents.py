@@ -14,7 +14,7 @@ from budgets.models import Clawback, PaymentRunLine
 from fundmgr import letterhead as lh
 from fundmgr.documents import document_store, latest
 from fundmgr.errors import InvalidInput
-from fundmgr.models import Document
+from fundmgr.models import Document, User
 from fundmgr.money import pounds
 
 
@@ -74,7 +74,7 @@ def remittance_pdf(line: PaymentRunLine, app: Application) -> bytes:
     )
 
 
-def remittance_document(line: PaymentRunLine, app: Application, by=None) -> Document:
+def remittance_document(line: PaymentRunLine, app: Application, by: User | None = None) -> Document:
     return document_store(
         kind="remittance",
         reference=app.reference,
@@ -143,7 +143,7 @@ def clawback_pdf(clawback: Clawback, app: Application) -> bytes:
     )
 
 
-def clawback_document(clawback: Clawback, app: Application, by=None) -> Document:
+def clawback_document(clawback: Clawback, app: Application, by: User | None = None) -> Document:
     return document_store(
         kind="clawback",
         reference=app.reference,

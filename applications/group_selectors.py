@@ -65,6 +65,8 @@ def applications_for(user) -> QuerySet[Application]:
 
 
 def role_label(role: str | None) -> str:
+    if role is None:
+        return ""
     try:
         return Membership.Role(role).label
     except ValueError:

@@ -31,6 +31,7 @@ from applications.services import lock_application
 from applications.workflow import Status
 from fundmgr import access
 from fundmgr.errors import InvalidInput, NotPermitted, Refused
+from fundmgr.models import User
 from fundmgr.notifications import notify
 
 
@@ -125,7 +126,7 @@ def _invitation_link(site: str, token: str) -> str:
 
 @transaction.atomic
 def member_invite(
-    *, organisation: Organisation, email: str, role: str, by, site: str
+    *, organisation: Organisation, email: str, role: str, by: User, site: str
 ) -> tuple[Invitation, str]:
     """Invite an e-mail address to join the group, and e-mail it a link with a new token. `site`
     is the service's address (https://grants.example.gov.uk), for the link. An earlier
@@ -202,7 +203,7 @@ def _open_invitation(token: str) -> Invitation:
 
 
 @transaction.atomic
-def invitation_accept(*, token: str, by) -> Membership:
+def invitation_accept(*, token: str, by: User) -> Membership:
     """The invitee joins the group (or, a member already, takes the role they were invited to)."""
     invitation = _open_invitation(token)
     if reason := open_refusal(invitation):
@@ -220,7 +221,7 @@ def invitation_accept(*, token: str, by) -> Membership:
 
 
 @transaction.atomic
-def invitation_decline(*, token: str, by) -> Invitation:
+def invitation_decline(*, token: str, by: User) -> Invitation:
     invitation = _open_invitation(token)
     if reason := open_refusal(invitation):
         raise Refused(reason)
@@ -233,7 +234,7 @@ def invitation_decline(*, token: str, by) -> Invitation:
 
 
 @transaction.atomic
-def invitation_revoke(*, invitation: Invitation, by) -> Invitation:
+def invitation_revoke(*, invitation: Invitation, by: User) -> Invitation:
     """A member withdraws an invitation still waiting for an answer: its link stops working."""
     Organisation.objects.select_for_update().get(pk=invitation.organisation_id)
     invitation = (
@@ -253,7 +254,7 @@ def invitation_revoke(*, invitation: Invitation, by) -> Invitation:
     return invitation
 
 
-def _draft_for(application: Application, by) -> Application:
+def _draft_for(application: Application, by: User) -> Application:
     app = lock_application(application)
     if reason := rules.group_member.refusal(app, by):
         raise NotPermitted(reason)
@@ -263,13 +264,13 @@ def _draft_for(application: Application, by) -> Application:
 
 
 @transaction.atomic
-def match_funding_remove(*, source: MatchFunding, by) -> None:
+def match_funding_remove(*, source: MatchFunding, by: User) -> None:
     _draft_for(source.application, by)
     MatchFunding.objects.filter(pk=source.pk).delete()
 
 
 @transaction.atomic
-def attachment_remove(*, attachment: Attachment, by) -> None:
+def attachment_remove(*, attachment: Attachment, by: User) -> None:
     """A document can be taken back out while the application is still a draft; once sent, the
     council keeps what it was sent."""
     _draft_for(attachment.application, by)

@@ -13,6 +13,7 @@ from django.utils import timezone
 from applications.models import BankAccount, Membership, Organisation
 from fundmgr import access
 from fundmgr.errors import InvalidInput, NotPermitted, Refused
+from fundmgr.models import User
 
 PROFILE_FIELDS = [
     "name",
@@ -37,7 +38,9 @@ def _valid(instance, exclude=None) -> None:
 
 
 @transaction.atomic
-def organisation_create(*, by, role: str = Membership.Role.SECRETARY, **fields) -> Organisation:
+def organisation_create(
+    *, by: User, role: str = Membership.Role.SECRETARY, **fields
+) -> Organisation:
     unknown = set(fields) - set(PROFILE_FIELDS)
     if unknown:
         raise InvalidInput(f"Unknown organisation fields: {', '.join(sorted(unknown))}.")
@@ -50,7 +53,7 @@ def organisation_create(*, by, role: str = Membership.Role.SECRETARY, **fields) 
 
 
 @transaction.atomic
-def organisation_update(*, organisation: Organisation, by, **fields) -> Organisation:
+def organisation_update(*, organisation: Organisation, by: User, **fields) -> Organisation:
     organisation = Organisation.objects.select_for_update().get(pk=organisation.pk)
     if not organisation.members.filter(pk=by.pk).exists():
         raise NotPermitted(f"Only members of {organisation} can change its details.")
@@ -79,7 +82,7 @@ def payable_bank_account(organisation: Organisation) -> BankAccount | None:
 
 @transaction.atomic
 def bank_account_change(
-    *, organisation: Organisation, by, account_name: str, sort_code: str, account_number: str
+    *, organisation: Organisation, by: User, account_name: str, sort_code: str, account_number: str
 ) -> BankAccount:
     """New bank details replace the old at once, and wait for verification: until then the
     group's unpaid payments are held."""
@@ -102,7 +105,7 @@ def bank_account_change(
 
 @transaction.atomic
 def bank_account_verify(
-    *, bank_account: BankAccount, by, approve: bool, note: str = ""
+    *, bank_account: BankAccount, by: User, approve: bool, note: str = ""
 ) -> BankAccount:
     account = BankAccount.objects.select_for_update().get(pk=bank_account.pk)
     if not access.finance_officer(by):

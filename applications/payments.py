@@ -29,7 +29,7 @@ from budgets.models import Fund, Payment, PaymentRun, PaymentRunLine, PaymentSch
 from fundmgr import access, contention
 from fundmgr.documents import stored_content
 from fundmgr.errors import NotPermitted, Refused
-from fundmgr.models import Notification
+from fundmgr.models import Notification, User
 from fundmgr.money import PENNY, pounds
 
 Instalment = money.Instalment
@@ -62,7 +62,7 @@ def default_instalments(app: Application) -> list[Instalment]:
     return [Instalment(first, today), Instalment(award - first, middle, SECOND_STAGE)]
 
 
-def schedule_for_offer(app: Application, *, by) -> PaymentSchedule:
+def schedule_for_offer(app: Application, *, by: User) -> PaymentSchedule:
     """Called by `application_accept_offer`, in its transaction: the accepted grant's payments."""
     existing = PaymentSchedule.objects.filter(reference=app.reference).first()
     if existing is not None:
@@ -83,7 +83,7 @@ def schedule_of(app: Application) -> PaymentSchedule | None:
 
 @transaction.atomic
 def instalments_set(
-    *, application: Application, by, instalments: Sequence[Instalment]
+    *, application: Application, by: User, instalments: Sequence[Instalment]
 ) -> list[Payment]:
     """An officer sets how the rest of an accepted grant is paid: amounts, due dates, and a
     condition for any that must wait (evidence of the first stage, say)."""
@@ -102,7 +102,7 @@ def instalments_set(
     return money.instalments_replace(schedule=schedule, instalments=instalments, by=by)
 
 
-def condition_met(*, payment: Payment, by, note: str = "") -> Payment:
+def condition_met(*, payment: Payment, by: User, note: str = "") -> Payment:
     _require_officer(by, "mark an instalment's condition met")
     return money.condition_mark_met(payment=payment, by=by, note=note)
 
@@ -226,27 +226,29 @@ def payable(on: datetime.date | None = None) -> Payable:
 
 
 @transaction.atomic
-def payment_run_prepare(*, by, pay_date: datetime.date) -> PaymentRun:
+def payment_run_prepare(*, by: User, pay_date: datetime.date) -> PaymentRun:
     """A run of everything due by `pay_date` whose payee may be paid; held payments stay out
     (the payments page lists them with the reason)."""
     money.require_finance_officer(by, "prepare a payment run")
-    rows = payable(pay_date).due
     return money.run_create(
-        pay_date=pay_date,
-        by=by,
-        payments=[
-            (
-                row.payment,
-                row.application.organisation.name,
-                money.Payee(
-                    bank_account=row.bank_account.pk,
-                    account_name=row.bank_account.account_name,
-                    sort_code=row.bank_account.sort_code,
-                    account_number=row.bank_account.account_number,
-                ),
-            )
-            for row in rows
-        ],
+        pay_date=pay_date, by=by, payments=[_run_item(row) for row in payable(pay_date).due]
+    )
+
+
+def _run_item(row: Row) -> tuple[Payment, str, money.Payee]:
+    """A due payment as a run takes it: `payable` puts a row in `due` only with its grant and
+    the verified account it is paid to."""
+    assert row.application is not None and row.bank_account is not None
+    account = row.bank_account
+    return (
+        row.payment,
+        row.application.organisation.name,
+        money.Payee(
+            bank_account=account.pk,
+            account_name=account.account_name,
+            sort_code=account.sort_code,
+            account_number=account.account_number,
+        ),
     )
 
 
@@ -271,7 +273,7 @@ def changed_since_prepared(lines: Sequence[PaymentRunLine]) -> list[tuple[Paymen
 
 
 @contention.atomic
-def payment_run_authorise(*, run: PaymentRun, by) -> PaymentRun:
+def payment_run_authorise(*, run: PaymentRun, by: User) -> PaymentRun:
     """A second finance officer authorises a prepared run: the BACS file and finance CSV are
     written, every payment is recorded on its application (ledger: commitment to paid, one
     idempotency key per payment) and marked sent. All or nothing."""
@@ -366,7 +368,7 @@ def remittances_send(run_id: int) -> int:
     return sent
 
 
-def payment_run_cancel(*, run: PaymentRun, by, reason: str) -> PaymentRun:
+def payment_run_cancel(*, run: PaymentRun, by: User, reason: str) -> PaymentRun:
     return money.run_cancel(run=run, by=by, reason=reason)
 
 

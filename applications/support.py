@@ -13,9 +13,10 @@ from applications.services import application_endorse_if_supported, lock_applica
 from applications.workflow import FINAL, Status
 from budgets import ledger
 from budgets import selectors as budget_selectors
-from budgets.models import Councillor
+from budgets.models import Councillor, FundYear, LedgerTransaction
 from fundmgr import access, contention
 from fundmgr.errors import InsufficientFunds, InvalidInput, NotPermitted, Refused
+from fundmgr.models import User
 from fundmgr.money import pounds
 
 # Pledges that hold a councillor's money until approval commits it (or the bid ends).
@@ -28,7 +29,7 @@ PENDING = [
 ]
 
 
-def _councillor_may_support(app: Application, councillor: Councillor, by) -> None:
+def _councillor_may_support(app: Application, councillor: Councillor, by: User) -> None:
     if councillor.user_id != getattr(by, "pk", None):
         raise NotPermitted(f"Only {councillor} can pledge from their own allocation.")
     if not councillor.in_term_on(rules.today()):
@@ -86,7 +87,7 @@ def pledgeable(councillor: Councillor, fund_year) -> Decimal:
 
 @contention.atomic
 def pledge_make(
-    *, application: Application, councillor: Councillor, amount: Decimal, statement: str, by
+    *, application: Application, councillor: Councillor, amount: Decimal, statement: str, by: User
 ) -> Pledge:
     """Support a bid. Where the fund is paid from allocations, pledge `amount` from the
     councillor's own allocation, up to what they have not already committed or pledged."""
@@ -123,7 +124,9 @@ def pledge_make(
 
 
 @transaction.atomic
-def pledge_decline(*, application: Application, councillor: Councillor, reason: str, by) -> Pledge:
+def pledge_decline(
+    *, application: Application, councillor: Councillor, reason: str, by: User
+) -> Pledge:
     app = lock_application(application)
     if councillor.user_id != getattr(by, "pk", None):
         raise NotPermitted(f"Only {councillor} can decline on their own behalf.")
@@ -144,7 +147,7 @@ def pledge_decline(*, application: Application, councillor: Councillor, reason: 
 
 
 @contention.atomic
-def pledge_withdraw(*, pledge: Pledge, by) -> Pledge:
+def pledge_withdraw(*, pledge: Pledge, by: User) -> Pledge:
     app = lock_application(pledge.application)
     pledge = Pledge.objects.select_for_update().get(pk=pledge.pk)
     if pledge.councillor.user_id != getattr(by, "pk", None):
@@ -161,7 +164,7 @@ def pledge_withdraw(*, pledge: Pledge, by) -> Pledge:
 
 @transaction.atomic
 def interest_declare(
-    *, application: Application, by, kind: str, details: str, panel_meeting=None
+    *, application: Application, by: User, kind: str, details: str, panel_meeting=None
 ) -> InterestDeclaration:
     """Declare an interest. A pecuniary or other registrable interest withdraws the person's
     pending support and bars them from endorsing, pledging and deciding."""
@@ -188,8 +191,14 @@ def councillor_available(councillor: Councillor, fund_year) -> Decimal:
 
 @contention.atomic
 def councillor_transfer(
-    *, fund_year, from_councillor: Councillor, to_councillor: Councillor, amount: Decimal, by, key
-):
+    *,
+    fund_year: FundYear,
+    from_councillor: Councillor,
+    to_councillor: Councillor,
+    amount: Decimal,
+    by: User,
+    key: str,
+) -> LedgerTransaction:
     """A councillor gives part of their allocation to a ward colleague: only their own, and only
     what is not already pledged to bids still waiting for a decision."""
     if from_councillor.user_id != getattr(by, "pk", None):

@@ -104,7 +104,9 @@ def _support_withdrawn_email(
 
 
 @contention.atomic
-def councillor_term_end(*, councillor: Councillor, on: datetime.date, by, reason: str) -> TermEnded:
+def councillor_term_end(
+    *, councillor: Councillor, on: datetime.date, by: User, reason: str
+) -> TermEnded:
     """End a councillor's term on `on` (their last day in office): set the day and the reason,
     withdraw their pledges to bids not yet decided (each group and the ward's other councillors
     are e-mailed), and return their unspent allocation to the pot at once. Their successor's

@@ -8,7 +8,11 @@ else's id is a 404.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from django.contrib import messages
+from django.db.models import Model
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -23,6 +27,7 @@ from budgets.models import Ward
 from fundmgr import access
 from fundmgr.errors import DomainError
 from fundmgr.forms import add_refusal
+from fundmgr.models import User
 from fundmgr.money import pounds
 
 PAGE_SIZE = 20
@@ -281,9 +286,18 @@ def budget_line_remove(request, pk: int, line: int):
     )
 
 
-def _remove_item(request, pk: int, model, item_pk: int, remove, *, name, back: str):
+def _remove_item(
+    request,
+    pk: int,
+    model: type[Model],
+    item_pk: int,
+    remove: Callable[[Any, User], None],
+    *,
+    name: Callable[[Any], str],
+    back: str,
+):
     """Remove one line of a draft's section (a cost, a funding source, a document) and go back
-    to the section, saying what happened."""
+    to the section, saying what happened. `remove(item, by)` is the service that removes it."""
     app = _editable(request, pk)
     item = get_object_or_404(model, pk=item_pk, application=app)
     try:

@@ -20,12 +20,13 @@ from budgets import payments as money
 from budgets.models import Clawback, ClawbackRefund, FundYear, StatementLine
 from fundmgr import contention
 from fundmgr.errors import InvalidInput, Refused
+from fundmgr.models import User
 from fundmgr.money import PENNY, pounds
 
 
 @transaction.atomic
 def clawback_create(
-    *, reference: str, fund_year: FundYear, payee: str, amount: Decimal, reason: str, by
+    *, reference: str, fund_year: FundYear, payee: str, amount: Decimal, reason: str, by: User
 ) -> Clawback:
     money.require_finance_officer(by, "raise a clawback request")
     if not isinstance(amount, Decimal) or amount <= 0 or amount != amount.quantize(PENNY):
@@ -48,7 +49,7 @@ def refund_record(
     clawback: Clawback,
     amount: Decimal,
     received_on: datetime.date,
-    by,
+    by: User,
     statement_line: StatementLine | None = None,
 ) -> ClawbackRefund:
     """A refund received: posted to the ledger and counted against the request, all or

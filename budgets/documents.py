@@ -17,7 +17,7 @@ from budgets.models import Councillor, FundYear
 from fundmgr import letterhead as lh
 from fundmgr.documents import document_store
 from fundmgr.errors import InvalidInput
-from fundmgr.models import Document
+from fundmgr.models import Document, User
 from fundmgr.money import pounds
 
 STATEMENT = "statement"
@@ -125,7 +125,9 @@ def statement_pdf(statement: selectors.Statement) -> bytes:
     )
 
 
-def statement_produce(*, fund_year: FundYear, councillor: Councillor, by=None) -> Document:
+def statement_produce(
+    *, fund_year: FundYear, councillor: Councillor, by: User | None = None
+) -> Document:
     """The statement as it stands now, stored (once per distinct content)."""
     statement = selectors.statement(fund_year=fund_year, councillor=councillor)
     return document_store(

@@ -24,6 +24,7 @@ from budgets import payments as money
 from budgets.models import Entry, GLImport, GLLine, LedgerTransaction, PaymentRunLine
 from budgets.statement_files import StatementError, csv_error, decode, pence_column
 from fundmgr.errors import InvalidInput, Refused
+from fundmgr.models import User
 
 COLUMNS = {
     "cost_code": ("cost code", "cost centre", "cost center", "account", "account code"),
@@ -74,7 +75,9 @@ def read_gl(content: bytes) -> pd.DataFrame:
     frame, numbers = frame[~blank], numbers[~blank]
     if frame.empty:
         raise StatementError("The file has a heading but no lines.")
-    found = {}
+    # A column the file leaves out that is not required reads as empty text on every line.
+    empty_text = pd.Series([""] * len(frame), index=frame.index)
+    found: dict[str, pd.Series] = {}
     for key, names in COLUMNS.items():
         at = next((heading.index(n) for n in names if n in heading), None)
         if at is None and key in REQUIRED:
@@ -82,7 +85,7 @@ def read_gl(content: bytes) -> pd.DataFrame:
                 f"The file has no {names[0]} column. A GL export needs columns for the cost "
                 f"code, date and amount; its columns are: {', '.join(heading)}."
             )
-        found[key] = frame.iloc[:, at].astype(str).str.strip() if at is not None else None
+        found[key] = frame.iloc[:, at].astype(str).str.strip() if at is not None else empty_text
     codes = found["cost_code"]
     if (missing := (codes == "").to_numpy()).any():
         raise StatementError(f"Line {numbers[int(np.argmax(missing))]} has no cost code.")
@@ -99,28 +102,20 @@ def read_gl(content: bytes) -> pd.DataFrame:
     if (empty := (amount_text == "").to_numpy()).any():
         raise StatementError(f"Line {numbers[int(np.argmax(empty))]} has no amount.")
     pence = pence_column(amount_text, numbers, "amount", signed=True)
-    empty_text = pd.Series([""] * len(frame), index=frame.index)
     return pd.DataFrame(
         {
             "number": numbers,
             "cost_code": codes.str.slice(0, 30).to_numpy(),
             "date": dates.to_numpy(),
             "pence": pence.to_numpy(np.int64),
-            "reference": (found["reference"] if found["reference"] is not None else empty_text)
-            .str.upper()
-            .str.slice(0, 40)
-            .to_numpy(),
-            "description": (
-                found["description"] if found["description"] is not None else empty_text
-            )
-            .str.slice(0, 255)
-            .to_numpy(),
+            "reference": found["reference"].str.upper().str.slice(0, 40).to_numpy(),
+            "description": found["description"].str.slice(0, 255).to_numpy(),
         }
     )
 
 
 @transaction.atomic
-def gl_import(*, content: bytes, filename: str, by) -> GLImport:
+def gl_import(*, content: bytes, filename: str, by: User) -> GLImport:
     """Import a GL export whole or not at all; the same file twice changes nothing."""
     money.require_finance_officer(by, "import the general ledger")
     digest = hashlib.sha256(content).hexdigest()

@@ -17,6 +17,9 @@ again (a no-op for a row already held) and updates in the same order.
 Services are `fundmgr.contention.atomic`: a deadlock or serialisation failure that happens all
 the same runs the whole transaction again, a bounded number of times, then is refused in words
 (409), never a 500.
+
+The ledger checks no permission: its callers do. `by` is the person acting, kept on the posting,
+or None when the system posts (a management command such as allocate_year or close_year).
 """
 
 from __future__ import annotations
@@ -41,6 +44,7 @@ from budgets.models import (
 )
 from fundmgr import contention
 from fundmgr.errors import ClosedYear, InsufficientFunds, InvalidInput, OutsideTerm, Refused
+from fundmgr.models import User
 from fundmgr.money import PENNY, pounds
 
 Kind = LedgerTransaction.Kind
@@ -205,7 +209,7 @@ def post(
     key: str,
     lines: Sequence[Line],
     memo: str,
-    by,
+    by: User | None,
     reference: str = "",
     purpose: str = "this",
     reverses: LedgerTransaction | None = None,
@@ -261,7 +265,7 @@ def post(
 
 
 @contention.atomic
-def budget_set(*, fund_year: FundYear, total: Decimal, by) -> LedgerTransaction | None:
+def budget_set(*, fund_year: FundYear, total: Decimal, by: User | None) -> LedgerTransaction | None:
     """Set the fund year's total budget, posting the difference between source and pot."""
     if not isinstance(total, Decimal) or total < 0 or total != total.quantize(PENNY):
         raise InvalidInput("The budget must be an amount in pounds and pence, £0.00 or more.")
@@ -294,7 +298,7 @@ def allocation_make(
     *,
     fund_year: FundYear,
     councillor: Councillor,
-    by,
+    by: User | None,
     amount: Decimal | None = None,
     memo: str = "",
 ) -> LedgerTransaction:
@@ -437,7 +441,7 @@ def successor_share(
 
 
 @contention.atomic
-def allocate_year(*, fund_year: FundYear, by) -> AllocationSummary:
+def allocate_year(*, fund_year: FundYear, by: User | None) -> AllocationSummary:
     """Allocate to every councillor in office during the year, all or none: the allocation per
     councillor, or, to a councillor who succeeded one who left mid-year, their share of what the
     departed councillor left (the fund year's term-end policy). Each councillor is allocated
@@ -511,7 +515,7 @@ class TermEndReturn:
     posting: LedgerTransaction
 
 
-def term_end_return(*, councillor: Councillor, by) -> list[TermEndReturn]:
+def term_end_return(*, councillor: Councillor, by: User | None) -> list[TermEndReturn]:
     """A councillor's term has ended (their Councillor.term_end is set): what is left in each of
     their allocations in an open year returns to that fund year's pot at once, one balanced
     posting each (`term-end:<fund year>:<councillor>`), reversing nothing. Money committed to
@@ -560,7 +564,7 @@ def allocation_transfer(
     from_councillor: Councillor,
     to_councillor: Councillor,
     amount: Decimal,
-    by,
+    by: User | None,
     key: str,
     on: datetime.date | None = None,
 ) -> LedgerTransaction:
@@ -600,7 +604,7 @@ def commitment_make(
     fund_year: FundYear,
     reference: str,
     shares: Sequence[tuple[Councillor | None, Decimal]],
-    by,
+    by: User | None,
     key: str | None = None,
     memo: str = "",
 ) -> LedgerTransaction:
@@ -714,7 +718,9 @@ def _locked_with(accounts: Sequence[Account], destination) -> list[Account]:
 
 
 @contention.atomic
-def payment_post(*, reference: str, amount: Decimal, by, key: str) -> LedgerTransaction:
+def payment_post(
+    *, reference: str, amount: Decimal, by: User | None, key: str
+) -> LedgerTransaction:
     """A payment made: commitment to paid, drawn from the grant's commitments pro rata."""
     _require_positive(amount, "The payment")
     with transaction.atomic():
@@ -742,7 +748,7 @@ def payment_post(*, reference: str, amount: Decimal, by, key: str) -> LedgerTran
 
 @contention.atomic
 def commitment_release(
-    *, reference: str, by, key: str, amount: Decimal | None = None, memo: str = ""
+    *, reference: str, by: User | None, key: str, amount: Decimal | None = None, memo: str = ""
 ) -> LedgerTransaction | None:
     """Release what is still committed (all of it, or `amount`) back where it came from: the
     allocation or pot it came from, or the fund's open pot once that year is closed."""
@@ -772,7 +778,7 @@ def commitment_release(
 
 
 @contention.atomic
-def refund_post(*, reference: str, amount: Decimal, by, key: str) -> LedgerTransaction:
+def refund_post(*, reference: str, amount: Decimal, by: User | None, key: str) -> LedgerTransaction:
     """Money paid back by a group (clawback received): from paid to where it came from."""
     _require_positive(amount, "The refund")
     with transaction.atomic():
@@ -816,7 +822,9 @@ def refund_post(*, reference: str, amount: Decimal, by, key: str) -> LedgerTrans
 
 
 @contention.atomic
-def transaction_reverse(*, posting: LedgerTransaction, by, reason: str) -> LedgerTransaction:
+def transaction_reverse(
+    *, posting: LedgerTransaction, by: User | None, reason: str
+) -> LedgerTransaction:
     """Put a mistake right: a new transaction with every entry negated, naming the original."""
     if not reason.strip():
         raise InvalidInput("Say why the posting is being reversed.")
@@ -867,7 +875,7 @@ class YearEndSummary:
 
 
 @contention.atomic
-def year_close(*, year: FinancialYear, by) -> YearEndSummary:
+def year_close(*, year: FinancialYear, by: User | None) -> YearEndSummary:
     """Close a financial year: each unspent allocation is carried forward to the councillor's
     allocation next year, or lapses to the pot, as the fund year's rule says. A councillor
     whose term ends before next year's allocation lapses whatever the rule."""

@@ -31,6 +31,7 @@ from budgets.models import (
 )
 from fundmgr import access
 from fundmgr.errors import InvalidInput, NotPermitted, Refused
+from fundmgr.models import User
 from fundmgr.money import PENNY, pounds
 
 MAX_INSTALMENTS = 9  # the payment reference ends /1 to /9 and stays within BACS's 18 characters
@@ -51,7 +52,7 @@ def long_date(day: datetime.date) -> str:
     return f"{day.day} {day:%B %Y}"
 
 
-def _log(payment: Payment, kind: str, by, *, run: PaymentRun | None = None, note: str = ""):
+def _log(payment: Payment, kind: str, by: User, *, run: PaymentRun | None = None, note: str = ""):
     return PaymentEvent.objects.create(
         payment=payment,
         kind=kind,
@@ -102,7 +103,7 @@ def schedule_create(
     payee: str,
     award: Decimal,
     instalments: Sequence[Instalment],
-    by,
+    by: User,
 ) -> PaymentSchedule:
     """A grant's payments, made when its offer is accepted. Once per grant."""
     if PaymentSchedule.objects.filter(reference=reference).exists():
@@ -136,7 +137,7 @@ def _was_sent(payment: Payment) -> bool:
 
 @transaction.atomic
 def instalments_replace(
-    *, schedule: PaymentSchedule, instalments: Sequence[Instalment], by
+    *, schedule: PaymentSchedule, instalments: Sequence[Instalment], by: User
 ) -> list[Payment]:
     """Set the instalments still to be paid. A payment in a run, sent, or returned for reissue
     stays as it is; the new instalments must add up to the rest of the award. Unsent rows are
@@ -190,7 +191,7 @@ def instalments_replace(
 
 
 @transaction.atomic
-def condition_mark_met(*, payment: Payment, by, note: str = "") -> Payment:
+def condition_mark_met(*, payment: Payment, by: User, note: str = "") -> Payment:
     payment = Payment.objects.select_for_update().get(pk=payment.pk)
     if not payment.condition:
         raise Refused(f"{payment.reference} has no condition to meet.")
@@ -233,7 +234,7 @@ def check_pay_date(pay_date: datetime.date) -> None:
 
 
 def run_create(
-    *, pay_date: datetime.date, by, payments: Sequence[tuple[Payment, str, Payee]]
+    *, pay_date: datetime.date, by: User, payments: Sequence[tuple[Payment, str, Payee]]
 ) -> PaymentRun:
     """A prepared run of `payments` (each with its payee's name and verified bank details).
     Called inside the caller's transaction. A payment another officer has just put in a run of
@@ -286,7 +287,7 @@ def run_lines(run: PaymentRun) -> list[PaymentRunLine]:
     )
 
 
-def run_begin_authorising(*, run: PaymentRun, by) -> PaymentRun:
+def run_begin_authorising(*, run: PaymentRun, by: User) -> PaymentRun:
     """The first step of authorising, inside the caller's transaction: the run moves from
     prepared to authorised with one conditional UPDATE, so of two officers authorising at once
     exactly one goes on; the other is told who did."""
@@ -363,7 +364,9 @@ def finance_csv(run: PaymentRun, lines: Sequence[PaymentRunLine]) -> bytes:
     return out.getvalue().encode("utf-8")
 
 
-def run_export_and_send(*, run: PaymentRun, lines: Sequence[PaymentRunLine], by) -> PaymentRun:
+def run_export_and_send(
+    *, run: PaymentRun, lines: Sequence[PaymentRunLine], by: User
+) -> PaymentRun:
     """The last step of authorising, inside the caller's transaction: the BACS file and the
     finance CSV are written (to the database, in the same transaction) and every line and
     payment is marked sent."""
@@ -401,7 +404,7 @@ def run_export_and_send(*, run: PaymentRun, lines: Sequence[PaymentRunLine], by)
 
 
 @transaction.atomic
-def run_cancel(*, run: PaymentRun, by, reason: str) -> PaymentRun:
+def run_cancel(*, run: PaymentRun, by: User, reason: str) -> PaymentRun:
     """A prepared run that will not be sent: its payments are due again."""
     require_finance_officer(by, "cancel a payment run")
     if not reason.strip():
@@ -433,7 +436,7 @@ def run_cancel(*, run: PaymentRun, by, reason: str) -> PaymentRun:
 
 
 @transaction.atomic
-def line_returned(*, line: PaymentRunLine, by, note: str = "") -> PaymentRunLine:
+def line_returned(*, line: PaymentRunLine, by: User, note: str = "") -> PaymentRunLine:
     """The bank sent a payment back (a closed or wrong account): it waits to be reissued. The
     ledger keeps it as paid, because the group is still owed it and the reissue posts nothing
     new; until then it is a reconciling item on the reconciliation report."""
@@ -454,7 +457,7 @@ def line_returned(*, line: PaymentRunLine, by, note: str = "") -> PaymentRunLine
 
 
 @transaction.atomic
-def payment_reissue(*, payment: Payment, by, note: str = "") -> Payment:
+def payment_reissue(*, payment: Payment, by: User, note: str = "") -> Payment:
     """A returned payment goes back to be paid in the next run (to the group's bank details
     as verified then: usually new ones, after the return showed the old were wrong)."""
     require_finance_officer(by, "reissue a payment")

@@ -43,6 +43,7 @@ from budgets.models import (
 )
 from budgets.statement_files import Layout, StatementError, read_statement
 from fundmgr.errors import InvalidInput, Refused
+from fundmgr.models import User
 from fundmgr.money import pounds
 
 WINDOW_DAYS = 5
@@ -140,12 +141,12 @@ def match_frames(payments: pd.DataFrame, lines: pd.DataFrame, window: int = WIND
         open_line[lines_left[li]] = False
         open_payment[payments_left[pi]] = False
 
-    found_lines, found_payments = np.concatenate(found_lines), np.concatenate(found_payments)
-    order = np.argsort(found_lines, kind="stable")
+    matched_lines, matched_payments = np.concatenate(found_lines), np.concatenate(found_payments)
+    order = np.argsort(matched_lines, kind="stable")
     return pd.DataFrame(
         {
-            "line": found_lines[order],
-            "payment": found_payments[order],
+            "line": matched_lines[order],
+            "payment": matched_payments[order],
             "method": pd.Categorical.from_codes(
                 np.concatenate(methods)[order], categories=["reference", "amount_date"]
             ),
@@ -235,7 +236,7 @@ class Imported:
     skipped: int
 
 
-def _clear(pairs: list[tuple[StatementLine, PaymentRunLine, str]], by) -> None:
+def _clear(pairs: list[tuple[StatementLine, PaymentRunLine, str]], by: User) -> None:
     """Mark each run line cleared by its statement line, in the caller's transaction. A run line
     someone else cleared a moment ago refuses the whole step."""
     if not pairs:
@@ -276,7 +277,7 @@ def _clear(pairs: list[tuple[StatementLine, PaymentRunLine, str]], by) -> None:
     )
 
 
-def reconcile(*, by, window: int = WINDOW_DAYS) -> int:
+def reconcile(*, by: User, window: int = WINDOW_DAYS) -> int:
     """Match every unmatched line of money out against every payment sent and not yet
     cleared. Safe to run again: what is matched is not looked at twice."""
     with transaction.atomic():
@@ -296,7 +297,7 @@ def reconcile(*, by, window: int = WINDOW_DAYS) -> int:
 
 
 def statement_import(
-    *, content: bytes, filename: str, by, layout: Layout | None = None
+    *, content: bytes, filename: str, by: User, layout: Layout | None = None
 ) -> Imported:
     """Import a bank statement whole, or nothing, then match it. The same file twice changes
     nothing; a line an earlier statement already holds (the same bank id) is skipped."""
@@ -377,7 +378,7 @@ def _line_for_update(line: StatementLine) -> StatementLine:
 
 
 @transaction.atomic
-def match_by_hand(*, line: StatementLine, run_line: PaymentRunLine, by) -> Match:
+def match_by_hand(*, line: StatementLine, run_line: PaymentRunLine, by: User) -> Match:
     money.require_finance_officer(by, "match a statement line")
     line = _line_for_update(line)
     run_line = PaymentRunLine.objects.select_for_update().get(pk=run_line.pk)
@@ -400,7 +401,7 @@ def match_by_hand(*, line: StatementLine, run_line: PaymentRunLine, by) -> Match
 
 
 @transaction.atomic
-def match_undo(*, match: Match, by, reason: str) -> Match:
+def match_undo(*, match: Match, by: User, reason: str) -> Match:
     """Undo a match: the line is unmatched again and the payment no longer cleared (or, for a
     return, sent again). A payment already reissued after its return cannot be undone."""
     money.require_finance_officer(by, "undo a match")
@@ -445,7 +446,7 @@ def match_undo(*, match: Match, by, reason: str) -> Match:
 
 
 @transaction.atomic
-def line_returned(*, line: StatementLine, run_line: PaymentRunLine, by) -> Match:
+def line_returned(*, line: StatementLine, run_line: PaymentRunLine, by: User) -> Match:
     """Money in that is a payment sent back by the payee's bank: the payment waits to be
     reissued (see budgets.payments.line_returned)."""
     money.require_finance_officer(by, "record a returned payment")
@@ -473,7 +474,7 @@ def line_returned(*, line: StatementLine, run_line: PaymentRunLine, by) -> Match
 
 
 @transaction.atomic
-def line_set_aside(*, line: StatementLine, by, note: str) -> StatementLine:
+def line_set_aside(*, line: StatementLine, by: User, note: str) -> StatementLine:
     """A line that is not a grant payment (a bank charge, another service's payment)."""
     money.require_finance_officer(by, "set a statement line aside")
     if not note.strip():
@@ -488,7 +489,7 @@ def line_set_aside(*, line: StatementLine, by, note: str) -> StatementLine:
 
 
 @transaction.atomic
-def line_restore(*, line: StatementLine, by) -> StatementLine:
+def line_restore(*, line: StatementLine, by: User) -> StatementLine:
     money.require_finance_officer(by, "put a statement line back")
     moved = StatementLine.objects.filter(pk=line.pk, status=StatementLine.Status.SET_ASIDE).update(
         status=StatementLine.Status.UNMATCHED, note=""

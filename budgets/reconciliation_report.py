@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from budgets.models import Clawback, FinancialYear, PaymentRunLine, StatementLine
 from fundmgr.documents import document_store
-from fundmgr.models import Document
+from fundmgr.models import Document, User
 
 ZERO = Decimal("0.00")
 LIVE = ["sent", "cleared", "returned"]
@@ -278,7 +278,7 @@ def pdf(report: Report) -> bytes:
     return lh.render(story, title=title, reference=f"RECON-{report.year.label}")
 
 
-def stored_pdf(year: FinancialYear, *, by) -> Document:
+def stored_pdf(year: FinancialYear, *, by: User) -> Document:
     """The PDF as of now, kept as a document with its SHA-256: what the finance pages and the
     API hand out, so any copy someone holds can be checked against the stored one."""
     return document_store(

@@ -140,8 +140,9 @@ def read_statement(content: bytes, layout: Layout | None = None) -> ParsedStatem
 
 
 def line_of(content: bytes | str, offset: int) -> int:
-    newline = b"\n" if isinstance(content, bytes) else "\n"
-    return content.count(newline, 0, offset) + 1
+    if isinstance(content, bytes):
+        return content.count(b"\n", 0, offset) + 1
+    return content.count("\n", 0, offset) + 1
 
 
 def decode(content: bytes) -> str:
@@ -343,9 +344,9 @@ def read_ofx(content: bytes) -> ParsedStatement:
         raise StatementError(f"The OFX file's header is not valid: {error}") from None
     except (ParseError, SyntaxError, IndexError, ValueError) as error:
         where = re.search(r"position=\[(\d+):", str(error))
-        line = f"Line {line_of(text, int(where.group(1)))}" if where else "The file"
+        place = f"Line {line_of(text, int(where.group(1)))}" if where else "The file"
         raise StatementError(
-            f"{line} is not valid OFX, or the file is cut short: {str(error)[:120]}"
+            f"{place} is not valid OFX, or the file is cut short: {str(error)[:120]}"
         ) from None
     if not text.rstrip().upper().endswith("</OFX>"):
         raise StatementError(
@@ -353,6 +354,8 @@ def read_ofx(content: bytes) -> ParsedStatement:
             "</OFX>: it is cut short."
         )
     root = tree.getroot()
+    if root is None:
+        raise StatementError("The OFX file has no transactions.")
     account = (root.findtext(".//BANKACCTFROM/ACCTID") or "").strip()
     datetime_type, decimal_type = Types.DateTime(), Types.Decimal()
     rows = []
@@ -370,7 +373,7 @@ def read_ofx(content: bytes) -> ParsedStatement:
             value = decimal_type.convert(amount)
         except Exception:  # noqa: BLE001
             raise StatementError(f"Line {line}: '{amount}' is not an amount of money.") from None
-        if value is None or when is None:
+        if value is None or when is None or amount is None:
             raise StatementError(f"Line {line}: a transaction needs a date and an amount.")
         try:
             # Read as any amount is: ofxtools alone would take "1E3" or "NaN" for a number.

@@ -26,7 +26,7 @@ from decisions.models import Decision
 from fundmgr import letterhead as lh
 from fundmgr.documents import document_store, latest
 from fundmgr.errors import Refused
-from fundmgr.models import Document
+from fundmgr.models import Document, User
 from fundmgr.money import pounds
 
 OFFER = "offer"
@@ -341,7 +341,7 @@ def notice_key(decision: Decision) -> str:
     return f"decision:{decision.pk}"
 
 
-def offer_letter_produce(*, application: Application, by=None) -> Document:
+def offer_letter_produce(*, application: Application, by: User | None = None) -> Document:
     """Build and store the offer letter of an approved application (Refused if it was not)."""
     app = _application(application.pk)
     decision = _approval(app)
@@ -356,7 +356,7 @@ def offer_letter_produce(*, application: Application, by=None) -> Document:
     )
 
 
-def decision_notice_produce(*, decision: Decision, by=None) -> Document:
+def decision_notice_produce(*, decision: Decision, by: User | None = None) -> Document:
     app = _application(decision.application_id)
     decision = next(d for d in app.decisions.all() if d.pk == decision.pk)
     decision.application = app
@@ -371,14 +371,14 @@ def decision_notice_produce(*, decision: Decision, by=None) -> Document:
     )
 
 
-def offer_letter(*, application: Application, by=None) -> Document:
+def offer_letter(*, application: Application, by: User | None = None) -> Document:
     """The offer letter as sent, or, if none was stored, the one that would have been."""
     return latest(OFFER, offer_key(application)) or offer_letter_produce(
         application=application, by=by
     )
 
 
-def decision_notice(*, decision: Decision, by=None) -> Document:
+def decision_notice(*, decision: Decision, by: User | None = None) -> Document:
     return latest(NOTICE, notice_key(decision)) or decision_notice_produce(decision=decision, by=by)
 
 

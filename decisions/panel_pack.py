@@ -16,7 +16,7 @@ from decisions.models import Assessment, PanelItem, PanelMeeting, PanelMembershi
 from fundmgr import letterhead as lh
 from fundmgr.documents import document_store
 from fundmgr.errors import InvalidInput
-from fundmgr.models import Document
+from fundmgr.models import Document, User
 from fundmgr.money import pounds
 
 PANEL_PACK = "panel-pack"
@@ -263,7 +263,7 @@ def panel_pack_pdf(meeting: PanelMeeting) -> bytes:
     )
 
 
-def panel_pack_produce(*, meeting: PanelMeeting, by=None) -> Document:
+def panel_pack_produce(*, meeting: PanelMeeting, by: User | None = None) -> Document:
     return document_store(
         kind=PANEL_PACK,
         reference=panel_reference(meeting),

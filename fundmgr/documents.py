@@ -29,7 +29,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.http import FileResponse
 
-from fundmgr.models import Document
+from fundmgr.models import Document, User
 
 ATTEMPTS = 3
 
@@ -55,7 +55,7 @@ def document_store(
     key: str,
     description: str,
     content: bytes,
-    by=None,
+    by: User | None = None,
 ) -> Document:
     """Keep `content` as the next version of `kind` for `key`, or return the latest version if
     it holds exactly these bytes. Safe when two requests store at once (the version number is

@@ -16,6 +16,7 @@ from django.db import transaction
 
 from budgets.models import Ward
 from fundmgr.errors import InvalidInput
+from fundmgr.models import User
 from transparency.models import WardPopulation
 
 COLUMNS = ("gss_code", "population", "year")
@@ -125,7 +126,7 @@ def parse(data: bytes | str) -> list[tuple[int, Ward, int, int]]:
 
 
 @transaction.atomic
-def ward_population_import(*, data: bytes | str, by=None) -> ImportSummary:
+def ward_population_import(*, data: bytes | str, by: User | None = None) -> ImportSummary:
     """Import every figure in the file, or none (InvalidInput says which lines are wrong)."""
     figures = parse(data)
     held = {
