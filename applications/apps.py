@@ -4,6 +4,17 @@ from django.apps import AppConfig
 class ApplicationsConfig(AppConfig):
     name = "applications"
     verbose_name = "Organisations and applications"
+    # Imported by fundmgr.api_urls when the URLconf loads; each registers its API viewsets.
+    api_modules = (
+        "applications.organisation_api",
+        "applications.api",
+        "applications.attachment_api",
+        "applications.finance_api",
+        "applications.bank_api",
+        "applications.schedule_api",
+        "applications.clawback_api",
+        "applications.transfer_api",
+    )
 
     def ready(self) -> None:
         # budgets never imports applications: it is told here how pledges still waiting for a

@@ -4,6 +4,8 @@ from django.apps import AppConfig
 class DecisionsConfig(AppConfig):
     name = "decisions"
     verbose_name = "Assessments, decisions and panels"
+    # Imported by fundmgr.api_urls when the URLconf loads; each registers its API viewsets.
+    api_modules = ("decisions.api", "decisions.document_api")
 
     def ready(self) -> None:
         # applications never imports decisions: it is told here what takes the steps that an

@@ -1,15 +1,23 @@
-"""/api/v1/: every app's resources (registered on fundmgr.api.router by its `api.py`), the
-OpenAPI description and its documentation page, served with no network access (the sidecar's
-Swagger UI files come from our own static files).
+"""/api/v1/: every app's resources, the OpenAPI description and its documentation page, served
+with no network access (the sidecar's Swagger UI files come from our own static files).
+
+Each app names its API modules in its AppConfig (`api_modules`, in the order they register),
+and each module registers its viewsets on fundmgr.api.router as it is imported. The kernel reads
+the names from the app registry, so it imports no app and needs no list of them; the modules are
+imported when the URLconf loads, not at start-up, so a command that serves no request does not
+pay for them. A declared module that cannot be imported is an error, never a quiet gap in the
+API: a renamed module stops `manage.py check`, the server and the tests with its ImportError.
 
 The description and its page are for signed-in callers (a program with its token, a person with
 their session) unless `API_DOCS_PUBLIC` opens them: a list of every operation is a map for an
 attacker as much as for a developer.
 """
 
+from collections.abc import Iterable
 from functools import wraps
 from importlib import import_module
 
+from django.apps import AppConfig, apps
 from django.conf import settings
 from django.contrib.auth.views import redirect_to_login
 from django.urls import include, path, re_path
@@ -18,26 +26,18 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 from fundmgr import access
 from fundmgr.api import not_found, router
 
-# Each app's api.py registers its viewsets on the router when imported.
-for module in (
-    "budgets.api",
-    "applications.organisation_api",
-    "applications.api",
-    "applications.attachment_api",
-    "applications.finance_api",
-    "decisions.api",
-    "applications.bank_api",
-    "applications.schedule_api",
-    "applications.clawback_api",
-    "budgets.gl_api",
-    "applications.transfer_api",
-    "decisions.document_api",
-):
-    try:
-        import_module(module)
-    except ModuleNotFoundError as missing:
-        if missing.name != module:
-            raise
+
+def register_app_apis(app_configs: Iterable[AppConfig]) -> None:
+    """Import each app's API modules, in the apps' order (INSTALLED_APPS) and then their own.
+
+    Nothing is skipped: ModuleNotFoundError for a module that is not there, or whatever its own
+    import raises, goes to the caller."""
+    for config in app_configs:
+        for module in getattr(config, "api_modules", ()):
+            import_module(module)
+
+
+register_app_apis(apps.get_app_configs())
 
 
 class SignedInUnlessDocsPublic(access.ApiSignedIn):
