@@ -42,7 +42,7 @@ help:
 	@echo "make assets              npm packages, compiled CSS, GOV.UK Frontend JS and images"
 	@echo "make browser             Debian's chromium for the browser tests (apt-get when missing)"
 	@echo "make postgres-binaries   Debian's postgresql for the test server (apt-get when missing)"
-	@echo "make lint                ruff check and ruff format --check"
+	@echo "make lint                ruff check, ruff format --check and lint-imports (the layers)"
 	@echo "make format              ruff format and ruff check --fix"
 	@echo "make constraints         record .venv's versions in constraints.txt (after a green make test)"
 	@echo "make clean               remove build outputs, node_modules and caches"
@@ -57,6 +57,7 @@ test: venv assets fonts browser postgres-binaries
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
+	$(VENV)/bin/lint-imports --no-cache
 	env -u DATABASE_URL CHROMIUM=$(CHROMIUM) \
 		$(VENV)/bin/python tests/with_postgres.py -- $(VENV)/bin/pytest -n $(PYTEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
@@ -124,6 +125,7 @@ postgres-binaries:
 lint: venv
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports --no-cache
 
 format: venv
 	$(VENV)/bin/ruff format .
