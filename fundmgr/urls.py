@@ -1,3 +1,6 @@
+"""The root URLconf. Each app's pages are included by their URLconf's name, a string, so the
+kernel imports no app (the layers in pyproject.toml); fundmgr.api_urls gathers their API."""
+
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
