@@ -8,6 +8,9 @@ the state machine both ways, so a transition added to one and not the other fail
 
 `decisions` takes recommend, approve and reject through its own services: it says so with
 `performed_by` when it is ready (decisions/apps.py), so that `applications` never imports it.
+
+This module imports `applications.services` (whose services take the steps), and the services
+import it (for the words): neither reads the other while it loads, so either may load first.
 """
 
 from __future__ import annotations

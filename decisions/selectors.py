@@ -17,6 +17,7 @@ from applications.workflow import Status
 from budgets.models import Entry, LedgerTransaction
 from decisions.models import Assessment, Decision, PanelItem, PanelMeeting, PanelMembership
 from fundmgr import access
+from fundmgr.models import User
 from fundmgr.money import pounds
 
 S = Status
@@ -257,7 +258,7 @@ def what_happens_next(app: Application) -> str:
 # --- panels ---------------------------------------------------------------------------------
 
 
-def meetings_for(user) -> QuerySet[PanelMeeting]:
+def meetings_for(user: User) -> QuerySet[PanelMeeting]:
     """Officers and auditors see every meeting; a panel member the meetings they sit on."""
     meetings = PanelMeeting.objects.select_related("fund").annotate(
         item_count=Count("items", distinct=True), member_count=Count("members", distinct=True)
@@ -267,7 +268,7 @@ def meetings_for(user) -> QuerySet[PanelMeeting]:
     return meetings.order_by("-date", "-pk")
 
 
-def may_see_meeting(user, meeting: PanelMeeting) -> bool:
+def may_see_meeting(user: User, meeting: PanelMeeting) -> bool:
     return (
         may_read_applications(user)
         or PanelMembership.objects.filter(meeting=meeting, user=user).exists()

@@ -313,7 +313,7 @@ def step(request, reference: str, slug: str):
 # --- panels ---------------------------------------------------------------------------------
 
 
-def _meeting(user, pk: int) -> PanelMeeting:
+def _meeting(user: User, pk: int) -> PanelMeeting:
     meeting = PanelMeeting.objects.select_related("fund", "created_by").filter(pk=pk).first()
     if meeting is None or not selectors.may_see_meeting(user, meeting):
         raise Http404("There is no such panel meeting.")  # not theirs: as if none
