@@ -8,7 +8,13 @@ from django.db import connection
 from django.test.utils import override_settings
 
 from budgets import ledger
-from tests.factories import CouncillorFactory, FundYearFactory, UserFactory, WardFactory
+from tests.factories import (
+    CouncillorFactory,
+    FundYearFactory,
+    UserFactory,
+    WardFactory,
+    roles_ensure,
+)
 
 pytest_plugins = ["tests.playwright_chromium"]
 
@@ -44,19 +50,12 @@ def tests_live_in_2026_27():
         yield
 
 
-def _restore_roles() -> None:
-    """Run every `*_roles` data migration again, on the migrations' own model state."""
-    from django.db.migrations.loader import MigrationLoader
-
-    loader = MigrationLoader(connection)
-    apps = loader.project_state().apps
-    order: list[tuple[str, str]] = []
-    for leaf in loader.graph.leaf_nodes():
-        order += [key for key in loader.graph.forwards_plan(leaf) if key not in order]
-    for key in order:
-        if key[1].endswith("_roles"):
-            for operation in loader.get_migration(*key).operations:
-                operation.code(apps, None)
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """The test database has the roles from the start, made outside any test's transaction:
+    made without migrations (`--nomigrations`, as `make quick` does), it would have none."""
+    with django_db_blocker.unblock():
+        roles_ensure()
 
 
 @pytest.fixture(autouse=True)
@@ -70,15 +69,6 @@ def roles_survive_flushes(request):
         return
     request.getfixturevalue("_django_db_helper")
     roles_ensure()
-
-
-def roles_ensure() -> None:
-    """The roles, made again if a flush removed them. Fixtures wider than a test that load the
-    demo call it themselves: they run before any test's fixtures."""
-    from django.contrib.auth.models import Group
-
-    if not Group.objects.exists():
-        _restore_roles()
 
 
 @pytest.fixture(autouse=True)

@@ -2,10 +2,60 @@ import datetime
 from decimal import Decimal
 
 import factory
-from django.contrib.auth.models import Group
+from django.contrib.auth.models import Group, Permission
+from django.db.migrations.loader import MigrationLoader
+from django.db.migrations.operations import RunPython
+from django.db.migrations.state import ProjectState
+from django.test.utils import override_settings
 
 from budgets.models import Council, Councillor, FinancialYear, Fund, FundYear, Ward
 from fundmgr.models import User
+
+# Each role's permissions as (app label, codename), once the data migrations have run here.
+_role_permissions: dict[str, list[tuple[str, str]]] = {}
+
+
+def roles_ensure() -> None:
+    """The roles (auth groups with their permissions), made if the database has none: the test
+    database is made without migrations (`--nomigrations`), or a transactional test emptied
+    every table. The first time, the `*_roles` data migrations run as `migrate` runs them; after
+    that their result is written again, which is quicker."""
+    if Group.objects.exists():
+        return
+    if not _role_permissions:
+        _run_role_migrations()
+        for group in Group.objects.prefetch_related("permissions__content_type"):
+            _role_permissions[group.name] = [
+                (p.content_type.app_label, p.codename) for p in group.permissions.all()
+            ]
+        return
+    every = {
+        (p.content_type.app_label, p.codename): p
+        for p in Permission.objects.select_related("content_type")
+    }
+    for role, names in _role_permissions.items():
+        Group.objects.create(name=role).permissions.set([every[name] for name in names])
+
+
+def _run_role_migrations() -> None:
+    """Run the code of every `*_roles` data migration on the models as they stood at its place
+    in `migrate`'s plan (all the migrations before it applied), so that a pattern such as
+    `*.view_*` reaches the models it reached on a migrated database and no later ones."""
+    with override_settings(MIGRATION_MODULES={}):  # pytest-django's --nomigrations hides them
+        loader = MigrationLoader(None, ignore_no_migrations=True)
+    plan: list[tuple[str, str]] = []
+    for leaf in loader.graph.leaf_nodes():
+        plan += [key for key in loader.graph.forwards_plan(leaf) if key not in plan]
+    state = ProjectState(real_apps=loader.unmigrated_apps)
+    for key in plan:
+        migration = loader.graph.nodes[key]
+        if key[1].endswith("_roles"):
+            for operation in migration.operations:
+                if isinstance(operation, RunPython):
+                    operation.code(state.apps, None)
+            # Rendered models would be re-rendered at every later step: render afresh instead.
+            state.__dict__.pop("apps", None)
+        state = migration.mutate_state(state, preserve=False)
 
 
 class UserFactory(factory.django.DjangoModelFactory):
@@ -21,9 +71,10 @@ class UserFactory(factory.django.DjangoModelFactory):
 
     @factory.post_generation
     def roles(self, create, extracted, **kwargs):
+        if extracted:
+            roles_ensure()
         for role in extracted or []:
-            # get_or_create: transactional tests flush the groups the data migration made.
-            self.groups.add(Group.objects.get_or_create(name=str(role))[0])
+            self.groups.add(Group.objects.get(name=str(role)))
 
 
 class CouncilFactory(factory.django.DjangoModelFactory):
