@@ -4,6 +4,14 @@ ledger is exactly what the product would have written. Deterministic: same file,
 This module sets up the council: people, wards, councillors, funds, budgets and allocations.
 `devtools.demo_applications` then tells the stories of the community groups and their
 applications, and the earlier financial year is closed last.
+
+What is written without a service: the reference data no service makes (users, the council,
+wards, councillors, funds, fund years, election periods), and two dates, because every story is
+told today (no clock is moved at run time): each fund year's window is widened to take in today
+while the stories are told and then set back, and an offer that is to lapse has its expiry moved
+to yesterday. Everything that posts to the ledger or moves an application between states is a
+service call: budgets, allocations, transfers, groups and bank details, applications, pledges,
+assessments, decisions, offers, payment runs, lapses, reports, closures and the year-end close.
 """
 
 from __future__ import annotations
