@@ -8,32 +8,26 @@ import uuid
 from decimal import Decimal
 
 from crispy_forms_gds.choices import Choice
-from crispy_forms_gds.helper import FormHelper
-from crispy_forms_gds.layout import Field, Layout, Size, Submit
+from crispy_forms_gds.layout import Field, Size
 from django import forms
 
 from applications.models import InterestDeclaration
 from budgets.models import Councillor, FundYear
-from fundmgr import forms as forms_kernel
+from fundmgr.forms import MoneyField, helper
 from fundmgr.money import pounds
 
-MONEY_TEMPLATE = "applications/councillor/fields/money.html"
+# A "£" box of the councillor pages' own: the field's `beside` figure right next to it, and the
+# input described by it (the kernel's fundmgr/fields/money.html has no place for one).
+MONEY_BESIDE_TEMPLATE = "applications/councillor/fields/money.html"
 
 
-class MoneyField(forms_kernel.MoneyField):
-    """The kernel's money box, with the figure shown right beside it (such as what is
-    available) in this app's template."""
+class MoneyBesideField(MoneyField):
+    """The kernel's money box, with a figure shown right beside it (such as what is available)
+    by MONEY_BESIDE_TEMPLATE."""
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
         self.beside = ""
-
-
-def _helper(*fields, button: str) -> FormHelper:
-    helper = FormHelper()
-    helper.form_method = "post"
-    helper.layout = Layout(*fields, Submit("submit", button))
-    return helper
 
 
 def _statement(label: str, *, hint: str, missing: str, rows: int = 4) -> forms.CharField:
@@ -53,7 +47,7 @@ class PledgeForm(forms.Form):
     """Support a bid: an amount from the councillor's allocation and why, or for a fund paid
     from the central pot, only the evidence of need."""
 
-    amount = MoneyField(label="How much do you pledge?", what="the pledge", example="250.00")
+    amount = MoneyBesideField(label="How much do you pledge?", what="the pledge", example="250.00")
     statement = _statement(
         "Why do you support this bid?",
         hint="The grants officer, the panel and the public read this.",
@@ -67,7 +61,7 @@ class PledgeForm(forms.Form):
             amount = self.fields["amount"]
             amount.beside = available
             amount.help_text = still_needed
-            fields.append(Field("amount", template=MONEY_TEMPLATE))
+            fields.append(Field("amount", template=MONEY_BESIDE_TEMPLATE))
         else:
             del self.fields["amount"]
             statement = self.fields["statement"]
@@ -78,7 +72,7 @@ class PledgeForm(forms.Form):
             )
             statement.error_messages["required"] = "Describe the evidence of need in your ward"
         fields.append(Field.textarea("statement", label_size=Size.MEDIUM, rows=4))
-        self.helper = _helper(*fields, button="Support this bid")
+        self.helper = helper(*fields, button="Support this bid")
 
     def amount_or_nothing(self) -> Decimal:
         return self.cleaned_data.get("amount") or Decimal("0.00")
@@ -93,7 +87,7 @@ class DeclineForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.helper = _helper(
+        self.helper = helper(
             Field.textarea("reason", label_size=Size.MEDIUM, label_tag="h2", rows=4),
             button="Decline to support",
         )
@@ -144,7 +138,7 @@ class InterestForm(forms.Form):
             f"For example, “I am the treasurer of {organisation}.” It is published with the "
             "decision."
         )
-        self.helper = _helper(
+        self.helper = helper(
             Field.radios("kind", legend_size=Size.MEDIUM, legend_tag="h2"),
             Field.textarea("details", label_size=Size.MEDIUM, rows=3),
             button="Declare the interest",
@@ -186,7 +180,7 @@ class TransferForm(forms.Form):
             "invalid_choice": "Choose a councillor of your ward",
         },
     )
-    amount = MoneyField(label="How much?", what="the amount to transfer", example="100.00")
+    amount = MoneyBesideField(label="How much?", what="the amount to transfer", example="100.00")
 
     def __init__(self, *args, budgets, colleagues, **kwargs):
         """`budgets`: the person's open allocations (councillor_selectors.Budget); `colleagues`:
@@ -220,8 +214,8 @@ class TransferForm(forms.Form):
             ]
             fields.append(Field.radios("fund_year", legend_size=Size.MEDIUM, legend_tag="h2"))
         fields.append(Field.radios("colleague", legend_size=Size.MEDIUM, legend_tag="h2"))
-        fields.append(Field("amount", template=MONEY_TEMPLATE))
-        self.helper = _helper(*fields, button="Continue")
+        fields.append(Field("amount", template=MONEY_BESIDE_TEMPLATE))
+        self.helper = helper(*fields, button="Continue")
 
     @property
     def budget(self):

@@ -3,48 +3,13 @@ rules, and their refusals are shown through `fundmgr.forms.add_refusal`."""
 
 from __future__ import annotations
 
-import datetime
-
-from crispy_forms_gds.fields import DateInputField
-from crispy_forms_gds.helper import FormHelper
-from crispy_forms_gds.layout import Field, Fieldset, Layout, Size, Submit
+from crispy_forms_gds.layout import Field, Fieldset, Size
 from django import forms
 
 from budgets.payments import MAX_INSTALMENTS, Instalment
-from fundmgr.forms import MoneyField
+from fundmgr.forms import RealDateField, helper, money_field, money_input
 
-MONEY_TEMPLATE = "decisions/includes/money_field.html"
 INSTALMENT_ROWS = 4
-
-
-def money_field(label: str, *, what: str, required: bool = True) -> MoneyField:
-    """A pounds-and-pence box, read as every money field is (fundmgr.money.read_money)."""
-    return MoneyField(label=label, what=what, required=required)
-
-
-class RealDateField(DateInputField):
-    """GOV.UK's date input, with its message for a date that does not exist (31 February)."""
-
-    def __init__(self, *, what: str, **kwargs):
-        super().__init__(**kwargs)
-        self.error_messages.update(required=f"Enter {what}", incomplete=f"Enter {what}")
-        self.what = what
-
-    def compress(self, data_list):
-        day, month, year = data_list
-        if not (day and month and year):
-            return None
-        try:
-            return datetime.date(int(year), int(month), int(day))
-        except ValueError:
-            raise forms.ValidationError(f"{self.label} must be a real date") from None
-
-
-def helper(*fields, button: str) -> FormHelper:
-    h = FormHelper()
-    h.form_method = "post"
-    h.layout = Layout(*fields, Submit("submit", button))
-    return h
 
 
 class RunForm(forms.Form):
@@ -116,9 +81,7 @@ class InstalmentsForm(forms.Form):
             )
             fieldsets.append(
                 Fieldset(
-                    Field(
-                        f"amount_{row}", template=MONEY_TEMPLATE, css_class="govuk-input--width-10"
-                    ),
+                    money_input(f"amount_{row}"),
                     Field(f"due_{row}"),
                     Field.text(f"condition_{row}", field_width="two-thirds"),
                     legend=f"Instalment {number}",
@@ -210,7 +173,7 @@ class RefundForm(forms.Form):
             f"£{line.amount:,.2f} in, {line.description[:60]}"
         )
         self.helper = helper(
-            Field("amount", template=MONEY_TEMPLATE, css_class="govuk-input--width-10"),
+            money_input("amount"),
             Field("received_on"),
             Field.select("statement_line"),
             button="Record the refund",

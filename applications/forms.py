@@ -18,30 +18,13 @@ from applications.models import (
 )
 from applications.uploads import validate_upload_content
 from budgets.models import FundYear, Ward
-from fundmgr.forms import MoneyField
+from fundmgr.forms import helper, money_field, money_input
 
-MONEY_TEMPLATE = "applications/fields/money.html"
 UPLOAD_HINT = (
     "PDF, JPG, PNG, Word (DOCX), Excel (XLSX) or OpenDocument (ODT, ODS). "
     f"Each file must be {MAX_UPLOAD_BYTES // (1024 * 1024)} MB or smaller."
 )
 YES_NO = [("yes", "Yes"), ("no", "No")]
-
-
-def money(label: str, *, what: str, example: str = "250.00", **kwargs) -> MoneyField:
-    """A pounds-and-pence box, read as every money field is (fundmgr.money.read_money)."""
-    return MoneyField(label=label, what=what, example=example, **kwargs)
-
-
-def money_input(name: str) -> Field:
-    return Field(name, template=MONEY_TEMPLATE, css_class="govuk-input govuk-input--width-10")
-
-
-def helper(*fields, button: str = "Save and continue", method: str = "post") -> FormHelper:
-    h = FormHelper()
-    h.form_method = method
-    h.layout = Layout(*fields, Submit("submit", button))
-    return h
 
 
 class VersionedForm(forms.Form):
@@ -206,7 +189,7 @@ class BudgetLineForm(forms.Form):
             "max_length": "What you will buy must be 200 characters or fewer",
         },
     )
-    cost = money("Cost", what="the cost")
+    cost = money_field("Cost", what="the cost")
     quote = forms.FileField(
         label="Quote (optional)",
         help_text=UPLOAD_HINT,
@@ -232,14 +215,14 @@ class BudgetLineForm(forms.Form):
 
 
 class CostsForm(VersionedForm):
-    total_cost = money(
+    total_cost = money_field(
         "Total cost of the project",
         what="the total cost of the project",
         example="1200.00",
         help_text="Everything the project costs, including money from other sources. It must be "
         "the same as your costs added up.",
     )
-    amount_requested = money(
+    amount_requested = money_field(
         "How much are you asking the council for?",
         what="the amount requested",
         example="500.00",
@@ -265,7 +248,7 @@ class MatchFundingForm(forms.Form):
             "max_length": "Where the money is coming from must be 200 characters or fewer",
         },
     )
-    amount = money("Amount", what="the amount of match funding")
+    amount = money_field("Amount", what="the amount of match funding")
     secured = forms.ChoiceField(
         label="Have you got this money already, or has it been promised to you?",
         choices=YES_NO,
@@ -374,7 +357,7 @@ class AcceptOfferForm(forms.Form):
 
 
 class MonitoringForm(forms.Form):
-    amount_spent = money(
+    amount_spent = money_field(
         "How much of the grant did you spend?",
         what="the amount spent",
         example="480.00",

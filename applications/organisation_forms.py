@@ -7,12 +7,13 @@ from django import forms
 from django.contrib.auth import password_validation
 from django.core.exceptions import ValidationError
 
-from applications.forms import MONEY_TEMPLATE, YES_NO, helper, money
+from applications.forms import YES_NO
 from applications.models import (
     Membership,
     Organisation,
 )
 from budgets.models import Ward
+from fundmgr.forms import helper, money_field, money_input
 from fundmgr.models import User
 
 # --- accounts -------------------------------------------------------------------------------
@@ -264,7 +265,7 @@ class EligibilityForm(forms.Form):
             "invalid_choice": "Choose a ward from the list",
         },
     )
-    amount = money(
+    amount = money_field(
         "How much money do you need from the council?",
         what="the amount you need",
         example="750.00",
@@ -285,11 +286,8 @@ class EligibilityForm(forms.Form):
         self.helper = helper(
             Field.radios("kind", legend_size=Size.MEDIUM, legend_tag="h2"),
             Field.select("ward", label_size=Size.MEDIUM, label_tag="h2"),
-            Field(
-                "amount",
-                template=MONEY_TEMPLATE,
-                css_class="govuk-input govuk-input--width-10",
-                context={"label_size": Size.for_label(Size.MEDIUM), "label_tag": "h2"},
+            money_input(
+                "amount", context={"label_size": Size.for_label(Size.MEDIUM), "label_tag": "h2"}
             ),
             Field.radios("capital", legend_size=Size.MEDIUM, legend_tag="h2", inline=True),
             button="Check which funds fit",

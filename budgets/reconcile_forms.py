@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from crispy_forms_gds.helper import FormHelper
-from crispy_forms_gds.layout import HTML, Field, Layout, Size, Submit
+from crispy_forms_gds.layout import HTML, Field, Size
 from django import forms
 
 from budgets.statement_files import PRESETS
 from budgets.statement_files import Layout as Columns
+from fundmgr.forms import helper
 
 MAX_STATEMENT_BYTES = 20 * 1024 * 1024
 CUSTOM = "custom"
@@ -54,10 +54,7 @@ class StatementForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.helper = FormHelper()
-        self.helper.form_method = "post"
-        self.helper.attrs = {"enctype": "multipart/form-data"}
-        self.helper.layout = Layout(
+        self.helper = helper(
             Field("file"),
             Field.radios("layout", legend_size=Size.SMALL, small=True),
             HTML(
@@ -75,8 +72,9 @@ class StatementForm(forms.Form):
             Field.text("in_column", field_width=20),
             Field.text("skip_rows", field_width=3),
             HTML("</div></details>"),
-            Submit("submit", "Import the statement"),
+            button="Import the statement",
         )
+        self.helper.attrs = {"enctype": "multipart/form-data"}
 
     def clean_file(self):
         file = self.cleaned_data["file"]
@@ -137,10 +135,8 @@ class GLForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.helper = FormHelper()
-        self.helper.form_method = "post"
+        self.helper = helper(Field("file"), button="Import and compare")
         self.helper.attrs = {"enctype": "multipart/form-data"}
-        self.helper.layout = Layout(Field("file"), Submit("submit", "Import and compare"))
 
     def clean_file(self):
         file = self.cleaned_data["file"]

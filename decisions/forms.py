@@ -3,42 +3,16 @@ rules (who may, what the money allows) and their refusals are shown through `add
 
 from __future__ import annotations
 
-import datetime
-
-from crispy_forms_gds.fields import DateInputField
 from crispy_forms_gds.helper import FormHelper
-from crispy_forms_gds.layout import Div, Field, Layout, Size, Submit
+from crispy_forms_gds.layout import Div, Field, Layout, Size
 from django import forms
 from django.contrib.auth import get_user_model
 
 from applications.workflow import Status
 from budgets.models import FinancialYear, Fund, Ward
-from fundmgr.forms import MoneyField
+from fundmgr.forms import RealDateField, helper, money_field, money_input
 from fundmgr.money import pounds
 from fundmgr.roles import Role
-
-MONEY_TEMPLATE = "decisions/includes/money_field.html"
-
-
-def money_field(
-    label: str, *, example: str, what: str, required: bool = True, help_text="", **rules
-) -> MoneyField:
-    """A pounds-and-pence box, read as every money field is (fundmgr.money.read_money)."""
-    return MoneyField(
-        label=label, what=what, example=example, required=required, help_text=help_text, **rules
-    )
-
-
-def money(name: str) -> Field:
-    return Field(name, template=MONEY_TEMPLATE, css_class="govuk-input--width-10")
-
-
-def helper(*fields, button: str, method: str = "post") -> FormHelper:
-    h = FormHelper()
-    h.form_method = method
-    h.layout = Layout(*fields, Submit("submit", button))
-    return h
-
 
 # --- the workbench --------------------------------------------------------------------------
 
@@ -90,8 +64,8 @@ class WorkbenchFilterForm(forms.Form):
                 Field.select("fund"),
                 Field.select("year"),
                 Field.select("ward"),
-                money("amount_from"),
-                money("amount_to"),
+                money_input("amount_from"),
+                money_input("amount_to"),
                 css_class="fm-filters__row",
             ),
         )
@@ -174,7 +148,7 @@ class AssessmentForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.helper = helper(
             Field.radios("recommendation", legend_size=Size.MEDIUM, inline=True),
-            money("recommended_amount"),
+            money_input("recommended_amount"),
             Field.textarea("notes", rows=6),
             button="Send for a decision",
         )
@@ -223,7 +197,7 @@ class DecisionForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.helper = helper(
             Field.radios("outcome", legend_size=Size.MEDIUM),
-            money("amount"),
+            money_input("amount"),
             Field.textarea("conditions", rows=3),
             Field.textarea("reasons", rows=5),
             button=button,
@@ -293,19 +267,6 @@ NOTE_STEPS = {
 
 
 # --- panels ---------------------------------------------------------------------------------
-
-
-class RealDateField(DateInputField):
-    """GOV.UK's date input, with its message for a date that does not exist (31 February)."""
-
-    def compress(self, data_list):
-        day, month, year = data_list
-        if not (day and month and year):
-            return None
-        try:
-            return datetime.date(int(year), int(month), int(day))
-        except ValueError:
-            raise forms.ValidationError(f"{self.label} must be a real date") from None
 
 
 class PanelMeetingForm(forms.Form):

@@ -1,5 +1,14 @@
+"""The forms of the kernel's own pages (signing in, passwords, two-factor codes), and the
+toolkit every app's forms are built from: `helper` (the fields, then the form's one button),
+`money_field` and `money_input` (pounds and pence in a box with "£" before it) and
+`RealDateField` (GOV.UK's date input, which refuses 31 February)."""
+
+from __future__ import annotations
+
+import datetime
 from decimal import Decimal
 
+from crispy_forms_gds.fields import DateInputField
 from crispy_forms_gds.helper import FormHelper
 from crispy_forms_gds.layout import Field, Layout, Submit
 from django import forms
@@ -87,11 +96,50 @@ class MoneyField(forms.Field):
             raise forms.ValidationError(error.message, code=error.code) from None
 
 
-def _helper(*fields, button: str) -> FormHelper:
-    helper = FormHelper()
-    helper.form_method = "post"
-    helper.layout = Layout(*fields, Submit("submit", button))
-    return helper
+def money_field(label: str, *, what: str, example: str = EXAMPLE, **kwargs) -> MoneyField:
+    """A pounds-and-pence form field: `what` names it in its messages ("Enter the cost")."""
+    return MoneyField(label=label, what=what, example=example, **kwargs)
+
+
+MONEY_TEMPLATE = "fundmgr/fields/money.html"
+
+
+def money_input(name: str, **kwargs) -> Field:
+    """The layout of a money field: a GOV.UK text input, 10 characters wide, with "£" before it
+    (crispy-forms-gds has no prefix option of its own). `context={"label_tag": "h2",
+    "label_size": ...}` makes the label a heading."""
+    return Field(name, template=MONEY_TEMPLATE, css_class="govuk-input--width-10", **kwargs)
+
+
+class RealDateField(DateInputField):
+    """GOV.UK's date input (day, month, year boxes), with its message for a date that does not
+    exist (31 February). `what` says what to enter when it is left empty ("Enter the date the
+    money is paid"); without it, crispy-forms-gds's own message."""
+
+    def __init__(self, *, what: str = "", **kwargs):
+        super().__init__(**kwargs)
+        if what:
+            self.error_messages.update(required=f"Enter {what}", incomplete=f"Enter {what}")
+        self.what = what
+
+    def compress(self, data_list) -> datetime.date | None:
+        day, month, year = data_list
+        if not (day and month and year):
+            return None
+        try:
+            return datetime.date(int(year), int(month), int(day))
+        except ValueError:
+            raise forms.ValidationError(f"{self.label} must be a real date") from None
+
+
+def helper(*fields, button: str = "Save and continue", method: str = "post") -> FormHelper:
+    """A form's crispy-forms-gds helper: the fields in order, then one button. "Save and
+    continue" is GOV.UK's words for a page of questions; `method="get"` for a filter or a choice
+    that changes nothing."""
+    form_helper = FormHelper()
+    form_helper.form_method = method
+    form_helper.layout = Layout(*fields, Submit("submit", button))
+    return form_helper
 
 
 # --- password reset ------------------------------------------------------------------------
@@ -112,7 +160,7 @@ class PasswordResetRequestForm(PasswordResetForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.helper = _helper(Field.text("email"), button="Send the link")
+        self.helper = helper(Field.text("email"), button="Send the link")
 
     def send_mail(
         self,
@@ -146,7 +194,7 @@ class NewPasswordForm(SetPasswordForm):
             **self.error_messages,
             "password_mismatch": "Enter the same password in both boxes",
         }
-        self.helper = _helper(
+        self.helper = helper(
             Field.text("new_password1", field_width=20),
             Field.text("new_password2", field_width=20),
             button="Change password",
@@ -176,7 +224,7 @@ class TwoFactorCodeForm(forms.Form):
 
     def __init__(self, *args, button: str = "Continue", **kwargs):
         super().__init__(*args, **kwargs)
-        self.helper = _helper(Field.text("code", field_width=10), button=button)
+        self.helper = helper(Field.text("code", field_width=10), button=button)
 
     def clean_code(self) -> str:
         return "".join(self.cleaned_data["code"].split()).lower()
