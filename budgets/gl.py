@@ -14,9 +14,8 @@ import hashlib
 import io
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
-import numpy as np
-import pandas as pd
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -25,6 +24,9 @@ from budgets.models import Entry, GLImport, GLLine, LedgerTransaction, PaymentRu
 from budgets.statement_files import StatementError, csv_error, decode, pence_column
 from fundmgr.errors import InvalidInput, Refused
 from fundmgr.models import User
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 COLUMNS = {
     "cost_code": ("cost code", "cost centre", "cost center", "account", "account code"),
@@ -53,6 +55,9 @@ def period_label(year: int, period: int) -> str:
 def read_gl(content: bytes) -> pd.DataFrame:
     """number, cost_code, date, pence, reference, description; or StatementError naming the
     line. Dates dd/mm/yyyy or yyyy-mm-dd; amounts signed, with £ and commas allowed."""
+    import numpy as np
+    import pandas as pd
+
     text = decode(content)
     try:
         frame = pd.read_csv(
@@ -172,6 +177,8 @@ def _duplicate(earlier: GLImport | None) -> str:
 def ledger_frame(first: datetime.date, last: datetime.date) -> pd.DataFrame:
     """What the budget ledger paid out (payments less refunds) between two days: cost_code,
     date, pence, reference. Three queries."""
+    import pandas as pd
+
     slack = datetime.timedelta(days=40)  # a run pays up to 31 days after it is authorised
     entries = list(
         Entry.objects.filter(
@@ -223,6 +230,9 @@ class Comparison:
 
 
 def _with_period(frame: pd.DataFrame) -> pd.DataFrame:
+    import numpy as np
+    import pandas as pd
+
     dates = pd.to_datetime(frame["date"])
     fy = np.where(dates.dt.month >= 4, dates.dt.year, dates.dt.year - 1)
     return frame.assign(year=fy, period=(dates.dt.month - 4) % 12 + 1)
@@ -230,6 +240,8 @@ def _with_period(frame: pd.DataFrame) -> pd.DataFrame:
 
 def compare(gl: GLImport) -> Comparison:
     """Every cost code and period the GL export covers, or the ledger paid in its dates."""
+    import pandas as pd
+
     lines = list(gl.lines.values_list("cost_code", "date", "amount", "reference"))
     gl_frame = pd.DataFrame(
         [(c, d, int(a * 100), r) for c, d, a, r in lines],

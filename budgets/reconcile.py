@@ -25,9 +25,8 @@ from collections import defaultdict, deque
 from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
-import numpy as np
-import pandas as pd
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -46,6 +45,10 @@ from fundmgr.errors import InvalidInput, Refused
 from fundmgr.models import User
 from fundmgr.money import pounds
 
+if TYPE_CHECKING:
+    import numpy as np
+    import pandas as pd
+
 WINDOW_DAYS = 5
 EPOCH = datetime.date(1970, 1, 1)
 
@@ -59,6 +62,8 @@ def offsets(window: int) -> list[int]:
 
 
 def day_numbers(dates) -> np.ndarray:
+    import numpy as np
+
     return np.asarray(dates, dtype="datetime64[D]").astype(np.int64)
 
 
@@ -67,6 +72,8 @@ def day_numbers(dates) -> np.ndarray:
 
 def _ranks(keys: np.ndarray, ids: np.ndarray) -> np.ndarray:
     """Each row's place among the rows with the same key, in order of id (0, 1, 2, ...)."""
+    import numpy as np
+
     order = np.lexsort((ids, keys))
     sorted_keys = keys[order]
     starts = np.ones(len(keys), dtype=bool)
@@ -82,6 +89,9 @@ def match_frames(payments: pd.DataFrame, lines: pd.DataFrame, window: int = WIND
     day. Days are integers (days since 1970). Returns a frame of line, payment, method, sorted
     by line. Vectorised: a hash lookup of references, then per date distance one sort and one
     sorted intersection of (amount, day, rank) keys, whatever the number of rows."""
+    import numpy as np
+    import pandas as pd
+
     if payments.empty or lines.empty:
         return pd.DataFrame(
             {"line": pd.Series(dtype="int64"), "payment": pd.Series(dtype="int64"), "method": []}
@@ -195,6 +205,9 @@ def match_plain(
 
 
 def sent_payments() -> pd.DataFrame:
+    import numpy as np
+    import pandas as pd
+
     rows = list(
         PaymentRunLine.objects.filter(status=PaymentRunLine.Status.SENT).values_list(
             "id", "reference", "amount", "run__pay_date"
@@ -211,6 +224,9 @@ def sent_payments() -> pd.DataFrame:
 
 
 def unmatched_money_out() -> pd.DataFrame:
+    import numpy as np
+    import pandas as pd
+
     rows = list(
         StatementLine.objects.filter(
             status=StatementLine.Status.UNMATCHED, amount__lt=0

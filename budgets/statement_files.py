@@ -13,11 +13,13 @@ import io
 import re
 from dataclasses import dataclass, field
 from decimal import Decimal
-
-import numpy as np
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from fundmgr.money import AMOUNT, MoneyError, to_money
+
+if TYPE_CHECKING:
+    import numpy as np
+    import pandas as pd
 
 # A payment's reference, as budgets.payments makes it: CCIF26-000123/1. Banks keep it in the
 # line's free text, sometimes in lower case.
@@ -199,6 +201,8 @@ def pence_column(text: pd.Series, numbers: np.ndarray, what: str, *, signed: boo
     thousands, at most two places after the point, no exponent), a whole column at once. Raises
     naming the first line that is not an amount (or, in a column of positive amounts, is
     negative)."""
+    import numpy as np
+
     shape = text.str.extract(f"^(?:{AMOUNT.pattern})$")
     present = text != ""
     pence_text = shape["pence"].fillna("")
@@ -226,6 +230,9 @@ def pence_column(text: pd.Series, numbers: np.ndarray, what: str, *, signed: boo
 
 
 def read_csv(content: bytes, layout: Layout) -> ParsedStatement:
+    import numpy as np
+    import pandas as pd
+
     text = decode(content)
     first_line = layout.skip_rows + 2  # the line after the heading
     try:
@@ -332,6 +339,8 @@ def _nth_line(text: str, pattern: str, n: int) -> int:
 
 
 def read_ofx(content: bytes) -> ParsedStatement:
+    import numpy as np
+    import pandas as pd
     from ofxtools import Types
     from ofxtools.header import OFXHeaderError
     from ofxtools.Parser import OFXTree, ParseError
@@ -405,6 +414,7 @@ def read_ofx(content: bytes) -> ParsedStatement:
 def read_camt053(content: bytes) -> ParsedStatement:
     from xml.etree.ElementTree import ParseError
 
+    import pandas as pd
     from defusedxml import DefusedXmlException
     from defusedxml import ElementTree as SafeTree
 

@@ -9,7 +9,8 @@ out of its `paid` accounts. Until finance records refunds, that column is nought
 
 from __future__ import annotations
 
-import pandas as pd
+from typing import TYPE_CHECKING
+
 from django.db.models import Q, Sum
 
 from applications.models import MonitoringReport
@@ -19,6 +20,9 @@ from fundmgr.money import pounds
 from transparency.charts import HATCHED, SOLID, Section, Series, bar_chart
 from transparency.scope import Filters, Scope
 from transparency.tables import COUNT, MONEY, TEXT, Column, Table, pounds_of
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 def _pence(value) -> int:
@@ -32,6 +36,8 @@ def money(pence) -> str:
 def grants(filters: Filters, scope: Scope) -> pd.DataFrame:
     """Every grant with a monitoring report, or revoked: what was awarded, paid, spent,
     refunded, and the clawback due and still owed, in pence."""
+    import pandas as pd
+
     apps = (
         filters.applications(scope)
         .filter(Q(monitoring_reports__isnull=False) | Q(status=Status.REVOKED))

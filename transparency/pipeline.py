@@ -7,7 +7,8 @@ in whole days and fractions of them, as elapsed time.
 
 from __future__ import annotations
 
-import pandas as pd
+from typing import TYPE_CHECKING
+
 from django.db.models import Count, Min, Sum
 
 from applications.models import TransitionLog
@@ -15,6 +16,9 @@ from applications.workflow import Status
 from transparency.charts import Section, Series, bar_chart
 from transparency.scope import Filters, Scope
 from transparency.tables import COUNT, DAYS, MONEY, TEXT, Column, Table
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 DAY = 86_400
 BANDS = [
@@ -32,6 +36,8 @@ def _pence(value) -> int:
 
 def pipeline(filters: Filters, scope: Scope) -> Section:
     """How many applications are in each state, in the order an application moves."""
+    import pandas as pd
+
     counts = (
         filters.applications(scope)
         .order_by()
@@ -91,6 +97,8 @@ def pipeline(filters: Filters, scope: Scope) -> Section:
 def steps(filters: Filters, scope: Scope) -> pd.DataFrame:
     """Per application: its fund and year, and the first time of each step that times count
     from or to (one aggregate query, one query for the applications)."""
+    import pandas as pd
+
     apps = filters.applications(scope)
     firsts = (
         TransitionLog.objects.filter(
@@ -129,6 +137,8 @@ def steps(filters: Filters, scope: Scope) -> pd.DataFrame:
 
 
 def _days(value) -> float | None:
+    import pandas as pd
+
     return None if pd.isna(value) else round(float(value), 1)
 
 
@@ -140,6 +150,8 @@ def band_of(days: float) -> str:
 
 
 def timing(filters: Filters, scope: Scope) -> list[Section]:
+    import pandas as pd
+
     frame = steps(filters, scope)
     where = f"{filters.describe}, {scope.label}"
     grouped = []

@@ -11,7 +11,8 @@ the wards first in name order: the wards' figures still add up to the grant.
 
 from __future__ import annotations
 
-import pandas as pd
+from typing import TYPE_CHECKING
+
 from django.db.models import F, Sum
 
 from applications.models import Application
@@ -20,6 +21,9 @@ from fundmgr.money import pounds
 from transparency.charts import HATCHED, SOLID, Section, Series, bar_chart
 from transparency.scope import Filters, Scope
 from transparency.tables import COUNT, MONEY, Column, Table, pounds_of
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 KEYS = ["reference", "councillor_id", "fund_id", "year_id"]
 NO_WARD = 0  # a posting whose reference is no application's (made outside the workflow)
@@ -41,6 +45,8 @@ def money(pence) -> str:
 def by_grant(filters: Filters) -> pd.DataFrame:
     """Paid and still committed, in pence, per grant reference, funding councillor (0: the
     central pot) and fund year: one aggregate query."""
+    import pandas as pd
+
     sums = (
         Entry.objects.filter(
             filters.fund_years(), account__kind__in=[Account.Kind.PAID, Account.Kind.COMMITMENT]
@@ -76,6 +82,8 @@ def by_grant(filters: Filters) -> pd.DataFrame:
 
 def by_ward(grants: pd.DataFrame, filters: Filters) -> pd.DataFrame:
     """`by_grant` spread over the wards each grant benefits, in equal shares to the penny."""
+    import pandas as pd
+
     links = pd.DataFrame.from_records(
         list(
             Application.wards.through.objects.filter(

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
+from typing import TYPE_CHECKING
 
-import pandas as pd
 from django.db.models import QuerySet
 
 from applications.models import Application
@@ -21,6 +21,9 @@ from transparency.models import WardPopulation
 from transparency.published import published
 from transparency.tables import COUNT, MONEY, POUNDS, TEXT, Column, Table, pounds_of
 
+if TYPE_CHECKING:
+    import pandas as pd
+
 COLUMNS = ["pk", "organisation", "year_id", "year", "start", "ward_id", "ward_name", "pence"]
 
 
@@ -30,6 +33,8 @@ def money(pence) -> str:
 
 def shares(apps: QuerySet[Application]) -> pd.DataFrame:
     """Each published grant's award split over the wards it benefits, in pence: two queries."""
+    import pandas as pd
+
     facts = pd.DataFrame.from_records(
         list(
             apps.values_list(
@@ -167,6 +172,8 @@ def profile(ward: Ward) -> Profile:
 def index(year: FinancialYear | None) -> Table:
     """Every ward: its grants and what was awarded (in one year, or all), its latest population
     and, for one year, the money per head."""
+    import pandas as pd
+
     wards = list(Ward.objects.order_by("name"))
     apps = published() if year is None else published().filter(fund_year__year=year)
     frame = shares(apps)
