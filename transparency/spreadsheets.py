@@ -10,11 +10,6 @@ from __future__ import annotations
 import io
 from collections.abc import Iterable
 
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.styles import Font
-from openpyxl.utils import get_column_letter
-
 from transparency.tables import COUNT, DAYS, MONEY, POUNDS, Table, pounds_of
 
 MONEY_FORMAT = '"£"#,##0.00'
@@ -34,6 +29,10 @@ def _value(kind: str, value):
 
 def tables_workbook(tables: Iterable[Table]) -> bytes:
     """One sheet per table: a bold heading row, the rows, then the totals; widths to fit."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
+
     book = Workbook()
     book.remove(book.active)
     bold = Font(bold=True)
@@ -64,6 +63,9 @@ def tables_workbook(tables: Iterable[Table]) -> bytes:
 def write_only_sheet(path_or_file, title: str, rows: Iterable[list], numbers=()) -> None:
     """A long sheet written as it is read (openpyxl's write-only mode keeps memory flat): the
     first row is the heading; columns whose heading is in `numbers` hold money."""
+    from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
+
     book = Workbook(write_only=True)
     sheet = book.create_sheet(title)
     money: set[int] = set()
