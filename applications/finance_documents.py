@@ -11,7 +11,6 @@ from django.conf import settings
 
 from applications.models import Application, Organisation
 from budgets.models import Clawback, PaymentRunLine
-from fundmgr import letterhead as lh
 from fundmgr.documents import document_store, latest
 from fundmgr.errors import InvalidInput
 from fundmgr.models import Document, User
@@ -24,6 +23,8 @@ def _address(organisation: Organisation) -> list[str]:
 
 
 def remittance_pdf(line: PaymentRunLine, app: Application) -> bytes:
+    from fundmgr import letterhead as lh
+
     run = line.run
     payment = line.payment
     count = payment.schedule.payments.exclude(status="cancelled").count()
@@ -86,6 +87,8 @@ def remittance_document(line: PaymentRunLine, app: Application, by: User | None 
 
 
 def clawback_pdf(clawback: Clawback, app: Application) -> bytes:
+    from fundmgr import letterhead as lh
+
     report = app.monitoring_reports.order_by("-pk").first()
     paid = app.paid_to_date
     rows: list[list[object]] = [["Grant paid to you", paid]]

@@ -14,7 +14,6 @@ from django.utils import timezone
 
 from budgets import selectors
 from budgets.models import Councillor, FundYear
-from fundmgr import letterhead as lh
 from fundmgr.documents import document_store
 from fundmgr.errors import InvalidInput
 from fundmgr.models import Document, User
@@ -59,6 +58,8 @@ def _short_date(moment) -> str:
 
 
 def statement_story(statement: selectors.Statement):
+    from fundmgr import letterhead as lh
+
     fy, member = statement.fund_year, statement.councillor
     today = timezone.localdate()
     summary = [
@@ -117,6 +118,8 @@ def statement_story(statement: selectors.Statement):
 
 
 def statement_pdf(statement: selectors.Statement) -> bytes:
+    from fundmgr import letterhead as lh
+
     fy, member = statement.fund_year, statement.councillor
     return lh.render(
         statement_story(statement),

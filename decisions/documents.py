@@ -23,7 +23,6 @@ from applications.models import Application, BankAccount
 from applications.organisations import current_bank_account
 from applications.rules import accept_by_sentence
 from decisions.models import Decision
-from fundmgr import letterhead as lh
 from fundmgr.documents import document_store, latest
 from fundmgr.errors import Refused
 from fundmgr.models import Document, User
@@ -81,6 +80,8 @@ def payment_schedule(app: Application) -> list[Instalment]:
     """The payments the offer promises: the grant's payment schedule once finance has set one
     (`budgets.PaymentSchedule`, by the grant's reference), else one payment of the whole award
     on acceptance."""
+    from fundmgr import letterhead as lh
+
     try:
         schedule_model = apps.get_model("budgets", "PaymentSchedule")
     except LookupError:
@@ -130,6 +131,8 @@ def _address(app: Application) -> list[str]:
 
 
 def _bank_sentence(account: BankAccount | None) -> str:
+    from fundmgr import letterhead as lh
+
     if account is None:
         return (
             "We do not have your bank details yet. Add them when you accept the offer: we pay "
@@ -151,6 +154,8 @@ def offer_letter_story(
     account: BankAccount | None,
     schedule: list[Instalment],
 ):
+    from fundmgr import letterhead as lh
+
     fy = app.fund_year
     council = lh.council()
     decided = _decided_on(decision)
@@ -257,6 +262,8 @@ def offer_letter_pdf(
     schedule: list[Instalment] | None = None,
 ) -> bytes:
     """The letter, from records already read (`schedule`: by default `payment_schedule`)."""
+    from fundmgr import letterhead as lh
+
     if schedule is None:
         schedule = payment_schedule(app)
     return lh.render(
@@ -269,6 +276,8 @@ def offer_letter_pdf(
 def decision_notice_story(decision: Decision):
     """The public notice: the same facts as `Decision.notice_text`, nobody's personal data
     beyond the decision-maker's office."""
+    from fundmgr import letterhead as lh
+
     app = decision.application
     fy = app.fund_year
     outcome = decision.get_outcome_display()
@@ -307,6 +316,8 @@ def decision_notice_story(decision: Decision):
 
 
 def decision_notice_pdf(decision: Decision) -> bytes:
+    from fundmgr import letterhead as lh
+
     app = decision.application
     return lh.render(
         decision_notice_story(decision),

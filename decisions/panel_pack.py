@@ -13,7 +13,6 @@ from django.db.models import Prefetch
 
 from applications.models import Pledge
 from decisions.models import Assessment, PanelItem, PanelMeeting, PanelMembership
-from fundmgr import letterhead as lh
 from fundmgr.documents import document_store
 from fundmgr.errors import InvalidInput
 from fundmgr.models import Document, User
@@ -79,6 +78,8 @@ def _recommendation(assessment: Assessment | None) -> str:
 
 
 def _agenda(meeting: PanelMeeting, seats: list[PanelMembership], items: list[PanelItem]):
+    from fundmgr import letterhead as lh
+
     members = ", ".join(str(seat.user) for seat in seats) or "None named"
     rows = []
     for item in items:
@@ -131,6 +132,8 @@ def _agenda(meeting: PanelMeeting, seats: list[PanelMembership], items: list[Pan
 
 
 def _item_page(item: PanelItem):
+    from fundmgr import letterhead as lh
+
     app = item.application
     org = app.organisation
     fy = app.fund_year
@@ -251,6 +254,8 @@ def _item_page(item: PanelItem):
 
 
 def panel_pack_pdf(meeting: PanelMeeting) -> bytes:
+    from fundmgr import letterhead as lh
+
     seats = list(
         PanelMembership.objects.filter(meeting=meeting).select_related("user").order_by("pk")
     )
