@@ -18,9 +18,9 @@ from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
 from applications import group_services
-from applications import services as s
 from applications.file_views import file_response
 from applications.models import Application, Attachment
+from applications.services import attachment_add
 from applications.visibility import visible_applications
 from fundmgr.api import FileRenderer, IdFilter, problems, router
 
@@ -112,7 +112,7 @@ class AttachmentViewSet(
         body = AttachmentUploadSerializer(data=request.data, user=request.user)
         body.is_valid(raise_exception=True)
         given = body.validated_data
-        added = s.attachment_add(
+        added = attachment_add(
             application=given["application"],
             by=request.user,
             description=given["description"],

@@ -35,8 +35,8 @@ from applications import group_selectors, organisations
 from applications.models import BankAccount, Membership, Organisation
 from applications.organisation_api import ORGANISATION
 from applications.visibility import visible_organisations
-from budgets import payments as money
 from budgets.api import FinanceArea
+from budgets.payments import may_read_finance
 from fundmgr import access
 from fundmgr.api import IdFilter, json_object, problems, router
 
@@ -169,7 +169,7 @@ class OrganisationBankDetailsViewSet(viewsets.ViewSet):
     )
     def list(self, request, organisation_pk=None):
         org = _organisation(request, organisation_pk)
-        if not (_is_member(org, request.user) or money.may_read_finance(request.user)):
+        if not (_is_member(org, request.user) or may_read_finance(request.user)):
             raise PermissionDenied(
                 f"Only members of {org} and the finance area can see its bank details."
             )

@@ -11,13 +11,13 @@ from django.contrib import messages
 from django.shortcuts import get_object_or_404, redirect, render
 
 from applications import organisations
-from applications import payments as pay
 from applications.finance_forms import BankCheckForm, OrganisationSearchForm
 from applications.finance_views import may_read
 from applications.models import BankAccount, Organisation
 from applications.organisation_forms import BankDetailsForm
+from applications.payments import payable
 from applications.rules import today
-from budgets import payments as money
+from budgets.payments import is_finance_officer
 from fundmgr import access
 from fundmgr.errors import DomainError
 from fundmgr.forms import add_refusal
@@ -28,7 +28,7 @@ RECENT = 20
 
 def _held_by_organisation() -> dict[int, list]:
     held: dict[int, list] = defaultdict(list)
-    for row in pay.payable(today()).held:
+    for row in payable(today()).held:
         held[row.application.organisation_id].append(row)
     return held
 
@@ -80,7 +80,7 @@ def _check_refusal(account: BankAccount, user) -> str:
         return f"These bank details are {account.get_status_display().lower()} already."
     if account.entered_by_id == user.pk:
         return "You entered these bank details, so another finance officer must verify them."
-    if not money.is_finance_officer(user):
+    if not is_finance_officer(user):
         return "Only a finance officer can verify bank details."
     return ""
 
@@ -137,7 +137,7 @@ def check(request, pk: int):
 @access.page(access.reads_finance, access.finance_officer)
 def history(request, pk: int):
     organisation = get_object_or_404(Organisation, pk=pk)
-    may_enter = money.is_finance_officer(request.user)
+    may_enter = is_finance_officer(request.user)
     form = BankDetailsForm(request.POST or None)
     form.helper.layout[-1].value = "Save new bank details"
     if request.method == "POST":

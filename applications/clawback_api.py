@@ -23,8 +23,8 @@ from rest_framework.response import Response
 
 from applications import clawbacks
 from applications.models import Application
-from budgets import clawback as money
 from budgets.api import FinanceArea
+from budgets.clawback import refund_record
 from budgets.models import Clawback, ClawbackRefund, StatementLine
 from fundmgr.api import json_object, problems, router
 from fundmgr.api_fields import MoneyField
@@ -194,7 +194,7 @@ class ClawbackViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
             line = StatementLine.objects.filter(pk=data["statement_line"]).first()
             if line is None:
                 raise ValidationError({"statement_line": ["There is no such statement line."]})
-        money.refund_record(
+        refund_record(
             clawback=clawback,
             amount=data["amount"],
             received_on=data["received_on"],

@@ -12,7 +12,7 @@ from applications import clawbacks
 from applications.finance_documents import clawback_document
 from applications.finance_forms import RefundForm
 from applications.models import Application
-from budgets import clawback as money
+from budgets.clawback import refund_record
 from budgets.models import Clawback, StatementLine
 from budgets.payments import is_finance_officer
 from fundmgr import access
@@ -79,7 +79,7 @@ def detail(request, pk: int):
         if form.is_valid():
             data = form.cleaned_data
             try:
-                money.refund_record(
+                refund_record(
                     clawback=clawback,
                     amount=data["amount"],
                     received_on=data["received_on"],

@@ -15,7 +15,7 @@ from django.db.models import Prefetch, Q
 
 from applications.models import Application, MonitoringReport
 from applications.workflow import Status
-from budgets import clawback as money
+from budgets.clawback import clawback_create
 from budgets.models import Clawback
 from fundmgr.errors import Refused
 from fundmgr.models import User
@@ -101,7 +101,7 @@ def clawback_raise(*, application: Application, by: User) -> Clawback:
     if row is None or not row.due:
         raise Refused(f"{application.reference} owes nothing back under the fund's rules.")
     app = row.application
-    clawback = money.clawback_create(
+    clawback = clawback_create(
         reference=app.reference,
         fund_year=app.fund_year,
         payee=app.organisation.name,

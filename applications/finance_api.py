@@ -17,11 +17,18 @@ from rest_framework import mixins, renderers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from applications import payments as pay
-from budgets import payments as money
-from budgets import serializers as s
+from applications import payments
 from budgets.api import FinanceArea
 from budgets.models import PaymentFile, PaymentRun, PaymentRunLine
+from budgets.payments import require_finance_officer
+from budgets.serializers import (
+    PayableQuerySerializer,
+    PayableSerializer,
+    PaymentRunDetailSerializer,
+    PaymentRunSerializer,
+    RunCancelSerializer,
+    RunPrepareSerializer,
+)
 from fundmgr.api import FileRenderer, router
 
 
@@ -53,21 +60,21 @@ FILE_HEADERS = (
 @extend_schema_view(
     list=extend_schema(summary="Payment runs"),
     retrieve=extend_schema(
-        summary="A payment run and its lines", responses={200: s.PaymentRunDetailSerializer}
+        summary="A payment run and its lines", responses={200: PaymentRunDetailSerializer}
     ),
 )
 class PaymentRunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     queryset = PaymentRun.objects.select_related(
         "prepared_by", "authorised_by", "cancelled_by"
     ).prefetch_related(Prefetch("files", queryset=PaymentFile.objects.defer("content")))
-    serializer_class = s.PaymentRunSerializer
+    serializer_class = PaymentRunSerializer
     permission_classes = [FinanceArea]
     filterset_fields = {"status": ["exact"], "pay_date": ["exact", "gte", "lte"]}
     ordering_fields = ["id", "pay_date"]
     ordering = ["-id"]
 
     def get_serializer_class(self):
-        return s.PaymentRunDetailSerializer if self.action != "list" else s.PaymentRunSerializer
+        return PaymentRunDetailSerializer if self.action != "list" else PaymentRunSerializer
 
     def get_queryset(self):
         runs = super().get_queryset()
@@ -79,32 +86,34 @@ class PaymentRunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
 
     def _answer(self, run: PaymentRun, code: int = status.HTTP_200_OK) -> Response:
         fresh = self.get_queryset().get(pk=run.pk)
-        return Response(s.PaymentRunDetailSerializer(fresh).data, status=code)
+        return Response(PaymentRunDetailSerializer(fresh).data, status=code)
 
     @extend_schema(
         summary="Payments due by a day, which the next run would take, and those held (why)",
         description="What the payments page shows: due and payable, held (bank details not "
         "verified), waiting for a condition, due later, returned by the bank, stopped.",
-        parameters=[s.PayableQuerySerializer],
-        responses={200: s.PayableSerializer},
+        parameters=[PayableQuerySerializer],
+        responses={200: PayableSerializer},
     )
     @action(detail=False, pagination_class=None, filter_backends=[])
     def due(self, request):
-        query = s.PayableQuerySerializer(data=request.query_params)
+        query = PayableQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
-        return Response(s.PayableSerializer(pay.payable(query.validated_data.get("on"))).data)
+        return Response(PayableSerializer(payments.payable(query.validated_data.get("on"))).data)
 
     @extend_schema(
         summary="Prepare a run of every payment due by the pay date whose payee may be paid",
         description="Payments held (bank details not verified, or changed and not yet "
         "verified), waiting for a condition, or due later stay out of the run.",
-        request=s.RunPrepareSerializer,
-        responses={201: s.PaymentRunDetailSerializer},
+        request=RunPrepareSerializer,
+        responses={201: PaymentRunDetailSerializer},
     )
     def create(self, request, *args, **kwargs):
-        body = s.RunPrepareSerializer(data=request.data)
+        body = RunPrepareSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        run = pay.payment_run_prepare(by=request.user, pay_date=body.validated_data["pay_date"])
+        run = payments.payment_run_prepare(
+            by=request.user, pay_date=body.validated_data["pay_date"]
+        )
         return self._answer(run, status.HTTP_201_CREATED)
 
     @extend_schema(
@@ -113,24 +122,24 @@ class PaymentRunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
         "or nothing. 403 for the officer who prepared it; 409 if a payee's bank details "
         "changed since, or the run is no longer waiting.",
         request=None,
-        responses={200: s.PaymentRunDetailSerializer},
+        responses={200: PaymentRunDetailSerializer},
     )
     @action(detail=True, methods=["post"])
     def authorise(self, request, pk=None):
-        run = pay.payment_run_authorise(run=self.get_object(), by=request.user)
+        run = payments.payment_run_authorise(run=self.get_object(), by=request.user)
         return self._answer(run)
 
     @extend_schema(
         summary="Cancel a prepared run: its payments are due again",
-        request=s.RunCancelSerializer,
-        responses={200: s.PaymentRunDetailSerializer},
+        request=RunCancelSerializer,
+        responses={200: PaymentRunDetailSerializer},
     )
     @action(detail=True, methods=["post"])
     def cancel(self, request, pk=None):
         run = self.get_object()
-        body = s.RunCancelSerializer(data=request.data)
+        body = RunCancelSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        pay.payment_run_cancel(run=run, by=request.user, reason=body.validated_data["reason"])
+        payments.payment_run_cancel(run=run, by=request.user, reason=body.validated_data["reason"])
         return self._answer(run)
 
     @extend_schema(
@@ -161,7 +170,7 @@ class PaymentRunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
 
     def _file(self, request, pk, kind: str) -> HttpResponse:
         # As on the pages: auditors see the run, but only a finance officer takes its files.
-        money.require_finance_officer(request.user, "download a payment file")
+        require_finance_officer(request.user, "download a payment file")
         run = self.get_object()
         return _download(run.pk, kind)
 

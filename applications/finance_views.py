@@ -16,7 +16,6 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from applications import payments as pay
 from applications.finance_forms import (
     CancelRunForm,
     ConditionForm,
@@ -24,9 +23,25 @@ from applications.finance_forms import (
     RunForm,
 )
 from applications.models import Application, BankAccount
+from applications.payments import (
+    changed_since_prepared,
+    condition_met,
+    instalments_set,
+    may_set_instalments,
+    payable,
+    payment_run_authorise,
+    payment_run_cancel,
+    payment_run_prepare,
+)
 from applications.rules import today
-from budgets import payments as money
 from budgets.models import Payment, PaymentFile, PaymentRun, PaymentSchedule
+from budgets.payments import (
+    is_finance_officer,
+    may_read_finance,
+    payment_reissue,
+    run_lines,
+    was_sent,
+)
 from budgets.reconcile_views import outstanding
 from fundmgr import access
 from fundmgr.errors import DomainError
@@ -37,7 +52,7 @@ PAGE_SIZE = 50
 
 
 def may_read(user) -> bool:
-    return money.may_read_finance(user)
+    return may_read_finance(user)
 
 
 def _payments(count: int) -> str:
@@ -59,13 +74,13 @@ def home(request):
         request,
         "budgets/finance/home.html",
         {
-            "payable": pay.payable(today()),
+            "payable": payable(today()),
             "waiting_runs": PaymentRun.objects.filter(status=PaymentRun.Status.PREPARED).count(),
             "bank_waiting": BankAccount.objects.filter(
                 status=BankAccount.Status.UNVERIFIED
             ).count(),
             "outstanding": outstanding(),
-            "may_act": money.is_finance_officer(request.user),
+            "may_act": is_finance_officer(request.user),
         },
     )
 
@@ -79,9 +94,9 @@ def payments(request):
         request,
         "budgets/finance/payments.html",
         {
-            "payable": pay.payable(today()),
-            "may_act": money.is_finance_officer(request.user),
-            "may_set": pay.may_set_instalments(request.user),
+            "payable": payable(today()),
+            "may_act": is_finance_officer(request.user),
+            "may_set": may_set_instalments(request.user),
         },
     )
 
@@ -113,10 +128,10 @@ def grant(request, reference: str):
             "schedule": schedule,
             "app": app,
             "payments": rows,
-            "may_set": pay.may_set_instalments(request.user)
+            "may_set": may_set_instalments(request.user)
             and app is not None
             and app.status == "offer_accepted",
-            "may_act": money.is_finance_officer(request.user),
+            "may_act": is_finance_officer(request.user),
         },
     )
 
@@ -125,7 +140,7 @@ def grant(request, reference: str):
 def instalments(request, reference: str):
     schedule, app = _schedule(reference)
     payments_now = list(schedule.payments.order_by("number").prefetch_related("run_lines"))
-    kept = [p for p in payments_now if money._was_sent(p)]
+    kept = [p for p in payments_now if was_sent(p)]
     left = schedule.award - sum((p.amount for p in kept), 0)
     first = max((p.number for p in kept), default=0) + 1
     open_ = [p for p in payments_now if p not in kept and p.status != Payment.Status.CANCELLED]
@@ -139,7 +154,7 @@ def instalments(request, reference: str):
     form = InstalmentsForm(request.POST or None, initial=initial, first=first)
     if request.method == "POST" and form.is_valid():
         try:
-            pay.instalments_set(
+            instalments_set(
                 application=app, by=request.user, instalments=form.cleaned_data["instalments"]
             )
         except DomainError as error:
@@ -160,7 +175,7 @@ def condition(request, pk: int):
     form = ConditionForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            pay.condition_met(payment=payment, by=request.user, note=form.cleaned_data["note"])
+            condition_met(payment=payment, by=request.user, note=form.cleaned_data["note"])
         except DomainError as error:
             add_refusal(form, error)
         else:
@@ -174,7 +189,7 @@ def condition(request, pk: int):
 def reissue(request, pk: int):
     payment = get_object_or_404(Payment, pk=pk)
     try:
-        money.payment_reissue(payment=payment, by=request.user)
+        payment_reissue(payment=payment, by=request.user)
     except DomainError as error:
         messages.error(request, error.message)
     else:
@@ -194,7 +209,7 @@ def runs(request):
     return render(
         request,
         "budgets/finance/runs.html",
-        {"page": page, "may_act": money.is_finance_officer(request.user)},
+        {"page": page, "may_act": is_finance_officer(request.user)},
     )
 
 
@@ -203,7 +218,7 @@ def run_new(request):
     form = RunForm(request.POST or None, initial={"pay_date": next_weekday(today())})
     if request.method == "POST" and form.is_valid():
         try:
-            run = pay.payment_run_prepare(by=request.user, pay_date=form.cleaned_data["pay_date"])
+            run = payment_run_prepare(by=request.user, pay_date=form.cleaned_data["pay_date"])
         except DomainError as error:
             add_refusal(form, error)
         else:
@@ -213,7 +228,7 @@ def run_new(request):
                 "Another finance officer must now authorise it.",
             )
             return redirect("finance:run", pk=run.pk)
-    due = pay.payable(today())
+    due = payable(today())
     return render(request, "budgets/finance/run_new.html", {"form": form, "payable": due})
 
 
@@ -224,9 +239,9 @@ def _run(pk: int) -> PaymentRun:
 
 
 def _run_page(request, run: PaymentRun, *, refusal: str = "", cancel_form=None):
-    lines = money.run_lines(run)
+    lines = run_lines(run)
     changed = (
-        dict((line.pk, why) for line, why in pay.changed_since_prepared(lines))
+        dict((line.pk, why) for line, why in changed_since_prepared(lines))
         if run.status == PaymentRun.Status.PREPARED and lines
         else {}
     )
@@ -242,8 +257,8 @@ def _run_page(request, run: PaymentRun, *, refusal: str = "", cancel_form=None):
             "changed": changed,
             "files": list(run.files.defer("content").order_by("kind")),
             "refusal": refusal,
-            "may_act": money.is_finance_officer(user),
-            "may_authorise": money.is_finance_officer(user)
+            "may_act": is_finance_officer(user),
+            "may_authorise": is_finance_officer(user)
             and run.status == PaymentRun.Status.PREPARED
             and run.prepared_by_id != user.pk,
             "prepared_by_me": run.prepared_by_id == user.pk,
@@ -263,7 +278,7 @@ def run(request, pk: int):
 def run_authorise(request, pk: int):
     current = _run(pk)
     try:
-        done = pay.payment_run_authorise(run=current, by=request.user)
+        done = payment_run_authorise(run=current, by=request.user)
     except DomainError as error:
         return _run_page(request, _run(pk), refusal=error.message)
     messages.success(
@@ -281,7 +296,7 @@ def run_cancel(request, pk: int):
     form = CancelRunForm(request.POST)
     if form.is_valid():
         try:
-            pay.payment_run_cancel(run=current, by=request.user, reason=form.cleaned_data["reason"])
+            payment_run_cancel(run=current, by=request.user, reason=form.cleaned_data["reason"])
         except DomainError as error:
             add_refusal(form, error)
         else:

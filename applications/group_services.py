@@ -18,17 +18,15 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from applications import group_selectors, rules
+from applications import group_selectors
 from applications.models import (
-    Application,
     Attachment,
     Invitation,
     MatchFunding,
     Membership,
     Organisation,
 )
-from applications.services import lock_application
-from applications.workflow import Status
+from applications.services import _draft_for  # the one copy, beside lock_application
 from fundmgr import access
 from fundmgr.errors import InvalidInput, NotPermitted, Refused
 from fundmgr.models import User
@@ -252,15 +250,6 @@ def invitation_revoke(*, invitation: Invitation, by: User) -> Invitation:
     invitation.closed_at = timezone.now()
     invitation.save(update_fields=["status", "revoked_by", "closed_at"])
     return invitation
-
-
-def _draft_for(application: Application, by: User) -> Application:
-    app = lock_application(application)
-    if reason := rules.group_member.refusal(app, by):
-        raise NotPermitted(reason)
-    if app.status != Status.DRAFT:
-        raise Refused(f"{app.reference} has been submitted; it can no longer be changed.")
-    return app
 
 
 @transaction.atomic

@@ -24,15 +24,27 @@ from applications import rules
 from applications.models import Application, BankAccount, Organisation
 from applications.services import application_record_payment
 from applications.workflow import Status
-from budgets import payments as money
 from budgets.models import Fund, Payment, PaymentRun, PaymentRunLine, PaymentSchedule
+from budgets.payments import (
+    Instalment,
+    Payee,
+    condition_mark_met,
+    instalments_replace,
+    long_date,
+    require_finance_officer,
+    run_begin_authorising,
+    run_cancel,
+    run_create,
+    run_export_and_send,
+    run_lines,
+    schedule_create,
+)
 from fundmgr import access, contention
 from fundmgr.documents import stored_content
 from fundmgr.errors import NotPermitted, Refused
 from fundmgr.models import Notification, User
 from fundmgr.money import PENNY, pounds
 
-Instalment = money.Instalment
 log = logging.getLogger(__name__)
 SECOND_STAGE = "Evidence that the first stage of the project is complete"
 
@@ -67,7 +79,7 @@ def schedule_for_offer(app: Application, *, by: User) -> PaymentSchedule:
     existing = PaymentSchedule.objects.filter(reference=app.reference).first()
     if existing is not None:
         return existing
-    return money.schedule_create(
+    return schedule_create(
         reference=app.reference,
         fund_year=app.fund_year,
         payee=app.organisation.name,
@@ -99,12 +111,12 @@ def instalments_set(
             "for an accepted offer that is still being paid."
         )
     schedule = schedule_of(app) or schedule_for_offer(app, by=by)
-    return money.instalments_replace(schedule=schedule, instalments=instalments, by=by)
+    return instalments_replace(schedule=schedule, instalments=instalments, by=by)
 
 
 def condition_met(*, payment: Payment, by: User, note: str = "") -> Payment:
     _require_officer(by, "mark an instalment's condition met")
-    return money.condition_mark_met(payment=payment, by=by, note=note)
+    return condition_mark_met(payment=payment, by=by, note=note)
 
 
 # --- what is due, and what is held ----------------------------------------------------------
@@ -229,13 +241,13 @@ def payable(on: datetime.date | None = None) -> Payable:
 def payment_run_prepare(*, by: User, pay_date: datetime.date) -> PaymentRun:
     """A run of everything due by `pay_date` whose payee may be paid; held payments stay out
     (the payments page lists them with the reason)."""
-    money.require_finance_officer(by, "prepare a payment run")
-    return money.run_create(
+    require_finance_officer(by, "prepare a payment run")
+    return run_create(
         pay_date=pay_date, by=by, payments=[_run_item(row) for row in payable(pay_date).due]
     )
 
 
-def _run_item(row: Row) -> tuple[Payment, str, money.Payee]:
+def _run_item(row: Row) -> tuple[Payment, str, Payee]:
     """A due payment as a run takes it: `payable` puts a row in `due` only with its grant and
     the verified account it is paid to."""
     assert row.application is not None and row.bank_account is not None
@@ -243,7 +255,7 @@ def _run_item(row: Row) -> tuple[Payment, str, money.Payee]:
     return (
         row.payment,
         row.application.organisation.name,
-        money.Payee(
+        Payee(
             bank_account=account.pk,
             account_name=account.account_name,
             sort_code=account.sort_code,
@@ -277,8 +289,8 @@ def payment_run_authorise(*, run: PaymentRun, by: User) -> PaymentRun:
     """A second finance officer authorises a prepared run: the BACS file and finance CSV are
     written, every payment is recorded on its application (ledger: commitment to paid, one
     idempotency key per payment) and marked sent. All or nothing."""
-    run = money.run_begin_authorising(run=run, by=by)
-    lines = money.run_lines(run)
+    run = run_begin_authorising(run=run, by=by)
+    lines = run_lines(run)
     changed = changed_since_prepared(lines)
     if changed:
         line, reason = changed[0]
@@ -299,7 +311,7 @@ def payment_run_authorise(*, run: PaymentRun, by: User) -> PaymentRun:
             )
         except Refused as error:
             raise Refused(f"{line.reference}: {error.message}") from None
-    run = money.run_export_and_send(run=run, lines=lines, by=by)
+    run = run_export_and_send(run=run, lines=lines, by=by)
     run_id = run.pk
     transaction.on_commit(lambda: remittances_send(run_id))
     return run
@@ -312,7 +324,7 @@ def remittances_send(run_id: int) -> int:
     from applications.finance_documents import remittance_document
 
     run = PaymentRun.objects.get(pk=run_id)
-    lines = money.run_lines(run)
+    lines = run_lines(run)
     apps = {
         a.reference: a
         for a in Application.objects.select_related("organisation", "fund_year__fund").filter(
@@ -337,7 +349,7 @@ def remittances_send(run_id: int) -> int:
         body = (
             f"{app.reference}: {app.title}\n\n"
             f"We have paid {pounds(line.amount)} of your grant into your bank account; it should "
-            f"reach the account on {money.long_date(run.pay_date)}, with the reference "
+            f"reach the account on {long_date(run.pay_date)}, with the reference "
             f"{line.reference}. The remittance advice is attached."
         )
         message = EmailMessage(subject, body, settings.DEFAULT_FROM_EMAIL, to)
@@ -369,7 +381,7 @@ def remittances_send(run_id: int) -> int:
 
 
 def payment_run_cancel(*, run: PaymentRun, by: User, reason: str) -> PaymentRun:
-    return money.run_cancel(run=run, by=by, reason=reason)
+    return run_cancel(run=run, by=by, reason=reason)
 
 
 def organisation_for(reference: str) -> Organisation | None:

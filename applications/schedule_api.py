@@ -18,10 +18,10 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
 
-from applications import payments as pay
+from applications import payments
 from applications.models import Application
-from budgets import payments as money
 from budgets.models import Payment, PaymentSchedule
+from budgets.payments import MAX_INSTALMENTS, Instalment
 from budgets.serializers import NoteSerializer, PaymentSerializer
 from fundmgr import access
 from fundmgr.api import IdFilter, Problem, if_match_tag, json_object, problems, router
@@ -61,9 +61,9 @@ class InstalmentsInput(serializers.Serializer):
     def validate_instalments(self, value):
         if not value:
             raise serializers.ValidationError("Add at least one instalment.")
-        if len(value) > money.MAX_INSTALMENTS:
+        if len(value) > MAX_INSTALMENTS:
             raise serializers.ValidationError(
-                f"A grant can be paid in at most {money.MAX_INSTALMENTS} instalments."
+                f"A grant can be paid in at most {MAX_INSTALMENTS} instalments."
             )
         return value
 
@@ -173,12 +173,10 @@ class ScheduleViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
                 # who read the same schedule cannot both replace it.
                 Application.objects.select_for_update(of=("self",)).get(pk=app.pk)
                 if_match_tag(request, schedule_tag(schedule))
-                pay.instalments_set(
+                payments.instalments_set(
                     application=app,
                     by=request.user,
-                    instalments=[
-                        money.Instalment(**i) for i in given.validated_data["instalments"]
-                    ],
+                    instalments=[Instalment(**i) for i in given.validated_data["instalments"]],
                 )
         except InvalidInput as error:
             raise ValidationError({"instalments": [error.message]}) from None
@@ -208,7 +206,7 @@ class ScheduleViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         payment = get_object_or_404(schedule.payments.all(), number=int(number))
         given = NoteSerializer(data=json_object(request.data))
         given.is_valid(raise_exception=True)
-        pay.condition_met(payment=payment, by=request.user, note=given.validated_data["note"])
+        payments.condition_met(payment=payment, by=request.user, note=given.validated_data["note"])
         fresh = Payment.objects.select_related(
             "schedule__fund_year__fund", "schedule__fund_year__year"
         )

@@ -33,9 +33,7 @@ from rest_framework.exceptions import PermissionDenied
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
-from budgets import payments as money
-from budgets import reconcile, selectors
-from budgets import serializers as s
+from budgets import reconcile, selectors, serializers
 from budgets.models import (
     Account,
     Councillor,
@@ -50,6 +48,7 @@ from budgets.models import (
     StatementLine,
     Ward,
 )
+from budgets.payments import payment_reissue, require_finance_officer
 from fundmgr import access
 from fundmgr.api import IdFilter, router
 from fundmgr.roles import sees_all_budgets
@@ -72,7 +71,7 @@ FinanceArea = access.api(access.reads_finance, access.finance_officer)
 )
 class FinancialYearViewSet(viewsets.ReadOnlyModelViewSet):
     queryset = FinancialYear.objects.all()
-    serializer_class = s.FinancialYearSerializer
+    serializer_class = serializers.FinancialYearSerializer
     filterset_fields = ["is_closed"]
     ordering_fields = ["start"]
     ordering = ["start"]
@@ -89,7 +88,7 @@ class FundFilter(django_filters.FilterSet):
 @extend_schema_view(list=extend_schema(summary="Funds"), retrieve=extend_schema(summary="A fund"))
 class FundViewSet(viewsets.ReadOnlyModelViewSet):
     queryset = Fund.objects.all()
-    serializer_class = s.FundSerializer
+    serializer_class = serializers.FundSerializer
     filterset_class = FundFilter
     ordering_fields = ["name", "code"]
     ordering = ["name"]
@@ -112,19 +111,21 @@ class FundYearFilter(django_filters.FilterSet):
 )
 class FundYearViewSet(viewsets.ReadOnlyModelViewSet):
     queryset = FundYear.objects.select_related("fund", "year")
-    serializer_class = s.FundYearSerializer
+    serializer_class = serializers.FundYearSerializer
     filterset_class = FundYearFilter
     ordering_fields = ["year__start", "fund__name"]
     ordering = ["-year__start", "fund__name"]
 
     @extend_schema(
         summary="Every councillor's balances in the fund year, and the pot (officers)",
-        responses={200: s.OverviewSerializer},
+        responses={200: serializers.OverviewSerializer},
     )
     @action(detail=True, permission_classes=[SeesAllBudgets], pagination_class=None)
     def overview(self, request, pk=None):
         fund_year = self.get_object()
-        return Response(s.OverviewSerializer(selectors.overview(fund_year=fund_year)).data)
+        return Response(
+            serializers.OverviewSerializer(selectors.overview(fund_year=fund_year)).data
+        )
 
 
 class WardFilter(django_filters.FilterSet):
@@ -138,7 +139,7 @@ class WardFilter(django_filters.FilterSet):
 @extend_schema_view(list=extend_schema(summary="Wards"), retrieve=extend_schema(summary="A ward"))
 class WardViewSet(viewsets.ReadOnlyModelViewSet):
     queryset = Ward.objects.select_related("council")
-    serializer_class = s.WardSerializer
+    serializer_class = serializers.WardSerializer
     filterset_class = WardFilter
     ordering_fields = ["name", "gss_code"]
     ordering = ["name"]
@@ -168,7 +169,7 @@ class CouncillorViewSet(viewsets.ReadOnlyModelViewSet):
     given to officers only."""
 
     queryset = Councillor.objects.select_related("ward", "user")
-    serializer_class = s.CouncillorSerializer
+    serializer_class = serializers.CouncillorSerializer
     filterset_class = CouncillorFilter
     ordering_fields = ["name", "ward__name", "term_start"]
     ordering = ["ward__name", "name"]
@@ -224,7 +225,7 @@ class BudgetFilter(django_filters.FilterSet):
     retrieve=extend_schema(summary="A councillor's budget in one fund year"),
 )
 class BudgetViewSet(viewsets.ReadOnlyModelViewSet):
-    serializer_class = s.BudgetSerializer
+    serializer_class = serializers.BudgetSerializer
     filterset_class = BudgetFilter
     ordering_fields = ["fund_year__year__start", "councillor__name", "balance", "pledgeable"]
     ordering = ["-fund_year__year__start", "fund_year__fund__name", "councillor__name"]
@@ -245,13 +246,13 @@ class BudgetViewSet(viewsets.ReadOnlyModelViewSet):
 
     @extend_schema(
         summary="The budget statement: every posting to the allocation, with totals",
-        responses={200: s.BudgetStatementSerializer},
+        responses={200: serializers.BudgetStatementSerializer},
     )
     @action(detail=True, pagination_class=None, filter_backends=[])
     def statement(self, request, pk=None):
         account = self.get_object()
         result = selectors.statement(fund_year=account.fund_year, councillor=account.councillor)
-        return Response(s.BudgetStatementSerializer(result).data)
+        return Response(serializers.BudgetStatementSerializer(result).data)
 
 
 # --- the ledger -----------------------------------------------------------------------------
@@ -279,7 +280,7 @@ class LedgerTransactionViewSet(viewsets.ReadOnlyModelViewSet):
             ).order_by("id"),
         )
     )
-    serializer_class = s.LedgerTransactionSerializer
+    serializer_class = serializers.LedgerTransactionSerializer
     permission_classes = [SeesAllBudgets]
     filterset_class = LedgerTransactionFilter
     ordering_fields = ["id", "created_at"]
@@ -309,7 +310,7 @@ class PaymentViewSet(viewsets.ReadOnlyModelViewSet):
     queryset = Payment.objects.select_related(
         "schedule__fund_year__fund", "schedule__fund_year__year"
     )
-    serializer_class = s.PaymentSerializer
+    serializer_class = serializers.PaymentSerializer
     permission_classes = [FinanceArea]
     filterset_class = PaymentFilter
     ordering_fields = ["due_on", "reference", "amount"]
@@ -317,15 +318,15 @@ class PaymentViewSet(viewsets.ReadOnlyModelViewSet):
 
     @extend_schema(
         summary="Reissue a payment the bank returned: it is paid in the next run",
-        request=s.NoteSerializer,
-        responses={200: s.PaymentSerializer},
+        request=serializers.NoteSerializer,
+        responses={200: serializers.PaymentSerializer},
     )
     @action(detail=True, methods=["post"])
     def reissue(self, request, pk=None):
         payment = self.get_object()
-        body = s.NoteSerializer(data=request.data)
+        body = serializers.NoteSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        money.payment_reissue(payment=payment, by=request.user, note=body.validated_data["note"])
+        payment_reissue(payment=payment, by=request.user, note=body.validated_data["note"])
         return Response(self.get_serializer(self.get_queryset().get(pk=payment.pk)).data)
 
 
@@ -356,7 +357,7 @@ class StatementViewSet(
     queryset = Statement.objects.select_related("imported_by").annotate(
         unmatched=Count("lines", filter=Q(lines__status=StatementLine.Status.UNMATCHED))
     )
-    serializer_class = s.StatementSerializer
+    serializer_class = serializers.StatementSerializer
     permission_classes = [FinanceArea]
     parser_classes = [MultiPartParser, FormParser]
     filterset_class = StatementFilter
@@ -367,11 +368,11 @@ class StatementViewSet(
         summary="Import a bank statement (CSV, OFX or camt.053) and match it to payments",
         description="All or nothing: a file that cannot be read answers 400 naming the line, "
         "and nothing is imported. The same file twice answers 409 and changes nothing.",
-        request={"multipart/form-data": s.StatementUploadSerializer},
-        responses={201: s.StatementImportedSerializer},
+        request={"multipart/form-data": serializers.StatementUploadSerializer},
+        responses={201: serializers.StatementImportedSerializer},
     )
     def create(self, request, *args, **kwargs):
-        body = s.StatementUploadSerializer(data=request.data)
+        body = serializers.StatementUploadSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         upload = body.validated_data["file"]
         result = reconcile.statement_import(
@@ -381,7 +382,9 @@ class StatementViewSet(
             layout=body.validated_data["columns"],
         )
         result.statement = self.get_queryset().get(pk=result.statement.pk)
-        return Response(s.StatementImportedSerializer(result).data, status=status.HTTP_201_CREATED)
+        return Response(
+            serializers.StatementImportedSerializer(result).data, status=status.HTTP_201_CREATED
+        )
 
 
 class StatementLineFilter(django_filters.FilterSet):
@@ -396,7 +399,7 @@ def _line_action(summary: str, request=None):
     return extend_schema(
         summary=summary,
         request=request,
-        responses={200: s.StatementLineSerializer},
+        responses={200: serializers.StatementLineSerializer},
     )
 
 
@@ -409,14 +412,14 @@ class StatementLineViewSet(viewsets.ReadOnlyModelViewSet):
     matches by hand, records as a payment returned, or sets aside (not a grant payment)."""
 
     queryset = StatementLine.objects.all()
-    serializer_class = s.StatementLineSerializer
+    serializer_class = serializers.StatementLineSerializer
     permission_classes = [FinanceArea]
     filterset_class = StatementLineFilter
     ordering_fields = ["date", "number", "amount"]
     ordering = ["statement", "number"]
 
     def _run_line(self, request):
-        body = s.RunLineChoiceSerializer(data=request.data)
+        body = serializers.RunLineChoiceSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         return body.validated_data["run_line"]
 
@@ -425,7 +428,8 @@ class StatementLineViewSet(viewsets.ReadOnlyModelViewSet):
         return Response(self.get_serializer(line).data)
 
     @_line_action(
-        "Match a line of money out to a payment sent: it is cleared", s.RunLineChoiceSerializer
+        "Match a line of money out to a payment sent: it is cleared",
+        serializers.RunLineChoiceSerializer,
     )
     @action(detail=True, methods=["post"])
     def match(self, request, pk=None):
@@ -434,19 +438,22 @@ class StatementLineViewSet(viewsets.ReadOnlyModelViewSet):
         return self._answer(line)
 
     @_line_action(
-        "Record a line of money in as a payment returned by the bank", s.RunLineChoiceSerializer
+        "Record a line of money in as a payment returned by the bank",
+        serializers.RunLineChoiceSerializer,
     )
     @action(detail=True, methods=["post"])
     def returned(self, request, pk=None):
         line = self.get_object()
-        reconcile.line_returned(line=line, run_line=self._run_line(request), by=request.user)
+        reconcile.match_returned_payment(
+            line=line, run_line=self._run_line(request), by=request.user
+        )
         return self._answer(line)
 
-    @_line_action("Set a line aside: it is not a grant payment", s.SetAsideSerializer)
+    @_line_action("Set a line aside: it is not a grant payment", serializers.SetAsideSerializer)
     @action(detail=True, methods=["post"], url_path="set-aside")
     def set_aside(self, request, pk=None):
         line = self.get_object()
-        body = s.SetAsideSerializer(data=request.data)
+        body = serializers.SetAsideSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         reconcile.line_set_aside(line=line, by=request.user, note=body.validated_data["note"])
         return self._answer(line)
@@ -477,7 +484,7 @@ class MatchFilter(django_filters.FilterSet):
 )
 class MatchViewSet(viewsets.ReadOnlyModelViewSet):
     queryset = Match.objects.select_related("line", "run_line", "matched_by", "undone_by")
-    serializer_class = s.MatchSerializer
+    serializer_class = serializers.MatchSerializer
     permission_classes = [FinanceArea]
     filterset_class = MatchFilter
     ordering_fields = ["id", "matched_at"]
@@ -485,13 +492,13 @@ class MatchViewSet(viewsets.ReadOnlyModelViewSet):
 
     @extend_schema(
         summary="Undo a match, saying why: the line is unmatched and the payment not cleared",
-        request=s.ReasonSerializer,
-        responses={200: s.MatchSerializer},
+        request=serializers.ReasonSerializer,
+        responses={200: serializers.MatchSerializer},
     )
     @action(detail=True, methods=["post"])
     def undo(self, request, pk=None):
         match = self.get_object()
-        body = s.ReasonSerializer(data=request.data)
+        body = serializers.ReasonSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         reconcile.match_undo(match=match, by=request.user, reason=body.validated_data["reason"])
         return Response(self.get_serializer(self.get_queryset().get(pk=match.pk)).data)
@@ -499,11 +506,11 @@ class MatchViewSet(viewsets.ReadOnlyModelViewSet):
     @extend_schema(
         summary="Run the automatic matching over every unmatched line and payment sent",
         request=None,
-        responses={200: s.ReconciledSerializer},
+        responses={200: serializers.ReconciledSerializer},
     )
     @action(detail=False, methods=["post"], pagination_class=None, filter_backends=[])
     def reconcile(self, request):
-        money.require_finance_officer(request.user, "run the matching")
+        require_finance_officer(request.user, "run the matching")
         return Response({"matched": reconcile.reconcile(by=request.user)})
 
 

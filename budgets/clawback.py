@@ -16,8 +16,8 @@ from django.db.models import F
 from django.utils import timezone
 
 from budgets import ledger
-from budgets import payments as money
 from budgets.models import Clawback, ClawbackRefund, FundYear, StatementLine
+from budgets.payments import require_finance_officer
 from fundmgr import contention
 from fundmgr.errors import InvalidInput, Refused
 from fundmgr.models import User
@@ -28,7 +28,7 @@ from fundmgr.money import PENNY, pounds
 def clawback_create(
     *, reference: str, fund_year: FundYear, payee: str, amount: Decimal, reason: str, by: User
 ) -> Clawback:
-    money.require_finance_officer(by, "raise a clawback request")
+    require_finance_officer(by, "raise a clawback request")
     if not isinstance(amount, Decimal) or amount <= 0 or amount != amount.quantize(PENNY):
         raise InvalidInput("A clawback must be more than £0.00, in pounds and pence.")
     if Clawback.objects.filter(reference=reference, status=Clawback.Status.REQUESTED).exists():
@@ -54,7 +54,7 @@ def refund_record(
 ) -> ClawbackRefund:
     """A refund received: posted to the ledger and counted against the request, all or
     nothing. A statement line of money in, when given, is the refund on the bank statement."""
-    money.require_finance_officer(by, "record a refund")
+    require_finance_officer(by, "record a refund")
     if not isinstance(amount, Decimal) or amount <= 0 or amount != amount.quantize(PENNY):
         raise InvalidInput("The refund must be more than £0.00, in pounds and pence.")
     if received_on > timezone.localdate():

@@ -19,8 +19,8 @@ from typing import TYPE_CHECKING
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from budgets import payments as money
 from budgets.models import Entry, GLImport, GLLine, LedgerTransaction, PaymentRunLine
+from budgets.payments import require_finance_officer
 from budgets.statement_files import StatementError, csv_error, decode, pence_column
 from fundmgr.errors import InvalidInput, Refused
 from fundmgr.models import User
@@ -122,7 +122,7 @@ def read_gl(content: bytes) -> pd.DataFrame:
 @transaction.atomic
 def gl_import(*, content: bytes, filename: str, by: User) -> GLImport:
     """Import a GL export whole or not at all; the same file twice changes nothing."""
-    money.require_finance_officer(by, "import the general ledger")
+    require_finance_officer(by, "import the general ledger")
     digest = hashlib.sha256(content).hexdigest()
     earlier = GLImport.objects.filter(sha256=digest).select_related("imported_by").first()
     if earlier is not None:

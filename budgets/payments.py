@@ -129,7 +129,9 @@ def schedule_create(
     return schedule
 
 
-def _was_sent(payment: Payment) -> bool:
+def was_sent(payment: Payment) -> bool:
+    """Whether the payment is in a run, sent, or returned for reissue: changing the instalments
+    keeps such a payment as it is (the instalments page shows them apart)."""
     return payment.status not in (Payment.Status.SCHEDULED, Payment.Status.CANCELLED) or any(
         line.status != PaymentRunLine.Status.CANCELLED for line in payment.run_lines.all()
     )
@@ -146,8 +148,8 @@ def instalments_replace(
     payments = list(
         schedule.payments.select_for_update().prefetch_related("run_lines").order_by("number")
     )
-    kept = [p for p in payments if _was_sent(p)]
-    reusable = {p.number: p for p in payments if not _was_sent(p)}
+    kept = [p for p in payments if was_sent(p)]
+    reusable = {p.number: p for p in payments if not was_sent(p)}
     left = schedule.award - sum((p.amount for p in kept), Decimal("0.00"))
     if left <= 0:
         raise Refused(f"Every payment of {schedule.reference} has been made or is in a run.")
@@ -436,7 +438,7 @@ def run_cancel(*, run: PaymentRun, by: User, reason: str) -> PaymentRun:
 
 
 @transaction.atomic
-def line_returned(*, line: PaymentRunLine, by: User, note: str = "") -> PaymentRunLine:
+def run_line_mark_returned(*, line: PaymentRunLine, by: User, note: str = "") -> PaymentRunLine:
     """The bank sent a payment back (a closed or wrong account): it waits to be reissued. The
     ledger keeps it as paid, because the group is still owed it and the reissue posts nothing
     new; until then it is a reconciling item on the reconciliation report."""

@@ -31,7 +31,6 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from budgets import payments as money
 from budgets.models import (
     Match,
     Payment,
@@ -40,6 +39,7 @@ from budgets.models import (
     Statement,
     StatementLine,
 )
+from budgets.payments import require_finance_officer, run_line_mark_returned
 from budgets.statement_files import Layout, StatementError, read_statement
 from fundmgr.errors import InvalidInput, Refused
 from fundmgr.models import User
@@ -317,7 +317,7 @@ def statement_import(
 ) -> Imported:
     """Import a bank statement whole, or nothing, then match it. The same file twice changes
     nothing; a line an earlier statement already holds (the same bank id) is skipped."""
-    money.require_finance_officer(by, "import a bank statement")
+    require_finance_officer(by, "import a bank statement")
     digest = hashlib.sha256(content).hexdigest()
     earlier = Statement.objects.filter(sha256=digest).select_related("imported_by").first()
     if earlier is not None:
@@ -395,7 +395,7 @@ def _line_for_update(line: StatementLine) -> StatementLine:
 
 @transaction.atomic
 def match_by_hand(*, line: StatementLine, run_line: PaymentRunLine, by: User) -> Match:
-    money.require_finance_officer(by, "match a statement line")
+    require_finance_officer(by, "match a statement line")
     line = _line_for_update(line)
     run_line = PaymentRunLine.objects.select_for_update().get(pk=run_line.pk)
     if line.status != StatementLine.Status.UNMATCHED:
@@ -420,7 +420,7 @@ def match_by_hand(*, line: StatementLine, run_line: PaymentRunLine, by: User) ->
 def match_undo(*, match: Match, by: User, reason: str) -> Match:
     """Undo a match: the line is unmatched again and the payment no longer cleared (or, for a
     return, sent again). A payment already reissued after its return cannot be undone."""
-    money.require_finance_officer(by, "undo a match")
+    require_finance_officer(by, "undo a match")
     if not reason.strip():
         raise InvalidInput("Say why the match is wrong.")
     match = Match.objects.select_for_update().select_related("line", "run_line").get(pk=match.pk)
@@ -462,10 +462,10 @@ def match_undo(*, match: Match, by: User, reason: str) -> Match:
 
 
 @transaction.atomic
-def line_returned(*, line: StatementLine, run_line: PaymentRunLine, by: User) -> Match:
+def match_returned_payment(*, line: StatementLine, run_line: PaymentRunLine, by: User) -> Match:
     """Money in that is a payment sent back by the payee's bank: the payment waits to be
-    reissued (see budgets.payments.line_returned)."""
-    money.require_finance_officer(by, "record a returned payment")
+    reissued (see budgets.payments.run_line_mark_returned)."""
+    require_finance_officer(by, "record a returned payment")
     line = _line_for_update(line)
     if line.status != StatementLine.Status.UNMATCHED:
         raise Refused(f"Line {line.number} is {line.get_status_display().lower()} already.")
@@ -476,7 +476,7 @@ def line_returned(*, line: StatementLine, run_line: PaymentRunLine, by: User) ->
             f"Line {line.number} brought {pounds(line.amount)} in, but {run_line.reference} paid "
             f"{pounds(run_line.amount)}: the amounts must agree."
         )
-    money.line_returned(
+    run_line_mark_returned(
         line=run_line, by=by, note=f"Statement {line.statement_id}, line {line.number}"
     )
     StatementLine.objects.filter(pk=line.pk).update(status=StatementLine.Status.RETURNED)
@@ -492,7 +492,7 @@ def line_returned(*, line: StatementLine, run_line: PaymentRunLine, by: User) ->
 @transaction.atomic
 def line_set_aside(*, line: StatementLine, by: User, note: str) -> StatementLine:
     """A line that is not a grant payment (a bank charge, another service's payment)."""
-    money.require_finance_officer(by, "set a statement line aside")
+    require_finance_officer(by, "set a statement line aside")
     if not note.strip():
         raise InvalidInput("Say what the line is, since it is not a grant payment.")
     moved = StatementLine.objects.filter(pk=line.pk, status=StatementLine.Status.UNMATCHED).update(
@@ -506,7 +506,7 @@ def line_set_aside(*, line: StatementLine, by: User, note: str) -> StatementLine
 
 @transaction.atomic
 def line_restore(*, line: StatementLine, by: User) -> StatementLine:
-    money.require_finance_officer(by, "put a statement line back")
+    require_finance_officer(by, "put a statement line back")
     moved = StatementLine.objects.filter(pk=line.pk, status=StatementLine.Status.SET_ASIDE).update(
         status=StatementLine.Status.UNMATCHED, note=""
     )

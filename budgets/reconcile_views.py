@@ -141,7 +141,7 @@ def line_action(request, pk: int, action: str):
                 reconcile.match_by_hand(line=line, run_line=run_line, by=request.user)
                 done = f"Line {line.number} matched to {run_line.reference}: it is cleared."
             else:
-                reconcile.line_returned(line=line, run_line=run_line, by=request.user)
+                reconcile.match_returned_payment(line=line, run_line=run_line, by=request.user)
                 done = (
                     f"Line {line.number} recorded as {run_line.reference} returned by the bank: "
                     "it is waiting to be reissued."

@@ -26,7 +26,7 @@ from budgets.models import (
     PaymentRun,
     PaymentRunLine,
 )
-from budgets.payments import Instalment, line_returned, payment_reissue
+from budgets.payments import Instalment, payment_reissue, run_line_mark_returned
 from fundmgr.errors import InvalidInput, NotPermitted, Refused
 from tests.factories import (
     ApplicationFactory,
@@ -350,7 +350,7 @@ def test_a_returned_payment_is_reissued_in_a_later_run_without_posting_twice(
 ):
     first = paid_run(finance, finance2)
     line = first.lines.get()
-    line_returned(line=line, by=finance, note="Account closed")
+    run_line_mark_returned(line=line, by=finance, note="Account closed")
     payment = Payment.objects.get(pk=line.payment_id)
     assert payment.status == Payment.Status.RETURNED
     assert [r.payment.reference for r in pay.payable(today()).returned] == [payment.reference]

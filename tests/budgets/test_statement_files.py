@@ -162,7 +162,7 @@ def test_a_returned_payment_goes_back_to_be_reissued(sent, finance, finance2):
     )
     credit = StatementLine.objects.get(amount__gt=0)
     assert reconcile.suggestions([credit])[credit.pk] == [sent]
-    reconcile.line_returned(line=credit, run_line=sent, by=finance)
+    reconcile.match_returned_payment(line=credit, run_line=sent, by=finance)
     sent.refresh_from_db()
     payment = Payment.objects.get(pk=sent.payment_id)
     assert (sent.status, payment.status) == ("returned", "returned")
