@@ -12,8 +12,14 @@ from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 
 from applications import eligibility, group_selectors, group_services, organisations
-from applications import organisation_forms as of
 from applications.models import Organisation
+from applications.organisation_forms import (
+    BankDetailsForm,
+    EligibilityForm,
+    InviteForm,
+    OrganisationForm,
+    RegisterForm,
+)
 from applications.views import PAGE_SIZE, own_organisation, posted
 from fundmgr import access
 from fundmgr.account_views import CHECK_EMAIL_SESSION_KEY
@@ -47,7 +53,7 @@ def groups_home(request):
 def register(request):
     if request.user.is_authenticated:
         return redirect("applications:groups_home")
-    form = of.RegisterForm(posted(request))
+    form = RegisterForm(posted(request))
     if request.method == "POST" and form.is_valid():
         # The same answer whether or not the address has an account: fundmgr.accounts e-mails
         # a confirmation link, or tells the address's owner someone tried.
@@ -70,13 +76,13 @@ def register(request):
 @access.public
 def eligibility_questions(request):
     """The questions; coming back to change them, the earlier answers are filled in."""
-    form = of.EligibilityForm(initial=request.GET.dict())
+    form = EligibilityForm(initial=request.GET.dict())
     return render(request, "applications/eligibility.html", {"form": form})
 
 
 @access.public
 def eligibility_results(request):
-    form = of.EligibilityForm(request.GET)
+    form = EligibilityForm(request.GET)
     if not form.is_valid():
         return render(request, "applications/eligibility.html", {"form": form})
     data = form.cleaned_data
@@ -102,7 +108,7 @@ def eligibility_results(request):
 
 @access.page(access.signed_in, access.signed_in)
 def organisation_new(request):
-    form = of.OrganisationForm(posted(request))
+    form = OrganisationForm(posted(request))
     if request.method == "POST" and form.is_valid():
         try:
             org = organisations.organisation_create(by=request.user, **form.profile())
@@ -132,7 +138,7 @@ def organisation_detail(request, pk: int):
 @access.page(access.signed_in, access.signed_in)
 def organisation_edit(request, pk: int):
     org = own_organisation(request, pk)
-    form = of.OrganisationForm(posted(request), instance=org)
+    form = OrganisationForm(posted(request), instance=org)
     if request.method == "POST" and form.is_valid():
         try:
             organisations.organisation_update(organisation=org, by=request.user, **form.profile())
@@ -151,7 +157,7 @@ def organisation_members(request, pk: int):
     by e-mail address. The answer is the same whoever the address belongs to, or if nobody has
     an account with it: the invitation says how to create one."""
     org = own_organisation(request, pk)
-    form = of.InviteForm(posted(request))
+    form = InviteForm(posted(request))
     if request.method == "POST" and form.is_valid():
         email = form.cleaned_data["email"]
         try:
@@ -183,7 +189,7 @@ def organisation_members(request, pk: int):
 def bank_details(request, pk: int):
     org = own_organisation(request, pk)
     current = group_selectors.latest_bank_account(org)
-    form = of.BankDetailsForm(posted(request))
+    form = BankDetailsForm(posted(request))
     if request.method == "POST" and form.is_valid():
         try:
             organisations.bank_account_change(

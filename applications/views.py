@@ -19,7 +19,21 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from applications import eligibility, group_selectors, group_services, services
-from applications import forms as f
+from applications.forms import (
+    UPLOAD_HINT,
+    AboutForm,
+    AcceptOfferForm,
+    AttachmentForm,
+    BudgetLineForm,
+    ChooseFundForm,
+    ConfirmForm,
+    CostsForm,
+    DatesForm,
+    MatchFundingForm,
+    MonitoringForm,
+    StartForm,
+    WithdrawForm,
+)
 from applications.models import Application, Attachment, BudgetLine, MatchFunding, Organisation
 from applications.rules import offer_window, outside_pre_election_period, today
 from applications.workflow import BEFORE_PAYMENT, Status
@@ -63,7 +77,7 @@ def application_new(request):
     """Choose the fund: only those open today are offered."""
     orgs = list(group_selectors.organisations_for(request.user))
     fund_years = eligibility.open_fund_years()
-    form = f.ChooseFundForm(request.GET or None, fund_years=fund_years)
+    form = ChooseFundForm(request.GET or None, fund_years=fund_years)
     if request.GET and form.is_valid():
         return redirect(
             "applications:before_you_start", fund_year=form.cleaned_data["fund_year"].pk
@@ -82,7 +96,7 @@ def before_you_start(request, fund_year: int):
     orgs = group_selectors.organisations_for(request.user)
     if not orgs:
         return redirect("applications:application_new")
-    form = f.StartForm(posted(request), organisations=orgs)
+    form = StartForm(posted(request), organisations=orgs)
     if request.method == "POST" and form.is_valid():
         try:
             app = services.application_create(
@@ -100,7 +114,7 @@ def before_you_start(request, fund_year: int):
             "form": form,
             "organisations": orgs,
             "scheme": eligibility.scheme(fy),
-            "upload_hint": f.UPLOAD_HINT,
+            "upload_hint": UPLOAD_HINT,
         },
     )
 
@@ -191,7 +205,7 @@ def section_about(request, pk: int):
         "people_benefiting": app.people_benefiting,
     }
     wards = Ward.objects.filter(council_id=app.fund_year.fund.council_id).order_by("name")
-    form = f.AboutForm(posted(request), initial=initial, wards=wards)
+    form = AboutForm(posted(request), initial=initial, wards=wards)
     return _save_section(request, app, form, "applications/section_about.html")
 
 
@@ -203,13 +217,13 @@ def section_dates(request, pk: int):
         "project_start": app.project_start,
         "project_end": app.project_end,
     }
-    form = f.DatesForm(posted(request), initial=initial)
+    form = DatesForm(posted(request), initial=initial)
     return _save_section(request, app, form, "applications/section_dates.html")
 
 
 def _costs_page(request, app: Application, *, costs_form=None, line_form=None):
     fy = app.fund_year
-    costs_form = costs_form or f.CostsForm(
+    costs_form = costs_form or CostsForm(
         initial={
             "version": app.version,
             "total_cost": app.total_cost
@@ -219,7 +233,7 @@ def _costs_page(request, app: Application, *, costs_form=None, line_form=None):
         },
     )
     costs_form.helper.form_action = reverse("applications:costs", args=[app.pk])
-    line_form = line_form or f.BudgetLineForm()
+    line_form = line_form or BudgetLineForm()
     line_form.helper.form_action = reverse("applications:budget_line_add", args=[app.pk])
     return render(
         request,
@@ -240,7 +254,7 @@ def section_costs(request, pk: int):
     app = _editable(request, pk)
     if request.method != "POST":
         return _costs_page(request, app)
-    form = f.CostsForm(request.POST)
+    form = CostsForm(request.POST)
     if form.is_valid():
         try:
             services.application_update(
@@ -260,7 +274,7 @@ def section_costs(request, pk: int):
 @require_POST
 def budget_line_add(request, pk: int):
     app = _editable(request, pk)
-    form = f.BudgetLineForm(request.POST, request.FILES)
+    form = BudgetLineForm(request.POST, request.FILES)
     if form.is_valid():
         try:
             services.budget_line_add(application=app, by=request.user, **form.cleaned_data)
@@ -318,7 +332,7 @@ def _other_funding_page(request, app: Application, form=None):
         "applications/section_other_funding.html",
         _section_context(
             app,
-            form=form or f.MatchFundingForm(),
+            form=form or MatchFundingForm(),
             sources=list(app.match_funding_sources.all()),
             found=group_selectors.other_funding_total(app),
             gap=gap,
@@ -331,7 +345,7 @@ def section_other_funding(request, pk: int):
     app = _editable(request, pk)
     if request.method != "POST":
         return _other_funding_page(request, app)
-    form = f.MatchFundingForm(request.POST)
+    form = MatchFundingForm(request.POST)
     if form.is_valid():
         data = form.cleaned_data
         try:
@@ -367,7 +381,7 @@ def other_funding_remove(request, pk: int, source: int):
 @draft_only
 def section_documents(request, pk: int):
     app = _editable(request, pk)
-    form = f.AttachmentForm(posted(request), posted(request, files=True))
+    form = AttachmentForm(posted(request), posted(request, files=True))
     if request.method == "POST" and form.is_valid():
         try:
             services.attachment_add(application=app, by=request.user, **form.cleaned_data)
@@ -400,7 +414,7 @@ def document_remove(request, pk: int, document: int):
 @draft_only
 def check_answers(request, pk: int):
     app = _editable(request, pk)
-    form = f.ConfirmForm(posted(request))
+    form = ConfirmForm(posted(request))
     if request.method == "POST" and form.is_valid():
         try:
             services.application_submit(application=app, by=request.user)
@@ -476,7 +490,7 @@ def withdraw(request, pk: int):
     app = _application(request, pk)
     if app.status not in BEFORE_PAYMENT:
         return redirect("applications:status", pk=app.pk)
-    form = f.WithdrawForm(posted(request))
+    form = WithdrawForm(posted(request))
     if request.method == "POST" and form.is_valid():
         try:
             services.application_withdraw(
@@ -494,7 +508,7 @@ def accept_offer(request, pk: int):
     app = _application(request, pk)
     if app.status != Status.APPROVED:
         return redirect("applications:status", pk=app.pk)
-    form = f.AcceptOfferForm(posted(request), organisation=app.organisation)
+    form = AcceptOfferForm(posted(request), organisation=app.organisation)
     if request.method == "POST" and form.is_valid():
         try:
             services.application_accept_offer(application=app, by=request.user)
@@ -519,7 +533,7 @@ def monitoring_report(request, pk: int):
     app = _application(request, pk)
     if app.status != Status.MONITORING:
         return redirect("applications:status", pk=app.pk)
-    form = f.MonitoringForm(posted(request))
+    form = MonitoringForm(posted(request))
     if request.method == "POST" and form.is_valid():
         try:
             services.monitoring_report_submit(application=app, by=request.user, **form.cleaned_data)
