@@ -10,10 +10,9 @@ from decimal import Decimal
 import pytest
 from pypdf import PdfReader
 
-from applications import services as s
-from applications import support
 from applications.models import InterestDeclaration
 from decisions import services as d
+from tests import journeys
 from tests.factories import OrganisationFactory, UserFactory
 
 D = Decimal
@@ -41,31 +40,13 @@ def media(settings, tmp_path):
     return settings.MEDIA_ROOT
 
 
-def to_decision(app, treasurer, officer, shaw, okafor):
-    s.application_submit(application=app, by=treasurer)
-    s.application_mark_eligible(application=app, by=officer)
-    support.pledge_make(
-        application=app, councillor=shaw, amount=D("300.00"), statement="Much needed", by=shaw.user
-    )
-    support.pledge_make(
-        application=app, councillor=okafor, amount=D("200.00"), statement="Agreed", by=okafor.user
-    )
-    d.assessment_record(
-        application=app,
-        by=officer,
-        recommendation="approve",
-        recommended_amount=D("500.00"),
-        notes="Meets every criterion.",
-    )
-    app.refresh_from_db()
-    return app
-
-
 @pytest.fixture
 def awaiting(draft, treasurer, officer, shaw, okafor):
     """The £500 Friends of Abbey Park draft, supported, assessed and waiting for a decision,
     with a councillor's declared interest on record."""
-    app = to_decision(draft, treasurer, officer, shaw, okafor)
+    app = journeys.awaiting_decision(
+        draft, treasurer=treasurer, officer=officer, shaw=shaw, okafor=okafor
+    )
     InterestDeclaration.objects.create(
         application=app,
         user=okafor.user,

@@ -9,9 +9,8 @@ import pytest
 from django.utils import timezone
 
 from applications import payments as pay
-from applications import services as s
+from tests import journeys
 from tests.factories import UserFactory
-from tests.groups_fixtures import approve
 
 D = Decimal
 
@@ -32,12 +31,9 @@ def finance2(db):
 @pytest.fixture
 def accepted(draft, treasurer, officer, officer2, shaw, okafor):
     """The £500 CCIF grant to Friends of Abbey Park, approved and accepted: one payment due."""
-    app = approve(
+    return journeys.offer_accepted(
         draft, treasurer=treasurer, officer=officer, officer2=officer2, shaw=shaw, okafor=okafor
     )
-    s.application_accept_offer(application=app, by=treasurer)
-    app.refresh_from_db()
-    return app
 
 
 def prepared_run(finance, day=None):

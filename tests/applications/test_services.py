@@ -16,6 +16,7 @@ from budgets.models import ElectionPeriod, FundYear
 from decisions import services as d
 from fundmgr.errors import InsufficientFunds, InvalidInput, NotPermitted, Refused
 from fundmgr.models import Notification
+from tests import journeys
 from tests.conftest import verified_bank_details
 from tests.factories import (
     ApplicationFactory,
@@ -45,34 +46,6 @@ def state(app):
     )
 
 
-def to_awaiting_support(app, treasurer, officer):
-    s.application_submit(application=app, by=treasurer)
-    return s.application_mark_eligible(application=app, by=officer)
-
-
-def pooled(app, shaw, okafor):
-    support.pledge_make(
-        application=app, councillor=shaw, amount=D("300.00"), statement="Much needed", by=shaw.user
-    )
-    support.pledge_make(
-        application=app, councillor=okafor, amount=D("200.00"), statement="Agreed", by=okafor.user
-    )
-
-
-def to_decision(app, treasurer, officer, shaw, okafor):
-    to_awaiting_support(app, treasurer, officer)
-    pooled(app, shaw, okafor)
-    d.assessment_record(
-        application=app,
-        by=officer,
-        recommendation="approve",
-        recommended_amount=D("500.00"),
-        notes="Meets every criterion.",
-    )
-    app.refresh_from_db()
-    return app
-
-
 # --- whole lifecycles -----------------------------------------------------------------------
 
 
@@ -80,7 +53,7 @@ def test_ccif_lifecycle_with_pledges_pooled_from_two_councillors(
     draft, treasurer, officer, officer2, finance, shaw, okafor
 ):
     fy = draft.fund_year
-    to_awaiting_support(draft, treasurer, officer)
+    journeys.awaiting_support(draft, treasurer=treasurer, officer=officer)
     support.pledge_make(
         application=draft,
         councillor=shaw,
@@ -170,7 +143,7 @@ def test_councillor_budget_paid_in_instalments_releases_underspend_at_close(
         amount_requested=D("1200.00"),
         total_cost=D("1200.00"),
     )
-    to_awaiting_support(app, treasurer, officer)
+    journeys.awaiting_support(app, treasurer=treasurer, officer=officer)
     support.pledge_make(
         application=app, councillor=shaw, amount=D("1200.00"), statement="Yes", by=shaw.user
     )
@@ -227,7 +200,7 @@ def test_community_asset_fund_decided_by_a_panel(caf, treasurer, officer, office
         amount_requested=D("8000.00"),
         total_cost=D("10000.00"),
     )
-    to_awaiting_support(app, treasurer, officer)
+    journeys.awaiting_support(app, treasurer=treasurer, officer=officer)
     support.pledge_make(
         application=app,
         councillor=shaw,
@@ -294,7 +267,7 @@ def test_a_panel_without_a_quorum_cannot_decide(caf, treasurer, officer, officer
         amount_requested=D("8000.00"),
         total_cost=D("10000.00"),
     )
-    to_awaiting_support(app, treasurer, officer)
+    journeys.awaiting_support(app, treasurer=treasurer, officer=officer)
     support.pledge_make(
         application=app, councillor=shaw, amount=D("0"), statement="Need", by=shaw.user
     )
@@ -445,7 +418,7 @@ def test_a_fund_needing_no_councillor_support_goes_straight_to_assessment(
 def test_a_pledge_above_the_available_balance_is_refused_and_changes_nothing(
     draft, treasurer, officer, shaw
 ):
-    to_awaiting_support(draft, treasurer, officer)
+    journeys.awaiting_support(draft, treasurer=treasurer, officer=officer)
     ledger.commitment_make(
         fund_year=draft.fund_year, reference="CCIF26-000900", shares=[(shaw, D("880.00"))], by=None
     )
@@ -464,11 +437,11 @@ def test_pledges_to_other_bids_count_against_what_is_left(draft, treasurer, offi
     other = ApplicationFactory(
         fund_year=draft.fund_year, organisation=draft.organisation, reference="CCIF26-000555"
     )
-    to_awaiting_support(other, treasurer, officer)
+    journeys.awaiting_support(other, treasurer=treasurer, officer=officer)
     support.pledge_make(
         application=other, councillor=shaw, amount=D("800.00"), statement="Yes", by=shaw.user
     )
-    to_awaiting_support(draft, treasurer, officer)
+    journeys.awaiting_support(draft, treasurer=treasurer, officer=officer)
     with pytest.raises(InsufficientFunds, match=r"£200.00 left .* \(£800.00 of it is pledged"):
         support.pledge_make(
             application=draft, councillor=shaw, amount=D("300.00"), statement="Yes", by=shaw.user
@@ -477,7 +450,7 @@ def test_pledges_to_other_bids_count_against_what_is_left(draft, treasurer, offi
 
 def test_a_councillor_cannot_pledge_to_a_bid_outside_their_ward(draft, treasurer, officer):
     outsider = CouncillorFactory(ward=WardFactory(name="Brookfield"), name="Owen Pritchard")
-    to_awaiting_support(draft, treasurer, officer)
+    journeys.awaiting_support(draft, treasurer=treasurer, officer=officer)
     with pytest.raises(NotPermitted, match="does not benefit Brookfield"):
         support.pledge_make(
             application=draft,
@@ -489,7 +462,7 @@ def test_a_councillor_cannot_pledge_to_a_bid_outside_their_ward(draft, treasurer
 
 
 def test_a_declared_pecuniary_interest_blocks_pledging(draft, treasurer, officer, shaw):
-    to_awaiting_support(draft, treasurer, officer)
+    journeys.awaiting_support(draft, treasurer=treasurer, officer=officer)
     support.interest_declare(
         application=draft, by=shaw.user, kind="pecuniary", details="My spouse chairs the group"
     )
@@ -500,7 +473,7 @@ def test_a_declared_pecuniary_interest_blocks_pledging(draft, treasurer, officer
 
 
 def test_no_pledge_in_the_pre_election_period(draft, treasurer, officer, shaw):
-    to_awaiting_support(draft, treasurer, officer)
+    journeys.awaiting_support(draft, treasurer=treasurer, officer=officer)
     today = datetime.date.today()
     ElectionPeriod.objects.create(
         council=shaw.ward.council,
@@ -519,7 +492,9 @@ def test_no_pledge_in_the_pre_election_period(draft, treasurer, officer, shaw):
 def test_no_approval_of_councillor_money_in_the_pre_election_period(
     draft, treasurer, officer, officer2, shaw, okafor
 ):
-    to_decision(draft, treasurer, officer, shaw, okafor)
+    journeys.awaiting_decision(
+        draft, treasurer=treasurer, officer=officer, shaw=shaw, okafor=okafor
+    )
     today = datetime.date.today()
     ElectionPeriod.objects.create(
         council=shaw.ward.council, name="By-election", notice_date=today, polling_day=today
@@ -532,7 +507,7 @@ def test_no_approval_of_councillor_money_in_the_pre_election_period(
 
 def test_a_councillor_outside_their_term_cannot_pledge(draft, treasurer, officer, ward):
     gone = CouncillorFactory(ward=ward, term_end=datetime.date(2026, 5, 1))
-    to_awaiting_support(draft, treasurer, officer)
+    journeys.awaiting_support(draft, treasurer=treasurer, officer=officer)
     with pytest.raises(NotPermitted, match="not in office today"):
         support.pledge_make(
             application=draft, councillor=gone, amount=D("1.00"), statement="Yes", by=gone.user
@@ -540,7 +515,7 @@ def test_a_councillor_outside_their_term_cannot_pledge(draft, treasurer, officer
 
 
 def test_declining_records_the_reason(draft, treasurer, officer, shaw):
-    to_awaiting_support(draft, treasurer, officer)
+    journeys.awaiting_support(draft, treasurer=treasurer, officer=officer)
     pledge = support.pledge_decline(
         application=draft, councillor=shaw, reason="Already funded elsewhere", by=shaw.user
     )
@@ -553,7 +528,9 @@ def test_declining_records_the_reason(draft, treasurer, officer, shaw):
 
 
 def test_the_officer_who_assessed_cannot_decide(draft, treasurer, officer, shaw, okafor):
-    to_decision(draft, treasurer, officer, shaw, okafor)
+    journeys.awaiting_decision(
+        draft, treasurer=treasurer, officer=officer, shaw=shaw, okafor=okafor
+    )
     before = state(draft)
     with pytest.raises(NotPermitted, match="You assessed this application"):
         d.decision_record(
@@ -563,7 +540,9 @@ def test_the_officer_who_assessed_cannot_decide(draft, treasurer, officer, shaw,
 
 
 def test_a_member_of_the_group_cannot_decide(draft, treasurer, officer, officer2, shaw, okafor):
-    to_decision(draft, treasurer, officer, shaw, okafor)
+    journeys.awaiting_decision(
+        draft, treasurer=treasurer, officer=officer, shaw=shaw, okafor=okafor
+    )
     from applications.models import Membership
 
     Membership.objects.create(organisation=draft.organisation, user=officer2)
@@ -574,7 +553,9 @@ def test_a_member_of_the_group_cannot_decide(draft, treasurer, officer, officer2
 def test_an_officer_with_a_declared_interest_cannot_decide(
     draft, treasurer, officer, officer2, shaw, okafor
 ):
-    to_decision(draft, treasurer, officer, shaw, okafor)
+    journeys.awaiting_decision(
+        draft, treasurer=treasurer, officer=officer, shaw=shaw, okafor=okafor
+    )
     support.interest_declare(
         application=draft,
         by=officer2,
@@ -588,7 +569,9 @@ def test_an_officer_with_a_declared_interest_cannot_decide(
 def test_a_councillor_who_endorsed_cannot_decide_on_the_panel(
     draft, treasurer, officer, shaw, okafor
 ):
-    to_decision(draft, treasurer, officer, shaw, okafor)
+    journeys.awaiting_decision(
+        draft, treasurer=treasurer, officer=officer, shaw=shaw, okafor=okafor
+    )
     shaw.user.groups.add(
         __import__("django.contrib.auth.models").contrib.auth.models.Group.objects.get(
             name="Panel member"
@@ -602,8 +585,8 @@ def test_a_councillor_who_endorsed_cannot_decide_on_the_panel(
 
 
 def test_awarding_more_than_pledged_is_refused(draft, treasurer, officer, officer2, shaw, okafor):
-    to_awaiting_support(draft, treasurer, officer)
-    pooled(draft, shaw, okafor)
+    journeys.awaiting_support(draft, treasurer=treasurer, officer=officer)
+    journeys.supported(draft, shaw=shaw, okafor=okafor)
     Application.objects.filter(pk=draft.pk).update(amount_requested=D("600.00"))
     d.assessment_record(
         application=draft,
@@ -619,7 +602,9 @@ def test_awarding_more_than_pledged_is_refused(draft, treasurer, officer, office
 
 
 def test_rejection_commits_nothing(draft, treasurer, officer, officer2, shaw, okafor):
-    to_decision(draft, treasurer, officer, shaw, okafor)
+    journeys.awaiting_decision(
+        draft, treasurer=treasurer, officer=officer, shaw=shaw, okafor=okafor
+    )
     d.decision_record(application=draft, by=officer2, outcome="reject", reasons="Duplicate")
     draft.refresh_from_db()
     assert draft.status == Status.REJECTED
@@ -629,7 +614,9 @@ def test_rejection_commits_nothing(draft, treasurer, officer, officer2, shaw, ok
 def test_a_deferred_decision_leaves_the_bid_waiting(
     draft, treasurer, officer, officer2, shaw, okafor
 ):
-    to_decision(draft, treasurer, officer, shaw, okafor)
+    journeys.awaiting_decision(
+        draft, treasurer=treasurer, officer=officer, shaw=shaw, okafor=okafor
+    )
     d.decision_record(application=draft, by=officer2, outcome="defer", reasons="Need a quote")
     draft.refresh_from_db()
     assert draft.status == Status.AWAITING_DECISION
@@ -640,12 +627,9 @@ def test_a_deferred_decision_leaves_the_bid_waiting(
 
 @pytest.fixture
 def approved(draft, treasurer, officer, officer2, shaw, okafor):
-    to_decision(draft, treasurer, officer, shaw, okafor)
-    d.decision_record(
-        application=draft, by=officer2, outcome="approve", amount=D("500.00"), reasons="ok"
+    return journeys.approved(
+        draft, treasurer=treasurer, officer=officer, officer2=officer2, shaw=shaw, okafor=okafor
     )
-    draft.refresh_from_db()
-    return draft
 
 
 def test_an_expired_offer_cannot_be_accepted(approved, treasurer):
@@ -745,7 +729,9 @@ def test_closing_needs_the_monitoring_report(approved, treasurer, finance, offic
 def test_a_failure_half_way_through_approval_leaves_nothing_changed(
     draft, treasurer, officer, officer2, shaw, okafor, monkeypatch
 ):
-    to_decision(draft, treasurer, officer, shaw, okafor)
+    journeys.awaiting_decision(
+        draft, treasurer=treasurer, officer=officer, shaw=shaw, okafor=okafor
+    )
     before = state(draft)
 
     def broken(**kwargs):
@@ -824,7 +810,7 @@ def test_many_steps_in_one_transaction_send_their_mail_once_after_commit(
 def test_a_councillor_cannot_transfer_money_pledged_to_undecided_bids(
     draft, treasurer, officer, shaw, okafor
 ):
-    to_awaiting_support(draft, treasurer, officer)
+    journeys.awaiting_support(draft, treasurer=treasurer, officer=officer)
     support.pledge_make(
         application=draft, councillor=shaw, amount=D("300.00"), statement="Yes", by=shaw.user
     )
@@ -867,8 +853,8 @@ def test_only_the_giving_councillor_transfers_their_allocation(draft, shaw, okaf
 def test_a_returned_bid_that_already_has_its_support_moves_on_when_eligible_again(
     draft, treasurer, officer, shaw, okafor
 ):
-    to_awaiting_support(draft, treasurer, officer)
-    pooled(draft, shaw, okafor)
+    journeys.awaiting_support(draft, treasurer=treasurer, officer=officer)
+    journeys.supported(draft, shaw=shaw, okafor=okafor)
     s.application_return(application=draft, by=officer, reason="Add the quote")
     s.application_submit(application=draft, by=treasurer)
     s.application_mark_eligible(application=draft, by=officer)

@@ -21,6 +21,7 @@ from budgets import ledger
 from budgets.models import FundYear
 from fundmgr.errors import NotPermitted, Refused
 from fundmgr.models import User
+from tests import journeys
 from tests.factories import (
     ApplicationFactory,
     CouncillorFactory,
@@ -30,7 +31,6 @@ from tests.factories import (
     UserFactory,
     WardFactory,
 )
-from tests.groups_fixtures import approve, to_awaiting_support
 
 D = Decimal
 pytestmark = pytest.mark.django_db
@@ -181,7 +181,7 @@ def test_the_home_page_lists_the_groups_applications_with_what_each_needs_next(
     other = ApplicationFactory(
         fund_year=draft.fund_year, organisation=draft.organisation, title="Bulb planting"
     )
-    to_awaiting_support(other, treasurer, officer)
+    journeys.awaiting_support(other, treasurer=treasurer, officer=officer)
     text = signed_in.get("/apply/").text
     assert "Friends of Abbey Park" in text
     assert "New benches for the park" in text and draft.reference in text
@@ -508,7 +508,7 @@ def test_two_councillors_allocations_together_cover_a_bid(allocated, ward):
 def test_what_councillors_have_pledged_elsewhere_counts_against_the_ward(
     allocated, ward, draft, treasurer, officer, shaw
 ):
-    to_awaiting_support(draft, treasurer, officer)
+    journeys.awaiting_support(draft, treasurer=treasurer, officer=officer)
     support.pledge_make(
         application=draft, councillor=shaw, amount=D("900.00"), statement="Yes", by=shaw.user
     )
@@ -941,7 +941,7 @@ def test_a_request_for_more_information_is_shown_and_the_task_list_opens_again(
 def test_the_timeline_shows_each_step_pledge_and_decision_with_its_reasons(
     signed_in, draft, treasurer, officer, officer2, shaw, okafor
 ):
-    approve(
+    journeys.approved(
         draft,
         treasurer=treasurer,
         officer=officer,
@@ -956,7 +956,7 @@ def test_the_timeline_shows_each_step_pledge_and_decision_with_its_reasons(
         "Application submitted by Tess",
         "The council checked that it is eligible",
         "Cllr Sam Shaw supported this bid with £300.00 from their allocation",
-        "The benches are much needed.",
+        "Much needed",
         "Cllr Priya Okafor supported this bid with £200.00 from their allocation",
         "Grant approved: £500.00",
         "Good value for the park",
@@ -970,7 +970,7 @@ def test_the_timeline_shows_each_step_pledge_and_decision_with_its_reasons(
 
 
 def test_a_councillors_decline_shows_its_reason(signed_in, draft, treasurer, officer, shaw):
-    to_awaiting_support(draft, treasurer, officer)
+    journeys.awaiting_support(draft, treasurer=treasurer, officer=officer)
     support.pledge_decline(
         application=draft, councillor=shaw, reason="The park has benches already.", by=shaw.user
     )
@@ -997,11 +997,15 @@ def test_withdrawing_needs_a_reason_and_confirms(signed_in, draft, treasurer):
 def test_withdrawing_is_offered_only_while_allowed(
     signed_in, draft, treasurer, officer, finance, officer2, shaw, okafor
 ):
-    approve(
-        draft, treasurer=treasurer, officer=officer, officer2=officer2, shaw=shaw, okafor=okafor
+    journeys.paid(
+        draft,
+        treasurer=treasurer,
+        officer=officer,
+        officer2=officer2,
+        shaw=shaw,
+        okafor=okafor,
+        finance=finance,
     )
-    s.application_accept_offer(application=draft, by=treasurer)
-    s.application_record_payment(application=draft, by=finance, amount=D("500.00"), key="p")
     text = signed_in.get(f"/apply/applications/{draft.pk}/").text
     assert "Withdraw this application" not in text
     response = signed_in.get(f"/apply/applications/{draft.pk}/withdraw/")
@@ -1010,7 +1014,7 @@ def test_withdrawing_is_offered_only_while_allowed(
 
 @pytest.fixture
 def offer(draft, treasurer, officer, officer2, shaw, okafor):
-    return approve(
+    return journeys.approved(
         draft,
         treasurer=treasurer,
         officer=officer,

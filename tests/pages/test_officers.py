@@ -19,6 +19,7 @@ from budgets.models import FundYear, LedgerTransaction
 from decisions import services as d
 from decisions.models import Decision, PanelItem, PanelMeeting
 from decisions.templatetags.status import status_tag
+from tests import journeys
 from tests.factories import (
     ApplicationFactory,
     FundFactory,
@@ -33,34 +34,6 @@ pytestmark = pytest.mark.django_db
 
 
 # --- building applications ------------------------------------------------------------------
-
-
-def to_awaiting_support(app, treasurer, officer):
-    s.application_submit(application=app, by=treasurer)
-    return s.application_mark_eligible(application=app, by=officer)
-
-
-def pooled(app, shaw, okafor):
-    support.pledge_make(
-        application=app, councillor=shaw, amount=D("300.00"), statement="Much needed", by=shaw.user
-    )
-    support.pledge_make(
-        application=app, councillor=okafor, amount=D("200.00"), statement="Agreed", by=okafor.user
-    )
-
-
-def to_decision(app, treasurer, officer, shaw, okafor):
-    to_awaiting_support(app, treasurer, officer)
-    pooled(app, shaw, okafor)
-    d.assessment_record(
-        application=app,
-        by=officer,
-        recommendation="approve",
-        recommended_amount=D("500.00"),
-        notes="Meets every criterion.",
-    )
-    app.refresh_from_db()
-    return app
 
 
 def many(n, *, fund_year, organisation, ward, status=Status.SUBMITTED, prefix="BULK", amount="500"):
@@ -262,7 +235,9 @@ def approved(draft, treasurer, officer, officer2, shaw, okafor, finance):
         description="Quote from Benchcraft",
         file=SimpleUploadedFile("quote.pdf", b"%PDF-1.4 quote", content_type="application/pdf"),
     )
-    to_decision(draft, treasurer, officer, shaw, okafor)
+    journeys.awaiting_decision(
+        draft, treasurer=treasurer, officer=officer, shaw=shaw, okafor=okafor
+    )
     support.interest_declare(
         application=draft, by=officer2, kind="non_registrable", details="I walk in Abbey Park."
     )
@@ -370,8 +345,8 @@ def test_returning_a_bid_asks_the_group_for_what_is_needed(officer_client, draft
 def test_an_application_being_assessed_can_be_returned_to_the_group(
     officer_client, draft, treasurer, officer, shaw, okafor
 ):
-    to_awaiting_support(draft, treasurer, officer)
-    pooled(draft, shaw, okafor)
+    journeys.awaiting_support(draft, treasurer=treasurer, officer=officer)
+    journeys.supported(draft, shaw=shaw, okafor=okafor)
     url = f"/officer/applications/{draft.reference}/return/"
     assert "govuk-error-summary" in officer_client.post(url, {"note": ""}).text
     response = officer_client.post(url, {"note": "The dates do not add up."}, follow=True)
@@ -383,7 +358,7 @@ def test_an_application_being_assessed_can_be_returned_to_the_group(
 def test_the_eligibility_step_is_refused_once_the_bid_has_moved_on(
     officer_client, draft, treasurer, officer
 ):
-    to_awaiting_support(draft, treasurer, officer)
+    journeys.awaiting_support(draft, treasurer=treasurer, officer=officer)
     response = officer_client.get(f"/officer/applications/{draft.reference}/eligibility/")
     assert "There is a problem" in response.text
     assert "is waiting for councillor support: it is not waiting for this step" in response.text
@@ -396,8 +371,8 @@ def test_the_eligibility_step_is_refused_once_the_bid_has_moved_on(
 def test_an_officer_assesses_and_sends_for_a_decision(
     officer_client, draft, treasurer, officer, shaw, okafor
 ):
-    to_awaiting_support(draft, treasurer, officer)
-    pooled(draft, shaw, okafor)
+    journeys.awaiting_support(draft, treasurer=treasurer, officer=officer)
+    journeys.supported(draft, shaw=shaw, okafor=okafor)
     url = f"/officer/applications/{draft.reference}/assess/"
     page = officer_client.get(url)
     assert 'value="500.00"' in page.text  # the amount asked for, to start from
@@ -415,7 +390,9 @@ def test_an_officer_assesses_and_sends_for_a_decision(
 def test_a_second_officer_approves_under_delegated_authority(
     client, draft, treasurer, officer, officer2, shaw, okafor
 ):
-    to_decision(draft, treasurer, officer, shaw, okafor)
+    journeys.awaiting_decision(
+        draft, treasurer=treasurer, officer=officer, shaw=shaw, okafor=okafor
+    )
     client.force_login(officer2)
     html = client.get(f"/officer/applications/{draft.reference}/").text
     assert "Decide under delegated authority" in html
@@ -439,7 +416,9 @@ def test_a_second_officer_approves_under_delegated_authority(
 def test_the_assessor_is_offered_no_decision_and_is_told_why(
     officer_client, draft, treasurer, officer, shaw, okafor
 ):
-    to_decision(draft, treasurer, officer, shaw, okafor)
+    journeys.awaiting_decision(
+        draft, treasurer=treasurer, officer=officer, shaw=shaw, okafor=okafor
+    )
     html = officer_client.get(f"/officer/applications/{draft.reference}/").text
     assert "Decide under delegated authority" not in html
     assert "You assessed this application, so someone else must decide it." in html
@@ -461,7 +440,9 @@ def test_an_award_over_the_delegated_limit_is_refused_for_a_panel(
     client, draft, treasurer, officer, officer2, shaw, okafor
 ):
     FundYear.objects.filter(pk=draft.fund_year_id).update(delegated_limit=D("400.00"))
-    to_decision(draft, treasurer, officer, shaw, okafor)
+    journeys.awaiting_decision(
+        draft, treasurer=treasurer, officer=officer, shaw=shaw, okafor=okafor
+    )
     client.force_login(officer2)
     response = client.post(
         f"/officer/applications/{draft.reference}/decide/",
@@ -506,7 +487,9 @@ def test_an_award_the_budget_cannot_pay_is_refused(client, central, officer, off
 def test_a_decision_can_be_deferred_or_rejected(
     client, draft, treasurer, officer, officer2, shaw, okafor
 ):
-    to_decision(draft, treasurer, officer, shaw, okafor)
+    journeys.awaiting_decision(
+        draft, treasurer=treasurer, officer=officer, shaw=shaw, okafor=okafor
+    )
     client.force_login(officer2)
     url = f"/officer/applications/{draft.reference}/decide/"
     assert "Enter the reasons for the decision" in client.post(url, {"outcome": "reject"}).text
@@ -534,7 +517,9 @@ def test_an_officer_withdraws_an_application_with_a_reason(officer_client, draft
 def test_close_is_offered_only_once_the_monitoring_report_is_in(
     client, draft, treasurer, officer, officer2, finance, shaw, okafor
 ):
-    to_decision(draft, treasurer, officer, shaw, okafor)
+    journeys.awaiting_decision(
+        draft, treasurer=treasurer, officer=officer, shaw=shaw, okafor=okafor
+    )
     d.decision_record(
         application=draft, by=officer2, outcome="approve", amount=D("500.00"), reasons="Fine."
     )
@@ -603,7 +588,9 @@ def members(db):
 def test_a_panel_from_arranging_to_a_recorded_approval(
     client, draft, treasurer, officer, shaw, okafor, members, fund_year
 ):
-    to_decision(draft, treasurer, officer, shaw, okafor)
+    journeys.awaiting_decision(
+        draft, treasurer=treasurer, officer=officer, shaw=shaw, okafor=okafor
+    )
     client.force_login(officer)
     form = client.get("/officer/panels/new/").text
     assert "Member0" in form and "Arrange a panel meeting" in form
@@ -675,7 +662,9 @@ def test_a_panel_from_arranging_to_a_recorded_approval(
 def test_a_member_who_sent_apologies_cannot_record_the_decision(
     client, draft, treasurer, officer, shaw, okafor, members, fund_year
 ):
-    to_decision(draft, treasurer, officer, shaw, okafor)
+    journeys.awaiting_decision(
+        draft, treasurer=treasurer, officer=officer, shaw=shaw, okafor=okafor
+    )
     meeting = d.panel_meeting_create(
         title="Panel",
         fund=fund_year.fund,
@@ -701,7 +690,9 @@ def test_a_member_who_sent_apologies_cannot_record_the_decision(
 def test_an_inquorate_panel_is_told_it_cannot_decide(
     client, draft, treasurer, officer, shaw, okafor, members, fund_year
 ):
-    to_decision(draft, treasurer, officer, shaw, okafor)
+    journeys.awaiting_decision(
+        draft, treasurer=treasurer, officer=officer, shaw=shaw, okafor=okafor
+    )
     meeting = d.panel_meeting_create(
         title="Panel",
         fund=fund_year.fund,
