@@ -45,10 +45,17 @@ def _before(app: Application, status: Status) -> bool:
     return ORDER.index(Status(app.status)) < ORDER.index(status)
 
 
+def _at(app: Application, status: Status) -> Application:
+    """The application, which the steps must have brought to `status`."""
+    app.refresh_from_db()
+    assert app.status == status, f"{app.reference} is {app.status}, not {status}"
+    return app
+
+
 def submitted(app: Application, *, treasurer) -> Application:
     if _before(app, Status.SUBMITTED):
         s.application_submit(application=app, by=treasurer)
-        app.refresh_from_db()
+        return _at(app, Status.SUBMITTED)
     return app
 
 
@@ -87,6 +94,7 @@ def under_assessment(
     awaiting_support(app, treasurer=treasurer, officer=officer)
     if app.status == Status.AWAITING_SUPPORT:
         supported(app, shaw=shaw, okafor=okafor)
+        return _at(app, Status.UNDER_ASSESSMENT)
     return app
 
 
@@ -103,7 +111,7 @@ def awaiting_decision(
             recommended_amount=Decimal(amount) if amount else app.amount_requested,
             notes=ASSESSMENT,
         )
-        app.refresh_from_db()
+        return _at(app, Status.AWAITING_DECISION)
     return app
 
 
@@ -131,7 +139,7 @@ def approved(
             reasons=reasons,
             conditions=conditions,
         )
-        app.refresh_from_db()
+        return _at(app, Status.APPROVED)
     return app
 
 
@@ -150,7 +158,7 @@ def offer_accepted(
     )
     if _before(app, Status.OFFER_ACCEPTED):
         s.application_accept_offer(application=app, by=treasurer)
-        app.refresh_from_db()
+        return _at(app, Status.OFFER_ACCEPTED)
     return app
 
 
@@ -174,5 +182,5 @@ def paid(
             amount=app.amount_awarded - app.paid_to_date,
             key=f"journeys:{app.reference}",
         )
-        app.refresh_from_db()
+        return _at(app, Status.MONITORING)
     return app

@@ -12,6 +12,7 @@ import pytest
 from applications import services as s
 from applications.models import Application, Pledge
 from budgets.models import Account, Entry, LedgerTransaction
+from tests import journeys
 from tests.api_fixtures import (  # noqa: F401 (other_group and people are fixtures)
     API,
     PROBLEM,
@@ -22,7 +23,6 @@ from tests.api_fixtures import (  # noqa: F401 (other_group and people are fixtu
     people,
     queries,
 )
-from tests.groups_fixtures import approve, supported, to_awaiting_support
 
 pytestmark = pytest.mark.django_db
 D = Decimal
@@ -154,7 +154,7 @@ def test_a_group_cannot_read_or_change_another_groups_application_by_its_id(
 def test_a_finance_officer_reads_the_grants_awarded(
     people, draft, treasurer, officer, officer2, shaw, okafor
 ):
-    approve(
+    journeys.approved(
         draft, treasurer=treasurer, officer=officer, officer2=officer2, shaw=shaw, okafor=okafor
     )
     response = client_for(people["finance officer"]).get(f"{API}/applications/{draft.pk}/")
@@ -442,7 +442,7 @@ def test_an_award_councillors_have_not_pledged_is_refused_and_the_ledger_is_unch
     people, submitted, treasurer, officer, officer2, shaw, okafor
 ):
     s.application_mark_eligible(application=submitted, by=officer)
-    supported(submitted, shaw, okafor)  # £500 pledged: support complete
+    journeys.supported(submitted, shaw=shaw, okafor=okafor)  # £500 pledged: support complete
     from decisions import services as d
 
     d.assessment_record(
@@ -509,7 +509,7 @@ def test_the_lifecycle_through_the_api_alone(people, draft, officer, officer2, s
 
 @pytest.fixture
 def waiting(draft, treasurer, officer):
-    return to_awaiting_support(draft, treasurer, officer)
+    return journeys.awaiting_support(draft, treasurer=treasurer, officer=officer)
 
 
 #                         anon applicant other ward-cllr other-cllr officer finance auditor panel

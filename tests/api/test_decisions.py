@@ -15,6 +15,7 @@ from applications import services as s
 from applications.models import Application
 from decisions import services as d
 from decisions.models import Assessment, Decision, PanelItem, PanelMeeting
+from tests import journeys
 from tests.api_fixtures import (  # noqa: F401 (other_group and people are fixtures)
     API,
     PROBLEM,
@@ -26,7 +27,6 @@ from tests.api_fixtures import (  # noqa: F401 (other_group and people are fixtu
     queries,
 )
 from tests.factories import UserFactory
-from tests.groups_fixtures import supported, to_awaiting_support
 
 pytestmark = pytest.mark.django_db
 D = Decimal
@@ -41,8 +41,8 @@ def row(*codes: int) -> dict[str, int]:
 def assessed(draft, treasurer, officer2, shaw, okafor):
     """Waiting for a decision: supported with £500 and assessed by a second officer, so the
     first (the matrix's grants officer) may decide it."""
-    to_awaiting_support(draft, treasurer, officer2)
-    supported(draft, shaw, okafor)
+    journeys.awaiting_support(draft, treasurer=treasurer, officer=officer2)
+    journeys.supported(draft, shaw=shaw, okafor=okafor)
     d.assessment_record(
         application=draft,
         by=officer2,
@@ -154,8 +154,8 @@ def test_a_decision_is_deferred_or_needs_an_amount(people, assessed):
 
 
 def test_an_officer_records_an_assessment(people, draft, treasurer, officer, shaw, okafor):
-    to_awaiting_support(draft, treasurer, officer)
-    supported(draft, shaw, okafor)
+    journeys.awaiting_support(draft, treasurer=treasurer, officer=officer)
+    journeys.supported(draft, shaw=shaw, okafor=okafor)
     client = client_for(people["grants officer"])
     response = client.post(
         f"{API}/assessments/",

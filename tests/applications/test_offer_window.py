@@ -18,9 +18,9 @@ from applications.models import Application
 from applications.workflow import Status
 from decisions import documents
 from fundmgr.documents import stored_content
+from tests import journeys
 from tests.api_fixtures import API, client_for
 from tests.documents_fixtures import flat, pdf_text
-from tests.groups_fixtures import approve
 
 pytestmark = pytest.mark.django_db
 
@@ -44,7 +44,7 @@ def offer(draft, treasurer, officer, officer2, shaw, okafor):
     fund_year.offer_acceptance_days = 28
     fund_year.save()
     with time_machine.travel(APPROVED_AT, tick=False):
-        return approve(
+        return journeys.approved(
             draft, treasurer=treasurer, officer=officer, officer2=officer2, shaw=shaw, okafor=okafor
         )
 

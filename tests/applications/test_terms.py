@@ -29,6 +29,7 @@ from decisions import services as d
 from fundmgr.errors import Refused
 from fundmgr.models import Notification
 from fundmgr.notifications import send_pending
+from tests import journeys
 from tests.factories import (
     ApplicationFactory,
     CouncillorFactory,
@@ -342,31 +343,12 @@ def test_an_auditor_cannot_end_a_term(client, resigning, shaw):
 # --- approval never commits a departed councillor's pledge -----------------------------------
 
 
-def _to_decision(app, treasurer, officer, shaw, okafor):
-    s.application_submit(application=app, by=treasurer)
-    s.application_mark_eligible(application=app, by=officer)
-    support.pledge_make(
-        application=app, councillor=shaw, amount=D("300.00"), statement="Yes", by=shaw.user
-    )
-    support.pledge_make(
-        application=app, councillor=okafor, amount=D("200.00"), statement="Yes", by=okafor.user
-    )
-    d.assessment_record(
-        application=app,
-        by=officer,
-        recommendation="approve",
-        recommended_amount=D("500.00"),
-        notes="Meets every criterion.",
-    )
-    app.refresh_from_db()
-    assert app.status == Status.AWAITING_DECISION
-    return app
-
-
 def test_a_pledge_by_a_councillor_whose_term_ended_is_never_committed(
     draft, treasurer, officer, officer2, shaw, okafor
 ):
-    app = _to_decision(draft, treasurer, officer, shaw, okafor)
+    app = journeys.awaiting_decision(
+        draft, treasurer=treasurer, officer=officer, shaw=shaw, okafor=okafor
+    )
     # However the term came to end (here the date alone, as an import might set it).
     Councillor.objects.filter(pk=shaw.pk).update(term_end=datetime.date(2026, 11, 20))
     postings = LedgerTransaction.objects.count()
@@ -387,7 +369,9 @@ def test_a_pledge_by_a_councillor_whose_term_ended_is_never_committed(
 def test_ending_a_term_withdraws_a_pledge_waiting_for_a_decision(
     admin_of_terms, draft, treasurer, officer, officer2, shaw, okafor
 ):
-    app = _to_decision(draft, treasurer, officer, shaw, okafor)
+    app = journeys.awaiting_decision(
+        draft, treasurer=treasurer, officer=officer, shaw=shaw, okafor=okafor
+    )
     end_term_in_admin(admin_of_terms, shaw)
     told = Notification.objects.filter(subject__contains="left office")
     to_group = told.get(to=treasurer.email)

@@ -12,8 +12,8 @@ from applications import services as s
 from applications.models import Application
 from budgets import ledger
 from budgets.models import FundYear
+from tests import journeys
 from tests.browser import fits_width, screenshot, serious_accessibility_violations, sign_in
-from tests.groups_fixtures import approve
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -219,7 +219,7 @@ def test_a_group_registers_checks_eligibility_and_applies_on_a_phone(
 def test_a_group_accepts_its_offer_and_reports_on_the_grant(
     page, live_server, draft, treasurer, officer, officer2, shaw, okafor, finance
 ):
-    approve(
+    journeys.approved(
         draft,
         treasurer=treasurer,
         officer=officer,

@@ -213,12 +213,14 @@ def test_a_payment_whose_bank_details_are_unverified_is_held_with_the_reason(
 def test_a_group_without_bank_details_is_held(
     fund_year, treasurer, officer, officer2, shaw, okafor
 ):
-    from tests.groups_fixtures import approve
+    from tests import journeys
 
     group = OrganisationFactory(ward=shaw.ward, members=[treasurer], name="New Group")
     ledger.allocate_year(fund_year=fund_year, by=None)
     app = ApplicationFactory(fund_year=fund_year, organisation=group, created_by=treasurer)
-    approve(app, treasurer=treasurer, officer=officer, officer2=officer2, shaw=shaw, okafor=okafor)
+    journeys.approved(
+        app, treasurer=treasurer, officer=officer, officer2=officer2, shaw=shaw, okafor=okafor
+    )
     s.application_accept_offer(application=app, by=treasurer)
     assert pay.payable(today()).held[0].reason == "No bank details: the group has not entered any."
 

@@ -11,7 +11,7 @@ from applications import services as s
 from applications import support
 from applications.models import Membership
 from fundmgr import access
-from tests.groups_fixtures import supported, to_awaiting_support
+from tests import journeys
 
 pytestmark = pytest.mark.django_db
 
@@ -62,8 +62,8 @@ def test_an_officer_in_the_group_cannot_mark_it_eligible_through_the_api(
 def test_an_officer_who_declared_an_interest_cannot_assess(
     client, draft, treasurer, officer, shaw, okafor
 ):
-    to_awaiting_support(draft, treasurer, officer)
-    supported(draft, shaw, okafor)
+    journeys.awaiting_support(draft, treasurer=treasurer, officer=officer)
+    journeys.supported(draft, shaw=shaw, okafor=okafor)
     draft.refresh_from_db()
     assert draft.status == "under_assessment"
     support.interest_declare(
@@ -92,8 +92,8 @@ def test_an_officer_who_declared_an_interest_cannot_assess(
 def test_a_councillor_who_supported_a_bid_cannot_assess_it_as_an_officer(
     draft, treasurer, officer, shaw, okafor
 ):
-    to_awaiting_support(draft, treasurer, officer)
-    supported(draft, shaw, okafor)
+    journeys.awaiting_support(draft, treasurer=treasurer, officer=officer)
+    journeys.supported(draft, shaw=shaw, okafor=okafor)
     assert access.may_assess.refusal(shaw.user, draft) == "Only a grants officer can do this."
     shaw.user.groups.add(*officer.groups.all())  # also a grants officer (a small council)
     shaw.user._role_names = None

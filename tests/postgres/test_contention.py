@@ -18,9 +18,9 @@ from budgets.integrity import ledger_violations
 from budgets.models import Account, LedgerTransaction
 from decisions import services as d
 from fundmgr import contention
+from tests import journeys
 from tests.api_fixtures import API, client_for
 from tests.factories import ApplicationFactory, CouncillorFactory
-from tests.groups_fixtures import to_awaiting_support
 from tests.postgres.test_ledger import run_together
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
@@ -108,7 +108,7 @@ def _application(draft, treasurer, officer, amount: Decimal) -> Application:
         amount_requested=amount,
         total_cost=amount,
     )
-    return to_awaiting_support(app, treasurer, officer)
+    return journeys.awaiting_support(app, treasurer=treasurer, officer=officer)
 
 
 def _pledged_and_assessed(app, councillors, officer, each: Decimal) -> Application:
