@@ -23,3 +23,9 @@ class ApplicationsConfig(AppConfig):
         from budgets.selectors import pending_pledges_counted_by
 
         pending_pledges_counted_by(pending_pledges)
+
+        # The table of transitions imports no service: it is told here what takes applications'
+        # own steps, as decisions tells it of its own (decisions/apps.py).
+        from applications.steps import take_own_steps
+
+        take_own_steps()

@@ -9,8 +9,9 @@ the state machine both ways, so a transition added to one and not the other fail
 `decisions` takes recommend, approve and reject through its own services: it says so with
 `performed_by` when it is ready (decisions/apps.py), so that `applications` never imports it.
 
-This module imports `applications.services` (whose services take the steps), and the services
-import it (for the words): neither reads the other while it loads, so either may load first.
+The table imports no service: the services read it for their words. What takes each of
+applications' own steps is said in the same way as for decisions' (applications/apps.py, from
+`applications.steps`), so the services sit below this table and nothing imports in a circle.
 """
 
 from __future__ import annotations
@@ -20,10 +21,8 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
-from django.db import transaction
 from rest_framework import serializers
 
-from applications import services as lifecycle
 from applications.serializers import (
     ApproveInput,
     EmptyInput,
@@ -33,7 +32,6 @@ from applications.serializers import (
     RecommendInput,
     RejectInput,
 )
-from fundmgr.errors import Refused
 
 if TYPE_CHECKING:
     from applications.models import Application
@@ -128,70 +126,20 @@ def disagreements(machine: Iterable[str], entries: Iterable[Transition] | None =
     return wrong
 
 
-# --- how the API takes applications' own transitions -----------------------------------------
-
-
-def _submit(app: Application, by: User, data: Mapping[str, Any]) -> None:
-    lifecycle.application_submit(application=app, by=by)
-
-
-def _mark_eligible(app: Application, by: User, data: Mapping[str, Any]) -> None:
-    lifecycle.application_mark_eligible(application=app, by=by, note=data["note"])
-
-
-def _mark_ineligible(app: Application, by: User, data: Mapping[str, Any]) -> None:
-    lifecycle.application_mark_ineligible(application=app, by=by, reason=data["reason"])
-
-
-def _return_to_applicant(app: Application, by: User, data: Mapping[str, Any]) -> None:
-    lifecycle.application_return(application=app, by=by, reason=data["reason"])
-
-
-def _endorse(app: Application, by: User, data: Mapping[str, Any]) -> None:
-    with transaction.atomic():
-        locked = lifecycle.lock_application(app)
-        if not lifecycle.application_endorse_if_supported(locked, by=by):
-            reason = lifecycle.transition_refusal(locked, "endorse", by)
-            words = get("endorse").refused_words
-            raise Refused(reason or f"{locked.reference} cannot be {words} now.")
-
-
-def _accept_offer(app: Application, by: User, data: Mapping[str, Any]) -> None:
-    lifecycle.application_accept_offer(application=app, by=by)
-
-
-def _lapse(app: Application, by: User, data: Mapping[str, Any]) -> None:
-    lifecycle.application_lapse(application=app, by=by)
-
-
-def _close(app: Application, by: User, data: Mapping[str, Any]) -> None:
-    lifecycle.application_close(application=app, by=by, note=data["note"])
-
-
-def _withdraw(app: Application, by: User, data: Mapping[str, Any]) -> None:
-    lifecycle.application_withdraw(application=app, by=by, reason=data["reason"])
-
-
-def _revoke(app: Application, by: User, data: Mapping[str, Any]) -> None:
-    lifecycle.application_revoke(application=app, by=by, reason=data["reason"])
-
-
 # --- the table, in the order of an application's life ----------------------------------------
 
 T = Transition
 # fmt: off
 register(T("submit", "submitted", ("group", "officers"),
-           label="Submit the application", input=EmptyInput, perform=_submit))
+           label="Submit the application", input=EmptyInput))
 register(T("mark_eligible", "marked eligible", ("group", "councillors"),
-           label="Mark it eligible", input=NoteInput, perform=_mark_eligible))
+           label="Mark it eligible", input=NoteInput))
 register(T("mark_ineligible", "marked not eligible", ("group",),
-           label="Mark it not eligible", input=ReasonInput, perform=_mark_ineligible))
+           label="Mark it not eligible", input=ReasonInput))
 register(T("return_to_applicant", "returned to the group", ("group",),
-           label="Return it to the group for more information", input=ReasonInput,
-           perform=_return_to_applicant))
+           label="Return it to the group for more information", input=ReasonInput))
 register(T("endorse", "moved to assessment", ("group", "officers"),
-           label="Move it to assessment: its support is complete", input=EmptyInput,
-           perform=_endorse))
+           label="Move it to assessment: its support is complete", input=EmptyInput))
 # recommend, approve and reject are taken by decisions.services (decisions/apps.py says so). A
 # panel member's approve or reject is taken by the panel's decision, not by this step: the
 # API's step is a grants officer's, under delegated authority.
@@ -202,15 +150,15 @@ register(T("approve", "approved", ("group", "councillors"),
 register(T("reject", "rejected", ("group", "councillors"),
            label="Reject it under delegated authority", input=RejectInput))
 register(T("accept_offer", "accepted", ("officers", "finance"),
-           label="Accept the offer", input=EmptyInput, perform=_accept_offer))
+           label="Accept the offer", input=EmptyInput))
 register(T("lapse", "lapsed", ("group", "officers"),
-           label="Mark the offer as lapsed", input=EmptyInput, perform=_lapse))
+           label="Mark the offer as lapsed", input=EmptyInput))
 # Taken by a payment being made (payments and payment runs), never as a step of its own.
 register(T("pay", "paid", ("group",), offered=False))
 register(T("close", "closed", ("group",),
-           label="Close the grant", input=NoteInput, perform=_close))
+           label="Close the grant", input=NoteInput))
 register(T("withdraw", "withdrawn", ("group", "officers", "councillors"),
-           label="Withdraw the application", input=OptionalReasonInput, perform=_withdraw))
+           label="Withdraw the application", input=OptionalReasonInput))
 register(T("revoke", "revoked", ("group", "officers", "finance"),
-           label="Revoke the grant", input=ReasonInput, perform=_revoke))
+           label="Revoke the grant", input=ReasonInput))
 # fmt: on
