@@ -41,17 +41,9 @@ def row(*codes: int) -> dict[str, int]:
 def assessed(draft, treasurer, officer2, shaw, okafor):
     """Waiting for a decision: supported with £500 and assessed by a second officer, so the
     first (the matrix's grants officer) may decide it."""
-    journeys.awaiting_support(draft, treasurer=treasurer, officer=officer2)
-    journeys.supported(draft, shaw=shaw, okafor=okafor)
-    d.assessment_record(
-        application=draft,
-        by=officer2,
-        recommendation="approve",
-        recommended_amount=D("500.00"),
-        notes="Meets every criterion.",
+    return journeys.awaiting_decision(
+        draft, treasurer=treasurer, officer=officer2, shaw=shaw, okafor=okafor
     )
-    draft.refresh_from_db()
-    return draft
 
 
 @pytest.fixture
