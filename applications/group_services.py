@@ -26,7 +26,7 @@ from applications.models import (
     Membership,
     Organisation,
 )
-from applications.services import _draft_for  # the one copy, beside lock_application
+from applications.services import lock_draft
 from fundmgr import access
 from fundmgr.errors import InvalidInput, NotPermitted, Refused
 from fundmgr.models import User
@@ -254,7 +254,7 @@ def invitation_revoke(*, invitation: Invitation, by: User) -> Invitation:
 
 @transaction.atomic
 def match_funding_remove(*, source: MatchFunding, by: User) -> None:
-    _draft_for(source.application, by)
+    lock_draft(source.application, by)
     MatchFunding.objects.filter(pk=source.pk).delete()
 
 
@@ -262,7 +262,7 @@ def match_funding_remove(*, source: MatchFunding, by: User) -> None:
 def attachment_remove(*, attachment: Attachment, by: User) -> None:
     """A document can be taken back out while the application is still a draft; once sent, the
     council keeps what it was sent."""
-    _draft_for(attachment.application, by)
+    lock_draft(attachment.application, by)
     Attachment.objects.filter(pk=attachment.pk).delete()
     storage, name = attachment.file.storage, attachment.file.name
     if name:  # only once the row is gone for good

@@ -236,7 +236,9 @@ def application_update(
     return app
 
 
-def _draft_for(application: Application, by: User) -> Application:
+def lock_draft(application: Application, by: User) -> Application:
+    """The application, locked, for one of its group's members to change while it is a draft;
+    raises, changing nothing, for anyone else or once it has been submitted."""
     app = lock_application(application)
     if reason := rules.group_member.refusal(app, by):
         raise NotPermitted(reason)
@@ -247,7 +249,7 @@ def _draft_for(application: Application, by: User) -> Application:
 
 @transaction.atomic
 def budget_line_add(*, application: Application, by: User, item: str, cost: Decimal, quote=None):
-    app = _draft_for(application, by)
+    app = lock_draft(application, by)
     if not item.strip():
         raise InvalidInput("Say what the budget line is for.")
     if not isinstance(cost, Decimal) or cost <= 0:
@@ -262,7 +264,7 @@ def budget_line_add(*, application: Application, by: User, item: str, cost: Deci
 
 @transaction.atomic
 def budget_line_remove(*, line: BudgetLine, by: User) -> None:
-    _draft_for(line.application, by)
+    lock_draft(line.application, by)
     line.delete()
 
 
@@ -270,7 +272,7 @@ def budget_line_remove(*, line: BudgetLine, by: User) -> None:
 def match_funding_add(
     *, application: Application, by: User, source: str, amount: Decimal, secured: bool
 ) -> MatchFunding:
-    app = _draft_for(application, by)
+    app = lock_draft(application, by)
     if not isinstance(amount, Decimal) or amount <= 0:
         raise InvalidInput("Match funding must be more than £0.00.")
     return MatchFunding.objects.create(
