@@ -27,8 +27,7 @@ from rest_framework.parsers import JSONParser, MultiPartParser
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
-from applications import group_services, rules, support, transitions
-from applications import services as s
+from applications import group_services, rules, services, support, transitions
 from applications.attachment_api import AnyFileRenderer
 from applications.councillor_selectors import term_for
 from applications.file_views import file_response
@@ -101,7 +100,7 @@ def _transition_view(name: str, step: Transition):
     def take(self, request, pk=None):
         app = self.get_object()
         # Who may comes before the body: a person who may not act learns nothing of its rules.
-        if reason := s.permission_refusal(app, name, request.user):
+        if reason := services.permission_refusal(app, name, request.user):
             raise NotPermitted(reason)
         given = step.input(data=request.data if request.data is not None else {})
         given.is_valid(raise_exception=True)
@@ -183,7 +182,7 @@ class ApplicationViewSet(
         )
         given.is_valid(raise_exception=True)
         fields = dict(given.validated_data)
-        app = s.application_create(
+        app = services.application_create(
             fund_year=fields.pop("fund_year"),
             organisation=fields.pop("organisation"),
             by=request.user,
@@ -215,7 +214,7 @@ class ApplicationViewSet(
         given = ApplicationUpdateSerializer(app, data=request.data, partial=True)
         given.is_valid(raise_exception=True)
         fields = {k: v for k, v in given.validated_data.items() if k != "version"}
-        s.application_update(application=app, by=request.user, version=version, **fields)
+        services.application_update(application=app, by=request.user, version=version, **fields)
         app = _detail(app)
         return _with_version(Response(ApplicationDetailSerializer(app).data), app)
 
@@ -226,7 +225,7 @@ class ApplicationViewSet(
     def transitions(self, request, pk=None):
         """The transitions you may take now, each with what it needs."""
         app = self.get_object()
-        names = s.available_transitions(app, request.user)
+        names = services.available_transitions(app, request.user)
         if not access.grants_officer(request.user):
             names = [n for n in names if n not in DELEGATED]
         return Response(
@@ -266,7 +265,7 @@ class ApplicationViewSet(
         access.require(access.group_member, request.user, app)  # before the body is read
         given = BudgetLineSerializer(data=request.data)
         given.is_valid(raise_exception=True)
-        line = s.budget_line_add(application=app, by=request.user, **given.validated_data)
+        line = services.budget_line_add(application=app, by=request.user, **given.validated_data)
         return Response(BudgetLineSerializer(line).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(
@@ -276,7 +275,7 @@ class ApplicationViewSet(
     def budget_line_remove(self, request, pk=None, line_id=None):
         app = self.get_object()
         line = get_object_or_404(BudgetLine, application=app, pk=line_id)
-        s.budget_line_remove(line=line, by=request.user)
+        services.budget_line_remove(line=line, by=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
     @extend_schema(
@@ -315,7 +314,9 @@ class ApplicationViewSet(
         access.require(access.group_member, request.user, app)  # before the body is read
         given = MatchFundingSerializer(data=request.data)
         given.is_valid(raise_exception=True)
-        source = s.match_funding_add(application=app, by=request.user, **given.validated_data)
+        source = services.match_funding_add(
+            application=app, by=request.user, **given.validated_data
+        )
         return Response(MatchFundingSerializer(source).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(
@@ -339,7 +340,7 @@ class ApplicationViewSet(
         access.require(access.group_member, request.user, app)  # before the body is read
         given = MonitoringReportSerializer(data=request.data)
         given.is_valid(raise_exception=True)
-        report = s.monitoring_report_submit(
+        report = services.monitoring_report_submit(
             application=app, by=request.user, **given.validated_data
         )
         return Response(MonitoringReportSerializer(report).data, status=status.HTTP_201_CREATED)

@@ -21,11 +21,11 @@ from decimal import ROUND_DOWN, ROUND_UP, Decimal
 
 from applications import group_services, payments, support
 from applications import organisations as groups
-from applications import services as s
+from applications import services as lifecycle
 from applications.models import Application, Membership, Organisation
 from applications.rules import today
 from budgets.models import Councillor, Fund, FundYear, Ward
-from decisions import services as d
+from decisions import services as decide
 from decisions.models import PanelMeeting
 from fundmgr.models import User
 
@@ -172,7 +172,8 @@ def build(spec: dict, *, users, councillors, fund_years) -> None:
     with _windows_open_today(list(fund_years.values())):
         for story in plan(spec):
             tell(cast, story)
-    s.lapse_due_offers()  # the offers `_expire` ran out yesterday; those made today stay open
+    # The offers `_expire` ran out yesterday; those made today stay open.
+    lifecycle.lapse_due_offers()
     _conditions_met(cast)
     _bank_details_changed(cast)
 
@@ -308,7 +309,9 @@ def _draft(cast: Cast, story: Story) -> Application:
         start, end = _project_dates(fund_year, story)
         fields |= {"total_cost": total, "project_start": start, "project_end": end}
         fields["people_benefiting"] = cast.rng.randrange(20, 420, 10)
-    app = s.application_create(fund_year=fund_year, organisation=organisation, by=by, **fields)
+    app = lifecycle.application_create(
+        fund_year=fund_year, organisation=organisation, by=by, **fields
+    )
     if not story.incomplete:
         _budget(app, story, by)
     return app
@@ -365,13 +368,13 @@ def _budget(app: Application, story: Story, by: User) -> None:
     costs = [(app.total_cost * share).quantize(Decimal("0.01")) for share in shares]
     costs.append(app.total_cost - sum(costs, ZERO))
     for item, cost in zip(ASSET_LINES if asset else SMALL_LINES, costs, strict=False):
-        s.budget_line_add(application=app, by=by, item=item, cost=cost)
+        lifecycle.budget_line_add(application=app, by=by, item=item, cost=cost)
     match = app.total_cost - app.amount_requested
     if match > 0:
         first = (match * Decimal("0.6")).quantize(Decimal("1")) if asset else match
         for n, amount in enumerate([first, match - first]):
             if amount > 0:
-                s.match_funding_add(
+                lifecycle.match_funding_add(
                     application=app, by=by, source=MATCH[n], amount=amount, secured=n == 0
                 )
 
@@ -413,11 +416,11 @@ def _decider(cast: Cast, story: Story) -> User:
 
 
 def _submit(cast, app, story):
-    s.application_submit(application=app, by=cast.member[app.organisation_id])
+    lifecycle.application_submit(application=app, by=cast.member[app.organisation_id])
 
 
 def _return(cast, app, story):
-    s.application_return(
+    lifecycle.application_return(
         application=app,
         by=_assessor(cast, story),
         reason="Please attach a quote for the main item and the group's latest accounts.",
@@ -426,11 +429,11 @@ def _return(cast, app, story):
 
 def _ineligible(cast, app, story):
     reason = INELIGIBLE[story.serial % len(INELIGIBLE)]
-    s.application_mark_ineligible(application=app, by=_assessor(cast, story), reason=reason)
+    lifecycle.application_mark_ineligible(application=app, by=_assessor(cast, story), reason=reason)
 
 
 def _eligible(cast, app, story):
-    s.application_mark_eligible(
+    lifecycle.application_mark_eligible(
         application=app, by=_assessor(cast, story), note="Eligible group, project and costs."
     )
 
@@ -491,7 +494,7 @@ def _declare(cast, app, story):
 
 def _assess(cast, app, story):
     against = story.status == "rejected" and story.variant == 0
-    d.assessment_record(
+    decide.assessment_record(
         application=app,
         by=_assessor(cast, story),
         recommendation="reject" if against else "approve",
@@ -505,7 +508,7 @@ def _assess(cast, app, story):
 def _decide(cast, app, story, **decision) -> None:
     """By the other grants officer under delegated authority, or by the panel above it."""
     if app.amount_requested > app.fund_year.delegated_limit:
-        item = d.panel_item_add(
+        item = decide.panel_item_add(
             meeting=_panel(cast, app.fund_year), application=app, by=cast.officers[0]
         )
         if not item.meeting.declarations.exists():
@@ -516,16 +519,16 @@ def _decide(cast, app, story, **decision) -> None:
                 details=f"My partner's firm has quoted for the work for {app.organisation}.",
                 panel_meeting=item.meeting,
             )
-        d.panel_decision_record(item=item, by=d.voting_members(item)[0], **decision)
+        decide.panel_decision_record(item=item, by=decide.voting_members(item)[0], **decision)
     else:
-        d.decision_record(application=app, by=_decider(cast, story), **decision)
+        decide.decision_record(application=app, by=_decider(cast, story), **decision)
 
 
 def _panel(cast: Cast, fund_year: FundYear) -> PanelMeeting:
     """One panel meeting per fund year: three members, quorum two, all present."""
     if fund_year.pk not in cast.meetings:
         day = min(today(), datetime.date(fund_year.year.start.year + 1, 2, 12))
-        meeting = d.panel_meeting_create(
+        meeting = decide.panel_meeting_create(
             title=f"{fund_year.fund.name} panel {fund_year.year.label}",
             fund=fund_year.fund,
             date=day,
@@ -533,7 +536,7 @@ def _panel(cast: Cast, fund_year: FundYear) -> PanelMeeting:
             members=cast.panel,
             by=cast.officers[0],
         )
-        d.attendance_record(meeting=meeting, attended=cast.panel, by=cast.officers[0])
+        decide.attendance_record(meeting=meeting, attended=cast.panel, by=cast.officers[0])
         cast.meetings[fund_year.pk] = meeting
     return cast.meetings[fund_year.pk]
 
@@ -570,7 +573,7 @@ def _expire(cast, app, story):
 
 
 def _accept(cast, app, story):
-    s.application_accept_offer(application=app, by=cast.member[app.organisation_id])
+    lifecycle.application_accept_offer(application=app, by=cast.member[app.organisation_id])
 
 
 def _run(cast, story) -> None:
@@ -640,7 +643,7 @@ def _conditions_met(cast) -> None:
 
 def _report(cast, app, story):
     app = _fresh(app)
-    s.monitoring_report_submit(
+    lifecycle.monitoring_report_submit(
         application=app,
         by=cast.member[app.organisation_id],
         amount_spent=app.paid_to_date,
@@ -650,17 +653,19 @@ def _report(cast, app, story):
 
 
 def _close(cast, app, story):
-    s.application_close(application=app, by=_decider(cast, story), note="Report accepted.")
+    lifecycle.application_close(application=app, by=_decider(cast, story), note="Report accepted.")
 
 
 def _revoke(cast, app, story):
     reason = REVOCATIONS[story.serial % len(REVOCATIONS)]
-    s.application_revoke(application=app, by=_assessor(cast, story), reason=reason)
+    lifecycle.application_revoke(application=app, by=_assessor(cast, story), reason=reason)
 
 
 def _withdraw(cast, app, story):
     reason = WITHDRAWALS[story.serial % len(WITHDRAWALS)]
-    s.application_withdraw(application=app, by=cast.member[app.organisation_id], reason=reason)
+    lifecycle.application_withdraw(
+        application=app, by=cast.member[app.organisation_id], reason=reason
+    )
 
 
 STEPS = {
