@@ -32,12 +32,15 @@ define apt_install
 	$$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $(1)
 endef
 
-.PHONY: help demo test venv assets fonts browser postgres-binaries lint format constraints clean distclean
+.PHONY: help demo test quick venv assets fonts browser postgres-binaries lint format constraints clean distclean
 
 help:
 	@echo "make demo                set up everything, load the demo, serve http://127.0.0.1:8000"
 	@echo "make test                set up everything and run the whole test suite"
 	@echo "                         (PostgreSQL and browser included; PYTEST_ARGS='-k ledger' to pick)"
+	@echo "make quick APP=budgets   one app's tests (tests/APP/) in seconds: SQLite, tables made from"
+	@echo "                         the models, no browser, PostgreSQL or slow tests (SLOW=1 keeps"
+	@echo "                         them; PYTEST_ARGS='-k name' picks)"
 	@echo "make venv                .venv with the project and its test dependencies"
 	@echo "make assets              npm packages, compiled CSS, GOV.UK Frontend JS and images"
 	@echo "make browser             Debian's chromium for the browser tests (apt-get when missing)"
@@ -60,6 +63,25 @@ test: venv assets fonts browser postgres-binaries
 	$(VENV)/bin/lint-imports --no-cache
 	env -u DATABASE_URL CHROMIUM=$(CHROMIUM) \
 		$(VENV)/bin/python tests/with_postgres.py -- $(VENV)/bin/pytest -n $(PYTEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
+
+# The inner loop: the tests of one directory under tests/ (an app's units, or api, pages...), on
+# SQLite in memory with the tables made straight from the models (--nomigrations: the tests make
+# the roles the data migrations would), without the browser, PostgreSQL, schemathesis or the
+# tests marked slow (SLOW=1 keeps those), in one process: on one directory two workers (-n 2)
+# saved at most a few seconds, and lost as many on small ones or a busy machine. `make test` is
+# the whole truth.
+QUICK_DIRS := $(filter-out browser postgres,\
+	$(sort $(notdir $(patsubst %/,%,$(dir $(wildcard tests/*/__init__.py))))))
+QUICK_MARKERS := not browser and not postgres$(if $(SLOW),, and not slow)
+
+quick: venv
+	@if [ -z "$(filter $(QUICK_DIRS),$(APP))" ] || [ "$(words $(APP))" != 1 ]; then \
+		echo "usage: make quick APP=<one of: $(QUICK_DIRS)> [SLOW=1] [PYTEST_ARGS='-k name']" >&2; \
+		echo "       runs tests/APP/ without browser, PostgreSQL or slow tests; make test runs all." >&2; \
+		exit 2; fi
+	env -u DATABASE_URL $(VENV)/bin/pytest -p no:xdist -p no:schemathesis -p no:playwright \
+		--nomigrations -q -m "$(QUICK_MARKERS)" \
+		--ignore=tests/api/test_schemathesis.py tests/$(APP) $(PYTEST_ARGS)
 
 # --- set-up steps: each does its work once, and again when its inputs change -----------------
 
