@@ -14,7 +14,6 @@ from django.core.management import CommandError, call_command
 from budgets import ledger
 from budgets.models import (
     FinancialYear,
-    LedgerTransaction,
 )
 from tests.factories import FundYearFactory
 
@@ -83,38 +82,6 @@ def test_check_ledger_exits_1_and_lists_each_violation(fund_year, shaw, okafor):
     assert exit_.value.code == 1
     assert err.getvalue().count("stores a balance of £1,001.00 but its entries sum to") == 2
     assert "2 ledger violation(s)." in err.getvalue()
-
-
-def test_benchmark_ledger_runs_on_its_own_throwaway_database(fund_year):
-    """A small run of the real benchmark; it must not touch the database in use."""
-    before = LedgerTransaction.objects.count()
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "fundmgr.settings"}
-    result = subprocess.run(
-        [
-            sys.executable,
-            "manage.py",
-            "benchmark",
-            "ledger",
-            "--entries",
-            "4000",
-            "--councillors",
-            "4",
-            "--commits",
-            "5",
-        ],
-        cwd=settings.BASE_DIR,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert result.returncode == 0, result.stderr
-    assert "Ledger: 4,000 entries" in result.stdout
-    assert "ratio" in result.stdout and "a second" in result.stdout
-    assert "transfers both ways between ward colleagues, 4 threads at once" in result.stdout
-    assert "retried after a deadlock" in result.stdout
-    assert "check_ledger: no violations" in result.stdout
-    assert LedgerTransaction.objects.count() == before
 
 
 def test_production_profile_passes_check_deploy():

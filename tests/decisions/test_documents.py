@@ -5,14 +5,10 @@ bytes kept are the bytes sent, who may download them, and how they are produced.
 import datetime
 import hashlib
 import io
-import os
 import re
-import subprocess
-import sys
 from decimal import Decimal
 
 import pytest
-from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import transaction
@@ -547,38 +543,6 @@ def test_amounts_table_right_aligns_amounts_and_totals_them():
 
 def test_masked_bank_account_shows_only_the_ends():
     assert lh.masked_bank_account("20-00-00", "12345678") == "20-**-** ****5678"
-
-
-# --- the benchmark --------------------------------------------------------------------------
-
-
-@pytest.mark.slow
-def test_benchmark_documents_prints_letters_a_second_and_the_pack_time():
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "fundmgr.settings"}
-    env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
-    env.pop("DATABASE_URL", None)  # its own throwaway SQLite file, whatever the tests run on
-    result = subprocess.run(
-        [
-            sys.executable,
-            "manage.py",
-            "benchmark",
-            "documents",
-            "--letters",
-            "6",
-            "--pack-items",
-            "3",
-        ],
-        cwd=settings.BASE_DIR,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert result.returncode == 0, result.stderr
-    assert re.search(
-        r"Offer letters: [\d.]+ a second of one core \(6 letters .*; 2 pages each, font embedded",
-        result.stdout,
-    ), result.stdout
-    assert re.search(r"Panel pack of 3 applications: [\d.]+ s \(\d+ pages", result.stdout)
 
 
 # --- in a real browser ----------------------------------------------------------------------
