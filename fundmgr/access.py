@@ -6,7 +6,7 @@ access is built from these rules and nothing else:
 
 - pages: `@page(read=..., write=...)` on a view checks the rule for the request's method before
   the view runs (a signed-out visitor is sent to sign in), and records the rules on the view so
-  that tests/test_access_matrix.py can hold every route of the URLconf against every role;
+  that tests/fundmgr/test_access_matrix.py can hold every route of the URLconf against every role;
 - the API: `api(read=..., write=...)` makes a DRF permission class from the same rules;
 - `/admin/`: `seal_admin` makes every registered admin, ours and third parties', read-only to
   those `writes` refuses, actions included;
