@@ -13,7 +13,14 @@ from budgets.models.payments import (
     PaymentRunLine,
     PaymentSchedule,
 )
-from budgets.models.statements import GLImport, GLLine, Match, Statement, StatementLine
+from budgets.models.statements import (
+    BankAccountLayout,
+    GLImport,
+    GLLine,
+    Match,
+    Statement,
+    StatementLine,
+)
 from budgets.models.structure import (
     Council,
     Councillor,
@@ -29,6 +36,7 @@ __all__ = [
     "Account",
     "AppendOnlyModel",
     "AppendOnlyQuerySet",
+    "BankAccountLayout",
     "Clawback",
     "ClawbackRefund",
     "Council",

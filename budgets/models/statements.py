@@ -28,6 +28,12 @@ class Statement(models.Model):
     last_date = models.DateField(null=True, blank=True)
     money_out = money_field(default=Decimal("0.00"))
     money_in = money_field(default=Decimal("0.00"))
+    opening_balance = money_field(
+        null=True, blank=True, help_text="The balance before its first line, where the file says."
+    )
+    closing_balance = money_field(
+        null=True, blank=True, help_text="The balance after its last line, where the file says."
+    )
     imported_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
@@ -38,6 +44,24 @@ class Statement(models.Model):
 
     def __str__(self) -> str:
         return f"Statement {self.pk}: {self.filename}"
+
+
+class BankAccountLayout(models.Model):
+    """The CSV layout last used for one of the council's bank accounts, offered first the next
+    time a file from that account's bank is imported. `columns` holds a custom column mapping."""
+
+    account = models.CharField(
+        max_length=40, unique=True, help_text="Sort code and account number: 309950 10203040."
+    )
+    layout = models.CharField(max_length=20)
+    columns = models.JSONField(default=dict, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["account"]
+
+    def __str__(self) -> str:
+        return f"{self.account}: {self.layout}"
 
 
 class StatementLine(models.Model):
@@ -61,6 +85,15 @@ class StatementLine(models.Model):
     bank_id = models.CharField(
         max_length=80, blank=True, help_text="The bank's own id of the line (OFX FITID)."
     )
+    balance = money_field(
+        null=True, blank=True, help_text="The running balance after the line, where the file says."
+    )
+    fingerprint = models.CharField(
+        max_length=64,
+        blank=True,
+        help_text="The line's identity across downloads: account with the bank's id, or with "
+        "date, amount, description and running balance (budgets.statement_files.fingerprints).",
+    )
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.UNMATCHED)
     note = models.CharField(max_length=255, blank=True)
 
@@ -69,6 +102,12 @@ class StatementLine(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["statement", "number"], name="statement_line_unique"),
             models.CheckConstraint(condition=~Q(amount=0), name="statement_line_not_zero"),
+            # The same line in a second download of a statement is never imported again.
+            models.UniqueConstraint(
+                fields=["fingerprint"],
+                condition=~Q(fingerprint=""),
+                name="statement_line_fingerprint_unique",
+            ),
         ]
         indexes = [
             models.Index(fields=["status", "date"], name="statement_line_status_idx"),
