@@ -15,15 +15,17 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
+from budgets import bank_references
 from fundmgr.money import AMOUNT, MoneyError, to_money
 
 if TYPE_CHECKING:
     import numpy as np
     import pandas as pd
 
-# A payment's reference, as budgets.payments makes it: CCIF26-000123/1. Banks keep it in the
-# line's free text, sometimes in lower case.
-REFERENCE = r"([A-Za-z]{2,6}\d{2}-\d{6}/\d)"
+# A payment's reference, as budgets.payments makes it (CCIF26-000123/1), and as banks print it:
+# with or without hyphen or instalment, spaces, any case, in a longer memo, cut at 18 characters.
+# The expression (for upper-cased text) is budgets.bank_references'.
+REFERENCE = bank_references.pattern()
 COLUMNS = ["number", "date", "pence", "description", "reference", "bank_id"]
 MAX_LINES = 1_000_000
 
@@ -314,17 +316,10 @@ def read_csv(content: bytes, layout: Layout) -> ParsedStatement:
 
 
 def _references(description: pd.Series) -> np.ndarray:
-    """The payment reference in each description, upper case, or "". With pyarrow (a
-    dependency) this is one call into Arrow's RE2 engine for the whole column."""
-    try:
-        import pyarrow as pa
-        import pyarrow.compute as pc
-    except ImportError:  # pragma: no cover - pyarrow is a dependency; kept for a bare install
-        found = description.str.extract(REFERENCE, expand=False)
-        return found.fillna("").str.upper().to_numpy()
-    column = pa.array(description.to_numpy(dtype=object), type=pa.string())
-    found = pc.struct_field(pc.extract_regex(column, f"(?P<ref>{REFERENCE[1:-1]})"), [0])
-    return pc.utf8_upper(pc.fill_null(found, "")).to_numpy(zero_copy_only=False)
+    """The payment reference in each description as the council writes it (CCIF26-000123/1, or
+    CCIF26-000123 when the bank left the instalment out), or "". One call into Arrow's RE2
+    engine for the whole column: see budgets.bank_references."""
+    return bank_references.find_all(description)
 
 
 # --- OFX ------------------------------------------------------------------------------------
