@@ -7,7 +7,7 @@ from django.db import models
 from django.db.models import Q
 
 from budgets.models.base import money_field
-from budgets.models.payments import PaymentRunLine
+from budgets.models.payments import PaymentRun, PaymentRunLine
 
 
 class Statement(models.Model):
@@ -129,7 +129,11 @@ class StatementLine(models.Model):
 
 class Match(models.Model):
     """A statement line matched to a payment run line: money out clears the payment; money in
-    records it returned by the bank. Undoing a match keeps the row, marked undone."""
+    records it returned by the bank. Undoing a match keeps the row, marked undone.
+
+    A BACS run is on the council's statement as one debit for the run's total (the contra):
+    that line clears every payment of the run, one match per payment, each naming the `run`
+    (method "by run total"); they are undone together."""
 
     class Kind(models.TextChoices):
         CLEARED = "cleared", "Cleared"
@@ -139,9 +143,18 @@ class Match(models.Model):
         REFERENCE = "reference", "By reference"
         AMOUNT_DATE = "amount_date", "By amount and date"
         MANUAL = "manual", "By hand"
+        RUN_TOTAL = "run_total", "By run total"
 
     line = models.ForeignKey(StatementLine, on_delete=models.PROTECT, related_name="matches")
     run_line = models.ForeignKey(PaymentRunLine, on_delete=models.PROTECT, related_name="matches")
+    run = models.ForeignKey(
+        PaymentRun,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="matches",
+        help_text="The run whose total the line is (method 'by run total').",
+    )
     kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.CLEARED)
     method = models.CharField(max_length=12, choices=Method.choices)
     matched_at = models.DateTimeField(auto_now_add=True)
@@ -158,9 +171,17 @@ class Match(models.Model):
         ordering = ["pk"]
         verbose_name_plural = "matches"
         constraints = [
-            # A line matches one payment; a payment is cleared (or returned) once.
+            # A line matches one payment (a run's total: each payment of that run); a payment
+            # is cleared (or returned) once.
             models.UniqueConstraint(
-                fields=["line"], condition=Q(undone_at__isnull=True), name="line_matched_once"
+                fields=["line"],
+                condition=Q(undone_at__isnull=True, run__isnull=True),
+                name="line_matched_once",
+            ),
+            models.CheckConstraint(
+                condition=Q(method="run_total", run__isnull=False)
+                | (~Q(method="run_total") & Q(run__isnull=True)),
+                name="match_by_run_total_names_its_run",
             ),
             models.UniqueConstraint(
                 fields=["run_line", "kind"],
