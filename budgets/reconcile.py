@@ -31,10 +31,12 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from budgets.bank_references import candidates, grant_of, known_prefixes
 from budgets.models import (
     Match,
     Payment,
     PaymentEvent,
+    PaymentRun,
     PaymentRunLine,
     Statement,
     StatementLine,
@@ -51,6 +53,8 @@ if TYPE_CHECKING:
 
 WINDOW_DAYS = 5
 EPOCH = datetime.date(1970, 1, 1)
+# The matchers' methods, in the order of their codes (Match.Method's values).
+METHODS = ["reference", "amount_date", "run_total"]
 
 
 def offsets(window: int) -> list[int]:
@@ -84,82 +88,207 @@ def _ranks(keys: np.ndarray, ids: np.ndarray) -> np.ndarray:
     return ranks
 
 
-def match_frames(payments: pd.DataFrame, lines: pd.DataFrame, window: int = WINDOW_DAYS):
-    """payments: id, reference, pence, day; lines: id, reference, pence (money out, positive),
-    day. Days are integers (days since 1970). Returns a frame of line, payment, method, sorted
-    by line. Vectorised: a hash lookup of references, then per date distance one sort and one
-    sorted intersection of (amount, day, rank) keys, whatever the number of rows."""
+def _first_per_target(lines: np.ndarray, targets: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Of (line, target) pairs, the earliest line of each target."""
+    import numpy as np
+
+    order = np.argsort(lines, kind="stable")
+    lines, targets = lines[order], targets[order]
+    _, first = np.unique(targets, return_index=True)
+    return lines[first], targets[first]
+
+
+def _pair_by_amount_and_day(
+    line_ids, line_code, line_days, open_line, ids, code, days, open_other, tries, span, day0
+):
+    """For each day offset in `tries` (other's day minus the line's), the k-th open line of an
+    (amount, day) cell meets the k-th open other row of it, in order of id. Marks what it pairs
+    as no longer open; returns (lines, others) in the order found."""
+    import numpy as np
+
+    found_lines, found_others = [], []
+    for offset in tries:
+        lines_left, others_left = np.flatnonzero(open_line), np.flatnonzero(open_other)
+        if not len(lines_left) or not len(others_left):
+            break
+        line_keys = line_code[lines_left] * span + line_days[lines_left] - day0 + offset
+        other_keys = code[others_left] * span + days[others_left] - day0
+        # (amount, day, rank) as one integer: the k-th line of a cell meets its k-th other row.
+        scale = max(len(lines_left), len(others_left))
+        line_cells = line_keys * scale + _ranks(line_keys, line_ids[lines_left])
+        other_cells = other_keys * scale + _ranks(other_keys, ids[others_left])
+        _, li, oi = np.intersect1d(line_cells, other_cells, assume_unique=True, return_indices=True)
+        if not len(li):
+            continue
+        found_lines.append(line_ids[lines_left[li]])
+        found_others.append(ids[others_left[oi]])
+        open_line[lines_left[li]] = False
+        open_other[others_left[oi]] = False
+    empty = np.zeros(0, dtype=np.int64)
+    return (
+        np.concatenate(found_lines) if found_lines else empty,
+        np.concatenate(found_others) if found_others else empty,
+    )
+
+
+def _empty_runs() -> pd.DataFrame:
+    import pandas as pd
+
+    return pd.DataFrame({c: pd.Series(dtype="int64") for c in ("id", "pence", "day")})
+
+
+def match_frames(
+    payments: pd.DataFrame,
+    lines: pd.DataFrame,
+    window: int = WINDOW_DAYS,
+    runs: pd.DataFrame | None = None,
+):
+    """payments: id, reference, pence, day, and run (the run each is in, for `runs`); lines: id,
+    reference, pence (money out, positive), day; runs: id, pence (the run's total), day (its pay
+    date). Days are integers (days since 1970). Returns a frame of line, target (a payment, or
+    a run when the method is run_total), method, sorted by line. Vectorised: references become
+    integer codes looked up by array index, then per date distance one sort and one sorted
+    intersection of (amount, day, rank) keys, whatever the number of rows."""
     import numpy as np
     import pandas as pd
 
-    if payments.empty or lines.empty:
+    if runs is None:
+        runs = _empty_runs()
+    if lines.empty or (payments.empty and runs.empty):
         return pd.DataFrame(
-            {"line": pd.Series(dtype="int64"), "payment": pd.Series(dtype="int64"), "method": []}
+            {
+                "line": pd.Series(dtype="int64"),
+                "target": pd.Series(dtype="int64"),
+                "method": pd.Categorical([], categories=METHODS),
+            }
         )
     pay_ids = payments["id"].to_numpy(np.int64)
     pay_pence = payments["pence"].to_numpy(np.int64)
     pay_days = payments["day"].to_numpy(np.int64)
+    pay_runs = (
+        payments["run"].to_numpy(np.int64)
+        if "run" in payments
+        else np.zeros(len(pay_ids), np.int64)
+    )
     line_ids = lines["id"].to_numpy(np.int64)
     line_pence = lines["pence"].to_numpy(np.int64)
     line_days = lines["day"].to_numpy(np.int64)
     has_reference = (lines["reference"] != "").to_numpy(bool)
+    n_pay = len(pay_ids)
 
-    # 1. By reference (payment references are unique), amounts equal; the earlier line wins.
-    # References become integer codes, shared by both sides, so the lookup is an array index.
-    codes, uniques = pd.factorize(
-        pd.concat([payments["reference"], lines["reference"]], ignore_index=True)
+    # Amounts as small integers shared by every side, so that combined keys cannot overflow.
+    run_ids = runs["id"].to_numpy(np.int64)
+    run_pence = runs["pence"].to_numpy(np.int64)
+    run_days = runs["day"].to_numpy(np.int64)
+    _, amount_codes = np.unique(
+        np.concatenate([line_pence, pay_pence, run_pence]), return_inverse=True
     )
-    pay_codes, line_codes = codes[: len(pay_ids)], codes[len(pay_ids) :]
-    if len(pay_codes) and np.bincount(pay_codes).max() > 1:
+    line_amount = amount_codes[: len(line_ids)]
+    pay_amount = amount_codes[len(line_ids) : len(line_ids) + n_pay]
+    run_amount = amount_codes[len(line_ids) + n_pay :]
+    n_amounts = int(amount_codes.max()) + 1 if len(amount_codes) else 1
+
+    # 1. By reference. The payment's own reference (unique), amounts equal; or the grant's
+    # reference alone (the bank left the instalment out), when one payment of that grant and
+    # amount was sent. References and grants become integer codes shared by every side.
+    pay_refs = payments["reference"].astype(str)
+    # A payment's reference is its grant's, "/" and the instalment (budgets.payments).
+    pay_grants = pay_refs.str.slice(0, -2).where(pay_refs.str.slice(-2, -1) == "/", pay_refs)
+    codes, uniques = pd.factorize(
+        pd.concat([pay_refs, pay_grants, lines["reference"]], ignore_index=True)
+    )
+    pay_codes, grant_codes = codes[:n_pay], codes[n_pay : 2 * n_pay]
+    line_codes = codes[2 * n_pay :]
+    if n_pay and np.bincount(pay_codes).max() > 1:
         raise ValueError("payment references must be unique")
     payment_at = np.full(len(uniques), -1, dtype=np.int64)
-    payment_at[pay_codes] = np.arange(len(pay_codes))
+    payment_at[pay_codes] = np.arange(n_pay)
     at = payment_at[line_codes]
     hit = (at >= 0) & has_reference
     hit[hit] = pay_pence[at[hit]] == line_pence[hit]
-    hit_lines, hit_payments = line_ids[hit], pay_ids[at[hit]]
-    order = np.argsort(hit_lines, kind="stable")
-    hit_lines, hit_payments = hit_lines[order], hit_payments[order]
-    _, first = np.unique(hit_payments, return_index=True)
-    found_lines, found_payments = [hit_lines[first]], [hit_payments[first]]
-    methods = [np.zeros(len(first), dtype=np.int8)]
+    direct_lines, direct_payments = _first_per_target(line_ids[hit], pay_ids[at[hit]])
+    open_payment = ~np.isin(pay_ids, direct_payments)
 
-    # 2. By amount and date, lines without a reference, nearest day first.
+    # A grant's reference: the one open payment of that grant and amount, if only one.
+    grant_keys = grant_codes.astype(np.int64) * n_amounts + pay_amount
+    is_grant = np.zeros(len(uniques), dtype=bool)
+    is_grant[grant_codes] = True
+    grant_line = has_reference & (at < 0) & is_grant[line_codes]
+    grant_lines, grant_payments = np.zeros(0, np.int64), np.zeros(0, np.int64)
+    if grant_line.any():
+        open_keys = grant_keys[open_payment]
+        keys, counts = np.unique(open_keys, return_counts=True)
+        single = keys[counts == 1]
+        line_keys = line_codes[grant_line].astype(np.int64) * n_amounts + line_amount[grant_line]
+        ok = np.isin(line_keys, single)
+        where = np.flatnonzero(open_payment)
+        order = np.argsort(grant_keys[where], kind="stable")
+        sorted_keys = grant_keys[where][order]
+        targets = pay_ids[where][order][np.searchsorted(sorted_keys, line_keys[ok])]
+        grant_lines, grant_payments = _first_per_target(line_ids[grant_line][ok], targets)
+        open_payment &= ~np.isin(pay_ids, grant_payments)
+    found_lines = [direct_lines, grant_lines]
+    found_targets = [direct_payments, grant_payments]
+    methods = [np.zeros(len(direct_lines) + len(grant_lines), dtype=np.int8)]
+
     open_line = ~has_reference
-    open_payment = ~np.isin(pay_ids, hit_payments[first])
-    # Small integers for amounts and days, so that the combined keys below cannot overflow.
-    _, codes = np.unique(np.concatenate([line_pence, pay_pence]), return_inverse=True)
-    line_code, pay_code = codes[: len(line_pence)], codes[len(line_pence) :]
-    day0 = int(min(line_days.min(), pay_days.min())) - window
-    span = int(max(line_days.max(), pay_days.max())) + window - day0 + 1
-    for offset in offsets(window):
-        lines_left, payments_left = np.flatnonzero(open_line), np.flatnonzero(open_payment)
-        if not len(lines_left) or not len(payments_left):
-            break
-        line_keys = line_code[lines_left] * span + line_days[lines_left] - day0 + offset
-        pay_keys = pay_code[payments_left] * span + pay_days[payments_left] - day0
-        # (amount, day, rank) as one integer: the k-th line of a cell meets its k-th payment.
-        scale = max(len(lines_left), len(payments_left))
-        line_cells = line_keys * scale + _ranks(line_keys, line_ids[lines_left])
-        pay_cells = pay_keys * scale + _ranks(pay_keys, pay_ids[payments_left])
-        _, li, pi = np.intersect1d(line_cells, pay_cells, assume_unique=True, return_indices=True)
-        if not len(li):
-            continue
-        found_lines.append(line_ids[lines_left[li]])
-        found_payments.append(pay_ids[payments_left[pi]])
-        methods.append(np.ones(len(li), dtype=np.int8))
-        open_line[lines_left[li]] = False
-        open_payment[payments_left[pi]] = False
+    day0 = int(min(line_days.min(), *(d.min() for d in (pay_days, run_days) if len(d)))) - window
+    span = (
+        int(max(line_days.max(), *(d.max() for d in (pay_days, run_days) if len(d))))
+        + window
+        - day0
+        + 1
+    )
 
-    matched_lines, matched_payments = np.concatenate(found_lines), np.concatenate(found_payments)
+    # 2. By run total: a line of money out without a reference, of a run's total, on its pay
+    # date or up to `window` days after, clears each payment of the run. A run none of whose
+    # payments was matched above; the nearest day first.
+    if len(run_ids):
+        open_run = ~np.isin(run_ids, pay_runs[~open_payment])
+        run_lines_found, runs_found = _pair_by_amount_and_day(
+            line_ids,
+            line_amount,
+            line_days,
+            open_line,
+            run_ids,
+            run_amount,
+            run_days,
+            open_run,
+            [-days for days in range(window + 1)],
+            span,
+            day0,
+        )
+        found_lines.append(run_lines_found)
+        found_targets.append(runs_found)
+        methods.append(np.full(len(run_lines_found), 2, dtype=np.int8))
+        open_payment &= ~np.isin(pay_runs, runs_found)
+
+    # 3. By amount and date, lines without a reference, nearest day first.
+    if n_pay:
+        date_lines, date_payments = _pair_by_amount_and_day(
+            line_ids,
+            line_amount,
+            line_days,
+            open_line,
+            pay_ids,
+            pay_amount,
+            pay_days,
+            open_payment,
+            offsets(window),
+            span,
+            day0,
+        )
+        found_lines.append(date_lines)
+        found_targets.append(date_payments)
+        methods.append(np.ones(len(date_lines), dtype=np.int8))
+
+    matched_lines, matched_targets = np.concatenate(found_lines), np.concatenate(found_targets)
     order = np.argsort(matched_lines, kind="stable")
     return pd.DataFrame(
         {
             "line": matched_lines[order],
-            "payment": matched_payments[order],
-            "method": pd.Categorical.from_codes(
-                np.concatenate(methods)[order], categories=["reference", "amount_date"]
-            ),
+            "target": matched_targets[order],
+            "method": pd.Categorical.from_codes(np.concatenate(methods)[order], categories=METHODS),
         }
     )
 
@@ -168,26 +297,60 @@ def match_plain(
     payments: Iterable[tuple[int, str, int, int]],
     lines: Iterable[tuple[int, str, int, int]],
     window: int = WINDOW_DAYS,
+    runs: Iterable[tuple[int, int, int]] = (),
+    payment_runs: dict[int, int] | None = None,
 ) -> list[tuple[int, int, str]]:
-    """The same rules in plain Python, for (id, reference, pence, day) tuples: what the pandas
-    matcher must agree with. Returns (line, payment, method), sorted by line."""
+    """The same rules in plain Python, for (id, reference, pence, day) tuples of payments and
+    lines, (id, pence, day) of runs and each payment's run: what the pandas matcher must agree
+    with. Returns (line, payment or run, method), sorted by line."""
     payments = sorted(payments)
     lines = sorted(lines)
+    payment_runs = payment_runs or {}
     by_reference = {(reference, pence): pid for pid, reference, pence, _ in payments}
     used: set[int] = set()
     result: list[tuple[int, int, str]] = []
     waiting = []
+    by_grant = []
     for lid, reference, pence, day in lines:
         if not reference:
             waiting.append((lid, pence, day))
             continue
         pid = by_reference.get((reference, pence))
-        if pid is not None and pid not in used:
-            used.add(pid)
-            result.append((lid, pid, "reference"))
+        if pid is not None:
+            if pid not in used:
+                used.add(pid)
+                result.append((lid, pid, "reference"))
+        elif "/" not in reference:
+            by_grant.append((lid, reference, pence))
+    grants: dict[tuple[str, int], list[int]] = defaultdict(list)
+    for pid, reference, pence, _ in payments:
+        if pid not in used:
+            grants[(grant_of(reference), pence)].append(pid)
+    for lid, reference, pence in by_grant:
+        fits = grants.get((reference, pence), [])
+        if len(fits) == 1 and fits[0] not in used:
+            used.add(fits[0])
+            result.append((lid, fits[0], "reference"))
+    taken_runs = {payment_runs[pid] for pid in used if pid in payment_runs}
+    run_cells: dict[tuple[int, int], deque] = defaultdict(deque)
+    for rid, pence, day in sorted(runs):
+        if rid not in taken_runs:
+            run_cells[(pence, day)].append(rid)
+    cleared_runs: set[int] = set()
+    for offset in range(window + 1):
+        still: list[tuple[int, int, int]] = []
+        for lid, pence, day in waiting:
+            cell = run_cells.get((pence, day - offset))
+            if cell:
+                rid = cell.popleft()
+                cleared_runs.add(rid)
+                result.append((lid, rid, "run_total"))
+            else:
+                still.append((lid, pence, day))
+        waiting = still
     cells: dict[tuple[int, int], deque] = defaultdict(deque)
     for pid, _, pence, day in payments:
-        if pid not in used:
+        if pid not in used and payment_runs.get(pid) not in cleared_runs:
             cells[(pence, day)].append(pid)
     for offset in offsets(window):
         still = []
@@ -205,12 +368,14 @@ def match_plain(
 
 
 def sent_payments() -> pd.DataFrame:
+    """Every payment sent and not yet cleared: id (the run line's), reference, pence, day (the
+    run's pay date) and run."""
     import numpy as np
     import pandas as pd
 
     rows = list(
         PaymentRunLine.objects.filter(status=PaymentRunLine.Status.SENT).values_list(
-            "id", "reference", "amount", "run__pay_date"
+            "id", "reference", "amount", "run__pay_date", "run_id"
         )
     )
     return pd.DataFrame(
@@ -219,14 +384,47 @@ def sent_payments() -> pd.DataFrame:
             "reference": [r[1] for r in rows],
             "pence": np.array([int(r[2] * 100) for r in rows], dtype=np.int64),
             "day": day_numbers([r[3] for r in rows]),
+            "run": np.array([r[4] for r in rows], dtype=np.int64),
         }
     )
+
+
+def sent_runs() -> pd.DataFrame:
+    """Runs of two or more payments, authorised, every payment sent and none cleared: each
+    could be one debit for its total on the statement. (A run of one payment is that
+    payment's line, matched by amount and date like any other.)"""
+    import numpy as np
+    import pandas as pd
+
+    done = PaymentRunLine.objects.exclude(
+        status__in=[PaymentRunLine.Status.SENT, PaymentRunLine.Status.CANCELLED]
+    ).values("run_id")
+    rows = list(
+        PaymentRun.objects.filter(status=PaymentRun.Status.AUTHORISED, count__gte=2)
+        .exclude(pk__in=done)
+        .values_list("id", "total", "pay_date")
+    )
+    return pd.DataFrame(
+        {
+            "id": np.array([r[0] for r in rows], dtype=np.int64),
+            "pence": np.array([int(r[1] * 100) for r in rows], dtype=np.int64),
+            "day": day_numbers([r[2] for r in rows]),
+        }
+    )
+
+
+def _known(reference: str, prefixes: set[str]) -> str:
+    """The reference if it starts with a fund's code (CCIF26-...), else "": what merely has the
+    shape of a grant's reference (an invoice number, INV26-123456) is no reference."""
+    code = reference.split("-", 1)[0].rstrip("0123456789")
+    return reference if code in prefixes else ""
 
 
 def unmatched_money_out() -> pd.DataFrame:
     import numpy as np
     import pandas as pd
 
+    prefixes = set(known_prefixes())
     rows = list(
         StatementLine.objects.filter(
             status=StatementLine.Status.UNMATCHED, amount__lt=0
@@ -235,7 +433,7 @@ def unmatched_money_out() -> pd.DataFrame:
     return pd.DataFrame(
         {
             "id": np.array([r[0] for r in rows], dtype=np.int64),
-            "reference": [r[1] for r in rows],
+            "reference": [_known(r[1], prefixes) for r in rows],
             "pence": np.array([int(-r[2] * 100) for r in rows], dtype=np.int64),
             "day": day_numbers([r[3] for r in rows]),
         }
@@ -252,23 +450,27 @@ class Imported:
     skipped: int
 
 
-def _clear(pairs: list[tuple[StatementLine, PaymentRunLine, str]], by: User) -> None:
+# (statement line, run line, method, the run whose total the line is or None)
+Pair = tuple[StatementLine, PaymentRunLine, str, int | None]
+
+
+def _clear(pairs: list[Pair], by: User) -> None:
     """Mark each run line cleared by its statement line, in the caller's transaction. A run line
     someone else cleared a moment ago refuses the whole step."""
     if not pairs:
         return
-    run_ids = [run_line.pk for _, run_line, _ in pairs]
+    run_ids = [run_line.pk for _, run_line, _, _ in pairs]
     moved = PaymentRunLine.objects.filter(pk__in=run_ids, status=PaymentRunLine.Status.SENT).update(
         status=PaymentRunLine.Status.CLEARED
     )
     if moved != len(run_ids):
         raise Refused("Another officer matched some of these payments a moment ago: look again.")
     by_date: dict[datetime.date, list[int]] = defaultdict(list)
-    for line, run_line, _ in pairs:
+    for line, run_line, _, _ in pairs:
         by_date[line.date].append(run_line.pk)
     for day, ids in by_date.items():
         PaymentRunLine.objects.filter(pk__in=ids).update(cleared_on=day)
-    StatementLine.objects.filter(pk__in=[line.pk for line, _, _ in pairs]).update(
+    StatementLine.objects.filter(pk__in={line.pk for line, _, _, _ in pairs}).update(
         status=StatementLine.Status.MATCHED
     )
     Payment.objects.filter(run_lines__pk__in=run_ids).update(status=Payment.Status.CLEARED)
@@ -276,8 +478,8 @@ def _clear(pairs: list[tuple[StatementLine, PaymentRunLine, str]], by: User) -> 
     try:
         with transaction.atomic():
             Match.objects.bulk_create(
-                Match(line=line, run_line=run_line, method=method, matched_by=who)
-                for line, run_line, method in pairs
+                Match(line=line, run_line=run_line, method=method, run_id=run, matched_by=who)
+                for line, run_line, method, run in pairs
             )
     except IntegrityError:
         raise Refused("A payment would be cleared twice: nothing was matched.") from None
@@ -287,29 +489,169 @@ def _clear(pairs: list[tuple[StatementLine, PaymentRunLine, str]], by: User) -> 
             kind=PaymentEvent.Kind.CLEARED,
             run_id=run_line.run_id,
             by=who,
-            note=f"Statement {line.statement_id}, line {line.number}, {line.date:%d/%m/%Y}",
+            note=(
+                f"Statement {line.statement_id}, line {line.number}, {line.date:%d/%m/%Y}"
+                + (f", the total of run {run:06d}" if run else "")
+            ),
         )
-        for line, run_line, _ in pairs
+        for line, run_line, _, run in pairs
     )
 
 
 def reconcile(*, by: User, window: int = WINDOW_DAYS) -> int:
-    """Match every unmatched line of money out against every payment sent and not yet
-    cleared. Safe to run again: what is matched is not looked at twice."""
+    """Match every unmatched line against what it could be: money out against every run sent
+    (by its total) and every payment sent and not yet cleared; money in carrying a reference
+    against the payment it returns or the clawback it repays. Safe to run again: what is
+    matched is not looked at twice. Returns the number of lines matched."""
     with transaction.atomic():
-        found = match_frames(sent_payments(), unmatched_money_out(), window)
-        if found.empty:
-            return 0
-        lines = StatementLine.objects.in_bulk(found["line"].tolist())
-        run_lines = PaymentRunLine.objects.in_bulk(found["payment"].tolist())
-        _clear(
-            [
-                (lines[int(row.line)], run_lines[int(row.payment)], row.method)
-                for row in found.itertuples(index=False)
-            ],
-            by,
+        found = match_frames(sent_payments(), unmatched_money_out(), window, sent_runs())
+        matched = len(found)
+        if matched:
+            lines = StatementLine.objects.in_bulk(found["line"].tolist())
+            is_run = (found["method"] == Match.Method.RUN_TOTAL).to_numpy()
+            single = found[~is_run]
+            run_lines = PaymentRunLine.objects.in_bulk(single["target"].tolist())
+            pairs: list[Pair] = [
+                (lines[int(row.line)], run_lines[int(row.target)], str(row.method), None)
+                for row in single.itertuples(index=False)
+            ]
+            contra = dict(
+                zip(found["target"][is_run].tolist(), found["line"][is_run].tolist(), strict=True)
+            )
+            for run_line in PaymentRunLine.objects.filter(
+                run_id__in=list(contra), status=PaymentRunLine.Status.SENT
+            ).order_by("pk"):
+                line = lines[contra[run_line.run_id]]
+                pairs.append((line, run_line, Match.Method.RUN_TOTAL, run_line.run_id))
+            _clear(pairs, by)
+        matched += _money_in(by)
+        _explain_open_references(window)
+        return matched
+
+
+def _open_lines_with_reference(money_in: bool) -> list[StatementLine]:
+    prefixes = set(known_prefixes())
+    lines = StatementLine.objects.filter(status=StatementLine.Status.UNMATCHED).exclude(
+        reference=""
+    )
+    lines = lines.filter(amount__gt=0) if money_in else lines.filter(amount__lt=0)
+    return [line for line in lines.order_by("pk") if _known(line.reference, prefixes)]
+
+
+def _payments_by_grant(
+    references: Iterable[str], statuses: Iterable[str]
+) -> dict[str, list[PaymentRunLine]]:
+    """The run lines of the grants `references` name, in `statuses`, by grant reference."""
+    grants = {grant_of(r) for r in references}
+    query = Q()
+    for grant in grants:
+        query |= Q(reference__startswith=f"{grant}/")
+    result: dict[str, list[PaymentRunLine]] = defaultdict(list)
+    if not grants:
+        return result
+    for run_line in (
+        PaymentRunLine.objects.filter(query, status__in=list(statuses))
+        .select_related("run")
+        .order_by("reference", "pk")
+    ):
+        result[grant_of(run_line.reference)].append(run_line)
+    return result
+
+
+def _fits(line: StatementLine, run_lines: list[PaymentRunLine], amount: Decimal):
+    """Of a grant's run lines, those of `amount` the line's reference could name."""
+    same = [r for r in run_lines if r.amount == amount]
+    names = set(candidates(line.reference, {grant_of(line.reference): [r.reference for r in same]}))
+    return [r for r in same if r.reference in names]
+
+
+def _money_in(by: User) -> int:
+    """Money in that carries a grant's reference: a payment the payee's bank sent back (the
+    same amount as a payment sent) reopens it as returned by the bank; otherwise a refund of a
+    clawback the grant owes (no more than is owed) is posted. Anything that could be two
+    things is left for a person (`_explain_open_references` names them)."""
+    from budgets.clawback import refund_record
+    from budgets.models import Clawback
+
+    lines = _open_lines_with_reference(money_in=True)
+    if not lines:
+        return 0
+    sent = [PaymentRunLine.Status.SENT, PaymentRunLine.Status.CLEARED]
+    by_grant = _payments_by_grant([line.reference for line in lines], sent)
+    clawbacks = {
+        c.reference: c
+        for c in Clawback.objects.filter(
+            reference__in={grant_of(line.reference) for line in lines},
+            status=Clawback.Status.REQUESTED,
         )
-        return len(found)
+    }
+    done = 0
+    for line in lines:
+        fits = _fits(line, by_grant.get(grant_of(line.reference), []), line.amount)
+        clawback = clawbacks.get(grant_of(line.reference))
+        refund = clawback is not None and line.amount <= clawback.outstanding
+        if len(fits) == 1 and not refund and fits[0].status in sent:
+            match_returned_payment(
+                line=line, run_line=fits[0], by=by, method=Match.Method.REFERENCE
+            )
+            fits[0].status = PaymentRunLine.Status.RETURNED
+            done += 1
+        elif refund and not fits and clawback is not None:
+            refund_record(
+                clawback=clawback,
+                amount=line.amount,
+                received_on=min(line.date, timezone.localdate()),
+                by=by,
+                statement_line=line,
+            )
+            clawback.refresh_from_db()
+            done += 1
+    return done
+
+
+def _explain_open_references(window: int) -> None:
+    """A line left unmatched although it carries a reference says why, naming the payments it
+    could be: a person chooses (`match_by_hand`, `match_returned_payment`)."""
+    from budgets.models import Clawback
+
+    lines = _open_lines_with_reference(money_in=False) + _open_lines_with_reference(money_in=True)
+    if not lines:
+        return
+    statuses = [PaymentRunLine.Status.SENT, PaymentRunLine.Status.CLEARED]
+    by_grant = _payments_by_grant([line.reference for line in lines], statuses)
+    clawbacks = {
+        c.reference: c
+        for c in Clawback.objects.filter(
+            reference__in={grant_of(line.reference) for line in lines},
+            status=Clawback.Status.REQUESTED,
+        )
+    }
+    for line in lines:
+        amount = abs(line.amount)
+        mine = by_grant.get(grant_of(line.reference), [])
+        if line.amount < 0:
+            mine = [r for r in mine if r.status == PaymentRunLine.Status.SENT]
+        fits = _fits(line, mine, amount)
+        clawback = clawbacks.get(grant_of(line.reference)) if line.amount > 0 else None
+        if clawback is not None and amount <= clawback.outstanding and fits:
+            note = (
+                f"{line.reference} could be {fits[0].reference} returned by the bank or a refund "
+                f"of {clawback.number}: match it by hand."
+            )
+        elif len(fits) > 1:
+            names = " or ".join(r.reference for r in fits)
+            note = f"{line.reference} could be {names} ({pounds(amount)} each): match it by hand."
+        elif not fits and mine:
+            note = (
+                f"{line.reference}: no payment of it is {pounds(amount)} "
+                f"({', '.join(f'{r.reference} {pounds(r.amount)}' for r in mine)})."
+            )
+        elif not fits:
+            note = f"{line.reference}: no payment of it is waiting to clear."
+        else:
+            note = ""
+        if note and note[:255] != line.note:
+            StatementLine.objects.filter(pk=line.pk).update(note=note[:255])
 
 
 def statement_import(
@@ -412,20 +754,37 @@ def match_by_hand(*, line: StatementLine, run_line: PaymentRunLine, by: User) ->
             f"Line {line.number} is {pounds(-line.amount)} out, but {run_line.reference} paid "
             f"{pounds(run_line.amount)}: the amounts must agree."
         )
-    _clear([(line, run_line, Match.Method.MANUAL)], by)
+    _clear([(line, run_line, Match.Method.MANUAL, None)], by)
     return Match.objects.get(line=line, undone_at__isnull=True)
 
 
 @transaction.atomic
 def match_undo(*, match: Match, by: User, reason: str) -> Match:
     """Undo a match: the line is unmatched again and the payment no longer cleared (or, for a
-    return, sent again). A payment already reissued after its return cannot be undone."""
+    return, sent again). A payment already reissued after its return cannot be undone. A match
+    by a run's total is undone with every other match of that line to the run: each payment
+    of the run is sent and not cleared again."""
     require_finance_officer(by, "undo a match")
     if not reason.strip():
         raise InvalidInput("Say why the match is wrong.")
     match = Match.objects.select_for_update().select_related("line", "run_line").get(pk=match.pk)
     if match.undone_at is not None:
         raise Refused("This match has been undone already.")
+    together = [match]
+    if match.run_id is not None:
+        together = list(
+            Match.objects.select_for_update()
+            .filter(line_id=match.line_id, run_id=match.run_id, undone_at__isnull=True)
+            .select_related("line", "run_line")
+            .order_by("pk")
+        )
+    for each in together:
+        _undo_one(each, by, reason.strip())
+    match.refresh_from_db()
+    return match
+
+
+def _undo_one(match: Match, by: User, reason: str) -> None:
     run_line = PaymentRunLine.objects.select_for_update().get(pk=match.run_line_id)
     payment = Payment.objects.select_for_update().get(pk=run_line.payment_id)
     if match.kind == Match.Kind.RETURNED:
@@ -448,23 +807,26 @@ def match_undo(*, match: Match, by: User, reason: str) -> Match:
         Payment.objects.filter(pk=payment.pk).update(status=Payment.Status.SENT)
     StatementLine.objects.filter(pk=match.line_id).update(status=StatementLine.Status.UNMATCHED)
     Match.objects.filter(pk=match.pk).update(
-        undone_at=timezone.now(), undone_by=by, undo_reason=reason.strip()[:255]
+        undone_at=timezone.now(), undone_by=by, undo_reason=reason[:255]
     )
     PaymentEvent.objects.create(
         payment=payment,
         kind=PaymentEvent.Kind.UNCLEARED,
         run_id=run_line.run_id,
         by=by,
-        note=f"Statement line {match.line.number}: {reason.strip()}"[:255],
+        note=f"Statement line {match.line.number}: {reason}"[:255],
     )
-    match.refresh_from_db()
-    return match
 
 
 @transaction.atomic
-def match_returned_payment(*, line: StatementLine, run_line: PaymentRunLine, by: User) -> Match:
+def match_returned_payment(
+    *, line: StatementLine, run_line: PaymentRunLine, by: User, method: str = Match.Method.MANUAL
+) -> Match:
     """Money in that is a payment sent back by the payee's bank: the payment waits to be
-    reissued (see budgets.payments.run_line_mark_returned)."""
+    reissued (see budgets.payments.run_line_mark_returned), and the group's payments are held
+    until bank details other than the ones it came back from are verified
+    (budgets.payments.returned_from). `reconcile` calls it for a line carrying the payment's
+    reference (method "by reference"); a person, for any other line."""
     require_finance_officer(by, "record a returned payment")
     line = _line_for_update(line)
     if line.status != StatementLine.Status.UNMATCHED:
@@ -484,7 +846,7 @@ def match_returned_payment(*, line: StatementLine, run_line: PaymentRunLine, by:
         line=line,
         run_line=run_line,
         kind=Match.Kind.RETURNED,
-        method=Match.Method.MANUAL,
+        method=method,
         matched_by=by,
     )
 
@@ -518,35 +880,45 @@ def line_restore(*, line: StatementLine, by: User) -> StatementLine:
 
 def suggestions(lines: list[StatementLine]) -> dict[int, list[PaymentRunLine]]:
     """For each unmatched line, the payments a person might match it to: for money out, sent
-    payments of the same amount; for money in, the payment its reference names. Two queries."""
+    payments of the same amount, those of the grant its reference names first; for money in,
+    the payments its reference names (with or without the instalment) of the same amount.
+    Two queries."""
     out = {-line.amount for line in lines if line.amount < 0}
-    references = {line.reference for line in lines if line.amount > 0 and line.reference}
-    candidates = list(
-        PaymentRunLine.objects.filter(
-            Q(status=PaymentRunLine.Status.SENT, amount__in=out)
-            | Q(
-                status__in=[PaymentRunLine.Status.SENT, PaymentRunLine.Status.CLEARED],
-                reference__in=references,
-            )
-        )
+    named = [line.reference for line in lines if line.reference]
+    by_amount: dict[Decimal, list[PaymentRunLine]] = defaultdict(list)
+    for option in (
+        PaymentRunLine.objects.filter(status=PaymentRunLine.Status.SENT, amount__in=out)
         .select_related("run")
         .order_by("run__pay_date", "pk")
+    ):
+        by_amount[option.amount].append(option)
+    by_grant = _payments_by_grant(
+        named, [PaymentRunLine.Status.SENT, PaymentRunLine.Status.CLEARED]
     )
-    by_amount: dict[Decimal, list[PaymentRunLine]] = defaultdict(list)
-    by_reference: dict[str, list[PaymentRunLine]] = defaultdict(list)
-    for candidate in candidates:
-        if candidate.status == PaymentRunLine.Status.SENT:
-            by_amount[candidate.amount].append(candidate)
-        by_reference[candidate.reference].append(candidate)
     result: dict[int, list[PaymentRunLine]] = {}
     for line in lines:
         if line.amount < 0:
+            named_here = (
+                {
+                    r.pk
+                    for r in _fits(line, by_grant.get(grant_of(line.reference), []), -line.amount)
+                }
+                if line.reference
+                else set()
+            )
             options = by_amount.get(-line.amount, [])
             result[line.pk] = sorted(
-                options, key=lambda c: (abs((c.run.pay_date - line.date).days), c.pk)
+                options,
+                key=lambda c: (
+                    c.pk not in named_here,
+                    abs((c.run.pay_date - line.date).days),
+                    c.pk,
+                ),
             )[:10]
         else:
-            result[line.pk] = [
-                c for c in by_reference.get(line.reference, []) if c.amount == line.amount
-            ]
+            result[line.pk] = (
+                _fits(line, by_grant.get(grant_of(line.reference), []), line.amount)
+                if line.reference
+                else []
+            )
     return result

@@ -147,16 +147,19 @@ def test_a_line_with_money_both_out_and_in_is_refused():
 DAY = 20_000  # a day number (days since 1970)
 
 
-def frames(payments, lines):
+def frames(payments, lines, in_runs=None):
     columns = ["id", "reference", "pence", "day"]
-    return pd.DataFrame(payments, columns=columns), pd.DataFrame(lines, columns=columns)
+    pay = pd.DataFrame(payments, columns=columns)
+    pay["run"] = [(in_runs or {}).get(p[0], 0) for p in payments]
+    return pay, pd.DataFrame(lines, columns=columns)
 
 
-def matched(payments, lines, window=5) -> list[tuple]:
-    """Both matchers, which must agree; (line, payment, method) sorted by line."""
-    frame = match_frames(*frames(payments, lines), window)
-    pandas_result = [(int(r.line), int(r.payment), r.method) for r in frame.itertuples()]
-    assert pandas_result == match_plain(payments, lines, window)
+def matched(payments, lines, window=5, runs=(), in_runs=None) -> list[tuple]:
+    """Both matchers, which must agree; (line, payment or run, method) sorted by line."""
+    run_frame = pd.DataFrame(list(runs), columns=["id", "pence", "day"]).astype("int64")
+    frame = match_frames(*frames(payments, lines, in_runs), window, run_frame)
+    pandas_result = [(int(r.line), int(r.target), r.method) for r in frame.itertuples()]
+    assert pandas_result == match_plain(payments, lines, window, runs, in_runs)
     return pandas_result
 
 
@@ -208,18 +211,92 @@ def test_a_payment_matched_by_reference_is_not_matched_again_by_amount():
     assert matched(payments, lines) == [(10, 1, "reference")]
 
 
-references = st.sampled_from(["", "", "R1", "R2", "R3", "R4"])
+# --- a grant's reference without its instalment ---------------------------------------------
+
+
+def test_a_grants_reference_without_the_instalment_matches_its_one_payment_of_that_amount():
+    payments = [(1, "CCIF26-000101/1", 50000, DAY), (2, "CCIF26-000101/2", 25000, DAY)]
+    lines = [(10, "CCIF26-000101", 25000, DAY + 20)]
+    assert matched(payments, lines) == [(10, 2, "reference")]
+
+
+def test_a_grants_reference_that_could_be_two_payments_is_left_for_a_person():
+    payments = [(1, "CCIF26-000101/1", 50000, DAY), (2, "CCIF26-000101/2", 50000, DAY)]
+    lines = [(10, "CCIF26-000101", 50000, DAY), (11, "", 50000, DAY)]
+    # Line 10 names the grant, so it is not matched by amount either; line 11 takes one.
+    assert matched(payments, lines) == [(11, 1, "amount_date")]
+
+
+def test_once_one_instalment_is_matched_by_its_own_reference_the_grants_names_the_other():
+    payments = [(1, "CCIF26-000101/1", 50000, DAY), (2, "CCIF26-000101/2", 50000, DAY)]
+    lines = [(10, "CCIF26-000101/1", 50000, DAY), (11, "CCIF26-000101", 50000, DAY)]
+    assert matched(payments, lines) == [(10, 1, "reference"), (11, 2, "reference")]
+
+
+# --- a run's total --------------------------------------------------------------------------
+
+RUN = [(7, 175000, DAY)]  # run 7 pays payments 1, 2 and 3 on DAY
+IN_RUN = {1: 7, 2: 7, 3: 7}
+RUN_PAYMENTS = [
+    (1, "CCIF26-000001/1", 50000, DAY),
+    (2, "CCIF26-000002/1", 25000, DAY),
+    (3, "CB26-000003/1", 100000, DAY),
+]
+
+
+def test_a_debit_of_a_runs_total_on_its_pay_date_clears_the_run():
+    lines = [(10, "", 175000, DAY)]
+    assert matched(RUN_PAYMENTS, lines, runs=RUN, in_runs=IN_RUN) == [(10, 7, "run_total")]
+
+
+def test_a_runs_total_a_few_days_after_its_pay_date_clears_it_but_not_before():
+    assert matched(RUN_PAYMENTS, [(10, "", 175000, DAY + 3)], runs=RUN, in_runs=IN_RUN) == [
+        (10, 7, "run_total")
+    ]
+    assert matched(RUN_PAYMENTS, [(10, "", 175000, DAY - 1)], runs=RUN, in_runs=IN_RUN) == []
+    assert matched(RUN_PAYMENTS, [(10, "", 175000, DAY + 6)], runs=RUN, in_runs=IN_RUN) == []
+
+
+def test_the_payments_of_a_run_cleared_by_its_total_are_not_matched_again_by_amount():
+    lines = [(10, "", 175000, DAY + 1), (11, "", 50000, DAY)]
+    assert matched(RUN_PAYMENTS, lines, runs=RUN, in_runs=IN_RUN) == [(10, 7, "run_total")]
+
+
+def test_a_run_one_of_whose_payments_was_matched_by_reference_is_not_cleared_by_total():
+    lines = [(10, "CCIF26-000001/1", 50000, DAY), (11, "", 175000, DAY)]
+    assert matched(RUN_PAYMENTS, lines, runs=RUN, in_runs=IN_RUN) == [(10, 1, "reference")]
+
+
+def test_two_runs_of_the_same_total_pair_by_nearest_day_then_order():
+    runs = [(8, 175000, DAY + 1), (7, 175000, DAY)]
+    lines = [(11, "", 175000, DAY + 1), (10, "", 175000, DAY + 2)]
+    # Line 11 is on run 8's pay date; line 10 is two days after run 7's (one after run 8's,
+    # but run 8 is taken at distance 0 first).
+    assert matched([], lines, runs=runs) == [(10, 7, "run_total"), (11, 8, "run_total")]
+
+
+references = st.sampled_from(["", "", "R1/1", "R2/1", "R3/1", "R4/2", "R1", "R4"])
 amounts = st.sampled_from([25000, 50000, 100000, 12345])
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=80, deadline=None)
 @given(
-    payments=st.lists(st.tuples(amounts, st.integers(0, 12)), max_size=25),
+    payments=st.lists(st.tuples(amounts, st.integers(0, 12), st.integers(0, 3)), max_size=25),
     lines=st.lists(st.tuples(references, amounts, st.integers(0, 12)), max_size=25),
+    runs=st.lists(st.tuples(st.sampled_from([75000, 150000, 50000]), st.integers(0, 12))),
     window=st.integers(0, 4),
 )
-def test_the_pandas_matcher_agrees_with_the_plain_python_one(payments, lines, window):
-    pay = [(i + 1, f"R{i + 1}", pence, DAY + d) for i, (pence, d) in enumerate(payments)]
+def test_the_pandas_matcher_agrees_with_the_plain_python_one(payments, lines, runs, window):
+    # Payments R1/1, R2/1, ...; every fourth is a second instalment of the one before.
+    pay = [
+        (i + 1, f"R{i}/2" if i % 4 == 3 else f"R{i + 1}/1", pence, DAY + d)
+        for i, (pence, d, _) in enumerate(payments)
+    ]
+    in_runs = {i + 1: 500 + r for i, (_, _, r) in enumerate(payments) if r}
+    run_rows = [(500 + i + 1, pence, DAY + d) for i, (pence, d) in enumerate(runs[:3])]
     stm = [(100 + i, ref, pence, DAY + d) for i, (ref, pence, d) in enumerate(lines)]
-    result = matched(pay, stm, window)
-    assert len({p for _, p, _ in result}) == len(result)  # no payment matched twice
+    result = matched(pay, stm, window, run_rows, in_runs)
+    payments_matched = [p for _, p, m in result if m != "run_total"]
+    assert len(set(payments_matched)) == len(payments_matched)  # no payment matched twice
+    runs_matched = [r for _, r, m in result if m == "run_total"]
+    assert len(set(runs_matched)) == len(runs_matched)

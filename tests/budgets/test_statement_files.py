@@ -161,6 +161,10 @@ def test_a_returned_payment_goes_back_to_be_reissued(sent, finance, finance2):
         finance,
     )
     credit = StatementLine.objects.get(amount__gt=0)
+    # The credit carries the payment's reference: the import recorded the return itself.
+    found = Match.objects.get(line=credit)
+    assert (found.kind, found.method, found.run_line) == ("returned", "reference", sent)
+    reconcile.match_undo(match=found, by=finance, reason="To record it by hand")
     assert reconcile.suggestions([credit])[credit.pk] == [sent]
     reconcile.match_returned_payment(line=credit, run_line=sent, by=finance)
     sent.refresh_from_db()
