@@ -1,7 +1,7 @@
 """Payment schedules, payment runs and the files a run exports (services).
 
 A grant is known here by its reference, fund year, payee and award: which grants are due and
-whether a payee's bank details may be paid is decided in `applications.payments`, which calls
+whether a payee's bank details may be paid is decided in `finance.payments`, which calls
 these services. Every service runs in one transaction and writes its PaymentEvent rows in it.
 """
 
@@ -11,7 +11,7 @@ import csv
 import datetime
 import hashlib
 import io
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -456,6 +456,29 @@ def run_line_mark_returned(*, line: PaymentRunLine, by: User, note: str = "") ->
     _log(line.payment, Event.RETURNED, by, run=line.run, note=note or "Returned by the bank")
     line.refresh_from_db()
     return line
+
+
+def held_by_return(bank_accounts: Iterable[int]) -> dict[int, str]:
+    """Of these bank details (applications' BankAccount pks), those a payment was sent back
+    from, each with why its group's payments are held. A return shows the details are wrong
+    (an account closed): nothing more is paid to them, and the hold lasts until the group's
+    new details are entered and verified (a new row, so a new pk). Undoing the return's match
+    lifts it. One query."""
+    held: dict[int, str] = {}
+    for line in (
+        PaymentRunLine.objects.filter(
+            bank_account__in=set(bank_accounts), status=PaymentRunLine.Status.RETURNED
+        )
+        .select_related("run")
+        .order_by("-run__pay_date", "-pk")
+    ):
+        held.setdefault(
+            line.bank_account,
+            f"{line.reference}, paid to {line.masked_account} in run {line.run.number}, was "
+            "returned by the bank: the group's payments are held until new bank details are "
+            "entered and verified.",
+        )
+    return held
 
 
 @transaction.atomic
