@@ -9,10 +9,6 @@ class ApplicationsConfig(AppConfig):
         "applications.organisation_api",
         "applications.api",
         "applications.attachment_api",
-        "applications.finance_api",
-        "applications.bank_api",
-        "applications.schedule_api",
-        "applications.clawback_api",
         "applications.transfer_api",
     )
 

@@ -24,6 +24,7 @@ from applications.models import (
     next_reference,
 )
 from applications.organisations import payable_bank_account
+from applications.schedules import schedule_for_offer
 from applications.workflow import Status
 from budgets import ledger
 from budgets.models import Councillor, FundYear, LedgerTransaction
@@ -444,8 +445,6 @@ def application_reject(*, application: Application, by: User, reason: str) -> Ap
 
 @transaction.atomic
 def application_accept_offer(*, application: Application, by: User) -> Application:
-    from applications.payments import schedule_for_offer  # it imports this module
-
     app = lock_application(application)
     _step(app, "accept_offer", by=by, note=f"Offer of {pounds(app.amount_awarded)} accepted.")
     schedule_for_offer(app, by=by)

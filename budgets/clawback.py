@@ -1,7 +1,7 @@
 """Clawback: asking for money back, and posting refunds to the ledger when they arrive.
 
 Which grants owe money (an underspend above the fund's threshold, or a revoked grant) is read
-from applications by `applications.clawbacks`, which calls these services. A refund goes through
+from applications by `finance.clawbacks`, which calls these services. A refund goes through
 `budgets.ledger.refund_post` (paid back to where the money came from, or to this year's pot once
 that year is closed), with one idempotency key per refund.
 """

@@ -19,14 +19,16 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from decimal import ROUND_DOWN, ROUND_UP, Decimal
 
-from applications import group_services, payments, support
+from applications import group_services, support
 from applications import organisations as groups
 from applications import services as lifecycle
 from applications.models import Application, Membership, Organisation
 from applications.rules import today
+from applications.schedules import SECOND_STAGE
 from budgets.models import Councillor, Fund, FundYear, Ward
 from decisions import services as decide
 from decisions.models import PanelMeeting
+from finance import payments
 from fundmgr.models import User
 
 ZERO = Decimal("0.00")
@@ -612,7 +614,7 @@ def _halves(cast, app, story, *, condition: str) -> None:
 def _pay_part(cast, app, story):
     """The first of two instalments paid; the second waits for evidence of the first stage."""
     asset = app.fund_year.fund.kind == Fund.Kind.COMMUNITY_ASSET
-    _halves(cast, app, story, condition=payments.SECOND_STAGE if asset else RECEIPTS)
+    _halves(cast, app, story, condition=SECOND_STAGE if asset else RECEIPTS)
     _run(cast, story)
 
 

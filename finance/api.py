@@ -1,13 +1,15 @@
-"""/api/v1/payment-runs/: prepare, authorise (by a second finance officer), cancel, and download
-the BACS Standard 18 file and the finance system's CSV.
+"""/api/v1/payments/ and /api/v1/payment-runs/: the payments of grants, and their runs:
+prepare, authorise (by a second finance officer), cancel, and download the BACS Standard 18 file
+and the finance system's CSV.
 
-Here rather than in `budgets.api` because a run is prepared and authorised by
-`applications.payments`, which reads the applications and their bank details (budgets never
-imports applications), just as the pages are in `applications.finance_views`.
+A run is prepared and authorised by `finance.payments`, which reads the applications and their
+bank details (budgets never imports applications), as the pages are in `finance.views`.
+Finance officers and auditors read; only finance officers change anything.
 """
 
 from __future__ import annotations
 
+import django_filters
 from django.db.models import Prefetch
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
@@ -17,19 +19,70 @@ from rest_framework import mixins, renderers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from applications import payments
-from budgets.api import FinanceArea
-from budgets.models import PaymentFile, PaymentRun, PaymentRunLine
-from budgets.payments import require_finance_officer
-from budgets.serializers import (
+from budgets.models import Payment, PaymentFile, PaymentRun, PaymentRunLine
+from budgets.payments import payment_reissue, require_finance_officer
+from finance import payments
+from finance.serializers import (
+    NoteSerializer,
     PayableQuerySerializer,
     PayableSerializer,
     PaymentRunDetailSerializer,
     PaymentRunSerializer,
+    PaymentSerializer,
     RunCancelSerializer,
     RunPrepareSerializer,
 )
-from fundmgr.api import FileRenderer, router
+from fundmgr import access
+from fundmgr.api import FileRenderer, IdFilter, router
+
+# Finance officers and auditors read; only finance officers change anything.
+FinanceArea = access.api(access.reads_finance, access.finance_officer)
+
+
+# --- payments -------------------------------------------------------------------------------
+
+
+class PaymentFilter(django_filters.FilterSet):
+    grant = django_filters.CharFilter(field_name="schedule__reference", help_text="CCIF26-000123.")
+    fund_year = IdFilter(field_name="schedule__fund_year_id")
+    run = IdFilter(field_name="run_id")
+    due_from = django_filters.DateFilter(field_name="due_on", lookup_expr="gte")
+    due_to = django_filters.DateFilter(field_name="due_on", lookup_expr="lte")
+
+    class Meta:
+        model = Payment
+        fields = ["status", "run", "grant", "fund_year", "due_from", "due_to"]
+
+
+@extend_schema_view(
+    list=extend_schema(summary="Payments (instalments of grants)"),
+    retrieve=extend_schema(summary="A payment"),
+)
+class PaymentViewSet(viewsets.ReadOnlyModelViewSet):
+    queryset = Payment.objects.select_related(
+        "schedule__fund_year__fund", "schedule__fund_year__year"
+    )
+    serializer_class = PaymentSerializer
+    permission_classes = [FinanceArea]
+    filterset_class = PaymentFilter
+    ordering_fields = ["due_on", "reference", "amount"]
+    ordering = ["due_on", "reference"]
+
+    @extend_schema(
+        summary="Reissue a payment the bank returned: it is paid in the next run",
+        request=NoteSerializer,
+        responses={200: PaymentSerializer},
+    )
+    @action(detail=True, methods=["post"])
+    def reissue(self, request, pk=None):
+        payment = self.get_object()
+        body = NoteSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        payment_reissue(payment=payment, by=request.user, note=body.validated_data["note"])
+        return Response(self.get_serializer(self.get_queryset().get(pk=payment.pk)).data)
+
+
+# --- payment runs ---------------------------------------------------------------------------
 
 
 class TextRenderer(FileRenderer):
@@ -175,4 +228,5 @@ class PaymentRunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
         return _download(run.pk, kind)
 
 
+router.register("payments", PaymentViewSet, basename="payment")
 router.register("payment-runs", PaymentRunViewSet, basename="payment-run")

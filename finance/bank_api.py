@@ -35,8 +35,8 @@ from applications import group_selectors, organisations
 from applications.models import BankAccount, Membership, Organisation
 from applications.organisation_api import ORGANISATION
 from applications.visibility import visible_organisations
-from budgets.api import FinanceArea
 from budgets.payments import may_read_finance
+from finance.api import FinanceArea
 from fundmgr import access
 from fundmgr.api import IdFilter, json_object, problems, router
 

@@ -11,13 +11,13 @@ from django.contrib import messages
 from django.shortcuts import get_object_or_404, redirect, render
 
 from applications import organisations
-from applications.finance_forms import BankCheckForm, OrganisationSearchForm
-from applications.finance_views import may_read
 from applications.models import BankAccount, Organisation
 from applications.organisation_forms import BankDetailsForm
-from applications.payments import payable
 from applications.rules import today
 from budgets.payments import is_finance_officer
+from finance.forms import BankCheckForm, OrganisationSearchForm
+from finance.payments import payable
+from finance.views import may_read
 from fundmgr import access
 from fundmgr.errors import DomainError
 from fundmgr.forms import add_refusal
@@ -70,7 +70,7 @@ def waiting(request):
     )
     return render(
         request,
-        "budgets/finance/bank_waiting.html",
+        "finance/bank_waiting.html",
         {"accounts": accounts, "recent": recent, "search": search, "found": found},
     )
 
@@ -122,7 +122,7 @@ def check(request, pk: int):
     held = _held_by_organisation().get(account.organisation_id, [])
     return render(
         request,
-        "budgets/finance/bank_check.html",
+        "finance/bank_check.html",
         {
             "account": account,
             "previous": previous,
@@ -160,7 +160,7 @@ def history(request, pk: int):
     )
     return render(
         request,
-        "budgets/finance/bank_history.html",
+        "finance/bank_history.html",
         {
             "organisation": organisation,
             "accounts": accounts,

@@ -1,5 +1,5 @@
 """/api/v1/clawbacks/: money a group is asked to pay back, as the finance area's clawback pages
-show it, through the same services (`applications.clawbacks`, `budgets.clawback`).
+show it, through the same services (`finance.clawbacks`, `budgets.clawback`).
 
 - GET /clawbacks/underspends/: grants whose monitoring report shows money unspent, and revoked
   grants with money paid, each with what is owed and whether a request is due;
@@ -21,11 +21,11 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
 
-from applications import clawbacks
 from applications.models import Application
-from budgets.api import FinanceArea
 from budgets.clawback import refund_record
 from budgets.models import Clawback, ClawbackRefund, StatementLine
+from finance import clawbacks
+from finance.api import FinanceArea
 from fundmgr.api import json_object, problems, router
 from fundmgr.api_fields import MoneyField
 

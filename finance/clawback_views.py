@@ -8,13 +8,13 @@ from django.db.models import Q
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
-from applications import clawbacks
 from applications.finance_documents import clawback_document
-from applications.finance_forms import RefundForm
 from applications.models import Application
 from budgets.clawback import refund_record
 from budgets.models import Clawback, StatementLine
 from budgets.payments import is_finance_officer
+from finance import clawbacks
+from finance.forms import RefundForm
 from fundmgr import access
 from fundmgr.documents import document_response
 from fundmgr.errors import DomainError
@@ -27,7 +27,7 @@ def overview(request):
     rows = clawbacks.underspends()
     return render(
         request,
-        "budgets/finance/clawback.html",
+        "finance/clawback.html",
         {
             "due": [r for r in rows if r.due and r.clawback is None],
             "below": [r for r in rows if not r.due],
@@ -97,7 +97,7 @@ def detail(request, pk: int):
                 return redirect("finance:clawback_detail", pk=clawback.pk)
     return render(
         request,
-        "budgets/finance/clawback_detail.html",
+        "finance/clawback_detail.html",
         {
             "clawback": clawback,
             "refunds": clawback.refunds.select_related("recorded_by", "statement_line"),

@@ -25,9 +25,9 @@ from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
 from budgets import gl, reconciliation_report
-from budgets.api import FinanceArea
 from budgets.models import FinancialYear, GLImport
 from budgets.serializers import PersonField
+from finance.api import FinanceArea
 from fundmgr.api import FileRenderer, problems, router
 from fundmgr.api_fields import MoneyField
 from fundmgr.documents import document_response
@@ -63,7 +63,7 @@ class GLUploadSerializer(serializers.Serializer):
 
     def validate(self, attrs):
         """The page's own form checks the file, so both refuse alike."""
-        from budgets.reconcile_forms import GLForm
+        from finance.reconcile_forms import GLForm
 
         form = GLForm(data={}, files={"file": attrs["file"]})
         if not form.is_valid():

@@ -10,7 +10,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from budgets import gl
 from budgets.models import GLImport
 from budgets.payments import is_finance_officer
-from budgets.reconcile_forms import GLForm
+from finance.reconcile_forms import GLForm
 from fundmgr import access
 from fundmgr.errors import DomainError
 from fundmgr.forms import add_refusal
@@ -39,7 +39,7 @@ def imports(request):
     )
     return render(
         request,
-        "budgets/finance/gl.html",
+        "finance/gl.html",
         {"form": form, "page": page, "may_act": is_finance_officer(request.user)},
         status=400 if form.errors else 200,
     )
@@ -50,6 +50,6 @@ def comparison(request, pk: int):
     imported = get_object_or_404(GLImport.objects.select_related("imported_by"), pk=pk)
     return render(
         request,
-        "budgets/finance/gl_comparison.html",
+        "finance/gl_comparison.html",
         {"gl": imported, "comparison": gl.compare(imported)},
     )

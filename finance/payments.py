@@ -13,7 +13,7 @@ import logging
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from decimal import ROUND_DOWN, Decimal
+from decimal import Decimal
 
 from django.conf import settings
 from django.core.mail import EmailMessage
@@ -22,9 +22,10 @@ from django.utils import timezone
 
 from applications import rules
 from applications.models import Application, BankAccount, Organisation
+from applications.schedules import schedule_for_offer
 from applications.services import application_record_payment
 from applications.workflow import Status
-from budgets.models import Fund, Payment, PaymentRun, PaymentRunLine, PaymentSchedule
+from budgets.models import Payment, PaymentRun, PaymentRunLine, PaymentSchedule
 from budgets.payments import (
     Instalment,
     Payee,
@@ -37,16 +38,14 @@ from budgets.payments import (
     run_create,
     run_export_and_send,
     run_lines,
-    schedule_create,
 )
 from fundmgr import access, contention
 from fundmgr.documents import stored_content
 from fundmgr.errors import NotPermitted, Refused
 from fundmgr.models import Notification, User
-from fundmgr.money import PENNY, pounds
+from fundmgr.money import pounds
 
 log = logging.getLogger(__name__)
-SECOND_STAGE = "Evidence that the first stage of the project is complete"
 
 
 may_set_instalments = access.sets_instalments
@@ -58,35 +57,6 @@ def _require_officer(user, doing: str) -> None:
 
 
 # --- schedules ------------------------------------------------------------------------------
-
-
-def default_instalments(app: Application) -> list[Instalment]:
-    """One payment, due now; a Community Asset Fund grant above the officer's delegated limit
-    is paid in two halves, the second once the first stage is shown to be complete."""
-    today = rules.today()
-    award = app.amount_awarded
-    fund_year = app.fund_year
-    if fund_year.fund.kind != Fund.Kind.COMMUNITY_ASSET or award <= fund_year.delegated_limit:
-        return [Instalment(award, today)]
-    first = (award / 2).quantize(PENNY, rounding=ROUND_DOWN)
-    start, end = app.project_start or today, app.project_end or today
-    middle = max(today, start + (end - start) / 2)
-    return [Instalment(first, today), Instalment(award - first, middle, SECOND_STAGE)]
-
-
-def schedule_for_offer(app: Application, *, by: User) -> PaymentSchedule:
-    """Called by `application_accept_offer`, in its transaction: the accepted grant's payments."""
-    existing = PaymentSchedule.objects.filter(reference=app.reference).first()
-    if existing is not None:
-        return existing
-    return schedule_create(
-        reference=app.reference,
-        fund_year=app.fund_year,
-        payee=app.organisation.name,
-        award=app.amount_awarded,
-        instalments=default_instalments(app),
-        by=by,
-    )
 
 
 def schedule_of(app: Application) -> PaymentSchedule | None:

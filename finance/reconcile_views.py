@@ -18,7 +18,7 @@ from django.views.decorators.http import require_POST
 from budgets import reconcile, reconciliation_report
 from budgets.models import FinancialYear, Match, PaymentRunLine, Statement, StatementLine
 from budgets.payments import is_finance_officer
-from budgets.reconcile_forms import NoteForm, ReasonForm, StatementForm
+from finance.reconcile_forms import NoteForm, ReasonForm, StatementForm
 from fundmgr import access
 from fundmgr.documents import document_response
 from fundmgr.errors import DomainError, InvalidInput
@@ -74,7 +74,7 @@ def statements(request):
     ).get_page(request.GET.get("page"))
     return render(
         request,
-        "budgets/finance/statements.html",
+        "finance/statements.html",
         {
             "form": form,
             "page": page,
@@ -107,7 +107,7 @@ def _statement_page(request, statement: Statement, *, error: str = "", anchor: s
         line.match = line.live_matches[0] if line.live_matches else None
     return render(
         request,
-        "budgets/finance/statement.html",
+        "finance/statement.html",
         {
             "statement": statement,
             "open_lines": open_lines,
@@ -195,7 +195,7 @@ def reconciliation(request):
     )
     return render(
         request,
-        "budgets/finance/reconciliation.html",
+        "finance/reconciliation.html",
         {
             "sent": Paginator(sent, PAGE_SIZE).get_page(request.GET.get("sent")),
             "lines": Paginator(lines, PAGE_SIZE).get_page(request.GET.get("lines")),
@@ -217,7 +217,7 @@ def _year(start: int) -> FinancialYear:
 @access.page(access.reads_finance)
 def reports(request):
     years = list(FinancialYear.objects.order_by("-start"))
-    return render(request, "budgets/finance/reports.html", {"years": years})
+    return render(request, "finance/reports.html", {"years": years})
 
 
 @access.page(access.reads_finance)

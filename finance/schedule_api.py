@@ -1,6 +1,6 @@
 """/api/v1/payment-schedules/: how an accepted grant is paid, as the finance area's grant page
 shows it; grants and finance officers set its instalments and mark an instalment's condition
-met, through the same services as the pages (`applications.payments`). Auditors read.
+met, through the same services as the pages (`finance.payments`). Auditors read.
 """
 
 from __future__ import annotations
@@ -18,11 +18,11 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
 
-from applications import payments
 from applications.models import Application
 from budgets.models import Payment, PaymentSchedule
 from budgets.payments import MAX_INSTALMENTS, Instalment
-from budgets.serializers import NoteSerializer, PaymentSerializer
+from finance import payments
+from finance.serializers import NoteSerializer, PaymentSerializer
 from fundmgr import access
 from fundmgr.api import IdFilter, Problem, if_match_tag, json_object, problems, router
 from fundmgr.api_fields import MoneyField

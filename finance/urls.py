@@ -3,11 +3,11 @@ reconciliation, monitoring and clawback, reports."""
 
 from django.urls import path
 
-from applications import bank_detail_views as bank
-from applications import clawback_views as clawback
-from applications import finance_views as views
-from budgets import gl_views
-from budgets import reconcile_views as statements
+from finance import bank_detail_views as bank
+from finance import bank_reconciliation_views as bankrec
+from finance import clawback_views as clawback
+from finance import gl_views, views
+from finance import reconcile_views as statements
 
 app_name = "finance"
 urlpatterns = [
@@ -40,4 +40,22 @@ urlpatterns = [
     path("clawback/raise/<str:reference>/", clawback.raise_request, name="clawback_raise"),
     path("clawback/<int:pk>/", clawback.detail, name="clawback_detail"),
     path("clawback/<int:pk>/letter/", clawback.letter, name="clawback_letter"),
+    path("bank-reconciliations/", bankrec.reconciliations, name="bank_reconciliations"),
+    path("bank-reconciliations/new/", bankrec.reconciliation_new, name="bank_reconciliation_new"),
+    path("bank-reconciliations/<int:pk>/", bankrec.reconciliation, name="bank_reconciliation"),
+    path(
+        "bank-reconciliations/<int:pk>/check/",
+        bankrec.reconciliation_check,
+        name="bank_reconciliation_check",
+    ),
+    path(
+        "bank-reconciliations/<int:pk>/reconciliation.xlsx",
+        bankrec.reconciliation_xlsx,
+        name="bank_reconciliation_xlsx",
+    ),
+    path(
+        "bank-reconciliations/<int:pk>/reconciliation.pdf",
+        bankrec.reconciliation_pdf,
+        name="bank_reconciliation_pdf",
+    ),
 ]

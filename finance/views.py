@@ -16,23 +16,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from applications.finance_forms import (
-    CancelRunForm,
-    ConditionForm,
-    InstalmentsForm,
-    RunForm,
-)
 from applications.models import Application, BankAccount
-from applications.payments import (
-    changed_since_prepared,
-    condition_met,
-    instalments_set,
-    may_set_instalments,
-    payable,
-    payment_run_authorise,
-    payment_run_cancel,
-    payment_run_prepare,
-)
 from applications.rules import today
 from budgets.models import Payment, PaymentFile, PaymentRun, PaymentSchedule
 from budgets.payments import (
@@ -42,7 +26,23 @@ from budgets.payments import (
     run_lines,
     was_sent,
 )
-from budgets.reconcile_views import outstanding
+from finance.forms import (
+    CancelRunForm,
+    ConditionForm,
+    InstalmentsForm,
+    RunForm,
+)
+from finance.payments import (
+    changed_since_prepared,
+    condition_met,
+    instalments_set,
+    may_set_instalments,
+    payable,
+    payment_run_authorise,
+    payment_run_cancel,
+    payment_run_prepare,
+)
+from finance.reconcile_views import outstanding
 from fundmgr import access
 from fundmgr.errors import DomainError
 from fundmgr.forms import add_refusal
@@ -72,7 +72,7 @@ def next_weekday(day: datetime.date) -> datetime.date:
 def home(request):
     return render(
         request,
-        "budgets/finance/home.html",
+        "finance/home.html",
         {
             "payable": payable(today()),
             "waiting_runs": PaymentRun.objects.filter(status=PaymentRun.Status.PREPARED).count(),
@@ -92,7 +92,7 @@ def home(request):
 def payments(request):
     return render(
         request,
-        "budgets/finance/payments.html",
+        "finance/payments.html",
         {
             "payable": payable(today()),
             "may_act": is_finance_officer(request.user),
@@ -123,7 +123,7 @@ def grant(request, reference: str):
     )
     return render(
         request,
-        "budgets/finance/grant.html",
+        "finance/grant.html",
         {
             "schedule": schedule,
             "app": app,
@@ -164,7 +164,7 @@ def instalments(request, reference: str):
             return redirect("finance:grant", reference=reference)
     return render(
         request,
-        "budgets/finance/instalments.html",
+        "finance/instalments.html",
         {"schedule": schedule, "app": app, "form": form, "kept": kept, "left": left},
     )
 
@@ -181,7 +181,7 @@ def condition(request, pk: int):
         else:
             messages.success(request, f"The condition of {payment.reference} is met.")
             return redirect("finance:grant", reference=payment.schedule.reference)
-    return render(request, "budgets/finance/condition.html", {"payment": payment, "form": form})
+    return render(request, "finance/condition.html", {"payment": payment, "form": form})
 
 
 @access.page(access.finance_officer, access.finance_officer)
@@ -208,7 +208,7 @@ def runs(request):
     ).get_page(request.GET.get("page"))
     return render(
         request,
-        "budgets/finance/runs.html",
+        "finance/runs.html",
         {"page": page, "may_act": is_finance_officer(request.user)},
     )
 
@@ -229,7 +229,7 @@ def run_new(request):
             )
             return redirect("finance:run", pk=run.pk)
     due = payable(today())
-    return render(request, "budgets/finance/run_new.html", {"form": form, "payable": due})
+    return render(request, "finance/run_new.html", {"form": form, "payable": due})
 
 
 def _run(pk: int) -> PaymentRun:
@@ -250,7 +250,7 @@ def _run_page(request, run: PaymentRun, *, refusal: str = "", cancel_form=None):
     cancel_form.helper.form_action = reverse("finance:run_cancel", args=[run.pk])
     return render(
         request,
-        "budgets/finance/run.html",
+        "finance/run.html",
         {
             "run": run,
             "lines": lines,

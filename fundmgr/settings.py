@@ -65,6 +65,7 @@ INSTALLED_APPS = [
     "fundmgr",
     "budgets",
     "applications",
+    "finance",
     "decisions",
     "transparency",
     "devtools",
@@ -317,4 +318,9 @@ BACS_SERVICE_USER_NUMBER = os.environ.get(
 BACS_NAME = os.environ.get("BACS_NAME", "" if PRODUCTION else "THORNBURY VALE DC")
 BACS_SORT_CODE = os.environ.get("BACS_SORT_CODE", "" if PRODUCTION else "309950")
 BACS_ACCOUNT_NUMBER = os.environ.get("BACS_ACCOUNT_NUMBER", "" if PRODUCTION else "10203040")
+# The council's bank accounts ("sort code account number", comma separated): a statement for any
+# other account is refused. By default, the account BACS payments are made from.
+COUNCIL_BANK_ACCOUNTS = env_list(
+    "COUNCIL_BANK_ACCOUNTS", f"{BACS_SORT_CODE} {BACS_ACCOUNT_NUMBER}".strip()
+)
 BACS_ACCOUNT_NAME = os.environ.get("BACS_ACCOUNT_NAME", "" if PRODUCTION else "TVDC GRANTS")

@@ -27,7 +27,7 @@ urlpatterns = [
     path("budgets/", include("budgets.urls")),
     path("documents/", include("decisions.document_urls")),
     path("files/", include("applications.file_urls")),
-    path("finance/", include("applications.finance_urls")),
+    path("finance/", include("finance.urls")),
     path("grants/", include("transparency.urls")),
     path("dashboards/", include("transparency.dashboard_urls")),
     path("api/v1/", include("fundmgr.api_urls")),

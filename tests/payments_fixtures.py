@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
-from applications import payments as pay
+from finance import payments as pay
 from tests import journeys
 from tests.factories import UserFactory
 

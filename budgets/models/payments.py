@@ -9,8 +9,8 @@ from django.db.models import Q
 from budgets.models.base import AppendOnlyModel, money_field
 from budgets.models.structure import FundYear
 
-# A grant is known here only by its reference, its fund year and its payee: `applications`
-# decides what is due and records each payment on the application (`applications.payments`).
+# A grant is known here only by its reference, its fund year and its payee: `finance.payments`
+# decides what is due and records each payment on the application.
 
 
 class PaymentSchedule(models.Model):

@@ -10,9 +10,9 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
-from applications import clawbacks
 from applications import services as s
 from budgets.models import Clawback, ClawbackRefund, LedgerTransaction
+from finance import clawbacks
 from fundmgr.models import Notification
 from tests.api_fixtures import API, PROBLEM, ROLES, client_for, other_group, people
 from tests.payments_fixtures import accepted, finance2, paid_run

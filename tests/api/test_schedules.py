@@ -9,9 +9,9 @@ from decimal import Decimal
 
 import pytest
 
-from applications import payments as pay
 from budgets import payments as money
 from budgets.models import Payment
+from finance import payments as pay
 from tests.api_fixtures import API, PROBLEM, ROLES, client_for, other_group, people
 from tests.payments_fixtures import accepted, next_weekday
 

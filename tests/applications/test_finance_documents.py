@@ -9,8 +9,8 @@ from django.core import mail
 from django.core.management import CommandError, call_command
 from pypdf import PdfReader
 
-from applications import clawbacks
 from applications import services as s
+from finance import clawbacks
 from fundmgr.models import Document, Notification
 from tests.payments_fixtures import accepted, finance2, paid_run, prepared_run
 

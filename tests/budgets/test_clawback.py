@@ -9,13 +9,13 @@ import pytest
 from django.utils import timezone
 from pypdf import PdfReader
 
-from applications import clawbacks
 from applications import services as s
 from applications.finance_documents import clawback_pdf
 from budgets import ledger
 from budgets.clawback import refund_record
 from budgets.integrity import ledger_violations
 from budgets.models import Clawback, LedgerTransaction, StatementLine
+from finance import clawbacks
 from fundmgr.errors import InvalidInput, Refused
 from fundmgr.models import Notification
 from tests.payments_fixtures import accepted, finance2, paid_run
@@ -133,8 +133,8 @@ def test_a_refund_on_the_bank_statement_is_matched_to_it(reported, finance):
 
 
 def test_a_revoked_grant_owes_everything_paid(accepted, finance, finance2, officer):
-    from applications import payments as pay
     from budgets.payments import Instalment
+    from finance import payments as pay
 
     pay.instalments_set(
         application=accepted,

@@ -12,7 +12,6 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from applications import organisations as o
-from applications import payments as pay
 from applications import services as s
 from applications.workflow import Status
 from budgets import ledger
@@ -27,6 +26,7 @@ from budgets.models import (
     PaymentRunLine,
 )
 from budgets.payments import Instalment, payment_reissue, run_line_mark_returned
+from finance import payments as pay
 from fundmgr.errors import InvalidInput, NotPermitted, Refused
 from tests.factories import (
     ApplicationFactory,

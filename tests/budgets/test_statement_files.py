@@ -5,11 +5,11 @@ from decimal import Decimal
 
 import pytest
 
-from applications import payments as pay
 from budgets import reconcile
 from budgets.models import Match, Payment, PaymentEvent, PaymentRunLine, Statement, StatementLine
 from budgets.payments import payment_reissue
 from budgets.statement_files import PRESETS
+from finance import payments as pay
 from fundmgr.errors import InvalidInput, NotPermitted, Refused
 from tests.payments_fixtures import accepted, finance2, paid_run
 

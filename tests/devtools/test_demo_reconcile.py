@@ -9,11 +9,11 @@ from django.conf import settings
 from django.core.management import call_command
 from django.db import transaction
 
-from applications import payments as pay
 from budgets import reconcile
 from budgets.integrity import ledger_violations
 from budgets.models import Payment, PaymentRun, PaymentRunLine, StatementLine
 from budgets.statement_files import PRESETS
+from finance import payments as pay
 from fundmgr.models import User
 from tests.conftest import roles_ensure
 

@@ -575,7 +575,7 @@ def _build_world() -> World:
         filename="gl-export.csv",
         by=people[FINANCE],
     )
-    from applications import clawbacks
+    from finance import clawbacks
 
     owed = clawbacks.underspends()
     if owed and not Clawback.objects.exists():

@@ -9,8 +9,8 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from applications import organisations as o
-from applications import payments as pay
 from budgets.models import Payment, PaymentRun
+from finance import payments as pay
 from tests.factories import ApplicationFactory, OrganisationFactory, UserFactory
 from tests.payments_fixtures import accepted, finance2, next_weekday, paid_run, prepared_run
 

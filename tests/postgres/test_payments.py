@@ -4,9 +4,9 @@ from decimal import Decimal
 
 import pytest
 
-from applications import payments as pay
 from budgets.integrity import ledger_violations
 from budgets.models import LedgerTransaction, PaymentFile, PaymentRun
+from finance import payments as pay
 from fundmgr.errors import Refused
 from tests.factories import UserFactory
 from tests.payments_fixtures import accepted, finance2, prepared_run
