@@ -25,7 +25,7 @@ from pypdf import PdfReader
 from budgets import clawback as claw
 from budgets import payments, reconcile
 from budgets.models import Statement, StatementLine
-from finance import bank_reconciliation as bankrec
+from finance import bank_reconciliation
 from finance.models import BankReconciliation
 from fundmgr.errors import InvalidInput, NotPermitted, Refused
 from tests.factories import UserFactory
@@ -142,7 +142,7 @@ def books(busy, finance, finance2):
 
 
 def test_the_figures_at_a_month_end(books):
-    found = bankrec.figures(as_at=day(30))
+    found = bank_reconciliation.figures(as_at=day(30))
     assert (found.opening_date, found.opening_balance) == (day(2), D("10000.00"))
     assert found.statement_balance == D("14552.50")
     assert "line 5 of statement" in found.statement_balance_source
@@ -164,7 +164,7 @@ def test_the_figures_at_a_month_end(books):
 
 
 def test_an_earlier_day_counts_only_what_had_happened_by_then(books):
-    found = bankrec.figures(as_at=day(24))
+    found = bank_reconciliation.figures(as_at=day(24))
     assert found.statement_balance == D("14500.00")
     assert found.unpresented == [] and found.uncleared_receipts == []
     assert found.cash_book_balance == D("14500.00")
@@ -175,7 +175,7 @@ def test_the_difference_goes_once_the_fee_is_explained(books, finance):
     fee = StatementLine.objects.get(description="ACCOUNT FEE")
     with after(day(30)):
         reconcile.line_set_aside(line=fee, by=finance, note="Bank charges")
-    found = bankrec.figures(as_at=day(30))
+    found = bank_reconciliation.figures(as_at=day(30))
     assert found.other_items_total == D("4992.50")
     assert found.difference == D("0.00")
 
@@ -184,7 +184,7 @@ def test_a_statement_without_balances_is_worked_out_from_its_opening_balance(bus
     statement(
         finance, [(day(3), "-20.00", "FEE", None), (day(4), "100.00", "IN", None)], opening=D("50")
     )
-    found = bankrec.figures(as_at=day(30))
+    found = bank_reconciliation.figures(as_at=day(30))
     assert found.statement_balance == D("130.00")
     assert found.statement_balance_source.startswith("Worked out")
 
@@ -197,7 +197,7 @@ def test_a_statement_listed_newest_first_still_gives_the_days_closing_balance(bu
             (day(3), "-5.00", "FIRST", "100.00"),
         ],
     )
-    found = bankrec.figures(as_at=day(3))
+    found = bank_reconciliation.figures(as_at=day(3))
     assert found.opening_balance == D("105.00")
     assert found.statement_balance == D("80.00")
 
@@ -209,23 +209,25 @@ def test_another_accounts_statement_is_not_counted(books, finance):
         account="GB29NWBK60161331926819",
         name="other.csv",
     )
-    assert bankrec.figures(as_at=day(30)).statement_balance == D("14552.50")
+    assert bank_reconciliation.figures(as_at=day(30)).statement_balance == D("14552.50")
 
 
 def test_no_balance_known_is_refused(busy, finance):
     statement(finance, [(day(3), "-20.00", "FEE", None)])
     with pytest.raises(Refused, match="The bank's balance is not known"):
-        bankrec.figures(as_at=day(30))
+        bank_reconciliation.figures(as_at=day(30))
 
 
 def test_a_day_before_the_banks_records_is_refused(books):
     with pytest.raises(InvalidInput, match="begin on 2 November 2026"):
-        bankrec.figures(as_at=day(1))
+        bank_reconciliation.figures(as_at=day(1))
 
 
 def test_the_default_day_is_the_last_month_end():
-    assert bankrec.last_month_end(day(23)) == datetime.date(2026, 10, 31)
-    assert bankrec.last_month_end(datetime.date(2027, 1, 5)) == datetime.date(2026, 12, 31)
+    assert bank_reconciliation.last_month_end(day(23)) == datetime.date(2026, 10, 31)
+    assert bank_reconciliation.last_month_end(datetime.date(2027, 1, 5)) == datetime.date(
+        2026, 12, 31
+    )
 
 
 # --- preparing, checking, locking ------------------------------------------------------------
@@ -233,7 +235,9 @@ def test_the_default_day_is_the_last_month_end():
 
 def prepared(by, explanation=""):
     with after(day(30)):
-        return bankrec.reconciliation_prepare(as_at=day(30), by=by, explanation=explanation)
+        return bank_reconciliation.reconciliation_prepare(
+            as_at=day(30), by=by, explanation=explanation
+        )
 
 
 def test_preparing_stores_the_figures_and_the_lists(books, finance):
@@ -247,7 +251,7 @@ def test_preparing_stores_the_figures_and_the_lists(books, finance):
     assert (rec.uncleared_receipts_total, rec.expected_refunds_total) == (D("15.00"), D("25.00"))
     assert rec.difference == D("-7.50") and not rec.locked
     assert rec.items["unpresented"][0]["reference"] == "CCIF26-000102/1"
-    assert bankrec.stored_items(rec)["unexplained"][0].amount == D("-7.50")
+    assert bank_reconciliation.stored_items(rec)["unexplained"][0].amount == D("-7.50")
 
 
 def test_a_later_import_does_not_change_what_was_prepared(books, finance):
@@ -260,7 +264,7 @@ def test_a_later_import_does_not_change_what_was_prepared(books, finance):
 def test_the_officer_who_prepared_it_cannot_check_it(books, finance):
     rec = prepared(finance, explanation="A bank fee, to set aside next month.")
     with pytest.raises(NotPermitted, match="You prepared this reconciliation, so another"):
-        bankrec.reconciliation_check(reconciliation=rec, by=finance)
+        bank_reconciliation.reconciliation_check(reconciliation=rec, by=finance)
     rec.refresh_from_db()
     assert not rec.locked and rec.checked_by is None
 
@@ -268,14 +272,14 @@ def test_the_officer_who_prepared_it_cannot_check_it(books, finance):
 def test_an_unexplained_difference_cannot_be_checked(books, finance, finance2):
     rec = prepared(finance)
     with pytest.raises(Refused, match="The difference of -£7.50 is not explained"):
-        bankrec.reconciliation_check(reconciliation=rec, by=finance2)
+        bank_reconciliation.reconciliation_check(reconciliation=rec, by=finance2)
     rec.refresh_from_db()
     assert not rec.locked
 
 
 def test_another_officer_checks_it_and_it_is_locked(books, finance, finance2):
     rec = prepared(finance, explanation="A bank fee, to set aside next month.")
-    rec = bankrec.reconciliation_check(reconciliation=rec, by=finance2)
+    rec = bank_reconciliation.reconciliation_check(reconciliation=rec, by=finance2)
     assert rec.locked and rec.checked_by == finance2 and rec.checked_at is not None
 
 
@@ -283,11 +287,13 @@ def test_a_locked_reconciliation_cannot_be_prepared_again_checked_again_or_chang
     books, finance, finance2
 ):
     rec = prepared(finance, explanation="A bank fee.")
-    bankrec.reconciliation_check(reconciliation=rec, by=finance2)
+    bank_reconciliation.reconciliation_check(reconciliation=rec, by=finance2)
     with pytest.raises(Refused, match="was checked by .* and is locked"):
         prepared(finance2)
     with pytest.raises(Refused, match="is locked"):
-        bankrec.reconciliation_check(reconciliation=rec, by=UserFactory(roles=["Finance officer"]))
+        bank_reconciliation.reconciliation_check(
+            reconciliation=rec, by=UserFactory(roles=["Finance officer"])
+        )
     rec.refresh_from_db()
     rec.explanation = "Something else"
     with pytest.raises(TypeError, match="locked"):
@@ -308,7 +314,7 @@ def test_preparing_again_before_it_is_checked_takes_the_figures_afresh(books, fi
     again = prepared(finance2)
     assert again.pk == first.pk
     assert again.difference == D("0.00") and again.prepared_by == finance2
-    assert bankrec.reconciliation_check(reconciliation=again, by=finance).locked
+    assert bank_reconciliation.reconciliation_check(reconciliation=again, by=finance).locked
 
 
 def test_only_finance_officers_prepare_and_check(books, finance, officer):
@@ -316,12 +322,12 @@ def test_only_finance_officers_prepare_and_check(books, finance, officer):
         prepared(officer)
     rec = prepared(finance, explanation="Fee.")
     with pytest.raises(NotPermitted, match="Only a finance officer can check"):
-        bankrec.reconciliation_check(reconciliation=rec, by=officer)
+        bank_reconciliation.reconciliation_check(reconciliation=rec, by=officer)
 
 
 def test_a_day_not_yet_ended_is_refused(books, finance):
     with after(day(30)), pytest.raises(InvalidInput, match="a day that has ended"):
-        bankrec.reconciliation_prepare(as_at=day(1, 12), by=finance)
+        bank_reconciliation.reconciliation_prepare(as_at=day(1, 12), by=finance)
 
 
 def test_the_database_holds_the_two_person_rule(books, finance):
@@ -337,7 +343,7 @@ def test_the_database_holds_the_two_person_rule(books, finance):
 
 def test_the_spreadsheet_shows_the_statement_and_each_list(books, finance):
     rec = prepared(finance, explanation="A bank fee.")
-    book = load_workbook(io.BytesIO(bankrec.xlsx(rec)))
+    book = load_workbook(io.BytesIO(bank_reconciliation.xlsx(rec)))
     rows = {r[0]: r[1] for r in book["Reconciliation"].iter_rows(values_only=True) if r[0]}
     assert rows["Balance per bank statement"] == D("14552.50")
     assert rows["Adjusted bank balance"] == D("14317.50")
@@ -351,8 +357,10 @@ def test_the_spreadsheet_shows_the_statement_and_each_list(books, finance):
 
 def test_the_pdf_shows_the_statement_and_who_signed(books, finance, finance2):
     rec = prepared(finance, explanation="A bank fee.")
-    rec = bankrec.reconciliation_check(reconciliation=rec, by=finance2)
-    text = "".join(p.extract_text() for p in PdfReader(io.BytesIO(bankrec.pdf(rec))).pages)
+    rec = bank_reconciliation.reconciliation_check(reconciliation=rec, by=finance2)
+    text = "".join(
+        p.extract_text() for p in PdfReader(io.BytesIO(bank_reconciliation.pdf(rec))).pages
+    )
     assert "Bank reconciliation at 30 November 2026" in text
     assert "£14,552.50" in text and "£14,325.00" in text and "-£7.50" in text
     assert "CCIF26-000102/1" in text and "ACCOUNT FEE" in text
