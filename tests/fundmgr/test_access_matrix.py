@@ -187,6 +187,10 @@ PAGES: dict[str, Access] = {
             "report_pdf",
             "clawback",
             "clawback_letter",
+            "bank_reconciliations",
+            "bank_reconciliation",
+            "bank_reconciliation_xlsx",
+            "bank_reconciliation_pdf",
         )
     },
     **{
@@ -194,6 +198,7 @@ PAGES: dict[str, Access] = {
         for name in ("bank_check", "bank_history", "statements", "gl", "clawback_detail")
     },
     "finance:run_new": page(FINANCE_WRITE, FINANCE_WRITE),
+    "finance:bank_reconciliation_new": page(FINANCE_WRITE, FINANCE_WRITE),
     "finance:run_file": page(FINANCE_WRITE),
     **{
         f"finance:{name}": page(NOBODY, FINANCE_WRITE)
@@ -204,6 +209,7 @@ PAGES: dict[str, Access] = {
             "line_action",
             "match_undo",
             "clawback_raise",
+            "bank_reconciliation_check",
         )
     },
     "finance:grant": page(BUDGETS_READ),
@@ -585,6 +591,37 @@ def _build_world() -> World:
     match = _first(Match.objects.all(), "match")
     gl_import = _first(GLImport.objects, "general-ledger import")
     clawback = _first(Clawback.objects, "clawback")
+    # A bank reconciliation the finance officer prepared, waiting for another to check it.
+    from django.utils import timezone
+
+    from finance.models import BankReconciliation
+
+    zero = Decimal("0.00")
+    bank_reconciliation = BankReconciliation.objects.create(
+        account="309950 10203040",
+        as_at=fund_year.year.start,
+        opening_date=fund_year.year.start,
+        **{
+            name: zero
+            for name in (
+                "opening_balance",
+                "statement_balance",
+                "unpresented_total",
+                "uncleared_receipts_total",
+                "expected_refunds_total",
+                "unexplained_total",
+                "payments_total",
+                "refunds_total",
+                "returns_total",
+                "other_items_total",
+                "cash_book_balance",
+                "difference",
+            )
+        },
+        statement_balance_source="Made for the access matrix.",
+        prepared_by=people[FINANCE],
+        prepared_at=timezone.now(),
+    )
     from decisions import documents
 
     stored = documents.decision_notice(decision=decided, by=people[GRANTS])
@@ -705,6 +742,15 @@ def _build_world() -> World:
         "finance:clawback_raise": {"reference": decided.application.reference},
         "finance:clawback_detail": {"pk": clawback.pk},
         "finance:clawback_letter": {"pk": clawback.pk},
+        **{
+            f"finance:{name}": {"pk": bank_reconciliation.pk}
+            for name in (
+                "bank_reconciliation",
+                "bank_reconciliation_check",
+                "bank_reconciliation_xlsx",
+                "bank_reconciliation_pdf",
+            )
+        },
         "transparency:ward": {"gss_code": ward.gss_code},
         "transparency:threesixty_file": {"year": "all", "format": "json"},
         "transparency:register_file": {"year": "all"},
