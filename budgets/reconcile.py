@@ -20,7 +20,6 @@ it is never matched to another by amount); so is money in (a return, a refund).
 from __future__ import annotations
 
 import datetime
-import hashlib
 from collections import defaultdict, deque
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -31,6 +30,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from budgets import statement_imports
 from budgets.bank_references import candidates, grant_of, known_prefixes
 from budgets.models import (
     Match,
@@ -42,7 +42,7 @@ from budgets.models import (
     StatementLine,
 )
 from budgets.payments import require_finance_officer, run_line_mark_returned
-from budgets.statement_files import Layout, StatementError, read_statement
+from budgets.statement_files import Layout
 from fundmgr.errors import InvalidInput, Refused
 from fundmgr.models import User
 from fundmgr.money import pounds
@@ -180,9 +180,7 @@ def match_frames(
     run_ids = runs["id"].to_numpy(np.int64)
     run_pence = runs["pence"].to_numpy(np.int64)
     run_days = runs["day"].to_numpy(np.int64)
-    _, amount_codes = np.unique(
-        np.concatenate([line_pence, pay_pence, run_pence]), return_inverse=True
-    )
+    amount_codes = pd.factorize(np.concatenate([line_pence, pay_pence, run_pence]))[0]
     line_amount = amount_codes[: len(line_ids)]
     pay_amount = amount_codes[len(line_ids) : len(line_ids) + n_pay]
     run_amount = amount_codes[len(line_ids) + n_pay :]
@@ -190,15 +188,12 @@ def match_frames(
 
     # 1. By reference. The payment's own reference (unique), amounts equal; or the grant's
     # reference alone (the bank left the instalment out), when one payment of that grant and
-    # amount was sent. References and grants become integer codes shared by every side.
-    pay_refs = payments["reference"].astype(str)
-    # A payment's reference is its grant's, "/" and the instalment (budgets.payments).
-    pay_grants = pay_refs.str.slice(0, -2).where(pay_refs.str.slice(-2, -1) == "/", pay_refs)
-    codes, uniques = pd.factorize(
-        pd.concat([pay_refs, pay_grants, lines["reference"]], ignore_index=True)
-    )
-    pay_codes, grant_codes = codes[:n_pay], codes[n_pay : 2 * n_pay]
-    line_codes = codes[2 * n_pay :]
+    # amount is open. References become integer codes shared by both sides, so the lookup is
+    # an array index.
+    pay_refs = payments["reference"].to_numpy(dtype=object)
+    line_refs = lines["reference"].to_numpy(dtype=object)
+    codes, uniques = pd.factorize(np.concatenate([pay_refs, line_refs]))
+    pay_codes, line_codes = codes[:n_pay], codes[n_pay:]
     if n_pay and np.bincount(pay_codes).max() > 1:
         raise ValueError("payment references must be unique")
     payment_at = np.full(len(uniques), -1, dtype=np.int64)
@@ -209,23 +204,27 @@ def match_frames(
     direct_lines, direct_payments = _first_per_target(line_ids[hit], pay_ids[at[hit]])
     open_payment = ~np.isin(pay_ids, direct_payments)
 
-    # A grant's reference: the one open payment of that grant and amount, if only one.
-    grant_keys = grant_codes.astype(np.int64) * n_amounts + pay_amount
-    is_grant = np.zeros(len(uniques), dtype=bool)
-    is_grant[grant_codes] = True
-    grant_line = has_reference & (at < 0) & is_grant[line_codes]
+    # A grant's reference: the one open payment of that grant and amount, if only one. A
+    # payment's reference is its grant's, "/" and the instalment (budgets.payments).
+    grant_line = has_reference & (at < 0)
     grant_lines, grant_payments = np.zeros(0, np.int64), np.zeros(0, np.int64)
-    if grant_line.any():
-        open_keys = grant_keys[open_payment]
-        keys, counts = np.unique(open_keys, return_counts=True)
-        single = keys[counts == 1]
-        line_keys = line_codes[grant_line].astype(np.int64) * n_amounts + line_amount[grant_line]
-        ok = np.isin(line_keys, single)
+    if grant_line.any() and open_payment.any():
         where = np.flatnonzero(open_payment)
-        order = np.argsort(grant_keys[where], kind="stable")
-        sorted_keys = grant_keys[where][order]
-        targets = pay_ids[where][order][np.searchsorted(sorted_keys, line_keys[ok])]
-        grant_lines, grant_payments = _first_per_target(line_ids[grant_line][ok], targets)
+        open_refs = payments["reference"].iloc[where]
+        open_grants = open_refs.str.slice(0, -2).where(
+            open_refs.str.slice(-2, -1) == "/", open_refs
+        )
+        asked = np.flatnonzero(grant_line)
+        codes, _ = pd.factorize(
+            np.concatenate([open_grants.to_numpy(dtype=object), line_refs[asked]])
+        )
+        grant_keys = codes[: len(where)].astype(np.int64) * n_amounts + pay_amount[where]
+        line_keys = codes[len(where) :].astype(np.int64) * n_amounts + line_amount[asked]
+        keys, counts = np.unique(grant_keys, return_counts=True)
+        ok = np.isin(line_keys, keys[counts == 1])
+        order = np.argsort(grant_keys, kind="stable")
+        targets = pay_ids[where][order][np.searchsorted(grant_keys[order], line_keys[ok])]
+        grant_lines, grant_payments = _first_per_target(line_ids[asked][ok], targets)
         open_payment &= ~np.isin(pay_ids, grant_payments)
     found_lines = [direct_lines, grant_lines]
     found_targets = [direct_payments, grant_payments]
@@ -245,6 +244,8 @@ def match_frames(
     # payments was matched above; the nearest day first.
     if len(run_ids):
         open_run = ~np.isin(run_ids, pay_runs[~open_payment])
+        # Only lines of some run's total can be one: few, so the passes below are short.
+        open_line = open_line & np.isin(line_amount, run_amount)
         run_lines_found, runs_found = _pair_by_amount_and_day(
             line_ids,
             line_amount,
@@ -262,8 +263,11 @@ def match_frames(
         found_targets.append(runs_found)
         methods.append(np.full(len(run_lines_found), 2, dtype=np.int8))
         open_payment &= ~np.isin(pay_runs, runs_found)
+        open_line = ~has_reference & ~np.isin(line_ids, run_lines_found)
 
-    # 3. By amount and date, lines without a reference, nearest day first.
+    # 3. By amount and date, lines without a reference, nearest day first: only lines of an
+    # amount some open payment has.
+    open_line &= np.isin(line_amount, pay_amount[open_payment])
     if n_pay:
         date_lines, date_payments = _pair_by_amount_and_day(
             line_ids,
@@ -655,80 +659,26 @@ def _explain_open_references(window: int) -> None:
 
 
 def statement_import(
-    *, content: bytes, filename: str, by: User, layout: Layout | None = None
+    *,
+    content: bytes,
+    filename: str,
+    by: User,
+    layout: Layout | None = None,
 ) -> Imported:
-    """Import a bank statement whole, or nothing, then match it. The same file twice changes
-    nothing; a line an earlier statement already holds (the same bank id) is skipped."""
+    """Import a bank statement whole, or nothing, then match it (budgets.statement_imports reads
+    and checks it: every problem named, the council's account, balances that add up). The same
+    file twice changes nothing; lines an earlier download of the account brought are skipped
+    and counted; a file with nothing new is refused naming the earlier import."""
     require_finance_officer(by, "import a bank statement")
-    digest = hashlib.sha256(content).hexdigest()
-    earlier = Statement.objects.filter(sha256=digest).select_related("imported_by").first()
-    if earlier is not None:
-        raise Refused(_duplicate(earlier))
-    try:
-        parsed = read_statement(content, layout)
-    except StatementError as error:
-        raise InvalidInput(f"{error} Nothing was imported.") from None
-    frame = parsed.lines
-    skipped = 0
-    ids = [b for b in frame["bank_id"].tolist() if b]
-    if ids:
-        known = set(StatementLine.objects.filter(bank_id__in=ids).values_list("bank_id", flat=True))
-        if known:
-            keep = ~frame["bank_id"].isin(known).to_numpy()
-            skipped = int((~keep).sum())
-            frame = frame[keep]
-        if frame.empty:
-            raise Refused(
-                f"Every line of {filename} is in an earlier statement already: nothing was "
-                "imported."
-            )
-    amounts = frame["pence"]
+    read = statement_imports.statement_read(content, layout=layout)
     with transaction.atomic():
-        try:
-            with transaction.atomic():
-                statement = Statement.objects.create(
-                    sha256=digest,
-                    filename=filename[:255],
-                    format=parsed.format,
-                    layout=parsed.layout.split(" (")[0][:60],
-                    account=parsed.account,
-                    line_count=len(frame),
-                    first_date=frame["date"].min().date(),
-                    last_date=frame["date"].max().date(),
-                    money_out=Decimal(int(-amounts[amounts < 0].sum())) / 100,
-                    money_in=Decimal(int(amounts[amounts > 0].sum())) / 100,
-                    imported_by=by,
-                )
-        except IntegrityError:
-            earlier = Statement.objects.filter(sha256=digest).select_related("imported_by").first()
-            raise Refused(_duplicate(earlier)) from None
-        StatementLine.objects.bulk_create(
-            (
-                StatementLine(
-                    statement=statement,
-                    number=int(row.number),
-                    date=row.date.date(),
-                    amount=Decimal(int(row.pence)) / 100,
-                    description=row.description,
-                    reference=row.reference,
-                    bank_id=row.bank_id,
-                )
-                for row in frame.itertuples(index=False)
-            ),
-            batch_size=2000,
-        )
+        statement = statement_imports.statement_save(read, filename=filename, by=by, layout=layout)
         matched = reconcile(by=by)
-    return Imported(statement=statement, matched=matched, skipped=skipped)
+    return Imported(statement=statement, matched=matched, skipped=read.skipped)
 
 
 def _duplicate(earlier: Statement | None) -> str:
-    if earlier is None:
-        return "This file is being imported by someone else right now: nothing was imported."
-    return (
-        f"This file was imported already, as statement {earlier.pk} on "
-        f"{timezone.localtime(earlier.imported_at):%d %B %Y at %H:%M} by {earlier.imported_by}. "
-        "Nothing was imported again."
-    )
+    return statement_imports.duplicate_message(earlier)
 
 
 def _line_for_update(line: StatementLine) -> StatementLine:
