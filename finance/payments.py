@@ -30,6 +30,7 @@ from budgets.payments import (
     Instalment,
     Payee,
     condition_mark_met,
+    held_by_return,
     instalments_replace,
     long_date,
     require_finance_officer,
@@ -127,11 +128,13 @@ def _long(moment) -> str:
     return rules.long_date(timezone.localtime(moment).date())
 
 
-def hold_reason(accounts: Sequence[BankAccount]) -> str:
-    """Why an organisation cannot be paid, from its bank-detail rows (newest first), or ""."""
+def hold_reason(accounts: Sequence[BankAccount], returned: dict[int, str] | None = None) -> str:
+    """Why an organisation cannot be paid, from its bank-detail rows (newest first), or "".
+    `returned`: verified details a payment came back from (budgets.payments.held_by_return),
+    which hold the group's payments until new details are verified."""
     current = next((a for a in accounts if a.status in ("unverified", "verified")), None)
     if current is not None and current.status == BankAccount.Status.VERIFIED:
-        return ""
+        return (returned or {}).get(current.pk, "")
     if current is None:
         latest = accounts[0] if accounts else None
         if latest is not None and latest.status == BankAccount.Status.REJECTED:
@@ -156,10 +159,18 @@ def _accounts_by_organisation(ids: Iterable[int]) -> dict[int, list[BankAccount]
     return accounts
 
 
+def _returned(accounts: dict[int, list[BankAccount]]) -> dict[int, str]:
+    """Of the verified bank details, those a payment was returned from (one query)."""
+    return held_by_return(
+        a.pk for mine in accounts.values() for a in mine if a.status == BankAccount.Status.VERIFIED
+    )
+
+
 def payable(on: datetime.date | None = None) -> Payable:
     """Every unpaid payment, sorted: due and payable, held (bank details), waiting for a
-    condition, due later, returned by the bank, stopped (the grant no longer being paid).
-    Three queries, however many payments."""
+    condition, due later, returned by the bank, stopped (the grant no longer being paid). A
+    group whose payment the bank returned is held until new bank details are verified. Four
+    queries, however many payments."""
     on = on or rules.today()
     result = Payable(on=on)
     payments = list(
@@ -174,6 +185,7 @@ def payable(on: datetime.date | None = None) -> Payable:
         ).select_related("organisation")
     }
     accounts = _accounts_by_organisation(a.organisation_id for a in apps.values())
+    returned = _returned(accounts)
     reissue_ok = {Status.OFFER_ACCEPTED, Status.MONITORING, Status.CLOSED}
     for payment in payments:
         app = apps.get(payment.schedule.reference)
@@ -195,7 +207,7 @@ def payable(on: datetime.date | None = None) -> Payable:
             result.later.append(row)
             continue
         mine = accounts.get(app.organisation_id, [])
-        row.reason = hold_reason(mine)
+        row.reason = hold_reason(mine, returned)
         if row.reason:
             result.held.append(row)
         else:
@@ -243,11 +255,12 @@ def changed_since_prepared(lines: Sequence[PaymentRunLine]) -> list[tuple[Paymen
         ).only("reference", "organisation_id")
     }
     accounts = _accounts_by_organisation(a.organisation_id for a in apps.values())
+    returned = _returned(accounts)
     changed = []
     for line in lines:
         app = apps.get(line.payment.schedule.reference)
         mine = accounts.get(app.organisation_id, []) if app else []
-        reason = hold_reason(mine)
+        reason = hold_reason(mine, returned)
         payable_now = next((a for a in mine if a.status == BankAccount.Status.VERIFIED), None)
         if reason or payable_now is None or payable_now.pk != line.bank_account:
             changed.append((line, reason or "Bank details changed since the run was prepared."))
