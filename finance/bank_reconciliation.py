@@ -226,17 +226,18 @@ def _statement_balance(lines: list[StatementLine], worked_out: Decimal) -> tuple
 def figures(*, as_at: datetime.date, account: str | None = None) -> Figures:
     """The reconciliation of `account` (by default the grant account) at the end of `as_at`,
     from what the database holds now. Refused when no statement shows a balance, or when the
-    day is before the bank's first known balance."""
+    day ends before the bank's first known balance."""
     account = account or grant_account()
     statements = statements_of(account)
     if not statements:
         raise Refused(f"No bank statement of account {account} has been imported yet.")
     first, opening = _opening(statements)
     start: datetime.date = first.first_date  # type: ignore[assignment]
-    if as_at < start:
+    earliest = start - datetime.timedelta(days=1)  # the opening balance is that day's close
+    if as_at < earliest:
         raise InvalidInput(
-            f"The bank's records of account {account} begin on {long_date(start)}: choose that "
-            "day or a later one."
+            f"The bank's first known balance of account {account} is at the start of "
+            f"{long_date(start)}: choose {long_date(earliest)} or a later day."
         )
     lines = StatementLine.objects.filter(statement__in=statements, date__gte=start, date__lte=as_at)
     moved = lines.aggregate(total=Sum("amount"))["total"] or ZERO
@@ -244,7 +245,16 @@ def figures(*, as_at: datetime.date, account: str | None = None) -> Figures:
     day_lines = (
         list(lines.filter(date=last_day).order_by("statement_id", "number")) if last_day else []
     )
-    balance, source = _statement_balance(day_lines, opening + moved)
+    if day_lines:
+        balance, source = _statement_balance(day_lines, opening + moved)
+    else:
+        balance, source = (
+            opening,
+            (
+                f"The bank's opening balance of statement {first.pk}, before its first line on "
+                f"{start:%d/%m/%Y}."
+            ),
+        )
     result = Figures(
         account=account,
         as_at=as_at,

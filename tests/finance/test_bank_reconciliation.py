@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime
 import hashlib
 import io
+import re
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
@@ -34,6 +35,7 @@ D = Decimal
 pytestmark = pytest.mark.django_db
 NOV = 11
 LONDON = ZoneInfo("Europe/London")
+REFERENCE = re.compile(r"CCIF26-\d{6}/\d")  # as the import finds it
 
 
 def day(d: int, month: int = NOV) -> datetime.date:
@@ -70,28 +72,30 @@ def statement(by, lines, *, opening=None, account="", name="s.csv") -> Statement
             date=date,
             amount=D(amount),
             description=description,
+            reference=found.group() if (found := REFERENCE.search(description)) else "",
             balance=None if balance is None else D(balance),
         )
     return made
 
 
-def sent_run(reference: str, amount: str, pay_date, fund_year, finance, finance2):
-    schedule = payments.schedule_create(
-        reference=reference,
-        fund_year=fund_year,
-        payee=f"Group {reference[-3:]}",
-        award=D(amount),
-        instalments=[payments.Instalment(amount=D(amount), due_on=day(23))],
-        by=finance,
-    )
+def sent_run(reference: str, amount: str, pay_date, fund_year, finance, finance2, *more):
+    """A run paying `reference` `amount` (and each further (reference, amount) of `more`),
+    prepared by `finance`, authorised and sent by `finance2`."""
     payee = payments.Payee(
         bank_account=1, account_name="GROUP", sort_code="401234", account_number="12345678"
     )
-    run = payments.run_create(
-        pay_date=pay_date,
-        by=finance,
-        payments=[(schedule.payments.get(), schedule.payee, payee)],
-    )
+    paying = []
+    for grant, pounds in [(reference, amount), *more]:
+        schedule = payments.schedule_create(
+            reference=grant,
+            fund_year=fund_year,
+            payee=f"Group {grant[-3:]}",
+            award=D(pounds),
+            instalments=[payments.Instalment(amount=D(pounds), due_on=day(23))],
+            by=finance,
+        )
+        paying.append((schedule.payments.get(), schedule.payee, payee))
+    run = payments.run_create(pay_date=pay_date, by=finance, payments=paying)
     run = payments.run_begin_authorising(run=run, by=finance2)
     return payments.run_export_and_send(run=run, lines=payments.run_lines(run), by=finance2)
 
@@ -180,6 +184,31 @@ def test_the_difference_goes_once_the_fee_is_explained(books, finance):
     assert found.difference == D("0.00")
 
 
+def test_a_runs_one_debit_and_a_returned_payment_leave_no_difference(busy, finance, finance2):
+    sent_run(
+        "CCIF26-000201", "300.00", day(23), busy, finance, finance2, ("CCIF26-000202", "200.00")
+    )
+    statement(
+        finance,
+        [
+            (day(24), "-500.00", "BACS CONTRA TVDC GRANTS", "9500.00"),
+            (day(26), "200.00", "RETURNED CCIF26-000202/1 ACCOUNT CLOSED", "9700.00"),
+        ],
+        opening=D("10000.00"),
+    )
+    with after(day(30)):
+        assert reconcile.reconcile(by=finance) == 2
+    found = bank_reconciliation.figures(as_at=day(30))
+    assert found.unpresented == [] and found.unexplained == []
+    assert (found.payments_total, found.returns_total) == (D("500.00"), D("200.00"))
+    assert found.statement_balance == found.cash_book_balance == D("9700.00")
+    assert found.difference == D("0.00")
+    # On the 23rd the run was sent and the bank had not yet taken it.
+    before = bank_reconciliation.figures(as_at=day(23))
+    assert [i.reference for i in before.unpresented] == ["CCIF26-000201/1", "CCIF26-000202/1"]
+    assert before.statement_balance == D("10000.00") and before.difference == D("0.00")
+
+
 def test_a_statement_without_balances_is_worked_out_from_its_opening_balance(busy, finance):
     statement(
         finance, [(day(3), "-20.00", "FEE", None), (day(4), "100.00", "IN", None)], opening=D("50")
@@ -219,8 +248,11 @@ def test_no_balance_known_is_refused(busy, finance):
 
 
 def test_a_day_before_the_banks_records_is_refused(books):
-    with pytest.raises(InvalidInput, match="begin on 2 November 2026"):
-        bank_reconciliation.figures(as_at=day(1))
+    with pytest.raises(InvalidInput, match="choose 1 November 2026 or a later day"):
+        bank_reconciliation.figures(as_at=datetime.date(2026, 10, 31))
+    first = bank_reconciliation.figures(as_at=day(1))
+    assert first.statement_balance == D("10000.00")
+    assert first.statement_balance_source.startswith("The bank's opening balance of statement")
 
 
 def test_the_default_day_is_the_last_month_end():
