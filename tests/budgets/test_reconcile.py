@@ -1,6 +1,9 @@
 """Reading bank statements (CSV layouts, OFX, camt.053) and the matching rules, without the
-database: each sample file in tests/data/statements was written for these tests."""
+database (each sample file in tests/data/statements was written for these tests); then, in the
+database, a run cleared by its total, a grant's reference without its instalment, and a payment
+the bank returned."""
 
+from decimal import Decimal
 from pathlib import Path
 
 import pandas as pd
@@ -10,6 +13,10 @@ from hypothesis import strategies as st
 
 from budgets.reconcile import match_frames, match_plain
 from budgets.statement_files import PRESETS, Layout, StatementError, read_statement
+from tests.payments_fixtures import accepted, finance2, paid_run
+
+__all__ = ["accepted", "finance2"]
+D = Decimal
 
 DATA = Path(__file__).parents[1] / "data" / "statements"
 
@@ -300,3 +307,215 @@ def test_the_pandas_matcher_agrees_with_the_plain_python_one(payments, lines, ru
     assert len(set(payments_matched)) == len(payments_matched)  # no payment matched twice
     runs_matched = [r for _, r, m in result if m == "run_total"]
     assert len(set(runs_matched)) == len(runs_matched)
+
+
+# --- in the database: runs, grants' references, returns -------------------------------------
+
+
+def _statement_lines(by, *rows):
+    """A statement of (date, signed amount, description) rows, read for references as the
+    import reads them (the import itself is tested in test_statement_files and the pages)."""
+    import hashlib
+
+    from budgets.bank_references import find
+    from budgets.models import Statement, StatementLine
+
+    statement = Statement.objects.create(
+        sha256=hashlib.sha256(repr(rows).encode()).hexdigest(),
+        filename="statement.csv",
+        format="csv",
+        imported_by=by,
+    )
+    return [
+        StatementLine.objects.create(
+            statement=statement,
+            number=i + 2,
+            date=day,
+            amount=amount,
+            description=text,
+            reference=find(text),
+        )
+        for i, (day, amount, text) in enumerate(rows)
+    ]
+
+
+@pytest.fixture
+def two_instalments(accepted, finance):
+    """The £500 grant paid in two £250 instalments, both due now."""
+    from django.utils import timezone
+
+    from budgets.payments import Instalment
+    from finance import payments as pay
+
+    today = timezone.localdate()
+    pay.instalments_set(
+        application=accepted,
+        by=finance,
+        instalments=[Instalment(D("250.00"), today), Instalment(D("250.00"), today)],
+    )
+    return accepted
+
+
+@pytest.mark.django_db
+def test_a_runs_one_contra_debit_clears_each_payment_and_is_undone_whole(
+    two_instalments, finance, finance2
+):
+    import datetime
+
+    from budgets import reconcile
+    from budgets.models import Match, Payment, PaymentRunLine, StatementLine
+
+    run = paid_run(finance, finance2)
+    assert (run.count, run.total) == (2, D("500.00"))
+    day = run.pay_date + datetime.timedelta(days=1)
+    (contra,) = _statement_lines(finance, (day, D("-500.00"), "BACS GRANTS RUN 000001 CONTRA"))
+    assert reconcile.reconcile(by=finance) == 1
+    matches = list(Match.objects.filter(line=contra).order_by("run_line__reference"))
+    assert [(m.method, m.run_id, m.kind) for m in matches] == [("run_total", run.pk, "cleared")] * 2
+    assert [m.get_method_display() for m in matches] == ["By run total"] * 2
+    assert {(r.status, r.cleared_on) for r in run.lines.all()} == {("cleared", day)}
+    assert set(Payment.objects.values_list("status", flat=True)) == {"cleared"}
+    contra.refresh_from_db()
+    assert contra.status == StatementLine.Status.MATCHED
+
+    # Undoing one of the run's matches undoes them all: the run is sent, not cleared.
+    reconcile.match_undo(match=matches[1], by=finance, reason="Not this run")
+    assert Match.objects.filter(undone_at__isnull=True).count() == 0
+    assert set(run.lines.values_list("status", flat=True)) == {PaymentRunLine.Status.SENT}
+    assert set(Payment.objects.values_list("status", flat=True)) == {"sent"}
+    contra.refresh_from_db()
+    assert contra.status == StatementLine.Status.UNMATCHED
+    # And matching again clears it again.
+    assert reconcile.reconcile(by=finance) == 1
+    assert set(run.lines.values_list("status", flat=True)) == {PaymentRunLine.Status.CLEARED}
+
+
+@pytest.mark.django_db
+def test_a_debit_before_the_runs_pay_date_does_not_clear_it(two_instalments, finance, finance2):
+    import datetime
+
+    from budgets import reconcile
+
+    run = paid_run(finance, finance2)
+    _statement_lines(
+        finance, (run.pay_date - datetime.timedelta(days=1), D("-500.00"), "BACS CONTRA")
+    )
+    assert reconcile.reconcile(by=finance) == 0
+    assert set(run.lines.values_list("status", flat=True)) == {"sent"}
+
+
+@pytest.mark.django_db
+def test_a_grants_reference_that_could_be_either_instalment_is_left_naming_both(
+    two_instalments, finance, finance2
+):
+    from budgets import reconcile
+
+    run = paid_run(finance, finance2)
+    grant = two_instalments.reference
+    printed = f"FRIENDS OF ABBEY {grant.replace('-', '')} BGC"
+    (line,) = _statement_lines(finance, (run.pay_date, D("-250.00"), printed))
+    assert line.reference == grant
+    assert reconcile.reconcile(by=finance) == 0
+    line.refresh_from_db()
+    assert line.status == "unmatched"
+    assert line.note == (
+        f"{grant} could be {grant}/1 or {grant}/2 (£250.00 each): match it by hand."
+    )
+    options = reconcile.suggestions([line])[line.pk]
+    assert [o.reference for o in options] == [f"{grant}/1", f"{grant}/2"]
+
+
+@pytest.mark.django_db
+def test_a_grants_reference_printed_without_its_one_instalment_clears_it(
+    accepted, finance, finance2
+):
+    from budgets import reconcile
+    from budgets.models import Match
+
+    run = paid_run(finance, finance2)
+    printed = f"{accepted.reference.lower().replace('-', ' ')}"  # ccif26 000001
+    _statement_lines(finance, (run.pay_date, D("-500.00"), printed))
+    assert reconcile.reconcile(by=finance) == 1
+    assert Match.objects.get().method == "reference"
+
+
+@pytest.mark.django_db
+def test_a_returned_payment_reopens_it_and_holds_the_group_until_new_details_are_verified(
+    accepted, finance, finance2, treasurer
+):
+    import datetime
+
+    from applications import organisations
+    from budgets import reconcile
+    from budgets.models import Match, Payment
+    from budgets.payments import payment_reissue
+    from finance import payments as pay
+
+    run = paid_run(finance, finance2)
+    sent = run.lines.get()
+    back = run.pay_date + datetime.timedelta(days=3)
+    _statement_lines(
+        finance,
+        (run.pay_date, D("-500.00"), f"BACS {sent.reference}"),
+        (back, D("500.00"), f"RETURNED {accepted.reference.replace('-', '')} ACCOUNT CLOSED"),
+    )
+    assert reconcile.reconcile(by=finance) == 2
+    returned = Match.objects.get(kind="returned")
+    assert (returned.method, returned.run_line_id) == ("reference", sent.pk)
+    payment = Payment.objects.get(pk=sent.payment_id)
+    assert payment.status == Payment.Status.RETURNED
+    assert payment.get_status_display() == "Returned by the bank"
+
+    # Reissued, it is held: the bank details it went to are the ones it came back from.
+    payment_reissue(payment=payment, by=finance)
+    due = pay.payable()
+    assert [r.payment for r in due.held] == [payment] and due.due == []
+    assert "returned by the bank" in due.held[0].reason
+    assert "held until new bank details are entered and verified" in due.held[0].reason
+
+    # New details entered: still held (not verified); verified by a finance officer: due.
+    account = organisations.bank_account_change(
+        organisation=accepted.organisation,
+        by=treasurer,
+        account_name="FRIENDS ABBEY PARK",
+        sort_code="309950",
+        account_number="87654321",
+    )
+    assert [r.payment for r in pay.payable().held] == [payment]
+    organisations.bank_account_verify(bank_account=account, by=finance2, approve=True)
+    assert [r.payment for r in pay.payable().due] == [payment]
+
+
+@pytest.mark.django_db
+def test_undoing_an_automatic_return_releases_the_hold(accepted, finance, finance2):
+    import datetime
+
+    from budgets import reconcile
+    from budgets.models import Match, Payment
+    from finance import payments as pay
+
+    run = paid_run(finance, finance2)
+    sent = run.lines.get()
+    _statement_lines(
+        finance,
+        (run.pay_date + datetime.timedelta(days=2), D("500.00"), f"RTN {sent.reference}"),
+    )
+    assert reconcile.reconcile(by=finance) == 1
+    assert Payment.objects.get(pk=sent.payment_id).status == "returned"
+    reconcile.match_undo(match=Match.objects.get(), by=finance, reason="Not a return")
+    assert Payment.objects.get(pk=sent.payment_id).status == "sent"
+    assert pay.payable().held == []
+
+
+@pytest.mark.django_db
+def test_an_invoice_number_shaped_like_a_reference_does_not_stop_matching_by_amount(
+    accepted, finance, finance2
+):
+    from budgets import reconcile
+    from budgets.models import Match
+
+    run = paid_run(finance, finance2)
+    (line,) = _statement_lines(finance, (run.pay_date, D("-500.00"), "INV26-123456 GRANT"))
+    assert line.reference == "INV26-123456"  # the shape of one; INV is no fund's code
+    assert reconcile.reconcile(by=finance) == 1
+    assert Match.objects.get().method == "amount_date"
