@@ -11,15 +11,28 @@ from budgets.statement_files import PRESETS, read_csv
 from devtools.benchmarks.reconcile import make, read_plain
 
 
-def test_the_benchmarks_statement_has_references_amount_only_lines_and_strays():
-    payments, content = make(1000)
-    lines = read_csv(content, PRESETS["albion"]).lines
+def test_the_benchmarks_statement_has_references_as_banks_print_them_runs_and_strays():
+    payments, runs, content = make(1000)
+    lines = read_csv(content, PRESETS["hsbc"]).lines
     assert len(payments) == len(lines) == 1000
     with_reference = (lines["reference"] != "").mean()
-    assert 0.85 < with_reference < 0.95
-    round_sums = sum(1 for *_, pence, _ in payments if pence % 25000 == 0) / 1000
+    assert 0.6 < with_reference < 0.8  # a fifth of the payments are in runs
+    references = lines["reference"][lines["reference"] != ""]
+    without_instalment = (~references.str.contains("/", regex=False)).mean()
+    assert 0.2 < without_instalment < 0.7  # printed without the instalment
+    text = lines["description"].str.upper()
+    assert text.str.contains(r"[A-Z]{2,4}2[67]\d{6}", regex=True).any()  # without the hyphen
+    assert lines["description"].str.contains(r"[a-z]{2,4}2[67] \d{6}", regex=True).any()
+    # Each run is one debit for its total, and its payments have no line of their own.
+    assert len(runs) > 5 and all(
+        pence == sum(p[2] for p in payments if p[4] == rid) for rid, pence, _ in runs
+    )
+    contras = lines[lines["description"].str.contains("GRANTS RUN")]
+    assert len(contras) == len(runs)
+    assert sorted((-contras["pence"]).tolist()) == sorted(pence for _, pence, _ in runs)
+    round_sums = sum(1 for p in payments if p[2] % 25000 == 0) / 1000
     assert round_sums > 0.3  # many at £250, £500, £1,000: amounts alone are ambiguous
-    assert len(read_plain(content)) == 1000
+    assert [r[1] for r in read_plain(content)] == lines["reference"].tolist()
 
 
 @pytest.mark.slow
@@ -36,6 +49,9 @@ def test_benchmark_reconcile_prints_both_matchers_and_the_targets():
     )
     assert result.returncode == 0, result.stderr
     assert "the two matchers agree line for line" in result.stdout
+    assert " by run total, " in result.stdout and " by reference, " in result.stdout
     for row in ("parse CSV", "match", "parse + match", "process peak resident memory"):
         assert row in result.stdout
-    assert "targets: matching under 0.2 s:" in result.stdout
+    assert "targets: matching under 0.1 s:" in result.stdout
+    assert "parsing and matching under 0.5 s:" in result.stdout
+    assert "under 400 MB:" in result.stdout
