@@ -175,6 +175,11 @@ def test_a_returned_payment_is_recorded_from_its_credit_line(finance_client, sen
         "/finance/statements/", {"file": upload("a.csv", content), "layout": "albion"}
     )
     credit = StatementLine.objects.get(amount__gt=0)
+    # The credit carries the payment's reference, so the import recorded the return; undone,
+    # the line waits for a person, who records it by hand.
+    found = Match.objects.get(line=credit)
+    assert (found.kind, found.method) == ("returned", "reference")
+    finance_client.post(f"/finance/matches/{found.pk}/undo/", {"reason": "To do it by hand"})
     page = finance_client.get(f"/finance/statements/{credit.statement_id}/").text
     assert f"Record as {sent.reference} returned by the bank" in page
     finance_client.post(f"/finance/statements/lines/{credit.pk}/returned/", {"run_line": sent.pk})
@@ -205,3 +210,114 @@ def test_the_statement_page_makes_the_same_queries_for_few_or_many_lines(
             assert finance_client.get(f"/finance/statements/{statement.pk}/").status_code == 200
         counts.append(len(queries))
     assert counts[0] == counts[1]
+
+
+# --- a run's total and a returned payment, through the pages ----------------------------------
+
+
+def _import(client, content: bytes, name="statement.csv"):
+    from django.urls import reverse
+
+    return client.post(
+        reverse("finance:statements"),
+        {"file": upload(name, content), "layout": "hsbc"},
+        follow=True,
+    )
+
+
+@pytest.fixture
+def run_of_two(accepted, finance, finance2):
+    """The £500 grant paid in two £250 instalments, sent in one run."""
+    from django.utils import timezone
+
+    from budgets.payments import Instalment
+    from finance import payments as pay
+
+    today = timezone.localdate()
+    pay.instalments_set(
+        application=accepted,
+        by=finance,
+        instalments=[Instalment(D("250.00"), today), Instalment(D("250.00"), today)],
+    )
+    return paid_run(finance, finance2)
+
+
+def test_a_runs_single_contra_debit_clears_all_its_payments(finance_client, run_of_two):
+    from django.urls import reverse
+
+    from budgets.models import Payment
+
+    response = _import(
+        finance_client,
+        albion(
+            f"{on(run_of_two, 1)},BACS,GRANTS RUN {run_of_two.number} CONTRA,£500.00,,",
+            f"{on(run_of_two, 1)},CHG,Account fee,£7.50,,",
+        ),
+    )
+    statement = Statement.objects.get()
+    assert f"Statement {statement.pk} imported: 2 lines, 1 matched to payments." in response.text
+    lines = list(run_of_two.lines.order_by("reference"))
+    assert {(r.status, r.cleared_on) for r in lines} == {
+        ("cleared", run_of_two.pay_date + datetime.timedelta(days=1))
+    }
+    assert set(Payment.objects.values_list("status", flat=True)) == {"cleared"}
+    contra = statement.lines.get(number=2)
+    assert [(m.method, m.run_id) for m in contra.matches.all()] == [
+        ("run_total", run_of_two.pk)
+    ] * 2
+    page = finance_client.get(reverse("finance:statement", args=[statement.pk])).text
+    assert "by run total" in page.split('id="done"')[1]
+
+    # Undone from the page, every payment of the run is sent again.
+    match = contra.matches.first()
+    finance_client.post(reverse("finance:match_undo", args=[match.pk]), {"reason": "Wrong run"})
+    assert set(run_of_two.lines.values_list("status", flat=True)) == {"sent"}
+    assert contra.matches.filter(undone_at__isnull=True).count() == 0
+
+
+def test_a_reference_printed_without_hyphen_or_instalment_clears_the_payment(finance_client, sent):
+    grant = sent.reference.split("/")[0].replace("-", "")
+    _import(finance_client, albion(f"{on(sent.run)},FPO,FRIENDS OF ABBEY {grant} BGC,£500.00,,"))
+    sent.refresh_from_db()
+    assert sent.status == "cleared"
+    assert Match.objects.get().method == "reference"
+
+
+def test_a_returned_credit_reopens_the_payment_and_holds_the_group(
+    finance_client, sent, accepted, treasurer, finance2
+):
+    from django.urls import reverse
+
+    from applications import organisations
+    from budgets.models import Payment
+    from budgets.payments import payment_reissue
+
+    grant = sent.reference.split("/")[0]
+    _import(
+        finance_client,
+        albion(
+            f"{on(sent.run)},BACS,{sent.reference},£500.00,,",
+            f"{on(sent.run, 3)},BGC,RETURNED {grant.lower()} ACCOUNT CLOSED,,£500.00,",
+        ),
+    )
+    sent.refresh_from_db()
+    payment = Payment.objects.get(pk=sent.payment_id)
+    assert (sent.status, payment.status) == ("returned", "returned")
+    payments_page = finance_client.get(reverse("finance:payments")).text
+    assert sent.reference in payments_page.split('id="returned"')[1]
+
+    payment_reissue(payment=payment, by=finance2)
+    held = finance_client.get(reverse("finance:payments")).text.split('id="held"')[1]
+    assert payment.reference in held.split("</table>")[0]
+    assert "was returned by the bank" in held
+
+    account = organisations.bank_account_change(
+        organisation=accepted.organisation,
+        by=treasurer,
+        account_name="FRIENDS ABBEY PARK",
+        sort_code="309950",
+        account_number="87654321",
+    )
+    organisations.bank_account_verify(bank_account=account, by=finance2, approve=True)
+    page = finance_client.get(reverse("finance:payments")).text
+    assert "No payment is held." in page
