@@ -519,3 +519,57 @@ def test_an_invoice_number_shaped_like_a_reference_does_not_stop_matching_by_amo
     assert line.reference == "INV26-123456"  # the shape of one; INV is no fund's code
     assert reconcile.reconcile(by=finance) == 1
     assert Match.objects.get().method == "amount_date"
+
+
+@pytest.mark.django_db
+def test_money_in_with_the_grants_reference_repays_its_clawback(accepted, finance, finance2):
+    from budgets import reconcile
+    from budgets.clawback import clawback_create
+    from budgets.models import Clawback
+
+    run = paid_run(finance, finance2)
+    clawback_create(
+        reference=accepted.reference,
+        fund_year=accepted.fund_year,
+        payee="Friends of Abbey Park",
+        amount=D("100.00"),
+        reason="Underspend",
+        by=finance,
+    )
+    grant = accepted.reference.replace("-", "")
+    _, refund = _statement_lines(
+        finance,
+        (run.pay_date, D("-500.00"), f"BACS {accepted.reference}/1"),
+        (run.pay_date, D("60.00"), f"FRIENDS OF ABBEY {grant} REFUND"),
+    )
+    assert reconcile.reconcile(by=finance) == 2
+    refund.refresh_from_db()
+    assert refund.status == "refund"
+    clawback = Clawback.objects.get()
+    assert clawback.received == D("60.00") and clawback.refunds.get().statement_line == refund
+
+
+@pytest.mark.django_db
+def test_money_in_that_could_be_a_return_or_a_refund_is_left_naming_both(
+    accepted, finance, finance2
+):
+    from budgets import reconcile
+    from budgets.clawback import clawback_create
+
+    run = paid_run(finance, finance2)
+    clawback = clawback_create(
+        reference=accepted.reference,
+        fund_year=accepted.fund_year,
+        payee="Friends of Abbey Park",
+        amount=D("500.00"),
+        reason="Grant revoked",
+        by=finance,
+    )
+    (credit,) = _statement_lines(finance, (run.pay_date, D("500.00"), f"{accepted.reference}"))
+    assert reconcile.reconcile(by=finance) == 0
+    credit.refresh_from_db()
+    assert credit.status == "unmatched"
+    assert credit.note == (
+        f"{accepted.reference} could be {accepted.reference}/1 returned by the bank or a refund "
+        f"of {clawback.number}: match it by hand."
+    )
