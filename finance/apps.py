@@ -12,4 +12,5 @@ class FinanceConfig(AppConfig):
         "finance.bank_api",
         "finance.schedule_api",
         "finance.clawback_api",
+        "finance.bank_reconciliation_api",
     )

@@ -291,6 +291,9 @@ API: dict[str, Access] = {
             "reconciliation-report-detail",
             "reconciliation-report-pdf",
             "reconciliation-report-xlsx",
+            "bank-reconciliation-detail",
+            "bank-reconciliation-xlsx",
+            "bank-reconciliation-pdf",
         )
     },
     **{
@@ -308,11 +311,18 @@ API: dict[str, Access] = {
             "bank-account-reject",
             "bank-account-verify",
             "clawback-refunds",
+            "bank-reconciliation-check",
         )
     },
     **{
         f"api:{name}": api(FINANCE_READ, FINANCE_WRITE)
-        for name in ("statement-list", "payment-run-list", "clawback-list", "gl-import-list")
+        for name in (
+            "statement-list",
+            "payment-run-list",
+            "clawback-list",
+            "gl-import-list",
+            "bank-reconciliation-list",
+        )
     },
     "api:payment-run-bacs": api(FINANCE_WRITE),
     "api:payment-run-finance-csv": api(FINANCE_WRITE),
@@ -591,10 +601,11 @@ def _build_world() -> World:
     match = _first(Match.objects.all(), "match")
     gl_import = _first(GLImport.objects, "general-ledger import")
     clawback = _first(Clawback.objects, "clawback")
-    # A bank reconciliation the finance officer prepared, waiting for another to check it.
+    # A bank reconciliation another finance officer prepared, waiting to be checked.
     from django.utils import timezone
 
     from finance.models import BankReconciliation
+    from tests.factories import UserFactory
 
     zero = Decimal("0.00")
     bank_reconciliation = BankReconciliation.objects.create(
@@ -619,7 +630,7 @@ def _build_world() -> World:
             )
         },
         statement_balance_source="Made for the access matrix.",
-        prepared_by=people[FINANCE],
+        prepared_by=UserFactory(username="finance-preparer", roles=["Finance officer"]),
         prepared_at=timezone.now(),
     )
     from decisions import documents
@@ -750,6 +761,10 @@ def _build_world() -> World:
                 "bank_reconciliation_xlsx",
                 "bank_reconciliation_pdf",
             )
+        },
+        **{
+            f"api:bank-reconciliation-{name}": {"pk": bank_reconciliation.pk}
+            for name in ("detail", "check", "xlsx", "pdf")
         },
         "transparency:ward": {"gss_code": ward.gss_code},
         "transparency:threesixty_file": {"year": "all", "format": "json"},
