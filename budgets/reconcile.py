@@ -20,7 +20,6 @@ it is never matched to another by amount); so is money in (a return, a refund).
 from __future__ import annotations
 
 import datetime
-import hashlib
 from collections import defaultdict, deque
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -31,6 +30,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from budgets import statement_imports
 from budgets.bank_references import candidates, grant_of, known_prefixes
 from budgets.models import (
     Match,
@@ -42,7 +42,7 @@ from budgets.models import (
     StatementLine,
 )
 from budgets.payments import require_finance_officer, run_line_mark_returned
-from budgets.statement_files import Layout, StatementError, read_statement
+from budgets.statement_files import Layout
 from fundmgr.errors import InvalidInput, Refused
 from fundmgr.models import User
 from fundmgr.money import pounds
@@ -659,80 +659,26 @@ def _explain_open_references(window: int) -> None:
 
 
 def statement_import(
-    *, content: bytes, filename: str, by: User, layout: Layout | None = None
+    *,
+    content: bytes,
+    filename: str,
+    by: User,
+    layout: Layout | None = None,
 ) -> Imported:
-    """Import a bank statement whole, or nothing, then match it. The same file twice changes
-    nothing; a line an earlier statement already holds (the same bank id) is skipped."""
+    """Import a bank statement whole, or nothing, then match it (budgets.statement_imports reads
+    and checks it: every problem named, the council's account, balances that add up). The same
+    file twice changes nothing; lines an earlier download of the account brought are skipped
+    and counted; a file with nothing new is refused naming the earlier import."""
     require_finance_officer(by, "import a bank statement")
-    digest = hashlib.sha256(content).hexdigest()
-    earlier = Statement.objects.filter(sha256=digest).select_related("imported_by").first()
-    if earlier is not None:
-        raise Refused(_duplicate(earlier))
-    try:
-        parsed = read_statement(content, layout)
-    except StatementError as error:
-        raise InvalidInput(f"{error} Nothing was imported.") from None
-    frame = parsed.lines
-    skipped = 0
-    ids = [b for b in frame["bank_id"].tolist() if b]
-    if ids:
-        known = set(StatementLine.objects.filter(bank_id__in=ids).values_list("bank_id", flat=True))
-        if known:
-            keep = ~frame["bank_id"].isin(known).to_numpy()
-            skipped = int((~keep).sum())
-            frame = frame[keep]
-        if frame.empty:
-            raise Refused(
-                f"Every line of {filename} is in an earlier statement already: nothing was "
-                "imported."
-            )
-    amounts = frame["pence"]
+    read = statement_imports.statement_read(content, layout=layout)
     with transaction.atomic():
-        try:
-            with transaction.atomic():
-                statement = Statement.objects.create(
-                    sha256=digest,
-                    filename=filename[:255],
-                    format=parsed.format,
-                    layout=parsed.layout.split(" (")[0][:60],
-                    account=parsed.account,
-                    line_count=len(frame),
-                    first_date=frame["date"].min().date(),
-                    last_date=frame["date"].max().date(),
-                    money_out=Decimal(int(-amounts[amounts < 0].sum())) / 100,
-                    money_in=Decimal(int(amounts[amounts > 0].sum())) / 100,
-                    imported_by=by,
-                )
-        except IntegrityError:
-            earlier = Statement.objects.filter(sha256=digest).select_related("imported_by").first()
-            raise Refused(_duplicate(earlier)) from None
-        StatementLine.objects.bulk_create(
-            (
-                StatementLine(
-                    statement=statement,
-                    number=int(row.number),
-                    date=row.date.date(),
-                    amount=Decimal(int(row.pence)) / 100,
-                    description=row.description,
-                    reference=row.reference,
-                    bank_id=row.bank_id,
-                )
-                for row in frame.itertuples(index=False)
-            ),
-            batch_size=2000,
-        )
+        statement = statement_imports.statement_save(read, filename=filename, by=by, layout=layout)
         matched = reconcile(by=by)
-    return Imported(statement=statement, matched=matched, skipped=skipped)
+    return Imported(statement=statement, matched=matched, skipped=read.skipped)
 
 
 def _duplicate(earlier: Statement | None) -> str:
-    if earlier is None:
-        return "This file is being imported by someone else right now: nothing was imported."
-    return (
-        f"This file was imported already, as statement {earlier.pk} on "
-        f"{timezone.localtime(earlier.imported_at):%d %B %Y at %H:%M} by {earlier.imported_by}. "
-        "Nothing was imported again."
-    )
+    return statement_imports.duplicate_message(earlier)
 
 
 def _line_for_update(line: StatementLine) -> StatementLine:

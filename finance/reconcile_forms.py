@@ -5,13 +5,33 @@ from __future__ import annotations
 from crispy_forms_gds.layout import HTML, Field, Size
 from django import forms
 
-from budgets.statement_files import PRESETS
+from budgets.statement_files import (
+    DATE_EXAMPLES,
+    RENAMED,
+    StatementError,
+    custom_layout,
+    layout_choices,
+    layout_named,
+)
 from budgets.statement_files import Layout as Columns
 from fundmgr.forms import helper
 
 MAX_STATEMENT_BYTES = 20 * 1024 * 1024
+AUTO = "auto"
 CUSTOM = "custom"
-DATE_FORMATS = [("%d/%m/%Y", "dd/mm/yyyy"), ("%Y-%m-%d", "yyyy-mm-dd"), ("%d-%m-%Y", "dd-mm-yyyy")]
+DATE_FORMATS = list(DATE_EXAMPLES.items())
+LAYOUT_CHOICES = [
+    (AUTO, "Find it from the file's heading (or the layout last used for the account)"),
+    *layout_choices(),
+    (CUSTOM, "Another layout"),
+]
+
+
+class LayoutChoice(forms.ChoiceField):
+    """The layouts offered; a former layout's key (RENAMED) is still taken."""
+
+    def valid_value(self, value):
+        return value in RENAMED or super().valid_value(value)
 
 
 class StatementForm(forms.Form):
@@ -20,13 +40,18 @@ class StatementForm(forms.Form):
         help_text="CSV, OFX or ISO 20022 camt.053, as exported from online banking. Up to 20 MB.",
         error_messages={"required": "Choose the statement file", "empty": "The file is empty"},
     )
-    layout = forms.ChoiceField(
+    layout = LayoutChoice(
         label="If it is a CSV file, whose layout is it?",
-        help_text="OFX and camt.053 files need no layout.",
-        choices=[*((key, p.name) for key, p in PRESETS.items()), (CUSTOM, "Another layout")],
+        help_text="OFX and camt.053 files need no layout. The layout chosen for a CSV file is "
+        "remembered for the account.",
+        choices=LAYOUT_CHOICES,
         widget=forms.RadioSelect,
-        initial="albion",
-        error_messages={"required": "Choose the layout of the CSV file"},
+        initial=AUTO,
+        required=False,
+    )
+    headerless = forms.BooleanField(
+        label="The file has no heading: the columns below are numbers (1 for the first)",
+        required=False,
     )
     date_column = forms.CharField(label="Date column", max_length=60, required=False)
     date_format = forms.ChoiceField(label="Dates are written", choices=DATE_FORMATS, required=False)
@@ -43,6 +68,9 @@ class StatementForm(forms.Form):
     )
     out_column = forms.CharField(label="Money out column", max_length=60, required=False)
     in_column = forms.CharField(label="Money in column", max_length=60, required=False)
+    balance_column = forms.CharField(
+        label="Running balance column, if it has one", max_length=60, required=False
+    )
     skip_rows = forms.IntegerField(
         label="Lines before the heading",
         min_value=0,
@@ -64,12 +92,14 @@ class StatementForm(forms.Form):
                 '</span></summary><div class="govuk-details__text">'
                 '<p class="govuk-body">The names of the columns, as in the file\'s heading.</p>'
             ),
+            Field.checkbox("headerless", small=True),
             Field.text("date_column", field_width=20),
             Field.select("date_format"),
             Field.text("description_columns", field_width="two-thirds"),
             Field.text("amount_column", field_width=20),
             Field.text("out_column", field_width=20),
             Field.text("in_column", field_width=20),
+            Field.text("balance_column", field_width=20),
             Field.text("skip_rows", field_width=3),
             HTML("</div></details>"),
             button="Import the statement",
@@ -85,7 +115,8 @@ class StatementForm(forms.Form):
     def clean(self):
         data = super().clean()
         if data.get("layout") != CUSTOM:
-            data["columns"] = PRESETS.get(data.get("layout"))
+            # None: found from the file's heading, or the account's last layout.
+            data["columns"] = layout_named(data.get("layout") or AUTO)
             return data
         if not data.get("date_column"):
             self.add_error("date_column", "Enter the name of the date column")
@@ -100,7 +131,23 @@ class StatementForm(forms.Form):
                 "amount_column",
                 "Enter the amount column, or both the money out and money in columns",
             )
-        if not self.errors:
+        if not self.errors and data.get("headerless"):
+            try:
+                data["columns"] = custom_layout(
+                    {
+                        "date": data["date_column"],
+                        "description": data["description_columns"],
+                        "amount": "" if out and in_ else amount,
+                        "money_out": out,
+                        "money_in": in_,
+                        "balance": data.get("balance_column", ""),
+                        "date_format": data.get("date_format") or "%d/%m/%Y",
+                    },
+                    headerless=True,
+                )
+            except StatementError as error:
+                self.add_error("date_column", str(error))
+        elif not self.errors:
             data["columns"] = Columns(
                 key=CUSTOM,
                 name="Your layout",
@@ -109,6 +156,7 @@ class StatementForm(forms.Form):
                 amount="" if out and in_ else amount,
                 money_out=out,
                 money_in=in_,
+                balance=data.get("balance_column", ""),
                 date_format=data.get("date_format") or "%d/%m/%Y",
                 skip_rows=data.get("skip_rows") or 0,
             )

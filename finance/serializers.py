@@ -17,8 +17,8 @@ from budgets.models import (
     StatementLine,
 )
 from budgets.serializers import FundYearBriefSerializer, Money, PersonField
-from budgets.statement_files import PRESETS
-from finance.reconcile_forms import CUSTOM, DATE_FORMATS
+from budgets.statement_files import RENAMED
+from finance.reconcile_forms import AUTO, DATE_FORMATS, LAYOUT_CHOICES
 
 # --- payments and runs ----------------------------------------------------------------------
 
@@ -216,9 +216,18 @@ class StatementUploadSerializer(serializers.Serializer):
 
     file = serializers.FileField(help_text="CSV, OFX or ISO 20022 camt.053. Up to 20 MB.")
     layout = serializers.ChoiceField(
-        choices=[*((key, p.name) for key, p in PRESETS.items()), (CUSTOM, "Another layout")],
-        default="albion",
+        choices=[
+            *LAYOUT_CHOICES,
+            *((key, f"Former name of {new}") for key, new in RENAMED.items()),
+        ],
+        default=AUTO,
+        help_text="auto: found from the file's heading when exactly one layout fits it, else "
+        "the layout last used for the account. Remembered for the account.",
     )
+    headerless = serializers.BooleanField(
+        required=False, help_text="custom: the file has no heading; columns are numbers from 1."
+    )
+    balance_column = serializers.CharField(max_length=60, required=False, allow_blank=True)
     date_column = serializers.CharField(max_length=60, required=False, allow_blank=True)
     date_format = serializers.ChoiceField(choices=DATE_FORMATS, required=False)
     description_columns = serializers.CharField(

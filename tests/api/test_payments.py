@@ -434,7 +434,7 @@ def test_the_same_file_twice_answers_409_and_changes_nothing(people):
     ("fields", "field", "says"),
     [
         ({"layout": "custom"}, "date_column", "Enter the name of the date column"),
-        ({"layout": "hsbc"}, "layout", '"hsbc" is not a valid choice.'),
+        ({"layout": "fictional"}, "layout", '"fictional" is not a valid choice.'),
         ({"layout": "custom", "skip_rows": "many"}, "skip_rows", "A valid integer is required."),
     ],
 )

@@ -61,7 +61,7 @@ def test_a_finance_officer_imports_a_statement_and_sees_it_reconciled(finance_cl
         "by reference", "By reference"
     )
     assert "Account fee" in left and "Not matched (1)" in left
-    assert "CSV, Albion Bank business banking</dd>" in response.text  # the layout's name, whole
+    assert "CSV, HSBC UK business; account 30-99-50 10203040</dd>" in response.text  # the layout's name, whole
 
 
 def test_a_bad_file_is_refused_in_the_error_summary_and_nothing_is_imported(finance_client):
