@@ -28,6 +28,7 @@ from budgets.models import (
 from budgets.payments import Instalment, payment_reissue, run_line_mark_returned
 from finance import payments as pay
 from fundmgr.errors import InvalidInput, NotPermitted, Refused
+from tests.conftest import verified_bank_details
 from tests.factories import (
     ApplicationFactory,
     FundFactory,
@@ -357,6 +358,9 @@ def test_a_returned_payment_is_reissued_in_a_later_run_without_posting_twice(
     assert payment.status == Payment.Status.RETURNED
     assert [r.payment.reference for r in pay.payable(today()).returned] == [payment.reference]
     payment_reissue(payment=payment, by=finance2)
+    # Held: the bank sent it back from the details it went to, until new ones are verified.
+    assert [r.payment for r in pay.payable(today()).held] == [payment]
+    verified_bank_details(accepted.organisation, accepted.organisation.members.first())
     second = paid_run(finance2, finance)
     assert second.lines.get().reference == payment.reference
     assert LedgerTransaction.objects.filter(kind="payment").count() == 1
