@@ -914,7 +914,7 @@ def csv_balances(lines: pd.DataFrame) -> tuple[int | None, int | None]:
             f"The balances do not add up: the opening balance {_pounds(opening)} plus money in "
             f"{_pounds(money_in)} less money out {_pounds(money_out)} is "
             f"{_pounds(opening + money_in - money_out)}, but the closing balance is "
-            f"{_pounds(closing)}. A line is missing or damaged: nothing was imported."
+            f"{_pounds(closing)}. A line is missing or damaged."
         )
     return opening, closing
 
@@ -1153,6 +1153,20 @@ def read_camt053(content: bytes, *, currency: str = "GBP") -> ParsedStatement:
     account = root.findtext(f".//{q}Stmt/{q}Acct/{q}Id/{q}IBAN") or root.findtext(
         f".//{q}Stmt/{q}Acct/{q}Id/{q}Othr/{q}Id", ""
     )
+    accounts = {
+        (
+            st.findtext(f"{q}Acct/{q}Id/{q}IBAN")
+            or st.findtext(f"{q}Acct/{q}Id/{q}Othr/{q}Id")
+            or ""
+        ).strip()
+        for st in root.findall(f".//{q}Stmt")
+    }
+    if len(accounts) > 1:
+        raise StatementError(
+            f"The file holds statements of {len(accounts)} accounts "
+            f"({', '.join(sorted(accounts))}): "
+            "export each account's statement on its own."
+        )
     account_currency = (root.findtext(f".//{q}Stmt/{q}Acct/{q}Ccy") or currency).strip()
     if account_currency != currency:
         raise StatementError(
@@ -1226,7 +1240,7 @@ def read_camt053(content: bytes, *, currency: str = "GBP") -> ParsedStatement:
                 f"The balances do not add up: the opening balance {_pounds(opening)} plus money "
                 f"in {_pounds(money_in)} less money out {_pounds(money_out)} is "
                 f"{_pounds(opening + money_in - money_out)}, but the closing balance is "
-                f"{_pounds(closing)}. An entry is missing or damaged: nothing was imported."
+                f"{_pounds(closing)}. An entry is missing or damaged."
             )
     elif closing is not None:
         opening = closing - int(lines["pence"].sum())

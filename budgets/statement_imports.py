@@ -72,7 +72,7 @@ class StatementRead:
             "closing_balance": _pounds(self.parsed.closing_pence),
             "account": self.account,
             "format": self.parsed.format,
-            "layout": self.parsed.layout_key or "",
+            "layout": self.parsed.layout.split(" (")[0],
             "references": references,
             "skipped_duplicates": self.skipped,
         }

@@ -170,6 +170,8 @@ class StatementSerializer(serializers.ModelSerializer):
     unmatched = serializers.IntegerField(read_only=True, help_text="Lines not yet matched.")
     money_out = Money()
     money_in = Money()
+    opening_balance = Money(allow_null=True, help_text="Before its first line, where it says.")
+    closing_balance = Money(allow_null=True, help_text="After its last line, where it says.")
 
     class Meta:
         model = Statement
@@ -186,6 +188,8 @@ class StatementSerializer(serializers.ModelSerializer):
             "last_date",
             "money_out",
             "money_in",
+            "opening_balance",
+            "closing_balance",
             "imported_by",
             "imported_at",
         ]
