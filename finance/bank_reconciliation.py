@@ -14,7 +14,8 @@ So the cash book here is the one those records make, and starts where the bank's
 
 - opening balance: the bank's balance before the first line of the earliest statement imported
   for the account that shows one (its opening balance, or the running balance of its first
-  day); everything the bank had already done by then is in it;
+  day); everything the bank had already done by then is in it, and the earliest day that can
+  be reconciled is the day before that first line;
 - less the payments sent: payment run lines sent with a pay date on or before the day (those
   later returned included: the return is a receipt), except any the bank had already taken
   before the opening date;
@@ -35,7 +36,10 @@ account number, or when it names none (CSV files often do not).
 
 Preparing stores the figures and the lists (`finance.models.BankReconciliation`); the pages,
 the spreadsheet and the PDF read what was stored, never the live figures, so a month signed off
-reads the same after later imports. Checking is by another finance officer and locks it.
+reads the same after later imports. It can be prepared again (figures afresh) until it is
+checked. Checking is by a finance officer other than the one who prepared it, and is refused
+while there is a difference that the preparer has not explained; it locks the reconciliation,
+which is never reopened (an auditor reads it): a later correction is the next month's.
 """
 
 from __future__ import annotations
