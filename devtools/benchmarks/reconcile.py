@@ -70,20 +70,23 @@ def make(n: int, seed: int = 2026):
     rng = random.Random(seed)
     workdays = [START + datetime.timedelta(days=d) for d in range(365)]
     workdays = [d for d in workdays if d.weekday() < 5]
-    payments = []
+    references: list[str] = []
+    amounts: list[int] = []
+    days: list[int] = []
+    run_of = [0] * n
     for pid in range(1, n + 1):
         if rng.random() < 0.6:
             pence = rng.choice(ROUND) * 100
         else:
             pence = rng.randrange(50_00, 25_000_00)
-        day = rng.choice(workdays)
         # One grant in ten is paid in two instalments: payment pid is the second of pid - 1's.
         grant, instalment = (pid - 1, 2) if pid % 10 == 0 else (pid, 1)
-        reference = f"{CODES[grant % 3]}{26 + grant % 2}-{grant:06d}/{instalment}"
-        payments.append([pid, reference, pence, (day - EPOCH).days, 0])
+        references.append(f"{CODES[grant % 3]}{26 + grant % 2}-{grant:06d}/{instalment}")
+        amounts.append(pence)
+        days.append((rng.choice(workdays) - EPOCH).days)
     # Runs: a fifth of the payments, in runs of 2 to 20 on one pay date.
     in_runs = rng.sample(range(n), int(n * RUN_SHARE))
-    runs = []
+    runs: list[tuple[int, int, int]] = []
     at = 0
     while at < len(in_runs):
         size = rng.randrange(2, 21)
@@ -92,20 +95,19 @@ def make(n: int, seed: int = 2026):
         if len(members) < 2:
             break
         rid = len(runs) + 1
-        day = payments[members[0]][3]
+        pay_day = days[members[0]]
         for i in members:
-            payments[i][3], payments[i][4] = day, rid
-        runs.append((rid, sum(payments[i][2] for i in members), day))
-    rows = []
-    for rid, pence, day in runs:
-        rows.append((day + rng.randrange(0, 3), f"BACS GRANTS RUN {rid:06d}", pence))
-    for _, reference, pence, day, run in payments:
-        if run:
+            days[i], run_of[i] = pay_day, rid
+        runs.append((rid, sum(amounts[i] for i in members), pay_day))
+    rows: list[tuple[int, str, int]] = []
+    for rid, pence, pay_day in runs:
+        rows.append((pay_day + rng.randrange(0, 3), f"BACS GRANTS RUN {rid:06d}", pence))
+    for i in range(n):
+        if run_of[i]:
             continue
-        roll = rng.random()
-        payee = rng.choice(PAYEES)
+        pence, roll, payee = amounts[i], rng.random(), rng.choice(PAYEES)
         if roll < 0.90:
-            text = printed(reference, payee, rng)
+            text = printed(references[i], payee, rng)
             shift = rng.randrange(0, 3)
         elif roll < 0.98:
             text = f"FP {payee} GRANT"
@@ -114,18 +116,19 @@ def make(n: int, seed: int = 2026):
             text = f"CARD PAYMENT SUPPLIER {rng.randrange(10_000)}"
             pence = rng.randrange(1_00, 99_99)
             shift = rng.randrange(0, 30)
-        rows.append((day + shift, text, pence))
+        rows.append((days[i] + shift, text, pence))
     while len(rows) < n:  # the statement's other lines: nothing to do with grants
-        day = (rng.choice(workdays) - EPOCH).days
-        rows.append((day, f"DD UTILITY {rng.randrange(10_000)}", rng.randrange(1_00, 999_99)))
+        other_day = (rng.choice(workdays) - EPOCH).days
+        rows.append((other_day, f"DD UTILITY {rng.randrange(10_000)}", rng.randrange(1_00, 999_99)))
+    payments = [(i + 1, references[i], amounts[i], days[i], run_of[i]) for i in range(n)]
     rows.sort(key=lambda r: r[0])
     out = io.StringIO()
     out.write("Date,Type,Description,Paid out,Paid in,Balance\r\n")
-    for day, text, pence in rows:
-        date = EPOCH + datetime.timedelta(days=day)
+    for number, text, pence in rows:
+        date = EPOCH + datetime.timedelta(days=number)
         amount = f"£{pence // 100:,}.{pence % 100:02d}"
         out.write(f'{date:%d/%m/%Y},BACS,{text},"{amount}",,\r\n')
-    return [tuple(p) for p in payments], runs, out.getvalue().encode("cp1252")
+    return payments, runs, out.getvalue().encode("cp1252")
 
 
 # --- the plain-Python reader and matcher -----------------------------------------------------
