@@ -61,7 +61,9 @@ def test_a_finance_officer_imports_a_statement_and_sees_it_reconciled(finance_cl
         "by reference", "By reference"
     )
     assert "Account fee" in left and "Not matched (1)" in left
-    assert "CSV, HSBC UK business; account 30-99-50 10203040</dd>" in response.text  # the layout's name, whole
+    assert (
+        "CSV, HSBC UK business; account 30-99-50 10203040</dd>" in response.text
+    )  # the layout's name, whole
 
 
 def test_a_bad_file_is_refused_in_the_error_summary_and_nothing_is_imported(finance_client):
@@ -321,3 +323,69 @@ def test_a_returned_credit_reopens_the_payment_and_holds_the_group(
     organisations.bank_account_verify(bank_account=account, by=finance2, approve=True)
     page = finance_client.get(reverse("finance:payments")).text
     assert "No payment is held." in page
+
+
+# --- statements as each bank exports them, through the page ---------------------------------
+
+
+def _bank_upload(finance_client, key: str, content: bytes | None = None, **fields):
+    from django.urls import reverse
+
+    content = content if content is not None else (DATA / f"{key}.csv").read_bytes()
+    return finance_client.post(
+        reverse("finance:statements"),
+        {"file": upload(f"{key}.csv", content), "layout": "auto", **fields},
+        follow=True,
+    )
+
+
+@pytest.mark.parametrize(
+    "key",
+    [
+        "lloyds", "barclays", "hsbc", "hsbc-headerless", "natwest", "santander",
+        "nationwide", "coop", "unity", "metro", "starling", "monzo",
+    ],
+)  # fmt: skip
+def test_each_banks_export_is_imported_through_the_page(finance_client, key):
+    from tests.budgets.test_statement_files import AMBIGUOUS, BANKS
+
+    lines, out, in_, first, last, opening, closing, references = BANKS[key]
+    fields = {"layout": key} if key in AMBIGUOUS else {}
+    response = _bank_upload(finance_client, key, **fields)
+    statement = Statement.objects.get()
+    assert f"Statement {statement.pk} imported: {lines} lines" in response.text
+    assert (statement.money_out, statement.money_in) == (D(out), D(in_))
+    assert (str(statement.first_date), str(statement.last_date)) == (first, last)
+    assert statement.opening_balance == (D(opening) if opening else None)
+    assert statement.closing_balance == (D(closing) if closing else None)
+    assert statement.account == "30-99-50 10203040"
+    found = statement.lines.exclude(reference="").values_list("reference", flat=True)
+    assert sorted(found) == references
+
+
+def test_a_heading_two_banks_share_asks_the_officer_to_choose(finance_client):
+    response = _bank_upload(finance_client, "santander")
+    assert response.status_code == 400
+    assert "its heading fits Santander or Co-operative Bank" in response.text
+    assert not Statement.objects.exists()
+
+
+def test_a_broken_bank_file_is_refused_on_the_page_naming_every_row(finance_client):
+    # Line 4 loses its balance and the trailing comma that would otherwise stand in for it.
+    content = (DATA / "natwest.csv").read_bytes()
+    content = content.replace(b"-7.50,9592.50,", b"-7.50,")
+    content = content.replace(b'10203040",\r\n03', b'10203040"\r\n03')
+    content = content.replace(b"150.00,9742.50,", b"150.00,9742.50,EXTRA,")
+    response = _bank_upload(finance_client, "natwest", content)
+    assert response.status_code == 400
+    assert "Line 4 has 6 columns where the heading has 7" in response.text
+    assert "Line 5 has 8 columns where the heading has 7" in response.text
+    assert not Statement.objects.exists()
+
+
+def test_a_redownload_with_other_line_endings_imports_nothing_new(finance_client):
+    _bank_upload(finance_client, "hsbc")
+    again = (DATA / "hsbc.csv").read_bytes().replace(b"\r\n", b"\n") + b"\n\n"
+    response = _bank_upload(finance_client, "hsbc", again)
+    assert "Every line of this file was imported already" in response.text
+    assert Statement.objects.count() == 1 and StatementLine.objects.count() == 3
