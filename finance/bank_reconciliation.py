@@ -441,11 +441,7 @@ def reconciliation_check(*, reconciliation: BankReconciliation, by: User) -> Ban
     """Another finance officer checks the reconciliation and signs it off, which locks it.
     Refused to the officer who prepared it, and while a difference is not explained."""
     require_finance_officer(by, "check a bank reconciliation")
-    current = (
-        BankReconciliation.objects.select_for_update()
-        .select_related("checked_by")
-        .get(pk=reconciliation.pk)
-    )
+    current = BankReconciliation.objects.select_for_update().get(pk=reconciliation.pk)
     if current.locked:
         raise Refused(_locked(current))
     if current.prepared_by_id == by.pk:
