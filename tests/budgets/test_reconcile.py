@@ -140,7 +140,7 @@ def test_a_csv_in_the_wrong_layout_names_the_missing_column_and_those_it_has():
 
 def test_a_csv_needs_a_layout():
     with pytest.raises(StatementError, match="Choose the layout of this CSV file"):
-        read("albion.csv")
+        read("crown.csv")  # a heading no bank's layout has
 
 
 def test_a_line_with_money_both_out_and_in_is_refused():
