@@ -394,14 +394,19 @@ def sent_payments() -> pd.DataFrame:
 
 
 def sent_runs() -> pd.DataFrame:
-    """Runs of two or more payments, authorised, every payment sent and none cleared: each
+    """Runs of two or more payments, authorised, none of whose payments is cleared: each
     could be one debit for its total on the statement. (A run of one payment is that
-    payment's line, matched by amount and date like any other.)"""
+    payment's line, matched by amount and date like any other.) A payment the bank has sent
+    back already left in the run's total too, so it does not stop the run being offered."""
     import numpy as np
     import pandas as pd
 
     done = PaymentRunLine.objects.exclude(
-        status__in=[PaymentRunLine.Status.SENT, PaymentRunLine.Status.CANCELLED]
+        status__in=[
+            PaymentRunLine.Status.SENT,
+            PaymentRunLine.Status.RETURNED,
+            PaymentRunLine.Status.CANCELLED,
+        ]
     ).values("run_id")
     rows = list(
         PaymentRun.objects.filter(status=PaymentRun.Status.AUTHORISED, count__gte=2)

@@ -573,3 +573,25 @@ def test_money_in_that_could_be_a_return_or_a_refund_is_left_naming_both(
         f"{accepted.reference} could be {accepted.reference}/1 returned by the bank or a refund "
         f"of {clawback.number}: match it by hand."
     )
+
+
+@pytest.mark.django_db
+def test_a_run_with_a_payment_returned_already_is_still_cleared_by_its_total(
+    two_instalments, finance, finance2
+):
+    import datetime
+
+    from budgets import reconcile
+    from budgets.payments import run_line_mark_returned
+
+    run = paid_run(finance, finance2)
+    first, second = run.lines.order_by("reference")
+    run_line_mark_returned(line=first, by=finance, note="Account closed")
+    _statement_lines(
+        finance, (run.pay_date + datetime.timedelta(days=1), D("-500.00"), "BACS CONTRA")
+    )
+    assert reconcile.reconcile(by=finance) == 1
+    first.refresh_from_db()
+    second.refresh_from_db()
+    assert (first.status, second.status) == ("returned", "cleared")
+    assert second.matches.get().method == "run_total"
