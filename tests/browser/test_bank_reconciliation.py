@@ -15,29 +15,30 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 def test_another_officer_checks_the_month_and_it_is_locked(
     page, live_server, books, finance, finance2
 ):
+    # On the morning of 1 December, as the officers would: the browser's clock moves too.
     with after(day(30)):
         rec = bank_reconciliation.reconciliation_prepare(
             as_at=day(30), by=finance, explanation="A bank fee of £7.50, set aside in December."
         )
-    sign_in(page, live_server, "finance2")
-    page.get_by_role("link", name="Finance", exact=True).click()
-    page.get_by_role("link", name="Bank reconciliation: prepare and check").click()
-    page.get_by_role("link", name="30 November 2026").click()
-    summary = page.get_by_test_id("reconciliation")
-    expect(summary).to_contain_text("£14,552.50")
-    expect(summary).to_contain_text("-£7.50")
-    expect(page.get_by_test_id("unpresented")).to_contain_text("CCIF26-000102/1")
-    assert serious_accessibility_violations(page) == []
-    screenshot(page, "finance-bank-reconciliation-to-check")
+        sign_in(page, live_server, "finance2")
+        page.get_by_role("link", name="Finance", exact=True).click()
+        page.get_by_role("link", name="Bank reconciliation: prepare and check").click()
+        page.get_by_role("link", name="30 November 2026").click()
+        summary = page.get_by_test_id("reconciliation")
+        expect(summary).to_contain_text("£14,552.50")
+        expect(summary).to_contain_text("-£7.50")
+        expect(page.get_by_test_id("unpresented")).to_contain_text("CCIF26-000102/1")
+        assert serious_accessibility_violations(page) == []
+        screenshot(page, "finance-bank-reconciliation-to-check")
 
-    page.get_by_role("button", name="Check and lock the reconciliation").click()
-    expect(page.get_by_role("alert")).to_contain_text("is checked and locked")
-    expect(page.get_by_test_id("checked")).to_contain_text("Fraser")
-    assert serious_accessibility_violations(page) == []
-    screenshot(page, "finance-bank-reconciliation-locked")
+        page.get_by_role("button", name="Check and lock the reconciliation").click()
+        expect(page.get_by_role("alert")).to_contain_text("is checked and locked")
+        expect(page.get_by_test_id("checked")).to_contain_text("Fraser")
+        assert serious_accessibility_violations(page) == []
+        screenshot(page, "finance-bank-reconciliation-locked")
 
-    page.set_viewport_size({"width": 375, "height": 800})
-    page.reload()
-    assert fits_width(page)
-    rec.refresh_from_db()
-    assert rec.locked
+        page.set_viewport_size({"width": 375, "height": 800})
+        page.reload()
+        assert fits_width(page)
+        rec.refresh_from_db()
+        assert rec.locked
