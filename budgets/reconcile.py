@@ -1,20 +1,34 @@
 """Reconciliation: statement lines matched to the payments that were sent, so that what the
 ledger says was paid is proved, line by line, to have left the bank.
 
-The rules, the same in the pandas matcher (`match_frames`) and the plain-Python one
-(`match_plain`, which the benchmark checks it against):
+References are read as banks print them (`budgets.bank_references`): CCIF26-000123/1, or the
+grant's CCIF26-000123 when the bank left the instalment out; only funds' codes count, so an
+invoice number shaped like one (INV26-123456) is no reference.
 
-1. By reference. A line of money out whose free text carries a payment's reference
-   (CCIF26-000123/1) and whose amount is that payment's is matched to it. Two lines carrying one
-   reference: the earlier line (lower id) takes it.
-2. By amount and date, for lines that carry no reference. For each distance in days, in the
+The rules for money out, the same in the pandas matcher (`match_frames`) and the plain-Python
+one (`match_plain`, which the benchmark checks it against):
+
+1. By reference. A line whose free text carries a payment's reference and whose amount is that
+   payment's is matched to it. A grant's reference without the instalment is matched to its one
+   payment of that amount still open; two such payments are left for a person, both named in
+   the line's note. Two lines carrying one reference: the earlier line (lower id) takes it.
+2. By run total. A BACS run is on the council's statement as one debit for the run's total
+   (the contra). A line without a reference of an authorised run's total (two or more
+   payments, none cleared), on its pay date or up to `window` days after, nearest day first,
+   clears each payment of the run: one match per payment, each naming the run.
+3. By amount and date, for lines that carry no reference. For each distance in days, in the
    order 0, payment a day before the line, a day after, two days before, ... up to `window`,
    lines and payments of the same amount that far apart are paired, in order of id: the lowest
    line with the lowest payment. Among grants of the same round sum this settles every tie the
    same way each time.
 
 A line carrying a reference that matches nothing is left for a person (it names a payment, so
-it is never matched to another by amount); so is money in (a return, a refund).
+it is never matched to another by amount). Money in carrying a reference is a payment the
+payee's bank sent back (the same amount as a payment sent: it reopens as returned by the bank,
+and its group's payments are held until new bank details are verified) or a refund of a
+clawback the grant owes; what could be either is left for a person. Every match says how it was
+made ("by run total", "by reference", "by amount and date", "by hand") and can be undone; a
+run's matches are undone together.
 """
 
 from __future__ import annotations
