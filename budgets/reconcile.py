@@ -204,9 +204,9 @@ def match_frames(
     # reference alone (the bank left the instalment out), when one payment of that grant and
     # amount is open. References become integer codes shared by both sides, so the lookup is
     # an array index.
-    pay_refs = payments["reference"].to_numpy(dtype=object)
-    line_refs = lines["reference"].to_numpy(dtype=object)
-    codes, uniques = pd.factorize(np.concatenate([pay_refs, line_refs]))
+    line_refs = lines["reference"]
+    # Strings stay in the frames' own (Arrow) arrays: hashing them there is the fast way.
+    codes, uniques = pd.factorize(pd.concat([payments["reference"], line_refs], ignore_index=True))
     pay_codes, line_codes = codes[:n_pay], codes[n_pay:]
     if n_pay and np.bincount(pay_codes).max() > 1:
         raise ValueError("payment references must be unique")
@@ -229,9 +229,7 @@ def match_frames(
             open_refs.str.slice(-2, -1) == "/", open_refs
         )
         asked = np.flatnonzero(grant_line)
-        codes, _ = pd.factorize(
-            np.concatenate([open_grants.to_numpy(dtype=object), line_refs[asked]])
-        )
+        codes, _ = pd.factorize(pd.concat([open_grants, line_refs.iloc[asked]], ignore_index=True))
         grant_keys = codes[: len(where)].astype(np.int64) * n_amounts + pay_amount[where]
         line_keys = codes[len(where) :].astype(np.int64) * n_amounts + line_amount[asked]
         keys, counts = np.unique(grant_keys, return_counts=True)
