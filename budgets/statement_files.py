@@ -725,39 +725,67 @@ def pence_column(
     return pd.Series(result, index=text.index)
 
 
-def read_csv(content: bytes, layout: Layout) -> ParsedStatement:
-    """A CSV export in `layout`, all or nothing: every line with the wrong number of fields,
-    a bad date or a bad amount is named in one error."""
+def _regular_rows(text: str, skip: int, width: int) -> tuple[np.ndarray, list] | None:
+    """(line numbers, columns) of the lines after the first `skip`, read by Arrow's CSV reader
+    when every line is regular: `width` fields, one line per row. None otherwise (a row too
+    short or too long, a trailing comma, a quoted line break, a stray quotation mark), for
+    _checked_rows to read line by line and name what is wrong."""
     import numpy as np
-    import pandas as pd
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
 
-    rows = _rows(decode(content))
-    if not any("".join(fields).strip() for _, fields in rows):
-        raise StatementError("The file has no heading and no lines.")
-    preamble: list[list[str]] = []
-    if layout.headerless:
-        names = list(layout.heading)
-        body = [(n, f) for n, f in rows if n > layout.skip_rows]
-    else:
-        at = _heading_at(rows, layout)
-        preamble = [fields for _, fields in rows[:at]]
-        heading = rows[at][1]
-        names = [h.strip().lstrip("'").strip() for h in _trimmed(heading, 0)]
-        body = rows[at + 1 :]
+    irregular: list[int] = []
+
+    def invalid(row) -> str:
+        irregular.append(row.number)
+        return "skip"
+
+    names = [f"c{i}" for i in range(width)]
+    try:
+        table = pacsv.read_csv(
+            pa.py_buffer(text.encode("utf-8")),
+            read_options=pacsv.ReadOptions(skip_rows=skip, column_names=names, use_threads=False),
+            parse_options=pacsv.ParseOptions(ignore_empty_lines=False, invalid_row_handler=invalid),
+            convert_options=pacsv.ConvertOptions(
+                column_types=dict.fromkeys(names, pa.string()),
+                strings_can_be_null=False,
+                quoted_strings_can_be_null=False,
+            ),
+            memory_pool=pa.system_memory_pool(),  # gives memory back when done
+        )
+    except (pa.ArrowInvalid, pa.ArrowException):
+        return None
+    lines = text.count("\n") + (0 if text.endswith("\n") else 1)
+    if irregular or skip + table.num_rows != lines:
+        return None
+    columns = [table.column(i).to_numpy(zero_copy_only=False) for i in range(width)]
+    numbers = np.arange(skip + 1, skip + 1 + table.num_rows, dtype=np.int64)
+    # Blank lines (or only commas and spaces) are dropped, as _checked_rows drops them.
+    blank = np.array([not v.strip() for v in columns[0]], dtype=bool)
+    for i in np.flatnonzero(blank).tolist():
+        blank[i] = not "".join(values[i] for values in columns).strip()
+    if blank.any():
+        keep = ~blank
+        numbers = numbers[keep]
+        columns = [values[keep] for values in columns]
+    return numbers, columns
+
+
+def _checked_rows(
+    text: str, skip: int, names: list[str], layout: Layout
+) -> tuple[np.ndarray, list]:
+    """(line numbers, columns) of the lines after the first `skip`, read line by line with the
+    csv module: every row with the wrong number of fields (a trailing comma's empty field
+    aside) is named in one error."""
+    import numpy as np
+
     width = len(names)
-    body = [(n, f) for n, f in body if "".join(f).strip()]
+    body = [(n, f) for n, f in _rows(text) if n > skip and "".join(f).strip()]
     while body and layout.trailer and body[-1][1][0].strip().lower().startswith(layout.trailer):
         body.pop()
-    if not body:
-        raise StatementError("The file has a heading but no lines.")
-    if len(body) > MAX_LINES:
-        raise StatementError(f"The file has more than {MAX_LINES:,} lines: split it by month.")
-
     problems: list[tuple[int, str]] = []
-    money_at = max(
-        (names.index(n) for n in names if _clean(n) in {_clean(m) for m in _money(layout)}),
-        default=0,
-    )
+    money = {_clean(m) for m in _money(layout)}
+    money_at = max((i for i, n in enumerate(names) if _clean(n) in money), default=0)
     fields_of = []
     last = len(body) - 1
     for i, (number, fields) in enumerate(body):
@@ -777,15 +805,46 @@ def read_csv(content: bytes, layout: Layout) -> ParsedStatement:
                     "the file may be damaged or not in the layout chosen."
                 )
             problems.append((number, message))
-            fields = (fields + [""] * width)[:width]
         fields_of.append(fields)
     if problems:
         raise refuse(problems)
-
     numbers = np.fromiter((n for n, _ in body), dtype=np.int64, count=len(body))
+    columns = [list(c) for c in zip(*fields_of, strict=True)] if fields_of else []
+    return numbers, columns
+
+
+def read_csv(content: bytes, layout: Layout) -> ParsedStatement:
+    """A CSV export in `layout`, all or nothing: every line with the wrong number of fields,
+    a bad date or a bad amount is named in one error."""
+    import numpy as np
+    import pandas as pd
+
+    text = decode(content)
+    head = _rows(text, limit=60)
+    if not any("".join(fields).strip() for _, fields in head):
+        raise StatementError("The file has no heading and no lines.")
+    preamble: list[list[str]] = []
+    if layout.headerless:
+        names = list(layout.heading)
+        skip = layout.skip_rows
+    else:
+        at = _heading_at(head, layout)
+        preamble = [fields for _, fields in head[:at]]
+        names = [h.strip().lstrip("'").strip() for h in _trimmed(head[at][1], 0)]
+        skip = head[at][0]  # the lines up to and including the heading
+    width = len(names)
+    fast = None if layout.trailer else _regular_rows(text, skip, width)
+    if fast is not None:
+        numbers, columns = fast
+    else:
+        numbers, columns = _checked_rows(text, skip, names, layout)
+    if not len(numbers):
+        raise StatementError("The file has a heading but no lines.")
+    if len(numbers) > MAX_LINES:
+        raise StatementError(f"The file has more than {MAX_LINES:,} lines: split it by month.")
+    problems: list[tuple[int, str]] = []
     at = numbers.tolist()  # line numbers as Python ints, for messages
     lookup = {_clean(n): i for i, n in enumerate(names)}
-    columns = list(zip(*fields_of, strict=True))
 
     def column(wanted: str) -> pd.Series:
         key = _clean(wanted)
