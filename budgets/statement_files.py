@@ -1,10 +1,15 @@
-"""Reading bank statement files: CSV as UK banks export it (a column layout per bank, or one the
-officer maps), OFX (through ofxtools) and ISO 20022 camt.053 (through defusedxml: statements are
-files from outside, so XML entity tricks are refused).
+"""Reading bank statement files: CSV as UK banks export it (a declared Layout per bank, found
+from the file's heading when exactly one fits, or columns the officer maps), OFX (through
+ofxtools) and ISO 20022 camt.053 (through defusedxml: statements are files from outside, so XML
+entity tricks are refused).
 
 Every reader returns the same table, one row per statement line, money as integer pence (money
-out negative), or raises StatementError with a message that names the line. Nothing here touches
-the database: a file that fails is refused whole, before anything is written.
+out negative), with the running balance where the file gives one, and the statement's opening
+and closing balances where the format has them (checked: opening + money in - money out must
+be the closing balance). Or it raises StatementError with one message naming every bad line
+(every row with the wrong number of fields, every bad date or amount). Nothing here touches the
+database: a file that fails is refused whole, before anything is written
+(budgets.statement_imports saves it).
 """
 
 from __future__ import annotations
