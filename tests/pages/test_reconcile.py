@@ -389,3 +389,31 @@ def test_a_redownload_with_other_line_endings_imports_nothing_new(finance_client
     response = _bank_upload(finance_client, "hsbc", again)
     assert "Every line of this file was imported already" in response.text
     assert Statement.objects.count() == 1 and StatementLine.objects.count() == 3
+
+
+def test_a_file_without_a_heading_is_mapped_by_column_number_and_remembered(finance_client):
+    from budgets.models import BankAccountLayout
+
+    content = (  # no heading; a fourth column no preset has
+        b'01/09/2026,"BACS CCIF26-000105/1 THORNBURY FOOD BANK","-22,750.00",X\r\n'
+        b'02/09/2026,"INTEREST","12.34",X\r\n'
+        b'03/09/2026,"BACS SCOUTS","-250.00",X\r\n'
+    )
+    response = _bank_upload(
+        finance_client,
+        "mine",
+        content,
+        layout="custom",
+        headerless="on",
+        date_column="1",
+        description_columns="2, 4",
+        amount_column="3",
+    )
+    statement = Statement.objects.get()
+    assert f"Statement {statement.pk} imported: 3 lines" in response.text
+    assert statement.lines.first().description == "BACS CCIF26-000105/1 THORNBURY FOOD BANK X"
+    remembered = BankAccountLayout.objects.get()
+    assert (remembered.layout, remembered.columns["headerless"]) == ("custom", True)
+    later = b'04/09/2026,"FEE","-1.00",X\r\n'
+    response = _bank_upload(finance_client, "mine", later)  # auto: the account's last layout
+    assert "imported: 1 lines" in response.text
