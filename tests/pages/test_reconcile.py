@@ -347,6 +347,9 @@ def _bank_upload(finance_client, key: str, content: bytes | None = None, **field
     ],
 )  # fmt: skip
 def test_each_banks_export_is_imported_through_the_page(finance_client, key):
+    from django.urls import reverse
+
+    from fundmgr.money import pounds
     from tests.budgets.test_statement_files import AMBIGUOUS, BANKS
 
     lines, out, in_, first, last, opening, closing, references = BANKS[key]
@@ -359,6 +362,9 @@ def test_each_banks_export_is_imported_through_the_page(finance_client, key):
     assert statement.opening_balance == (D(opening) if opening else None)
     assert statement.closing_balance == (D(closing) if closing else None)
     assert statement.account == "30-99-50 10203040"
+    if opening:
+        page = finance_client.get(reverse("finance:statement", args=[statement.pk])).text
+        assert f"{pounds(D(opening))} before the first line; {pounds(D(closing))} after" in page
     found = statement.lines.exclude(reference="").values_list("reference", flat=True)
     assert sorted(found) == references
 
