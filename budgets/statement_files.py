@@ -1071,6 +1071,10 @@ def read_ofx(content: bytes, *, currency: str = "GBP") -> ParsedStatement:
             f"{place} is not valid OFX (a tag is misspelt, out of place or not closed), or "
             "the file is cut short."
         ) from None
+    except Exception:  # noqa: BLE001 - ofxtools raises many kinds; none is shown as it is
+        raise StatementError(
+            "The file is not valid OFX: export the statement from online banking again."
+        ) from None
     if not text.rstrip().upper().endswith("</OFX>"):
         raise StatementError(
             f"The OFX file stops at line {line_of(text, len(text.rstrip()))} before its closing "
