@@ -6,7 +6,7 @@ from pathlib import Path
 
 from django.conf import settings
 
-PRODUCTION = ("fundmgr", "budgets", "applications", "decisions", "transparency")
+PRODUCTION = ("fundmgr", "budgets", "applications", "decisions", "transparency", "finance")
 
 
 def imported_modules(path: Path) -> set[str]:

@@ -268,7 +268,9 @@ def test_a_runs_single_contra_debit_clears_all_its_payments(finance_client, run_
         ("run_total", run_of_two.pk)
     ] * 2
     page = finance_client.get(reverse("finance:statement", args=[statement.pk])).text
-    assert "by run total" in page.split('id="done"')[1]
+    done = page.split('id="done"')[1]
+    assert f"Payment run {run_of_two.number}: 2 payments" in done
+    assert "by run total" in done
 
     # Undone from the page, every payment of the run is sent again.
     match = contra.matches.first()
