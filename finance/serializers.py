@@ -283,6 +283,12 @@ class MatchSerializer(serializers.ModelSerializer):
     amount = Money(source="run_line.amount")
     matched_by = PersonField(read_only=True, allow_null=True)
     undone_by = PersonField(read_only=True, allow_null=True)
+    run = serializers.PrimaryKeyRelatedField(
+        read_only=True,
+        allow_null=True,
+        help_text="Method run_total: the payment run whose total the line is; each of the run's "
+        "payments has a match naming it, and undoing one undoes them all.",
+    )
 
     class Meta:
         model = Match
@@ -296,6 +302,7 @@ class MatchSerializer(serializers.ModelSerializer):
             "amount",
             "kind",
             "method",
+            "run",
             "matched_at",
             "matched_by",
             "undone_at",

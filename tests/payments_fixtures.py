@@ -43,3 +43,18 @@ def prepared_run(finance, day=None):
 def paid_run(finance, finance2, day=None):
     run = prepared_run(finance, day)
     return pay.payment_run_authorise(run=run, by=finance2)
+
+
+@pytest.fixture
+def run_of_two(accepted, finance, finance2):
+    """The £500 grant paid in two £250 instalments, sent in one run: on the council's statement
+    it is one £500 debit (the run's contra)."""
+    from budgets.payments import Instalment
+
+    today = timezone.localdate()
+    pay.instalments_set(
+        application=accepted,
+        by=finance,
+        instalments=[Instalment(D("250.00"), today), Instalment(D("250.00"), today)],
+    )
+    return paid_run(finance, finance2)

@@ -10,6 +10,9 @@ from rest_framework.test import APIClient
 
 from budgets.models import BankAccountLayout, Statement, StatementLine
 from tests.budgets.test_statement_files import AMBIGUOUS, BANKS
+from tests.payments_fixtures import accepted, finance2, run_of_two
+
+__all__ = ["accepted", "finance2", "run_of_two"]
 
 pytestmark = pytest.mark.django_db
 API = "/api/v1/statements/"
@@ -85,3 +88,20 @@ def test_an_overlapping_download_imports_only_new_lines_and_says_how_many_were_s
     response = upload(api, "b.csv", later)
     assert response.status_code == 201
     assert (response.json()["skipped"], response.json()["statement"]["line_count"]) == (2, 1)
+
+
+def test_a_runs_contra_debit_clears_each_payment_and_the_matches_name_the_run(api, run_of_two):
+    day = run_of_two.pay_date.strftime("%d/%m/%Y")
+    content = (
+        "Date,Type,Description,Paid out,Paid in,Balance\r\n"
+        f"{day},BACS,GRANTS RUN {run_of_two.number} CONTRA,£500.00,,\r\n"
+    ).encode("cp1252")
+    response = upload(api, "contra.csv", content, layout="hsbc")
+    assert response.status_code == 201, response.content
+    statement = response.json()["statement"]["id"]
+    matches = api.get("/api/v1/matches/", {"statement": statement}).json()["results"]
+    assert sorted((m["method"], m["run"], m["amount"]) for m in matches) == [
+        ("run_total", run_of_two.pk, "250.00"),
+        ("run_total", run_of_two.pk, "250.00"),
+    ]
+    assert set(run_of_two.lines.values_list("status", flat=True)) == {"cleared"}

@@ -12,9 +12,9 @@ from django.test.utils import CaptureQueriesContext
 
 from budgets.models import Match, Statement, StatementLine
 from tests.factories import UserFactory
-from tests.payments_fixtures import accepted, finance2, paid_run
+from tests.payments_fixtures import accepted, finance2, paid_run, run_of_two
 
-__all__ = ["accepted", "finance2"]
+__all__ = ["accepted", "finance2", "run_of_two"]
 D = Decimal
 DATA = Path(__file__).parents[1] / "data" / "statements"
 pytestmark = pytest.mark.django_db
@@ -225,23 +225,6 @@ def _import(client, content: bytes, name="statement.csv"):
         {"file": upload(name, content), "layout": "hsbc"},
         follow=True,
     )
-
-
-@pytest.fixture
-def run_of_two(accepted, finance, finance2):
-    """The £500 grant paid in two £250 instalments, sent in one run."""
-    from django.utils import timezone
-
-    from budgets.payments import Instalment
-    from finance import payments as pay
-
-    today = timezone.localdate()
-    pay.instalments_set(
-        application=accepted,
-        by=finance,
-        instalments=[Instalment(D("250.00"), today), Instalment(D("250.00"), today)],
-    )
-    return paid_run(finance, finance2)
 
 
 def test_a_runs_single_contra_debit_clears_all_its_payments(finance_client, run_of_two):
