@@ -16,3 +16,8 @@ class DecisionsConfig(AppConfig):
         transitions.performed_by("recommend", services.recommend_step)
         transitions.performed_by("approve", services.approve_step)
         transitions.performed_by("reject", services.reject_step)
+
+        # The kinds of document `manage.py document` writes from this app.
+        from decisions import document_kinds
+
+        document_kinds.register()

@@ -14,3 +14,9 @@ class FinanceConfig(AppConfig):
         "finance.clawback_api",
         "finance.bank_reconciliation_api",
     )
+
+    def ready(self) -> None:
+        # The kinds of document `manage.py document` writes from this app.
+        from finance import document_kinds
+
+        document_kinds.register()

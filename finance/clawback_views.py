@@ -8,12 +8,12 @@ from django.db.models import Q
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
-from applications.finance_documents import clawback_document
 from applications.models import Application
 from budgets.clawback import refund_record
 from budgets.models import Clawback, StatementLine
 from budgets.payments import is_finance_officer
 from finance import clawbacks
+from finance.documents import clawback_document
 from finance.forms import RefundForm
 from fundmgr import access
 from fundmgr.documents import document_response

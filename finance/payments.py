@@ -304,7 +304,7 @@ def remittances_send(run_id: int) -> int:
     """After a run is authorised and committed: each payment's remittance advice, stored as a
     PDF and e-mailed (attached) to the group. A failed e-mail is logged and recorded on the
     outbox row, not retried without its PDF; `manage.py document remittance` writes it again."""
-    from applications.finance_documents import remittance_document
+    from finance.documents import remittance_document
 
     run = PaymentRun.objects.get(pk=run_id)
     lines = run_lines(run)

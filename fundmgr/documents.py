@@ -17,12 +17,17 @@ document), so a statement downloaded twice in a day is stored once.
         by=request.user,  # or None when a step of the system produced it
     )
     return document_response(document)  # in a view that has checked who may see it
+
+`manage.py document KIND REFERENCE` writes any of them to a file: each app says which kinds it
+produces with `document_kind`, from its `AppConfig.ready()`, so the kernel's command names no app.
 """
 
 from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Callable
+from dataclasses import dataclass
 
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
@@ -32,6 +37,27 @@ from django.http import FileResponse
 from fundmgr.models import Document, User
 
 ATTEMPTS = 3
+
+
+@dataclass(frozen=True)
+class DocumentKind:
+    """A kind of document `manage.py document` writes: what its REFERENCE is (for --help), and
+    a function from the reference to the stored document (`fresh`: build it again from the
+    records rather than give the one stored, for kinds that keep what was sent)."""
+
+    reference: str
+    produce: Callable[[str, bool], Document]
+
+
+# Each kind, by the name the command takes: filled in by the apps when they are ready.
+KINDS: dict[str, DocumentKind] = {}
+
+
+def document_kind(name: str, reference: str, produce: Callable[[str, bool], Document]) -> None:
+    """Say that `manage.py document NAME REFERENCE` writes this kind; each name once."""
+    if name in KINDS:
+        raise ValueError(f"The document kind {name} is registered already.")
+    KINDS[name] = DocumentKind(reference, produce)
 
 
 def sha256(content: bytes) -> str:

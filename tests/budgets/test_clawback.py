@@ -10,12 +10,12 @@ from django.utils import timezone
 from pypdf import PdfReader
 
 from applications import services as s
-from applications.finance_documents import clawback_pdf
 from budgets import ledger
 from budgets.clawback import refund_record
 from budgets.integrity import ledger_violations
 from budgets.models import Clawback, LedgerTransaction, StatementLine
 from finance import clawbacks
+from finance.documents import clawback_pdf
 from fundmgr.errors import InvalidInput, Refused
 from fundmgr.models import Notification
 from tests.payments_fixtures import accepted, finance2, paid_run
