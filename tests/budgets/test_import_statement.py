@@ -108,3 +108,9 @@ def test_the_command_prints_a_line_without_json(finance):
     out = StringIO()
     call_command("import_statement", str(DATA / "metro.csv"), "--dry-run", stdout=out)
     assert "Read (nothing saved): 2 lines from 2026-09-01 to 2026-09-02" in out.getvalue()
+
+
+def test_the_printed_line_writes_money_as_the_council_does():
+    out = StringIO()
+    call_command("import_statement", str(DATA / "hsbc-headerless.csv"), "--dry-run", stdout=out)
+    assert "money out £23,000.00, money in £12.34; 0 already imported." in out.getvalue()

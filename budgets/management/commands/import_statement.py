@@ -3,6 +3,7 @@ host-to-host service, an overnight job) the way the statements page and the API 
 same reading, checks and matching (budgets.reconcile.statement_import)."""
 
 import json
+from decimal import Decimal
 from pathlib import Path
 
 from django.contrib.auth import get_user_model
@@ -11,6 +12,7 @@ from django.core.management.base import BaseCommand, CommandError
 from budgets import reconcile, statement_imports
 from budgets.models import Statement
 from fundmgr.errors import DomainError
+from fundmgr.money import pounds
 
 
 class Command(BaseCommand):
@@ -73,8 +75,9 @@ class Command(BaseCommand):
         self.stdout.write(
             self.style.SUCCESS(
                 f"{what}: {summary['lines']} lines from {summary['first_date']} to "
-                f"{summary['last_date']}, money out £{summary['money_out']}, money in "
-                f"£{summary['money_in']}; {summary['skipped_duplicates']} already imported."
+                f"{summary['last_date']}, money out {pounds(Decimal(summary['money_out']))}, "
+                f"money in {pounds(Decimal(summary['money_in']))}; "
+                f"{summary['skipped_duplicates']} already imported."
             )
         )
 
