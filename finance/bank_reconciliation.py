@@ -65,6 +65,7 @@ from budgets.models import (
     StatementLine,
 )
 from budgets.payments import long_date, require_finance_officer
+from budgets.statement_files import bank_account
 from finance.models import BankReconciliation
 from fundmgr.documents import document_store
 from fundmgr.errors import InvalidInput, NotPermitted, Refused
@@ -81,8 +82,9 @@ SENT = [
 
 
 def grant_account() -> str:
-    """The council's grant account as statements and reconciliations name it."""
-    return f"{settings.BACS_SORT_CODE} {settings.BACS_ACCOUNT_NUMBER}".strip()
+    """The council's grant account as statements and reconciliations name it: 30-99-50 10203040."""
+    given = f"{settings.BACS_SORT_CODE} {settings.BACS_ACCOUNT_NUMBER}".strip()
+    return bank_account(given) or given
 
 
 def last_month_end(today: datetime.date | None = None) -> datetime.date:

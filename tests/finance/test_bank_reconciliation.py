@@ -274,7 +274,7 @@ def prepared(by, explanation=""):
 
 def test_preparing_stores_the_figures_and_the_lists(books, finance):
     rec = prepared(finance)
-    assert rec.account == "309950 10203040"
+    assert rec.account == "30-99-50 10203040"
     assert (rec.statement_balance, rec.unpresented_total, rec.cash_book_balance) == (
         D("14552.50"),
         D("250.00"),

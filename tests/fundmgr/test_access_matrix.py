@@ -609,7 +609,7 @@ def _build_world() -> World:
 
     zero = Decimal("0.00")
     bank_reconciliation = BankReconciliation.objects.create(
-        account="309950 10203040",
+        account="30-99-50 10203040",
         as_at=fund_year.year.start,
         opening_date=fund_year.year.start,
         **{
