@@ -6,7 +6,6 @@ what went wrong.
 
 from __future__ import annotations
 
-from crispy_forms_gds.fields import DateInputField
 from crispy_forms_gds.helper import FormHelper
 from crispy_forms_gds.layout import HTML, Field, Fieldset, Layout, Size, Submit
 from django import forms
@@ -18,7 +17,7 @@ from applications.models import (
 )
 from applications.uploads import validate_upload_content
 from budgets.models import FundYear, Ward
-from fundmgr.forms import helper, money_field, money_input
+from fundmgr.forms import RealDateField, helper, money_field, money_input
 
 UPLOAD_HINT = (
     "PDF, JPG, PNG, Word (DOCX), Excel (XLSX) or OpenDocument (ODT, ODS). "
@@ -149,23 +148,23 @@ class AboutForm(VersionedForm):
 
 
 class DatesForm(VersionedForm):
-    project_start = DateInputField(
+    project_start = RealDateField(
         label="When will the project start?",
         help_text="For example, 10 1 2027",
         require_all_fields=False,
+        what="the date the project starts",
+        called="Project start date",
     )
-    project_end = DateInputField(
+    project_end = RealDateField(
         label="When will the project end?",
         help_text="For example, 20 3 2027",
         require_all_fields=False,
+        what="the date the project ends",
+        called="Project end date",
     )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        for name, what in (("project_start", "starts"), ("project_end", "ends")):
-            field = self.fields[name]
-            field.error_messages["required"] = f"Enter the date the project {what}"
-            field.error_messages["incomplete"] = f"Enter the date the project {what}"
         self.helper = helper(
             "version",
             Field("project_start", context={"legend_size": Size.for_legend(Size.SMALL)}),

@@ -114,13 +114,16 @@ def money_input(name: str, **kwargs) -> Field:
 class RealDateField(DateInputField):
     """GOV.UK's date input (day, month, year boxes), with its message for a date that does not
     exist (31 February). `what` says what to enter when it is left empty ("Enter the date the
-    money is paid"); without it, crispy-forms-gds's own message."""
+    money is paid"); without it, crispy-forms-gds's own message. `called` names the date in the
+    message for one that does not exist ("Project start date must be a real date") when the label
+    is a question; without it, the label does."""
 
-    def __init__(self, *, what: str = "", **kwargs):
+    def __init__(self, *, what: str = "", called: str = "", **kwargs):
         super().__init__(**kwargs)
         if what:
             self.error_messages.update(required=f"Enter {what}", incomplete=f"Enter {what}")
         self.what = what
+        self.called = called
 
     def compress(self, data_list) -> datetime.date | None:
         day, month, year = data_list
@@ -129,7 +132,9 @@ class RealDateField(DateInputField):
         try:
             return datetime.date(int(year), int(month), int(day))
         except ValueError:
-            raise forms.ValidationError(f"{self.label} must be a real date") from None
+            raise forms.ValidationError(
+                f"{self.called or self.label} must be a real date"
+            ) from None
 
 
 def helper(*fields, button: str = "Save and continue", method: str = "post") -> FormHelper:

@@ -749,6 +749,32 @@ def test_the_project_cannot_end_before_it_starts(signed_in, empty_draft):
     assert 'href="#id_project_start_0"' in response.text  # the day box
 
 
+def test_a_date_that_does_not_exist_is_named_at_the_field_and_in_the_summary(
+    signed_in, empty_draft
+):
+    """31 April: GOV.UK's message for the date input, never Python's "day is out of range"."""
+    response = signed_in.post(
+        f"/apply/applications/{empty_draft.pk}/dates/",
+        {
+            "version": empty_draft.version,
+            "project_start_0": "31",
+            "project_start_1": "4",
+            "project_start_2": "2027",
+            "project_end_0": "30",
+            "project_end_1": "2",
+            "project_end_2": "2027",
+        },
+    )
+    assert error_summary(response) == [
+        "Project start date must be a real date",
+        "Project end date must be a real date",
+    ]
+    assert "out of range" not in response.text
+    assert response.text.count("Project start date must be a real date") == 2  # field, summary
+    empty_draft.refresh_from_db()
+    assert empty_draft.project_start is None
+
+
 def test_costs_are_added_removed_and_totalled(signed_in, empty_draft, treasurer):
     url = f"/apply/applications/{empty_draft.pk}/costs"
     text = signed_in.get(f"{url}/").text
