@@ -561,7 +561,7 @@ def _reject(cast, app, story):
 
 
 def _defer(cast, app, story):
-    reasons = "Deferred: a second quote and confirmation of the match funding are needed."
+    reasons = "A second quote and confirmation of the match funding are needed."
     _decide(cast, app, story, outcome="defer", reasons=reasons)
 
 

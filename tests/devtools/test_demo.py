@@ -155,6 +155,14 @@ class TestTheDemo:
             assert meeting.declarations.exists()
             assert Decision.objects.filter(panel_item__meeting=meeting, outcome="approve").exists()
 
+    def test_a_decisions_reasons_do_not_repeat_its_outcome(self):
+        """The pages put the outcome before the reasons ("Deferred: ..."): the reasons are the
+        officer's or the panel's own words, not a second label."""
+        for decision in Decision.objects.all():
+            label = decision.get_outcome_display()
+            assert not decision.reasons.lower().startswith(label.lower()), decision.reasons
+        assert Decision.objects.filter(outcome="defer").exists()
+
     def test_bank_details_of_paid_groups_were_checked_by_someone_else(self):
         paid = Organisation.objects.filter(applications__paid_to_date__gt=0).distinct()
         assert paid.exists()
