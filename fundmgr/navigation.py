@@ -44,7 +44,17 @@ def nav_items(user, path: str = "") -> list[tuple[str, str, bool]]:
     return [(label, url, url == current) for label, url in items]
 
 
+# Where each role's work is, when that is not simply the first area it may open: a finance
+# officer may read the budgets, but their work is under /finance/.
+WORK = {Role.FINANCE_OFFICER: "finance:home"}
+
+
 def landing_url(user) -> str:
-    """Where a person lands after signing in: their first area, or the plain home page."""
+    """Where a person lands after signing in: where their role's work is, else their first
+    area, or the plain home page."""
     items = nav_items(user)
+    offered = {url for _, url, _ in items}
+    for role, name in WORK.items():
+        if has_role(user, role) and (url := reverse(name)) in offered:
+            return url
     return items[0][1] if items else reverse("home")

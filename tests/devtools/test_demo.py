@@ -216,7 +216,7 @@ class TestEachDemoLoginLandsOnItsWork:
             ("admin", "/officer/", "Check eligibility"),
             ("cllr.shaw", "/councillor/", "A secure tool store for the community plot"),
             ("officer", "/officer/", "Check eligibility"),
-            ("finance", "/budgets/", "Councillors&#x27; Community Initiative Fund 2026/27"),
+            ("finance", "/finance/", "Payments due"),
             ("auditor", "/officer/", "Check eligibility"),
             ("panel", "/officer/panels/", "Community Asset Fund"),
             ("treasurer", "/apply/", "Raised beds for the accessible plot"),
