@@ -21,6 +21,20 @@ class Notification(models.Model):
     subject = models.CharField(max_length=200)
     body = models.TextField()
     reference = models.CharField(max_length=40, blank=True, db_index=True)
+    key = models.CharField(
+        max_length=120,
+        blank=True,
+        help_text="Set for a message that must go once only (a reminder): "
+        "'offer-lapsing-7:CCIF26-000123'. One row per address and key.",
+    )
+    attachment = models.ForeignKey(
+        "Document",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="A document sent with the e-mail, such as the copy of the answers.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     sent_at = models.DateTimeField(null=True, blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)
@@ -29,6 +43,13 @@ class Notification(models.Model):
     class Meta:
         ordering = ["pk"]
         indexes = [models.Index(fields=["sent_at", "id"], name="notification_unsent_idx")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["to", "key"],
+                condition=~models.Q(key=""),
+                name="notification_once_per_key",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"To {self.to}: {self.subject}"

@@ -6,22 +6,50 @@ import logging
 from collections.abc import Iterable
 
 from django.conf import settings
-from django.core.mail import send_mail
+from django.core.mail import EmailMessage
 from django.db import transaction
 from django.utils import timezone
 
-from fundmgr.models import Notification
+from fundmgr.models import Document, Notification
 
 log = logging.getLogger(__name__)
 
 
-def notify(*, to: Iterable[str], subject: str, body: str, reference: str = "") -> int:
-    """Queue one e-mail per address (blank and repeated addresses skipped); send after commit."""
+def notify(
+    *,
+    to: Iterable[str],
+    subject: str,
+    body: str,
+    reference: str = "",
+    key: str = "",
+    attachment: Document | None = None,
+) -> int:
+    """Queue one e-mail per address (blank and repeated addresses skipped); send after commit.
+
+    With a `key` the message goes to each address once only, ever: an address that already has
+    a message with that key is skipped (and the database's unique constraint holds if two runs
+    race). Returns how many were queued."""
     addresses = sorted({a.strip().lower() for a in to if a and a.strip()})
+    if key:
+        already = set(
+            Notification.objects.filter(key=key, to__in=addresses).values_list("to", flat=True)
+        )
+        addresses = [a for a in addresses if a not in already]
     if not addresses:
         return 0
     Notification.objects.bulk_create(
-        Notification(to=a, subject=subject[:200], body=body, reference=reference) for a in addresses
+        (
+            Notification(
+                to=a,
+                subject=subject[:200],
+                body=body,
+                reference=reference,
+                key=key,
+                attachment=attachment,
+            )
+            for a in addresses
+        ),
+        ignore_conflicts=bool(key),
     )
     _send_after_commit()
     return len(addresses)
@@ -40,10 +68,14 @@ def _send_after_commit() -> None:
 def send_pending(limit: int = 200) -> int:
     """Send what is waiting. A failure is recorded on the row and retried next time."""
     sent = 0
-    pending = Notification.objects.filter(sent_at__isnull=True, attempts__lt=5).order_by("pk")
+    pending = (
+        Notification.objects.filter(sent_at__isnull=True, attempts__lt=5)
+        .select_related("attachment")
+        .order_by("pk")
+    )
     for note in pending[:limit]:
         try:
-            send_mail(note.subject, note.body, settings.DEFAULT_FROM_EMAIL, [note.to])
+            _message(note).send(fail_silently=False)
         except Exception as error:  # noqa: BLE001 - any mail failure is retried later
             log.warning("Could not send notification %s: %s", note.pk, error)
             Notification.objects.filter(pk=note.pk).update(
@@ -55,3 +87,14 @@ def send_pending(limit: int = 200) -> int:
         )
         sent += 1
     return sent
+
+
+def _message(note: Notification) -> EmailMessage:
+    message = EmailMessage(note.subject, note.body, settings.DEFAULT_FROM_EMAIL, [note.to])
+    if note.attachment is not None:
+        from fundmgr.documents import stored_content
+
+        document = note.attachment
+        content_type = "application/pdf" if document.filename.endswith(".pdf") else None
+        message.attach(document.filename, stored_content(document), content_type)
+    return message
