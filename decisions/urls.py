@@ -1,10 +1,10 @@
 from django.urls import path
 
-from decisions import views
+from decisions import views, workbench_views
 
 app_name = "decisions"
 urlpatterns = [
-    path("", views.workbench, name="workbench"),
+    path("", workbench_views.workbench, name="workbench"),
     path("applications/<str:reference>/", views.application_detail, name="application"),
     path("applications/<str:reference>/<slug:slug>/", views.step, name="step"),
     path("panels/", views.panels, name="panels"),

@@ -1,4 +1,5 @@
-"""The grants officer's pages: the workbench, an application's file and its steps, and panels.
+"""The grants officer's pages: an application's file and its steps, and panels (the workbench
+is decisions.workbench_views).
 
 Views check who may see what, build a form and call a service; a refusal (DomainError) is shown
 in the GOV.UK error summary and changes nothing.
@@ -12,7 +13,6 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
 from django.db.models import Prefetch
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
@@ -33,7 +33,6 @@ from decisions.forms import (
     NoteForm,
     PanelMeetingForm,
     RegisterForm,
-    WorkbenchFilterForm,
 )
 from decisions.models import Assessment, PanelMeeting, PanelMembership
 from fundmgr import access
@@ -42,36 +41,9 @@ from fundmgr.forms import add_refusal
 from fundmgr.models import User
 from fundmgr.money import pounds
 
-PAGE_SIZE = 50
 S = Status
 # Takes a page's step with its form's cleaned data; says which transition it took, or "defer".
 Performer = Callable[[Application, User, Mapping[str, Any]], str]
-
-
-# --- the workbench --------------------------------------------------------------------------
-
-
-@access.page(access.reads_applications)
-def workbench(request):
-    form = WorkbenchFilterForm(request.GET or None)
-    filters = form.cleaned_data if form.is_valid() else getattr(form, "cleaned_data", {})
-    page = Paginator(selectors.workbench_applications(filters), PAGE_SIZE).get_page(
-        request.GET.get("page")
-    )
-    queues = selectors.queues(filters)
-    return render(
-        request,
-        "decisions/workbench.html",
-        {
-            "form": form,
-            "officer_queues": [q for q in queues if q.spec.officer],
-            "other_queues": [q for q in queues if not q.spec.officer],
-            "waiting": sum(q.count for q in queues if q.spec.officer),
-            "page": page,
-            "state": filters.get("state") or "",
-            "filtered": any(v not in (None, "") for v in filters.values()),
-        },
-    )
 
 
 # --- an application's file -------------------------------------------------------------------
