@@ -23,7 +23,7 @@ from django.utils.http import urlsafe_base64_decode, urlsafe_base64_encode
 
 from fundmgr.errors import InvalidInput
 from fundmgr.models import User
-from fundmgr.notifications import notify
+from fundmgr.notifications import notify, with_help_footer
 from fundmgr.roles import Role
 
 
@@ -44,6 +44,7 @@ def send_private_mail(*, to: str, subject: str, body: str) -> None:
     """An e-mail with a link that lets someone into an account (a password reset, an address
     confirmation): sent after the transaction commits, like the outbox's, but not kept in it,
     where administrators and auditors read every message in /admin/."""
+    body = with_help_footer(body)
     transaction.on_commit(
         lambda: send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [to], fail_silently=False)
     )

@@ -13,4 +13,13 @@ def council(request):
         "council_email": settings.COUNCIL_EMAIL,  # where the sign-in pages send people for help
         "council_phone": settings.COUNCIL_PHONE,
         "nav_items": areas,
+        "help_contact": help_contact(),
     }
+
+
+def help_contact() -> dict[str, str]:
+    """The help contact from settings, with the phone number as a `tel:` link wants it."""
+    contact = dict(settings.HELP_CONTACT)
+    phone = contact.get("phone", "")
+    contact["tel"] = "".join(c for c in phone if c.isdigit() or c == "+")
+    return contact

@@ -15,6 +15,22 @@ from fundmgr.models import Document, Notification
 log = logging.getLogger(__name__)
 
 
+def help_footer() -> str:
+    """The line every e-mail ends with: who to contact for help, how and when (settings'
+    HELP_CONTACT). Plain text, without a trailing newline."""
+    contact = settings.HELP_CONTACT
+    parts = [contact.get(field, "").strip() for field in ("name", "email", "phone", "hours")]
+    return "Need help? " + ", ".join(part for part in parts if part)
+
+
+def with_help_footer(body: str) -> str:
+    """`body` ending with the help contact, once: a body that already ends with it is kept."""
+    footer = help_footer()
+    if footer in body:
+        return body
+    return f"{body.rstrip()}\n\n{footer}\n"
+
+
 def notify(
     *,
     to: Iterable[str],
@@ -25,6 +41,7 @@ def notify(
     attachment: Document | None = None,
 ) -> int:
     """Queue one e-mail per address (blank and repeated addresses skipped); send after commit.
+    Every body ends with the help contact (help_footer), added here if the caller has not.
 
     With a `key` the message goes to each address once only, ever: an address that already has
     a message with that key is skipped (and the database's unique constraint holds if two runs
@@ -37,6 +54,7 @@ def notify(
         addresses = [a for a in addresses if a not in already]
     if not addresses:
         return 0
+    body = with_help_footer(body)
     Notification.objects.bulk_create(
         (
             Notification(

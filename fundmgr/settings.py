@@ -261,6 +261,14 @@ COUNCIL_ADDRESS = env_list(
 COUNCIL_EMAIL = os.environ.get("COUNCIL_EMAIL", "grants@thornburyvale.example")
 COUNCIL_PHONE = os.environ.get("COUNCIL_PHONE", "01632 960000")
 COUNCIL_LOGO = os.environ.get("COUNCIL_LOGO", "")
+# Who applicants contact for help: shown in the footer of every page and at the end of every
+# e-mail (fundmgr.notifications.help_footer).
+HELP_CONTACT = {
+    "name": os.environ.get("HELP_CONTACT_NAME", "Grants team"),
+    "email": os.environ.get("HELP_CONTACT_EMAIL", COUNCIL_EMAIL),
+    "phone": os.environ.get("HELP_CONTACT_PHONE", COUNCIL_PHONE),
+    "hours": os.environ.get("HELP_CONTACT_HOURS", "Monday to Friday, 9am to 5pm"),
+}
 # The name an authenticator app shows beside the person's code.
 OTP_TOTP_ISSUER = f"{COUNCIL_NAME} grants"
 
