@@ -1,84 +1,17 @@
 """Forms of the grants officer's pages. They check what a person typed; the services check the
-rules (who may, what the money allows) and their refusals are shown through `add_refusal`."""
+rules (who may, what the money allows) and their refusals are shown through `add_refusal`. The
+workbench's forms are decisions.workbench_forms."""
 
 from __future__ import annotations
 
-from crispy_forms_gds.helper import FormHelper
-from crispy_forms_gds.layout import Div, Field, Layout, Size
+from crispy_forms_gds.layout import Field, Size
 from django import forms
 from django.contrib.auth import get_user_model
 
-from applications.workflow import Status
-from budgets.models import FinancialYear, Fund, Ward
+from budgets.models import Fund
 from fundmgr.forms import RealDateField, helper, money_field, money_input
 from fundmgr.money import pounds
 from fundmgr.roles import Role
-
-# --- the workbench --------------------------------------------------------------------------
-
-
-class WorkbenchFilterForm(forms.Form):
-    """The workbench's filters: a GET form, every field optional."""
-
-    q = forms.CharField(
-        label="Reference or organisation",
-        help_text="For example, CCIF26-000123 or Friends of Abbey Park.",
-        required=False,
-        max_length=200,
-        strip=True,
-    )
-    state = forms.ChoiceField(
-        label="Status", required=False, choices=[("", "All but drafts"), *Status.choices]
-    )
-    fund = forms.ModelChoiceField(
-        label="Fund", required=False, queryset=Fund.objects.order_by("name"), empty_label="All"
-    )
-    year = forms.ModelChoiceField(
-        label="Financial year",
-        required=False,
-        queryset=FinancialYear.objects.order_by("-start"),
-        empty_label="All",
-    )
-    ward = forms.ModelChoiceField(
-        label="Ward", required=False, queryset=Ward.objects.order_by("name"), empty_label="All"
-    )
-    amount_from = money_field(
-        "Amount from", example="100.00", what="the smallest amount", required=False, allow_zero=True
-    )
-    amount_to = money_field(
-        "Amount to", example="1500.00", what="the largest amount", required=False, allow_zero=True
-    )
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["state"].error_messages["invalid_choice"] = "Choose a status from the list"
-        for name in ("fund", "year", "ward"):
-            self.fields[name].error_messages["invalid_choice"] = "Choose from the list"
-        self.helper = FormHelper()
-        self.helper.form_tag = False  # the template holds the GET form and its button
-        self.helper.form_method = "get"  # so crispy adds no CSRF token to the address
-        self.helper.layout = Layout(
-            Field.text("q", field_width="two-thirds"),
-            Div(
-                Field.select("state"),
-                Field.select("fund"),
-                Field.select("year"),
-                Field.select("ward"),
-                money_input("amount_from"),
-                money_input("amount_to"),
-                css_class="fm-filters__row",
-            ),
-        )
-
-    def clean(self):
-        data = super().clean()
-        low, high = data.get("amount_from"), data.get("amount_to")
-        if low is not None and high is not None and low > high:
-            self.add_error(
-                "amount_to", "The largest amount must be the same as or more than the smallest"
-            )
-        return data
-
 
 # --- an application's steps -----------------------------------------------------------------
 

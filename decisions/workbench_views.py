@@ -6,7 +6,7 @@ from django.core.paginator import Paginator
 from django.shortcuts import render
 
 from decisions import selectors
-from decisions.forms import WorkbenchFilterForm
+from decisions.workbench_forms import WorkbenchFilterForm
 from fundmgr import access
 
 PAGE_SIZE = 50
