@@ -39,6 +39,9 @@ if not SECRET_KEY:
 # links signed with it have expired.
 SECRET_KEY_FALLBACKS = env_list("SECRET_KEY_FALLBACKS", "")
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "" if PRODUCTION else "127.0.0.1,localhost,testserver")
+# The service's own address, for links in e-mails sent with no request to read it from (the
+# daily `manage.py send_reminders`, which refuses to send without it).
+SITE_URL = os.environ.get("SITE_URL", "" if PRODUCTION else "http://localhost:8000")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", "")
 
 INSTALLED_APPS = [
