@@ -6,9 +6,13 @@ what went wrong.
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from crispy_forms_gds.helper import FormHelper
 from crispy_forms_gds.layout import HTML, Field, Fieldset, Layout, Size, Submit
 from django import forms
+from django.forms.utils import ErrorDict
+from django.http import QueryDict
 
 from applications.models import (
     MAX_UPLOAD_BYTES,
@@ -18,6 +22,7 @@ from applications.models import (
 from applications.uploads import validate_upload_content
 from budgets.models import FundYear, Ward
 from fundmgr.forms import RealDateField, helper, money_field, money_input
+from fundmgr.money import pounds
 
 UPLOAD_HINT = (
     "PDF, JPG, PNG, Word (DOCX), Excel (XLSX) or OpenDocument (ODT, ODS). "
@@ -34,6 +39,65 @@ class VersionedForm(forms.Form):
 
     def answers(self) -> dict:
         return {k: v for k, v in self.cleaned_data.items() if k != "version"}
+
+
+# The buttons of every question page of an application: GOV.UK's "Save and continue", and
+# "Save and come back later", which keeps whatever was typed, valid or not.
+CONTINUE, LATER, ADD = "continue", "later", "add"
+SECTION_BUTTONS = HTML(
+    '<div class="govuk-button-group">'
+    f'<button type="submit" name="action" value="{CONTINUE}" class="govuk-button" '
+    'data-module="govuk-button">Save and continue</button>'
+    f'<button type="submit" name="action" value="{LATER}" '
+    'class="govuk-button govuk-button--secondary" data-module="govuk-button">'
+    "Save and come back later</button></div>"
+)
+
+
+def add_button(words: str) -> HTML:
+    """The button that adds one more line (a cost, a source of funding, a document) and stays
+    on the page."""
+    return HTML(
+        f'<button type="submit" name="action" value="{ADD}" '
+        f'class="govuk-button govuk-button--secondary" data-module="govuk-button">{words}</button>'
+    )
+
+
+def section_helper(*fields) -> FormHelper:
+    form_helper = FormHelper()
+    form_helper.form_method = "post"
+    form_helper.layout = Layout(*fields, SECTION_BUTTONS)
+    return form_helper
+
+
+def as_kept(form: forms.Form) -> forms.Form:
+    """The form showing what was typed and kept, exactly as typed, without its errors: they
+    show when the person presses "Save and continue". Only to draw: never ask it is_valid()."""
+    form._errors = ErrorDict()
+    form.cleaned_data = {}
+    return form
+
+
+def kept_data(answers: dict[str, list[str]], **current) -> QueryDict:
+    """What was kept of a page, as the page posted it, with `current` (the version the page is
+    drawn from) put in."""
+    data = QueryDict(mutable=True)
+    for name, values in answers.items():
+        data.setlist(name, [str(v) for v in values])
+    for name, value in current.items():
+        data[name] = str(value)
+    return data
+
+
+def typed(form: forms.Form) -> bool:
+    """Whether anything was typed or chosen in the form's own questions (its hidden fields and
+    buttons aside)."""
+    for bound in form.visible_fields():
+        value = bound.value()
+        values = value if isinstance(value, list | tuple) else [value]
+        if any(v not in (None, "", False) and str(v).strip() for v in values):
+            return True
+    return bool(form.files)
 
 
 # --- starting an application ----------------------------------------------------------------
@@ -138,7 +202,7 @@ class AboutForm(VersionedForm):
     def __init__(self, *args, wards, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["wards"].queryset = wards
-        self.helper = helper(
+        self.helper = section_helper(
             "version",
             Field.text("title"),
             Field.textarea("purpose", rows=6, max_characters=3000),
@@ -165,17 +229,21 @@ class DatesForm(VersionedForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.helper = helper(
+        self.helper = section_helper(
             "version",
-            Field("project_start", context={"legend_size": Size.for_legend(Size.SMALL)}),
-            Field("project_end", context={"legend_size": Size.for_legend(Size.SMALL)}),
+            Field("project_start", context={"legend_size": Size.for_legend(Size.MEDIUM)}),
+            Field("project_end", context={"legend_size": Size.for_legend(Size.MEDIUM)}),
         )
 
     def clean(self):
         data = super().clean()
         start, end = data.get("project_start"), data.get("project_end")
         if start and end and end < start:
-            self.add_error("project_end", "The end date must be the same as or after the start")
+            self.add_error(
+                "project_end",
+                f"Project end date must be the same as or after {start.day} {start:%B %Y}, "
+                "the date the project starts",
+            )
         return data
 
 
@@ -199,42 +267,75 @@ class BudgetLineForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.helper = helper(
+        self.helper = section_helper(
             Fieldset(
                 Field.text("item"),
                 money_input("cost"),
                 Field("quote"),
+                add_button("Add this cost"),
                 legend="Add a cost",
                 legend_size=Size.MEDIUM,
                 legend_tag="h2",
+                css_class="fm-apply-box",
             ),
-            button="Add cost",
         )
         self.helper.attrs = {"id": "add-cost"}
 
 
-class CostsForm(VersionedForm):
-    total_cost = money_field(
-        "Total cost of the project",
-        what="the total cost of the project",
-        example="1200.00",
-        help_text="Everything the project costs, including money from other sources. It must be "
-        "the same as your costs added up.",
+def short_of(lines: Decimal, asked: Decimal) -> str:
+    """What to do when the costs listed come to less than the amount asked for."""
+    return (
+        f"Your costs add up to {pounds(lines)}, {pounds(asked - lines)} less than the "
+        f"{pounds(asked)} you asked for. Add costs or change the amount you are asking for"
     )
+
+
+class AmountForm(VersionedForm):
+    """The amount asked for, on a page of its own: it is checked against the fund's limits and
+    against the costs the group has listed."""
+
     amount_requested = money_field(
         "How much are you asking the council for?",
-        what="the amount requested",
+        what="the amount you are asking for",
         example="500.00",
     )
 
-    def __init__(self, *args, limits_html: str = "", **kwargs):
+    def __init__(self, *args, fund_year, lines_total: Decimal, **kwargs):
         super().__init__(*args, **kwargs)
-        self.helper = helper(
-            "version",
-            money_input("total_cost"),
-            HTML(limits_html),
-            money_input("amount_requested"),
+        self.fund_year, self.lines_total = fund_year, lines_total
+        fund = fund_year.fund.name
+        self.fields["amount_requested"].help_text = (
+            f"The {fund} gives grants from {pounds(fund_year.min_award)} to "
+            f"{pounds(fund_year.max_award)}."
+            + (f" Your costs add up to {pounds(lines_total)}." if lines_total else "")
         )
+        self.helper = section_helper(
+            "version",
+            money_input(
+                "amount_requested",
+                context={"label_tag": "h1", "label_size": Size.for_label(Size.LARGE)},
+            ),
+        )
+
+    def clean_amount_requested(self):
+        amount = self.cleaned_data["amount_requested"]
+        fy, lines = self.fund_year, self.lines_total
+        if amount < fy.min_award or amount > fy.max_award:
+            raise forms.ValidationError(
+                f"Ask for an amount from {pounds(fy.min_award)} to {pounds(fy.max_award)}: "
+                f"the {fy.fund.name} gives grants of that size"
+            )
+        if lines and amount > lines:
+            raise forms.ValidationError(short_of(lines, amount))
+        share = fy.match_funding_share
+        if lines and share and amount > lines * (100 - share) / 100:
+            most = (lines * (100 - share) / 100).quantize(Decimal("0.01"))
+            raise forms.ValidationError(
+                f"Ask for {pounds(most)} or less: the {fy.fund.name} pays up to "
+                f"{(100 - share).normalize():f}% of your costs of {pounds(lines)}, and you find "
+                "the rest elsewhere"
+            )
+        return amount
 
 
 class MatchFundingForm(forms.Form):
@@ -257,16 +358,17 @@ class MatchFundingForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.helper = helper(
+        self.helper = section_helper(
             Fieldset(
                 Field.text("source"),
                 money_input("amount"),
                 Field.radios("secured", legend_size=Size.SMALL, inline=True),
+                add_button("Add this funding"),
                 legend="Add other funding",
                 legend_size=Size.MEDIUM,
                 legend_tag="h2",
+                css_class="fm-apply-box",
             ),
-            button="Add funding",
         )
         self.helper.attrs = {"id": "add-funding"}
 
@@ -294,15 +396,16 @@ class AttachmentForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.helper = helper(
+        self.helper = section_helper(
             Fieldset(
                 Field.text("description"),
                 Field("file"),
+                add_button("Upload this document"),
                 legend="Add a document",
                 legend_size=Size.MEDIUM,
                 legend_tag="h2",
+                css_class="fm-apply-box",
             ),
-            button="Upload document",
         )
         self.helper.attrs = {"id": "add-document"}
 

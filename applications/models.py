@@ -268,6 +268,11 @@ class Application(ApplicationWorkflow, models.Model):
     submitted_at = models.DateTimeField(null=True, blank=True, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
     version = models.PositiveIntegerField(default=1, editable=False)
+    # What was typed on a section's page and not yet saved into the fields above, because it was
+    # not valid yet or the person chose "Save and come back later": {"dates": {"project_start_0":
+    # ["31"], ...}}, as posted (never files or the CSRF token). Shown again, exactly as typed,
+    # when the page is reopened; a section's entry goes once its answers are saved.
+    draft_answers = models.JSONField(default=dict, blank=True, editable=False)
 
     class Meta:
         ordering = ["-created_at", "-pk"]
@@ -299,6 +304,18 @@ class Application(ApplicationWorkflow, models.Model):
 
     def __str__(self) -> str:
         return f"{self.reference} {self.title}".strip()
+
+    @property
+    def name(self) -> str:
+        """What the group calls the bid: its project title, or the title typed but not saved
+        yet, or else the day it was started ("Bid started 4 December 2026"), never "Untitled"."""
+        if self.title:
+            return self.title
+        typed = (self.draft_answers or {}).get("about", {}).get("title", [""])
+        if typed and str(typed[0]).strip():
+            return str(typed[0]).strip()[:120]
+        started = timezone.localdate(self.created_at) if self.created_at else timezone.localdate()
+        return f"Bid started {started.day} {started:%B %Y}"
 
     @property
     def match_funding(self) -> Decimal:

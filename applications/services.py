@@ -209,10 +209,17 @@ def application_create(
 
 @transaction.atomic
 def application_update(
-    *, application: Application, by: User, version: int | None = None, **fields
+    *,
+    application: Application,
+    by: User,
+    version: int | None = None,
+    section: str | None = None,
+    **fields,
 ) -> Application:
     """Save answers to a draft. `version` is the one the person started from: if someone else
-    saved in between, nothing is overwritten and the person is told."""
+    saved in between, nothing is overwritten and the person is told. `section` is the page the
+    answers came from: what was kept of it unsaved (`application_draft_keep`) goes, as these
+    answers replace it."""
     app = lock_application(application)
     if reason := rules.group_member.refusal(app, by):
         raise NotPermitted(reason)
@@ -229,11 +236,58 @@ def application_update(
     wards = fields.pop("wards", None)
     for name, value in fields.items():
         setattr(app, name, value)
+    if section is not None and section in app.draft_answers:
+        app.draft_answers = {k: v for k, v in app.draft_answers.items() if k != section}
     app.version = F("version") + 1
     app.save()
     if wards is not None:
         app.wards.set(wards)
     app.refresh_from_db()
+    return app
+
+
+# What a kept page may hold: the CSRF token and the buttons are not answers, files are never kept.
+NOT_ANSWERS = {"csrfmiddlewaretoken", "version", "action", "submit", "return"}
+DRAFT_LIMIT = 20_000  # characters of one section's typing, well above what its questions take
+
+
+@transaction.atomic
+def application_draft_keep(
+    *, application: Application, by: User, section: str, answers: dict[str, list[str]]
+) -> Application:
+    """Keep what a group member typed on one section's page, valid or not, to show again when
+    they come back ("Save and come back later"). Saves nothing into the answers themselves, so
+    changes no version: someone else's open page is not made stale by it."""
+    app = lock_draft(application, by)
+    kept = {
+        str(name): [str(value)[:DRAFT_LIMIT] for value in values][:200]
+        for name, values in answers.items()
+        if name not in NOT_ANSWERS
+    }
+    if sum(len(v) for values in kept.values() for v in values) > DRAFT_LIMIT:
+        raise InvalidInput("That is too much to keep: shorten your answers, then save again.")
+    drafts = dict(app.draft_answers or {})
+    if any(value.strip() for values in kept.values() for value in values):
+        drafts[section] = kept
+    else:
+        drafts.pop(section, None)  # nothing typed: nothing to keep
+    Application.objects.filter(pk=app.pk).update(draft_answers=drafts)
+    app.draft_answers = drafts
+    return app
+
+
+@transaction.atomic
+def application_costs_settle(*, application: Application, by: User) -> Application:
+    """The project's total cost is its costs added up: set it from the budget lines once the
+    group has listed them (none listed: no total yet)."""
+    app = lock_draft(application, by)
+    lines = sum((line.cost for line in app.budget_lines.all()), Decimal("0.00"))
+    total = lines or None
+    if app.total_cost != total:
+        app.total_cost = total
+        app.version = F("version") + 1
+        app.save(update_fields=["total_cost", "version", "updated_at"])
+        app.refresh_from_db()
     return app
 
 

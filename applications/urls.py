@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from applications import invitation_views, organisation_views, views
+from applications import answers_copy, invitation_views, organisation_views, views
 
 app_name = "applications"
 urlpatterns = [
@@ -40,6 +40,7 @@ urlpatterns = [
     path("applications/<int:pk>/about/", views.section_about, name="about"),
     path("applications/<int:pk>/dates/", views.section_dates, name="dates"),
     path("applications/<int:pk>/costs/", views.section_costs, name="costs"),
+    path("applications/<int:pk>/amount/", views.section_amount, name="amount"),
     path("applications/<int:pk>/costs/add/", views.budget_line_add, name="budget_line_add"),
     path(
         "applications/<int:pk>/costs/<int:line>/remove/",
@@ -59,6 +60,7 @@ urlpatterns = [
         name="document_remove",
     ),
     path("applications/<int:pk>/check/", views.check_answers, name="check_answers"),
+    path("applications/<int:pk>/answers.pdf", answers_copy.download, name="answers_copy"),
     path("applications/<int:pk>/withdraw/", views.withdraw, name="withdraw"),
     path("applications/<int:pk>/accept/", views.accept_offer, name="accept_offer"),
     path("applications/<int:pk>/monitoring/", views.monitoring_report, name="monitoring"),

@@ -18,26 +18,25 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from applications import eligibility, group_selectors, group_services, services
+from applications import eligibility, group_selectors, group_services, sections, services
 from applications.forms import (
+    ADD,
+    CONTINUE,
+    LATER,
     UPLOAD_HINT,
-    AboutForm,
     AcceptOfferForm,
-    AttachmentForm,
-    BudgetLineForm,
     ChooseFundForm,
     ConfirmForm,
-    CostsForm,
-    DatesForm,
-    MatchFundingForm,
     MonitoringForm,
     StartForm,
     WithdrawForm,
+    as_kept,
+    short_of,
+    typed,
 )
 from applications.models import Application, Attachment, BudgetLine, MatchFunding, Organisation
 from applications.rules import offer_window, outside_pre_election_period, today
 from applications.workflow import BEFORE_PAYMENT, Status
-from budgets.models import Ward
 from fundmgr import access
 from fundmgr.errors import DomainError
 from fundmgr.forms import add_refusal
@@ -162,10 +161,10 @@ def _section_context(app: Application, **extra) -> dict:
 @draft_only
 def tasks(request, pk: int):
     app = _editable(request, pk)
-    items = group_selectors.tasks(app)
+    items = sections.tasks(app)
     for task in items:
         task.url = reverse(f"applications:{task.slug}", args=[app.pk])
-    done = sum(1 for t in items if t.status == group_selectors.COMPLETED)
+    done = sum(1 for t in items if t.status == sections.COMPLETED)
     return render(
         request,
         "applications/tasks.html",
@@ -173,117 +172,221 @@ def tasks(request, pk: int):
             app,
             tasks=items,
             done=done,
+            may_check=sections.required_done(items),
             returned=group_selectors.returned_note(app),
         ),
     )
 
 
-def _save_section(request, app: Application, form, template: str, **extra):
-    if request.method == "POST" and form.is_valid():
+# --- the sections' pages --------------------------------------------------------------------
+# Every section's page has "Save and continue" and "Save and come back later". Valid answers are
+# saved into the application either way; what is not valid yet is kept as typed
+# (`services.application_draft_keep`) and shown again, as typed, when the page is reopened.
+# A page reached from a Change link on Check your answers (?return=check) goes back there.
+
+RETURN_TO_CHECK = "check"
+
+
+def _returning(request) -> bool:
+    """Whether the page was opened from Check your answers: the one word we honour, so the
+    parameter can never send anyone elsewhere."""
+    return request.GET.get("return") == RETURN_TO_CHECK
+
+
+def _page_url(request, app: Application, name: str) -> str:
+    url = reverse(f"applications:{name}", args=[app.pk])
+    return f"{url}?return={RETURN_TO_CHECK}" if _returning(request) else url
+
+
+def _next_url(request, app: Application) -> str:
+    name = "check_answers" if _returning(request) else "tasks"
+    return reverse(f"applications:{name}", args=[app.pk])
+
+
+def _action(request) -> str:
+    action = request.POST.get("action", CONTINUE)
+    return action if action in (CONTINUE, LATER, ADD) else CONTINUE
+
+
+def _saved_for_later(request, app: Application):
+    messages.success(request, "Your answers have been saved")
+    return redirect("applications:tasks", pk=app.pk)
+
+
+def _keep(request, app: Application, slug: str, form, *, answers=None) -> bool:
+    """Keep what was typed on the page (files never); False, with the refusal on the form, if
+    the person may not."""
+    if answers is None:
+        answers = dict(request.POST.lists())
+    try:
+        services.application_draft_keep(
+            application=app, by=request.user, section=slug, answers=answers
+        )
+    except DomainError as error:
+        add_refusal(form, error)
+        return False
+    return True
+
+
+def _shown_form(app: Application, slug: str):
+    """The section's form for a GET: what was kept as typed if anything was, else the saved
+    answers."""
+    kept = sections.kept_form(app, slug)
+    return as_kept(kept) if kept is not None else sections.form_for(app, slug)
+
+
+def _page_context(request, app: Application, **extra) -> dict:
+    return _section_context(
+        app,
+        back_url=_next_url(request, app),
+        returning=_returning(request),
+        **extra,
+    )
+
+
+def _question(request, pk: int, slug: str, template: str):
+    """A section of questions saved into the application itself (about, dates, amount)."""
+    app = _editable(request, pk)
+    if request.method != "POST":
+        form = _shown_form(app, slug)
+        return render(request, template, _page_context(request, app, form=form))
+    action = _action(request)
+    form = sections.form_for(app, slug, request.POST)
+    if form.is_valid():
         try:
             services.application_update(
                 application=app,
                 by=request.user,
                 version=form.cleaned_data["version"],
+                section=slug,
                 **form.answers(),
             )
         except DomainError as error:
             add_refusal(form, error)
         else:
-            return redirect("applications:tasks", pk=app.pk)
-    return render(request, template, _section_context(app, form=form, **extra))
+            if action == LATER:
+                return _saved_for_later(request, app)
+            return redirect(_next_url(request, app))
+    elif _keep(request, app, slug, form) and action == LATER:
+        return _saved_for_later(request, app)
+    return render(request, template, _page_context(request, app, form=form))
 
 
 @draft_only
 def section_about(request, pk: int):
-    app = _editable(request, pk)
-    initial = {
-        "version": app.version,
-        "title": app.title,
-        "purpose": app.purpose,
-        "wards": [w.pk for w in app.wards.all()],
-        "people_benefiting": app.people_benefiting,
-    }
-    wards = Ward.objects.filter(council_id=app.fund_year.fund.council_id).order_by("name")
-    form = AboutForm(posted(request), initial=initial, wards=wards)
-    return _save_section(request, app, form, "applications/section_about.html")
+    return _question(request, pk, "about", "applications/section_about.html")
 
 
 @draft_only
 def section_dates(request, pk: int):
-    app = _editable(request, pk)
-    initial = {
-        "version": app.version,
-        "project_start": app.project_start,
-        "project_end": app.project_end,
-    }
-    form = DatesForm(posted(request), initial=initial)
-    return _save_section(request, app, form, "applications/section_dates.html")
+    return _question(request, pk, "dates", "applications/section_dates.html")
 
 
-def _costs_page(request, app: Application, *, costs_form=None, line_form=None):
-    fy = app.fund_year
-    costs_form = costs_form or CostsForm(
-        initial={
-            "version": app.version,
-            "total_cost": app.total_cost
-            if app.total_cost is not None
-            else (group_selectors.lines_total(app) or None),
-            "amount_requested": app.amount_requested,
-        },
-    )
-    costs_form.helper.form_action = reverse("applications:costs", args=[app.pk])
-    line_form = line_form or BudgetLineForm()
-    line_form.helper.form_action = reverse("applications:budget_line_add", args=[app.pk])
+@draft_only
+def section_amount(request, pk: int):
+    return _question(request, pk, "amount", "applications/section_amount.html")
+
+
+def _list_section(
+    request,
+    app: Application,
+    slug: str,
+    *,
+    add: Callable[[Application, User, dict], str],
+    page: Callable[..., Any],
+    finish: Callable[[Application, User], str | None] | None = None,
+    action: str | None = None,
+):
+    """A section that lists things (costs, other funding, documents): its page adds one more
+    with `add`, which returns its name. "Save and continue" adds what was typed, if anything,
+    then asks `finish` whether the section may be left (a reason if not)."""
+    if request.method != "POST":
+        return page(request, app, _shown_form(app, slug))
+    action = action or _action(request)
+    form = sections.form_for(app, slug, request.POST, request.FILES)
+    if action == ADD or typed(form):
+        if not form.is_valid():
+            if _keep(request, app, slug, form) and action == LATER:
+                return _saved_for_later(request, app)
+            return page(request, app, form)
+        try:
+            name = add(app, request.user, form.cleaned_data)
+        except DomainError as error:
+            add_refusal(form, error)
+            if _keep(request, app, slug, form) and action == LATER:
+                return _saved_for_later(request, app)
+            return page(request, app, form)
+        messages.success(request, f"Added {name}.")
+    if not _keep(request, app, slug, form, answers={}):  # what was kept is now added
+        return page(request, app, form)
+    if action == LATER:
+        return _saved_for_later(request, app)
+    if action == ADD:
+        return redirect(_page_url(request, app, slug))
+    if finish is not None and (reason := finish(app, request.user)):
+        # Shown at the first question of the box, where the person puts it right.
+        blank = as_kept(sections.form_for(app, slug))
+        blank.add_error(next(iter(blank.fields)), reason)
+        return page(request, app, blank)
+    return redirect(_next_url(request, app))
+
+
+def _costs_page(request, app: Application, form):
+    form.helper.form_action = _page_url(request, app, "costs")
+    app = _draft(request, app.pk)  # the lines as they are now
+    asked = app.amount_requested
+    lines_total = sections.lines_total(app)
     return render(
         request,
         "applications/section_costs.html",
-        _section_context(
+        _page_context(
+            request,
             app,
-            form=costs_form,
-            line_form=line_form,
+            form=form,
             lines=list(app.budget_lines.all()),
-            lines_total=group_selectors.lines_total(app),
-            share=fy.match_funding_share,
+            lines_total=lines_total,
+            short=asked - lines_total if asked is not None and lines_total < asked else None,
+            share=app.fund_year.match_funding_share,
         ),
     )
+
+
+def _add_cost(app: Application, by: User, data: dict) -> str:
+    line = services.budget_line_add(application=app, by=by, **data)
+    services.application_costs_settle(application=app, by=by)
+    return line.item
+
+
+def _costs_finish(app: Application, by: User) -> str | None:
+    app = services.application_costs_settle(application=app, by=by)
+    if app.total_cost is None:
+        return "Add at least one cost: what you will buy or pay for, and how much it costs"
+    if app.amount_requested is not None and app.total_cost < app.amount_requested:
+        return short_of(app.total_cost, app.amount_requested)
+    return None
 
 
 @draft_only
 def section_costs(request, pk: int):
     app = _editable(request, pk)
-    if request.method != "POST":
-        return _costs_page(request, app)
-    form = CostsForm(request.POST)
-    if form.is_valid():
-        try:
-            services.application_update(
-                application=app,
-                by=request.user,
-                version=form.cleaned_data["version"],
-                **form.answers(),
-            )
-        except DomainError as error:
-            add_refusal(form, error)
-        else:
-            return redirect("applications:tasks", pk=app.pk)
-    return _costs_page(request, app, costs_form=form)
+    return _list_section(
+        request, app, "costs", add=_add_cost, page=_costs_page, finish=_costs_finish
+    )
 
 
 @draft_only
 @require_POST
 def budget_line_add(request, pk: int):
+    """Adding a cost from a page drawn before costs and the buttons shared one form."""
     app = _editable(request, pk)
-    form = BudgetLineForm(request.POST, request.FILES)
-    if form.is_valid():
-        try:
-            services.budget_line_add(application=app, by=request.user, **form.cleaned_data)
-        except DomainError as error:
-            add_refusal(form, error)
-        else:
-            messages.success(request, f"Added {form.cleaned_data['item']}.")
-            return redirect("applications:costs", pk=app.pk)
-    return _costs_page(request, app, line_form=form)
+    return _list_section(
+        request, app, "costs", add=_add_cost, page=_costs_page, finish=_costs_finish, action=ADD
+    )
+
+
+def _remove_cost(item: BudgetLine, by: User) -> None:
+    services.budget_line_remove(line=item, by=by)
+    services.application_costs_settle(application=item.application, by=by)
 
 
 @draft_only
@@ -294,9 +397,9 @@ def budget_line_remove(request, pk: int, line: int):
         pk,
         BudgetLine,
         line,
-        lambda item, by: services.budget_line_remove(line=item, by=by),
+        _remove_cost,
         name=lambda item: item.item,
-        back="applications:costs",
+        back="costs",
     )
 
 
@@ -320,48 +423,44 @@ def _remove_item(
         messages.error(request, error.message)
     else:
         messages.success(request, f"Removed {name(item)}.")
-    return redirect(back, pk=app.pk)
+    return redirect(_page_url(request, app, back))
 
 
-def _other_funding_page(request, app: Application, form=None):
+def _other_funding_page(request, app: Application, form):
+    form.helper.form_action = _page_url(request, app, "other_funding")
+    app = _draft(request, app.pk)
     gap = None
     if app.total_cost is not None and app.amount_requested is not None:
         gap = app.total_cost - app.amount_requested
     return render(
         request,
         "applications/section_other_funding.html",
-        _section_context(
+        _page_context(
+            request,
             app,
-            form=form or MatchFundingForm(),
+            form=form,
             sources=list(app.match_funding_sources.all()),
-            found=group_selectors.other_funding_total(app),
+            found=sections.other_funding_total(app),
             gap=gap,
         ),
     )
 
 
+def _add_funding(app: Application, by: User, data: dict) -> str:
+    services.match_funding_add(
+        application=app,
+        by=by,
+        source=data["source"],
+        amount=data["amount"],
+        secured=data["secured"] == "yes",
+    )
+    return data["source"]
+
+
 @draft_only
 def section_other_funding(request, pk: int):
     app = _editable(request, pk)
-    if request.method != "POST":
-        return _other_funding_page(request, app)
-    form = MatchFundingForm(request.POST)
-    if form.is_valid():
-        data = form.cleaned_data
-        try:
-            services.match_funding_add(
-                application=app,
-                by=request.user,
-                source=data["source"],
-                amount=data["amount"],
-                secured=data["secured"] == "yes",
-            )
-        except DomainError as error:
-            add_refusal(form, error)
-        else:
-            messages.success(request, f"Added {data['source']}.")
-            return redirect("applications:other_funding", pk=app.pk)
-    return _other_funding_page(request, app, form)
+    return _list_section(request, app, "other_funding", add=_add_funding, page=_other_funding_page)
 
 
 @draft_only
@@ -374,27 +473,29 @@ def other_funding_remove(request, pk: int, source: int):
         source,
         lambda item, by: group_services.match_funding_remove(source=item, by=by),
         name=lambda item: item.source,
-        back="applications:other_funding",
+        back="other_funding",
     )
+
+
+def _documents_page(request, app: Application, form):
+    form.helper.form_action = _page_url(request, app, "documents")
+    app = _draft(request, app.pk)
+    return render(
+        request,
+        "applications/section_documents.html",
+        _page_context(request, app, form=form, documents=list(app.attachments.all())),
+    )
+
+
+def _add_document(app: Application, by: User, data: dict) -> str:
+    services.attachment_add(application=app, by=by, **data)
+    return data["description"]
 
 
 @draft_only
 def section_documents(request, pk: int):
     app = _editable(request, pk)
-    form = AttachmentForm(posted(request), posted(request, files=True))
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.attachment_add(application=app, by=request.user, **form.cleaned_data)
-        except DomainError as error:
-            add_refusal(form, error)
-        else:
-            messages.success(request, f"Uploaded {form.cleaned_data['description']}.")
-            return redirect("applications:documents", pk=app.pk)
-    return render(
-        request,
-        "applications/section_documents.html",
-        _section_context(app, form=form, documents=list(app.attachments.all())),
-    )
+    return _list_section(request, app, "documents", add=_add_document, page=_documents_page)
 
 
 @draft_only
@@ -407,7 +508,7 @@ def document_remove(request, pk: int, document: int):
         document,
         lambda item, by: group_services.attachment_remove(attachment=item, by=by),
         name=lambda item: item.description,
-        back="applications:documents",
+        back="documents",
     )
 
 
@@ -428,9 +529,9 @@ def check_answers(request, pk: int):
         _section_context(
             app,
             form=form,
-            tasks=group_selectors.tasks(app),
-            lines_total=group_selectors.lines_total(app),
-            found=group_selectors.other_funding_total(app),
+            tasks=sections.tasks(app),
+            lines_total=sections.lines_total(app),
+            found=sections.other_funding_total(app),
         ),
     )
 

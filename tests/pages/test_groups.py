@@ -11,7 +11,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from applications import eligibility, group_services, support
+from applications import eligibility, group_services, sections, support
 from applications import group_selectors as gs
 from applications import organisations as o
 from applications import services as s
@@ -621,8 +621,9 @@ def test_starting_makes_a_draft_and_opens_its_task_list(signed_in, group, fund_y
     assert response.url == f"/apply/applications/{app.pk}/tasks/"
     assert app.status == Status.DRAFT and list(app.wards.all()) == [group.ward]
     text = signed_in.get(response.url).text
-    assert "You have completed 0 of 5 sections." in text
-    assert text.count("Not yet started") == 5
+    assert "You have completed 0 of 6 sections." in text
+    assert text.count("Not yet started") == 5  # other funding and checking cannot start yet
+    assert text.count("Cannot start yet") == 2
 
 
 def test_a_person_with_two_organisations_chooses_which_applies(
@@ -660,12 +661,13 @@ def test_sections_are_saved_in_any_order_and_their_status_shown(signed_in, empty
     assert response.url == f"{url}/tasks/"
     empty_draft.refresh_from_db()
     assert empty_draft.project_start == datetime.date(2027, 1, 10)
-    tasks = {t.name: t.status for t in gs.tasks(_pages(empty_draft))}
+    tasks = {t.name: t.status for t in sections.tasks(_pages(empty_draft))}
     assert tasks == {
         "About your project": "Not yet started",
-        "Dates": "Completed",
-        "Costs": "Not yet started",
-        "Other funding": "Not yet started",
+        "Project dates": "Completed",
+        "Your costs": "Not yet started",
+        "How much you are asking for": "Not yet started",
+        "Other funding": "Cannot start yet",
         "Documents": "Not yet started",
     }
     signed_in.post(
@@ -679,7 +681,7 @@ def test_sections_are_saved_in_any_order_and_their_status_shown(signed_in, empty
         },
     )
     text = signed_in.get(f"{url}/tasks/").text
-    assert "You have completed 2 of 5 sections." in text
+    assert "You have completed 2 of 6 sections." in text
 
 
 def _pages(app):
@@ -738,7 +740,9 @@ def test_the_project_cannot_end_before_it_starts(signed_in, empty_draft):
             "project_end_2": "2027",
         },
     )
-    assert error_summary(response) == ["The end date must be the same as or after the start"]
+    assert error_summary(response) == [
+        "Project end date must be the same as or after 10 March 2027, the date the project starts"
+    ]
     response = signed_in.post(
         f"/apply/applications/{empty_draft.pk}/dates/", {"version": empty_draft.version}
     )
@@ -779,41 +783,58 @@ def test_costs_are_added_removed_and_totalled(signed_in, empty_draft, treasurer)
     url = f"/apply/applications/{empty_draft.pk}/costs"
     text = signed_in.get(f"{url}/").text
     assert "gives grants from £50.00 to £1,500.00" in text
-    signed_in.post(f"{url}/add/", {"item": "Benches", "cost": "450.00"})
-    signed_in.post(f"{url}/add/", {"item": "Plaques", "cost": "50"})
+    signed_in.post(f"{url}/", {"item": "Benches", "cost": "450.00", "action": "add"})
+    signed_in.post(f"{url}/add/", {"item": "Plaques", "cost": "50"})  # a page drawn before
     text = signed_in.get(f"{url}/").text
     assert "Benches" in text and "Plaques" in text
     assert 'data-testid="lines-total">£500.00<' in text
-    assert 'name="total_cost" value="500.00"' in text  # offered from the lines
+    empty_draft.refresh_from_db()
+    assert empty_draft.total_cost == D("500.00")  # the total is the costs added up
     plaques = empty_draft.budget_lines.get(item="Plaques")
     signed_in.post(f"{url}/{plaques.pk}/remove/")
     assert list(empty_draft.budget_lines.values_list("item", flat=True)) == ["Benches"]
+    response = signed_in.post(f"{url}/", {"action": "continue"})
+    assert response.url == f"/apply/applications/{empty_draft.pk}/tasks/"
+    empty_draft.refresh_from_db()
     response = signed_in.post(
-        f"{url}/",
-        {"version": empty_draft.version, "total_cost": "450.00", "amount_requested": "450"},
+        f"/apply/applications/{empty_draft.pk}/amount/",
+        {"version": empty_draft.version, "amount_requested": "£450"},
     )
-    assert response.status_code == 302
+    assert response.status_code == 302, error_summary(response)
     empty_draft.refresh_from_db()
     assert (empty_draft.total_cost, empty_draft.amount_requested) == (D("450.00"), D("450.00"))
-    assert {t.name: t.status for t in gs.tasks(_pages(empty_draft))}["Costs"] == "Completed"
+    assert {t.name: t.status for t in sections.tasks(_pages(empty_draft))}[
+        "Your costs"
+    ] == "Completed"
 
 
 def test_cost_forms_say_what_is_wrong(signed_in, empty_draft):
     url = f"/apply/applications/{empty_draft.pk}/costs"
-    response = signed_in.post(f"{url}/add/", {"item": "", "cost": "0"})
+    response = signed_in.post(f"{url}/", {"item": "", "cost": "0", "action": "add"})
     assert error_summary(response) == [
         "Enter what you will buy or pay for",
         "The cost must be more than £0.00",
     ]
     response = signed_in.post(
-        f"{url}/add/",
-        {"item": "Quote", "cost": "10", "quote": SimpleUploadedFile("x.exe", b"MZ")},
+        f"{url}/",
+        {
+            "item": "Quote",
+            "cost": "10",
+            "quote": SimpleUploadedFile("x.exe", b"MZ"),
+            "action": "add",
+        },
     )
     assert error_summary(response) == ["The quote must be a PDF, JPG, PNG, DOCX or XLSX"]
-    response = signed_in.post(f"{url}/", {"version": empty_draft.version, "total_cost": "12.345"})
+    response = signed_in.post(f"{url}/", {"action": "continue"})
     assert error_summary(response) == [
-        "Enter the total cost of the project with no more than 2 decimal places, like 1200.00",
-        "Enter the amount requested, like 500.00",
+        "Add at least one cost: what you will buy or pay for, and how much it costs"
+    ]
+    response = signed_in.post(
+        f"/apply/applications/{empty_draft.pk}/amount/",
+        {"version": empty_draft.version, "amount_requested": "12.345"},
+    )
+    assert error_summary(response) == [
+        "Enter the amount you are asking for with no more than 2 decimal places, like 500.00"
     ]
 
 
@@ -823,11 +844,16 @@ def test_other_funding_is_added_and_removed(signed_in, empty_draft, treasurer):
     )
     url = f"/apply/applications/{empty_draft.pk}/other-funding"
     assert "so £400.00 must come from elsewhere" in signed_in.get(f"{url}/").text
-    signed_in.post(f"{url}/", {"source": "Our savings", "amount": "400", "secured": "yes"})
+    signed_in.post(
+        f"{url}/", {"source": "Our savings", "amount": "400", "secured": "yes", "action": "add"}
+    )
     source = empty_draft.match_funding_sources.get()
     assert source.amount == D("400.00") and source.secured
-    assert {t.name: t.status for t in gs.tasks(_pages(empty_draft))}["Other funding"] == "Completed"
-    response = signed_in.post(f"{url}/", {"source": "", "amount": "", "secured": ""})
+    tasks = {t.name: t.status for t in sections.tasks(_pages(empty_draft))}
+    assert tasks["Other funding"] == "Completed"
+    response = signed_in.post(
+        f"{url}/", {"source": "", "amount": "", "secured": "", "action": "add"}
+    )
     assert error_summary(response) == [
         "Enter where the money is coming from",
         "Enter the amount of match funding, like 250.00",
@@ -848,7 +874,7 @@ def test_documents_are_uploaded_within_the_stated_limits(signed_in, empty_draft)
         },
     )
     assert error_summary(response) == ["plan.pdf is 10.0 MB; files must be 10 MB or smaller."]
-    response = signed_in.post(url, {"description": "", "file": ""})
+    response = signed_in.post(url, {"description": "", "file": "", "action": "add"})
     assert error_summary(response) == ["Enter what the document is", "Select a file to upload"]
     signed_in.post(
         url,
@@ -883,8 +909,8 @@ def test_check_your_answers_shows_every_answer_with_a_change_link(signed_in, dra
         "Benches: £500.00",
     ]:
         assert shown in text, shown
-    assert f'href="/apply/applications/{draft.pk}/about/">Change' in text
-    assert f'href="/apply/applications/{draft.pk}/costs/">Change' in text
+    assert f'href="/apply/applications/{draft.pk}/about/?return=check">Change' in text
+    assert f'href="/apply/applications/{draft.pk}/costs/?return=check">Change' in text
 
 
 def test_a_missing_answer_is_refused_in_the_error_summary(signed_in, empty_draft):
