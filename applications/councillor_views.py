@@ -31,7 +31,7 @@ from applications.support import PENDING
 from applications.workflow import Status
 from budgets.models import Councillor, FundYear, LedgerTransaction
 from fundmgr import access
-from fundmgr.errors import DomainError, NotPermitted
+from fundmgr.errors import DomainError, InsufficientFunds, NotPermitted
 from fundmgr.forms import add_refusal
 from fundmgr.money import pounds
 
@@ -298,11 +298,27 @@ def transfer(request):
                 by=user,
                 key=form.posting_key(),
             )
+        except InsufficientFunds as error:
+            add_refusal(form, _about_yourself(error, term, form.cleaned_data["fund_year"]))
         except DomainError as error:
             add_refusal(form, error)
         else:
             return redirect("councillor:transferred", key=posting.idempotency_key.split(":", 1)[1])
     return render(request, "applications/councillor/transfer.html", {**context, "form": form})
+
+
+def _about_yourself(error: InsufficientFunds, term: Councillor, fund_year: FundYear) -> DomainError:
+    """A shortfall in the councillor's own allocation, said to them in the second person, at the
+    amount. The ledger names the councillor ("Cllr Shaw has £X left"), as officers read it about
+    someone else; applications.support's own refusals (with a field) speak to them already."""
+    if error.field is not None:
+        return error
+    left = pounds(max(support.pledgeable(term, fund_year), Decimal("0.00")))
+    return InsufficientFunds(
+        f"You have {left} left in your {fund_year.year.label} {fund_year.fund.code} allocation "
+        f"to transfer. Enter {left} or less",
+        field="amount",
+    )
 
 
 @access.page(access.councillor)

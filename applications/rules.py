@@ -294,6 +294,27 @@ def monitoring_received(app) -> str | None:
     return None
 
 
+def beyond_delegated_limit(app, amount: Decimal | None = None) -> str | None:
+    """Why an officer may not decide this bid under delegated authority, or None: it asks for
+    (or `amount` would award) more than the fund's delegated limit, so a grants panel decides it.
+    The officer's pages offer the decision only when this is None, and the services refuse with
+    it, so what is offered and what is allowed cannot disagree."""
+    fund_year = app.fund_year
+    limit, fund = fund_year.delegated_limit, fund_year.fund.name
+    asked = app.amount_requested
+    if asked is not None and asked > limit:
+        return (
+            f"{app.reference} asks for {pounds(asked)}, more than the {pounds(limit)} an officer "
+            f"may decide from {fund}: a grants panel decides it. Add it to a panel agenda."
+        )
+    if amount is not None and amount > limit:
+        return (
+            f"You can award up to {pounds(limit)} from {fund} under delegated authority; "
+            f"{pounds(amount)} must be decided by a panel. Enter {pounds(limit)} or less"
+        )
+    return None
+
+
 # --- permissions ----------------------------------------------------------------------------
 # Each is fundmgr.access's rule, in the (application, user) form django-fsm-2 calls.
 

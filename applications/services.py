@@ -429,17 +429,15 @@ def application_approve(
     app = lock_application(application)
     fund_year = app.fund_year
     if not isinstance(amount, Decimal) or amount <= 0:
-        raise InvalidInput("The amount awarded must be more than £0.00.")
+        raise InvalidInput("Enter an amount to award of more than £0.00", field="amount")
     if amount > app.amount_requested:
+        asked = pounds(app.amount_requested)
         raise InvalidInput(
-            f"The award of {pounds(amount)} is more than the {pounds(app.amount_requested)} "
-            "the group asked for."
+            f"You cannot award more than the {asked} asked for. Enter {asked} or less",
+            field="amount",
         )
-    if authority == "delegated" and amount > fund_year.delegated_limit:
-        raise Refused(
-            f"An officer may approve up to {pounds(fund_year.delegated_limit)} from "
-            f"{fund_year.fund.name}; {pounds(amount)} must be decided by a panel."
-        )
+    if authority == "delegated" and (beyond := rules.beyond_delegated_limit(app, amount)):
+        raise Refused(beyond, field="amount")
     _check(app, "approve", by)
     pledges = list(app.pledges.filter(status="pledged").select_related("councillor").order_by("pk"))
     if fund_year.uses_allocations:
@@ -452,6 +450,8 @@ def application_approve(
             raise Refused(
                 f"Councillors have pledged {pounds(pledged)}; an award of {pounds(amount)} needs "
                 f"{pounds(amount - pledged)} more."
+                + (f" Enter {pounds(pledged)} or less" if pledged else ""),
+                field="amount",
             )
         splits = ledger.split_pro_rata(amount, [p.amount for p in pledges])
         shares: list[tuple[Councillor | None, Decimal]] = [

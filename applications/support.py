@@ -32,11 +32,12 @@ PENDING = [
 def _councillor_may_support(app: Application, councillor: Councillor, by: User) -> None:
     if councillor.user_id != getattr(by, "pk", None):
         raise NotPermitted(f"Only {councillor} can pledge from their own allocation.")
+    # From here on the councillor reads about themselves.
     if not councillor.in_term_on(rules.today()):
-        raise NotPermitted(f"{councillor} is not in office today.")
+        raise NotPermitted("You are not in office today, so you cannot support bids.")
     if not app.wards.filter(pk=councillor.ward_id).exists():
         raise NotPermitted(
-            f"{app.reference} does not benefit {councillor.ward}, the ward {councillor} represents."
+            f"{app.reference} does not benefit {councillor.ward}, the ward you represent."
         )
     declared = app.declarations.filter(user=by).exclude(kind="non_registrable").first()
     if declared is not None:
@@ -104,11 +105,12 @@ def pledge_make(
         balance = account.balance if account else Decimal("0.00")
         elsewhere = pledged_elsewhere(councillor, fund_year)
         if amount > balance - elsewhere:
-            held = f" ({pounds(elsewhere)} of it is pledged to other bids)" if elsewhere else ""
+            # Only the councillor pledges (see above), so they read this about themselves.
+            left = pounds(max(balance - elsewhere, Decimal("0.00")))
+            held = f" ({pounds(elsewhere)} is pledged to other bids)" if elsewhere else ""
             raise InsufficientFunds(
-                f"{councillor.surname_title} has {pounds(balance - elsewhere)} left in the "
-                f"{fund_year.year.label} {fund_year.fund.code} allocation{held}; this pledge "
-                f"needs {pounds(amount)}."
+                f"You have {left} left to pledge this year{held}. Enter {left} or less",
+                field="amount",
             )
     else:
         amount = Decimal("0.00")  # an endorsement of need: the money comes from the central pot
@@ -209,10 +211,13 @@ def councillor_transfer(
     elsewhere = pledged_elsewhere(from_councillor, fund_year)
     free = pledgeable(from_councillor, fund_year)
     if isinstance(amount, Decimal) and elsewhere and amount > free:
+        # Only the councillor transfers their own allocation, so they read this about themselves.
+        left = pounds(max(free, Decimal("0")))
         raise InsufficientFunds(
-            f"{from_councillor.surname_title} has {pounds(max(free, Decimal('0')))} free to "
-            f"transfer: {pounds(elsewhere)} of the {fund_year.year.label} "
-            f"{fund_year.fund.code} allocation is pledged to bids still waiting for a decision."
+            f"You have {left} free to transfer: {pounds(elsewhere)} of your "
+            f"{fund_year.year.label} {fund_year.fund.code} allocation is pledged to bids still "
+            f"waiting for a decision. Enter {left} or less",
+            field="amount",
         )
     return ledger.allocation_transfer(
         fund_year=fund_year,

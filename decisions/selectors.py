@@ -13,6 +13,7 @@ from typing import Any
 from django.db.models import Case, Count, IntegerField, Prefetch, Q, QuerySet, Value, When
 
 from applications.models import Application, BankAccount, Pledge, TransitionLog
+from applications.rules import beyond_delegated_limit
 from applications.workflow import Status
 from budgets.models import Entry, LedgerTransaction
 from decisions.models import Assessment, Decision, PanelItem, PanelMeeting, PanelMembership
@@ -229,7 +230,7 @@ def what_happens_next(app: Application) -> str:
         case S.UNDER_ASSESSMENT:
             return "A grants officer assesses it and recommends a decision."
         case S.AWAITING_DECISION:
-            if app.amount_requested and app.amount_requested > fy.delegated_limit:
+            if beyond_delegated_limit(app):
                 return (
                     f"A grants panel decides it: it asks for more than the "
                     f"{pounds(fy.delegated_limit)} an officer may approve."

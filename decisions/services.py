@@ -15,7 +15,7 @@ from django.db import transaction
 
 from applications import services as lifecycle
 from applications.models import Application
-from applications.rules import conflict_of_interest
+from applications.rules import beyond_delegated_limit, conflict_of_interest
 from applications.workflow import Status
 from decisions.documents import decision_documents_produce
 from decisions.models import Assessment, Decision, PanelItem, PanelMeeting, PanelMembership
@@ -37,12 +37,21 @@ def assessment_record(
     """An officer's assessment, which sends the bid for a decision."""
     access.require(access.may_assess, by, application)
     if recommendation not in Assessment.Recommendation.values:
-        raise InvalidInput("Recommend approval or rejection.")
+        raise InvalidInput("Select approve or reject", field="recommendation")
     if not notes.strip():
-        raise InvalidInput("Give the assessment's reasoning: the decision-maker relies on it.")
+        raise InvalidInput("Enter your assessment: the decision-maker relies on it", field="notes")
     if recommendation == "approve" and (recommended_amount is None or recommended_amount <= 0):
-        raise InvalidInput("Recommend an amount to award.")
+        raise InvalidInput(
+            "Enter the amount to award, of more than £0.00", field="recommended_amount"
+        )
     app = lifecycle.lock_application(application)
+    asked = app.amount_requested
+    if recommendation == "approve" and recommended_amount and asked and recommended_amount > asked:
+        raise InvalidInput(
+            f"You cannot recommend more than the {pounds(asked)} asked for. "
+            f"Enter {pounds(asked)} or less",
+            field="recommended_amount",
+        )
     lifecycle.application_recommend(
         application=app,
         by=by,
@@ -71,9 +80,11 @@ def _decide(
 ) -> Decision:
     access.require(access.may_decide, by, app)
     if outcome not in Decision.Outcome.values:
-        raise InvalidInput("Choose approve, reject or defer.")
+        raise InvalidInput("Select approve, reject or defer", field="outcome")
     if not reasons.strip():
-        raise InvalidInput("Give the reasons for the decision: they are published.")
+        raise InvalidInput(
+            "Enter the reasons for the decision: they are published", field="reasons"
+        )
     if app.status != Status.AWAITING_DECISION:
         raise Refused(
             f"{app.reference} is {app.get_status_display().lower()}: it is not waiting for a "
@@ -102,6 +113,19 @@ def _decide(
     return decision
 
 
+NOT_AN_OFFICER = "Only a grants officer can decide under delegated authority."
+
+
+def delegated_refusal(app: Application, by: User) -> str | None:
+    """Why `by` may not decide `app` under delegated authority, or None: only a grants officer
+    may, and only a bid within the fund's delegated limit (above it a panel decides). The
+    officer's pages ask this before offering the decision, and `decision_record` refuses with
+    it, so the page cannot offer what the service would refuse."""
+    if not access.grants_officer(by):
+        return NOT_AN_OFFICER
+    return beyond_delegated_limit(app)
+
+
 @contention.atomic
 def decision_record(
     *,
@@ -114,9 +138,11 @@ def decision_record(
 ) -> Decision:
     """A grants officer's decision under delegated authority (up to the fund's limit)."""
     if not access.grants_officer(by):
-        raise NotPermitted("Only a grants officer can decide under delegated authority.")
+        raise NotPermitted(NOT_AN_OFFICER)
     access.require(access.may_decide, by, application)
     app = lifecycle.lock_application(application)
+    if reason := delegated_refusal(app, by):
+        raise Refused(reason)
     return _decide(
         app,
         by=by,
@@ -138,8 +164,14 @@ def panel_meeting_create(
 ) -> PanelMeeting:
     if not access.grants_officer(by):
         raise NotPermitted("Only a grants officer can arrange a panel meeting.")
+    if not members:
+        raise InvalidInput("Choose the panel's members", field="members")
     if quorum < 1 or quorum > len(members):
-        raise InvalidInput(f"The quorum must be between 1 and the {len(members)} members named.")
+        raise InvalidInput(
+            f"The quorum must be between 1 and the {len(members)} members you chose. "
+            f"Enter a number from 1 to {len(members)}",
+            field="quorum",
+        )
     meeting = PanelMeeting.objects.create(
         title=title.strip(), fund=fund, date=date, quorum=quorum, created_by=by
     )
@@ -153,11 +185,20 @@ def panel_item_add(*, meeting: PanelMeeting, application: Application, by: User)
         raise NotPermitted("Only a grants officer can set a panel's agenda.")
     application = lifecycle.lock_application(application)
     if application.fund_year.fund_id != meeting.fund_id:
-        raise InvalidInput(f"{application.reference} is not for {meeting.fund}.")
+        raise InvalidInput(
+            f"{application.reference} is not for {meeting.fund}.",
+            field="application",
+        )
     if application.status != Status.AWAITING_DECISION:
-        raise Refused(f"{application.reference} is not waiting for a decision.")
+        raise Refused(
+            f"{application.reference} is not waiting for a decision.",
+            field="application",
+        )
     if meeting.items.filter(application=application).exists():
-        raise Refused(f"{application.reference} is on this meeting's agenda already.")
+        raise Refused(
+            f"{application.reference} is on this meeting's agenda already.",
+            field="application",
+        )
     position = meeting.items.count() + 1
     return PanelItem.objects.create(meeting=meeting, application=application, position=position)
 
@@ -169,7 +210,10 @@ def attendance_record(*, meeting: PanelMeeting, attended: list, by: User) -> Non
     present = {u.pk for u in attended}
     unknown = present - set(meeting.members.values_list("pk", flat=True))
     if unknown:
-        raise InvalidInput("Only members of the panel can be recorded as attending.")
+        raise InvalidInput(
+            "Only members of the panel can be recorded as attending.",
+            field="attended",
+        )
     for seat in PanelMembership.objects.filter(meeting=meeting):
         seat.attended = seat.user_id in present
         seat.save(update_fields=["attended"])

@@ -17,12 +17,13 @@ from django.db.models import Prefetch
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 
-from applications import transitions
+from applications import rules, transitions
 from applications.models import Application
 from applications.organisations import current_bank_account
+from applications.rules import beyond_delegated_limit
 from applications.services import available_transitions, transition_refusal
 from applications.workflow import Status
-from decisions import selectors
+from decisions import downloads, selectors
 from decisions import services as decide
 from decisions.forms import (
     NOTE_STEPS,
@@ -34,8 +35,8 @@ from decisions.forms import (
     PanelMeetingForm,
     RegisterForm,
 )
-from decisions.models import Assessment, PanelMeeting, PanelMembership
-from fundmgr import access
+from decisions.models import Assessment, PanelItem, PanelMeeting, PanelMembership
+from fundmgr import access, exports
 from fundmgr.errors import DomainError
 from fundmgr.forms import add_refusal
 from fundmgr.models import User
@@ -49,20 +50,31 @@ Performer = Callable[[Application, User, Mapping[str, Any]], str]
 # --- an application's file -------------------------------------------------------------------
 
 
+# Why a person may not take a step, beyond its transitions' own rules, or None if they may.
+StepRule = Callable[[Application, User], "str | None"]
+
+
 @dataclass(frozen=True)
 class Step:
-    """One page of an application's steps, offered only when one of its transitions is."""
+    """One page of an application's steps, offered only when one of its transitions is and the
+    step's own `rule` (the very function its service refuses with) lets this person take it."""
 
     slug: str
     title: str
     transitions: tuple[str, ...]
     states: tuple[str, ...] = ()  # empty: any state
     button_class: str = "govuk-button--secondary"
+    rule: StepRule | None = None
 
-    def offered(self, app: Application, available: list[str]) -> list[str]:
+    def offered(self, app: Application, available: list[str], user: User) -> list[str]:
+        """The step's transitions this person may take now: none, and the step is not offered
+        (its page refuses, before anything is filled in)."""
         if self.states and app.status not in self.states:
             return []
-        return [t for t in self.transitions if t in available]
+        offered = [t for t in self.transitions if t in available]
+        if offered and self.rule is not None and self.rule(app, user):
+            return []
+        return offered
 
     def refusal(self, app: Application, user: User) -> str:
         if self.states and app.status not in self.states:
@@ -71,6 +83,10 @@ class Step:
                 "it is not waiting for this step."
             )
         reasons = [transition_refusal(app, t, user) for t in self.transitions]
+        if all(reasons):
+            return str(reasons[0])
+        if self.rule is not None and (reason := self.rule(app, user)):
+            return reason
         return next((r for r in reasons if r), f"You cannot {self.title.lower()} now.")
 
 
@@ -87,7 +103,13 @@ STEPS = {
             button_class="",
         ),
         Step("assess", "Assess the application", ("recommend",), button_class=""),
-        Step("decide", "Decide under delegated authority", ("approve", "reject"), button_class=""),
+        Step(
+            "decide",
+            "Decide under delegated authority",
+            ("approve", "reject"),
+            button_class="",
+            rule=decide.delegated_refusal,  # what decision_record refuses: the limit
+        ),
         Step(
             "return",
             "Return to the group for more information",
@@ -127,11 +149,46 @@ def _application(reference: str) -> Application:
         raise Http404(f"There is no application {reference}.") from None
 
 
+@dataclass(frozen=True)
+class PanelRoute:
+    """Where a bid above the delegated limit goes instead: the agenda it is on, or the next
+    meeting of its fund to add it to, or neither (no meeting is arranged yet)."""
+
+    reason: str
+    on_agenda: PanelItem | None = None
+    next_meeting: PanelMeeting | None = None
+
+
+def _panel_route(app: Application, user: User) -> PanelRoute | None:
+    """For a grants officer, a bid waiting for a decision that they may not take under delegated
+    authority because of the fund's limit: the panel way instead. None otherwise."""
+    if app.status != S.AWAITING_DECISION or not selectors.is_grants_officer(user):
+        return None
+    reason = beyond_delegated_limit(app)
+    if reason is None:
+        return None
+    today = rules.today()
+    on_agenda = (
+        PanelItem.objects.filter(application=app, meeting__date__gte=today)
+        .select_related("meeting")
+        .order_by("meeting__date", "pk")
+        .first()
+    )
+    if on_agenda is not None:
+        return PanelRoute(reason, on_agenda=on_agenda)
+    meeting = (
+        PanelMeeting.objects.filter(fund_id=app.fund_year.fund_id, date__gte=today)
+        .order_by("date", "pk")
+        .first()
+    )
+    return PanelRoute(reason, next_meeting=meeting)
+
+
 @access.page(access.reads_applications)
 def application_detail(request, reference: str):
     app = _application(reference)
     available = available_transitions(app, request.user)
-    steps = [step for step in STEPS.values() if step.offered(app, available)]
+    steps = [step for step in STEPS.values() if step.offered(app, available, request.user)]
     waits_for = WAITS_FOR.get(app.status)
     blocked = (
         transition_refusal(app, waits_for, request.user)
@@ -148,6 +205,7 @@ def application_detail(request, reference: str):
             "app": app,
             "steps": steps,
             "blocked": blocked,
+            "panel": _panel_route(app, request.user),
             "next": selectors.what_happens_next(app),
             "bank_account": current_bank_account(app.organisation),
             "postings": selectors.postings(app.reference),
@@ -225,6 +283,10 @@ PERFORM: dict[str, Performer] = {
 }
 
 
+# The services' names for what the step pages call otherwise: a step's one box is its `note`.
+STEP_FIELDS = {"reason": "note"}
+
+
 def _form(slug: str, app: Application, offered: list[str], data=None):
     if slug == "eligibility":
         return EligibilityForm(data, offered=offered or list(STEPS[slug].transitions))
@@ -252,7 +314,7 @@ def step(request, reference: str, slug: str):
     if page is None:
         raise Http404("There is no such step.")
     app = _step_application(reference)
-    offered = page.offered(app, available_transitions(app, request.user))
+    offered = page.offered(app, available_transitions(app, request.user), request.user)
     # A person who may not take the step is told why, before anything they sent is read.
     if request.method == "POST" and offered:
         form = _form(slug, app, offered, request.POST)
@@ -260,7 +322,7 @@ def step(request, reference: str, slug: str):
             try:
                 done = PERFORM[slug](app, request.user, form.cleaned_data)
             except DomainError as error:
-                add_refusal(form, error)
+                add_refusal(form, error, fields=STEP_FIELDS)
             else:
                 messages.success(request, _done_message(app, done))
                 return redirect("decisions:application", reference=app.reference)
@@ -278,6 +340,7 @@ def step(request, reference: str, slug: str):
             "refusal": refusal,
             "assessment": latest,
             "pledged": selectors.pledged_total(app),
+            "panel": _panel_route(app, request.user) if refusal else None,
         },
     )
 
@@ -294,6 +357,8 @@ def _meeting(user: User, pk: int) -> PanelMeeting:
 
 @access.page(access.reads_panels)
 def panels(request):
+    if fmt := exports.requested_format(request):  # "Download this list"
+        return downloads.panels(selectors.meetings_for(request.user), fmt)
     return render(
         request,
         "decisions/panels.html",
@@ -319,7 +384,7 @@ def panel_create(request):
                 by=request.user,
             )
         except DomainError as error:
-            add_refusal(form, error)
+            add_refusal(form, error)  # its fields are the service's: quorum, members
         else:
             messages.success(request, f"{meeting} arranged. Now add applications to its agenda.")
             return redirect("decisions:panel", pk=meeting.pk)
@@ -329,6 +394,8 @@ def panel_create(request):
 @access.page(access.reads_panels)
 def panel_detail(request, pk: int):
     meeting = _meeting(request.user, pk)
+    if fmt := exports.requested_format(request):  # the agenda, "Download this list"
+        return downloads.agenda(meeting, fmt)
     seats = selectors.seats(meeting)
     mine = next((s for s in seats if s.user_id == request.user.pk), None)
     items = selectors.agenda(meeting)
@@ -370,7 +437,9 @@ def panel_detail(request, pk: int):
 def panel_agenda(request, pk: int):
     meeting = _meeting(request.user, pk)
     candidates = selectors.agenda_candidates(meeting)
-    form = AgendaForm(request.POST or None, candidates=candidates)
+    # "Add to a panel agenda" on a bid's page comes here with the bid ticked already.
+    ticked = list(candidates.filter(reference=request.GET.get("application", "")))
+    form = AgendaForm(request.POST or None, candidates=candidates, initial={"applications": ticked})
     if request.method == "POST" and form.is_valid():
         added = []
         try:
@@ -378,7 +447,7 @@ def panel_agenda(request, pk: int):
                 decide.panel_item_add(meeting=meeting, application=app, by=request.user)
                 added.append(app.reference)
         except DomainError as error:
-            add_refusal(form, error)
+            add_refusal(form, error, fields={"application": "applications"})
         if not form.errors:
             messages.success(request, f"Added to the agenda: {', '.join(added)}.")
             return redirect("decisions:panel", pk=meeting.pk)

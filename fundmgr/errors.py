@@ -6,13 +6,16 @@ Pages show `message` in the GOV.UK error summary; the API returns it as problem 
 
 
 class DomainError(Exception):
-    """Base class. `message` is shown to people as it is."""
+    """Base class. `message` is shown to people as it is. `field` names the one input the
+    refusal is about (the service's argument, such as "amount"), when it is about one: a page
+    shows the message at that field as well as in the error summary."""
 
     status_code = 400
 
-    def __init__(self, message: str):
+    def __init__(self, message: str, *, field: str | None = None):
         super().__init__(message)
         self.message = message
+        self.field = field
 
 
 class InvalidInput(DomainError):

@@ -6,6 +6,7 @@ toolkit every app's forms are built from: `helper` (the fields, then the form's 
 from __future__ import annotations
 
 import datetime
+from collections.abc import Mapping
 from decimal import Decimal
 
 from crispy_forms_gds.fields import DateInputField
@@ -38,10 +39,15 @@ class SignInForm(AuthenticationForm):
         self.fields["password"].error_messages["required"] = "Enter your password"
 
 
-def add_refusal(form, error) -> None:
-    """Show a refused service call (a DomainError) in the form's GOV.UK error summary, linked to
-    the field it concerns when the caller names one."""
-    form.add_error(getattr(error, "field", None), error.message)
+def add_refusal(form, error, *, fields: Mapping[str, str] | None = None) -> None:
+    """Show a refused service call (a DomainError) in the form's GOV.UK error summary and, when
+    the refusal is about one input (`error.field`), at that field too, where the summary links.
+
+    `fields` maps the service's names to the form's where they differ (the service's `reason` is
+    the page's `note`). A refusal about no field of this form goes in the summary alone."""
+    field = getattr(error, "field", None)
+    field = (fields or {}).get(field, field) if field else None
+    form.add_error(field if field in form.fields else None, error.message)
 
 
 class MoneyField(forms.Field):

@@ -460,7 +460,8 @@ def test_an_award_councillors_have_not_pledged_is_refused_and_the_ledger_is_unch
     )
     assert response.status_code == 409
     assert response.json()["detail"] == (
-        "Councillors have pledged £400.00; an award of £500.00 needs £100.00 more."
+        "Councillors have pledged £400.00; an award of £500.00 needs £100.00 more. "
+        "Enter £400.00 or less"
     )
     assert ledger_state() == before
     submitted.refresh_from_db()
@@ -531,7 +532,7 @@ def test_a_pledge_beyond_the_allocation_is_refused_with_the_balance(people, wait
     )
     assert response.status_code == 409
     assert response.json()["detail"] == (
-        "Cllr Shaw has £1,000.00 left in the 2026/27 CCIF allocation; this pledge needs £1,200.00."
+        "You have £1,000.00 left to pledge this year. Enter £1,000.00 or less"
     )
     assert not waiting.pledges.exists()
 

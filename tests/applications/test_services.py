@@ -215,7 +215,7 @@ def test_community_asset_fund_decided_by_a_panel(caf, treasurer, officer, office
         recommended_amount=D("8000.00"),
         notes="Strong case",
     )
-    with pytest.raises(Refused, match="£8,000.00 must be decided by a panel"):
+    with pytest.raises(Refused, match="£8,000.00, more than the £5,000.00 an officer may decide"):
         d.decision_record(
             application=app, by=officer2, outcome="approve", amount=D("8000.00"), reasons="Good"
         )
@@ -427,9 +427,11 @@ def test_a_pledge_above_the_available_balance_is_refused_and_changes_nothing(
         support.pledge_make(
             application=draft, councillor=shaw, amount=D("300.00"), statement="Yes", by=shaw.user
         )
+    # Only Cllr Shaw pledges from her allocation, so she is told about it as "you".
     assert refused.value.message == (
-        "Cllr Shaw has £120.00 left in the 2026/27 CCIF allocation; this pledge needs £300.00."
+        "You have £120.00 left to pledge this year. Enter £120.00 or less"
     )
+    assert refused.value.field == "amount"
     assert state(draft) == before
 
 
@@ -442,7 +444,9 @@ def test_pledges_to_other_bids_count_against_what_is_left(draft, treasurer, offi
         application=other, councillor=shaw, amount=D("800.00"), statement="Yes", by=shaw.user
     )
     journeys.awaiting_support(draft, treasurer=treasurer, officer=officer)
-    with pytest.raises(InsufficientFunds, match=r"£200.00 left .* \(£800.00 of it is pledged"):
+    with pytest.raises(
+        InsufficientFunds, match=r"You have £200.00 left .* \(£800.00 is pledged to other bids\)"
+    ):
         support.pledge_make(
             application=draft, councillor=shaw, amount=D("300.00"), statement="Yes", by=shaw.user
         )
@@ -824,9 +828,10 @@ def test_a_councillor_cannot_transfer_money_pledged_to_undecided_bids(
             key="t1",
         )
     assert refused.value.message == (
-        "Cllr Shaw has £700.00 free to transfer: £300.00 of the 2026/27 CCIF allocation is "
-        "pledged to bids still waiting for a decision."
+        "You have £700.00 free to transfer: £300.00 of your 2026/27 CCIF allocation is "
+        "pledged to bids still waiting for a decision. Enter £700.00 or less"
     )
+    assert refused.value.field == "amount"
     support.councillor_transfer(
         fund_year=draft.fund_year,
         from_councillor=shaw,

@@ -104,9 +104,11 @@ def test_a_pledge_over_budget_is_refused_in_the_error_summary(
     page.get_by_label("Why do you support this bid?").fill("Much needed")
     page.get_by_role("button", name="Support this bid").click()
     summary = page.locator(".govuk-error-summary")
-    expect(summary).to_contain_text(
-        "Cllr Shaw has £120.00 left in the 2026/27 CCIF allocation; this pledge needs £300.00."
-    )
+    said = "You have £120.00 left to pledge this year. Enter £120.00 or less"
+    expect(summary).to_contain_text(said)
+    # At the field as well as in the summary, whose link goes to the box.
+    expect(page.locator("#div_id_amount .govuk-error-message")).to_contain_text(said)
+    expect(summary.get_by_role("link", name=said)).to_have_attribute("href", "#id_amount")
     expect(summary).to_be_focused()
     expect(page.get_by_label("How much do you pledge?")).to_have_value("300")
     check(page, "councillor-support-over-budget")

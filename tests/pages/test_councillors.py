@@ -85,6 +85,15 @@ def error_summary(html: str) -> str:
     return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", match.group(0)))
 
 
+def field_error(html: str, field_id: str) -> str:
+    """The text of the GOV.UK error message shown at one field."""
+    found = re.findall(
+        rf'<p id="{field_id}_\d+_error" class="govuk-error-message">(.*?)</p>', html, re.S
+    )
+    assert found, f"no error message at {field_id}"
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", " ".join(found)))
+
+
 def support_url(app, action="support"):
     return f"/councillor/bids/{app.reference}/{action}/"
 
@@ -356,10 +365,12 @@ def test_over_budget_is_refused_in_the_error_summary_and_nothing_changes(
     before = state(waiting)
     response = client.post(support_url(waiting), {"amount": "300.00", "statement": "Yes"})
     assert response.status_code == 200
-    assert (
-        "Cllr Shaw has £120.00 left in the 2026/27 CCIF allocation; this pledge needs £300.00."
-        in error_summary(response.text)
-    )
+    said = "You have £120.00 left to pledge this year. Enter £120.00 or less"
+    assert said in error_summary(response.text)
+    assert said in field_error(response.text, "id_amount")  # at the field, as well
+    summary_links = response.text.split("govuk-error-summary__list", 1)[1].split("</ul>", 1)[0]
+    assert 'href="#id_amount"' in summary_links
+    assert "Cllr Shaw" not in error_summary(response.text)
     assert response.text.index("govuk-error-summary") < response.text.index("<h1")
     assert "<title>Error:" in response.text
     assert state(waiting) == before
@@ -411,7 +422,7 @@ def test_a_bid_not_in_the_councillors_ward_is_refused_and_nothing_changes(client
     before = state(waiting)
     response = client.post(support_url(waiting), {"amount": "100.00", "statement": "Yes"})
     assert (
-        f"{waiting.reference} does not benefit Abbey Meadow, the ward Cllr Sam Shaw represents."
+        f"{waiting.reference} does not benefit Abbey Meadow, the ward you represent."
         in error_summary(response.text)
     )
     assert state(waiting) == before
@@ -591,10 +602,13 @@ def test_a_transfer_above_the_balance_is_refused_and_nothing_changes(
         },
     )
     assert response.status_code == 200
-    assert (
-        "Cllr Shaw has £1,000.00 left in the 2026/27 CCIF allocation; this transfer "
-        "needs £1,500.00." in error_summary(response.text)
+    said = (
+        "You have £1,000.00 left in your 2026/27 CCIF allocation to transfer. "
+        "Enter £1,000.00 or less"
     )
+    assert said in error_summary(response.text)
+    assert said in field_error(response.text, "id_amount")
+    assert "Cllr Shaw" not in error_summary(response.text)
     assert state(waiting) == before
 
 

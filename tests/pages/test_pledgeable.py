@@ -166,8 +166,8 @@ def test_a_transfer_of_more_than_is_left_to_pledge_is_refused(client, pledged, s
     response = transfer(client, okafor, "375.01")
     assert response.status_code == 200
     assert (
-        "Cllr Shaw has £375.00 free to transfer: £375.00 of the 2026/27 CCIF allocation is "
-        "pledged to bids still waiting for a decision." in seen(response.text)
+        "You have £375.00 free to transfer: £375.00 of your 2026/27 CCIF allocation is "
+        "pledged to bids still waiting for a decision. Enter £375.00 or less" in seen(response.text)
     )
     assert LedgerTransaction.objects.filter(kind="transfer", created_by=shaw.user).count() == 0
 
