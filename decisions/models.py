@@ -157,3 +157,25 @@ class Decision(models.Model):
         else:
             lines.append("Declarations of interest: none")
         return "\n".join(lines)
+
+
+class SavedView(models.Model):
+    """A grants officer's filters and sort on the workbench, kept under a name they chose ("My
+    ward's bids over £5,000"). Only its officer sees it. `query` is the workbench's address after
+    the "?", checked by the filter form when saved and again each time it is used."""
+
+    officer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="saved_views"
+    )
+    name = models.CharField(max_length=80)
+    query = models.CharField(max_length=2000, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["officer", "name"], name="one_view_name_per_officer")
+        ]
+
+    def __str__(self) -> str:
+        return self.name

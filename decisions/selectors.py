@@ -5,12 +5,28 @@ Each read makes a fixed number of queries, whatever the number of rows.
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Case, Count, IntegerField, Prefetch, Q, QuerySet, Value, When
+from django.db.models import (
+    Case,
+    Count,
+    F,
+    IntegerField,
+    OrderBy,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce
+from django.utils import timezone
 
 from applications.models import Application, BankAccount, Pledge, TransitionLog
 from applications.rules import beyond_delegated_limit
@@ -107,20 +123,67 @@ def queues(filters: Mapping[str, Any]) -> list[Queue]:
     return [Queue(spec, counts.get(spec.status, 0)) for spec in QUEUES]
 
 
-def workbench_applications(filters: Mapping[str, Any]) -> QuerySet[Application]:
-    """The list: what waits for an officer first, oldest first within each state."""
+# How each column of the workbench sorts (decisions.workbench_forms.SORT_KEYS names them): the
+# expressions ordered by, ascending. Days waiting counts up as the day it began goes back.
+_SORT_COLUMNS: dict[str, tuple[str, ...]] = {
+    "received": ("submitted_at",),
+    "reference": ("reference",),
+    "group": ("organisation__name", "title"),
+    "ward": ("first_ward",),
+    "fund": ("fund_year__fund__code", "fund_year__year__start"),
+    "amount": ("amount_requested",),
+    "status": ("priority",),
+    "waiting": ("-waiting_since",),
+}
+
+
+def _ordering(sort: str | None, descending: bool) -> list[OrderBy]:
+    if sort not in _SORT_COLUMNS:  # what waits first: the queues' order, oldest first
+        return [F("priority").asc(), F("submitted_at").asc(nulls_last=True), F("pk").asc()]
+    order = []
+    for name in _SORT_COLUMNS[sort]:
+        flipped = name.startswith("-") != descending
+        expression = F(name.lstrip("-"))
+        order.append(
+            expression.desc(nulls_last=True) if flipped else expression.asc(nulls_last=True)
+        )
+    return [*order, F("reference").asc()]  # the same rows in the same order, every time
+
+
+def workbench_applications(
+    filters: Mapping[str, Any], *, sort: str | None = None, descending: bool = False
+) -> QuerySet[Application]:
+    """The list, sorted by a column (`sort`, one of decisions.workbench_forms.SORT_KEYS), else
+    what waits for an officer first, oldest first within each state. Each row carries
+    `waiting_since`: when it came into its present state."""
     priority = Case(
         *[When(status=status, then=Value(n)) for status, n in PRIORITY.items()],
         default=Value(len(PRIORITY)),
         output_field=IntegerField(),
     )
+    last_step = TransitionLog.objects.filter(application=OuterRef("pk")).order_by("-pk")
+    first_ward = Application.wards.through.objects.filter(application=OuterRef("pk")).order_by(
+        "ward__name"
+    )
     return (
         _filtered(filters, with_state=True)
         .select_related("organisation", "fund_year__fund", "fund_year__year")
         .prefetch_related("wards")
-        .annotate(priority=priority)
-        .order_by("priority", "submitted_at", "pk")
+        .annotate(
+            priority=priority,
+            waiting_since=Coalesce(
+                Subquery(last_step.values("at")[:1]), F("submitted_at"), F("created_at")
+            ),
+            first_ward=Subquery(first_ward.values("ward__name")[:1]),
+        )
+        .order_by(*_ordering(sort, descending))
     )
+
+
+def days_waiting(app: Application, today: datetime.date) -> int:
+    """Whole days since the application came into its present state (`waiting_since`)."""
+    since: datetime.datetime = app.waiting_since  # type: ignore[attr-defined]
+    return max(0, (today - timezone.localtime(since).date()).days)
 
 
 # --- one application's file -----------------------------------------------------------------

@@ -23,7 +23,7 @@ from applications.organisations import current_bank_account
 from applications.rules import beyond_delegated_limit
 from applications.services import available_transitions, transition_refusal
 from applications.workflow import Status
-from decisions import selectors
+from decisions import downloads, selectors
 from decisions import services as decide
 from decisions.forms import (
     NOTE_STEPS,
@@ -36,7 +36,7 @@ from decisions.forms import (
     RegisterForm,
 )
 from decisions.models import Assessment, PanelItem, PanelMeeting, PanelMembership
-from fundmgr import access
+from fundmgr import access, exports
 from fundmgr.errors import DomainError
 from fundmgr.forms import add_refusal
 from fundmgr.models import User
@@ -357,6 +357,8 @@ def _meeting(user: User, pk: int) -> PanelMeeting:
 
 @access.page(access.reads_panels)
 def panels(request):
+    if fmt := exports.requested_format(request):  # "Download this list"
+        return downloads.panels(selectors.meetings_for(request.user), fmt)
     return render(
         request,
         "decisions/panels.html",
@@ -392,6 +394,8 @@ def panel_create(request):
 @access.page(access.reads_panels)
 def panel_detail(request, pk: int):
     meeting = _meeting(request.user, pk)
+    if fmt := exports.requested_format(request):  # the agenda, "Download this list"
+        return downloads.agenda(meeting, fmt)
     seats = selectors.seats(meeting)
     mine = next((s for s in seats if s.user_id == request.user.pk), None)
     items = selectors.agenda(meeting)

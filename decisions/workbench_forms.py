@@ -17,12 +17,12 @@ from fundmgr.forms import money_field, money_input
 
 # The filters' names in the address, and the sort's: a saved view keeps these and nothing else.
 FILTERS = ("q", "state", "fund", "year", "ward", "amount_from", "amount_to")
-SORT_KEYS = {
-    "received": "Received",
+SORT_KEYS = {  # in the order of the table's columns
     "reference": "Reference",
     "group": "Group and project",
-    "ward": "Ward",
+    "received": "Received",
     "fund": "Fund",
+    "ward": "Ward",
     "amount": "Amount",
     "status": "Status",
     "waiting": "Days waiting",

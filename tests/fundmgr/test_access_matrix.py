@@ -149,6 +149,10 @@ PAGES: dict[str, Access] = {
     },
     # grants officers; auditors read
     "decisions:workbench": page(OFFICERS_READ),
+    "decisions:bulk": page(NOBODY, OFFICERS_WRITE),  # a POST only
+    "decisions:saved_view_create": page(OFFICERS_WRITE, OFFICERS_WRITE),
+    # an officer's own saved view: another (the administrator too) finds none
+    "decisions:saved_view_delete": page(NOBODY, roles(GRANTS)),
     "decisions:application": page(OFFICERS_READ),
     "decisions:step": page(OFFICERS_WRITE, OFFICERS_WRITE),
     "decisions:panels": page(PANELS_READ),
@@ -671,6 +675,9 @@ def _build_world() -> World:
         "Cllr Shaw's allocation",
     )
     one = {"pk": draft.pk}
+    from decisions.models import SavedView
+
+    saved_view = SavedView.objects.create(officer=people[GRANTS], name="Mine", query="")
     kwargs = {
         "applications:organisation": {"pk": org.pk},
         "applications:organisation_edit": {"pk": org.pk},
@@ -715,6 +722,7 @@ def _build_world() -> World:
         "decisions:panel_agenda": {"pk": meeting.pk},
         "decisions:panel_register": {"pk": meeting.pk},
         "decisions:panel_item": {"pk": meeting.pk, "position": 1},
+        "decisions:saved_view_delete": {"pk": saved_view.pk},
         "budgets:overview": {"code": fund_year.fund.code, "year": year_start},
         "budgets:statement": {
             "code": fund_year.fund.code,
