@@ -95,6 +95,11 @@ def _days(n: int) -> str:
     return "1 day" if n == 1 else f"{n} days"
 
 
+def _when(left: int) -> str:
+    """A day `left` days from now, as a person says it: today, tomorrow, in 6 days."""
+    return {0: "today", 1: "tomorrow"}.get(left, f"in {_days(left)}")
+
+
 def _members(app: Application) -> tuple[str, ...]:
     """The group's members with an account in use: they can sign in and act on the bid."""
     return _addresses(
@@ -131,10 +136,9 @@ def offers_about_to_lapse(on: datetime.date) -> list[Reminder]:
 def _offer_reminder(app: Application, *, left: int, days: int) -> Reminder:
     assert app.offer_expires_on is not None and app.amount_awarded is not None
     last_day = rules.long_date(app.offer_expires_on)
-    when = {0: "today", 1: "tomorrow"}.get(left, f"in {_days(left)}")
     body = (
         f"{app.reference}: {app.title}\n\n"
-        f"Your offer of {pounds(app.amount_awarded)} for {app.title} ends {when}, on "
+        f"Your offer of {pounds(app.amount_awarded)} for {app.title} ends {_when(left)}, on "
         f"{last_day}. Accept it by the end of {last_day} or it will lapse, and the money will "
         "go back to the fund for other groups.\n\n"
         f"Accept the offer: {site_link(reverse('applications:accept_offer', args=[app.pk]))}\n"
@@ -195,11 +199,11 @@ def _group(app: Application) -> tuple[str, ...]:
 
 
 def _report_due_reminder(app: Application, *, due: datetime.date, left: int) -> Reminder:
-    when = "today" if left == 0 else f"in {_days(left)}"
     link = site_link(reverse("applications:monitoring", args=[app.pk]))
     body = (
         f"{app.reference}: {app.title}\n\n"
-        f"Your end-of-grant report for {app.title} is due {when}, on {rules.long_date(due)}.\n\n"
+        f"Your end-of-grant report for {app.title} is due {_when(left)}, on {rules.long_date(due)}."
+        "\n\n"
         f"Tell us what you spent the {pounds(app.amount_awarded)} grant on, what it achieved "
         "and how many people it reached.\n\n"
         f"Send your report: {link}\n"

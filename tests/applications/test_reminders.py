@@ -113,6 +113,13 @@ def test_a_fund_that_asks_for_no_report_sends_no_report_reminders(grant):
     assert reminders.reports_due(day(6, 19, 2027)) == []
 
 
+def test_a_report_due_reminder_missed_until_the_day_before_says_tomorrow(grant):
+    sent = sent_on(day(6, 17, 2027))
+    assert len(sent) == 2  # the group's address and the treasurer's
+    assert "report for New benches for the park is due tomorrow, on 18 June 2027." in sent[0].body
+    assert sent_on(day(6, 18, 2027)) == []
+
+
 def test_a_report_first_found_long_overdue_gets_the_last_reminder_only(grant, treasurer):
     (_, last) = sent_on(day(8, 20, 2027))  # to the group's address and the treasurer
     assert "was due on 18 June 2027, 63 days ago" in last.body

@@ -85,7 +85,7 @@ def test_an_offer_is_reminded_once_7_days_and_once_1_day_before_its_last_day(off
         printed, sent = run_at_quarter_past_seven(on)
         by_day[on] = sent
         if sent:
-            assert "Offers about to lapse: 1" in printed
+            assert "Offers about to lapse: 1 e-mail\n" in printed
             assert "Sent 1 reminder for" in printed
     assert {on: len(sent) for on, sent in by_day.items() if sent} == {
         day(12, 14): 1,
@@ -109,7 +109,7 @@ def test_running_twice_in_a_day_sends_the_reminder_once(offer):
     printed, again = run("--on", "2026-12-14")
     assert len(first) == 1
     assert again == []
-    assert "Offers about to lapse: 0" in printed
+    assert "Offers about to lapse: 0 e-mails\n" in printed
     assert "Sent 0 reminders for 14 December 2026." in printed
 
 
@@ -143,7 +143,7 @@ def test_a_dry_run_says_what_it_would_send_and_sends_and_writes_nothing(offer, t
     assert sent == []
     assert Notification.objects.count() == queued
     assert f"accept your offer of £500.00 by 21 December 2026 (to {treasurer.email})" in printed
-    assert "Offers about to lapse: 1" in printed
+    assert "Offers about to lapse: 1 e-mail\n" in printed
     assert "Would send 1 reminder for 14 December 2026: nothing was sent or written." in printed
     # The reminder was not spent by the dry run: the real run sends it.
     assert len(run("--on", "2026-12-14")[1]) == 1

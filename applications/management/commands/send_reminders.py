@@ -61,7 +61,7 @@ class Command(BaseCommand):
                     f"  {reminder.label}: {reminder.subject} (to {', '.join(reminder.to)})"
                 )
         for label, count in reminders.counts(sent).items():
-            self.stdout.write(f"{label.capitalize()}: {count}")
+            self.stdout.write(f"{label.capitalize()}: {count} e-mail{'' if count == 1 else 's'}")
         total = sum(len(r.to) for r in sent)
         self.stdout.write(
             f"{verb} {total} reminder{'' if total == 1 else 's'} for {day}"
