@@ -226,7 +226,8 @@ class ApplicationViewSet(
         """The transitions you may take now, each with what it needs."""
         app = self.get_object()
         names = services.available_transitions(app, request.user)
-        if not access.grants_officer(request.user):
+        # Delegated steps are a grants officer's, and within the fund's limit (as the service).
+        if not access.grants_officer(request.user) or rules.beyond_delegated_limit(app):
             names = [n for n in names if n not in DELEGATED]
         return Response(
             [

@@ -407,3 +407,21 @@ def test_a_refused_decision_leaves_the_application_as_it_was(people, assessed):
     assert response.status_code == 409
     assert "not waiting for a decision" in response.json()["detail"]
     assert not Decision.objects.filter(application=assessed).exists()
+
+
+def test_above_the_delegated_limit_the_api_offers_and_takes_no_officer_decision(assessed, officer):
+    """The same rule as the officer's page: a bid asking for more than the fund's delegated
+    limit is not offered for approval or rejection, and is refused (409) if tried."""
+    from budgets.models import FundYear
+
+    FundYear.objects.filter(pk=assessed.fund_year_id).update(delegated_limit=D("400.00"))
+    api = client_for(officer)
+    url = f"{API}/applications/{assessed.pk}"
+    names = [t["name"] for t in api.get(f"{url}/transitions/").json()]
+    assert "approve" not in names and "reject" not in names
+    refused = api.post(f"{url}/reject/", {"reasons": "Not value for money."})
+    assert refused.status_code == 409
+    assert "a grants panel decides it" in refused.json()["detail"]
+    FundYear.objects.filter(pk=assessed.fund_year_id).update(delegated_limit=D("500.00"))
+    names = [t["name"] for t in api.get(f"{url}/transitions/").json()]
+    assert "approve" in names and "reject" in names
