@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Max, OuterRef, Subquery
+from django.db.models import Max, OuterRef, Q, Subquery
 from django.urls import reverse
 from django.utils import timezone
 
@@ -32,7 +32,7 @@ from applications.models import (
     TransitionLog,
 )
 from applications.workflow import Status
-from budgets.models import Councillor
+from budgets.models import Councillor, ElectionPeriod
 from fundmgr.models import Notification, User
 from fundmgr.money import pounds
 from fundmgr.notifications import notify
@@ -310,7 +310,7 @@ def bids_waiting_for_support(on: datetime.date) -> list[Reminder]:
     """A bid waiting for councillor support for 5 days or more (counted from the day it last
     began waiting): each councillor in office for a ward it benefits who has neither supported
     nor declined it, nor declared an interest that bars them, is reminded once, and never
-    again for that bid."""
+    again for that bid. Not while a pre-election period holds the bid's support: then after it."""
     since = (
         TransitionLog.objects.filter(application=OuterRef("pk"), to_state=Status.AWAITING_SUPPORT)
         .order_by()
@@ -321,7 +321,7 @@ def bids_waiting_for_support(on: datetime.date) -> list[Reminder]:
     bids = (
         Application.objects.filter(status=Status.AWAITING_SUPPORT)
         .annotate(waiting_since=Subquery(since))
-        .select_related("organisation")
+        .select_related("organisation", "fund_year__fund")
         .order_by("pk")
     )
     reminders = []
@@ -330,11 +330,25 @@ def bids_waiting_for_support(on: datetime.date) -> list[Reminder]:
             continue
         started = timezone.localtime(app.waiting_since).date()
         waited = (on - started).days
-        if waited < SUPPORT_WAITING_DAYS:
+        if waited < SUPPORT_WAITING_DAYS or _held_by_an_election(app, on):
             continue
         for councillor in _councillors_yet_to_act(app, on):
             reminders.append(_support_reminder(app, councillor, started=started, waited=waited))
     return reminders
+
+
+def _held_by_an_election(app: Application, on: datetime.date) -> bool:
+    """Whether a pre-election period holds the bid's councillor-budget support on `on` (the
+    rule of `applications.rules.outside_pre_election_period`, on that day): councillors are
+    not asked for what they may not give, and are reminded once it has ended."""
+    if not app.fund_year.uses_allocations:
+        return False
+    return ElectionPeriod.objects.filter(
+        Q(ward__isnull=True) | Q(ward__in=app.wards.all()),
+        council_id=app.fund_year.fund.council_id,
+        notice_date__lte=on,
+        polling_day__gte=on,
+    ).exists()
 
 
 def _councillors_yet_to_act(app: Application, on: datetime.date) -> list[Councillor]:

@@ -17,6 +17,7 @@ from django.core import mail
 
 from applications import organisations, reminders, support
 from applications.models import Application, Membership
+from budgets.models import ElectionPeriod
 from fundmgr.notifications import send_pending
 from tests import journeys
 from tests.factories import CouncillorFactory, OrganisationFactory, UserFactory
@@ -211,6 +212,23 @@ def test_a_councillor_out_of_office_or_of_another_ward_is_not_reminded(waiting_b
     okafor.save(update_fields=["term_end"])
     CouncillorFactory(name="Other Ward", user__username="cllr.other")
     assert [m.to for m in sent_on(day(11, 28))] == [[shaw.user.email]]
+
+
+def test_councillors_are_not_asked_for_support_a_pre_election_period_holds_then_are(
+    waiting_bid, shaw, okafor
+):
+    ElectionPeriod.objects.create(
+        council=shaw.ward.council,
+        ward=shaw.ward,
+        name="Abbey Meadow by-election",
+        notice_date=day(11, 20),
+        polling_day=day(12, 3),
+    )
+    assert sent_on(day(11, 28)) == []
+    assert sent_on(day(12, 3)) == []
+    assert sorted(m.to[0] for m in sent_on(day(12, 4))) == sorted(
+        [shaw.user.email, okafor.user.email]
+    )
 
 
 def test_the_reminder_tells_the_councillor_what_and_how_long(waiting_bid, shaw):
