@@ -25,3 +25,8 @@ class ApplicationsConfig(AppConfig):
         from applications.steps import take_own_steps
 
         take_own_steps()
+
+        # The copy of the answers a group sent is a kind `manage.py document` writes.
+        from applications import answers_copy
+
+        answers_copy.register()
