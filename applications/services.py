@@ -12,7 +12,7 @@ from django.db import transaction
 from django.db.models import F
 from django_fsm import can_proceed
 
-from applications import rules, transitions, uploads
+from applications import deadlines, rules, transitions, uploads
 from applications.models import (
     Application,
     Attachment,
@@ -155,18 +155,11 @@ def _tell(app: Application, log: TransitionLog) -> None:
         + (f"\n{log.note}\n" if log.note else "")
         + "\nSign in to see what happens next."
     )
-    copy = None
-    if log.transition == "submit":  # the group's copy of what they sent (answers_copy)
-        from applications.answers_copy import answers_copy_produce
-
-        copy = answers_copy_produce(application=app, by=log.by)
-        body += "\n\nA copy of your answers is attached."
     notify(
         to=addresses,
         subject=f"{app.reference} {told.done}",
         body=body,
         reference=app.reference,
-        attachment=copy,
     )
 
 
@@ -546,9 +539,15 @@ def lapse_due_offers() -> list[str]:
 
 @contention.atomic
 def application_record_payment(
-    *, application: Application, by: User, amount: Decimal, key: str
+    *,
+    application: Application,
+    by: User,
+    amount: Decimal,
+    key: str,
+    paid_on: datetime.date | None = None,
 ) -> Application:
-    """A payment made to the group: posted to the ledger; the last one starts monitoring."""
+    """A payment made to the group: posted to the ledger; the last one starts monitoring.
+    `paid_on`: the day the money reaches the group (its payment run's pay date)."""
     app = lock_application(application)
     if LedgerTransaction.objects.filter(idempotency_key=key).exists():
         return app  # a retried request: this payment is already recorded
@@ -567,11 +566,10 @@ def application_record_payment(
     ledger.payment_post(reference=app.reference, amount=amount, by=by, key=key)
     Application.objects.filter(pk=app.pk).update(paid_to_date=F("paid_to_date") + amount)
     app.refresh_from_db()
-    log = _run(app, "pay", by=by, note=f"{pounds(amount)} paid.")
+    when = f" into your bank account on {rules.long_date(paid_on)}" if paid_on else ""
+    log = _run(app, "pay", by=by, note=f"{pounds(amount)} paid{when}.")
     if app.status == Status.MONITORING:
-        due = (app.project_end or rules.today()) + datetime.timedelta(
-            days=app.fund_year.monitoring_due_days
-        )
+        due = deadlines.report_due_on(app)
         Application.objects.filter(pk=app.pk).update(monitoring_due_on=due)
         app.refresh_from_db()
     _tell(app, log)

@@ -289,6 +289,39 @@ def run_lines(run: PaymentRun) -> list[PaymentRunLine]:
     )
 
 
+def run_check(run: PaymentRun, lines: Sequence[PaymentRunLine]) -> str:
+    """A short seal of what the check page showed: the run's pay date, count and total and each
+    payment's reference, amount, payee and account. The authorise form carries it back, so a
+    run is authorised only as a finance officer saw it; any change since gives another seal."""
+    from django.utils.crypto import salted_hmac
+
+    shown = [run.pk, run.pay_date.isoformat(), run.count, f"{run.total:.2f}"]
+    for line in sorted(lines, key=lambda x: x.pk):
+        shown += [
+            line.pk,
+            line.payment_id,
+            line.reference,
+            f"{line.amount:.2f}",
+            line.payee,
+            line.account_name,
+            line.sort_code,
+            line.account_number,
+        ]
+    return salted_hmac("budgets.payments.run_check", "|".join(map(str, shown))).hexdigest()[:32]
+
+
+def run_mark_sent(*, run: PaymentRun, by: User) -> bool:
+    """The first time a finance officer takes an authorised run's BACS file, to send it to the
+    bank: who and when are kept, and the run reads "Sent to bank on ...". Later downloads
+    change nothing. True if this was the first."""
+    require_finance_officer(by, "send a payment file to the bank")
+    return bool(
+        PaymentRun.objects.filter(
+            pk=run.pk, status=PaymentRun.Status.AUTHORISED, sent_at__isnull=True
+        ).update(sent_at=timezone.now(), sent_by=by)
+    )
+
+
 def run_begin_authorising(*, run: PaymentRun, by: User) -> PaymentRun:
     """The first step of authorising, inside the caller's transaction: the run moves from
     prepared to authorised with one conditional UPDATE, so of two officers authorising at once

@@ -19,6 +19,7 @@ from django.conf import settings
 from django.db.models import Prefetch
 from django.utils import timezone
 
+from applications.deadlines import report_due_on
 from applications.models import Application, BankAccount
 from applications.organisations import current_bank_account
 from applications.rules import accept_by_sentence
@@ -148,6 +149,27 @@ def _bank_sentence(account: BankAccount | None) -> str:
     )
 
 
+def report_sentence(app: Application, letter_on: datetime.date) -> str:
+    """When the end-of-grant report is due, as the letter dated `letter_on` asks for it: by the
+    fund's rule (`applications.deadlines.report_due_on`), never by a day before the letter."""
+    from fundmgr import letterhead as lh
+
+    days = app.fund_year.monitoring_due_days
+    due = report_due_on(app, letter_on=letter_on)
+    if app.project_end is None:
+        return f"Send us an end-of-grant report within {days} days of the project's end"
+    if app.project_end < letter_on:
+        return (
+            f"Your project ended on {lh.long_date(app.project_end)}, before this letter, so "
+            f"send us an end-of-grant report within {days} days of the date of this letter, "
+            f"by {lh.long_date(due)}"
+        )
+    return (
+        f"Send us an end-of-grant report within {days} days of the project's end, by "
+        f"{lh.long_date(due)}"
+    )
+
+
 def offer_letter_story(
     app: Application,
     decision: Decision,
@@ -223,12 +245,9 @@ def offer_letter_story(
         lh.heading("Monitoring", 2),
     ]
     if fy.monitoring_required:
-        days = datetime.timedelta(days=fy.monitoring_due_days)
-        due = f", by {lh.long_date(app.project_end + days)}" if app.project_end else ""
         story.append(
             lh.paragraph(
-                "Send us an end-of-grant report within "
-                f"{fy.monitoring_due_days} days of the project's end{due}: what you spent "
+                f"{report_sentence(app, decided)}: what you spent "
                 "against the budget in your application, with receipts, what the project "
                 "achieved and how many people it reached. If you spend less than the grant, "
                 f"we ask for the unspent money back where it is more than "

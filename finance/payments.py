@@ -36,6 +36,7 @@ from budgets.payments import (
     require_finance_officer,
     run_begin_authorising,
     run_cancel,
+    run_check,
     run_create,
     run_export_and_send,
     run_lines,
@@ -267,13 +268,33 @@ def changed_since_prepared(lines: Sequence[PaymentRunLine]) -> list[tuple[Paymen
     return changed
 
 
+class RunChanged(Refused):
+    """The run is not as its check page showed it."""
+
+
+CHECK_FIRST = (
+    "Check the run before you authorise it: open “Check and authorise this run” and confirm "
+    "what it will pay."
+)
+CHANGED = "The run has changed since you checked it: check it again."
+
+
 @contention.atomic
-def payment_run_authorise(*, run: PaymentRun, by: User) -> PaymentRun:
+def payment_run_authorise(*, run: PaymentRun, by: User, check: str | None = None) -> PaymentRun:
     """A second finance officer authorises a prepared run: the BACS file and finance CSV are
     written, every payment is recorded on its application (ledger: commitment to paid, one
-    idempotency key per payment) and marked sent. All or nothing."""
-    run = run_begin_authorising(run=run, by=by)
+    idempotency key per payment, the payment dated the run's pay date) and marked sent. All or
+    nothing.
+
+    `check` is the seal of the run as its check page showed it (`budgets.payments.run_check`):
+    the page always passes one, and a missing or different seal refuses the run unchanged. The
+    API, whose clients read the run first, passes None."""
+    run = run_begin_authorising(run=run, by=by)  # who may, and only once; undone if refused
     lines = run_lines(run)
+    if check is not None and not check.strip():
+        raise RunChanged(CHECK_FIRST)
+    if check is not None and check.strip() != run_check(run, lines):
+        raise RunChanged(CHANGED)
     changed = changed_since_prepared(lines)
     if changed:
         line, reason = changed[0]
@@ -290,7 +311,11 @@ def payment_run_authorise(*, run: PaymentRun, by: User) -> PaymentRun:
         app = apps[line.payment.schedule.reference]
         try:
             application_record_payment(
-                application=app, by=by, amount=line.amount, key=f"payment:{line.payment_id}"
+                application=app,
+                by=by,
+                amount=line.amount,
+                key=f"payment:{line.payment_id}",
+                paid_on=run.pay_date,
             )
         except Refused as error:
             raise Refused(f"{line.reference}: {error.message}") from None

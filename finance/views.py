@@ -23,7 +23,9 @@ from budgets.payments import (
     is_finance_officer,
     may_read_finance,
     payment_reissue,
+    run_check,
     run_lines,
+    run_mark_sent,
     was_sent,
 )
 from finance.forms import (
@@ -203,7 +205,9 @@ def reissue(request, pk: int):
 @access.page(access.reads_finance)
 def runs(request):
     page = Paginator(
-        PaymentRun.objects.select_related("prepared_by", "authorised_by").order_by("-pk"),
+        PaymentRun.objects.with_clearing()
+        .select_related("prepared_by", "authorised_by")
+        .order_by("-pk"),
         PAGE_SIZE,
     ).get_page(request.GET.get("page"))
     return render(
@@ -234,17 +238,31 @@ def run_new(request):
 
 def _run(pk: int) -> PaymentRun:
     return get_object_or_404(
-        PaymentRun.objects.select_related("prepared_by", "authorised_by", "cancelled_by"), pk=pk
+        PaymentRun.objects.with_clearing().select_related(
+            "prepared_by", "authorised_by", "cancelled_by", "sent_by"
+        ),
+        pk=pk,
+    )
+
+
+def _changed(run: PaymentRun, lines) -> dict[int, str]:
+    if run.status != PaymentRun.Status.PREPARED or not lines:
+        return {}
+    return dict((line.pk, why) for line, why in changed_since_prepared(lines))
+
+
+def _may_authorise(user, run: PaymentRun) -> bool:
+    """Offered only to a finance officer who did not prepare the run (the two-person rule,
+    which `budgets.payments.run_begin_authorising` and the database enforce too)."""
+    return (
+        is_finance_officer(user)
+        and run.status == PaymentRun.Status.PREPARED
+        and run.prepared_by_id != user.pk
     )
 
 
 def _run_page(request, run: PaymentRun, *, refusal: str = "", cancel_form=None):
     lines = run_lines(run)
-    changed = (
-        dict((line.pk, why) for line, why in changed_since_prepared(lines))
-        if run.status == PaymentRun.Status.PREPARED and lines
-        else {}
-    )
     user = request.user
     cancel_form = cancel_form or CancelRunForm()
     cancel_form.helper.form_action = reverse("finance:run_cancel", args=[run.pk])
@@ -254,13 +272,11 @@ def _run_page(request, run: PaymentRun, *, refusal: str = "", cancel_form=None):
         {
             "run": run,
             "lines": lines,
-            "changed": changed,
+            "changed": _changed(run, lines),
             "files": list(run.files.defer("content").order_by("kind")),
             "refusal": refusal,
             "may_act": is_finance_officer(user),
-            "may_authorise": is_finance_officer(user)
-            and run.status == PaymentRun.Status.PREPARED
-            and run.prepared_by_id != user.pk,
+            "may_authorise": _may_authorise(user, run),
             "prepared_by_me": run.prepared_by_id == user.pk,
             "cancel_form": cancel_form,
         },
@@ -273,20 +289,66 @@ def run(request, pk: int):
     return _run_page(request, _run(pk))
 
 
+def _check_page(request, run: PaymentRun, *, refusal: str = ""):
+    """What the run will pay, to be checked before it is authorised: the count, the total, each
+    payee and account, and the payments held out of it with the reason. The form carries the
+    seal of what was shown (`run_check`)."""
+    lines = run_lines(run)
+    held = payable(run.pay_date)
+    changed = _changed(run, lines)
+    return render(
+        request,
+        "finance/run_check.html",
+        {
+            "run": run,
+            "lines": lines,
+            "changed": changed,
+            "held": held.held + held.waiting,
+            "check": run_check(run, lines),
+            "may_authorise": _may_authorise(request.user, run) and not changed,
+            "prepared_by_me": run.prepared_by_id == request.user.pk,
+            "refusal": refusal,
+        },
+        status=400 if refusal else 200,
+    )
+
+
+@access.page(access.finance_officer)
+def run_check_page(request, pk: int):
+    current = _run(pk)
+    if current.status != PaymentRun.Status.PREPARED:
+        messages.info(request, f"Run {current.number} is {current.status_text.lower()}.")
+        return redirect("finance:run", pk=current.pk)
+    return _check_page(request, current)
+
+
 @access.page(access.finance_officer, access.finance_officer)
 @require_POST
 def run_authorise(request, pk: int):
     current = _run(pk)
     try:
-        done = payment_run_authorise(run=current, by=request.user)
+        done = payment_run_authorise(
+            run=current, by=request.user, check=request.POST.get("check", "")
+        )
     except DomainError as error:
-        return _run_page(request, _run(pk), refusal=error.message)
-    messages.success(
+        fresh = _run(pk)
+        if fresh.status == PaymentRun.Status.PREPARED:
+            return _check_page(request, fresh, refusal=error.message)
+        return _run_page(request, fresh, refusal=error.message)
+    return redirect("finance:run_authorised", pk=done.pk)
+
+
+@access.page(access.finance_officer)
+def run_authorised(request, pk: int):
+    """The confirmation after authorising: the BACS file is ready to download and send."""
+    current = _run(pk)
+    if current.status != PaymentRun.Status.AUTHORISED:
+        return redirect("finance:run", pk=current.pk)
+    return render(
         request,
-        f"Run {done.number} is authorised: {_payments(done.count)}, {pounds(done.total)}, "
-        f"paid on {done.pay_date:%d %B %Y}. Download the BACS file and send it to the bank.",
+        "finance/run_authorised.html",
+        {"run": current, "files": list(current.files.defer("content").order_by("kind"))},
     )
-    return redirect("finance:run", pk=done.pk)
 
 
 @access.page(access.finance_officer, access.finance_officer)
@@ -309,7 +371,11 @@ def run_cancel(request, pk: int):
 
 @access.page(access.finance_officer)
 def run_file(request, pk: int, kind: str):
+    """A run's file. The first time a finance officer takes the BACS file, to send it to the
+    bank, who and when are kept: the run then reads "Sent to bank on ..."."""
     file = get_object_or_404(PaymentFile, run_id=pk, kind=kind)
+    if kind == PaymentFile.Kind.BACS:
+        run_mark_sent(run=file.run, by=request.user)
     content = bytes(file.content)
     content_type = "text/csv" if kind == PaymentFile.Kind.FINANCE_CSV else "text/plain"
     response = HttpResponse(content, content_type=f"{content_type}; charset=utf-8")

@@ -1,5 +1,6 @@
 """Payment schedules, instalments, payment runs and the files sent to the bank."""
 
+import datetime
 from decimal import Decimal
 
 from django.conf import settings
@@ -37,13 +38,29 @@ class PaymentSchedule(models.Model):
         return f"Payments of {self.reference}"
 
 
+class PaymentRunQuerySet(models.QuerySet):
+    def with_clearing(self) -> "PaymentRunQuerySet":
+        """Each run with `last_cleared_on` (the latest day a statement cleared one of its
+        payments) and `lines_to_clear` (payments sent and not yet cleared): what
+        `PaymentRun.status_text` reads, in the list's own query."""
+        return self.annotate(
+            last_cleared_on=models.Max("lines__cleared_on"),
+            lines_to_clear=models.Count("lines", filter=Q(lines__status__in=["prepared", "sent"])),
+        )
+
+
 class PaymentRun(models.Model):
     """Payments gathered by one finance officer and authorised by another; authorising exports
-    the BACS file and the finance system's CSV (`PaymentFile`) and posts each payment."""
+    the BACS file and the finance system's CSV (`PaymentFile`) and posts each payment.
+
+    `status` is where the run is in its own life (prepared, authorised, cancelled); what has
+    happened to an authorised run since is told by `status_text`: its BACS file ready, sent to
+    the bank (the first time a finance officer took the file: `sent_at`, `sent_by`), cleared
+    (the bank statement matched its payments)."""
 
     class Status(models.TextChoices):
         PREPARED = "prepared", "Waiting for authorisation"
-        AUTHORISED = "authorised", "Authorised and sent"
+        AUTHORISED = "authorised", "Authorised: BACS file ready"
         CANCELLED = "cancelled", "Cancelled"
 
     pay_date = models.DateField(help_text="The BACS processing day the money is paid.")
@@ -63,6 +80,14 @@ class PaymentRun(models.Model):
     )
     cancelled_at = models.DateTimeField(null=True, blank=True)
     cancel_reason = models.CharField(max_length=255, blank=True)
+    sent_at = models.DateTimeField(
+        null=True, blank=True, help_text="When a finance officer first took the BACS file."
+    )
+    sent_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    objects = PaymentRunQuerySet.as_manager()
 
     class Meta:
         ordering = ["-pk"]
@@ -87,6 +112,40 @@ class PaymentRun(models.Model):
     @property
     def number(self) -> str:
         return f"{self.pk:06d}"
+
+    @property
+    def cleared_on(self) -> datetime.date | None:
+        """The day the bank statement cleared the last of its payments, once none is waiting
+        to clear (a returned payment is not waiting). Read from `last_cleared_on` and
+        `lines_to_clear` where a list annotated them (`with_clearing`), else one query."""
+        if self.status != self.Status.AUTHORISED:
+            return None
+        if not hasattr(self, "last_cleared_on"):
+            found = (
+                PaymentRun.objects.with_clearing()
+                .filter(pk=self.pk)
+                .values("last_cleared_on", "lines_to_clear")[0]
+            )
+            self.last_cleared_on = found["last_cleared_on"]
+            self.lines_to_clear = found["lines_to_clear"]
+        return self.last_cleared_on if not self.lines_to_clear else None
+
+    @property
+    def sent_on(self) -> datetime.date | None:
+        from django.utils import timezone
+
+        return timezone.localdate(self.sent_at) if self.sent_at else None
+
+    @property
+    def status_text(self) -> str:
+        """What is true of the run now, in words: "Waiting for authorisation", "Authorised:
+        BACS file ready", "Sent to bank on 5 December 2026", "Cleared on 8 December 2026",
+        "Cancelled"."""
+        if (cleared := self.cleared_on) is not None:
+            return f"Cleared on {cleared.day} {cleared:%B %Y}"
+        if self.status == self.Status.AUTHORISED and (sent := self.sent_on) is not None:
+            return f"Sent to bank on {sent.day} {sent:%B %Y}"
+        return self.get_status_display()
 
 
 class Payment(models.Model):

@@ -28,9 +28,10 @@ def test_authorising_a_run_emails_the_group_its_remittance_advice_as_a_pdf(
 ):
     run = prepared_run(finance)
     client.force_login(finance2)
+    check = client.get(f"/finance/runs/{run.pk}/check/").context["check"]
     with django_capture_on_commit_callbacks(execute=True):
-        response = client.post(f"/finance/runs/{run.pk}/authorise/", follow=True)
-    assert f"Run {run.number} is authorised" in response.text
+        response = client.post(f"/finance/runs/{run.pk}/authorise/", {"check": check}, follow=True)
+    assert f"Payment run {run.number} authorised" in response.text
     reference = f"{accepted.reference}/1"
     [message] = [m for m in mail.outbox if m.subject.startswith(reference)]
     assert accepted.organisation.email in message.to

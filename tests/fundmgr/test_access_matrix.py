@@ -138,8 +138,6 @@ PAGES: dict[str, Access] = {
     "applications:document_remove": page(NOBODY, GROUP),
     "applications:status": page(GROUP),
     "applications:confirmation": page(GROUP),
-    # the copy of the answers a group sent: the group, and the officers who read every bid
-    "applications:answers_copy": page(roles(APPLICANT) | OFFICERS_READ),
     # councillors: bids of their wards, their own budget
     **{
         f"councillor:{name}": page(roles(COUNCILLOR), roles(COUNCILLOR))
@@ -207,6 +205,8 @@ PAGES: dict[str, Access] = {
     "finance:run_new": page(FINANCE_WRITE, FINANCE_WRITE),
     "finance:bank_reconciliation_new": page(FINANCE_WRITE, FINANCE_WRITE),
     "finance:run_file": page(FINANCE_WRITE),
+    "finance:run_check": page(FINANCE_WRITE),
+    "finance:run_authorised": page(FINANCE_WRITE),
     **{
         f"finance:{name}": page(NOBODY, FINANCE_WRITE)
         for name in (
@@ -690,7 +690,6 @@ def _build_world() -> World:
         "applications:other_funding_remove": {"pk": draft.pk, "source": source.pk},
         "applications:document_remove": {"pk": draft.pk, "document": attachment.pk},
         "applications:confirmation": {"pk": draft.pk, "what": "submitted"},
-        "applications:answers_copy": {"pk": decided.application_id},
         **{
             f"applications:{n}": app_args
             for n in (
@@ -753,6 +752,8 @@ def _build_world() -> World:
         "finance:instalments": {"reference": schedule.reference},
         "finance:run": {"pk": run.pk},
         "finance:run_authorise": {"pk": run.pk},
+        "finance:run_check": {"pk": run.pk},
+        "finance:run_authorised": {"pk": run.pk},
         "finance:run_cancel": {"pk": run.pk},
         "finance:run_file": {"pk": run.pk, "kind": run_file.kind},
         "finance:bank_check": {"pk": bank.pk if bank else 1},

@@ -171,10 +171,12 @@ def test_a_second_officer_authorises_and_downloads_the_files(client, accepted, f
     run = prepared_run(finance)
     client.force_login(finance2)
     page = client.get(f"/finance/runs/{run.pk}/").text
-    assert "Authorise 1 payment, £500.00" in page
-    response = client.post(f"/finance/runs/{run.pk}/authorise/", follow=True)
-    assert f"Run {run.number} is authorised" in response.text
-    assert "SHA-256" in response.text
+    assert "Check and authorise this run" in page
+    check = client.get(f"/finance/runs/{run.pk}/check/").context["check"]
+    response = client.post(f"/finance/runs/{run.pk}/authorise/", {"check": check}, follow=True)
+    assert f"Payment run {run.number} authorised" in response.text
+    assert "BACS file ready" in response.text
+    assert "SHA-256" in client.get(f"/finance/runs/{run.pk}/").text
     bacs_file = client.get(f"/finance/runs/{run.pk}/files/bacs/")
     assert bacs_file["Content-Disposition"] == f'attachment; filename="bacs-run-{run.number}.txt"'
     assert bacs_file.content.startswith(b"VOL1")
