@@ -155,11 +155,18 @@ def _tell(app: Application, log: TransitionLog) -> None:
         + (f"\n{log.note}\n" if log.note else "")
         + "\nSign in to see what happens next."
     )
+    copy = None
+    if log.transition == "submit":  # the group's copy of what they sent (answers_copy)
+        from applications.answers_copy import answers_copy_produce
+
+        copy = answers_copy_produce(application=app, by=log.by)
+        body += "\n\nA copy of your answers is attached."
     notify(
         to=addresses,
         subject=f"{app.reference} {told.done}",
         body=body,
         reference=app.reference,
+        attachment=copy,
     )
 
 

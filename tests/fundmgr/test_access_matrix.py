@@ -138,6 +138,8 @@ PAGES: dict[str, Access] = {
     "applications:document_remove": page(NOBODY, GROUP),
     "applications:status": page(GROUP),
     "applications:confirmation": page(GROUP),
+    # the copy of the answers a group sent: the group, and the officers who read every bid
+    "applications:answers_copy": page(roles(APPLICANT) | OFFICERS_READ),
     # councillors: bids of their wards, their own budget
     **{
         f"councillor:{name}": page(roles(COUNCILLOR), roles(COUNCILLOR))
@@ -690,6 +692,7 @@ def _build_world() -> World:
         "applications:other_funding_remove": {"pk": draft.pk, "source": source.pk},
         "applications:document_remove": {"pk": draft.pk, "document": attachment.pk},
         "applications:confirmation": {"pk": draft.pk, "what": "submitted"},
+        "applications:answers_copy": {"pk": decided.application_id},
         **{
             f"applications:{n}": app_args
             for n in (
