@@ -90,11 +90,12 @@ def lockout_minutes() -> int:
 
 
 def lockout_message() -> str:
+    help = settings.HELP_CONTACT
     return (
         "There have been too many attempts to sign in with the wrong password, so signing in "
         f"is locked for {lockout_minutes()} minutes. Wait {lockout_minutes()} minutes and try "
-        "again, or reset your password. If you need help, contact the grants team at "
-        f"{settings.COUNCIL_EMAIL} or on {settings.COUNCIL_PHONE}."
+        "again, or reset your password. If you need help, contact the "
+        f"{help['name']} at {help['email']} or on {help['phone']}."
     )
 
 

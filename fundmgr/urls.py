@@ -3,12 +3,22 @@ kernel imports no app (the layers in pyproject.toml); fundmgr.api_urls gathers t
 
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
+from django.contrib.auth.views import redirect_to_login
 from django.urls import include, path
 
 from fundmgr.forms import SignInForm
 from fundmgr.views import home
 
 admin.site.site_header = "fundmgr administration"
+
+
+def admin_sign_in(request, extra_context=None):
+    """/admin/ is signed in to through the service's own page (an e-mail address, then the
+    two-factor code), not Django's admin form, which asks for a "Username"."""
+    return redirect_to_login(request.GET.get("next") or "/admin/")
+
+
+admin.site.login = admin_sign_in  # type: ignore[method-assign]
 
 urlpatterns = [
     path("", home, name="home"),

@@ -75,7 +75,7 @@ def test_ten_wrong_passwords_lock_the_account_and_the_right_one_is_then_refused(
     assert "There is a problem" in summary
     assert "signing in is locked for 30 minutes" in summary
     assert "Wait 30 minutes and try again, or reset your password" in summary
-    assert "contact the grants team at grants@thornburyvale.example or on 01632 960000" in summary
+    assert "contact the Grants team at grants@thornburyvale.example or on 01632 960000" in summary
     assert ">Email address</label>" in tenth.text  # the sign-in page, not a bare error page
 
     right = sign_in(client, "rowan@example.org", RIGHT)
