@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Max, OuterRef, Q, Subquery
+from django.db.models import Count, Max, OuterRef, Q, Subquery
 from django.urls import reverse
 from django.utils import timezone
 
@@ -459,6 +459,11 @@ def sent_counts(since: datetime.date) -> dict[str, int]:
     labels people read ("offers about to lapse"), every kind present, zeros included."""
     start = timezone.make_aware(datetime.datetime.combine(since, datetime.time.min))
     recent = Notification.objects.filter(created_at__gte=start)
-    return {
-        label: recent.filter(key__startswith=f"{kind}:").count() for kind, label in LABELS.items()
-    }
+    # One query, whatever the number of kinds: the workbench shows these on every visit.
+    sent = recent.aggregate(
+        **{
+            f"n{n}": Count("pk", filter=Q(key__startswith=f"{kind}:"))
+            for n, kind in enumerate(LABELS)
+        }
+    )
+    return {label: sent[f"n{n}"] for n, label in enumerate(LABELS.values())}
