@@ -432,8 +432,10 @@ def run_export_and_send(
     )
     run.lines.update(status=PaymentRunLine.Status.SENT)
     Payment.objects.filter(run_lines__run=run).update(status=Payment.Status.SENT)
+    paid_on = f"Paid on {long_date(run.pay_date)}, the run's pay date"
     PaymentEvent.objects.bulk_create(
-        PaymentEvent(payment_id=line.payment_id, kind=Event.SENT, run=run, by=by) for line in lines
+        PaymentEvent(payment_id=line.payment_id, kind=Event.SENT, run=run, by=by, note=paid_on)
+        for line in lines
     )
     return run
 

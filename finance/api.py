@@ -20,7 +20,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from budgets.models import Payment, PaymentFile, PaymentRun, PaymentRunLine
-from budgets.payments import payment_reissue, require_finance_officer
+from budgets.payments import payment_reissue, require_finance_officer, run_mark_sent
 from finance import payments
 from finance.serializers import (
     NoteSerializer,
@@ -117,9 +117,11 @@ FILE_HEADERS = (
     ),
 )
 class PaymentRunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
-    queryset = PaymentRun.objects.select_related(
-        "prepared_by", "authorised_by", "cancelled_by"
-    ).prefetch_related(Prefetch("files", queryset=PaymentFile.objects.defer("content")))
+    queryset = (
+        PaymentRun.objects.with_clearing()
+        .select_related("prepared_by", "authorised_by", "cancelled_by")
+        .prefetch_related(Prefetch("files", queryset=PaymentFile.objects.defer("content")))
+    )
     serializer_class = PaymentRunSerializer
     permission_classes = [FinanceArea]
     filterset_fields = {"status": ["exact"], "pay_date": ["exact", "gte", "lte"]}
@@ -225,7 +227,10 @@ class PaymentRunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
         # As on the pages: auditors see the run, but only a finance officer takes its files.
         require_finance_officer(request.user, "download a payment file")
         run = self.get_object()
-        return _download(run.pk, kind)
+        response = _download(run.pk, kind)
+        if kind == PaymentFile.Kind.BACS:  # taken to send to the bank, as on the run's page
+            run_mark_sent(run=run, by=request.user)
+        return response
 
 
 router.register("payments", PaymentViewSet, basename="payment")

@@ -115,7 +115,12 @@ class PaymentRunLineSerializer(serializers.ModelSerializer):
 
 class PaymentRunSerializer(serializers.ModelSerializer):
     number = serializers.CharField(read_only=True)
-    status_label = serializers.CharField(source="get_status_display", read_only=True)
+    status_label = serializers.CharField(
+        source="status_text",
+        read_only=True,
+        help_text="What is true of the run now: 'Authorised: BACS file ready', 'Sent to bank on "
+        "5 December 2026', 'Cleared on 8 December 2026'. `status` keeps its values.",
+    )
     prepared_by = PersonField(read_only=True)
     authorised_by = PersonField(read_only=True, allow_null=True)
     cancelled_by = PersonField(read_only=True, allow_null=True)

@@ -119,9 +119,9 @@ def _schedule(reference: str) -> tuple[PaymentSchedule, Application | None]:
 def grant(request, reference: str):
     schedule, app = _schedule(reference)
     rows = list(
-        schedule.payments.order_by("number").prefetch_related(
-            "run_lines__run", "events__by", "events__run"
-        )
+        schedule.payments.select_related("run")
+        .order_by("number")
+        .prefetch_related("run_lines__run", "events__by", "events__run")
     )
     return render(
         request,

@@ -265,7 +265,7 @@ class PaymentEvent(AppendOnlyModel):
         CONDITION_MET = "condition_met", "Condition met"
         ADDED_TO_RUN = "added_to_run", "Added to a payment run"
         REMOVED_FROM_RUN = "removed_from_run", "Payment run cancelled"
-        SENT = "sent", "Sent"
+        SENT = "sent", "Authorised for payment"
         CLEARED = "cleared", "Cleared on the bank statement"
         UNCLEARED = "uncleared", "Match undone"
         RETURNED = "returned", "Returned by the bank"
