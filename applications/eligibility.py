@@ -184,3 +184,42 @@ def check(answers: Answers, on: datetime.date | None = None) -> Result:
         fit = assess(fund_year, answers, day)
         (fits if fit.fits else misses).append(fit)
     return Result(fits=fits, does_not_fit=misses, opening_later=list(opening_later(day)))
+
+
+# --- carried into the application -----------------------------------------------------------
+
+SESSION_KEY = "eligibility_answers"
+
+
+def remember(session, answers: Answers) -> None:
+    """Keep the checker's answers in the person's session, to fill in the application they go
+    on to start: the ward that benefits and the amount they need."""
+    session[SESSION_KEY] = {
+        "kind": answers.kind,
+        "ward": answers.ward.pk,
+        "amount": str(answers.amount),
+        "capital": answers.capital,
+    }
+
+
+def carried(session, fund_year: FundYear) -> dict:
+    """The application's answers the checker already gave, for a draft of `fund_year`: the ward
+    (if it is one of the fund's council's) and the amount. Empty if the person has not used it,
+    or if what is kept is no longer good (a ward since removed, an amount tampered with)."""
+    kept = session.get(SESSION_KEY)
+    if not isinstance(kept, dict):
+        return {}
+    answers: dict = {}
+    ward = Ward.objects.filter(
+        pk=kept.get("ward") if isinstance(kept.get("ward"), int) else None,
+        council_id=fund_year.fund.council_id,
+    ).first()
+    if ward is not None:
+        answers["wards"] = [ward]
+    try:
+        amount = Decimal(str(kept.get("amount"))).quantize(Decimal("0.01"))
+    except (ArithmeticError, ValueError):
+        amount = None
+    if amount is not None and amount.is_finite() and Decimal("0") < amount < Decimal("1e10"):
+        answers["amount_requested"] = amount
+    return answers

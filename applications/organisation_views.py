@@ -92,6 +92,8 @@ def eligibility_results(request):
         amount=data["amount"],
         capital=data["capital"] == "yes",
     )
+    # Kept for the application the person may go on to start (views.before_you_start).
+    eligibility.remember(request.session, answers)
     return render(
         request,
         "applications/eligibility_results.html",

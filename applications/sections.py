@@ -183,11 +183,24 @@ def _costs_task(app: Application, lines: Decimal) -> Task:
     return Task("costs", "Your costs", _status(missing, has_lines), missing)
 
 
-def _amount_task(app: Application) -> Task:
+def _amount_task(app: Application, lines: Decimal) -> Task:
     missing = []
-    if app.amount_requested is None:
+    asked, fy = app.amount_requested, app.fund_year
+    if asked is None:
         missing.append("Enter how much you are asking the council for")
-    return Task("amount", "How much you are asking for", _status(missing, not missing), missing)
+    elif asked < fy.min_award or asked > fy.max_award:
+        missing.append(
+            f"Ask for an amount from {pounds(fy.min_award)} to {pounds(fy.max_award)}: you "
+            f"asked for {pounds(asked)}"
+        )
+    elif lines and asked > lines:
+        missing.append(
+            f"You asked for {pounds(asked)}, more than your costs of {pounds(lines)}: change "
+            "the amount or add costs"
+        )
+    return Task(
+        "amount", "How much you are asking for", _status(missing, asked is not None), missing
+    )
 
 
 def _other_funding_task(app: Application) -> Task:
@@ -202,7 +215,14 @@ def _other_funding_task(app: Application) -> Task:
         )
     gap = app.total_cost - app.amount_requested
     found = other_funding_total(app)
-    if gap <= 0:
+    if gap < 0:
+        return Task(
+            "other_funding",
+            name,
+            CANNOT_START,
+            hint="Make your costs and the amount you are asking for agree first",
+        )
+    if gap == 0:
         return Task("other_funding", name, COMPLETED, hint="You do not need other funding")
     if found >= gap:
         return Task("other_funding", name, COMPLETED)
@@ -238,7 +258,7 @@ def tasks(app: Application) -> list[Task]:
         _about_task(app),
         _dates_task(app),
         _costs_task(app, lines),
-        _amount_task(app),
+        _amount_task(app, lines),
         _other_funding_task(app),
         Task(
             "documents",

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from django import forms
 from django.contrib import messages
 from django.db.models import Model
 from django.http import Http404
@@ -96,14 +97,19 @@ def before_you_start(request, fund_year: int):
     if not orgs:
         return redirect("applications:application_new")
     form = StartForm(posted(request), organisations=orgs)
+    carried = eligibility.carried(request.session, fy)
     if request.method == "POST" and form.is_valid():
         try:
             app = services.application_create(
-                fund_year=fy, organisation=form.cleaned_data["organisation"], by=request.user
+                fund_year=fy,
+                organisation=form.cleaned_data["organisation"],
+                by=request.user,
+                **carried,
             )
         except DomainError as error:
             add_refusal(form, error)
         else:
+            request.session.pop(eligibility.SESSION_KEY, None)  # used once, for this draft
             return redirect("applications:tasks", pk=app.pk)
     return render(
         request,
@@ -114,6 +120,7 @@ def before_you_start(request, fund_year: int):
             "organisations": orgs,
             "scheme": eligibility.scheme(fy),
             "upload_hint": UPLOAD_HINT,
+            "carried": carried,
         },
     )
 
@@ -217,7 +224,8 @@ def _keep(request, app: Application, slug: str, form, *, answers=None) -> bool:
     """Keep what was typed on the page (files never); False, with the refusal on the form, if
     the person may not."""
     if answers is None:
-        answers = dict(request.POST.lists())
+        files = {name for name, f in form.fields.items() if isinstance(f, forms.FileField)}
+        answers = {k: v for k, v in request.POST.lists() if k not in files}
     try:
         services.application_draft_keep(
             application=app, by=request.user, section=slug, answers=answers
