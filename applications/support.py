@@ -95,11 +95,16 @@ def pledge_make(
     app = lock_application(application)
     _councillor_may_support(app, councillor, by)
     if not statement.strip():
-        raise InvalidInput("Say why you support this bid: the panel and the public will read it.")
+        raise InvalidInput(
+            "Say why you support this bid: the panel and the public will read it.",
+            field="statement",
+        )
     fund_year = app.fund_year
     if fund_year.uses_allocations:
         if not isinstance(amount, Decimal) or amount <= 0:
-            raise InvalidInput("Enter the amount you pledge from your allocation, such as 250.00.")
+            raise InvalidInput(
+                "Enter the amount you pledge from your allocation, such as 250.00.", field="amount"
+            )
         # Lock the allocation so two pledges by the same councillor cannot both pass the check.
         account = ledger.lock_allocations(fund_year, [councillor]).get(councillor.pk)
         balance = account.balance if account else Decimal("0.00")
@@ -133,7 +138,9 @@ def pledge_decline(
     if councillor.user_id != getattr(by, "pk", None):
         raise NotPermitted(f"Only {councillor} can decline on their own behalf.")
     if not reason.strip():
-        raise InvalidInput("Say why you do not support this bid: the group will be told.")
+        raise InvalidInput(
+            "Say why you do not support this bid: the group will be told.", field="reason"
+        )
     if app.status not in PENDING:
         raise Refused(f"{app.reference} is {app.get_status_display().lower()} already.")
     if app.pledges.filter(councillor=councillor, status__in=["pledged", "declined"]).exists():
@@ -175,9 +182,11 @@ def interest_declare(
     if app.status in FINAL:
         raise Refused(f"{app.reference} is {app.get_status_display().lower()}: it is finished.")
     if kind not in InterestDeclaration.Kind.values:
-        raise InvalidInput("Choose the kind of interest.")
+        raise InvalidInput("Choose the kind of interest.", field="kind")
     if not details.strip():
-        raise InvalidInput("Describe the interest: it is published with the decision.")
+        raise InvalidInput(
+            "Describe the interest: it is published with the decision.", field="details"
+        )
     declaration = InterestDeclaration.objects.create(
         application=app, user=by, kind=kind, details=details.strip(), panel_meeting=panel_meeting
     )
