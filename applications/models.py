@@ -95,8 +95,8 @@ class Organisation(models.Model):
                 validate_new_upload(getattr(self, name))
             except ValidationError as error:
                 raise ValidationError({name: error.messages}) from None
-        if self.kind in (self.Kind.CHARITY, self.Kind.CIO) and not self.charity_number:
-            raise ValidationError({"charity_number": "Enter the charity's registered number."})
+        # A charity number is optional for every kind of group (an excepted or newly formed
+        # charity has none yet): its format is checked only when one is given.
         if self.kind in (self.Kind.CIC, self.Kind.CLG) and not self.company_number:
             raise ValidationError({"company_number": "Enter the company's registered number."})
 

@@ -35,6 +35,34 @@ class OrganisationFilter(django_filters.FilterSet):
         fields = ["ward", "kind"]
 
 
+class OrganisationRegistration(OrganisationSerializer):
+    """A group's details, and the role in it of the person who registers it."""
+
+    role = serializers.ChoiceField(
+        choices=Membership.Role.choices,
+        required=False,
+        write_only=True,
+        help_text="Your role in the group: chair, secretary, treasurer or member. By default, "
+        "secretary.",
+    )
+
+    class Meta(OrganisationSerializer.Meta):
+        fields = [*OrganisationSerializer.Meta.fields, "role"]
+
+
+def _normalised(data) -> dict:
+    """The body with its postcode and registered numbers written one way and checked, before
+    the model's own checks (a 400 naming the field, in the pages' words, if one is wrong)."""
+    body = dict(json_object(data))
+    given = {
+        name: body[name]
+        for name in organisations.NORMALISERS
+        if isinstance(body.get(name), str)  # anything else is the serializer's to refuse
+    }
+    body.update(organisations.profile_normalised(given))
+    return body
+
+
 @extend_schema(tags=["organisations"])
 class OrganisationViewSet(
     mixins.ListModelMixin,
@@ -57,19 +85,27 @@ class OrganisationViewSet(
     def get_queryset(self):
         return visible_organisations(self.request.user)
 
-    @extend_schema(responses={201: OrganisationSerializer, **problems(400)})
+    @extend_schema(
+        request=OrganisationRegistration,
+        responses={201: OrganisationSerializer, **problems(400)},
+    )
     def create(self, request, *args, **kwargs):
-        """Register a group: you become its secretary."""
-        given = OrganisationSerializer(data=request.data)
+        """Register a group: you become a member of it, in the `role` you give (chair,
+        secretary, treasurer or member; secretary if you give none). The postcode is written
+        as Royal Mail writes it ("sw1a1aa" is "SW1A 1AA"); the charity and company numbers
+        are optional and checked only when given."""
+        body = _normalised(request.data)
+        role = body.pop("role", Membership.Role.SECRETARY)
+        given = OrganisationSerializer(data=body)
         given.is_valid(raise_exception=True)
-        org = organisations.organisation_create(by=request.user, **given.validated_data)
+        org = organisations.organisation_create(by=request.user, role=role, **given.validated_data)
         return Response(OrganisationSerializer(org).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(responses={200: OrganisationSerializer, **problems(400, 403, 404)})
     def partial_update(self, request, *args, **kwargs):
         """Change a group's details: its members only."""
         org = self.get_object()
-        given = OrganisationSerializer(org, data=request.data, partial=True)
+        given = OrganisationSerializer(org, data=_normalised(request.data), partial=True)
         given.is_valid(raise_exception=True)
         org = organisations.organisation_update(
             organisation=org, by=request.user, **given.validated_data

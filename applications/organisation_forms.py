@@ -7,12 +7,14 @@ from django import forms
 from django.contrib.auth import password_validation
 from django.core.exceptions import ValidationError
 
+from applications import organisations
 from applications.forms import YES_NO
 from applications.models import (
     Membership,
     Organisation,
 )
 from budgets.models import Ward
+from fundmgr.errors import DomainError
 from fundmgr.forms import helper, money_field, money_input
 from fundmgr.models import User
 
@@ -120,9 +122,11 @@ class OrganisationForm(forms.ModelForm):
             "phone": "Phone number (optional)",
         }
         help_texts = {
-            "charity_number": "Registered charities and CIOs only, such as 1234567 or SC012345",
+            "charity_number": "If your organisation is a registered charity or a CIO, such as "
+            "1234567 or SC012345. Leave it empty if it is not registered.",
             "company_number": "Community interest companies and companies limited by guarantee "
             "only, such as 01234567",
+            "postcode": "For example, SW1A 1AA",
             "ward": "The council ward where your organisation is based",
             "email": "We send letters about your grants here",
         }
@@ -166,11 +170,46 @@ class OrganisationForm(forms.ModelForm):
             button="Save",
         )
 
+    def _normalised(self, name: str) -> str:
+        try:
+            return organisations.NORMALISERS[name](self.cleaned_data[name])
+        except DomainError as error:
+            raise ValidationError(error.message) from None
+
     def clean_postcode(self):
-        return self.cleaned_data["postcode"].strip().upper()
+        return self._normalised("postcode")
+
+    def clean_charity_number(self):
+        return self._normalised("charity_number")
+
+    def clean_company_number(self):
+        return self._normalised("company_number")
 
     def profile(self) -> dict:
         return {name: self.cleaned_data[name] for name in self.Meta.fields}
+
+
+class OrganisationNewForm(OrganisationForm):
+    """Registering a group also asks the person's own role in it, which they are then given."""
+
+    role = forms.ChoiceField(
+        label="What is your role in the organisation?",
+        help_text="If you hold more than one role, choose the main one.",
+        choices=Membership.Role.choices,
+        widget=forms.RadioSelect,
+        error_messages={
+            "required": "Choose your role in the organisation",
+            "invalid_choice": "Choose your role in the organisation",
+        },
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper.layout.insert(
+            len(self.helper.layout) - 1,  # before the button
+            Field.radios("role", legend_size=Size.SMALL),
+        )
+        self.helper.layout[-1].value = "Register organisation"
 
 
 class InviteForm(forms.Form):

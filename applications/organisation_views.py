@@ -18,6 +18,7 @@ from applications.organisation_forms import (
     EligibilityForm,
     InviteForm,
     OrganisationForm,
+    OrganisationNewForm,
     RegisterForm,
 )
 from applications.views import PAGE_SIZE, own_organisation, posted
@@ -110,14 +111,17 @@ def eligibility_results(request):
 
 @access.page(access.signed_in, access.signed_in)
 def organisation_new(request):
-    form = OrganisationForm(posted(request))
+    form = OrganisationNewForm(posted(request))
     if request.method == "POST" and form.is_valid():
+        role = form.cleaned_data["role"]
         try:
-            org = organisations.organisation_create(by=request.user, **form.profile())
+            org = organisations.organisation_create(by=request.user, role=role, **form.profile())
         except DomainError as error:
             add_refusal(form, error)
         else:
-            messages.success(request, f"{org} is registered. You are its secretary.")
+            messages.success(
+                request, f"{org} is registered. {organisations.your_role_sentence(role)}"
+            )
             return redirect("applications:organisation", pk=org.pk)
     return render(request, "applications/organisation_form.html", {"form": form, "org": None})
 
@@ -133,6 +137,9 @@ def organisation_detail(request, pk: int):
             "members": group_selectors.members(org),
             "bank": group_selectors.latest_bank_account(org),
             "my_role": group_selectors.role_label(org.my_role),
+            "my_role_sentence": organisations.your_role_sentence(org.my_role)
+            if org.my_role
+            else "",
         },
     )
 

@@ -6,6 +6,8 @@ until a finance officer other than the person who entered it verifies it.
 
 from __future__ import annotations
 
+import re
+
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -30,22 +32,106 @@ PROFILE_FIELDS = [
 ]
 
 
+# A UK postcode, written without spaces: the outward code (area, district) and the inward code
+# (sector, unit), whose last two letters are never C, I, K, M, O or V; and GIR 0AA.
+POSTCODE = re.compile(
+    r"^(GIR0AA|([A-PR-UWYZ][0-9][0-9A-HJKPSTUW]?|[A-PR-UWYZ][A-HK-Y][0-9][0-9ABEHMNPRVWXY]?)"
+    r"[0-9][ABD-HJLNP-UW-Z]{2})$"
+)
+CHARITY_NUMBER = re.compile(r"^(\d{6,8}|SC\d{6})$")  # England and Wales; Scotland (OSCR)
+COMPANY_NUMBER = re.compile(r"^([0-9]{8}|[A-Z]{2}[0-9]{6})$")
+
+POSTCODE_MESSAGE = "Enter a real postcode, like SW1A 1AA"
+CHARITY_MESSAGE = (
+    "Enter the charity number in the correct format, like 1234567 or SC012345, or leave it "
+    "empty if you do not have one"
+)
+COMPANY_MESSAGE = (
+    "Enter the company number in the correct format, like 01234567 or SC123456, or leave it "
+    "empty if you do not have one"
+)
+
+
+def postcode_normalised(text: str) -> str:
+    """A UK postcode as Royal Mail writes it ("sw1a1aa" is "SW1A 1AA"); InvalidInput if it is
+    not one."""
+    compact = re.sub(r"\s+", "", text or "").upper()
+    if not compact:
+        raise InvalidInput("Enter the postcode", field="postcode")
+    if not POSTCODE.match(compact):
+        raise InvalidInput(POSTCODE_MESSAGE, field="postcode")
+    return f"{compact[:-3]} {compact[-3:]}"
+
+
+def charity_number_normalised(text: str) -> str:
+    """A registered charity number without spaces, or "" for none: it is optional for every
+    kind of group, and checked only when given."""
+    compact = re.sub(r"[\s-]+", "", text or "").upper()
+    if compact and not CHARITY_NUMBER.match(compact):
+        raise InvalidInput(CHARITY_MESSAGE, field="charity_number")
+    return compact
+
+
+def company_number_normalised(text: str) -> str:
+    """A Companies House number without spaces, or "" for none; checked only when given."""
+    compact = re.sub(r"\s+", "", text or "").upper()
+    if compact and not COMPANY_NUMBER.match(compact):
+        raise InvalidInput(COMPANY_MESSAGE, field="company_number")
+    return compact
+
+
+NORMALISERS = {
+    "postcode": postcode_normalised,
+    "charity_number": charity_number_normalised,
+    "company_number": company_number_normalised,
+}
+
+
+def profile_normalised(fields: dict) -> dict:
+    """The profile answers with the postcode and registered numbers written one way, each
+    checked (InvalidInput naming the field, in words that say how to put it right)."""
+    return {
+        name: NORMALISERS[name](value) if name in NORMALISERS else value
+        for name, value in fields.items()
+    }
+
+
+def your_role_sentence(role: str) -> str:
+    """What the person is told of their place in a group: "You are its treasurer.", or "You
+    are a member." for a member who holds no office."""
+    if role == Membership.Role.MEMBER:
+        return "You are a member."
+    try:
+        return f"You are its {Membership.Role(role).label.lower()}."
+    except ValueError:
+        return "You are a member."
+
+
 def _valid(instance, exclude=None) -> None:
     try:
         instance.full_clean(exclude=exclude)
     except ValidationError as error:
-        raise InvalidInput(" ".join(error.messages)) from None
+        fields = [name for name in getattr(error, "error_dict", {}) if name != "__all__"]
+        raise InvalidInput(
+            " ".join(error.messages), field=fields[0] if len(fields) == 1 else None
+        ) from None
 
 
 @transaction.atomic
 def organisation_create(
     *, by: User, role: str = Membership.Role.SECRETARY, **fields
 ) -> Organisation:
+    """Register a group; the person who registers it becomes a member with `role` (their
+    role in the group: chair, secretary, treasurer or member)."""
     unknown = set(fields) - set(PROFILE_FIELDS)
     if unknown:
         raise InvalidInput(f"Unknown organisation fields: {', '.join(sorted(unknown))}.")
-    organisation = Organisation(**fields)
-    organisation.postcode = organisation.postcode.upper().strip()
+    if role not in Membership.Role.values:
+        raise InvalidInput(
+            "Choose your role in the organisation: chair, secretary, treasurer or member.",
+            field="role",
+        )
+    organisation = Organisation(**profile_normalised({"postcode": "", **fields}))
     _valid(organisation)
     organisation.save()
     Membership.objects.create(organisation=organisation, user=by, role=role)
@@ -57,9 +143,10 @@ def organisation_update(*, organisation: Organisation, by: User, **fields) -> Or
     organisation = Organisation.objects.select_for_update().get(pk=organisation.pk)
     if not organisation.members.filter(pk=by.pk).exists():
         raise NotPermitted(f"Only members of {organisation} can change its details.")
-    for name, value in fields.items():
+    for name in fields:
         if name not in PROFILE_FIELDS:
             raise InvalidInput(f"Unknown organisation field: {name}.")
+    for name, value in profile_normalised(fields).items():
         setattr(organisation, name, value)
     _valid(organisation)
     organisation.save()

@@ -209,7 +209,7 @@ def test_an_organisation_the_rules_refuse_is_explained(people, ward):
         f"{API}/organisations/",
         {
             "name": "No number",
-            "kind": "charity",
+            "kind": "cic",
             "address": "2 Lane",
             "postcode": "TV1 2AB",
             "ward": ward.pk,
@@ -217,7 +217,7 @@ def test_an_organisation_the_rules_refuse_is_explained(people, ward):
         },
     )
     assert response.status_code == 400
-    assert response.json()["detail"] == "Enter the charity's registered number."
+    assert response.json()["detail"] == "Enter the company's registered number."
 
 
 # --- drafting -------------------------------------------------------------------------------
