@@ -123,3 +123,43 @@ def test_an_officer_with_200_bids_sorts_filters_marks_20_eligible_and_downloads_
     assert sheet.max_row - 1 == 140
     assert sheet["A2"].value == "ABB-000139"  # the largest left, as sorted
     assert {row[4] for row in sheet.iter_rows(min_row=2, values_only=True)} == {"Abbey Meadow"}
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_a_bid_that_moved_on_meanwhile_is_refused_with_its_reason_and_panels_download(
+    page, live_server, officer, officer2, draft, fund_year, ward, size
+):
+    import datetime
+
+    from decisions import services as d
+
+    bids = many(2, fund_year=fund_year, organisation=draft.organisation, ward=ward, prefix="ABB")
+    page.set_viewport_size(SIZES[size])
+    sign_in(page, live_server, "officer")
+    for bid in bids:
+        page.locator(f"#select-{bid.reference}").check()
+    # Another officer withdraws one while this page is open.
+    Application.objects.filter(pk=bids[1].pk).update(status=Status.WITHDRAWN)
+    page.get_by_role("button", name="Mark as eligible").click()
+    expect(page.get_by_test_id("bulk-summary")).to_have_text("1 marked as eligible. 1 could not be")
+    expect(page.get_by_test_id("bulk-refused")).to_contain_text(
+        "ABB-000001: ABB-000001 is withdrawn: it cannot be marked eligible now."
+    )
+    looked_at(page, f"workbench-bulk-refused-{size}")
+
+    # The panel meetings and a meeting's agenda download too.
+    meeting = d.panel_meeting_create(
+        title="December panel",
+        fund=fund_year.fund,
+        date=datetime.date(2026, 12, 10),
+        quorum=1,
+        members=[officer2],
+        by=officer,
+    )
+    page.goto(f"{live_server.url}/officer/panels/")
+    looked_at(page, f"panels-downloads-{size}")
+    with page.expect_download() as download:
+        page.get_by_test_id("downloads").get_by_role("link", name=re.compile("CSV")).click()
+    assert "December panel" in download.value.path().read_text(encoding="utf-8-sig")
+    page.goto(f"{live_server.url}/officer/panels/{meeting.pk}/")
+    expect(page.get_by_text("Nothing is on the agenda yet.")).to_be_visible()
