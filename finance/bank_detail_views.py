@@ -15,10 +15,11 @@ from applications.models import BankAccount, Organisation
 from applications.organisation_forms import BankDetailsForm
 from applications.rules import today
 from budgets.payments import is_finance_officer
+from finance import downloads
 from finance.forms import BankCheckForm, OrganisationSearchForm
 from finance.payments import payable
 from finance.views import may_read
-from fundmgr import access
+from fundmgr import access, exports
 from fundmgr.errors import DomainError
 from fundmgr.forms import add_refusal
 from fundmgr.money import pounds
@@ -55,6 +56,10 @@ def waiting(request):
         account.held_count = len(rows)
         account.held_total = sum((r.payment.amount for r in rows), Decimal("0.00"))
         account.is_change = account.organisation_id in changed
+    if fmt := exports.requested_format(request):
+        return exports.download(
+            accounts, downloads.BANK_WAITING, name="bank-details-waiting", format=fmt
+        )
     search = OrganisationSearchForm(request.GET or None)
     found = None
     if search.is_valid() and search.cleaned_data["q"]:

@@ -12,10 +12,10 @@ from applications.models import Application
 from budgets.clawback import refund_record
 from budgets.models import Clawback, StatementLine
 from budgets.payments import is_finance_officer
-from finance import clawbacks
+from finance import clawbacks, downloads
 from finance.documents import clawback_document
 from finance.forms import RefundForm
-from fundmgr import access
+from fundmgr import access, exports
 from fundmgr.documents import document_response
 from fundmgr.errors import DomainError
 from fundmgr.forms import add_refusal
@@ -25,6 +25,14 @@ from fundmgr.money import pounds
 @access.page(access.reads_finance)
 def overview(request):
     rows = clawbacks.underspends()
+    if fmt := exports.requested_format(request):
+        if request.GET.get("list") == "requests":
+            every = Clawback.objects.order_by("-pk").iterator()
+            return exports.download(
+                every, downloads.CLAWBACK_REQUESTS, name="clawback-requests", format=fmt
+            )
+        due = [r for r in rows if r.due and r.clawback is None]
+        return exports.download(due, downloads.CLAWBACK_DUE, name="clawback-to-ask", format=fmt)
     return render(
         request,
         "finance/clawback.html",

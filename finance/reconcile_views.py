@@ -18,8 +18,9 @@ from django.views.decorators.http import require_POST
 from budgets import reconcile, reconciliation_report
 from budgets.models import FinancialYear, Match, PaymentRunLine, Statement, StatementLine
 from budgets.payments import is_finance_officer
+from finance import downloads
 from finance.reconcile_forms import NoteForm, ReasonForm, StatementForm
-from fundmgr import access
+from fundmgr import access, exports
 from fundmgr.documents import document_response
 from fundmgr.errors import DomainError, InvalidInput
 from fundmgr.forms import add_refusal
@@ -66,12 +67,16 @@ def statements(request):
                     f"{result.matched} matched to payments.{skipped}",
                 )
                 return redirect("finance:statement", pk=statement.pk)
-    page = Paginator(
+    every = (
         Statement.objects.select_related("imported_by")
         .annotate(unmatched=Count("lines", filter=Q(lines__status=StatementLine.Status.UNMATCHED)))
-        .order_by("-pk"),
-        PAGE_SIZE,
-    ).get_page(request.GET.get("page"))
+        .order_by("-pk")
+    )
+    if request.method == "GET" and (fmt := exports.requested_format(request)):
+        return exports.download(
+            every.iterator(), downloads.STATEMENT, name="statements", format=fmt
+        )
+    page = Paginator(every, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(
         request,
         "finance/statements.html",

@@ -28,6 +28,7 @@ from budgets.payments import (
     run_mark_sent,
     was_sent,
 )
+from finance import downloads
 from finance.forms import (
     CancelRunForm,
     ConditionForm,
@@ -45,7 +46,7 @@ from finance.payments import (
     payment_run_prepare,
 )
 from finance.reconcile_views import outstanding
-from fundmgr import access
+from fundmgr import access, exports
 from fundmgr.errors import DomainError
 from fundmgr.forms import add_refusal
 from fundmgr.money import pounds
@@ -92,11 +93,19 @@ def home(request):
 
 @access.page(access.reads_finance)
 def payments(request):
+    due = payable(today())
+    if fmt := exports.requested_format(request):
+        which = request.GET.get("list", "due")
+        if which not in downloads.PAYMENT_LISTS:
+            raise Http404("There is no such list of payments.")
+        return exports.download(
+            getattr(due, which), downloads.PAYMENT, name=downloads.PAYMENT_LISTS[which], format=fmt
+        )
     return render(
         request,
         "finance/payments.html",
         {
-            "payable": payable(today()),
+            "payable": due,
             "may_act": is_finance_officer(request.user),
             "may_set": may_set_instalments(request.user),
         },
@@ -204,12 +213,14 @@ def reissue(request, pk: int):
 
 @access.page(access.reads_finance)
 def runs(request):
-    page = Paginator(
+    every = (
         PaymentRun.objects.with_clearing()
         .select_related("prepared_by", "authorised_by")
-        .order_by("-pk"),
-        PAGE_SIZE,
-    ).get_page(request.GET.get("page"))
+        .order_by("-pk")
+    )
+    if fmt := exports.requested_format(request):
+        return exports.download(every.iterator(), downloads.RUN, name="payment-runs", format=fmt)
+    page = Paginator(every, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(
         request,
         "finance/runs.html",
@@ -286,7 +297,15 @@ def _run_page(request, run: PaymentRun, *, refusal: str = "", cancel_form=None):
 
 @access.page(access.reads_finance)
 def run(request, pk: int):
-    return _run_page(request, _run(pk))
+    current = _run(pk)
+    if fmt := exports.requested_format(request):
+        return exports.download(
+            run_lines(current),
+            downloads.RUN_LINE,
+            name=f"payment-run-{current.number}",
+            format=fmt,
+        )
+    return _run_page(request, current)
 
 
 def _check_page(request, run: PaymentRun, *, refusal: str = ""):
