@@ -46,6 +46,7 @@ from fundmgr.documents import stored_content
 from fundmgr.errors import NotPermitted, Refused
 from fundmgr.models import Notification, User
 from fundmgr.money import pounds
+from fundmgr.notifications import with_help_footer
 
 log = logging.getLogger(__name__)
 
@@ -354,7 +355,7 @@ def remittances_send(run_id: int) -> int:
         if not to:
             continue
         subject = f"{line.reference}: {pounds(line.amount)} paid to {organisation.name}"[:200]
-        body = (
+        body = with_help_footer(
             f"{app.reference}: {app.title}\n\n"
             f"We have paid {pounds(line.amount)} of your grant into your bank account; it should "
             f"reach the account on {long_date(run.pay_date)}, with the reference "

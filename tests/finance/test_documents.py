@@ -12,6 +12,7 @@ from pypdf import PdfReader
 from applications import services as s
 from finance import clawbacks
 from fundmgr.models import Document, Notification
+from fundmgr.notifications import help_footer
 from tests.payments_fixtures import accepted, finance2, paid_run, prepared_run
 
 __all__ = ["accepted", "finance2"]
@@ -36,6 +37,8 @@ def test_authorising_a_run_emails_the_group_its_remittance_advice_as_a_pdf(
     [message] = [m for m in mail.outbox if m.subject.startswith(reference)]
     assert accepted.organisation.email in message.to
     assert message.subject == f"{reference}: £500.00 paid to Friends of Abbey Park"
+    assert message.body.rstrip().endswith(help_footer())  # the council's help contact, last
+    assert "should reach the account on" in message.body
     [(name, pdf, kind)] = message.attachments
     assert (name, kind) == (f"remittance-{accepted.reference}-1.pdf", "application/pdf")
     text = text_of(pdf)
