@@ -115,6 +115,15 @@ def _reminders() -> list[tuple[str, int]] | None:
     return [(label, n) for label, n in sent_counts(since).items() if n]
 
 
+def _saved_views(request) -> list[SavedView]:
+    """The officer's own views, the one the list shows now marked `current`."""
+    now = view_query(_list_query(request.GET))
+    views = list(SavedView.objects.filter(officer=request.user))
+    for view in views:
+        view.current = view.query == now
+    return views
+
+
 @access.page(access.reads_applications)
 def workbench(request):
     form = WorkbenchFilterForm(request.GET or None)
@@ -150,13 +159,13 @@ def workbench(request):
             "headers": _headers(request.GET, sort),
             "list_query": list_query.urlencode(),
             "may_act": may_act,
-            "select_all": request.GET.get("select") == "all",
+            # "Select all on this page" names the page: the next page's link keeps it, and
+            # selects nothing there.
+            "select_all": request.GET.get("select") == str(page.number),
             "bulk_actions": [a for a in BULK_ACTIONS.values() if a.source in statuses]
             if may_act
             else [],
-            "saved_views": (
-                list(SavedView.objects.filter(officer=request.user)) if may_act else []
-            ),
+            "saved_views": _saved_views(request) if may_act else [],
             "reminders": _reminders() if may_act else None,
         },
     )

@@ -199,6 +199,10 @@ def test_an_officer_saves_a_view_and_finds_it_on_the_workbench(officer_client, b
     assert response.url == f"/officer/?{query.replace('&amp;', '&')}"
     html = officer_client.get(URL).text
     assert f'href="/officer/?{query}">My ward&#x27;s bids over £5,000</a>' in html
+    # Followed, it shows that list, and says so.
+    page = officer_client.get(f"/officer/?{query.replace('&amp;', '&')}")
+    assert f'href="/officer/?{query}" aria-current="true">My ward' in page.text
+    assert page.context["sort"].key == "amount" and page.context["form"].is_valid()
 
 
 def test_a_view_keeps_only_the_workbench_filters(officer, officer_client, ward):
@@ -324,9 +328,16 @@ def test_the_workbench_offers_only_the_actions_its_bids_wait_for(
     assert 'name="reference"' not in html and "Mark as eligible" not in html
 
 
-def test_select_all_on_this_page_works_without_javascript(officer_client, bids):
-    html = officer_client.get(URL, {"select": "all"}).text
-    assert html.count('type="checkbox"') == html.count(" checked>") == 5
+def test_select_all_on_this_page_works_without_javascript(officer_client, draft, fund_year, ward):
+    many(60, fund_year=fund_year, organisation=draft.organisation, ward=ward, prefix="SUB")
+    html = officer_client.get(URL).text
+    assert 'href="?select=1#results">Select all on this page</a>' in html
+    html = officer_client.get(URL, {"select": "1"}).text
+    assert html.count('type="checkbox"') == html.count(" checked>") == 50
+    # The next page's link keeps the address, but selects nothing there.
+    assert 'href="?select=1&amp;page=2"' in html
+    html = officer_client.get(URL, {"select": "1", "page": "2"}).text
+    assert html.count('type="checkbox"') == 10 and " checked>" not in html
 
 
 @pytest.mark.parametrize("role", ["Auditor", "Councillor", "Panel member", "Applicant"])
@@ -493,3 +504,31 @@ def test_the_workbench_says_which_reminders_were_sent_this_week(officer_client, 
         "overdue." in html
     )
     assert seen == [timezone.localdate() - datetime.timedelta(days=7)]
+
+
+def test_the_reminders_sent_are_counted_from_the_outbox(officer_client):
+    from applications import reminders
+    from fundmgr.notifications import notify
+
+    for n in range(3):
+        notify(
+            to=[f"group{n}@example.org"],
+            subject="Your offer ends soon",
+            body="Accept it.",
+            key=f"{reminders.OFFER_LAPSING}:CCIF26-00000{n}:7",
+        )
+    notify(
+        to=["cllr@example.org", "cllr2@example.org"],
+        subject="A bid waits for you",
+        body="Support it.",
+        key=f"{reminders.SUPPORT_WAITING}:CCIF26-000009",
+    )
+    text = re.sub(r"\s+", " ", officer_client.get(URL).text)
+    assert (
+        "Reminders sent in the last 7 days: 3 offers about to lapse, 2 bids waiting for "
+        "councillor support." in text
+    )
+
+
+def test_no_reminders_sent_is_said_plainly(officer_client):
+    assert "No reminders were sent in the last 7 days." in officer_client.get(URL).text
