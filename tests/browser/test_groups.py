@@ -94,7 +94,8 @@ def test_a_group_registers_checks_eligibility_and_applies_on_a_phone(
     page.get_by_label("Postcode").fill("tv1 3xy")
     page.get_by_label("Ward", exact=True).select_option(label="Abbey Meadow")
     page.get_by_label("Email address for the organisation").fill("allotments@example.org")
-    page.get_by_role("button", name="Save").click()
+    page.get_by_label("Treasurer").check()
+    page.get_by_role("button", name="Register organisation").click()
     expect(page.get_by_role("heading", name="Abbey Meadow Allotment Society")).to_be_visible()
     looks_right(page, "organisation", phone=True)
 
@@ -128,25 +129,27 @@ def test_a_group_registers_checks_eligibility_and_applies_on_a_phone(
     page.get_by_role("button", name="Continue").click()
     expect(page.get_by_role("heading", name="Before you start")).to_be_visible()
     looks_right(page, "before-you-start", phone=True)
+    # The eligibility checker's ward and amount are filled in.
+    expect(page.get_by_text("£480.00 as the amount you are asking for")).to_be_visible()
     page.get_by_role("button", name="Start application").click()
-    expect(page.get_by_text("You have completed 0 of 5 sections.")).to_be_visible()
+    expect(page.get_by_text("You have completed 1 of 6 sections.")).to_be_visible()
     looks_right(page, "tasks-new", phone=True)
 
     # Costs first, then dates: any order.
-    page.get_by_role("link", name="Costs").click()
+    page.get_by_role("link", name="Your costs").click()
     page.get_by_label("What will you buy or pay for?").fill("Two raised beds")
     page.get_by_label("Cost", exact=True).fill("300")
-    page.get_by_role("button", name="Add cost").click()
+    page.get_by_role("button", name="Add this cost").click()
     page.get_by_label("What will you buy or pay for?").fill("Wheelchair-height tool store")
     page.get_by_label("Cost", exact=True).fill("180.00")
-    page.get_by_role("button", name="Add cost").click()
+    page.get_by_role("button", name="Add this cost").click()
     expect(page.get_by_test_id("lines-total")).to_have_text("£480.00")
-    page.get_by_label("How much are you asking the council for?").fill("480")
     looks_right(page, "costs", phone=True)
     page.get_by_role("button", name="Save and continue").click()
     expect(page.locator("#task-costs-status")).to_have_text("Completed")
+    expect(page.locator("#task-amount-status")).to_have_text("Completed")
 
-    page.get_by_role("link", name="Dates").click()
+    page.get_by_role("link", name="Project dates").click()
     page.locator("#id_project_start_0").fill("10")
     page.locator("#id_project_start_1").fill("1")
     page.locator("#id_project_start_2").fill("2027")
@@ -154,15 +157,18 @@ def test_a_group_registers_checks_eligibility_and_applies_on_a_phone(
     page.locator("#id_project_end_1").fill("3")
     page.locator("#id_project_end_2").fill("2026")
     page.get_by_role("button", name="Save and continue").click()
-    expect(page.get_by_role("alert")).to_contain_text("The end date must be the same as or after")
+    expect(page.get_by_role("alert")).to_contain_text(
+        "Project end date must be the same as or after 10 January 2027"
+    )
     looks_right(page, "dates-error", phone=True)
     page.locator("#id_project_end_2").fill("2027")
     page.get_by_role("button", name="Save and continue").click()
     # Asking for the whole cost, there is no other funding to add: that section is done too.
-    expect(page.get_by_text("You have completed 3 of 5 sections.")).to_be_visible()
+    expect(page.get_by_text("You have completed 4 of 6 sections.")).to_be_visible()
+    expect(page.locator("#task-check-status")).to_have_text("Cannot start yet")
 
-    # Submitting with a section missing: the service's refusal, in the error summary.
-    page.get_by_role("link", name="Check your answers and submit").click()
+    # Submitting with a section missing, reached by its address: the service's refusal.
+    page.goto(f"{live_server.url}/apply/applications/{Application.objects.get().pk}/check/")
     page.get_by_role("button", name="Submit application").click()
     alert = page.get_by_role("alert")
     expect(alert).to_contain_text(
@@ -180,22 +186,25 @@ def test_a_group_registers_checks_eligibility_and_applies_on_a_phone(
     page.get_by_label("About how many people will benefit?").fill("45")
     looks_right(page, "about", phone=True)
     page.get_by_role("button", name="Save and continue").click()
+    # The Change link came back to Check your answers.
+    expect(page.get_by_role("heading", name="Check your answers before sending")).to_be_visible()
+    page.get_by_role("link", name="Back to your application").click()
 
     page.get_by_role("link", name="Other funding").click()
     expect(page.get_by_text("you do not need other funding")).to_be_visible()
     looks_right(page, "other-funding", phone=True)
-    page.get_by_role("button", name="Back to your application").click()
+    page.get_by_role("button", name="Save and continue").click()
 
     page.get_by_role("link", name="Documents").click()
     quote = tmp_path / "quote.pdf"
     quote.write_bytes(b"%PDF-1.4 a quote for raised beds")
     page.get_by_label("What is the document?").fill("Quote for the beds")
     page.get_by_label("Upload a file").set_input_files(str(quote))
-    page.get_by_role("button", name="Upload document").click()
+    page.get_by_role("button", name="Upload this document").click()
     expect(page.get_by_text("quote.pdf")).to_be_visible()
     looks_right(page, "documents", phone=True)
-    page.get_by_role("button", name="Back to your application").click()
-    expect(page.get_by_text("You have completed 5 of 5 sections.")).to_be_visible()
+    page.get_by_role("button", name="Save and continue").click()
+    expect(page.get_by_text("You have completed 6 of 6 sections.")).to_be_visible()
     looks_right(page, "tasks-complete", phone=True)
 
     page.get_by_role("link", name="Check your answers and submit").click()
@@ -271,6 +280,8 @@ def test_a_group_is_refused_after_the_fund_closes_answers_a_request_and_withdraw
     page, live_server, draft, treasurer, officer
 ):
     FundYear.objects.filter(pk=draft.fund_year_id).update(closes_on=datetime.date(2026, 5, 1))
+    # Every section complete, so the task list offers checking the answers.
+    Application.objects.filter(pk=draft.pk).update(people_benefiting=40)
     sign_in(page, live_server, "treasurer")
     page.set_viewport_size(PHONE)
     page.get_by_role("link", name="New benches for the park").click()
@@ -323,7 +334,7 @@ def test_the_application_can_be_filled_in_by_keyboard(page, live_server, draft):
     page.keyboard.type("Benches by keyboard")
     tab_to(page, "document.activeElement.id === 'id_people_benefiting'")
     page.keyboard.type("120")
-    tab_to(page, "document.activeElement.value === 'Save and continue'")
+    tab_to(page, "document.activeElement.textContent === 'Save and continue'")
     page.keyboard.press("Enter")
     expect(page.locator("#task-about-status")).to_have_text("Completed")
     draft.refresh_from_db()
