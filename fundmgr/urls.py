@@ -4,8 +4,11 @@ kernel imports no app (the layers in pyproject.toml); fundmgr.api_urls gathers t
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.views import redirect_to_login
+from django.http import HttpResponsePermanentRedirect
+from django.templatetags.static import static
 from django.urls import include, path
 
+from fundmgr import access
 from fundmgr.forms import SignInForm
 from fundmgr.views import home
 
@@ -20,8 +23,17 @@ def admin_sign_in(request, extra_context=None):
 
 admin.site.login = admin_sign_in  # type: ignore[method-assign]
 
+
+@access.public
+def favicon(request):
+    """/favicon.ico, which browsers ask for whatever the page links to: the service's icon (a
+    pound sign, not the crown: a council is not GOV.UK), from the static files."""
+    return HttpResponsePermanentRedirect(static("favicon.ico"))
+
+
 urlpatterns = [
     path("", home, name="home"),
+    path("favicon.ico", favicon, name="favicon"),
     path(
         "sign-in/",
         auth_views.LoginView.as_view(
