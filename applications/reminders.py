@@ -23,7 +23,7 @@ from django.db.models import Count, Max, OuterRef, Q, Subquery
 from django.urls import reverse
 from django.utils import timezone
 
-from applications import rules
+from applications import deadlines, rules
 from applications.models import (
     Application,
     BankAccount,
@@ -156,10 +156,12 @@ def _offer_reminder(app: Application, *, left: int, days: int) -> Reminder:
 # --- end-of-grant reports -------------------------------------------------------------------
 
 
-def report_due_on(app: Application) -> datetime.date | None:
-    """The day the group's end-of-grant report is due: the day set when the grant was paid in
-    full (the project's end and the fund year's `monitoring_due_days`)."""
-    return app.monitoring_due_on
+def report_due_on(app: Application) -> datetime.date:
+    """The day the group's end-of-grant report is due: the day kept when the grant was paid in
+    full, which the group's pages state, worked out by `applications.deadlines.report_due_on`
+    (the fund's days after the project ends, never before the same days after the offer
+    letter); for a grant paid before that day was kept, the same rule now."""
+    return app.monitoring_due_on or deadlines.report_due_on(app)
 
 
 def reports_due(on: datetime.date) -> list[Reminder]:
@@ -173,18 +175,20 @@ def reports_due(on: datetime.date) -> list[Reminder]:
             status=Status.MONITORING,
             fund_year__monitoring_required=True,
             monitoring_reports__isnull=True,
-            monitoring_due_on__isnull=False,
-            monitoring_due_on__lte=on + datetime.timedelta(days=REPORT_DUE_DAYS),
         )
-        .select_related("organisation")
+        .filter(
+            Q(monitoring_due_on__isnull=True)
+            | Q(monitoring_due_on__lte=on + datetime.timedelta(days=REPORT_DUE_DAYS))
+        )
+        .select_related("organisation", "fund_year")
         .order_by("monitoring_due_on", "pk")
     )
     reminders = []
     for app in grants:
         due = report_due_on(app)
-        if due is None:
-            continue
         late = (on - due).days
+        if late < -REPORT_DUE_DAYS:
+            continue
         if late <= 0:
             reminders.append(_report_due_reminder(app, due=due, left=-late))
         else:

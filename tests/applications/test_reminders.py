@@ -121,6 +121,18 @@ def test_a_report_due_reminder_missed_until_the_day_before_says_tomorrow(grant):
     assert sent_on(day(6, 18, 2027)) == []
 
 
+def test_a_grant_paid_before_its_due_day_was_kept_is_reminded_by_the_funds_rule(grant):
+    """The project ended in July, before the offer of 23 November 2026: the report is due 90
+    days after the offer letter (applications.deadlines), on 21 February 2027, not in the past."""
+    Application.objects.filter(pk=grant.pk).update(
+        project_start=day(6, 1), project_end=day(7, 1), monitoring_due_on=None
+    )
+    assert sent_on(day(2, 6, 2027)) == []
+    (reminder, _) = sent_on(day(2, 7, 2027))
+    assert "is due in 14 days, on 21 February 2027." in reminder.body
+    assert len(sent_on(day(2, 22, 2027))) == 2  # overdue
+
+
 def test_a_report_first_found_long_overdue_gets_the_last_reminder_only(grant, treasurer):
     (_, last) = sent_on(day(8, 20, 2027))  # to the group's address and the treasurer
     assert "was due on 18 June 2027, 63 days ago" in last.body
