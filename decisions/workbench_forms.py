@@ -5,6 +5,7 @@ for a bulk action."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import Decimal
 
 from crispy_forms_gds.helper import FormHelper
 from crispy_forms_gds.layout import Div, Field, Layout
@@ -14,6 +15,7 @@ from django.http import QueryDict
 from applications.workflow import Status
 from budgets.models import FinancialYear, Fund, Ward
 from fundmgr.forms import money_field, money_input
+from fundmgr.money import pounds
 
 # The filters' names in the address, and the sort's: a saved view keeps these and nothing else.
 FILTERS = ("q", "state", "fund", "year", "ward", "amount_from", "amount_to")
@@ -131,6 +133,31 @@ def view_query(query: QueryDict) -> str | None:
         kept["sort"] = sort.key
         kept["order"] = sort.order
     return kept.urlencode()
+
+
+def describe_view(query: str) -> list[tuple[str, str]]:
+    """What a view's address shows, in words, for the page that saves it: each filter given
+    ("Ward", "Abbey Meadow"), then the sort."""
+    form = WorkbenchFilterForm(QueryDict(query))
+    if not form.is_valid():
+        return []
+    rows = []
+    for name in FILTERS:
+        value = form.cleaned_data.get(name)
+        if value in (None, ""):
+            continue
+        if name == "state":
+            text = Status(value).label
+        elif isinstance(value, Decimal):
+            text = pounds(value)
+        else:
+            text = str(value)
+        rows.append((str(form.fields[name].label), text))
+    sort = sort_from(QueryDict(query))
+    if sort.key:
+        way = "descending" if sort.descending else "ascending"
+        rows.append(("Sorted by", f"{SORT_KEYS[sort.key].lower()}, {way}"))
+    return rows
 
 
 class SavedViewForm(forms.Form):

@@ -32,6 +32,7 @@ from decisions.workbench_forms import (
     SavedViewForm,
     Sort,
     WorkbenchFilterForm,
+    describe_view,
     sort_from,
     view_query,
 )
@@ -196,7 +197,11 @@ def saved_view_create(request):
         query = view_query(_list_query(request.GET)) or ""
         form = SavedViewForm(initial={"query": query}, officer=request.user)
     back = reverse("decisions:workbench") + (f"?{query}" if query else "")
-    return render(request, "decisions/saved_view_form.html", {"form": form, "back": back})
+    return render(
+        request,
+        "decisions/saved_view_form.html",
+        {"form": form, "back": back, "described": describe_view(query)},
+    )
 
 
 @access.page(access.grants_officer, access.grants_officer)

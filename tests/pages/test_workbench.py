@@ -191,6 +191,8 @@ def test_an_officer_saves_a_view_and_finds_it_on_the_workbench(officer_client, b
     assert "csrfmiddlewaretoken" in page.text
     query = f"ward={ward.pk}&amp;amount_from=5000&amp;sort=amount&amp;order=asc"
     assert f'value="{query}"' in page.text  # the page number is not part of a view
+    described = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", page.text))
+    assert "Ward Abbey Meadow Amount from £5,000.00 Sorted by amount, ascending" in described
     response = officer_client.post(
         "/officer/views/new/",
         {"name": "My ward's bids over £5,000", "query": query.replace("&amp;", "&")},
