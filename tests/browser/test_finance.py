@@ -52,7 +52,7 @@ def test_one_officer_prepares_a_run_and_another_authorises_it(
     page.get_by_role("button", name="Prepare the run").click()
     expect(page.get_by_role("alert")).to_contain_text("Another finance officer must now authorise")
     expect(page.get_by_test_id("two-person")).to_be_visible()
-    expect(page.get_by_role("button", name="Authorise 1 payment, £500.00")).to_have_count(0)
+    expect(page.get_by_role("button", name="Check and authorise this run")).to_have_count(0)
     accessible(page, "finance-run-prepared")
     sign_out(page)
 
@@ -62,12 +62,16 @@ def test_one_officer_prepares_a_run_and_another_authorises_it(
     page.get_by_role("link", name="Run 0").first.click()
     expect(page.get_by_role("row", name=f"{accepted.reference}/1")).to_contain_text("20-**-**")
     accessible(page, "finance-run-to-authorise")
-    page.get_by_role("button", name="Authorise 1 payment, £500.00").click()
-    expect(page.get_by_role("alert")).to_contain_text("is authorised")
-    expect(page.get_by_test_id("authorised")).to_contain_text("Fraser")
+    page.get_by_role("button", name="Check and authorise this run").click()
+    expect(page.get_by_test_id("check-total")).to_have_text("£500.00")
+    page.get_by_role("button", name="Authorise this payment run").click()
+    expect(page.get_by_test_id("authorised-panel")).to_contain_text("BACS file ready")
     with page.expect_download() as download:
-        page.get_by_role("link", name="BACS Standard 18 file").click()
+        page.get_by_role("link", name=re.compile("Download the BACS Standard 18 file")).click()
     assert download.value.suggested_filename.startswith("bacs-run-")
+    page.get_by_role("link", name=re.compile("Go to payment run")).click()
+    expect(page.get_by_test_id("authorised")).to_contain_text("Fraser")
+    expect(page.get_by_test_id("sent")).to_contain_text("BACS file downloaded by Fraser")
     accessible(page, "finance-run-authorised")
 
 
