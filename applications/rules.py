@@ -304,8 +304,9 @@ def beyond_delegated_limit(app, amount: Decimal | None = None) -> str | None:
     asked = app.amount_requested
     if asked is not None and asked > limit:
         return (
-            f"{app.reference} asks for {pounds(asked)}, more than the {pounds(limit)} an officer "
-            f"may decide from {fund}: a grants panel decides it. Add it to a panel agenda."
+            f"{app.reference} asks for {pounds(asked)}, more than the {pounds(limit)} you may "
+            f"decide from {fund} under delegated authority: a grants panel decides it. Add it to "
+            "a panel agenda."
         )
     if amount is not None and amount > limit:
         return (

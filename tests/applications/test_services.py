@@ -215,7 +215,7 @@ def test_community_asset_fund_decided_by_a_panel(caf, treasurer, officer, office
         recommended_amount=D("8000.00"),
         notes="Strong case",
     )
-    with pytest.raises(Refused, match="£8,000.00, more than the £5,000.00 an officer may decide"):
+    with pytest.raises(Refused, match="£8,000.00, more than the £5,000.00 you may decide"):
         d.decision_record(
             application=app, by=officer2, outcome="approve", amount=D("8000.00"), reasons="Good"
         )

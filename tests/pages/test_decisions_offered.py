@@ -168,6 +168,7 @@ def test_going_straight_to_decide_above_the_limit_is_refused_before_the_form(
     assert page.status_code == 200
     assert "govuk-error-summary" in page.text
     assert "a grants panel decides it" in page.text
+    assert "more than the £5,000.00 you may decide from Community Asset Fund" in page.text
     assert 'name="outcome"' not in page.text and 'name="amount"' not in page.text
     # The refusal page offers the way on.
     assert f"/officer/panels/{meeting.pk}/agenda/?application={big_bid.reference}" in page.text
