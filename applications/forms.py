@@ -63,6 +63,12 @@ def add_button(words: str) -> HTML:
     )
 
 
+# Between the box that adds one more line and the buttons that leave the page.
+LIST_END = HTML(
+    '<hr class="govuk-section-break govuk-section-break--l govuk-section-break--visible">'
+)
+
+
 def section_helper(*fields) -> FormHelper:
     form_helper = FormHelper()
     form_helper.form_method = "post"
@@ -276,8 +282,8 @@ class BudgetLineForm(forms.Form):
                 legend="Add a cost",
                 legend_size=Size.MEDIUM,
                 legend_tag="h2",
-                css_class="fm-apply-box",
             ),
+            LIST_END,
         )
         self.helper.attrs = {"id": "add-cost"}
 
@@ -367,8 +373,8 @@ class MatchFundingForm(forms.Form):
                 legend="Add other funding",
                 legend_size=Size.MEDIUM,
                 legend_tag="h2",
-                css_class="fm-apply-box",
             ),
+            LIST_END,
         )
         self.helper.attrs = {"id": "add-funding"}
 
@@ -404,8 +410,8 @@ class AttachmentForm(forms.Form):
                 legend="Add a document",
                 legend_size=Size.MEDIUM,
                 legend_tag="h2",
-                css_class="fm-apply-box",
             ),
+            LIST_END,
         )
         self.helper.attrs = {"id": "add-document"}
 
