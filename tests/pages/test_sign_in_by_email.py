@@ -75,6 +75,9 @@ def test_the_forgotten_password_pages_ask_for_the_email_address(client, rowan):
     assert_no_username(form)
     sent = client.post("/account/password-reset/", {"email": "rowan@example.org"}, follow=True)
     assert "Check your email" in words(sent)
+    assert "contact the Grants team at grants@thornburyvale.example or on 01632 960000" in (
+        words(sent)
+    )
     assert_no_username(sent)
 
 
