@@ -29,6 +29,7 @@ from finance.serializers import (
     PaymentRunDetailSerializer,
     PaymentRunSerializer,
     PaymentSerializer,
+    RunAuthoriseSerializer,
     RunCancelSerializer,
     RunPrepareSerializer,
 )
@@ -175,13 +176,18 @@ class PaymentRunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
         summary="Authorise a prepared run (a finance officer other than who prepared it)",
         description="Writes the BACS file and the finance CSV and records every payment, all "
         "or nothing. 403 for the officer who prepared it; 409 if a payee's bank details "
-        "changed since, or the run is no longer waiting.",
-        request=None,
+        "changed since, or the run is no longer waiting, or (with `check`) the run is not as "
+        "it was read.",
+        request=RunAuthoriseSerializer,
         responses={200: PaymentRunDetailSerializer},
     )
     @action(detail=True, methods=["post"])
     def authorise(self, request, pk=None):
-        run = payments.payment_run_authorise(run=self.get_object(), by=request.user)
+        run = self.get_object()
+        body = RunAuthoriseSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        check = body.validated_data.get("check")
+        run = payments.payment_run_authorise(run=run, by=request.user, check=check)
         return self._answer(run)
 
     @extend_schema(

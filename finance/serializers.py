@@ -150,9 +150,30 @@ class PaymentRunSerializer(serializers.ModelSerializer):
 
 class PaymentRunDetailSerializer(PaymentRunSerializer):
     lines = PaymentRunLineSerializer(many=True, read_only=True)
+    check = serializers.SerializerMethodField(
+        help_text="While the run waits for authorisation: the seal of what it pays (pay date, "
+        "count, total, each line). Send it back with `authorise` to authorise the run only as "
+        "you read it; null once the run is authorised or cancelled."
+    )
 
     class Meta(PaymentRunSerializer.Meta):
-        fields = [*PaymentRunSerializer.Meta.fields, "lines"]
+        fields = [*PaymentRunSerializer.Meta.fields, "lines", "check"]
+
+    def get_check(self, run) -> str | None:
+        from budgets.payments import run_check
+
+        if run.status != run.Status.PREPARED:
+            return None
+        return run_check(run, list(run.lines.all()))
+
+
+class RunAuthoriseSerializer(serializers.Serializer):
+    check = serializers.CharField(
+        max_length=64,
+        required=False,
+        help_text="The run's `check` as you read it: with it, a run changed since is refused "
+        "(409) and nothing is paid.",
+    )
 
 
 class RunPrepareSerializer(serializers.Serializer):

@@ -320,3 +320,20 @@ def test_a_grant_is_paid_on_the_runs_pay_date_not_the_day_it_was_authorised(
     # when it is made; the finance system's comparison reads the run's pay date.
     posted = LedgerTransaction.objects.get(kind="payment")
     assert timezone.localdate(posted.created_at) == today
+
+
+def test_an_api_client_authorises_the_run_as_it_read_it(client, accepted, finance, finance2):
+    run = prepared_run(finance)
+    client.force_login(finance2)
+    read = client.get(f"/api/v1/payment-runs/{run.pk}/").json()
+    assert read["check"] and read["count"] == 1
+    PaymentRunLine.objects.filter(run=run).update(account_name="SOMEONE ELSE")
+    url = f"/api/v1/payment-runs/{run.pk}/authorise/"
+    stale = client.post(url, {"check": read["check"]}, content_type="application/json")
+    assert stale.status_code == 409
+    assert "The run has changed since you checked it" in stale.json()["detail"]
+    nothing_paid(accepted, run)
+    again = client.get(f"/api/v1/payment-runs/{run.pk}/").json()["check"]
+    done = client.post(url, {"check": again}, content_type="application/json")
+    assert done.status_code == 200 and done.json()["check"] is None
+    assert done.json()["status_label"] == "Authorised: BACS file ready"
