@@ -573,7 +573,7 @@ def application_record_payment(
     ledger.payment_post(reference=app.reference, amount=amount, by=by, key=key)
     Application.objects.filter(pk=app.pk).update(paid_to_date=F("paid_to_date") + amount)
     app.refresh_from_db()
-    when = f" into your bank account on {rules.long_date(paid_on)}" if paid_on else ""
+    when = f"; it reaches the bank account on {rules.long_date(paid_on)}" if paid_on else ""
     log = _run(app, "pay", by=by, note=f"{pounds(amount)} paid{when}.")
     if app.status == Status.MONITORING:
         due = deadlines.report_due_on(app)
