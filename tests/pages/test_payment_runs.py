@@ -314,7 +314,7 @@ def test_a_grant_is_paid_on_the_runs_pay_date_not_the_day_it_was_authorised(
     # The group's status page.
     client.force_login(treasurer)
     status = client.get(f"/apply/applications/{accepted.pk}/").text
-    assert f"£500.00 paid into your bank account on {long(pay_day)}." in status
+    assert f"£500.00 paid; it reaches the bank account on {long(pay_day)}." in status
 
     # The ledger posts the payment on the day it was authorised, as every posting is dated
     # when it is made; the finance system's comparison reads the run's pay date.
