@@ -12,9 +12,11 @@ every application download it from /apply/applications/<pk>/answers.pdf. reportl
 from __future__ import annotations
 
 import datetime
+import logging
 from decimal import Decimal
 
 from django.conf import settings
+from django.db import transaction
 from django.db.models import Q
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404
@@ -29,6 +31,8 @@ from fundmgr.models import Document, User
 from fundmgr.money import pounds
 
 KIND = "answers"
+
+log = logging.getLogger(__name__)
 
 # What the group confirmed by pressing "Submit application" (applications/check_answers.html).
 DECLARATION = (
@@ -216,6 +220,18 @@ def answers_copy_produce(*, application: Application, by: User | None = None) ->
         content=answers_copy_pdf(app),
         by=by,
     )
+
+
+def answers_copy_for_email(application: Application, by: User | None) -> Document | None:
+    """The copy to attach to the confirmation e-mail; None, logged, if it cannot be made (a
+    font missing from the server, say): the submission must not fail for want of its copy,
+    which the group can still download once the fault is put right."""
+    try:
+        with transaction.atomic():
+            return answers_copy_produce(application=application, by=by)
+    except Exception:  # noqa: BLE001 - any fault making a PDF; the submission goes on
+        log.exception("Could not make the copy of the answers for %s", application.reference)
+        return None
 
 
 def answers_copy(application: Application) -> Document:

@@ -157,10 +157,10 @@ def _tell(app: Application, log: TransitionLog) -> None:
     )
     copy = None
     if log.transition == "submit":  # the group's copy of what they sent (answers_copy)
-        from applications.answers_copy import answers_copy_produce
+        from applications.answers_copy import answers_copy_for_email
 
-        copy = answers_copy_produce(application=app, by=log.by)
-        body += "\n\nA copy of your answers is attached."
+        copy = answers_copy_for_email(app, log.by)
+        body += "\n\nA copy of your answers is attached." if copy else ""
     notify(
         to=addresses,
         subject=f"{app.reference} {told.done}",

@@ -124,3 +124,22 @@ def test_the_document_command_writes_the_copy(answers, treasurer, tmp_path):
     out = tmp_path / "copy.pdf"
     call_command("document", "answers", answers.reference, "--out", str(out))
     assert answers.reference in pdf_text(out.read_bytes())
+
+
+def test_a_copy_that_cannot_be_made_does_not_stop_the_submission(
+    client, answers, treasurer, monkeypatch
+):
+    from applications import answers_copy
+
+    def broken(app):
+        raise OSError("no fonts")
+
+    monkeypatch.setattr(answers_copy, "answers_copy_pdf", broken)
+    page = submit(client, answers, treasurer)
+    assert page.redirect_chain[-1][0] == f"/apply/applications/{answers.pk}/done/submitted/"
+    answers.refresh_from_db()
+    assert answers.status == "submitted"
+    send_pending()
+    (message,) = [m for m in mail.outbox if treasurer.email in m.to]
+    assert message.attachments == []
+    assert "attached" not in message.body
