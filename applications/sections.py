@@ -273,6 +273,8 @@ def tasks(app: Application) -> list[Task]:
             task.status = IN_PROGRESS
             task.missing = kept
             task.hint = ""
+        elif task.status == NOT_STARTED and len(task.missing) > 1:
+            task.missing = []  # every question of a page not yet opened: the page asks them
     return items
 
 

@@ -181,7 +181,7 @@ class ApplicationAnswersSerializer(serializers.Serializer):
     project_start = serializers.DateField(required=False, allow_null=True)
     project_end = serializers.DateField(required=False, allow_null=True)
     amount_requested = money(
-        required=False, allow_null=True, what="the amount requested", example="500.00"
+        required=False, allow_null=True, what="the amount you are asking for", example="500.00"
     )
     total_cost = money(
         required=False, allow_null=True, what="the total cost of the project", example="1200.00"

@@ -313,9 +313,9 @@ def lock_draft(application: Application, by: User) -> Application:
 def budget_line_add(*, application: Application, by: User, item: str, cost: Decimal, quote=None):
     app = lock_draft(application, by)
     if not item.strip():
-        raise InvalidInput("Say what the budget line is for.")
+        raise InvalidInput("Enter what you will buy or pay for.", field="item")
     if not isinstance(cost, Decimal) or cost <= 0:
-        raise InvalidInput("A budget line's cost must be more than £0.00.")
+        raise InvalidInput("The cost must be more than £0.00.", field="cost")
     line = BudgetLine(application=app, item=item.strip(), cost=cost)
     if quote is not None:
         line.quote = quote
@@ -336,7 +336,7 @@ def match_funding_add(
 ) -> MatchFunding:
     app = lock_draft(application, by)
     if not isinstance(amount, Decimal) or amount <= 0:
-        raise InvalidInput("Match funding must be more than £0.00.")
+        raise InvalidInput("The amount of match funding must be more than £0.00.", field="amount")
     return MatchFunding.objects.create(
         application=app, source=source.strip(), amount=amount, secured=secured
     )
@@ -367,7 +367,7 @@ def attachment_add(*, application: Application, by: User, description: str, file
     try:
         attachment.full_clean()
     except ValidationError as error:
-        raise InvalidInput(" ".join(error.messages)) from None
+        raise InvalidInput(" ".join(error.messages), field="file") from None
     attachment.save()
     return attachment
 

@@ -189,7 +189,7 @@ def test_every_money_field_on_the_pages_and_in_the_api_is_a_money_field():
     assert {
         "PledgeForm.amount",
         "PledgeInput.amount",
-        "CostsForm.amount_requested",
+        "AmountForm.amount_requested",
         "ApplicationUpdateSerializer.amount_requested",
         "BudgetLineForm.cost",
         "BudgetLineSerializer.cost",
@@ -292,8 +292,7 @@ def test_every_api_money_field_reads_the_table(name, field):
 # A page box and its API twin: the same words for the same string.
 TWINS = [
     ("PledgeForm.amount", "PledgeInput.amount"),
-    ("CostsForm.amount_requested", "ApplicationAnswersSerializer.amount_requested"),
-    ("CostsForm.total_cost", "ApplicationAnswersSerializer.total_cost"),
+    ("AmountForm.amount_requested", "ApplicationAnswersSerializer.amount_requested"),
     ("BudgetLineForm.cost", "BudgetLineSerializer.cost"),
     ("MatchFundingForm.amount", "MatchFundingSerializer.amount"),
     ("MonitoringForm.amount_spent", "MonitoringReportSerializer.amount_spent"),
@@ -407,8 +406,8 @@ def _member(app):
 def _requested_page(client, app, typed):
     client.force_login(_member(app))
     return client.post(
-        f"/apply/applications/{app.pk}/costs/",
-        {"version": app.version, "total_cost": "2000.00", "amount_requested": typed},
+        f"/apply/applications/{app.pk}/amount/",
+        {"version": app.version, "amount_requested": typed},
     )
 
 
@@ -462,7 +461,7 @@ SURFACES = {
     "amount requested": (
         "bid",
         Surface(
-            MoneyRules(what="the amount requested", example="500.00"),
+            MoneyRules(what="the amount you are asking for", example="500.00"),
             _requested_page,
             _requested_api,
             lambda app: Application.objects.get(pk=app.pk).amount_requested,

@@ -212,6 +212,17 @@ def test_a_document_page_saved_for_later_keeps_the_description_only(signed_in, e
     assert 'value="Constitution"' in signed_in.get(url(empty_draft, "documents")).text
 
 
+def test_a_file_refused_by_the_service_is_named_at_the_field_too(signed_in, empty_draft):
+    big = SimpleUploadedFile("plan.pdf", b"%PDF" + b"0" * (10 * 1024 * 1024))
+    response = signed_in.post(
+        url(empty_draft, "documents"), {"description": "Plan", "file": big, "action": "add"}
+    )
+    expected = ["plan.pdf is 10.0 MB; files must be 10 MB or smaller."]
+    assert error_summary(response) == expected and field_errors(response) == expected
+    empty_draft.refresh_from_db()
+    assert empty_draft.draft_answers["documents"] == {"description": ["Plan"]}
+
+
 def test_an_outsider_cannot_save_into_another_groups_draft(client, empty_draft, outsider):
     client.force_login(outsider)
     for page in ("about", "dates", "costs", "amount", "other-funding", "documents"):
@@ -263,7 +274,9 @@ def test_the_task_list_says_what_is_missing_in_each_section(signed_in, empty_dra
         r"short.*?In progress",
         text,
     )
-    assert re.search(r"About your project.*?Enter the project title.*?Not yet started", text)
+    # A section not yet opened is not a list of every question on it.
+    assert re.search(r"About your project</a> </div>.*?Not yet started", text)
+    assert "Enter the project title" not in text
     assert re.search(
         r"How much you are asking for.*?You asked for £1,500.00, more than your costs of "
         r"£1,200.00: change the amount or add costs.*?In progress",
