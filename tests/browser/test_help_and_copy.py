@@ -107,3 +107,20 @@ def test_a_postcode_that_is_not_one_is_explained_and_nothing_typed_is_lost(
     )
     expect(page.get_by_text("TV1 3XY")).to_be_visible()
     looks_right(page, f"organisation-registered-{size}")
+
+
+def test_the_accessibility_check_holds_content_outside_landmarks_against_a_page(page):
+    """The check runs axe's best practices too: a back link outside every landmark is found."""
+    page.set_content(
+        '<html lang="en"><head><title>A page</title></head><body>'
+        '<a href="/" class="govuk-back-link">Back</a>'
+        "<main><h1>A page</h1></main></body></html>"
+    )
+    (found,) = serious_accessibility_violations(page)
+    assert found.startswith("region (moderate): All page content should be contained by landmarks")
+    page.set_content(
+        '<html lang="en"><head><title>A page</title></head><body>'
+        '<nav aria-label="Back"><a href="/" class="govuk-back-link">Back</a></nav>'
+        "<main><h1>A page</h1></main></body></html>"
+    )
+    assert serious_accessibility_violations(page) == []
