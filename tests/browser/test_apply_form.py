@@ -153,3 +153,56 @@ def test_change_on_check_your_answers_comes_back_to_it(
     page.get_by_role("button", name="Save and continue").click()
     expect(page.get_by_role("heading", name="Check your answers before sending")).to_be_visible()
     expect(page.get_by_text("£450.00")).to_be_visible()
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_the_checker_leads_into_the_form_and_every_page_of_it_looks_right(
+    page, live_server, treasurer, group, fund_year, shaw, size
+):
+    from budgets import ledger
+
+    ledger.allocate_year(fund_year=fund_year, by=None)
+    page.set_viewport_size(SIZES[size])
+    sign_in(page, live_server, treasurer.email)
+    page.goto(f"{live_server.url}/apply/eligibility/")
+    page.get_by_label("Constituted community group").check()
+    page.get_by_label("Which ward will the project benefit?").select_option(label="Abbey Meadow")
+    page.get_by_label("How much money do you need from the council?").fill("£800")
+    page.get_by_label("No", exact=True).check()
+    page.get_by_role("button", name="Check which funds fit").click()
+    expect(page.get_by_text("£800.00")).to_be_visible()
+    looked_at(page, f"apply-eligibility-results-{size}")
+    page.get_by_role("button", name="Apply to the Councillors' Community Initiative Fund").click()
+    expect(page.get_by_text("£800.00 as the amount you are asking for")).to_be_visible()
+    looked_at(page, f"apply-before-you-start-{size}")
+    page.get_by_role("button", name="Start application").click()
+    expect(page.locator("#task-amount-status")).to_have_text("Completed")
+
+    page.get_by_role("link", name="Your costs").click()
+    page.get_by_label("What will you buy or pay for?").fill("Raised beds")
+    page.get_by_label("Cost", exact=True).fill("1,000")
+    page.get_by_role("button", name="Save and continue").click()  # adds what was typed
+    expect(page.locator("#task-costs-status")).to_have_text("Completed")
+    expect(page.locator("#task-other_funding-hint")).to_contain_text(
+        "Add where the other £200.00 of your costs will come from"
+    )
+    page.get_by_role("link", name="Other funding").click()
+    expect(page.get_by_text("so £200.00 must come from elsewhere")).to_be_visible()
+    looked_at(page, f"apply-other-funding-{size}")
+    page.get_by_label("Where is the money coming from?").fill("Our savings")
+    page.get_by_label("Amount", exact=True).fill("200")
+    page.get_by_label("Yes").check()
+    page.get_by_role("button", name="Add this funding").click()
+    page.get_by_role("button", name="Save and continue").click()
+    expect(page.locator("#task-other_funding-status")).to_have_text("Completed")
+
+    page.get_by_role("link", name="How much you are asking for").click()
+    expect(page.get_by_label("How much are you asking the council for?")).to_have_value("800.00")
+    looked_at(page, f"apply-amount-{size}")
+    page.get_by_role("link", name="Back to your application").click()
+    page.get_by_role("link", name="Documents").click()
+    looked_at(page, f"apply-documents-{size}")
+    page.get_by_role("link", name="Back to your application").click()
+    page.get_by_role("link", name="See this application’s history").click()
+    expect(page.get_by_role("heading", name="Bid started 23 November 2026")).to_be_visible()
+    looked_at(page, f"apply-status-draft-{size}")

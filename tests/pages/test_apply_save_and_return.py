@@ -447,6 +447,18 @@ def test_the_eligibility_answers_fill_in_the_application(signed_in, group, fund_
     assert second.amount_requested is None and list(second.wards.all()) == [group.ward]
 
 
+def test_a_fund_that_fits_leads_straight_to_its_start(signed_in, group, fund_year, shaw):
+    from budgets import ledger
+
+    ledger.allocate_year(fund_year=fund_year, by=None)
+    results = signed_in.get(
+        "/apply/eligibility/results/",
+        {"kind": "constituted_group", "ward": shaw.ward.pk, "amount": "£480", "capital": "no"},
+    ).text
+    assert "1 fund you can apply to now" in results
+    assert f'href="/apply/new/{fund_year.pk}/"' in results
+
+
 def test_a_tampered_eligibility_session_fills_in_nothing_wrong(signed_in, group, fund_year):
     session = signed_in.session
     session["eligibility_answers"] = {"ward": "1; drop", "amount": "NaN", "capital": "no"}
