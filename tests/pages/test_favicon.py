@@ -35,3 +35,12 @@ def test_the_icon_is_the_services_own_not_the_crown():
         svg = handle.read()
     assert "<title>Community grants</title>" in svg
     assert "crown" not in svg.lower()
+
+
+def test_the_api_documentation_page_shows_the_same_icon(client):
+    from tests.factories import UserFactory
+
+    client.force_login(UserFactory(username="reader", roles=["Grants officer"]))
+    page = client.get("/api/v1/docs/")
+    assert page.status_code == 200
+    assert '<link rel="icon" href="/static/favicon.svg">' in page.text
