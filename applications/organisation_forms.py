@@ -97,6 +97,19 @@ class OrganisationForm(forms.ModelForm):
     """Checked against the model's own rules (charity and company numbers); saved only by
     `applications.organisations`."""
 
+    # Room for however it is typed ("sw1a  1aa "): written as Royal Mail writes it, it fits
+    # the model's 8 characters, or is refused as not a postcode.
+    postcode = forms.CharField(
+        label="Postcode",
+        help_text="For example, SW1A 1AA",
+        max_length=20,
+        error_messages={
+            "required": "Enter the postcode",
+            "max_length": organisations.POSTCODE_MESSAGE,
+        },
+        widget=forms.TextInput(attrs={"autocomplete": "postal-code"}),
+    )
+
     class Meta:
         model = Organisation
         fields = [
@@ -116,7 +129,6 @@ class OrganisationForm(forms.ModelForm):
             "charity_number": "Registered charity number (if you have one)",
             "company_number": "Company number (if you have one)",
             "address": "Address",
-            "postcode": "Postcode",
             "ward": "Ward",
             "email": "Email address for the organisation",
             "phone": "Phone number (optional)",
@@ -126,14 +138,12 @@ class OrganisationForm(forms.ModelForm):
             "1234567 or SC012345. Leave it empty if it is not registered.",
             "company_number": "Community interest companies and companies limited by guarantee "
             "only, such as 01234567",
-            "postcode": "For example, SW1A 1AA",
             "ward": "The council ward where your organisation is based",
             "email": "We send letters about your grants here",
         }
         widgets = {
             "kind": forms.RadioSelect,
             "address": forms.Textarea(attrs={"autocomplete": "street-address"}),
-            "postcode": forms.TextInput(attrs={"autocomplete": "postal-code"}),
             "email": forms.EmailInput(attrs={"autocomplete": "email", "spellcheck": "false"}),
             "phone": forms.TextInput(attrs={"autocomplete": "tel", "type": "tel"}),
         }
@@ -141,7 +151,6 @@ class OrganisationForm(forms.ModelForm):
             "name": {"required": "Enter the name of your organisation"},
             "kind": {"required": "Choose the type of organisation"},
             "address": {"required": "Enter the address"},
-            "postcode": {"required": "Enter the postcode"},
             "ward": {
                 "required": "Choose the ward your organisation is based in",
                 "invalid_choice": "Choose a ward from the list",

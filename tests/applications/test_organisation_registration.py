@@ -151,6 +151,14 @@ def test_a_charity_registers_without_a_number_and_the_treasurer_is_told_they_are
     assert "secretary" not in response.text.lower()
 
 
+def test_a_postcode_typed_with_extra_spaces_is_kept_as_royal_mail_writes_it(
+    client, ward, treasurer
+):
+    client.force_login(treasurer)
+    client.post("/apply/organisations/new/", registration(ward, postcode=" sw1a   1aa "))
+    assert Organisation.objects.get().postcode == "SW1A 1AA"
+
+
 def test_a_charity_number_given_wrongly_is_explained_at_the_field(client, ward, treasurer):
     client.force_login(treasurer)
     response = client.post("/apply/organisations/new/", registration(ward, charity_number="12-34"))
