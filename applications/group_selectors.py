@@ -6,7 +6,6 @@ from __future__ import annotations
 import datetime
 import hashlib
 from dataclasses import dataclass, field
-from decimal import Decimal
 
 from django.db.models import Exists, OuterRef, QuerySet, Subquery
 
@@ -168,30 +167,7 @@ def returned_note(app: Application) -> TransitionLog | None:
     return last if last is not None and last.transition == "return_to_applicant" else None
 
 
-# --- the task list --------------------------------------------------------------------------
-
-NOT_STARTED, INCOMPLETE, COMPLETED = "Not yet started", "Incomplete", "Completed"
-
-
-@dataclass
-class Task:
-    slug: str
-    name: str
-    status: str
-    hint: str = ""
-    url: str = ""
-
-    @property
-    def tag_class(self) -> str:
-        return {NOT_STARTED: "govuk-tag--blue", INCOMPLETE: "govuk-tag--light-blue"}.get(
-            self.status, ""
-        )
-
-
-def _status(given: list[bool]) -> str:
-    if all(given):
-        return COMPLETED
-    return INCOMPLETE if any(given) else NOT_STARTED
+# --- the application's pages ----------------------------------------------------------------
 
 
 def draft_for_pages(app_pk: int, user) -> Application:
@@ -203,56 +179,6 @@ def draft_for_pages(app_pk: int, user) -> Application:
         .prefetch_related("wards", "budget_lines", "match_funding_sources", "attachments")
         .get()
     )
-
-
-def lines_total(app: Application) -> Decimal:
-    return sum((line.cost for line in app.budget_lines.all()), Decimal("0.00"))
-
-
-def other_funding_total(app: Application) -> Decimal:
-    return sum((m.amount for m in app.match_funding_sources.all()), Decimal("0.00"))
-
-
-def tasks(app: Application) -> list[Task]:
-    """The sections of the application and how far each has got. Uses the prefetched sections
-    of `draft_for_pages`."""
-    lines = list(app.budget_lines.all())
-    sources = list(app.match_funding_sources.all())
-    documents = list(app.attachments.all())
-
-    about = _status([bool(app.title), bool(app.purpose), app.people_benefiting is not None])
-    if about == COMPLETED and not list(app.wards.all()):
-        about = INCOMPLETE
-    dates = _status([app.project_start is not None, app.project_end is not None])
-
-    costs = _status([bool(lines), app.total_cost is not None, app.amount_requested is not None])
-    if costs == COMPLETED and lines_total(app) != app.total_cost:
-        costs = INCOMPLETE
-
-    if app.total_cost is None or app.amount_requested is None:
-        other = INCOMPLETE if sources else NOT_STARTED
-    else:
-        gap = app.total_cost - app.amount_requested
-        found = other_funding_total(app)
-        if gap <= 0 and not sources:
-            other = COMPLETED
-        elif not sources:
-            other = NOT_STARTED
-        else:
-            other = COMPLETED if found >= gap else INCOMPLETE
-
-    return [
-        Task("about", "About your project", about),
-        Task("dates", "Dates", dates),
-        Task("costs", "Costs", costs),
-        Task("other_funding", "Other funding", other),
-        Task(
-            "documents",
-            "Documents",
-            COMPLETED if documents else NOT_STARTED,
-            hint="Optional: quotes, your constitution or photos",
-        ),
-    ]
 
 
 # --- the status page ------------------------------------------------------------------------
