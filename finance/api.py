@@ -176,8 +176,8 @@ class PaymentRunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
         summary="Authorise a prepared run (a finance officer other than who prepared it)",
         description="Writes the BACS file and the finance CSV and records every payment, all "
         "or nothing. 403 for the officer who prepared it; 409 if a payee's bank details "
-        "changed since, or the run is no longer waiting, or (with `check`) the run is not as "
-        "it was read.",
+        "changed since, or the run is no longer waiting, or the `check` sent is missing or not "
+        "the run as it is now (read the run, confirm its payments and total, send its `check`).",
         request=RunAuthoriseSerializer,
         responses={200: PaymentRunDetailSerializer},
     )
@@ -186,7 +186,8 @@ class PaymentRunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
         run = self.get_object()
         body = RunAuthoriseSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        check = body.validated_data.get("check")
+        # Missing is "" (not None): refused after who-may, as on the page, never paid unread.
+        check = body.validated_data.get("check", "")
         run = payments.payment_run_authorise(run=run, by=request.user, check=check)
         return self._answer(run)
 

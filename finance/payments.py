@@ -275,7 +275,7 @@ class RunChanged(Refused):
 
 CHECK_FIRST = (
     "Check the run before you authorise it: open “Check and authorise this run” and confirm "
-    "what it will pay."
+    "what it will pay (through the API: read the run and send its `check`)."
 )
 CHANGED = "The run has changed since you checked it: check it again."
 
@@ -288,8 +288,8 @@ def payment_run_authorise(*, run: PaymentRun, by: User, check: str | None = None
     nothing.
 
     `check` is the seal of the run as its check page showed it (`budgets.payments.run_check`):
-    the page always passes one, and a missing or different seal refuses the run unchanged. The
-    API, whose clients read the run first, passes None."""
+    the page and the API always pass one, and a missing or different seal refuses the run
+    unchanged. Only the system's own callers (the demo, fixtures) pass None."""
     run = run_begin_authorising(run=run, by=by)  # who may, and only once; undone if refused
     lines = run_lines(run)
     if check is not None and not check.strip():

@@ -171,8 +171,9 @@ class RunAuthoriseSerializer(serializers.Serializer):
     check = serializers.CharField(
         max_length=64,
         required=False,
-        help_text="The run's `check` as you read it: with it, a run changed since is refused "
-        "(409) and nothing is paid.",
+        help_text="The run's `check` as you read it (required: without it, or if the run "
+        "changed since, the run is refused with 409 and nothing is paid). Optional in the "
+        "schema only so that who may authorise is answered (403) before the body is read.",
     )
 
 

@@ -303,7 +303,8 @@ def test_the_demo_journey_from_a_new_group_to_a_reconciled_payment_through_the_a
     assert ok(finance.get(f"{API}/payments/{payment_id}/"))["status"] == "in_run"
     assert budget_of(councillor, fund_year.pk, shaw.pk)["paid"] == "0.00"
 
-    authorised = ok(finance2.post(f"{API}/payment-runs/{run_id}/authorise/", {}))
+    check = ok(finance2.get(f"{API}/payment-runs/{run_id}/"))["check"]
+    authorised = ok(finance2.post(f"{API}/payment-runs/{run_id}/authorise/", {"check": check}))
     assert authorised["status"] == "authorised"
     assert sorted(f["kind"] for f in authorised["files"]) == ["bacs", "finance_csv"]
     assert authorised["authorised_by"] and authorised["authorised_by"] != authorised["prepared_by"]

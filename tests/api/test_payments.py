@@ -235,14 +235,15 @@ def test_the_officer_who_prepared_a_run_cannot_authorise_it(people, finance):
 def test_a_second_finance_officer_authorises_it_and_the_files_are_written(people, finance):
     run = prepared_run(finance)
     client = client_for(people["second finance officer"])
-    response = client.post(f"{API}/payment-runs/{run.pk}/authorise/")
+    check = client.get(f"{API}/payment-runs/{run.pk}/").json()["check"]
+    response = client.post(f"{API}/payment-runs/{run.pk}/authorise/", {"check": check})
     assert response.status_code == 200, response.content
     body = response.json()
     assert body["status"] == "authorised"
     assert body["authorised_by"] == str(people["second finance officer"])
     assert sorted(f["kind"] for f in body["files"]) == ["bacs", "finance_csv"]
     assert [line["status"] for line in body["lines"]] == ["sent"]
-    again = client.post(f"{API}/payment-runs/{run.pk}/authorise/")
+    again = client.post(f"{API}/payment-runs/{run.pk}/authorise/", {"check": check})
     assert again.status_code == 409
     assert "was authorised by" in again.json()["detail"]
 
@@ -258,13 +259,29 @@ def test_a_run_whose_payee_changed_bank_details_is_refused_with_the_reason(
         sort_code="400000",
         account_number="87654321",
     )
-    response = client_for(people["second finance officer"]).post(
-        f"{API}/payment-runs/{run.pk}/authorise/"
-    )
+    client = client_for(people["second finance officer"])
+    check = client.get(f"{API}/payment-runs/{run.pk}/").json()["check"]
+    response = client.post(f"{API}/payment-runs/{run.pk}/authorise/", {"check": check})
     assert response.status_code == 409
     assert "not yet verified" in response.json()["detail"]
     run.refresh_from_db()
     assert run.status == "prepared" and not PaymentFile.objects.exists()
+
+
+def test_a_run_is_not_authorised_through_the_api_unread_or_changed_since_it_was_read(
+    people, finance
+):
+    """As on the page: the run's `check` as read is required, and a stale one is refused."""
+    run = prepared_run(finance)
+    client = client_for(people["second finance officer"])
+    unread = client.post(f"{API}/payment-runs/{run.pk}/authorise/", {})
+    assert unread.status_code == 409
+    assert "read the run and send its `check`" in unread.json()["detail"]
+    stale = client.post(f"{API}/payment-runs/{run.pk}/authorise/", {"check": "0" * 64})
+    assert stale.status_code == 409
+    assert "changed since you checked it" in stale.json()["detail"]
+    run.refresh_from_db()
+    assert (run.status, run.authorised_by, PaymentFile.objects.count()) == ("prepared", None, 0)
 
 
 def test_a_payment_held_for_unverified_bank_details_is_not_put_in_a_run(
