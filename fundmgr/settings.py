@@ -164,6 +164,8 @@ SPECTACULAR_SETTINGS = {
         "PaymentRunLineStatusEnum": "budgets.models.PaymentRunLine.Status",
         "StatementLineStatusEnum": "budgets.models.StatementLine.Status",
         "ApplicationStatusEnum": "applications.workflow.Status",
+        "OrganisationKindEnum": "applications.models.Organisation.Kind",
+        "InterestDeclarationKindEnum": "applications.models.InterestDeclaration.Kind",
     },
 }
 LOGIN_URL = "login"
