@@ -282,9 +282,11 @@ def test_a_group_is_refused_after_the_fund_closes_answers_a_request_and_withdraw
     FundYear.objects.filter(pk=draft.fund_year_id).update(closes_on=datetime.date(2026, 5, 1))
     # Every section complete, so the task list offers checking the answers.
     Application.objects.filter(pk=draft.pk).update(people_benefiting=40)
-    sign_in(page, live_server, "treasurer")
+    # The phone's size first, so that nothing moves under the first click as the page reflows.
     page.set_viewport_size(PHONE)
+    sign_in(page, live_server, "treasurer")
     page.get_by_role("link", name="New benches for the park").click()
+    expect(page).to_have_url(re.compile(r"/apply/applications/\d+/tasks/$"))
     page.get_by_role("link", name="Check your answers and submit").click()
     page.get_by_role("button", name="Submit application").click()
     expect(page.get_by_role("alert")).to_contain_text(
