@@ -1,9 +1,9 @@
 from django.http import Http404
 from django.shortcuts import render
 
-from budgets import selectors
+from budgets import downloads, selectors
 from budgets.models import Account, Councillor, FundYear
-from fundmgr import access
+from fundmgr import access, exports
 from fundmgr.errors import InvalidInput
 from fundmgr.roles import sees_all_budgets
 
@@ -39,26 +39,27 @@ def index(request):
 
 @access.page(access.reads_every_budget)
 def overview(request, code: str, year: int):
+    """Every councillor's balances in the fund year; `?download=csv|xlsx` gives them as a file."""
     fund_year = _fund_year(code, year)
-    return render(
-        request,
-        "budgets/overview.html",
-        {"fund_year": fund_year, "overview": selectors.overview(fund_year=fund_year)},
-    )
+    balances = selectors.overview(fund_year=fund_year)
+    if fmt := exports.requested_format(request):
+        return downloads.overview(balances, fmt)
+    return render(request, "budgets/overview.html", {"fund_year": fund_year, "overview": balances})
 
 
 @access.page(access.signed_in)
 def statement(request, code: str, year: int, councillor: int):
+    """A councillor's postings with the running balance, for them and for officers only; the
+    download (`?download=csv|xlsx`) is read after the same check, so it is no way round it."""
     fund_year = _fund_year(code, year)
     member = Councillor.objects.select_related("ward", "user").filter(pk=councillor).first()
     if member is None or (member.user_id != request.user.pk and not sees_all_budgets(request.user)):
         raise Http404("There is no such budget statement.")  # another's: as if there were none
+    lines = selectors.statement(fund_year=fund_year, councillor=member)
+    if fmt := exports.requested_format(request):
+        return downloads.statement(lines, fund_year, member, fmt)
     return render(
         request,
         "budgets/statement.html",
-        {
-            "fund_year": fund_year,
-            "councillor": member,
-            "statement": selectors.statement(fund_year=fund_year, councillor=member),
-        },
+        {"fund_year": fund_year, "councillor": member, "statement": lines},
     )
