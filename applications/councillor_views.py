@@ -17,6 +17,7 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 
+from applications import councillor_downloads as downloads
 from applications import councillor_selectors as selectors
 from applications import rules, support
 from applications.councillor_forms import (
@@ -30,7 +31,7 @@ from applications.models import Application, Pledge
 from applications.support import PENDING
 from applications.workflow import Status
 from budgets.models import Councillor, FundYear, LedgerTransaction
-from fundmgr import access
+from fundmgr import access, exports
 from fundmgr.errors import DomainError, InsufficientFunds, NotPermitted
 from fundmgr.forms import add_refusal
 from fundmgr.money import pounds
@@ -62,9 +63,16 @@ def dashboard(request):
     today = rules.today()
     terms = selectors.terms_of(user)
     current = selectors.current_terms(user, today)
-    waiting = _page(request, selectors.bids_waiting(user, current), "waiting")
-    supported = _page(request, selectors.my_responses(terms, status=Pledge.Status.PLEDGED), "page")
-    declined = selectors.my_responses(terms, status=Pledge.Status.DECLINED)[:PAGE_SIZE]
+    lists = {
+        "waiting": selectors.bids_waiting(user, current),
+        "supported": selectors.my_responses(terms, status=Pledge.Status.PLEDGED),
+        "declined": selectors.my_responses(terms, status=Pledge.Status.DECLINED),
+    }
+    if fmt := exports.requested_format(request):
+        return _download(request, lists, fmt)
+    waiting = _page(request, lists["waiting"], "waiting")
+    supported = _page(request, lists["supported"], "page")
+    declined = lists["declined"][:PAGE_SIZE]
     return render(
         request,
         "applications/councillor/dashboard.html",
@@ -79,6 +87,16 @@ def dashboard(request):
             # each list's pagination keeps the other list's page
         },
     )
+
+
+def _download(request, lists: dict, fmt: str):
+    """One of the dashboard's lists as a file (`?download=csv&list=waiting`), every page of it:
+    the same querysets the page lists, so nothing the page would not show."""
+    which = request.GET.get("list", "")
+    if which not in downloads.LISTS:
+        raise Http404("There is no such list to download.")
+    columns, name = downloads.LISTS[which]
+    return exports.download(lists[which].iterator(), columns, name=name, format=fmt)
 
 
 # --- a bid ----------------------------------------------------------------------------------

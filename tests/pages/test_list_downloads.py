@@ -11,7 +11,12 @@ import pytest
 from django.utils import timezone
 from openpyxl import load_workbook
 
-from tests.factories import UserFactory
+from applications.models import InterestDeclaration, Pledge
+from budgets import ledger
+from tests.factories import UserFactory, WardFactory
+from tests.pages.test_councillors import _many_bids, bid_in, waiting
+
+__all__ = ["waiting"]
 
 pytestmark = pytest.mark.django_db
 D = Decimal
@@ -116,3 +121,81 @@ def test_a_colleagues_statement_is_not_downloaded_either(client, busy, shaw, oka
     assert client.get(url).status_code == 404
     client.force_login(UserFactory(roles=["Grants officer"]))
     assert len(csv_rows(client.get(url))) == 4  # officers read every statement
+
+
+# --- the councillor's lists of bids ---------------------------------------------------------
+
+
+def test_a_councillors_lists_of_bids_download_whole(client, busy, shaw, okafor):
+    """25 bids waiting (two pages of 20) and 25 supported: each file holds all 25."""
+    _many_bids(busy, shaw, okafor, 25, batch=7)
+    client.force_login(shaw.user)
+    page = client.get("/councillor/?waiting=2&page=2").text
+    # The links keep the page's query but not its page numbers: the file is the whole list.
+    assert 'href="?download=csv&amp;list=waiting"' in page
+    assert 'href="?download=xlsx&amp;list=supported"' in page
+
+    response = client.get("/councillor/?download=xlsx&list=waiting")
+    assert filename(response) == f"bids-waiting-for-your-support-{today()}.xlsx"
+    rows = xlsx_rows(response)
+    assert rows[0][:3] == ("Reference", "Project", "Group")
+    assert sorted(r[0] for r in rows[1:]) == [f"CCIF26-7{i:05d}" for i in range(25)]
+    first = rows[1]
+    assert first[6] == 100 and first[7] == 10 and first[8] == 1  # asks, pledged by Okafor
+
+    rows = csv_rows(client.get("/councillor/?download=csv&list=supported"))
+    assert rows[0][5:] == ["Supported on", "Your pledge", "Status"]
+    assert sorted(r[0] for r in rows[1:]) == [f"CCIF26-7{i:05d}" for i in range(25, 50)]
+    assert {r[6] for r in rows[1:]} == {"10.00"}
+    assert {r[7] for r in rows[1:]} == {"Being assessed"}
+
+
+def test_a_councillors_download_holds_only_what_their_page_shows(
+    client, fund_year, shaw, okafor, waiting
+):
+    """Another ward's bid, a bid Shaw is barred from, and Okafor's own answers stay out; a group
+    name that a spreadsheet would run as a formula arrives as text."""
+    ledger.allocate_year(fund_year=fund_year, by=None)
+    elsewhere = bid_in(WardFactory(name="Castle"), fund_year, title="Castle choir")
+    barred = bid_in(shaw.ward, fund_year, title="My own club")
+    InterestDeclaration.objects.create(
+        application=barred, user=shaw.user, kind="pecuniary", details="I run it"
+    )
+    sly = bid_in(shaw.ward, fund_year, title="Sly")
+    sly.organisation.name = '=HYPERLINK("http://evil.example","Click")'
+    sly.organisation.save()
+    declined = bid_in(shaw.ward, fund_year, title="Fireworks")
+    Pledge.objects.create(
+        application=declined,
+        councillor=okafor,
+        statement="Too loud",
+        status="declined",
+        created_by=okafor.user,
+    )
+    client.force_login(shaw.user)
+    rows = csv_rows(client.get("/councillor/?download=csv&list=waiting"))
+    references = sorted(r[0] for r in rows[1:])
+    assert references == sorted([waiting.reference, sly.reference, declined.reference])
+    assert elsewhere.reference not in str(rows) and barred.reference not in str(rows)
+    sly_row = next(r for r in rows if r[0] == sly.reference)
+    assert sly_row[2] == "'" + sly.organisation.name  # defused in the CSV
+    book = load_workbook(io.BytesIO(client.get("/councillor/?download=xlsx&list=waiting").content))
+    cell = next(row[2] for row in book.active.iter_rows() if row[0].value == sly.reference)
+    assert cell.data_type == "s" and cell.value == sly.organisation.name  # text, no formula
+    # Okafor declined Fireworks; Shaw has declined nothing.
+    assert csv_rows(client.get("/councillor/?download=csv&list=declined"))[1:] == []
+    client.force_login(okafor.user)
+    rows = csv_rows(client.get("/councillor/?download=csv&list=declined"))
+    assert [r[0] for r in rows[1:]] == [declined.reference] and rows[1][6] == "Too loud"
+
+
+def test_a_list_that_is_not_there_and_a_person_who_is_not_a_councillor_get_no_file(
+    client, busy, shaw, officer
+):
+    client.force_login(shaw.user)
+    assert client.get("/councillor/?download=csv&list=everyone").status_code == 404
+    assert client.get("/councillor/?download=csv").status_code == 404
+    client.force_login(officer)
+    assert client.get("/councillor/?download=csv&list=waiting").status_code == 403
+    client.force_login(UserFactory(roles=["Applicant"]))
+    assert client.get("/councillor/?download=xlsx&list=supported").status_code == 403
