@@ -1,12 +1,14 @@
 """Dashboards for officers and councillors: each figure a chart, the table behind it, and an
-XLSX download of the tables. Officers and auditors see every ward; a councillor their own ward
-and their own allocations (`transparency.scope`).
+XLSX download of the tables; each table also downloads alone, as CSV or XLSX, from the page
+itself (`?download=csv&table=by-ward-table`). Officers and auditors see every ward; a
+councillor their own ward and their own allocations (`transparency.scope`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from decimal import Decimal
 
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse
@@ -15,12 +17,13 @@ from django.utils.text import slugify
 from django.views.decorators.http import require_safe
 
 from applications.councillor_selectors import is_councillor
-from fundmgr import access
+from fundmgr import access, exports
 from transparency import clawback, pipeline, spend
 from transparency.charts import Section
 from transparency.forms import DashboardFilterForm, cleaned
 from transparency.scope import Filters, Scope, current_year, scope_for
 from transparency.spreadsheets import XLSX, tables_workbook
+from transparency.tables import COUNT, DAYS, MONEY, POUNDS, Table, pounds_of
 
 
 @dataclass(frozen=True)
@@ -127,6 +130,8 @@ def dashboard(request, slug: str):
     scope = _scope(request)
     form, filters = _filters(request)
     sections = board.build(filters, scope)
+    if fmt := exports.requested_format(request):
+        return _table_download(request, sections, fmt)
     return render(
         request,
         "transparency/dashboards/dashboard.html",
@@ -140,6 +145,52 @@ def dashboard(request, slug: str):
             "query": request.GET.urlencode(),
         },
     )
+
+
+def _tables(sections: list[Section]) -> dict[str, Table]:
+    """Each table of the page by the id the page gives it (`by-ward-table`, `clawback-extra-1`)."""
+    found = {}
+    for section in sections:
+        found[f"{section.id}-table"] = section.table
+        for n, table in enumerate(section.extra, start=1):
+            found[f"{section.id}-extra-{n}"] = table
+    return found
+
+
+def _cell(kind: str, value):
+    """A figure as fundmgr.exports writes it: money as Decimal pounds, counts as whole numbers;
+    days to one place, as the page shows them."""
+    if value is None or value == "":
+        return None
+    if kind == MONEY:
+        return pounds_of(value)
+    if kind == POUNDS:
+        return Decimal(value)
+    if kind == COUNT:
+        return int(value)
+    if kind == DAYS:
+        return f"{value:.1f}"
+    return str(value)
+
+
+def _table_download(request, sections: list[Section], fmt: str):
+    """One table of the dashboard, with its totals row, as the person's page shows it. The XLSX
+    is the tables' own workbook (counts and days keep their number formats); the CSV is written
+    by fundmgr.exports."""
+    table = _tables(sections).get(request.GET.get("table", ""))
+    if table is None:
+        raise Http404("There is no such table to download.")
+    name = slugify(table.title.replace("/", "-"))  # the title names its filters: "(..., 2026/27)"
+    if fmt == "xlsx":
+        response = HttpResponse(tables_workbook([table]), content_type=XLSX)
+        response["Content-Disposition"] = f'attachment; filename="{exports.filename(name, "xlsx")}"'
+        return response
+    columns = [
+        exports.Column(column.heading, lambda row, n=n, kind=column.kind: _cell(kind, row[n]))
+        for n, column in enumerate(table.columns)
+    ]
+    rows = [*table.rows, *([table.totals] if table.totals and table.rows else [])]
+    return exports.download(rows, columns, name=name, format=fmt)
 
 
 @access.page(access.reads_dashboards)

@@ -44,6 +44,9 @@ def tables_workbook(tables: Iterable[Table]) -> bytes:
         body = [*table.rows, *([table.totals] if table.totals else [])]
         for row in body:
             sheet.append([_value(c.kind, v) for c, v in table.cells(row)])
+            for cell in sheet[sheet.max_row]:
+                if isinstance(cell.value, str):
+                    cell.data_type = "s"  # text, even when it begins with "=": never a formula
         if table.totals:
             for cell in sheet[sheet.max_row]:
                 cell.font = bold

@@ -11,12 +11,15 @@ import pytest
 from django.utils import timezone
 from openpyxl import load_workbook
 
+from applications import services as s
 from applications.models import InterestDeclaration, Pledge
 from budgets import ledger
 from tests.factories import UserFactory, WardFactory
 from tests.pages.test_councillors import _many_bids, bid_in, waiting
+from tests.pages.test_transparency import grants
 
-__all__ = ["waiting"]
+__all__ = ["grants", "waiting"]
+pytest_plugins = ["tests.transparency_fixtures"]
 
 pytestmark = pytest.mark.django_db
 D = Decimal
@@ -199,3 +202,81 @@ def test_a_list_that_is_not_there_and_a_person_who_is_not_a_councillor_get_no_fi
     assert client.get("/councillor/?download=csv&list=waiting").status_code == 403
     client.force_login(UserFactory(roles=["Applicant"]))
     assert client.get("/councillor/?download=xlsx&list=supported").status_code == 403
+
+
+# --- the dashboards' tables -----------------------------------------------------------------
+
+
+def test_each_dashboard_table_downloads_as_the_page_shows_it(client, grants, town):
+    client.force_login(town.officer)
+    page = client.get("/dashboards/spend/", {"year": "2026/27"}).text
+    # The links keep the page's filters and name their table.
+    assert 'href="?year=2026%2F27&amp;download=csv&amp;table=by-ward-table"' in page
+    assert 'href="?year=2026%2F27&amp;download=xlsx&amp;table=by-councillor-table"' in page
+
+    response = client.get(
+        "/dashboards/spend/", {"year": "2026/27", "download": "csv", "table": "by-ward-table"}
+    )
+    assert filename(response) == (
+        f"spend-and-commitments-by-ward-every-fund-2026-27-every-ward-{today()}.csv"
+    )
+    rows = csv_rows(response)
+    assert rows[0] == ["Ward", "Grants", "Paid", "Committed", "Total"]
+    by_ward = {r[0]: r for r in rows[1:]}
+    assert by_ward["Abbey Meadow"][2] == "400.00"
+    assert by_ward["Total"][2:] == ["400.00", "1200.00", "1600.00"]  # the table's totals row
+
+    response = client.get(
+        "/dashboards/spend/", {"year": "2026/27", "download": "xlsx", "table": "by-ward-table"}
+    )
+    assert filename(response).endswith(f"2026-27-every-ward-{today()}.xlsx")
+    rows = xlsx_rows(response)
+    assert rows[0] == ("Ward", "Grants", "Paid", "Committed", "Total")
+    assert {r[0]: r for r in rows[1:]}["Abbey Meadow"][2] == 400
+
+
+def test_a_councillors_table_download_holds_their_ward_only(client, grants, town):
+    client.force_login(town.shaw.user)
+    query = {"year": "", "download": "csv"}
+    rows = csv_rows(client.get("/dashboards/spend/", {**query, "table": "by-ward-table"}))
+    assert [r[0] for r in rows[1:]] == ["Abbey Meadow", "Total"]
+    rows = csv_rows(client.get("/dashboards/spend/", {**query, "table": "by-councillor-table"}))
+    assert "Cllr Sam Shawcross" in str(rows) and "Okaforth" not in str(rows)
+
+
+def test_a_table_that_is_not_there_and_a_person_who_may_not_get_no_file(client, grants, town):
+    client.force_login(town.officer)
+    assert client.get("/dashboards/spend/?download=csv&table=nonsense").status_code == 404
+    assert client.get("/dashboards/spend/?download=csv").status_code == 404
+    client.force_login(UserFactory(roles=["Applicant"]))
+    assert client.get("/dashboards/spend/?download=csv&table=by-ward-table").status_code == 403
+    client.logout()
+    response = client.get("/dashboards/spend/?download=xlsx&table=by-ward-table")
+    assert response.status_code == 302 and response.url.startswith("/sign-in/")
+
+
+def test_a_group_named_like_a_formula_stays_text_in_every_dashboard_file(client, town):
+    """A clawback is due from a group whose name a spreadsheet would run: each file of the
+    clawback dashboard holds it as text (the whole workbook too)."""
+    name = '=HYPERLINK("http://evil.example","Click")'
+    app = town.award(town.bid(town.group(name), amount="800.00"), pay="800.00")
+    s.monitoring_report_submit(
+        application=app,
+        by=town.treasurer,
+        amount_spent=D("600.00"),
+        outcomes="Done",
+        people_reached=9,
+    )
+    client.force_login(town.officer)
+    query = {"table": "clawback-extra-1"}
+    rows = csv_rows(client.get("/dashboards/clawback/", {**query, "download": "csv"}))
+    assert rows[1][:2] == [app.reference, "'" + name]
+    assert rows[1][4:] == ["200.00", "0.00", "200.00"]
+    for response in (
+        client.get("/dashboards/clawback/", {**query, "download": "xlsx"}),
+        client.get("/dashboards/clawback/download/"),
+    ):
+        book = load_workbook(io.BytesIO(response.content))
+        sheet = book["Grants with clawback due"]
+        cell = sheet["B2"]
+        assert cell.value == name and cell.data_type == "s"  # text, never a formula
