@@ -1,6 +1,10 @@
 """In a real browser: a councillor and an officer reach their budget pages, on a phone too."""
 
+import io
+
 import pytest
+from django.utils import timezone
+from openpyxl import load_workbook
 from playwright.sync_api import expect
 
 from tests.browser import fits_width, screenshot, serious_accessibility_violations, sign_in
@@ -51,6 +55,31 @@ def test_an_officer_sees_every_councillors_balances(page, live_server, busy):
     expect(page.get_by_role("row", name="Cllr Sam Shaw")).to_contain_text("£750.00")
     assert serious_accessibility_violations(page) == []
     screenshot(page, "officer-overview")
+
+
+@pytest.mark.parametrize(
+    "size",
+    [{"width": 1366, "height": 768}, {"width": 390, "height": 844}],
+    ids=["desktop", "phone"],
+)
+def test_an_officer_downloads_the_balances_as_a_spreadsheet(page, live_server, busy, size):
+    UserFactory(username="officer", roles=["Grants officer"])
+    page.set_viewport_size(size)
+    sign_in(page, live_server, "officer")
+    page.goto(f"{live_server.url}/budgets/CCIF/2026/")
+    expect(page.get_by_test_id("downloads")).to_contain_text("Download this list:")
+    expect(page.get_by_role("link", name="CSV file of councillors' allocations")).to_be_visible()
+    assert fits_width(page)
+    assert serious_accessibility_violations(page) == []
+    name = "desktop" if size["width"] > 1000 else "phone"
+    screenshot(page, f"officer-overview-downloads-{name}")
+    with page.expect_download() as download:
+        page.get_by_role("link", name="XLSX spreadsheet of councillors' allocations").click()
+    day = f"{timezone.localdate():%Y-%m-%d}"
+    assert download.value.suggested_filename == f"budget-ccif-2026-27-{day}.xlsx"
+    book = load_workbook(io.BytesIO(download.value.path().read_bytes()))
+    rows = {row[0]: row for row in book.active.iter_rows(min_row=2, values_only=True)}
+    assert rows["Cllr Sam Shaw"][7] == 750  # left to pledge, a number
 
 
 def test_the_pages_can_be_used_by_keyboard(page, live_server, busy):
