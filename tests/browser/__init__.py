@@ -81,3 +81,24 @@ def screenshot(page, name: str) -> Path:
 def fits_width(page) -> bool:
     """Nothing makes the whole page scroll sideways (wide tables scroll inside their wrapper)."""
     return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+
+
+def follow(page, link) -> None:
+    """Click a link and wait for the page it leads to. If that page has not begun to arrive
+    within 10 s the click is taken once more: in full-suite runs on two cores a click on a page
+    that had only just loaded was, now and then, lost (three different steps of
+    tests/browser/test_groups.py, each passing alone). Following a link is a GET, so a second
+    click changes nothing; a link that leads nowhere still fails."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    before = page.url
+    for attempt in range(2):
+        link.click()
+        try:
+            page.wait_for_url(lambda url: url != before, timeout=10_000)
+        except PlaywrightTimeout:
+            if attempt:
+                raise
+            continue
+        page.wait_for_load_state()
+        return

@@ -13,7 +13,13 @@ from applications.models import Application
 from budgets import ledger
 from budgets.models import FundYear
 from tests import journeys
-from tests.browser import fits_width, screenshot, serious_accessibility_violations, sign_in
+from tests.browser import (
+    fits_width,
+    follow,
+    screenshot,
+    serious_accessibility_violations,
+    sign_in,
+)
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -46,7 +52,7 @@ def test_a_group_registers_checks_eligibility_and_applies_on_a_phone(
     looks_right(page, "start", phone=True)
 
     # Which funds fit: no account needed.
-    page.get_by_role("link", name="Check which funds fit your project").click()
+    follow(page, page.get_by_role("link", name="Check which funds fit your project"))
     expect(page.get_by_role("heading", name="Check which funds fit your project")).to_be_visible()
     looks_right(page, "eligibility", phone=True)
     page.get_by_role("button", name="Check which funds fit").click()
@@ -99,7 +105,7 @@ def test_a_group_registers_checks_eligibility_and_applies_on_a_phone(
     expect(page.get_by_role("heading", name="Abbey Meadow Allotment Society")).to_be_visible()
     looks_right(page, "organisation", phone=True)
 
-    page.get_by_role("link", name="Add bank details").click()
+    follow(page, page.get_by_role("link", name="Add bank details"))
     page.get_by_label("Name on the account").fill("Abbey Allotments")
     page.get_by_label("Sort code").fill("20-00-00")
     page.get_by_label("Account number").fill("5555 1234")
@@ -107,17 +113,17 @@ def test_a_group_registers_checks_eligibility_and_applies_on_a_phone(
     expect(page.get_by_test_id("bank-status")).to_contain_text(
         "Waiting for the council to check these details"
     )
-    page.get_by_role("link", name="Change bank details").click()
+    follow(page, page.get_by_role("link", name="Change bank details"))
     expect(page.get_by_text("holds any payments due to your organisation")).to_be_visible()
     looks_right(page, "bank-details", phone=True)
-    page.get_by_role("link", name="Back").click()
-    page.get_by_role("link", name="Invite a member").click()
+    follow(page, page.get_by_role("link", name="Back"))
+    follow(page, page.get_by_role("link", name="Invite a member"))
     page.get_by_label("Their email address").fill("nobody@example.org")
     page.get_by_role("button", name="Send invitation").click()
     expect(page.get_by_role("alert")).to_contain_text("Choose their role in the organisation")
     looks_right(page, "members-error", phone=True)
-    page.get_by_role("link", name="Back").click()
-    page.get_by_role("link", name="Change the organisation’s details").click()
+    follow(page, page.get_by_role("link", name="Back"))
+    follow(page, page.get_by_role("link", name="Change the organisation’s details"))
     expect(page.get_by_role("heading", name="Change your organisation’s details")).to_be_visible()
     looks_right(page, "organisation-edit", phone=True)
 
@@ -136,7 +142,7 @@ def test_a_group_registers_checks_eligibility_and_applies_on_a_phone(
     looks_right(page, "tasks-new", phone=True)
 
     # Costs first, then dates: any order.
-    page.get_by_role("link", name="Your costs").click()
+    follow(page, page.get_by_role("link", name="Your costs"))
     page.get_by_label("What will you buy or pay for?").fill("Two raised beds")
     page.get_by_label("Cost", exact=True).fill("300")
     page.get_by_role("button", name="Add this cost").click()
@@ -149,7 +155,7 @@ def test_a_group_registers_checks_eligibility_and_applies_on_a_phone(
     expect(page.locator("#task-costs-status")).to_have_text("Completed")
     expect(page.locator("#task-amount-status")).to_have_text("Completed")
 
-    page.get_by_role("link", name="Project dates").click()
+    follow(page, page.get_by_role("link", name="Project dates"))
     page.locator("#id_project_start_0").fill("10")
     page.locator("#id_project_start_1").fill("1")
     page.locator("#id_project_start_2").fill("2027")
@@ -177,7 +183,7 @@ def test_a_group_registers_checks_eligibility_and_applies_on_a_phone(
     looks_right(page, "check-answers-refused", phone=True)
 
     page.set_viewport_size(NARROW)
-    page.get_by_role("link", name="Change project title").click()
+    follow(page, page.get_by_role("link", name="Change project title"))
     page.get_by_label("Project title").fill("Raised beds for everyone")
     page.get_by_label("What is the money for?").fill(
         "Raised beds and a tool store at wheelchair height, so members who cannot kneel can grow "
@@ -188,14 +194,14 @@ def test_a_group_registers_checks_eligibility_and_applies_on_a_phone(
     page.get_by_role("button", name="Save and continue").click()
     # The Change link came back to Check your answers.
     expect(page.get_by_role("heading", name="Check your answers before sending")).to_be_visible()
-    page.get_by_role("link", name="Back to your application").click()
+    follow(page, page.get_by_role("link", name="Back to your application"))
 
-    page.get_by_role("link", name="Other funding").click()
+    follow(page, page.get_by_role("link", name="Other funding"))
     expect(page.get_by_text("you do not need other funding")).to_be_visible()
     looks_right(page, "other-funding", phone=True)
     page.get_by_role("button", name="Save and continue").click()
 
-    page.get_by_role("link", name="Documents").click()
+    follow(page, page.get_by_role("link", name="Documents"))
     quote = tmp_path / "quote.pdf"
     quote.write_bytes(b"%PDF-1.4 a quote for raised beds")
     page.get_by_label("What is the document?").fill("Quote for the beds")
@@ -207,7 +213,7 @@ def test_a_group_registers_checks_eligibility_and_applies_on_a_phone(
     expect(page.get_by_text("You have completed 6 of 6 sections.")).to_be_visible()
     looks_right(page, "tasks-complete", phone=True)
 
-    page.get_by_role("link", name="Check your answers and submit").click()
+    follow(page, page.get_by_role("link", name="Check your answers and submit"))
     expect(page.get_by_role("heading", name="Check your answers before sending")).to_be_visible()
     looks_right(page, "check-answers", phone=True)
     page.get_by_role("button", name="Submit application").click()
@@ -216,11 +222,11 @@ def test_a_group_registers_checks_eligibility_and_applies_on_a_phone(
     expect(page.get_by_test_id("reference")).to_have_text(reference)
     looks_right(page, "submitted", phone=True)
 
-    page.get_by_role("link", name="See this application").click()
+    follow(page, page.get_by_role("link", name="See this application"))
     expect(page.get_by_role("heading", name="Raised beds for everyone")).to_be_visible()
     expect(page.get_by_text("Application submitted by Rowan Ashby")).to_be_visible()
     looks_right(page, "status-submitted", phone=True)
-    page.get_by_role("link", name="Your applications").first.click()
+    follow(page, page.get_by_role("link", name="Your applications").first)
     expect(page.get_by_text("The council is checking that it is eligible")).to_be_visible()
     looks_right(page, "home", phone=True)
 
@@ -240,7 +246,7 @@ def test_a_group_accepts_its_offer_and_reports_on_the_grant(
     sign_in(page, live_server, "treasurer")
     expect(page.get_by_role("heading", name="Your applications")).to_be_visible()
     expect(page.get_by_text("Accept the offer by")).to_be_visible()
-    page.get_by_role("link", name="New benches for the park").click()
+    follow(page, page.get_by_role("link", name="New benches for the park"))
     expect(page.get_by_text("Cllr Sam Shaw supported this bid with £300.00")).to_be_visible()
     expect(page.get_by_text("Grant approved: £500.00")).to_be_visible()
     looks_right(page, "status-offer")
@@ -271,7 +277,7 @@ def test_a_group_accepts_its_offer_and_reports_on_the_grant(
     page.get_by_label("How many people did it reach?").fill("300")
     page.get_by_role("button", name="Send report").click()
     expect(page.get_by_role("heading", name="Report sent")).to_be_visible()
-    page.get_by_role("link", name="See this application").click()
+    follow(page, page.get_by_role("link", name="See this application"))
     expect(page.get_by_text("End-of-grant report sent: £492.50 spent, 300 people")).to_be_visible()
     looks_right(page, "status-monitoring", phone=True)
 
@@ -285,9 +291,9 @@ def test_a_group_is_refused_after_the_fund_closes_answers_a_request_and_withdraw
     # The phone's size first, so that nothing moves under the first click as the page reflows.
     page.set_viewport_size(PHONE)
     sign_in(page, live_server, "treasurer")
-    page.get_by_role("link", name="New benches for the park").click()
+    follow(page, page.get_by_role("link", name="New benches for the park"))
     expect(page).to_have_url(re.compile(r"/apply/applications/\d+/tasks/$"))
-    page.get_by_role("link", name="Check your answers and submit").click()
+    follow(page, page.get_by_role("link", name="Check your answers and submit"))
     page.get_by_role("button", name="Submit application").click()
     expect(page.get_by_role("alert")).to_contain_text(
         "takes applications from 1 April 2026 to 1 May 2026"
@@ -300,12 +306,12 @@ def test_a_group_is_refused_after_the_fund_closes_answers_a_request_and_withdraw
         application=draft, by=officer, reason="Please add a quote for the three benches."
     )
     page.goto(f"{live_server.url}/apply/")
-    page.get_by_role("link", name="New benches for the park").click()
+    follow(page, page.get_by_role("link", name="New benches for the park"))
     banner = page.get_by_role("region", name="The council needs more information")
     expect(banner).to_contain_text("Please add a quote for the three benches.")
     looks_right(page, "tasks-returned", phone=True)
 
-    page.get_by_role("link", name="withdraw it").click()
+    follow(page, page.get_by_role("link", name="withdraw it"))
     page.get_by_role("button", name="Withdraw application").click()
     expect(page.get_by_role("alert")).to_contain_text("Enter why you are withdrawing")
     looks_right(page, "withdraw-error", phone=True)
@@ -313,7 +319,7 @@ def test_a_group_is_refused_after_the_fund_closes_answers_a_request_and_withdraw
     page.get_by_role("button", name="Withdraw application").click()
     expect(page.get_by_role("heading", name="Application withdrawn")).to_be_visible()
     looks_right(page, "withdrawn", phone=True)
-    page.get_by_role("link", name="See this application").click()
+    follow(page, page.get_by_role("link", name="See this application"))
     expect(page.get_by_text("We found a donor.")).to_be_visible()
     looks_right(page, "status-withdrawn", phone=True)
 
