@@ -58,6 +58,7 @@ from budgets.models import (
 from budgets.payments import require_finance_officer, run_line_mark_returned
 from budgets.statement_files import Layout
 from fundmgr.errors import InvalidInput, Refused
+from fundmgr.faults import crash_point
 from fundmgr.models import User
 from fundmgr.money import pounds
 
@@ -690,6 +691,7 @@ def statement_import(
     read = statement_imports.statement_read(content, layout=layout)
     with transaction.atomic():
         statement = statement_imports.statement_save(read, filename=filename, by=by, layout=layout)
+        crash_point("statement-import:saved")  # the lines are in, nothing matched or committed
         matched = reconcile(by=by)
     return Imported(statement=statement, matched=matched, skipped=read.skipped)
 

@@ -44,6 +44,7 @@ from budgets.payments import (
 from fundmgr import access, contention
 from fundmgr.documents import stored_content
 from fundmgr.errors import NotPermitted, Refused
+from fundmgr.faults import crash_point
 from fundmgr.models import Notification, User
 from fundmgr.money import pounds
 from fundmgr.notifications import with_help_footer
@@ -320,6 +321,7 @@ def payment_run_authorise(*, run: PaymentRun, by: User, check: str | None = None
             )
         except Refused as error:
             raise Refused(f"{line.reference}: {error.message}") from None
+        crash_point("payment-run:authorise")  # some payments posted, the run not yet committed
     run = run_export_and_send(run=run, lines=lines, by=by)
     run_id = run.pk
     transaction.on_commit(lambda: remittances_send(run_id))

@@ -34,6 +34,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.http import FileResponse
 
+from fundmgr.faults import crash_point
 from fundmgr.models import Document, User
 
 ATTEMPTS = 3
@@ -105,6 +106,7 @@ def document_store(
             created_by=by if getattr(by, "pk", None) else None,
         )
         document.file.save(_filename(kind, reference, version), ContentFile(content), save=False)
+        crash_point("document:file-saved")  # the file is stored, its record not yet
         try:
             with transaction.atomic():
                 document.save()

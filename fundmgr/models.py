@@ -14,10 +14,22 @@ class User(AbstractUser):
 
 
 class Notification(models.Model):
-    """The e-mail outbox: rows are written in the same transaction as the step they tell of, and
-    sent after it commits (or by `manage.py send_notifications`, which retries failures)."""
+    """The outbox of e-mails (and text messages): rows are written in the same transaction as
+    the step they tell of, and sent by a background task once it commits (or by `manage.py
+    send_notifications`, which also retries failures). A sender claims a row for a while
+    (`claimed_until`) before sending it, so two workers never send the same message."""
 
-    to = models.EmailField()
+    class Channel(models.TextChoices):
+        EMAIL = "email", "E-mail"
+        SMS = "sms", "Text message"
+
+    channel = models.CharField(max_length=5, choices=Channel.choices, default=Channel.EMAIL)
+    to = models.CharField(max_length=254, help_text="An e-mail address, or a mobile number.")
+    kind = models.CharField(
+        max_length=40,
+        blank=True,
+        help_text="What kind of message: picks its GOV.UK Notify template (blank: the default).",
+    )
     subject = models.CharField(max_length=200)
     body = models.TextField()
     reference = models.CharField(max_length=40, blank=True, db_index=True)
@@ -39,6 +51,12 @@ class Notification(models.Model):
     sent_at = models.DateTimeField(null=True, blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)
     last_error = models.CharField(max_length=255, blank=True)
+    claimed_until = models.DateTimeField(
+        null=True, blank=True, help_text="A sender is sending it: nobody else tries until then."
+    )
+    provider_id = models.CharField(
+        max_length=100, blank=True, help_text="The mail service's id for it (GOV.UK Notify's)."
+    )
 
     class Meta:
         ordering = ["pk"]
@@ -115,3 +133,15 @@ class Document(models.Model):
     @property
     def filename(self) -> str:
         return self.file.name.rsplit("/", 1)[-1]
+
+
+class WorkerBeat(models.Model):
+    """When the background worker last showed it is alive: /healthz asks for a heartbeat task
+    (`requested_at`) and the worker answers it (`seen_at`). One row per queue."""
+
+    queue = models.CharField(max_length=40, unique=True)
+    requested_at = models.DateTimeField(null=True, blank=True)
+    seen_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"Worker of {self.queue}: seen {self.seen_at}"

@@ -7,10 +7,11 @@ from collections.abc import Iterable
 
 from django.conf import settings
 from django.core.mail import EmailMessage
-from django.db import transaction
 from django.utils import timezone
 
+from fundmgr.faults import crash_point
 from fundmgr.models import Document, Notification
+from fundmgr.tasks import background, enqueue_once
 
 log = logging.getLogger(__name__)
 
@@ -74,13 +75,16 @@ def notify(
 
 
 def _send_after_commit() -> None:
-    """Once per transaction, however many steps in it queue e-mails."""
-    connection = transaction.get_connection()
-    if not connection.in_atomic_block:
-        send_pending()
-        return
-    if not any(hook[1] is send_pending for hook in connection.run_on_commit):
-        transaction.on_commit(send_pending)
+    """Once per transaction, however many steps in it queue e-mails: a background task sends
+    what is waiting once the transaction commits."""
+    enqueue_once(send_notifications)
+
+
+@background()
+def send_notifications() -> int:
+    """The task that sends the outbox (`send_pending`); `manage.py send_notifications` does the
+    same from a timer, for anything a task did not send."""
+    return send_pending()
 
 
 def send_pending(limit: int = 200) -> int:
@@ -94,6 +98,7 @@ def send_pending(limit: int = 200) -> int:
     for note in pending[:limit]:
         try:
             _message(note).send(fail_silently=False)
+            crash_point("notification:sent")  # the message has gone, the outbox not yet told
         except Exception as error:  # noqa: BLE001 - any mail failure is retried later
             log.warning("Could not send notification %s: %s", note.pk, error)
             Notification.objects.filter(pk=note.pk).update(

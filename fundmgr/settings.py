@@ -4,6 +4,7 @@ FUNDMGR_PROFILE=production switches on the secure defaults that `manage.py check
 for and refuses to start without a real SECRET_KEY.
 """
 
+import json
 import os
 from datetime import timedelta
 from pathlib import Path
@@ -65,6 +66,8 @@ INSTALLED_APPS = [
     "django_otp",
     "django_otp.plugins.otp_totp",
     "django_otp.plugins.otp_static",
+    "django_tasks",
+    "django_tasks_db",
     "fundmgr",
     "budgets",
     "applications",
@@ -75,6 +78,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: every later line of the log, and the answer, carry the request's id.
+    "fundmgr.observability.RequestId",
     "django.middleware.security.SecurityMiddleware",
     # fundmgr/middleware.py and README "Security": the CSP on every answer; nothing a signed-in
     # person is sent is stored by a browser or a cache.
@@ -234,8 +239,33 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
+# Uploads and stored documents: local disk (MEDIA_ROOT) by default, or S3-compatible object
+# storage shared by several app servers (FUNDMGR_STORAGE=s3 and the S3_* settings below). Every
+# read and write goes through Django's storage API, never a path on disk.
+FILE_STORAGE = os.environ.get("FUNDMGR_STORAGE", "local").strip().lower()
+if FILE_STORAGE not in {"local", "s3"}:
+    raise ImproperlyConfigured("FUNDMGR_STORAGE is local (the default) or s3.")
+DEFAULT_STORAGE: dict = {"BACKEND": "django.core.files.storage.FileSystemStorage"}
+if FILE_STORAGE == "s3":
+    DEFAULT_STORAGE = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": os.environ.get("S3_BUCKET", ""),
+            "endpoint_url": os.environ.get("S3_ENDPOINT_URL") or None,
+            "region_name": os.environ.get("S3_REGION") or None,
+            "access_key": os.environ.get("S3_ACCESS_KEY_ID") or None,
+            "secret_key": os.environ.get("S3_SECRET_ACCESS_KEY") or None,
+            "location": os.environ.get("S3_PREFIX", ""),
+            # Private: a file is served only through the view that checks who may see it.
+            "default_acl": None,
+            "querystring_auth": True,
+            "file_overwrite": False,
+        },
+    }
+    if not DEFAULT_STORAGE["OPTIONS"]["bucket_name"]:
+        raise ImproperlyConfigured("FUNDMGR_STORAGE=s3 needs S3_BUCKET.")
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": DEFAULT_STORAGE,
     "staticfiles": {
         "BACKEND": (
             "whitenoise.storage.CompressedManifestStaticFilesStorage"
@@ -257,6 +287,17 @@ EMAIL_BACKEND = os.environ.get(
     else "django.core.mail.backends.console.EmailBackend",
 )
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "grants@example.gov.uk")
+# How the outbox's messages leave: `smtp` (Django's EMAIL_BACKEND above) or `notify` (GOV.UK
+# Notify: NOTIFY_API_KEY, and a template id per kind of message in NOTIFY_TEMPLATES, JSON such as
+# {"email": "...", "sms": "..."}; NOTIFY_BASE_URL only for a test double).
+MAIL_SERVICE = os.environ.get("FUNDMGR_MAIL", "smtp").strip().lower()
+if MAIL_SERVICE not in {"smtp", "notify"}:
+    raise ImproperlyConfigured("FUNDMGR_MAIL is smtp (the default) or notify.")
+NOTIFY_API_KEY = os.environ.get("NOTIFY_API_KEY", "")
+NOTIFY_BASE_URL = os.environ.get("NOTIFY_BASE_URL", "https://api.notifications.service.gov.uk")
+NOTIFY_TEMPLATES: dict = json.loads(os.environ.get("NOTIFY_TEMPLATES", "{}") or "{}")
+if MAIL_SERVICE == "notify" and not NOTIFY_API_KEY:
+    raise ImproperlyConfigured("FUNDMGR_MAIL=notify needs NOTIFY_API_KEY.")
 
 # The council this installation serves: letterheads, page headers and published data use it.
 COUNCIL_NAME = os.environ.get("COUNCIL_NAME", "Thornbury Vale District Council")
@@ -287,6 +328,8 @@ GRANTS_LICENSE = os.environ.get(
 
 if PRODUCTION:
     SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
+    # The load balancer's health check talks plain HTTP to the app server.
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", "31536000"))
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
@@ -315,12 +358,75 @@ CONTENT_SECURITY_POLICY = {
 # /api/v1/schema/ and /api/v1/docs/ are for signed-in callers unless this opens them to anyone.
 API_DOCS_PUBLIC = env_bool("API_DOCS_PUBLIC", False)
 
+# Logs: one JSON object per line (LOG_FORMAT=json, production's default) for a log collector,
+# or plain text; every line written while a request is answered carries its request id (the
+# proxy's X-Request-ID, or one made up), which the answer repeats in its own X-Request-ID.
+LOG_FORMAT = os.environ.get("LOG_FORMAT", "json" if PRODUCTION else "text")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"request_id": {"()": "fundmgr.observability.RequestIdFilter"}},
+    "formatters": {
+        "text": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+        "json": {
+            "()": "pythonjsonlogger.json.JsonFormatter",
+            "fmt": "%(asctime)s %(levelname)s %(name)s %(request_id)s %(message)s",
+            "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
+        },
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "filters": ["request_id"],
+            "formatter": "json" if LOG_FORMAT == "json" else "text",
+        }
+    },
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "WARNING")},
+    "loggers": {
+        # The worker's own lines (task started, finished, failed) at INFO.
+        "django_tasks": {"level": os.environ.get("TASKS_LOG_LEVEL", "INFO")},
+        "django_tasks_db": {"level": os.environ.get("TASKS_LOG_LEVEL", "INFO")},
+    },
 }
+
+# Background work (documents, e-mails, reminders): django-tasks. `database` (the default) keeps
+# the queue in the database and `manage.py db_worker` runs it, so a small council needs nothing
+# more; `rq` is for a shared service with several workers (pip install fundmgr[rq], REDIS_URL);
+# `immediate` runs each task at once when its transaction commits (the tests, and a quick try).
+TASKS_BACKEND = os.environ.get("FUNDMGR_TASKS", "database").strip().lower()
+_TASK_BACKENDS = {
+    "database": {"BACKEND": "django_tasks_db.DatabaseBackend"},
+    "immediate": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"},
+    "rq": {
+        "BACKEND": "django_tasks_rq.RQBackend",
+        "QUEUES": ["default"],
+    },
+}
+if TASKS_BACKEND not in _TASK_BACKENDS:
+    raise ImproperlyConfigured("FUNDMGR_TASKS is database (the default), rq or immediate.")
+TASKS = {"default": _TASK_BACKENDS[TASKS_BACKEND]}
+if TASKS_BACKEND == "rq":
+    RQ_QUEUES = {"default": {"URL": os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")}}
+# A task is retried this many times in all, waiting TASK_RETRY_SECONDS, then twice, four times...
+# as long between tries; a worker that died holding a task gives it up after TASK_LEASE_SECONDS.
+TASK_ATTEMPTS = int(os.environ.get("TASK_ATTEMPTS", "5"))
+TASK_RETRY_SECONDS = int(os.environ.get("TASK_RETRY_SECONDS", "60"))
+TASK_LEASE_SECONDS = int(os.environ.get("TASK_LEASE_SECONDS", "900"))
+# /healthz calls the worker unwell when its heartbeat task has waited longer than this.
+WORKER_STALE_SECONDS = int(os.environ.get("WORKER_STALE_SECONDS", "300"))
+
+# Error reports to Sentry (or a compatible service such as GlitchTip) only when a DSN is set; no
+# personal data is sent with them.
+SENTRY_DSN = os.environ.get("SENTRY_DSN", "")
+if SENTRY_DSN:  # pragma: no cover - needs a DSN
+    import sentry_sdk
+
+    sentry_sdk.init(
+        dsn=SENTRY_DSN,
+        environment=os.environ.get("SENTRY_ENVIRONMENT", PROFILE),
+        send_default_pii=False,
+        traces_sample_rate=float(os.environ.get("SENTRY_TRACES_SAMPLE_RATE", "0")),
+    )
 
 # BACS: the council as a BACS service user, and the account that payment runs pay from. The
 # development defaults are fictional; production has none, and a payment run refuses to export

@@ -45,7 +45,14 @@ def tests_live_in_2026_27():
     # already have passed.
     with (
         time_machine.travel(TEST_DAY, tick=True),
-        override_settings(SESSION_EXPIRE_AT_BROWSER_CLOSE=True, CSRF_COOKIE_AGE=None),
+        override_settings(
+            SESSION_EXPIRE_AT_BROWSER_CLOSE=True,
+            CSRF_COOKIE_AGE=None,
+            # Background tasks run as their transaction commits, in the test's own process; the
+            # tests of the queue itself (tests/fundmgr/test_tasks.py, tests/postgres/) choose the
+            # database backend and a real worker.
+            TASKS={"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}},
+        ),
     ):
         yield
 
