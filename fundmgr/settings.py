@@ -414,6 +414,8 @@ TASK_RETRY_SECONDS = int(os.environ.get("TASK_RETRY_SECONDS", "60"))
 TASK_LEASE_SECONDS = int(os.environ.get("TASK_LEASE_SECONDS", "900"))
 # /healthz calls the worker unwell when its heartbeat task has waited longer than this.
 WORKER_STALE_SECONDS = int(os.environ.get("WORKER_STALE_SECONDS", "300"))
+# ...and the queue unwell when more tasks than this wait to run now (the worker is not keeping up).
+HEALTH_MAX_QUEUE = int(os.environ.get("HEALTH_MAX_QUEUE", "1000"))
 
 # Error reports to Sentry (or a compatible service such as GlitchTip) only when a DSN is set; no
 # personal data is sent with them.

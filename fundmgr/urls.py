@@ -10,6 +10,7 @@ from django.urls import include, path
 
 from fundmgr import access
 from fundmgr.forms import SignInForm
+from fundmgr.health import healthz
 from fundmgr.views import home
 
 admin.site.site_header = "fundmgr administration"
@@ -34,6 +35,7 @@ def favicon(request):
 urlpatterns = [
     path("", home, name="home"),
     path("favicon.ico", favicon, name="favicon"),
+    path("healthz", healthz, name="healthz"),
     path(
         "sign-in/",
         auth_views.LoginView.as_view(

@@ -85,6 +85,7 @@ def page(get: frozenset[str], post: frozenset[str] = NOBODY) -> Access:
 PAGES: dict[str, Access] = {
     "home": page(EVERYONE),
     "favicon": page(EVERYONE),
+    "healthz": page(EVERYONE),
     # the person's own account: signing in and out, resetting a password, confirming an address
     # (each answers the same to anyone), and their own two-factor authentication
     "login": page(EVERYONE, EVERYONE),
