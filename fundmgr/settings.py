@@ -287,6 +287,14 @@ EMAIL_BACKEND = os.environ.get(
     else "django.core.mail.backends.console.EmailBackend",
 )
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "grants@example.gov.uk")
+# The SMTP relay (EMAIL_BACKEND's default in production): docs/operating.md "E-mail".
+EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
+EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "25"))
+EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)
+EMAIL_TIMEOUT = int(os.environ.get("EMAIL_TIMEOUT", "30"))
 # How the outbox's messages leave: `smtp` (Django's EMAIL_BACKEND above) or `notify` (GOV.UK
 # Notify: NOTIFY_API_KEY, and a template id per kind of message in NOTIFY_TEMPLATES, JSON such as
 # {"email": "...", "sms": "..."}; NOTIFY_BASE_URL only for a test double).
@@ -406,6 +414,8 @@ if TASKS_BACKEND not in _TASK_BACKENDS:
     raise ImproperlyConfigured("FUNDMGR_TASKS is database (the default), rq or immediate.")
 TASKS = {"default": _TASK_BACKENDS[TASKS_BACKEND]}
 if TASKS_BACKEND == "rq":
+    # django-rq's `manage.py rqworker` runs the queue (docs/operating.md "The task queue").
+    INSTALLED_APPS += ["django_rq", "django_tasks_rq"]
     RQ_QUEUES = {"default": {"URL": os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")}}
 # A task is retried this many times in all, waiting TASK_RETRY_SECONDS, then twice, four times...
 # as long between tries; a worker that died holding a task gives it up after TASK_LEASE_SECONDS.
