@@ -433,10 +433,17 @@ SENTRY_DSN = os.environ.get("SENTRY_DSN", "")
 if SENTRY_DSN:  # pragma: no cover - needs a DSN
     import sentry_sdk
 
+    from fundmgr.observability import without_personal_data
+
     sentry_sdk.init(
         dsn=SENTRY_DSN,
         environment=os.environ.get("SENTRY_ENVIRONMENT", PROFILE),
         send_default_pii=False,
+        # A frame's variables, a form's fields and a query string can hold a person's name,
+        # address or bank details: none of them is sent.
+        include_local_variables=False,
+        max_request_body_size="never",
+        before_send=without_personal_data,
         traces_sample_rate=float(os.environ.get("SENTRY_TRACES_SAMPLE_RATE", "0")),
     )
 
