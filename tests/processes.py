@@ -218,3 +218,39 @@ class Worker(Process):
             ],
             process_env(**env),
         )
+
+
+# --- the tests' clock in the processes ---------------------------------------------------------
+
+_CLOCK_HOOK = """\
+import os
+
+if os.environ.get("TESTS_CLOCK"):
+    import datetime
+
+    import time_machine
+
+    _at = datetime.datetime.fromisoformat(os.environ["TESTS_CLOCK"])
+    time_machine.travel(_at, tick=True).start()
+"""
+
+
+def in_test_time() -> dict[str, str]:
+    """Environment that starts a process on the test's clock (tests/conftest.py travels to a day
+    of the 2026/27 fund year), not the machine's: with it, sessions, pay dates and "today" agree
+    between the test and gunicorn or the worker. `AppServer(**in_test_time())`.
+
+    A `sitecustomize` module (Python imports it at start-up, before anything else) travels to the
+    test's "now" with time_machine, ticking from there; gunicorn's workers inherit it."""
+    import datetime
+
+    folder = Path(tempfile.gettempdir()) / "fundmgr-test-clock"
+    folder.mkdir(exist_ok=True)
+    hook = folder / "sitecustomize.py"
+    if not hook.exists() or hook.read_text() != _CLOCK_HOOK:
+        fresh = folder / f"sitecustomize.{os.getpid()}.tmp"
+        fresh.write_text(_CLOCK_HOOK)
+        fresh.replace(hook)  # whole, even with parallel test workers
+    path = os.pathsep.join(p for p in (str(folder), os.environ.get("PYTHONPATH", "")) if p)
+    now = datetime.datetime.now(datetime.UTC)  # the test's travelled "now"
+    return {"PYTHONPATH": path, "TESTS_CLOCK": now.isoformat()}
