@@ -104,15 +104,19 @@ def enqueue_once(task: Task, *args: Any) -> None:
     """`enqueue`, once per transaction for the same task and arguments however many steps in it
     ask (every e-mail a transaction queues is sent by one `send_notifications` task)."""
     connection = transaction.get_connection()
+    if not connection.in_atomic_block:
+        enqueue(task, *args)
+        return
     key = (task.module_path, args)
-    if connection.in_atomic_block:
-        for hook in connection.run_on_commit:
-            if getattr(hook[1], "fundmgr_task", None) == key:
-                return
-        marker = functools.partial(_nothing)
-        marker.fundmgr_task = key  # type: ignore[attr-defined]
-        transaction.on_commit(marker)
-    enqueue(task, *args)
+    if any(getattr(hook[1], "fundmgr_task", None) == key for hook in connection.run_on_commit):
+        return
+    if in_the_database(task):
+        task.enqueue(*args)  # commits, or is rolled back, with the step
+        hook = functools.partial(_nothing)  # only the mark that it is queued
+    else:
+        hook = functools.partial(task.enqueue, *args)
+    hook.fundmgr_task = key  # type: ignore[attr-defined]
+    transaction.on_commit(hook, robust=True)
 
 
 def _nothing() -> None:
