@@ -306,6 +306,12 @@ NOTIFY_BASE_URL = os.environ.get("NOTIFY_BASE_URL", "https://api.notifications.s
 NOTIFY_TEMPLATES: dict = json.loads(os.environ.get("NOTIFY_TEMPLATES", "{}") or "{}")
 if MAIL_SERVICE == "notify" and not NOTIFY_API_KEY:
     raise ImproperlyConfigured("FUNDMGR_MAIL=notify needs NOTIFY_API_KEY.")
+# A sender claims an outbox row for this long before sending it (fundmgr/notifications.py): no
+# other worker or timer run tries it until then, and one that died holding it is taken over after.
+NOTIFICATION_LEASE_SECONDS = int(os.environ.get("NOTIFICATION_LEASE_SECONDS", "300"))
+# Text messages (through GOV.UK Notify only): reminders of an offer about to lapse and of an
+# overdue report also go to the group's mobile number (applications/reminders.py).
+FUNDMGR_SMS = env_bool("FUNDMGR_SMS", False)
 
 # The council this installation serves: letterheads, page headers and published data use it.
 COUNCIL_NAME = os.environ.get("COUNCIL_NAME", "Thornbury Vale District Council")
