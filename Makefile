@@ -1,6 +1,7 @@
 # fundmgr: every step from a fresh clone, with nothing for a person to do.
 #   make demo   set up everything, load the demo, serve http://127.0.0.1:8000
 #   make test   set up everything and run the whole test suite (PostgreSQL and browser included)
+#   make serve  gunicorn and the background worker on the configured database (docs/operating.md)
 
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
@@ -18,6 +19,8 @@ CHROMIUM ?= /usr/bin/chromium
 PYTEST_ARGS ?=
 # One test process per core; each file's tests stay together (class-wide fixtures load once).
 PYTEST_WORKERS ?= auto
+# make serve's port, on 127.0.0.1.
+PORT ?= 8000
 
 # $(call apt_install,PACKAGES,WHY): Debian packages, as root or through sudo, or a clear stop.
 define apt_install
@@ -32,10 +35,12 @@ define apt_install
 	$$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $(1)
 endef
 
-.PHONY: help demo test quick venv assets fonts browser postgres-binaries lint format constraints clean distclean
+.PHONY: help demo serve test quick venv assets fonts browser postgres-binaries lint format constraints clean distclean
 
 help:
 	@echo "make demo                set up everything, load the demo, serve http://127.0.0.1:8000"
+	@echo "make serve PORT=8000     gunicorn and the background worker on 127.0.0.1:PORT, against"
+	@echo "                         DATABASE_URL (else the demo's SQLite); migrates first"
 	@echo "make test                set up everything and run the whole test suite"
 	@echo "                         (PostgreSQL and browser included; PYTEST_ARGS='-k ledger' to pick)"
 	@echo "make quick APP=budgets   one app's tests (tests/APP/) in seconds: SQLite, tables made from"
@@ -51,10 +56,33 @@ help:
 	@echo "make clean               remove build outputs, node_modules and caches"
 	@echo "make distclean           clean, and remove .venv and the demo database"
 
+# $(call with_worker,COMMAND): the background worker (documents, e-mails: FUNDMGR_TASKS=database)
+# beside COMMAND, the app server, both in the background of one bash. Ctrl-C, or SIGTERM to make,
+# stops both; so does either ending alone (the other is stopped): nothing is left running.
+define with_worker
+	$(VENV)/bin/python manage.py worker & worker=$$!; \
+	$(1) & app=$$!; \
+	stop() { kill -TERM $$app 2>/dev/null || true; wait $$app 2>/dev/null || true; \
+		kill -TERM $$worker 2>/dev/null || true; wait $$worker 2>/dev/null || true; }; \
+	trap 'stop; exit 143' TERM; trap 'stop; exit 130' INT; trap 'stop; exit 129' HUP; \
+	status=0; wait -n $$app $$worker || status=$$?; stop; exit $$status
+endef
+
 demo: venv assets fonts
 	env -u DATABASE_URL $(VENV)/bin/python manage.py migrate --noinput
 	env -u DATABASE_URL $(VENV)/bin/python manage.py loaddemo
-	env -u DATABASE_URL $(VENV)/bin/python manage.py runserver 127.0.0.1:8000
+	@unset DATABASE_URL; \
+	$(call with_worker,$(VENV)/bin/python manage.py runserver 127.0.0.1:8000)
+
+# Production's app server (deploy/gunicorn.conf.py) and the worker on this machine, against
+# DATABASE_URL when it is set, else the demo's SQLite database.
+serve: venv assets fonts
+	$(VENV)/bin/python manage.py collectstatic --noinput --verbosity 0
+	$(VENV)/bin/python manage.py migrate --noinput
+	@echo "Serving http://127.0.0.1:$(PORT)/ with gunicorn and the background worker," \
+		"database $$(if [ -n "$${DATABASE_URL:-}" ]; then echo "$${DATABASE_URL%%://*}://..."; else echo "db.sqlite3"; fi)." \
+		"Ctrl-C stops both."
+	@$(call with_worker,$(VENV)/bin/gunicorn -c deploy/gunicorn.conf.py --bind 127.0.0.1:$(PORT))
 
 test: venv assets fonts browser postgres-binaries
 	$(VENV)/bin/ruff check .
