@@ -167,5 +167,14 @@ def test_a_queue_longer_than_the_limit_is_unhealthy(client, database_queue, sett
     assert body["checks"]["queue"]["detail"] == "3 tasks waiting, more than 2"
 
 
+def test_another_task_backend_is_not_checked_here(client, settings):
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.dummy.DummyBackend"}}
+    status, body, _ = healthz(client)
+    assert status == 200
+    assert body["checks"]["worker"] == {"ok": True, "detail": "not checked with this task backend"}
+    assert body["checks"]["queue"] == {"ok": True, "detail": "not checked with this task backend"}
+    assert not WorkerBeat.objects.exists()
+
+
 def test_healthz_only_reads(client):
     assert client.post("/healthz").status_code == 405

@@ -22,6 +22,8 @@ REGION = "eu-west-2"
 KEYS = {"S3_ACCESS_KEY_ID": "testing-key", "S3_SECRET_ACCESS_KEY": "testing-secret"}
 PDF = b"%PDF-1.4 the group's plan for the park"
 
+pytestmark = pytest.mark.slow  # a process of its own for the settings, and an S3 server
+
 
 @pytest.fixture(scope="module")
 def s3_endpoint():
