@@ -86,15 +86,17 @@ def test_a_dump_dropped_and_restored_has_a_sound_ledger_and_everything_it_had(
     run("pg_dump", "--format=custom", f"--file={dump}", database_url())
     scratch = f"{connection.settings_dict['NAME']}_drill_{os.getpid()}"
     admin = url_of("postgres")
+    user = connection.settings_dict["USER"]
     try:
         # Restored once into a new database, which is then dropped: the drill restores again,
         # from the same file, into a database made afresh.
         for _ in range(2):
             run("dropdb", "--if-exists", f"--maintenance-db={admin}", scratch)
-            run("createdb", f"--maintenance-db={admin}", scratch)
+            run("createdb", f"--maintenance-db={admin}", f"--owner={user}", scratch)
             run(
                 "pg_restore",
                 "--no-owner",
+                f"--role={user}",
                 "--exit-on-error",
                 f"--dbname={url_of(scratch)}",
                 str(dump),
