@@ -167,6 +167,12 @@ def test_a_queue_longer_than_the_limit_is_unhealthy(client, database_queue, sett
     assert body["checks"]["queue"]["detail"] == "3 tasks waiting, more than 2"
 
 
+def test_healthz_is_a_handful_of_queries(client, database_queue, django_assert_max_num_queries):
+    healthz(client)  # the migrations read once, the heartbeat asked for
+    with django_assert_max_num_queries(7):  # five, and a savepoint around two of them
+        assert healthz(client)[0] == 200
+
+
 def test_another_task_backend_is_not_checked_here(client, settings):
     settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.dummy.DummyBackend"}}
     status, body, _ = healthz(client)
