@@ -1,9 +1,10 @@
 """A councillor's budget statement as a PDF: every posting to their allocation for one fund year,
 with its running balance (reportlab, on the council's letterhead).
 
-Produced when asked for (a download or `manage.py document statement`), and stored like every
-document; its reference is `FUND/YEAR/USERNAME` (`CCIF/2026/cllr.shaw`), which the command
-takes back.
+Produced when asked for, and stored like every document: a download asks the worker for it
+(`statement_document`, a background task) unless the statement as it stands today is stored
+already; `manage.py document statement` makes it at once. Its reference is `FUND/YEAR/USERNAME`
+(`CCIF/2026/cllr.shaw`), which the command takes back.
 """
 
 from __future__ import annotations
@@ -14,10 +15,11 @@ from django.utils import timezone
 
 from budgets import selectors
 from budgets.models import Councillor, FundYear
-from fundmgr.documents import document_store
+from fundmgr.documents import document_store, story_digest
 from fundmgr.errors import InvalidInput
 from fundmgr.models import Document, User
 from fundmgr.money import pounds
+from fundmgr.tasks import background
 
 STATEMENT = "statement"
 
@@ -142,3 +144,22 @@ def statement_produce(
         content=statement_pdf(statement),
         by=by,
     )
+
+
+def statement_digest(*, fund_year: FundYear, councillor: Councillor) -> str:
+    """What the statement says today (`story_digest`): the same until a posting, a pledge or the
+    day changes it."""
+    statement = selectors.statement(fund_year=fund_year, councillor=councillor)
+    return story_digest(statement_reference(fund_year, councillor), statement_story(statement))
+
+
+@background()
+def statement_document(fund_year_id: int, councillor_id: int, digest: str) -> int:
+    """The task a download asks for: the statement as it stands, stored (once per distinct
+    content, so a second run stores nothing). `digest` is what the download asked for
+    (`statement_digest`); returns the stored document's id."""
+    document = statement_produce(
+        fund_year=FundYear.objects.select_related("fund", "year").get(pk=fund_year_id),
+        councillor=Councillor.objects.select_related("user", "ward").get(pk=councillor_id),
+    )
+    return document.pk

@@ -6,8 +6,10 @@
 - panel packs: grants officers, auditors and the panel's members (403 for others).
 
 Offer letters and notices are served as they were stored when the decision was made (or
-produced now, byte for byte the same, if none was). Statements and panel packs are produced on
-request, as things stand, and stored. These views live in `decisions`, the one app that may
+produced now, byte for byte the same, if none was). Statements and panel packs follow records that
+change: each is served as stored if the stored version says what the records say now, otherwise
+the worker is asked to make it and the page says it is being prepared
+(`fundmgr.documents.document_prepared`). These views live in `decisions`, the one app that may
 import all three (a statement is `budgets`' document, an offer letter `applications`').
 """
 
@@ -17,14 +19,14 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404
 
 from applications.models import Application
-from budgets.documents import statement_produce
+from budgets.documents import statement_digest, statement_document
 from budgets.models import Councillor
 from budgets.selectors import fund_year as find_fund_year
 from decisions import documents, selectors
 from decisions.models import Decision, PanelMeeting
-from decisions.panel_pack import PANEL_PACK, panel_pack_produce
+from decisions.panel_pack import PANEL_PACK, panel_pack_digest, panel_pack_document
 from fundmgr import access
-from fundmgr.documents import document_response
+from fundmgr.documents import document_prepared, document_response
 from fundmgr.errors import InvalidInput, Refused
 from fundmgr.models import Document
 
@@ -73,8 +75,12 @@ def statement(request, code: str, year: int, councillor: int):
         fund_year = find_fund_year(code, str(year))
     except InvalidInput as error:
         raise Http404(error.message) from None
-    return document_response(
-        statement_produce(fund_year=fund_year, councillor=member, by=request.user)
+    digest = statement_digest(fund_year=fund_year, councillor=member)
+    return document_prepared(
+        request,
+        task=statement_document,
+        args=[fund_year.pk, member.pk, digest],
+        what="budget statement",
     )
 
 
@@ -83,7 +89,12 @@ def panel_pack(request, pk: int):
     meeting = PanelMeeting.objects.select_related("fund").filter(pk=pk).first()
     if meeting is None or not selectors.may_see_meeting(request.user, meeting):
         raise Http404("There is no such panel meeting.")  # not theirs: as if none
-    return document_response(panel_pack_produce(meeting=meeting, by=request.user))
+    return document_prepared(
+        request,
+        task=panel_pack_document,
+        args=[meeting.pk, panel_pack_digest(meeting)],
+        what="panel pack",
+    )
 
 
 def may_see_document(user, document: Document) -> bool:

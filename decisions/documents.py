@@ -1,7 +1,7 @@
 """The documents a decision produces: the offer letter and the decision notice (reportlab).
 
-Both are built after the decision commits (`decision_documents_produce`, which
-`decisions.services` hands to `transaction.on_commit`) and stored by `fundmgr.documents` with
+Both are built by a background task once the decision commits (`decision_documents`, which
+`decisions.services` queues in the decision's transaction) and stored by `fundmgr.documents` with
 the SHA-256 of their bytes; a download serves the stored bytes. Each is dated the day of the
 decision and built from its records, so producing it again gives the same bytes while they are
 unchanged, and a letter that was never stored (a failure after the commit, the demo's load) is
@@ -16,7 +16,7 @@ from decimal import Decimal
 
 from django.apps import apps
 from django.conf import settings
-from django.db.models import Prefetch
+from django.db.models import Prefetch, Q
 from django.utils import timezone
 
 from applications.deadlines import report_due_on
@@ -28,6 +28,7 @@ from fundmgr.documents import document_store, latest
 from fundmgr.errors import Refused
 from fundmgr.models import Document, User
 from fundmgr.money import pounds
+from fundmgr.tasks import background, enqueue, in_the_database
 
 OFFER = "offer"
 NOTICE = "notice"
@@ -412,13 +413,38 @@ def decision_notice(*, decision: Decision, by: User | None = None) -> Document:
     return latest(NOTICE, notice_key(decision)) or decision_notice_produce(decision=decision, by=by)
 
 
-def decision_documents_produce(decision_id: int) -> None:
-    """After a decision commits: its notice, and for an approval the offer letter. A setting
-    DOCUMENTS_AFTER_DECISIONS = False leaves them to be produced on their first download (the
-    demo's load does, to stay quick)."""
-    if not getattr(settings, "DOCUMENTS_AFTER_DECISIONS", True):
-        return
+def decision_documents_later(decision: Decision) -> None:
+    """Inside the decision's transaction: ask the worker for its documents (`decision_documents`),
+    queued only if the decision commits. A setting DOCUMENTS_AFTER_DECISIONS = False leaves them
+    to be produced on their first download (the demo's load does, to stay quick)."""
+    if getattr(settings, "DOCUMENTS_AFTER_DECISIONS", True):
+        enqueue(decision_documents, decision.pk)
+
+
+@background()
+def decision_documents(decision_id: int) -> None:
+    """After a decision commits: its notice, and for an approval the offer letter. Each is built
+    from the records as of the decision, so running it again stores nothing new."""
     decision = Decision.objects.get(pk=decision_id)
     decision_notice_produce(decision=decision, by=None)
     if decision.outcome == Decision.Outcome.APPROVE:
         offer_letter_produce(application=decision.application, by=None)
+
+
+def being_prepared(decisions: list[Decision]) -> set[int]:
+    """Which of these decisions' documents a task is waiting to make (the database queue only;
+    with another backend nothing is known to be waiting)."""
+    if not decisions or not in_the_database(decision_documents):
+        return set()
+    from django_tasks import TaskResultStatus
+    from django_tasks_db.models import DBTaskResult
+
+    asked = Q()
+    for decision in decisions:
+        asked |= Q(args_kwargs__args=[decision.pk])
+    waiting = DBTaskResult.objects.filter(
+        asked,
+        task_path=decision_documents.module_path,
+        status__in=[TaskResultStatus.READY, TaskResultStatus.RUNNING],
+    )
+    return {row.args_kwargs["args"][0] for row in waiting}

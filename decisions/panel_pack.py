@@ -1,8 +1,9 @@
 """The panel pack: the agenda of a grants panel meeting, then one page for each application on
 it (summary, budget, pledges, the officer's recommendation, declarations of interest).
 
-Produced when an officer or a member of the panel asks for it, as the agenda stands then, and
-stored like every document (reference `PANEL-<meeting id>`).
+Produced when an officer or a member of the panel asks for it, as the agenda stands then, by a
+background task (`panel_pack_document`), and stored like every document (reference
+`PANEL-<meeting id>`).
 """
 
 from __future__ import annotations
@@ -13,10 +14,11 @@ from django.db.models import Prefetch
 
 from applications.models import Pledge
 from decisions.models import Assessment, PanelItem, PanelMeeting, PanelMembership
-from fundmgr.documents import document_store
+from fundmgr.documents import document_store, story_digest
 from fundmgr.errors import InvalidInput
 from fundmgr.models import Document, User
 from fundmgr.money import pounds
+from fundmgr.tasks import background
 
 PANEL_PACK = "panel-pack"
 ZERO = Decimal("0.00")
@@ -253,9 +255,7 @@ def _item_page(item: PanelItem):
     return story
 
 
-def panel_pack_pdf(meeting: PanelMeeting) -> bytes:
-    from fundmgr import letterhead as lh
-
+def panel_pack_story(meeting: PanelMeeting) -> list:
     seats = list(
         PanelMembership.objects.filter(meeting=meeting).select_related("user").order_by("pk")
     )
@@ -263,9 +263,23 @@ def panel_pack_pdf(meeting: PanelMeeting) -> bytes:
     story = _agenda(meeting, seats, items)
     for item in items:
         story += _item_page(item)
+    return story
+
+
+def panel_pack_pdf(meeting: PanelMeeting) -> bytes:
+    from fundmgr import letterhead as lh
+
     return lh.render(
-        story, title=f"Panel pack: {meeting.title}", reference=panel_reference(meeting)
+        panel_pack_story(meeting),
+        title=f"Panel pack: {meeting.title}",
+        reference=panel_reference(meeting),
     )
+
+
+def panel_pack_digest(meeting: PanelMeeting) -> str:
+    """What the pack says now (`story_digest`): a new digest once the agenda, an assessment or a
+    pledge changes."""
+    return story_digest(meeting.title, panel_reference(meeting), panel_pack_story(meeting))
 
 
 def panel_pack_produce(*, meeting: PanelMeeting, by: User | None = None) -> Document:
@@ -277,3 +291,12 @@ def panel_pack_produce(*, meeting: PanelMeeting, by: User | None = None) -> Docu
         content=panel_pack_pdf(meeting),
         by=by,
     )
+
+
+@background()
+def panel_pack_document(meeting_id: int, digest: str) -> int:
+    """The task a download asks for: the pack as the agenda stands, stored (once per distinct
+    content). `digest` is what the download asked for (`panel_pack_digest`); returns the stored
+    document's id."""
+    meeting = PanelMeeting.objects.select_related("fund").get(pk=meeting_id)
+    return panel_pack_produce(meeting=meeting).pk

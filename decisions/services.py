@@ -17,7 +17,7 @@ from applications import services as lifecycle
 from applications.models import Application
 from applications.rules import beyond_delegated_limit, conflict_of_interest
 from applications.workflow import Status
-from decisions.documents import decision_documents_produce
+from decisions.documents import decision_documents_later
 from decisions.models import Assessment, Decision, PanelItem, PanelMeeting, PanelMembership
 from fundmgr import access, contention
 from fundmgr.errors import InvalidInput, NotPermitted, Refused
@@ -107,9 +107,9 @@ def _decide(
         panel_item=panel_item,
         decided_by=by,
     )
-    # The notice (and an approval's offer letter) once the decision is committed; a failure is
-    # logged, and the document is produced on its first download instead.
-    transaction.on_commit(lambda: decision_documents_produce(decision.pk), robust=True)
+    # The notice (and an approval's offer letter) by the worker once the decision is committed;
+    # until then (or if it fails) the download produces it.
+    decision_documents_later(decision)
     return decision
 
 

@@ -15,10 +15,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.conf import settings
-from django.core.mail import EmailMessage
 from django.db import transaction
-from django.utils import timezone
 
 from applications import rules
 from applications.models import Application, BankAccount, Organisation
@@ -42,12 +39,12 @@ from budgets.payments import (
     run_lines,
 )
 from fundmgr import access, contention
-from fundmgr.documents import stored_content
 from fundmgr.errors import NotPermitted, Refused
 from fundmgr.faults import crash_point
-from fundmgr.models import Notification, User
+from fundmgr.models import User
 from fundmgr.money import pounds
-from fundmgr.notifications import with_help_footer
+from fundmgr.notifications import notify
+from fundmgr.tasks import background, enqueue
 
 log = logging.getLogger(__name__)
 
@@ -323,15 +320,22 @@ def payment_run_authorise(*, run: PaymentRun, by: User, check: str | None = None
             raise Refused(f"{line.reference}: {error.message}") from None
         crash_point("payment-run:authorise")  # some payments posted, the run not yet committed
     run = run_export_and_send(run=run, lines=lines, by=by)
-    run_id = run.pk
-    transaction.on_commit(lambda: remittances_send(run_id))
+    enqueue(send_remittances, run.pk)  # queued with the run's commit, and only then
     return run
+
+
+@background()
+def send_remittances(run_id: int) -> int:
+    """The task an authorised run queues: `remittances_send`."""
+    return remittances_send(run_id)
 
 
 def remittances_send(run_id: int) -> int:
     """After a run is authorised and committed: each payment's remittance advice, stored as a
-    PDF and e-mailed (attached) to the group. A failed e-mail is logged and recorded on the
-    outbox row, not retried without its PDF; `manage.py document remittance` writes it again."""
+    PDF and e-mailed (attached, through the outbox) to the group. Idempotent: the PDF is built
+    from the records, so a second run stores no new version, and each payment's e-mail is keyed
+    (`remittance:<payment id>`), so it is queued once to each address, ever. Returns how many
+    e-mails it queued; `manage.py document remittance` writes a PDF again."""
     from finance.documents import remittance_document
 
     run = PaymentRun.objects.get(pk=run_id)
@@ -342,53 +346,26 @@ def remittances_send(run_id: int) -> int:
             reference__in={line.payment.schedule.reference for line in lines}
         )
     }
-    sent = 0
-    for line in lines:
-        app = apps[line.payment.schedule.reference]
-        document = remittance_document(line, app)
-        organisation = app.organisation
-        to = sorted(
-            {
-                a.strip().lower()
-                for a in [organisation.email, *organisation.members.values_list("email", flat=True)]
-                if a and a.strip()
-            }
-        )
-        if not to:
-            continue
-        subject = f"{line.reference}: {pounds(line.amount)} paid to {organisation.name}"[:200]
-        body = with_help_footer(
-            f"{app.reference}: {app.title}\n\n"
-            f"We have paid {pounds(line.amount)} of your grant into your bank account; it should "
-            f"reach the account on {long_date(run.pay_date)}, with the reference "
-            f"{line.reference}. The remittance advice is attached."
-        )
-        message = EmailMessage(subject, body, settings.DEFAULT_FROM_EMAIL, to)
-        message.attach(
-            f"remittance-{line.reference.replace('/', '-')}.pdf",
-            stored_content(document),
-            "application/pdf",
-        )
-        error = ""
-        try:
-            message.send()
-            sent += 1
-        except Exception as failure:  # noqa: BLE001 - the payment stands whatever the mail does
-            log.warning("Could not send the remittance advice for %s: %s", line.reference, failure)
-            error = str(failure)[:255]
-        Notification.objects.bulk_create(
-            Notification(
-                to=address,
-                subject=subject,
-                body=body,
+    documents = {
+        line.pk: remittance_document(line, apps[line.payment.schedule.reference]) for line in lines
+    }
+    queued = 0
+    with transaction.atomic():  # every e-mail queued at once: one task sends them
+        for line in lines:
+            app = apps[line.payment.schedule.reference]
+            organisation = app.organisation
+            queued += notify(
+                to=[organisation.email, *organisation.members.values_list("email", flat=True)],
+                subject=f"{line.reference}: {pounds(line.amount)} paid to {organisation.name}",
+                body=f"{app.reference}: {app.title}\n\n"
+                f"We have paid {pounds(line.amount)} of your grant into your bank account; it "
+                f"should reach the account on {long_date(run.pay_date)}, with the reference "
+                f"{line.reference}. The remittance advice is attached.",
                 reference=app.reference,
-                sent_at=None if error else timezone.now(),
-                attempts=5 if error else 1,  # never resent by the outbox without its PDF
-                last_error=error,
+                key=f"remittance:{line.payment_id}",
+                attachment=documents[line.pk],
             )
-            for address in to
-        )
-    return sent
+    return queued
 
 
 def payment_run_cancel(*, run: PaymentRun, by: User, reason: str) -> PaymentRun:
