@@ -19,7 +19,7 @@ the tests) it is handed over by `transaction.on_commit`.
 TASK_RETRY_SECONDS, then twice as long, and so on, TASK_ATTEMPTS times in all. Each failed try
 stays in the queue's table as FAILED with its traceback, which an administrator sees in /admin/
 (and /healthz counts). A worker killed while it held a task leaves it RUNNING: `recover_abandoned`
-(run by `manage.py worker` as it starts, and by /healthz) gives it up and queues it again, which
+(run by `manage.py worker` as it starts) gives it up and queues it again, which
 is safe because every task is idempotent.
 """
 
