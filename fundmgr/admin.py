@@ -4,6 +4,7 @@ from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from fundmgr.models import Document, Notification, User
+from fundmgr.notifications import MAX_ATTEMPTS
 from fundmgr.two_factor import two_factor_reset
 
 # django-otp's own admin pages show each authenticator's secret key and the recovery codes: an
@@ -29,11 +30,47 @@ class UserAdmin(BaseUserAdmin):
         )
 
 
+class DeliveryFilter(admin.SimpleListFilter):
+    """Where each message is: sent, waiting (not tried yet, or being sent), failed and to be
+    tried again, or given up after MAX_ATTEMPTS failures (those need a person)."""
+
+    title = "delivery"
+    parameter_name = "delivery"
+
+    def lookups(self, request, model_admin):
+        return [
+            ("sent", "Sent"),
+            ("waiting", "Waiting"),
+            ("failing", "Failed, to be tried again"),
+            ("given-up", f"Given up after {MAX_ATTEMPTS} tries"),
+        ]
+
+    def queryset(self, request, queryset):
+        unsent = queryset.filter(sent_at__isnull=True)
+        return {
+            "sent": queryset.filter(sent_at__isnull=False),
+            "waiting": unsent.filter(last_error="", attempts__lt=MAX_ATTEMPTS),
+            "failing": unsent.exclude(last_error="").filter(attempts__lt=MAX_ATTEMPTS),
+            "given-up": unsent.filter(attempts__gte=MAX_ATTEMPTS),
+        }.get(self.value() or "", queryset)
+
+
 @admin.register(Notification)
 class NotificationAdmin(admin.ModelAdmin):
-    list_display = ["created_at", "to", "subject", "sent_at", "attempts"]
-    list_filter = ["sent_at"]
-    search_fields = ["to", "reference", "subject"]
+    """The outbox, read only: an administrator sees what failed and why (`last_error`)."""
+
+    list_display = [
+        "created_at",
+        "channel",
+        "kind",
+        "to",
+        "subject",
+        "sent_at",
+        "attempts",
+        "last_error",
+    ]
+    list_filter = [DeliveryFilter, "channel", "kind", "sent_at"]
+    search_fields = ["to", "reference", "subject", "provider_id", "last_error"]
     readonly_fields = [f.name for f in Notification._meta.fields]
 
     def has_add_permission(self, request):

@@ -55,16 +55,21 @@ from urllib.parse import parse_qs, urlsplit
 import jwt
 
 # Template ids the fake knows, by message kind, and the placeholders each needs (Notify refuses a
-# message whose personalisation lacks one of its template's placeholders).
+# message whose personalisation lacks one of its template's placeholders). A name starting "sms"
+# is a text message template, the others e-mail templates; Notify refuses one used for the other.
 TEMPLATES: dict[str, str] = {
     "email": "1b7c1f59-0000-4000-8000-000000000001",
     "sms": "1b7c1f59-0000-4000-8000-000000000002",
     "reminder": "1b7c1f59-0000-4000-8000-000000000003",
+    "email_file": "1b7c1f59-0000-4000-8000-000000000004",
+    "sms:offer-lapsing": "1b7c1f59-0000-4000-8000-000000000005",
 }
 PLACEHOLDERS: dict[str, tuple[str, ...]] = {
     TEMPLATES["email"]: ("subject", "body"),
     TEMPLATES["sms"]: ("body",),
     TEMPLATES["reminder"]: ("subject", "body"),
+    TEMPLATES["email_file"]: ("subject", "body", "link_to_file"),
+    TEMPLATES["sms:offer-lapsing"]: ("body",),
 }
 
 
@@ -211,8 +216,14 @@ class FakeNotify:
             problems.append(f"{field} Must not contain letters or symbols")
         template_id = payload.get("template_id", "")
         personalisation = payload.get("personalisation") or {}
-        if template_id not in self.templates.values():
+        names = [name for name, tid in self.templates.items() if tid == template_id]
+        if not names:
             problems.append("Template not found")
+        elif (names[0].startswith("sms") and kind != "sms") or (
+            kind == "sms" and not names[0].startswith("sms")
+        ):
+            template_type = "sms" if kind != "sms" else "email"
+            problems.append(f"{template_type} template is not suitable for {kind} notification")
         else:
             missing = [
                 p for p in self.placeholders.get(template_id, ()) if p not in personalisation
