@@ -1,4 +1,5 @@
-"""Reminders that go out by e-mail once, from the daily `manage.py send_reminders`.
+"""Reminders that go out by e-mail once, from the daily `manage.py send_reminders` (or its
+background task, `daily_reminders`).
 
 Each kind of reminder is a small function that reads what is waiting on a given day and returns
 the e-mails it calls for; `send_reminders` queues them in the outbox. Every e-mail carries a key
@@ -9,15 +10,21 @@ in a day, or on every day, cannot send a reminder twice.
 A reminder is due from its day until the next one takes over, not only on the day itself, so a
 day the command did not run is caught up the next day (the e-mail gives the real dates and the
 days left, never "in 7 days" when it is 6).
+
+With FUNDMGR_SMS on and GOV.UK Notify as the mail service (FUNDMGR_MAIL=notify), the reminders
+of an offer about to lapse and of an overdue report also go by text message to the group's phone
+number when it is a UK mobile number, once per key like the e-mails.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from django.db import transaction
 from django.db.models import Count, Max, OuterRef, Q, Subquery
 from django.urls import reverse
@@ -33,10 +40,12 @@ from applications.models import (
 )
 from applications.workflow import Status
 from budgets.models import Councillor, ElectionPeriod
+from fundmgr.mail_services import uk_mobile
 from fundmgr.models import Notification, User
 from fundmgr.money import pounds
 from fundmgr.notifications import notify
 from fundmgr.roles import Role
+from fundmgr.tasks import background
 
 # The days before an offer's last day that its group is reminded to accept it.
 OFFER_DAYS = (7, 1)
@@ -66,7 +75,8 @@ LABELS = {
 
 @dataclass(frozen=True)
 class Reminder:
-    """One e-mail to go to each of `to`, once per address and `key`."""
+    """One e-mail to go to each of `to`, once per address and `key`; and with a `phone` (a UK
+    mobile number, +447...), the text message `text` to it, once per number and `key`."""
 
     kind: str
     to: tuple[str, ...]
@@ -74,6 +84,8 @@ class Reminder:
     body: str
     key: str
     reference: str = ""
+    phone: str = ""
+    text: str = ""
 
     @property
     def label(self) -> str:
@@ -98,6 +110,19 @@ def _days(n: int) -> str:
 def _when(left: int) -> str:
     """A day `left` days from now, as a person says it: today, tomorrow, in 6 days."""
     return {0: "today", 1: "tomorrow"}.get(left, f"in {_days(left)}")
+
+
+def _mobile(app: Application) -> str:
+    """The group's phone number as +447... when reminders go by text message too (FUNDMGR_SMS,
+    through GOV.UK Notify) and it is a UK mobile number; otherwise ""."""
+    if not (settings.FUNDMGR_SMS and settings.MAIL_SERVICE == "notify"):
+        return ""
+    return uk_mobile(app.organisation.phone) or ""
+
+
+def _short(title: str) -> str:
+    """A title short enough for a text message."""
+    return title if len(title) <= 60 else title[:57].rstrip() + "..."
 
 
 def _members(app: Application) -> tuple[str, ...]:
@@ -136,12 +161,13 @@ def offers_about_to_lapse(on: datetime.date) -> list[Reminder]:
 def _offer_reminder(app: Application, *, left: int, days: int) -> Reminder:
     assert app.offer_expires_on is not None and app.amount_awarded is not None
     last_day = rules.long_date(app.offer_expires_on)
+    link = site_link(reverse("applications:accept_offer", args=[app.pk]))
     body = (
         f"{app.reference}: {app.title}\n\n"
         f"Your offer of {pounds(app.amount_awarded)} for {app.title} ends {_when(left)}, on "
         f"{last_day}. Accept it by the end of {last_day} or it will lapse, and the money will "
         "go back to the fund for other groups.\n\n"
-        f"Accept the offer: {site_link(reverse('applications:accept_offer', args=[app.pk]))}\n"
+        f"Accept the offer: {link}\n"
     )
     return Reminder(
         kind=OFFER_LAPSING,
@@ -150,6 +176,10 @@ def _offer_reminder(app: Application, *, left: int, days: int) -> Reminder:
         body=body,
         key=f"{OFFER_LAPSING}:{app.reference}:{days}",
         reference=app.reference,
+        phone=_mobile(app),
+        text=f"{app.reference}: your offer of {pounds(app.amount_awarded)} for "
+        f"{_short(app.title)} ends {_when(left)}, on {last_day}. Accept it by then or it will "
+        f"lapse: {link}",
     )
 
 
@@ -242,6 +272,9 @@ def _report_overdue_reminder(
         body=body,
         key=key if days == REPORT_OVERDUE_DAYS[0] else f"{key}:{days}",
         reference=app.reference,
+        phone=_mobile(app),
+        text=f"{app.reference}: your end-of-grant report for {_short(app.title)} was due on "
+        f"{rules.long_date(due)}. Send it now: {link}",
     )
 
 
@@ -416,17 +449,9 @@ def due_reminders(on: datetime.date) -> list[Reminder]:
     unsent = []
     for reminder in reminders:
         to = tuple(a for a in reminder.to if (reminder.key, a) not in already)
-        if to:
-            unsent.append(
-                Reminder(
-                    kind=reminder.kind,
-                    to=to,
-                    subject=reminder.subject,
-                    body=reminder.body,
-                    key=reminder.key,
-                    reference=reminder.reference,
-                )
-            )
+        phone = reminder.phone if (reminder.key, reminder.phone) not in already else ""
+        if to or phone:
+            unsent.append(dataclasses.replace(reminder, to=to, phone=phone))
     return unsent
 
 
@@ -445,8 +470,44 @@ def send_reminders(on: datetime.date, *, dry_run: bool = False) -> list[Reminder
             body=reminder.body,
             reference=reminder.reference,
             key=reminder.key,
+            kind=reminder.kind,
         )
+        if reminder.phone:
+            notify(
+                to=[reminder.phone],
+                subject=reminder.subject,
+                body=reminder.text,
+                reference=reminder.reference,
+                key=reminder.key,
+                kind=reminder.kind,
+                channel=Notification.Channel.SMS,
+            )
     return reminders
+
+
+def check_site_url() -> None:
+    """Every reminder links to a page of the service: refuse to send without its address."""
+    if not getattr(settings, "SITE_URL", "").startswith(("http://", "https://")):
+        raise ImproperlyConfigured(
+            "Set SITE_URL to the service's address, like https://grants.example.gov.uk: "
+            "every reminder links to a page on it. Nothing was sent."
+        )
+
+
+@background()
+def daily_reminders(on: str = "") -> int:
+    """The daily reminders as a background task (`manage.py send_reminders --queue` hands them
+    to the worker): the same work as the command, for the day `on` (ISO, default today in the
+    UK). Safe to run twice: each reminder goes once per recipient and key. Returns how many
+    messages were queued."""
+    check_site_url()
+    day = datetime.date.fromisoformat(on) if on else rules.today()
+    return sum(len(r.to) + bool(r.phone) for r in send_reminders(day))
+
+
+def texts(reminders: Iterable[Reminder]) -> int:
+    """Text messages among `reminders` (one per phone number)."""
+    return sum(1 for r in reminders if r.phone)
 
 
 def counts(reminders: Iterable[Reminder]) -> dict[str, int]:
@@ -462,7 +523,7 @@ def sent_counts(since: datetime.date) -> dict[str, int]:
     queued in the outbox, whether or not the mail server has taken them yet. Keys are the
     labels people read ("offers about to lapse"), every kind present, zeros included."""
     start = timezone.make_aware(datetime.datetime.combine(since, datetime.time.min))
-    recent = Notification.objects.filter(created_at__gte=start)
+    recent = Notification.objects.filter(created_at__gte=start, channel=Notification.Channel.EMAIL)
     # One query, whatever the number of kinds: the workbench shows these on every visit.
     sent = recent.aggregate(
         **{
