@@ -12,7 +12,8 @@ token's `iss` is the service id, HS256-signed with the secret); a wrong key is a
 Notify's AuthError body. It keeps what it accepted (`fake.received`, newest last) and can fail on
 demand: `fake.fail(500)` answers the next request 500, `fake.fail(400, times=2)` the next two 400
 with Notify's BadRequestError body, `fake.fail(500, keep=True)` keeps the message but answers 500
-(Notify took it, the answer was lost).
+(Notify took it, the answer was lost). `fake.delay = 0.05` makes each message take that long
+to be accepted, so that senders running at once overlap.
 
 In a test, in-process (fundmgr reads the settings when it sends):
 
@@ -89,6 +90,7 @@ class FakeNotify:
         self.templates = dict(TEMPLATES if templates is None else templates)
         self.placeholders = dict(PLACEHOLDERS if placeholders is None else placeholders)
         self.max_token_age = max_token_age
+        self.delay = 0.0  # seconds each message takes to be accepted (to make senders overlap)
         self.received: list[dict[str, Any]] = []  # the notifications it accepted
         self.requests: list[tuple[str, str, int]] = []  # (method, path, status answered)
         self._failures: list[tuple[int, bool]] = []
@@ -348,6 +350,8 @@ class _Handler(BaseHTTPRequestHandler):
         except ValueError:
             self._answer(400, _errors(400, "BadRequestError", ["Invalid JSON supplied"]))
             return
+        if self.notify.delay:
+            time.sleep(self.notify.delay)
         with self.notify._lock:
             failure = self.notify._failures.pop(0) if self.notify._failures else None
         if failure is not None:
