@@ -5,6 +5,7 @@ downloads; a change to its records asks for a new one; the application's letters
 prepared" while their task waits."""
 
 from decimal import Decimal
+from unittest import mock
 
 import pytest
 from django.core.management import call_command
@@ -32,7 +33,13 @@ def database_queue(settings, media):
 
 
 def work() -> None:
-    call_command("worker", "--batch", "--no-startup-delay", "--worker-id", "t")
+    """The worker, in this process, until the queue is empty. It closes "old" database
+    connections as it wakes, which inside a test's transaction on PostgreSQL is the test's own:
+    not here."""
+    with mock.patch(
+        "django_tasks_db.management.commands.db_worker.close_old_connections", lambda: None
+    ):
+        call_command("worker", "--batch", "--no-startup-delay", "--worker-id", "t")
 
 
 def queued() -> int:

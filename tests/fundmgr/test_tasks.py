@@ -4,6 +4,7 @@ again with backoff when it fails, given up and queued again when its worker died
 is there for an administrator to see."""
 
 import datetime
+from unittest import mock
 
 import pytest
 from django.core.management import call_command
@@ -41,7 +42,13 @@ def database_queue(settings):
 
 
 def work() -> None:
-    call_command("worker", "--batch", "--no-startup-delay", "--worker-id", "t")
+    """The worker, in this process, until the queue is empty. It closes "old" database
+    connections as it wakes, which inside a test's transaction on PostgreSQL is the test's own:
+    not here."""
+    with mock.patch(
+        "django_tasks_db.management.commands.db_worker.close_old_connections", lambda: None
+    ):
+        call_command("worker", "--batch", "--no-startup-delay", "--worker-id", "t")
 
 
 def rows(task=None):
