@@ -145,8 +145,23 @@ CHECKS: dict[str, Callable[[], Check]] = {
 @never_cache
 @access.public
 def healthz(request):
+    """Every check, or those named in `?checks=` (comma separated): a load balancer deciding
+    whether to send requests to this app server asks `?checks=database,migrations`, so that a
+    stopped worker, which every app server shares, does not take them all out of service."""
+    wanted = [name.strip() for name in request.GET.get("checks", "").split(",") if name.strip()]
+    unknown = sorted(set(wanted) - set(CHECKS))
+    if unknown:
+        return JsonResponse(
+            {"detail": f"No such check: {', '.join(unknown)}. Checks: {', '.join(CHECKS)}."},
+            status=400,
+        )
     checks: dict[str, Check] = {}
     for name, check in CHECKS.items():
+        if wanted and name not in wanted:
+            continue
+        if name != "database" and "database" in checks and not checks["database"]["ok"]:
+            checks[name] = {"ok": False, "detail": "not checked: the database does not answer"}
+            continue
         if name != "database" and not checks["database"]["ok"]:
             checks[name] = {"ok": False, "detail": "not checked: the database does not answer"}
             continue

@@ -184,3 +184,24 @@ def test_another_task_backend_is_not_checked_here(client, settings):
 
 def test_healthz_only_reads(client):
     assert client.post("/healthz").status_code == 405
+
+
+def test_a_load_balancer_asks_only_about_this_app_server(client, database_queue, settings):
+    """The worker every app server shares is down: /healthz says so, but the load balancer's
+    probe (`?checks=database,migrations`) keeps this app server in service."""
+    settings.WORKER_STALE_SECONDS = 30
+    healthz(client)
+    with later(31):
+        assert healthz(client)[0] == 503
+        answer = client.get("/healthz?checks=database,migrations")
+    assert answer.status_code == 200
+    assert set(answer.json()["checks"]) == {"database", "migrations"}
+    assert heartbeats() == 1  # the probe asked the worker for nothing
+
+
+def test_an_unknown_check_is_named(client):
+    answer = client.get("/healthz?checks=database,wroker")
+    assert answer.status_code == 400
+    assert answer.json()["detail"] == (
+        "No such check: wroker. Checks: database, migrations, worker, queue."
+    )
