@@ -205,3 +205,9 @@ def test_an_unknown_check_is_named(client):
     assert answer.json()["detail"] == (
         "No such check: wroker. Checks: database, migrations, worker, queue."
     )
+
+
+def test_any_choice_of_checks_includes_the_database(client):
+    answer = client.get("/healthz?checks=migrations")
+    assert answer.status_code == 200
+    assert set(answer.json()["checks"]) == {"database", "migrations"}
