@@ -11,8 +11,9 @@ server), the background worker and management commands, as a council runs them.
         manage("worker", "--batch")               # runs, waits, raises with its output on failure
 
 Each process gets DATABASE_URL for the test's own database (pytest-django's `test_...` name,
-one per xdist worker), the database task queue (FUNDMGR_TASKS=database), the test's MEDIA_ROOT,
-and whatever `env` adds (FUNDMGR_CRASH_AT=... for the fault tests). Output goes to a log file
+one per xdist worker), the database task queue (FUNDMGR_TASKS=database), the test's MEDIA_ROOT
+and the test's clock (in_test_time), and whatever `env` adds (FUNDMGR_CRASH_AT=... for the
+fault tests). Output goes to a log file
 whose tail is in the failure message. Every process is stopped when its block ends, whatever
 happens.
 """
@@ -69,6 +70,9 @@ def process_env(**extra: str) -> dict[str, str]:
         LOG_LEVEL="INFO",
         PYTHONUNBUFFERED="1",
     )
+    # On the test's clock, so that "today" agrees between the test and the process whatever the
+    # real date (a test may still pass in_test_time() itself, or its own TESTS_CLOCK).
+    env.update(in_test_time())
     env.update(extra)
     return env
 
