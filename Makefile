@@ -46,6 +46,7 @@ help:
 	@echo "make quick APP=budgets   one app's tests (tests/APP/) in seconds: SQLite, tables made from"
 	@echo "                         the models, no browser, PostgreSQL or slow tests (SLOW=1 keeps"
 	@echo "                         them; PYTEST_ARGS='-k name' picks)"
+	@echo "make load                the load benchmark: 50 people for 5 minutes on gunicorn + PostgreSQL"
 	@echo "make venv                .venv with the project and its test dependencies"
 	@echo "make assets              npm packages, compiled CSS, GOV.UK Frontend JS and images"
 	@echo "make browser             Debian's chromium for the browser tests (apt-get when missing)"
@@ -193,3 +194,14 @@ clean:
 
 distclean: clean
 	rm -rf $(VENV) db.sqlite3 *.egg-info
+
+# --- the load benchmark -------------------------------------------------------------------------
+# 50 simulated people for 5 minutes (locust, the optional extra [load]) against gunicorn and the
+# worker on a throwaway PostgreSQL server that syncs to disk; prints req/s, p50/p95/p99 and errors
+# per page against the target (devtools/benchmarks/load.py). Never the configured database.
+# Options: make load LOAD_ARGS='--users 20 --minutes 1' (--spawn-rate, --workers, --keep).
+.PHONY: load
+load: venv postgres-binaries
+	@$(VENV)/bin/python -c 'import locust' 2>/dev/null || \
+		$(VENV)/bin/python -m pip install -q -c constraints.txt -e '.[test,load]'
+	env -u DATABASE_URL $(VENV)/bin/python manage.py benchmark load $(LOAD_ARGS)

@@ -22,6 +22,7 @@ BENCHMARKS = {
     "documents": "devtools.benchmarks.documents",
     "exports": "devtools.benchmarks.exports",
     "reconcile": "devtools.benchmarks.reconcile",
+    "load": "devtools.benchmarks.load",
 }
 
 # Options passed on to the benchmark's run(), each to the benchmarks that take it.
@@ -36,7 +37,13 @@ OPTIONS = (
     "pack_items",
     "grants",
     "lines",
+    "users",
+    "minutes",
+    "spawn_rate",
+    "workers",
 )
+# Flags passed on when set.
+FLAGS = ("quick",)
 
 
 class Command(BaseCommand):
@@ -64,6 +71,20 @@ class Command(BaseCommand):
         parser.add_argument(
             "--pack-items", type=int, default=100, help="documents: applications in the panel pack"
         )
+        parser.add_argument("--users", type=int, default=50, help="load: simulated people")
+        parser.add_argument("--minutes", type=float, default=5, help="load: how long")
+        parser.add_argument(
+            "--spawn-rate", type=float, default=5, help="load: people starting a second"
+        )
+        parser.add_argument("--workers", type=int, default=5, help="load: gunicorn's workers")
+        parser.add_argument(
+            "--quick", action="store_true", help="load: 3 people for 15 s (the test's run)"
+        )
+        parser.add_argument(
+            "--keep",
+            action="store_true",
+            help="load: leave the throwaway PostgreSQL server running at the end",
+        )
         parser.add_argument(
             "--database-url",
             default="",
@@ -72,13 +93,19 @@ class Command(BaseCommand):
         )
         parser.add_argument("--inner", action="store_true", help=argparse.SUPPRESS)
 
-    def handle(self, *args, name, inner, database_url, **options):
+    def handle(self, *args, name, inner, database_url, keep, **options):
         if not inner:
+            if name == "load" and not database_url:
+                # On PostgreSQL as a council runs it: a throwaway server that syncs to disk.
+                from devtools.benchmarks.load import throwaway_postgres
+
+                with throwaway_postgres(keep=keep, out=self.stdout.write) as url:
+                    return self._spawn(name, url, options)
             return self._spawn(name, database_url, options)
         call_command("migrate", verbosity=0)
         module = __import__(BENCHMARKS[name], fromlist=["run"])
         accepted = inspect.signature(module.run).parameters
-        kwargs = {k: options[k] for k in OPTIONS if k in accepted}
+        kwargs = {k: options[k] for k in OPTIONS + FLAGS if k in accepted}
         module.run(**kwargs, out=self.stdout.write)
 
     def _spawn(self, name, database_url, options):
@@ -89,5 +116,12 @@ class Command(BaseCommand):
             argv += ["--inner"]
             for option in OPTIONS:
                 argv += [f"--{option.replace('_', '-')}", str(options[option])]
-            if subprocess.run(argv, env=env).returncode != 0:
+            argv += [f"--{flag}" for flag in FLAGS if options[flag]]
+            if name == "load":
+                from devtools.benchmarks.load import spawn
+
+                returncode = spawn(argv, env)  # stops gunicorn, the worker and locust on SIGTERM
+            else:
+                returncode = subprocess.run(argv, env=env).returncode
+            if returncode != 0:
                 raise CommandError(f"The {name} benchmark failed.")
