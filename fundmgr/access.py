@@ -175,7 +175,13 @@ def councillor(user, obj=None) -> str | None:
     if has_role(user, Role.COUNCILLOR):
         return None
     terms = getattr(user, "_councillor_terms", None)
-    if terms or (terms is None and user.councillor_terms.exists()):
+    if terms is None:
+        if user.councillor_terms.exists():
+            return None
+        # None, remembered for the request as applications' terms_of keeps them: a page asks
+        # this of everyone several times (the navigation, the page's own rule).
+        user._councillor_terms = terms = []
+    if terms:
         return None
     return "Only councillors can see this page."
 

@@ -54,7 +54,11 @@ def needs_code(user) -> str | None:
     up an authenticator first), or None."""
     if not user.is_authenticated or is_verified(user):
         return None
-    if has_authenticator(user):
+    # Asked twice a request (the middleware, then the page's header): once to the database.
+    known = getattr(user, "_has_authenticator", None)
+    if known is None:
+        known = user._has_authenticator = has_authenticator(user)
+    if known:
         return "code"
     if two_factor_required(user):
         return "setup"
@@ -108,6 +112,7 @@ def authenticator_set_up(*, user, key: str, code: str) -> tuple[TOTPDevice, list
     if not accepted:
         return None
     TOTPDevice.objects.filter(user=user).delete()
+    user.__dict__.pop("_has_authenticator", None)
     device = TOTPDevice.objects.create(
         user=user, name=APP_NAME, key=key, confirmed=True, last_t=totp.t()
     )
