@@ -310,14 +310,14 @@ class _Handler(BaseHTTPRequestHandler):
         pass
 
     def _answer(self, status: int, body: dict[str, Any]) -> None:
+        with self.notify._lock:  # noted before the answer, so the client never sees it first
+            self.notify.requests.append((self.command, self.path, status))
         data = json.dumps(body).encode()
         self.send_response(status)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(data)))
         self.end_headers()
         self.wfile.write(data)
-        with self.notify._lock:
-            self.notify.requests.append((self.command, self.path, status))
 
     def _refused(self) -> bool:
         why = self.notify._authorised(self.headers.get("Authorization", ""))
