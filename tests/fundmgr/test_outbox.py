@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import datetime
 import io
+import os
+import subprocess
+import sys
 
 import pytest
 from django.core import mail
@@ -157,3 +160,19 @@ def test_the_admin_shows_failed_and_given_up_messages_apart(admin_client):
     assert listed("kind__exact=offer-lapsing") == {"+447700900123"}
     page = admin_client.get(f"{url}?delivery=given-up").content.decode()
     assert "Bad address" in page and "Given up after 5 tries" in page
+
+
+def test_the_notify_client_is_not_imported_at_start_up():
+    """Only a process that sends through Notify pays for its client (and `requests`)."""
+    code = (
+        "import sys, django; django.setup()\n"
+        "from django.urls import get_resolver; get_resolver().url_patterns\n"
+        "import fundmgr.admin, fundmgr.notifications, applications.reminders\n"
+        "print('notifications_python_client' in sys.modules)"
+    )
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "fundmgr.settings", "FUNDMGR_MAIL": "notify"}
+    env["NOTIFY_API_KEY"] = "k-00000000-0000-4000-8000-000000000000-00000000-0000-4000-8000-0000"
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True
+    )
+    assert done.stdout.strip() == "False"
