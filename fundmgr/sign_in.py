@@ -144,6 +144,13 @@ class StaffIdleSignOut:
                 if not request.path.startswith(("/api/", reverse("logout"))):
                     messages.info(request, idle_message())
                     return redirect_to_login(request.get_full_path())
-            else:
+            elif last_seen is None or now - last_seen >= _record_every():
                 request.session[LAST_SEEN_SESSION_KEY] = now
         return self.get_response(request)
+
+
+def _record_every() -> int:
+    """How often the last request's time is written to the session: not on every request (a
+    write to the database each time), at most a tenth of the idle time and a minute apart. A
+    session may so end up to that much sooner than the idle time, never later."""
+    return max(1, min(60, settings.STAFF_SESSION_IDLE_SECONDS // 10))

@@ -84,3 +84,17 @@ def test_signing_out_after_the_idle_time_just_signs_out(client, officer, time_ma
     response = client.post("/sign-out/", follow=True)
     assert response.redirect_chain[-1][0] == "/sign-in/"
     assert "_auth_user_id" not in client.session
+
+
+def test_a_staff_session_records_the_time_once_a_minute_not_on_every_request(
+    client, officer, time_machine
+):
+    client.force_login(officer)
+    client.get("/officer/")
+    first = client.session["fundmgr_last_seen"]
+    time_machine.move_to(timezone.now() + datetime.timedelta(seconds=30))
+    client.get("/officer/")
+    assert client.session["fundmgr_last_seen"] == first  # no write to the session
+    time_machine.move_to(timezone.now() + datetime.timedelta(seconds=31))
+    client.get("/officer/")
+    assert client.session["fundmgr_last_seen"] >= first + 60
