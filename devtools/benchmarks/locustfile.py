@@ -197,9 +197,9 @@ def refused(html: str) -> str | None:
 
 
 def has_form(response, match: str) -> bool:
-    """Whether the page offers a form that posts to a URL containing `match`."""
+    """Whether the page offers a form that posts to a URL ending with `match`."""
     return any(
-        f["method"] == "post" and match in urlsplit(urljoin(response.url, f["action"])).path
+        f["method"] == "post" and urlsplit(urljoin(response.url, f["action"])).path.endswith(match)
         for f in forms_of(response.text)
     )
 
@@ -233,9 +233,10 @@ class Person(HttpUser):
             return r
 
     def submit(self, response, page: str, *, match=None, data=None, button=None, expect=(302,)):
-        """Send a form of `response`'s page (the first whose action contains `match`) as a
-        browser would, with `data` typed over it. Returns the response: a redirect (done), or
-        200 with the product's refusal (counted), anything else an error."""
+        """Send a form of `response`'s page as a browser would, with `data` typed over it: the
+        first form whose address ends with `match` (a section's own form, not the remove
+        buttons of its lines). Returns the response: a redirect (done), or 200 with the
+        product's refusal (counted), anything else an error."""
         # Every signed-in page has the sign-out button's form: never that one.
         forms = [
             f
@@ -245,7 +246,7 @@ class Person(HttpUser):
         for form in forms:
             form["url"] = urljoin(response.url, form["action"] or response.url)
         if match is not None:
-            forms = [f for f in forms if match in urlsplit(f["url"]).path]
+            forms = [f for f in forms if urlsplit(f["url"]).path.endswith(match)]
         if not forms:
             with self.client.get(
                 response.url, name=page + " (form missing)", catch_response=True
