@@ -281,7 +281,7 @@ def run(
     *,
     users: int = 50,
     minutes: float = 5,
-    spawn_rate: float = 5,
+    spawn_rate: float = 1,
     workers: int = 5,
     quick: bool = False,
     out=print,

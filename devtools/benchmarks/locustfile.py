@@ -192,8 +192,11 @@ def refused(html: str) -> str | None:
     """The error summary's first message, if the page came back with one."""
     if "govuk-error-summary" not in html:
         return None
-    found = re.search(r"govuk-error-summary__list.*?<a [^>]*>(.*?)</a>", html, flags=re.S)
-    return unescape(re.sub(r"\s+", " ", found.group(1))).strip() if found else "refused"
+    summary = html[html.index("govuk-error-summary") :]
+    summary = summary[: summary.find("</ul>") if "</ul>" in summary else 2000]
+    items = re.findall(r"<li[^>]*>(.*?)</li>", summary, flags=re.S)
+    text = re.sub(r"<[^>]+>", "", items[0]) if items else "refused"
+    return unescape(re.sub(r"\s+", " ", text)).strip()
 
 
 def has_form(response, match: str) -> bool:

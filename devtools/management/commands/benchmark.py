@@ -74,7 +74,7 @@ class Command(BaseCommand):
         parser.add_argument("--users", type=int, default=50, help="load: simulated people")
         parser.add_argument("--minutes", type=float, default=5, help="load: how long")
         parser.add_argument(
-            "--spawn-rate", type=float, default=5, help="load: people starting a second"
+            "--spawn-rate", type=float, default=1, help="load: people arriving a second"
         )
         parser.add_argument("--workers", type=int, default=5, help="load: gunicorn's workers")
         parser.add_argument(
