@@ -85,7 +85,8 @@ def spawn(argv: list[str], env: dict[str, str]) -> int:
         except subprocess.TimeoutExpired:
             child.kill()
             child.wait()
-        raise
+        signum = stop.signum if isinstance(stop, Stop) else signal.SIGINT
+        raise SystemExit(128 + signum) from None
 
 
 # --- the throwaway server (outer process) -------------------------------------------------------
@@ -225,6 +226,14 @@ def _warm_up(port: int, workers: int) -> None:
                 answer.read()
 
 
+def _which(what: str, names: list[str], of: int) -> str:
+    if not names:
+        return ""
+    if len(names) > 6:
+        return f"{what}: {len(names)} of {of} pages."
+    return f"{what}: {', '.join(names)}."
+
+
 def _ms(value) -> str:
     return "-" if not value else f"{value:.0f}"
 
@@ -271,13 +280,37 @@ def report(figures: dict, *, out) -> bool:
     out(
         f"Target (0 errors; p95 under {P95_TARGET_MS} ms for every page on 2 cores): "
         f"{'met' if met else 'NOT met'} on {os.cpu_count()} cores."
-        + (f" Slow: {', '.join(slow)}." if slow else "")
-        + (f" Errors: {', '.join(erring)}." if erring else "")
+        + _which(" Slow (p95)", slow, len(pages))
+        + _which(" Errors", erring, len(pages))
     )
     return bool(met)
 
 
 def run(
+    *,
+    users: int = 50,
+    minutes: float = 5,
+    spawn_rate: float = 1,
+    workers: int = 5,
+    quick: bool = False,
+    out=print,
+) -> bool:
+    _stop_on_signals()
+    try:
+        return _run(
+            users=users,
+            minutes=minutes,
+            spawn_rate=spawn_rate,
+            workers=workers,
+            quick=quick,
+            out=out,
+        )
+    except Stop as stop:
+        out(f"Stopped by {stop}: everything the benchmark started is stopped.")
+        raise SystemExit(128 + stop.signum) from None
+
+
+def _run(
     *,
     users: int = 50,
     minutes: float = 5,
@@ -292,7 +325,6 @@ def run(
         users, minutes, spawn_rate, think = 5, 1 / 3, 5, "0.2,1"
     if connection.vendor != "postgresql":
         out(f"The load benchmark runs on PostgreSQL (this database is {connection.vendor}).")
-    _stop_on_signals()
     people = _prepare(out)
     seconds = minutes * 60
     port = _free_port()
