@@ -30,7 +30,8 @@ from typing import Any
 from django.conf import settings
 from django.db import DatabaseError, connection, transaction
 from django.db.migrations.executor import MigrationExecutor
-from django.db.models import F, Q
+from django.db.models import DateTimeField, F, Q, Value
+from django.db.models.functions import Coalesce, Greatest
 from django.http import JsonResponse
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
@@ -50,7 +51,13 @@ _migrations_applied = False
 @background(attempts=1)
 def heartbeat(queue: str) -> None:
     """The worker's answer to /healthz: it is alive and runs what is queued."""
-    WorkerBeat.objects.filter(queue=queue).update(seen_at=timezone.now())
+    # At least the time it was asked at, by the asker's clock: the answer came after the ask,
+    # whatever the worker's own clock says (a worker machine's clock a second behind the app
+    # server's would otherwise never seem to answer, and the worker be called unwell).
+    now = Value(timezone.now(), output_field=DateTimeField())
+    WorkerBeat.objects.filter(queue=queue).update(
+        seen_at=Greatest(now, Coalesce(F("requested_at"), now))
+    )
 
 
 def check_database() -> Check:

@@ -71,7 +71,7 @@ def process_env(**extra: str) -> dict[str, str]:
         PYTHONUNBUFFERED="1",
     )
     # On the test's clock, so that "today" agrees between the test and the process whatever the
-    # real date (a test may still pass in_test_time() itself, or its own TESTS_CLOCK).
+    # real date (a test may still pass in_test_time() itself, or its own TESTS_CLOCK_OFFSET).
     env.update(in_test_time())
     env.update(extra)
     return env
@@ -229,13 +229,12 @@ class Worker(Process):
 _CLOCK_HOOK = """\
 import os
 
-if os.environ.get("TESTS_CLOCK"):
-    import datetime
+if os.environ.get("TESTS_CLOCK_OFFSET"):
+    import time
 
     import time_machine
 
-    _at = datetime.datetime.fromisoformat(os.environ["TESTS_CLOCK"])
-    time_machine.travel(_at, tick=True).start()
+    time_machine.travel(time.time() + float(os.environ["TESTS_CLOCK_OFFSET"]), tick=True).start()
 """
 
 
@@ -244,9 +243,10 @@ def in_test_time() -> dict[str, str]:
     of the 2026/27 fund year), not the machine's: with it, sessions, pay dates and "today" agree
     between the test and gunicorn or the worker. `AppServer(**in_test_time())`.
 
-    A `sitecustomize` module (Python imports it at start-up, before anything else) travels to the
-    test's "now" with time_machine, ticking from there; gunicorn's workers inherit it."""
-    import datetime
+    A `sitecustomize` module (Python imports it at start-up, before anything else) moves the
+    process's clock by the test's offset from the real time with time_machine, ticking; gunicorn's
+    workers inherit it."""
+    import time_machine
 
     folder = Path(tempfile.gettempdir()) / "fundmgr-test-clock"
     folder.mkdir(exist_ok=True)
@@ -256,5 +256,7 @@ def in_test_time() -> dict[str, str]:
         fresh.write_text(_CLOCK_HOOK)
         fresh.replace(hook)  # whole, even with parallel test workers
     path = os.pathsep.join(p for p in (str(folder), os.environ.get("PYTHONPATH", "")) if p)
-    now = datetime.datetime.now(datetime.UTC)  # the test's travelled "now"
-    return {"PYTHONPATH": path, "TESTS_CLOCK": now.isoformat()}
+    # The test's clock as an offset from the real one, so that every process, however long it
+    # takes to start, reads the same time as the test and as each other.
+    offset = time.time() - time_machine.escape_hatch.time.time()
+    return {"PYTHONPATH": path, "TESTS_CLOCK_OFFSET": repr(offset)}

@@ -211,3 +211,16 @@ def test_any_choice_of_checks_includes_the_database(client):
     answer = client.get("/healthz?checks=migrations")
     assert answer.status_code == 200
     assert set(answer.json()["checks"]) == {"database", "migrations"}
+
+
+def test_a_worker_whose_clock_is_behind_still_answers(client, database_queue):
+    """The worker's machine reads a few seconds earlier than the app server's: its answer still
+    counts (it came after the ask), and the next heartbeat is asked for a minute later."""
+    healthz(client)
+    with time_machine.travel(timezone.now() - datetime.timedelta(seconds=5), tick=False):
+        health.heartbeat.call("default")
+    _, body, _ = healthz(client)
+    assert body["checks"]["worker"]["heartbeat_waiting_seconds"] is None
+    with later(61):
+        healthz(client)
+    assert heartbeats() == 2

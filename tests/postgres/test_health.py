@@ -26,7 +26,7 @@ def test_healthz_is_healthy_once_the_worker_answers_its_heartbeat():
             time.sleep(0.3)
     assert status == 200, body
     assert body["status"] == "healthy"
-    assert body["checks"]["worker"]["heartbeat_waiting_seconds"] is None
+    assert body["checks"]["worker"]["heartbeat_waiting_seconds"] is None, body
     assert body["checks"]["database"]["ok"] and body["checks"]["migrations"]["ok"]
 
 
