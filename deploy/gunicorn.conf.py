@@ -65,3 +65,18 @@ if os.path.isdir("/dev/shm"):
 # gunicorn of the user and unwritable under the systemd unit's ProtectSystem=strict: nothing here
 # uses it.
 control_socket_disable = True
+
+# The application is loaded once, in the main process, and each worker process starts as a copy
+# of it (sharing its memory until written to). The libraries that only some pages use (pandas for
+# the public ward pages and dashboards, ReportLab for documents, openpyxl for spreadsheets) are
+# imported lazily so that a management command starts light; here they are imported once, before
+# the workers start, so that neither a new worker after `max_requests` nor the first visitor of a
+# ward page waits seconds for the import. Code changes need a restart (not a reload: HUP), as
+# docs/operating.md's upgrade does.
+preload_app = True
+
+
+def when_ready(server):
+    import openpyxl  # noqa: F401
+    import pandas  # noqa: F401
+    import reportlab.platypus  # noqa: F401
