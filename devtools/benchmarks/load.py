@@ -356,7 +356,8 @@ def _run(
                 "gunicorn",
                 [
                     str(BIN / "gunicorn"),
-                    "fundmgr.wsgi:application",
+                    "--config",  # what production runs: threads, preloading, the access log
+                    str(ROOT / "deploy" / "gunicorn.conf.py"),
                     "--bind",
                     f"127.0.0.1:{port}",
                     "--workers",
@@ -365,7 +366,6 @@ def _run(
                     "60",
                     "--graceful-timeout",
                     "10",
-                    "--preload",  # the application loaded once, before the workers fork
                 ],
                 env,
                 logs,
