@@ -286,11 +286,25 @@ def report(figures: dict, *, out) -> bool:
     return bool(met)
 
 
-def run(*, out=print, **options) -> bool:
-    """The benchmark (the options of `_run`), stopped cleanly by SIGTERM or Ctrl-C."""
+def run(
+    *,
+    users: int = 50,
+    minutes: float = 5,
+    spawn_rate: float = 1,
+    workers: int = 5,
+    quick: bool = False,
+    out=print,
+) -> bool:
     _stop_on_signals()
     try:
-        return _run(out=out, **options)
+        return _run(
+            users=users,
+            minutes=minutes,
+            spawn_rate=spawn_rate,
+            workers=workers,
+            quick=quick,
+            out=out,
+        )
     except Stop as stop:
         out(f"Stopped by {stop}: everything the benchmark started is stopped.")
         raise SystemExit(128 + stop.signum) from None
