@@ -116,6 +116,8 @@ quick: venv
 
 venv: $(VENV_STAMP)
 
+# The project with its test extra and the optional `load` (locust) and `rq` (django-tasks-rq)
+# extras: the suite runs the load benchmark's quick run and checks the RQ worker's command.
 $(VENV_STAMP): pyproject.toml constraints.txt
 	@if [ ! -x $(VENV)/bin/python ]; then \
 		echo "Creating $(VENV) with $(PYTHON)"; \
@@ -126,7 +128,7 @@ $(VENV_STAMP): pyproject.toml constraints.txt
 		fi; \
 	fi
 	$(VENV)/bin/python -m pip install --quiet --upgrade pip
-	$(VENV)/bin/python -m pip install --quiet -c constraints.txt -e '.[test]'
+	$(VENV)/bin/python -m pip install --quiet -c constraints.txt -e '.[test,load,rq]'
 	touch $@
 
 # npm packages: for the build, and for the browser tests (axe-core).
