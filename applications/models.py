@@ -259,6 +259,9 @@ class Application(ApplicationWorkflow, models.Model):
         null=True, blank=True, editable=False, help_text="Set by the approval decision."
     )
     offer_expires_on = models.DateField(null=True, blank=True, editable=False)
+    # When the award was made (the time of its `approve` step), stored so the public register
+    # sorts and filters by it through an index instead of searching the transition log.
+    awarded_at = models.DateTimeField(null=True, blank=True, editable=False)
     monitoring_due_on = models.DateField(null=True, blank=True, editable=False)
     paid_to_date = money_field(default=Decimal("0.00"), editable=False)
     created_by = models.ForeignKey(
@@ -300,6 +303,7 @@ class Application(ApplicationWorkflow, models.Model):
         indexes = [
             models.Index(fields=["fund_year", "status"], name="application_fundyear_status"),
             models.Index(fields=["status", "offer_expires_on"], name="application_offer_expiry"),
+            models.Index(fields=["awarded_at", "id"], name="application_awarded_at"),
         ]
 
     def __str__(self) -> str:

@@ -12,7 +12,7 @@ from django.db import transaction
 from django.db.models import F
 from django_fsm import can_proceed
 
-from applications import deadlines, rules, transitions, uploads
+from applications import deadlines, rules, signals, transitions, uploads
 from applications.models import (
     Application,
     Attachment,
@@ -102,7 +102,7 @@ def _run(app: Application, name: str, *, by: User | None, note: str = "") -> Tra
     app.version = F("version") + 1
     app.save()
     app.refresh_from_db()
-    return TransitionLog.objects.create(
+    log = TransitionLog.objects.create(
         application=app,
         transition=name,
         from_state=before,
@@ -110,6 +110,8 @@ def _run(app: Application, name: str, *, by: User | None, note: str = "") -> Tra
         by=by if getattr(by, "pk", None) else None,
         note=note,
     )
+    signals.stepped.send(sender=Application, application=app, log=log)
+    return log
 
 
 # --- who hears of each step -----------------------------------------------------------------
@@ -476,6 +478,7 @@ def application_approve(
     )
     Application.objects.filter(pk=app.pk).update(
         amount_awarded=amount,
+        awarded_at=log.at,
         offer_expires_on=rules.today() + datetime.timedelta(days=fund_year.offer_acceptance_days),
     )
     app.refresh_from_db()

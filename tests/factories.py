@@ -170,7 +170,8 @@ class ApplicationFactory(factory.django.DjangoModelFactory):
 
     fund_year = factory.SubFactory(FundYearFactory)
     organisation = factory.SubFactory(OrganisationFactory)
-    reference = factory.Sequence(lambda n: f"CCIF26-{n + 1:06d}")
+    # far above the low numbers tests write by hand, so the two never collide
+    reference = factory.Sequence(lambda n: f"CCIF26-{500_001 + n:06d}")
     title = "New benches for the park"
     purpose = "Three benches so older residents can rest on their walk."
     project_start = datetime.date(2027, 1, 10)

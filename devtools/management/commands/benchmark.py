@@ -1,17 +1,31 @@
 """Speed and memory figures live here, never in timed tests.
 
-Each benchmark runs in a child process against a throwaway database (a temporary SQLite file,
-or --database-url for a scratch PostgreSQL database), so it never touches the data in use.
+Each benchmark runs in a child process against a throwaway database, so it never touches the
+data in use. Which one, first that applies:
+
+- `--database-url URL`: that scratch database, migrated and filled as it is;
+- `--postgres`: a throwaway PostgreSQL server that syncs to disk (fsync on, as a council runs
+  it), started for the run and removed after it (`--keep` leaves it);
+- `DATABASE_URL` in the environment naming a PostgreSQL server: a scratch database created on
+  that server for the run (`fundmgr_bench_<random>`) and dropped after it, so the figures are
+  that server's and its own database is never touched;
+- otherwise a temporary SQLite file.
+
+`load` runs on PostgreSQL always: without a URL it starts the throwaway server.
 """
 
 import argparse
+import contextlib
 import inspect
 import os
+import secrets
 import subprocess
 import sys
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
+import dj_database_url
 from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
@@ -23,6 +37,7 @@ BENCHMARKS = {
     "exports": "devtools.benchmarks.exports",
     "reconcile": "devtools.benchmarks.reconcile",
     "load": "devtools.benchmarks.load",
+    "approvals": "devtools.benchmarks.approvals",
 }
 
 # Options passed on to the benchmark's run(), each to the benchmarks that take it.
@@ -41,9 +56,11 @@ OPTIONS = (
     "minutes",
     "spawn_rate",
     "workers",
+    "bids",
+    "approvals",
 )
 # Flags passed on when set.
-FLAGS = ("quick",)
+FLAGS = ("quick", "compare_hordak", "same_allocation")
 
 
 class Command(BaseCommand):
@@ -60,7 +77,24 @@ class Command(BaseCommand):
         parser.add_argument(
             "--applications", type=int, default=10_000, help="pages: applications seeded"
         )
+        parser.add_argument(
+            "--bids", type=int, default=100_000, help="pages: bids seeded, with their history"
+        )
         parser.add_argument("--runs", type=int, default=5, help="pages: timed requests per page")
+        parser.add_argument(
+            "--approvals", type=int, default=2_000, help="approvals: applications approved"
+        )
+        parser.add_argument(
+            "--same-allocation",
+            action="store_true",
+            help="approvals: every thread approves bids pledged from one councillor's allocation",
+        )
+        parser.add_argument(
+            "--compare-hordak",
+            action="store_true",
+            help="ledger: time django-hordak's transfer_to in the same run (installs the "
+            "optional [hordak] extra into a separate environment if it is missing)",
+        )
         parser.add_argument(
             "--lines", type=int, default=100_000, help="reconcile: payments and statement lines"
         )
@@ -83,30 +117,51 @@ class Command(BaseCommand):
         parser.add_argument(
             "--keep",
             action="store_true",
-            help="load: leave the throwaway PostgreSQL server running at the end",
+            help="leave the throwaway PostgreSQL server or scratch database at the end",
         )
         parser.add_argument(
             "--database-url",
             default="",
-            help="A scratch database to use (it is migrated and filled); default a temporary "
-            "SQLite file.",
+            help="A scratch database to use (it is migrated and filled); default a scratch "
+            "database on DATABASE_URL's PostgreSQL server, else a temporary SQLite file.",
+        )
+        parser.add_argument(
+            "--postgres",
+            action="store_true",
+            help="Run on a throwaway PostgreSQL server with fsync on, started for the run.",
         )
         parser.add_argument("--inner", action="store_true", help=argparse.SUPPRESS)
 
-    def handle(self, *args, name, inner, database_url, keep, **options):
+    def handle(self, *args, name, inner, database_url, postgres, keep, **options):
         if not inner:
-            if name == "load" and not database_url:
-                # On PostgreSQL as a council runs it: a throwaway server that syncs to disk.
-                from devtools.benchmarks.load import throwaway_postgres
-
-                with throwaway_postgres(keep=keep, out=self.stdout.write) as url:
-                    return self._spawn(name, url, options)
-            return self._spawn(name, database_url, options)
+            with self._database(name, database_url, postgres, keep) as url:
+                return self._spawn(name, url, options)
         call_command("migrate", verbosity=0)
         module = __import__(BENCHMARKS[name], fromlist=["run"])
         accepted = inspect.signature(module.run).parameters
         kwargs = {k: options[k] for k in OPTIONS + FLAGS if k in accepted}
         module.run(**kwargs, out=self.stdout.write)
+
+    @contextlib.contextmanager
+    def _database(self, name, database_url, postgres, keep) -> Iterator[str]:
+        """The URL of the database the run fills: see the module's docstring for the order."""
+        if database_url:
+            yield database_url
+            return
+        environment = os.environ.get("DATABASE_URL", "")
+        on_server = environment.startswith(("postgres://", "postgresql://"))
+        if postgres or (name == "load" and not on_server):
+            # On PostgreSQL as a council runs it: a throwaway server that syncs to disk.
+            from devtools.benchmarks.load import throwaway_postgres
+
+            with throwaway_postgres(keep=keep, out=self.stdout.write) as url:
+                yield url
+            return
+        if on_server:
+            with scratch_database(environment, keep=keep, out=self.stdout.write) as url:
+                yield url
+            return
+        yield ""  # _spawn's temporary SQLite file
 
     def _spawn(self, name, database_url, options):
         with tempfile.TemporaryDirectory(prefix="fundmgr-bench-") as scratch:
@@ -125,3 +180,36 @@ class Command(BaseCommand):
                 returncode = subprocess.run(argv, env=env).returncode
             if returncode != 0:
                 raise CommandError(f"The {name} benchmark failed.")
+
+
+@contextlib.contextmanager
+def scratch_database(server_url: str, *, keep: bool = False, out=print) -> Iterator[str]:
+    """A new, empty database on the server `server_url` names, dropped afterwards: its URL."""
+    import psycopg
+    from psycopg import sql
+
+    config = dj_database_url.parse(server_url)
+    name = f"fundmgr_bench_{secrets.token_hex(4)}"
+    admin = {
+        "host": config["HOST"] or None,
+        "port": config["PORT"] or None,
+        "user": config["USER"] or None,
+        "password": config["PASSWORD"] or None,
+        "dbname": config["NAME"],
+        "autocommit": True,
+    }
+    with psycopg.connect(**admin) as conn:
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    base, _, query = server_url.partition("?")
+    url = base.rsplit("/", 1)[0] + "/" + name + (f"?{query}" if query else "")
+    out(f"Scratch database {name} on DATABASE_URL's server")
+    try:
+        yield url
+    finally:
+        if keep:
+            out(f"Kept: {url}")
+        else:
+            with psycopg.connect(**admin) as conn:
+                conn.execute(
+                    sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+                )
