@@ -7,6 +7,7 @@ from django.db.migrations.loader import MigrationLoader
 from django.db.migrations.operations import RunPython
 from django.db.migrations.state import ProjectState
 from django.test.utils import override_settings
+from django.utils import timezone
 
 from budgets.models import Council, Councillor, FinancialYear, Fund, FundYear, Ward
 from fundmgr.models import User
@@ -179,6 +180,11 @@ class ApplicationFactory(factory.django.DjangoModelFactory):
     amount_requested = Decimal("500.00")
     total_cost = Decimal("500.00")
     created_by = factory.SubFactory(UserFactory)
+    # An award made here rather than by `application_approve` is dated now, as that step would
+    # date it: the public register lists and sorts grants by this time.
+    awarded_at = factory.LazyAttribute(
+        lambda o: timezone.now() if getattr(o, "amount_awarded", None) is not None else None
+    )
 
     @factory.post_generation
     def complete(self, create, extracted, **kwargs):

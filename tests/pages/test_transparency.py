@@ -210,6 +210,7 @@ def many_awarded(n: int, town, group, prefix: str) -> None:
             total_cost=D("100.00"),
             amount_awarded=D("100.00"),
             paid_to_date=D("100.00"),
+            awarded_at=timezone.now(),
             created_by=town.treasurer,
             submitted_at=timezone.now(),
         )
