@@ -14,7 +14,7 @@ import datetime
 import json
 from collections.abc import Iterable, Iterator
 from decimal import Decimal
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
 from django.conf import settings
 from django.utils import timezone
@@ -22,6 +22,9 @@ from django.utils import timezone
 from budgets.models import Council, FinancialYear
 from transparency import identifiers as ids
 from transparency.published import GrantRow, grant_rows, most_wards
+
+if TYPE_CHECKING:
+    from transparency.schema import PackageCheck
 
 VERSION = "1.4"
 WARD = "WD"  # geoCodeType: electoral wards/divisions (ONS E05, W05, S13, N08 codes)
@@ -115,19 +118,42 @@ def package_metadata(year: FinancialYear | None) -> dict:
     return meta
 
 
-def json_chunks(year: FinancialYear | None = None, rows: Iterable[GrantRow] | None = None):
+def records(
+    year: FinancialYear | None = None,
+    rows: Iterable[GrantRow] | None = None,
+    check: PackageCheck | None = None,
+) -> Iterator[dict]:
+    """Each published grant's JSON object, checked against the schema as it is made when a
+    `check` is given."""
+    for row in grant_rows(year=year) if rows is None else rows:
+        record = grant(row)
+        if check is not None:
+            check.grant(record)
+        yield record
+
+
+def json_chunks(
+    year: FinancialYear | None = None,
+    rows: Iterable[GrantRow] | None = None,
+    check: PackageCheck | None = None,
+) -> Iterator[str]:
     """The package as text, a piece at a time: the grants array first, then the metadata."""
     yield '{"grants": [\n'
     first = True
-    for row in grant_rows(year=year) if rows is None else rows:
-        yield ("" if first else ",\n") + json.dumps(grant(row), ensure_ascii=False)
+    for record in records(year, rows, check):
+        yield ("" if first else ",\n") + json.dumps(record, ensure_ascii=False)
         first = False
-    meta = json.dumps(package_metadata(year), ensure_ascii=False, indent=1)
+    metadata = package_metadata(year)
+    if check is not None:
+        check.metadata(metadata)
+    meta = json.dumps(metadata, ensure_ascii=False, indent=1)
     yield "\n],\n" + meta[1:].lstrip("\n")
 
 
-def write_json(out: IO[str], year: FinancialYear | None = None) -> None:
-    for piece in json_chunks(year):
+def write_json(
+    out: IO[str], year: FinancialYear | None = None, check: PackageCheck | None = None
+) -> None:
+    for piece in json_chunks(year, check=check):
         out.write(piece)
 
 
@@ -217,12 +243,12 @@ def flat(record: dict, locations: int) -> list:
     ]
 
 
-def rows(year: FinancialYear | None = None) -> Iterator[list]:
-    """The header row, then one row per grant."""
+def rows(year: FinancialYear | None = None, check: PackageCheck | None = None) -> Iterator[list]:
+    """The header row, then one row per grant (each grant checked as it is made, if asked)."""
     locations = most_wards(year=year)
     yield titles(locations)
-    for row in grant_rows(year=year):
-        yield flat(grant(row), locations)
+    for record in records(year, check=check):
+        yield flat(record, locations)
 
 
 class _Echo:
@@ -238,15 +264,19 @@ def csv_chunks(year: FinancialYear | None = None) -> Iterator[str]:
         yield writer.writerow(row)
 
 
-def write_csv(out: IO[str], year: FinancialYear | None = None) -> None:
+def write_csv(
+    out: IO[str], year: FinancialYear | None = None, check: PackageCheck | None = None
+) -> None:
     writer = csv.writer(out)
-    for row in rows(year):
+    for row in rows(year, check):
         writer.writerow(row)
 
 
-def write_xlsx(path_or_file, year: FinancialYear | None = None) -> None:
+def write_xlsx(
+    path_or_file, year: FinancialYear | None = None, check: PackageCheck | None = None
+) -> None:
     """The spreadsheet as XLSX, one sheet named `grants` as 360Giving's templates name it.
     openpyxl's write-only mode streams rows to disk: memory stays flat."""
     from transparency.spreadsheets import write_only_sheet
 
-    write_only_sheet(path_or_file, "grants", rows(year), numbers=NUMBERS)
+    write_only_sheet(path_or_file, "grants", rows(year, check), numbers=NUMBERS)

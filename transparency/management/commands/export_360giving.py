@@ -1,4 +1,5 @@
-import json
+import os
+import tempfile
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
@@ -33,8 +34,9 @@ class Command(BaseCommand):
         parser.add_argument(
             "--validate",
             action="store_true",
-            help="JSON only: check the package against the 360Giving schema before writing it, "
-            "and write nothing if it breaks it.",
+            help="Check each grant against the 360Giving schema as it is written, and the "
+            "package's ids (unique, with the council's prefix), and write nothing if it breaks "
+            "them.",
         )
 
     def handle(self, *args, year, format, out, validate, **options):
@@ -52,7 +54,8 @@ class Command(BaseCommand):
         if format == "xlsx" and out == "-":
             raise CommandError("Give a file name for an XLSX spreadsheet: --out grants.xlsx.")
         if validate:
-            self._validate(chosen)
+            self._validated(chosen, format, out, count)
+            return
         if out == "-":
             self._write(_Stdout(self.stdout), format, chosen)
         else:
@@ -62,24 +65,55 @@ class Command(BaseCommand):
             else:
                 with path.open("w", encoding="utf-8", newline="") as handle:
                     self._write(handle, format, chosen)
-            noun = "grant" if count == 1 else "grants"
-            self.stderr.write(f"Wrote {count:,} {noun} to {path} ({format}).")
+            self._wrote(count, path, format)
 
-    def _write(self, handle, format, chosen):
+    def _wrote(self, count, path, format):
+        noun = "grant" if count == 1 else "grants"
+        self.stderr.write(f"Wrote {count:,} {noun} to {path} ({format}).")
+
+    def _write(self, handle, format, chosen, check=None):
         if format == "json":
-            threesixty.write_json(handle, chosen)
+            threesixty.write_json(handle, chosen, check)
         else:
-            threesixty.write_csv(handle, chosen)
+            threesixty.write_csv(handle, chosen, check)
 
-    def _validate(self, chosen):
+    def _validated(self, chosen, format, out, count):
+        """Write the file to a temporary one beside it, checking each grant as it is written,
+        and put it in place only if the package is valid: a broken package writes nothing."""
         from transparency import schema
 
-        package = json.loads("".join(threesixty.json_chunks(chosen)))
-        problems = schema.errors(package)
-        if problems:
-            shown = "\n".join(f"  {p}" for p in problems[:20])
-            raise CommandError(
-                f"The package breaks the 360Giving schema in {len(problems)} place(s); nothing "
-                f"was written:\n{shown}"
+        check = schema.PackageCheck()
+        where = Path(out).resolve().parent if out != "-" else None
+        handle, name = tempfile.mkstemp(prefix=".grants-", suffix=f".{format}", dir=where)
+        scratch = Path(name)
+        try:
+            if format == "xlsx":
+                os.close(handle)
+                threesixty.write_xlsx(scratch, chosen, check)
+            else:
+                with open(handle, "w", encoding="utf-8", newline="") as file:
+                    self._write(file, format, chosen, check)
+            problems = check.finish()
+            if problems:
+                shown = "\n".join(f"  {p}" for p in problems[:20])
+                more = f"\n  ... and {check.found - 20:,} more" if check.found > 20 else ""
+                raise CommandError(
+                    f"The package breaks the 360Giving schema in {check.found:,} place(s); "
+                    f"nothing was written:\n{shown}{more}"
+                )
+            self.stderr.write(
+                f"The package is valid against the 360Giving schema ({check.count:,} grants "
+                "checked one by one, their ids unique)."
             )
-        self.stderr.write("The package is valid against the 360Giving schema.")
+            if out == "-":
+                with scratch.open(encoding="utf-8", newline="") as file:
+                    while piece := file.read(1 << 16):
+                        self.stdout.write(piece, ending="")
+            else:
+                umask = os.umask(0)
+                os.umask(umask)
+                scratch.chmod(0o666 & ~umask)  # as an ordinary file (mkstemp's is private)
+                os.replace(scratch, out)
+                self._wrote(count, Path(out), format)
+        finally:
+            scratch.unlink(missing_ok=True)
