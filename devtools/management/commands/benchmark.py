@@ -92,8 +92,9 @@ class Command(BaseCommand):
         parser.add_argument(
             "--compare-hordak",
             action="store_true",
-            help="ledger: time django-hordak's transfer_to in the same run (installs the "
-            "optional [hordak] extra into a separate environment if it is missing)",
+            help="ledger: time django-hordak's transfer_to on the same PostgreSQL server in the "
+            "same run (a child process, a second scratch database); needs the optional extra: "
+            "pip install -e '.[hordak]' -c constraints.txt",
         )
         parser.add_argument(
             "--lines", type=int, default=100_000, help="reconcile: payments and statement lines"
@@ -171,7 +172,7 @@ class Command(BaseCommand):
             argv += ["--inner"]
             for option in OPTIONS:
                 argv += [f"--{option.replace('_', '-')}", str(options[option])]
-            argv += [f"--{flag}" for flag in FLAGS if options[flag]]
+            argv += [f"--{flag.replace('_', '-')}" for flag in FLAGS if options[flag]]
             if name == "load":
                 from devtools.benchmarks.load import spawn
 
