@@ -20,4 +20,21 @@ class TransparencyConfig(AppConfig):
     verbose_name = "Transparency and reporting"
 
     def ready(self):
-        from transparency import checks  # noqa: F401  (registers the system checks)
+        from django.db.models.signals import m2m_changed, post_save
+
+        from applications.models import Application
+        from applications.signals import stepped
+        from transparency import (
+            checks,  # noqa: F401  (registers the system checks)
+            summaries,
+        )
+
+        # The dashboards' summaries, kept in the transaction of each change (summaries.py).
+        post_save.connect(summaries.application_saved, sender=Application, dispatch_uid="fm-sum")
+        m2m_changed.connect(
+            summaries.wards_changed, sender=Application.wards.through, dispatch_uid="fm-sum"
+        )
+        post_save.connect(
+            summaries.decision_saved, sender="decisions.Decision", dispatch_uid="fm-d"
+        )
+        stepped.connect(summaries.stepped, sender=Application, dispatch_uid="fm-sum")

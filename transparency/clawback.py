@@ -25,6 +25,9 @@ if TYPE_CHECKING:
     import pandas as pd
 
 
+PER_PAGE = 50  # grants with clawback due, on one page; the downloads hold them all
+
+
 def _pence(value) -> int:
     return int(value * 100) if value is not None else 0
 
@@ -189,6 +192,7 @@ def sections(filters: Filters, scope: Scope) -> list[Section]:
     owing = Table(
         title=f"Grants with clawback due ({where})",
         sheet="Grants with clawback due",
+        per_page=PER_PAGE,
         columns=[
             Column("Reference"),
             Column("Organisation"),

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.utils.text import slugify
@@ -132,6 +133,7 @@ def dashboard(request, slug: str):
     sections = board.build(filters, scope)
     if fmt := exports.requested_format(request):
         return _table_download(request, sections, fmt)
+    _paged(request, sections)
     return render(
         request,
         "transparency/dashboards/dashboard.html",
@@ -145,6 +147,14 @@ def dashboard(request, slug: str):
             "query": request.GET.urlencode(),
         },
     )
+
+
+def _paged(request, sections: list[Section]) -> None:
+    """A long table shows one page of its rows (`?page=2`); its downloads hold every row."""
+    for table in _tables(sections).values():
+        if table.per_page and len(table.rows) > table.per_page:
+            table.page = Paginator(table.rows, table.per_page).get_page(request.GET.get("page"))
+            table.rows = list(table.page.object_list)
 
 
 def _tables(sections: list[Section]) -> dict[str, Table]:

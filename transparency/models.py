@@ -29,3 +29,77 @@ class WardPopulation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.ward}: {self.population:,} in {self.year}"
+
+
+# --- the dashboards' summaries (transparency.summaries keeps them) ------------------------------
+
+
+class Contribution(models.Model):
+    """What one application adds to the dashboards' summaries, as last counted: so a change
+    to it (a step, an edited draft, its wards) moves exactly what it added before. `wards` is
+    the application's ward ids, sorted and comma-joined ("" for none)."""
+
+    application = models.OneToOneField(
+        "applications.Application",
+        on_delete=models.CASCADE,
+        primary_key=True,
+        related_name="+",
+    )
+    fund_year = models.ForeignKey("budgets.FundYear", on_delete=models.CASCADE, related_name="+")
+    wards = models.CharField(max_length=255, blank=True, default="")
+    status = models.CharField(max_length=20)
+    requested = models.BigIntegerField(default=0, help_text="Pence.")
+    awarded = models.BigIntegerField(default=0, help_text="Pence.")
+    submitted_at = models.DateTimeField(null=True, blank=True, help_text="First submission.")
+    to_decision = models.BigIntegerField(
+        null=True, blank=True, help_text="Microseconds from first submission to first decision."
+    )
+    to_payment = models.BigIntegerField(
+        null=True, blank=True, help_text="Microseconds from first submission to first payment."
+    )
+
+    def __str__(self) -> str:
+        return f"application {self.application_id}: {self.status}"
+
+
+class StateCount(models.Model):
+    """Applications in one state, of one fund year and one set of wards, and their money."""
+
+    fund_year = models.ForeignKey("budgets.FundYear", on_delete=models.CASCADE, related_name="+")
+    wards = models.CharField(max_length=255, blank=True, default="")
+    status = models.CharField(max_length=20)
+    n = models.BigIntegerField(default=0)
+    requested = models.BigIntegerField(default=0, help_text="Pence.")
+    awarded = models.BigIntegerField(default=0, help_text="Pence.")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["fund_year", "wards", "status"], name="one_state_count_per_key"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.status} in fund year {self.fund_year_id}, wards {self.wards}: {self.n}"
+
+
+class TimeBand(models.Model):
+    """Applications of one fund year and set of wards whose time from first submission to
+    `measure` (decision or payment) falls in one band, and the sum of those times."""
+
+    fund_year = models.ForeignKey("budgets.FundYear", on_delete=models.CASCADE, related_name="+")
+    wards = models.CharField(max_length=255, blank=True, default="")
+    measure = models.CharField(max_length=10)  # "decision" or "payment"
+    band = models.CharField(max_length=40)
+    n = models.BigIntegerField(default=0)
+    total = models.BigIntegerField(default=0, help_text="Microseconds, summed.")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["fund_year", "wards", "measure", "band"], name="one_time_band_per_key"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.measure} {self.band}, fund year {self.fund_year_id}: {self.n}"

@@ -1,66 +1,52 @@
 """The pipeline of applications by state, and how long decisions and payments take.
 
-Times come from the TransitionLog, the record of every step: from the first time a bid was
-submitted to its decision (approval or rejection), and to its first payment. Days are counted
-in whole days and fractions of them, as elapsed time.
+Both read the summaries kept as applications change (`transparency.summaries`), never the bids
+themselves, so a page costs the same at a thousand bids as at a hundred thousand. Times run
+from an application's first submission to its first decision (approval or rejection) and to its
+first payment, as elapsed days; they are shown as counts per band of days and as means (a median
+cannot be kept as bids arrive; a mean and the bands can, exactly).
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections import defaultdict
 
-from django.db.models import Count, Min, Sum
+from django.db.models import Sum
 
-from applications.models import TransitionLog
 from applications.workflow import Status
 from transparency.charts import Section, Series, bar_chart
+from transparency.models import StateCount, TimeBand
 from transparency.scope import Filters, Scope
+from transparency.summaries import BANDS, DAY_US, DECISION, PAYMENT, band_of, holding
 from transparency.tables import COUNT, DAYS, MONEY, TEXT, Column, Table
 
-if TYPE_CHECKING:
-    import pandas as pd
-
-DAY = 86_400
-BANDS = [
-    (14, "Within 2 weeks"),
-    (28, "2 to 4 weeks"),
-    (56, "4 to 8 weeks"),
-    (91, "8 to 13 weeks"),
-    (None, "More than 13 weeks"),
-]
+__all__ = ["BANDS", "band_of", "pipeline", "timing"]
 
 
-def _pence(value) -> int:
-    return int(value * 100) if value is not None else 0
+def _rows(model, filters: Filters, scope: Scope, keys: list[str], sums: list[str]) -> list[tuple]:
+    """The summary's rows under the filters and the scope, summed by `keys`: one query, of
+    rows whose number grows with fund years and wards, not bids."""
+    rows = model.objects.filter(filters.fund_years(prefix=""))
+    if not scope.everything:
+        rows = rows.filter(holding(sorted(scope.wards or ())))
+    found = (
+        rows.order_by()
+        .values(*keys)
+        .annotate(**{f"sum_{s}": Sum(s) for s in sums})
+        .values_list(*keys, *[f"sum_{s}" for s in sums])
+    )
+    return list(found)
 
 
 def pipeline(filters: Filters, scope: Scope) -> Section:
     """How many applications are in each state, in the order an application moves."""
-    import pandas as pd
-
-    counts = (
-        filters.applications(scope)
-        .order_by()
-        .values("status")
-        .annotate(n=Count("pk"), requested=Sum("amount_requested"), awarded=Sum("amount_awarded"))
-    )
-    frame = pd.DataFrame.from_records(
-        [
-            {
-                "status": r["status"],
-                "n": r["n"],
-                "requested": _pence(r["requested"]),
-                "awarded": _pence(r["awarded"]),
-            }
-            for r in counts
-        ],
-        columns=["status", "n", "requested", "awarded"],
-    ).set_index("status")
-    frame = frame.reindex([s.value for s in Status], fill_value=0)
-    rows = [
-        [Status(state).label, int(r["n"]), int(r["requested"]), int(r["awarded"])]
-        for state, r in frame.iterrows()
-    ]
+    found = {
+        status: (int(n), int(requested), int(awarded))
+        for status, n, requested, awarded in _rows(
+            StateCount, filters, scope, ["status"], ["n", "requested", "awarded"]
+        )
+    }
+    rows = [[state.label, *found.get(state.value, (0, 0, 0))] for state in Status]
     table = Table(
         title=f"Applications by state ({filters.describe}, {scope.label})",
         sheet="Pipeline",
@@ -94,86 +80,35 @@ def pipeline(filters: Filters, scope: Scope) -> Section:
     return Section(id="pipeline", title="In each state", chart=chart, table=table)
 
 
-def steps(filters: Filters, scope: Scope) -> pd.DataFrame:
-    """Per application: its fund and year, and the first time of each step that times count
-    from or to (one aggregate query, one query for the applications)."""
-    import pandas as pd
-
-    apps = filters.applications(scope)
-    firsts = (
-        TransitionLog.objects.filter(
-            application__in=apps, transition__in=["submit", "approve", "reject", "pay"]
-        )
-        .order_by()
-        .values("application_id", "transition")
-        .annotate(first=Min("at"))
-    )
-    logs = pd.DataFrame.from_records(
-        list(firsts), columns=["application_id", "transition", "first"]
-    )
-    facts = pd.DataFrame.from_records(
-        list(
-            apps.values_list(
-                "pk", "fund_year__fund__name", "fund_year__year__label", "fund_year__year__start"
-            )
-        ),
-        columns=["pk", "fund", "year", "start"],
-    ).set_index("pk")
-    if logs.empty:
-        wide = pd.DataFrame(columns=["submit", "approve", "reject", "pay"])
-    else:
-        logs["first"] = pd.to_datetime(logs["first"], utc=True)
-        wide = logs.pivot(index="application_id", columns="transition", values="first")
-        for step in ("submit", "approve", "reject", "pay"):
-            if step not in wide:
-                wide[step] = pd.NaT
-    frame = facts.join(wide[["submit", "approve", "reject", "pay"]], how="left")
-    for step in ("submit", "approve", "reject", "pay"):
-        frame[step] = pd.to_datetime(frame[step], utc=True)
-    frame["decided"] = frame[["approve", "reject"]].min(axis=1)
-    frame["to_decision"] = (frame["decided"] - frame["submit"]).dt.total_seconds() / DAY
-    frame["to_payment"] = (frame["pay"] - frame["submit"]).dt.total_seconds() / DAY
-    return frame
-
-
-def _days(value) -> float | None:
-    import pandas as pd
-
-    return None if pd.isna(value) else round(float(value), 1)
-
-
-def band_of(days: float) -> str:
-    for limit, label in BANDS:
-        if limit is None or days <= limit:
-            return label
-    return BANDS[-1][1]
+def _mean(total: int, n: int) -> float | None:
+    return round(total / n / DAY_US, 1) if n else None
 
 
 def timing(filters: Filters, scope: Scope) -> list[Section]:
-    import pandas as pd
-
-    frame = steps(filters, scope)
     where = f"{filters.describe}, {scope.label}"
-    grouped = []
-    if not frame.empty:
-        for (fund, year, _start), group in frame.groupby(["fund", "year", "start"], sort=False):
-            decided, paid = group["to_decision"].dropna(), group["to_payment"].dropna()
-            grouped.append(
-                (
-                    _start,
-                    [
-                        fund,
-                        year,
-                        int(decided.size),
-                        _days(decided.median()) if decided.size else None,
-                        _days(decided.max()) if decided.size else None,
-                        int(paid.size),
-                        _days(paid.median()) if paid.size else None,
-                        _days(paid.max()) if paid.size else None,
-                    ],
-                )
-            )
-    grouped.sort(key=lambda item: (item[0], item[1][0]))
+    rows = _rows(
+        TimeBand,
+        filters,
+        scope,
+        [
+            "fund_year__fund__name",
+            "fund_year__year__label",
+            "fund_year__year__start",
+            "measure",
+            "band",
+        ],
+        ["n", "total"],
+    )
+    by_band: dict[str, dict[str, int]] = {DECISION: defaultdict(int), PAYMENT: defaultdict(int)}
+    sums: dict[str, list[int]] = {DECISION: [0, 0], PAYMENT: [0, 0]}
+    funds: dict[tuple, dict[str, list[int]]] = defaultdict(
+        lambda: {DECISION: [0, 0], PAYMENT: [0, 0]}
+    )
+    for fund, year, start, measure, band, n, total in rows:
+        by_band[measure][band] += int(n)
+        for into in (sums[measure], funds[(start, fund, year)][measure]):
+            into[0] += int(n)
+            into[1] += int(total)
     by_fund = Table(
         title=f"Days from submission to decision and to first payment ({where})",
         sheet="Days by fund and year",
@@ -181,47 +116,50 @@ def timing(filters: Filters, scope: Scope) -> list[Section]:
             Column("Fund", TEXT),
             Column("Year", TEXT),
             Column("Decided", COUNT),
-            Column("Median days to decision", DAYS),
-            Column("Longest to decision", DAYS),
+            Column("Mean days to decision", DAYS),
             Column("Paid", COUNT),
-            Column("Median days to first payment", DAYS),
-            Column("Longest to first payment", DAYS),
+            Column("Mean days to first payment", DAYS),
         ],
-        rows=[row for _, row in grouped],
+        rows=[
+            [
+                fund,
+                year,
+                times[DECISION][0],
+                _mean(times[DECISION][1], times[DECISION][0]),
+                times[PAYMENT][0],
+                _mean(times[PAYMENT][1], times[PAYMENT][0]),
+            ]
+            for (_start, fund, year), times in sorted(funds.items())
+            if times[DECISION][0] or times[PAYMENT][0]
+        ],
     )
     sections = []
-    for key, what, noun in (
-        ("to_decision", "decision", "Decisions"),
-        ("to_payment", "first payment", "First payments"),
+    for measure, what, noun in (
+        (DECISION, "decision", "Decisions"),
+        (PAYMENT, "first payment", "First payments"),
     ):
-        values = frame[key].dropna() if not frame.empty else pd.Series(dtype=float)
-        counts = values.map(band_of).value_counts() if values.size else pd.Series(dtype=int)
-        rows = [[label, int(counts.get(label, 0))] for _, label in BANDS]
+        counts = [[label, by_band[measure].get(label, 0)] for _, label in BANDS]
         table = Table(
             title=f"Time from submission to {what} ({where})",
             sheet=f"Time to {what}"[:31],
             columns=[Column("Time taken"), Column(noun, COUNT)],
-            rows=rows,
-            totals=["Total", sum(r[1] for r in rows)],
+            rows=counts,
+            totals=["Total", sum(r[1] for r in counts)],
         )
-        median = _days(values.median()) if values.size else None
+        n, mean = sums[measure][0], _mean(sums[measure][1], sums[measure][0])
         chart = bar_chart(
             id=f"time-to-{what.replace(' ', '-')}",
             title=f"Time from submission to {what}",
             series=[Series(noun)],
-            items=[(r[0], (r[1],)) for r in rows],
+            items=[(r[0], (r[1],)) for r in counts],
             text=lambda v: f"{int(v[0]):,}",
             largest_first=False,
-            summary=lambda label, v, what=what, median=median, n=int(values.size): (
-                f"Time from submission to {what}: {n:,} in all, half within {median:g} days."
+            summary=lambda label, v, what=what, mean=mean, n=n: (
+                f"Time from submission to {what}: {n:,} in all, {mean:g} days on average."
             ),
             empty=f"No application has reached its {what} under these filters.",
         )
-        intro = (
-            f"Half of the {values.size:,} took {median:g} days or less."
-            if median is not None
-            else ""
-        )
+        intro = f"The {n:,} took {mean:g} days on average." if mean is not None else ""
         sections.append(
             Section(
                 id=f"time-to-{what.replace(' ', '-')}",
@@ -237,7 +175,7 @@ def timing(filters: Filters, scope: Scope) -> list[Section]:
             title="By fund and year",
             chart=None,
             table=by_fund,
-            intro="The middle time (the median: half took less, half more) and the longest.",
+            intro="The mean time: all the days taken, shared equally.",
         )
     )
     return sections

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import Any
 
 MONEY = "money"  # integer pence
 POUNDS = "pounds"  # Decimal pounds, for figures that are not sums of money (per head)
@@ -33,6 +34,8 @@ class Table:
     rows: list[list] = field(default_factory=list)
     totals: list | None = None
     sheet: str = ""  # the spreadsheet tab's name (at most 31 characters); the title if blank
+    per_page: int | None = None  # a long list: the page shows this many rows at a time
+    page: Any = None  # the django Page of rows shown, once the view has paged a long list
 
     @property
     def sheet_name(self) -> str:

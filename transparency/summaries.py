@@ -1,0 +1,389 @@
+"""The dashboards' summaries, kept as applications change rather than recounted per request.
+
+Each application's `Contribution` row records what it adds: one to the count of its state (and
+its money) in `StateCount`, and its times from first submission to first decision and to first
+payment to a band of `TimeBand`. All three are keyed by fund year and the application's set of
+wards, so every filter the dashboards offer (year, fund, a councillor's wards) is a sum of a few
+rows whose number grows with funds, years and wards, never with the number of bids.
+
+When an application changes, its new contribution is worked out, and the difference from the
+old one is added to the summary rows in one statement (`INSERT ... ON CONFLICT DO UPDATE`), in
+the same transaction as the change:
+- `post_save` of an application (a step saves it; so does a draft's edit, and its creation);
+- `m2m_changed` of its wards;
+- `applications.signals.stepped`: the time of its first submission, decision and payment;
+- `post_save` of a decision (`decisions.Decision`, named by label so nothing is imported): the
+  award is written to the application after its approve step, by an update that sends no
+  signal, and before the decision row is saved.
+
+Medians cannot be kept this way (one new time moves the middle anywhere), so the dashboards show
+counts per band of days and the mean. `rebuild()` counts everything again from the applications
+and the TransitionLog (`manage.py rebuild_summaries`); `differences()` compares the kept rows
+with that recount (`manage.py check_summaries`).
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
+from decimal import Decimal
+
+from django.db import connection, transaction
+from django.db.models import Min, Q
+
+from applications.models import Application, TransitionLog
+from transparency.models import Contribution, StateCount, TimeBand
+
+_Application, _TransitionLog = Application, TransitionLog
+_Contribution, _StateCount, _TimeBand = Contribution, StateCount, TimeBand
+
+DAY_US = 86_400 * 1_000_000
+DECISION, PAYMENT = "decision", "payment"
+BANDS = [
+    (14, "Within 2 weeks"),
+    (28, "2 to 4 weeks"),
+    (56, "4 to 8 weeks"),
+    (91, "8 to 13 weeks"),
+    (None, "More than 13 weeks"),
+]
+
+
+def band_of(days: float) -> str:
+    for limit, label in BANDS:
+        if limit is None or days <= limit:
+            return label
+    return BANDS[-1][1]
+
+
+def pence(value: Decimal | None) -> int:
+    return int(value * 100) if value is not None else 0
+
+
+def micros(delta: datetime.timedelta) -> int:
+    return delta // datetime.timedelta(microseconds=1)
+
+
+def wards_key(ids: Iterable[int]) -> str:
+    return ",".join(str(i) for i in sorted(set(ids)))
+
+
+def wards_of(key: str) -> set[int]:
+    return {int(i) for i in key.split(",")} if key else set()
+
+
+def holding(wards: Iterable[int], field: str = "wards") -> Q:
+    """Rows whose set of wards holds any of `wards` (ids comma-joined, in order)."""
+    q = Q(pk__in=[])
+    for w in wards:
+        q |= (
+            Q(**{field: str(w)})
+            | Q(**{f"{field}__startswith": f"{w},"})
+            | Q(**{f"{field}__endswith": f",{w}"})
+            | Q(**{f"{field}__contains": f",{w},"})
+        )
+    return q
+
+
+@dataclass(frozen=True)
+class Facts:
+    fund_year_id: int
+    wards: str
+    status: str
+    requested: int
+    awarded: int
+    submitted_at: datetime.datetime | None
+    to_decision: int | None
+    to_payment: int | None
+
+    @classmethod
+    def of(cls, row: Contribution | None) -> Facts | None:
+        if row is None:
+            return None
+        return cls(
+            row.fund_year_id,
+            row.wards,
+            row.status,
+            row.requested,
+            row.awarded,
+            row.submitted_at,
+            row.to_decision,
+            row.to_payment,
+        )
+
+    def states(self) -> dict[tuple, tuple[int, int, int]]:
+        return {(self.fund_year_id, self.wards, self.status): (1, self.requested, self.awarded)}
+
+    def times(self) -> dict[tuple, tuple[int, int]]:
+        found = {}
+        for measure, value in ((DECISION, self.to_decision), (PAYMENT, self.to_payment)):
+            if value is not None:
+                band = band_of(value / DAY_US)
+                found[(self.fund_year_id, self.wards, measure, band)] = (1, value)
+        return found
+
+
+def _diff(old: dict, new: dict) -> dict:
+    deltas: dict = defaultdict(lambda: None)
+    for sign, side in ((-1, old), (1, new)):
+        for key, values in side.items():
+            now = deltas[key] or tuple(0 for _ in values)
+            deltas[key] = tuple(a + sign * b for a, b in zip(now, values, strict=True))
+    return {k: v for k, v in deltas.items() if any(v)}
+
+
+def _upsert(model, keys: list[str], sums: list[str], deltas: dict) -> None:
+    """Add `deltas` ({key tuple: sums tuple}) to `model`'s rows, creating those missing: one
+    statement, rows in key order (so two transactions never wait on each other in a circle)."""
+    if not deltas:
+        return
+    q = connection.ops.quote_name
+    table = q(model._meta.db_table)
+    columns = [*keys, *sums]
+    values = ", ".join(["(" + ", ".join(["%s"] * len(columns)) + ")"] * len(deltas))
+    params = [v for key in sorted(deltas) for v in (*key, *deltas[key])]
+    sets = ", ".join(f"{q(c)} = {table}.{q(c)} + excluded.{q(c)}" for c in sums)
+    sql = (
+        f"INSERT INTO {table} ({', '.join(q(c) for c in columns)}) VALUES {values} "
+        f"ON CONFLICT ({', '.join(q(c) for c in keys)}) DO UPDATE SET {sets}"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+
+
+STATE_KEYS, STATE_SUMS = ["fund_year_id", "wards", "status"], ["n", "requested", "awarded"]
+TIME_KEYS, TIME_SUMS = ["fund_year_id", "wards", "measure", "band"], ["n", "total"]
+
+
+def _move(old: Facts | None, new: Facts | None) -> None:
+    """Take `old` out of the summaries and put `new` in."""
+    _upsert(
+        StateCount,
+        STATE_KEYS,
+        STATE_SUMS,
+        _diff(old.states() if old else {}, new.states() if new else {}),
+    )
+    _upsert(
+        TimeBand,
+        TIME_KEYS,
+        TIME_SUMS,
+        _diff(old.times() if old else {}, new.times() if new else {}),
+    )
+
+
+def _store(application_id: int, old: Facts | None, new: Facts) -> Contribution:
+    if old == new:
+        return Contribution(application_id=application_id, **new.__dict__)
+    _move(old, new)
+    row = Contribution(application_id=application_id, **new.__dict__)
+    if old is None:
+        row.save(force_insert=True)
+    else:
+        row.save(force_update=True)
+    return row
+
+
+# --- the receivers --------------------------------------------------------------------------
+
+STASH = "_transparency_contribution"
+
+
+def application_saved(sender, instance: Application, created: bool, raw: bool = False, **kw):
+    """A saved application: its state, fund year or money may have changed."""
+    if raw:
+        return
+    row = None if created else Contribution.objects.filter(pk=instance.pk).first()
+    old = Facts.of(row)
+    new = Facts(
+        fund_year_id=instance.fund_year_id,
+        wards=old.wards if old else "",
+        status=instance.status,
+        requested=pence(instance.amount_requested),
+        awarded=pence(instance.amount_awarded),
+        submitted_at=old.submitted_at if old else None,
+        to_decision=old.to_decision if old else None,
+        to_payment=old.to_payment if old else None,
+    )
+    setattr(instance, STASH, _store(instance.pk, old, new))
+
+
+def resync(application_ids: Iterable[int]) -> None:
+    """Count these applications again from their rows (not their logs: times stay)."""
+    ids = sorted(set(application_ids))
+    if not ids:
+        return
+    rows = {r.pk: r for r in Contribution.objects.filter(pk__in=ids)}
+    wards: dict[int, list[int]] = defaultdict(list)
+    for app_id, ward_id in Application.wards.through.objects.filter(
+        application_id__in=ids
+    ).values_list("application_id", "ward_id"):
+        wards[app_id].append(ward_id)
+    for app in Application.objects.filter(pk__in=ids).values(
+        "pk", "fund_year_id", "status", "amount_requested", "amount_awarded"
+    ):
+        old = Facts.of(rows.get(app["pk"]))
+        new = Facts(
+            fund_year_id=app["fund_year_id"],
+            wards=wards_key(wards[app["pk"]]),
+            status=app["status"],
+            requested=pence(app["amount_requested"]),
+            awarded=pence(app["amount_awarded"]),
+            submitted_at=old.submitted_at if old else None,
+            to_decision=old.to_decision if old else None,
+            to_payment=old.to_payment if old else None,
+        )
+        _store(app["pk"], old, new)
+
+
+def wards_changed(sender, instance, action: str, reverse: bool, pk_set, **kw):
+    if action not in ("post_add", "post_remove", "post_clear"):
+        return
+    if not reverse:
+        resync([instance.pk])
+    elif pk_set:
+        resync(pk_set)
+    else:  # a ward's applications cleared: which they were is no longer known; count all
+        rebuild()
+
+
+def decision_saved(sender, instance, created: bool, raw: bool = False, **kw):
+    """A decision: its award, if the application's row was given it after its step was saved
+    (nothing to do, and no query, when the step's own save already counted it)."""
+    if raw:
+        return
+    app = instance._state.fields_cache.get("application")
+    counted = getattr(app, STASH, None)
+    if counted is not None and counted.awarded == pence(instance.amount_awarded):
+        return
+    resync([instance.application_id])
+
+
+def stepped(sender, application: Application, log: TransitionLog, **kw):
+    """A step: the first submission starts the clock; the first decision and the first
+    payment are timed from it."""
+    row = getattr(application, STASH, None)
+    if row is None:
+        row = Contribution.objects.filter(pk=application.pk).first()
+    old = Facts.of(row)
+    if old is None:
+        return
+    new = old
+    if log.transition == "submit" and old.submitted_at is None:
+        new = replace(new, submitted_at=log.at)
+    elif old.submitted_at is not None:
+        since = micros(log.at - old.submitted_at)
+        if log.transition in ("approve", "reject") and old.to_decision is None:
+            new = replace(new, to_decision=since)
+        elif log.transition == "pay" and old.to_payment is None:
+            new = replace(new, to_payment=since)
+    setattr(application, STASH, _store(application.pk, old, new))
+
+
+# --- counting everything again --------------------------------------------------------------
+
+
+def recount(apps=None) -> dict[int, Facts]:
+    """Every application's contribution, from the applications and their TransitionLog (the
+    models of `apps`, a migration's registry, if given)."""
+    Application = apps.get_model("applications", "Application") if apps else _Application
+    TransitionLog = apps.get_model("applications", "TransitionLog") if apps else _TransitionLog
+    wards: dict[int, list[int]] = defaultdict(list)
+    for app_id, ward_id in Application.wards.through.objects.values_list(
+        "application_id", "ward_id"
+    ):
+        wards[app_id].append(ward_id)
+    firsts: dict[int, dict[str, datetime.datetime]] = defaultdict(dict)
+    for app_id, step, at in (
+        TransitionLog.objects.filter(transition__in=["submit", "approve", "reject", "pay"])
+        .order_by()
+        .values("application_id", "transition")
+        .annotate(first=Min("at"))
+        .values_list("application_id", "transition", "first")
+    ):
+        firsts[app_id][step] = at
+    found = {}
+    for app in Application.objects.values(
+        "pk", "fund_year_id", "status", "amount_requested", "amount_awarded"
+    ).iterator(chunk_size=5000):
+        steps = firsts.get(app["pk"], {})
+        submitted = steps.get("submit")
+        decided = min((steps[s] for s in ("approve", "reject") if s in steps), default=None)
+        paid = steps.get("pay")
+        found[app["pk"]] = Facts(
+            fund_year_id=app["fund_year_id"],
+            wards=wards_key(wards[app["pk"]]),
+            status=app["status"],
+            requested=pence(app["amount_requested"]),
+            awarded=pence(app["amount_awarded"]),
+            submitted_at=submitted,
+            to_decision=micros(decided - submitted) if submitted and decided else None,
+            to_payment=micros(paid - submitted) if submitted and paid else None,
+        )
+    return found
+
+
+def _totals(facts: Iterable[Facts]) -> tuple[dict, dict]:
+    states: dict = {}
+    times: dict = {}
+    for one in facts:
+        for into, part in ((states, one.states()), (times, one.times())):
+            for key, values in part.items():
+                now = into.get(key, tuple(0 for _ in values))
+                into[key] = tuple(a + b for a, b in zip(now, values, strict=True))
+    return states, times
+
+
+@transaction.atomic
+def rebuild(apps=None) -> int:
+    """Throw the summaries away and count them again; the number of applications counted."""
+    facts = recount(apps)
+    if apps is not None:
+        Contribution = apps.get_model("transparency", "Contribution")
+        StateCount = apps.get_model("transparency", "StateCount")
+        TimeBand = apps.get_model("transparency", "TimeBand")
+    else:
+        Contribution, StateCount, TimeBand = _Contribution, _StateCount, _TimeBand
+    Contribution.objects.all().delete()
+    StateCount.objects.all().delete()
+    TimeBand.objects.all().delete()
+    Contribution.objects.bulk_create(
+        (Contribution(application_id=pk, **f.__dict__) for pk, f in facts.items()),
+        batch_size=2000,
+    )
+    states, times = _totals(facts.values())
+    StateCount.objects.bulk_create(
+        StateCount(**dict(zip(STATE_KEYS + STATE_SUMS, (*k, *v), strict=True)))
+        for k, v in states.items()
+    )
+    TimeBand.objects.bulk_create(
+        TimeBand(**dict(zip(TIME_KEYS + TIME_SUMS, (*k, *v), strict=True)))
+        for k, v in times.items()
+    )
+    return len(facts)
+
+
+def differences() -> list[str]:
+    """How the kept summaries differ from a recount: nothing, when they are right."""
+    found = []
+    facts = recount()
+    kept = {row.pk: Facts.of(row) for row in Contribution.objects.all()}
+    for pk in sorted(set(facts) | set(kept)):
+        if facts.get(pk) != kept.get(pk):
+            found.append(f"application {pk}: kept {kept.get(pk)}, counted {facts.get(pk)}")
+    states, times = _totals(facts.values())
+    for model, keys, sums, counted in (
+        (StateCount, STATE_KEYS, STATE_SUMS, states),
+        (TimeBand, TIME_KEYS, TIME_SUMS, times),
+    ):
+        rows = {
+            tuple(r[: -len(sums)]): tuple(r[-len(sums) :])
+            for r in model.objects.values_list(*keys, *sums)
+            if any(r[-len(sums) :])
+        }
+        for key in sorted(set(rows) | set(counted)):
+            if rows.get(key) != counted.get(key):
+                found.append(
+                    f"{model.__name__} {key}: kept {rows.get(key)}, counted {counted.get(key)}"
+                )
+    return found
