@@ -14,6 +14,11 @@ it will post to through `lock_accounts` too, never one early and the rest later:
 each holding one and waiting for the other was issue 12's deadlock. `post` takes the same locks
 again (a no-op for a row already held) and updates in the same order.
 
+On PostgreSQL a posting is one statement (`budgets.ledger_sql.post`: the posting's row on its
+idempotency key, the accounts locked in primary-key order, every balance and every entry, or
+nothing and the account that was short) and the accounts a service needs are got or created in
+one more (`accounts_for`); SQLite takes the ORM path, in the same order, with the same results.
+
 Services are `fundmgr.contention.atomic`: a deadlock or serialisation failure that happens all
 the same runs the whole transaction again, a bounded number of times, then is refused in words
 (409), never a 500.
@@ -29,11 +34,12 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import ROUND_DOWN, Decimal
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.db.models.functions import Round
 from django.utils import timezone
 
+from budgets import ledger_sql
 from budgets.models import (
     Account,
     Councillor,
@@ -62,6 +68,48 @@ def account_for(
     reference: str = "",
 ) -> Account:
     """The account, created on first use. Safe under concurrency: the unique constraints decide."""
+    return accounts_for(fund_year, [(kind, councillor, reference)])[0]
+
+
+def accounts_for(
+    fund_year: FundYear, wanted: Sequence[tuple[str, Councillor | None, str]]
+) -> list[Account]:
+    """The accounts (kind, councillor, reference) of the fund year, each created on first use,
+    in the order asked. On PostgreSQL one statement for them all (`ledger_sql.accounts`); each
+    comes with `fund_year` and `councillor` attached, so naming it reads nothing more."""
+    found: dict[tuple[str, int | None, str], Account] = {}
+    if connection.vendor == "postgresql":
+        rows = ledger_sql.accounts(
+            fund_year.pk, [(str(k), getattr(c, "pk", None), r) for k, c, r in wanted]
+        )
+        for kind, councillor, reference in wanted:
+            row = rows.get((str(kind), getattr(councillor, "pk", None), reference))
+            if row is not None:
+                account = Account(
+                    id=row["id"],
+                    fund_year=fund_year,
+                    kind=row["kind"],
+                    councillor=councillor,
+                    reference=row["reference"],
+                    balance=row["balance"],
+                )
+                account._state.adding = False
+                account._state.db = connection.alias
+                found[(str(kind), getattr(councillor, "pk", None), reference)] = account
+    result = []
+    for kind, councillor, reference in wanted:
+        known = found.get((str(kind), getattr(councillor, "pk", None), reference))
+        if known is None:  # SQLite, or a race lost to a concurrent creator
+            known = _account_orm(
+                fund_year=fund_year, kind=kind, councillor=councillor, reference=reference
+            )
+        result.append(known)
+    return result
+
+
+def _account_orm(
+    *, fund_year: FundYear, kind: str, councillor: Councillor | None, reference: str
+) -> Account:
     lookup = {
         "fund_year": fund_year,
         "kind": kind,
@@ -178,8 +226,11 @@ def _merge(lines: Iterable[Line]) -> dict[int, tuple[Account, Decimal]]:
     return {pk: pair for pk, pair in merged.items() if pair[1] != 0}
 
 
-def _shortfall_message(account: Account, needed: Decimal, purpose: str) -> str:
-    available = Account.objects.values_list("balance", flat=True).get(pk=account.pk)
+def _shortfall_message(
+    account: Account, needed: Decimal, purpose: str, available: Decimal | None = None
+) -> str:
+    if available is None:
+        available = Account.objects.values_list("balance", flat=True).get(pk=account.pk)
     if account.kind == AccountKind.ALLOCATION and account.councillor is not None:
         who = account.councillor.surname_title
         fy = account.fund_year
@@ -214,50 +265,99 @@ def post(
     purpose: str = "this",
     reverses: LedgerTransaction | None = None,
 ) -> LedgerTransaction:
-    """Post one balanced transaction, or nothing. Returns the earlier posting for a reused key."""
-    existing = LedgerTransaction.objects.filter(idempotency_key=key).first()
-    if existing is not None:
-        return existing
-    merged = _merge(lines)
-    if len(merged) < 2:
-        raise InvalidInput("A posting needs at least two accounts.")
-    if sum(amount for _, amount in merged.values()) != 0:
-        raise InvalidInput("A posting's entries must sum to zero.")
+    """Post one balanced transaction, or nothing. Returns the earlier posting for a reused key.
 
+    On PostgreSQL in one statement (`ledger_sql.post`): the posting's row, every account locked
+    in primary-key order, every balance and every entry, or nothing and the account that was
+    short. Elsewhere (SQLite) through the ORM, in the same order."""
+    merged = _merge(lines)
+    problem = None
+    if len(merged) < 2:
+        problem = "A posting needs at least two accounts."
+    elif sum(amount for _, amount in merged.values()) != 0:
+        problem = "A posting's entries must sum to zero."
+    if problem is not None:
+        existing = LedgerTransaction.objects.filter(idempotency_key=key).first()
+        if existing is not None:
+            return existing
+        raise InvalidInput(problem)
+    posting = LedgerTransaction(
+        kind=kind,
+        idempotency_key=key,
+        reference=reference,
+        memo=memo[:255],
+        created_by=by if getattr(by, "pk", None) else None,
+        reverses=reverses,
+    )
+    if connection.vendor == "postgresql":
+        # One statement, all or nothing by itself: outside a transaction it is its own commit.
+        return _post_sql(posting, merged, purpose)
     # No savepoint of its own: a failure must undo the caller's whole transaction anyway.
     with transaction.atomic(savepoint=False):
-        try:
-            # Inserting the transaction row first makes a concurrent retry of the same key wait
-            # here for this one, then fail the unique check instead of posting twice.
-            with transaction.atomic():
-                posting = LedgerTransaction.objects.create(
-                    kind=kind,
-                    idempotency_key=key,
-                    reference=reference,
-                    memo=memo[:255],
-                    created_by=by if getattr(by, "pk", None) else None,
-                    reverses=reverses,
-                )
-        except IntegrityError:
-            existing = LedgerTransaction.objects.filter(idempotency_key=key).first()
-            if existing is None:
-                raise
-            return existing
+        return _post_orm(posting, merged, purpose)
 
-        # Every account in one step, in primary-key order; the updates then go in that order.
-        lock_accounts(account for account, _ in merged.values())
-        for pk in sorted(merged):
-            account, amount = merged[pk]
-            rows = Account.objects.filter(pk=pk)
-            if amount < 0 and account.kind != AccountKind.SOURCE:
-                rows = rows.filter(balance__gte=-amount)
-            # Round keeps SQLite's stored value exact to the penny (it holds decimals as REAL).
-            if rows.update(balance=Round(F("balance") + amount, 2)) != 1:
-                raise InsufficientFunds(_shortfall_message(account, -amount, purpose))
-        Entry.objects.bulk_create(
-            Entry(transaction=posting, account=account, amount=amount)
-            for account, amount in (merged[pk] for pk in sorted(merged))
+
+def _post_sql(
+    posting: LedgerTransaction, merged: dict[int, tuple[Account, Decimal]], purpose: str
+) -> LedgerTransaction:
+    posting.created_at = timezone.now()
+    row = {
+        "kind": posting.kind,
+        "idempotency_key": posting.idempotency_key,
+        "reference": posting.reference,
+        "memo": posting.memo,
+        "created_at": posting.created_at,
+        "created_by_id": posting.created_by_id,
+        "reverses_id": posting.reverses_id,
+    }
+    posted = ledger_sql.post(row=row, changes=[(pk, amount) for pk, (_, amount) in merged.items()])
+    if posted.transaction_id is None:
+        # Nothing posted. If the key was used, by an earlier posting or by a concurrent one this
+        # statement waited for, that posting is the answer, even when the accounts now hold too
+        # little to post it again; otherwise an account was short.
+        existing = LedgerTransaction.objects.filter(idempotency_key=posting.idempotency_key).first()
+        if existing is not None:
+            return existing
+        if posted.short_account_id is None:
+            raise RuntimeError(f"Posting {posting.idempotency_key!r} posted nothing.")
+        account, amount = merged[posted.short_account_id]
+        raise InsufficientFunds(
+            _shortfall_message(account, -amount, purpose, available=posted.short_balance)
         )
+    posting.pk = posted.transaction_id
+    posting._state.adding = False
+    posting._state.db = connection.alias
+    return posting
+
+
+def _post_orm(
+    posting: LedgerTransaction, merged: dict[int, tuple[Account, Decimal]], purpose: str
+) -> LedgerTransaction:
+    try:
+        # Inserting the transaction row first makes a concurrent retry of the same key wait
+        # here for this one, then fail the unique check instead of posting twice.
+        with transaction.atomic():
+            posting.save()
+    except IntegrityError:
+        existing = LedgerTransaction.objects.filter(idempotency_key=posting.idempotency_key).first()
+        if existing is None:
+            raise
+        return existing
+
+    # Every account in one step, in primary-key order; the updates then go in that order.
+    lock_accounts(account for account, _ in merged.values())
+    for pk in sorted(merged):
+        account, amount = merged[pk]
+        rows = Account.objects.filter(pk=pk)
+        if amount < 0 and account.kind != AccountKind.SOURCE:
+            rows = rows.filter(balance__gte=-amount)
+        # Round keeps SQLite's stored value exact to the penny (it holds decimals as REAL).
+        if rows.update(balance=Round(F("balance") + amount, 2)) != 1:
+            raise InsufficientFunds(_shortfall_message(account, -amount, purpose))
+    Entry.objects.bulk_create(
+        Entry(transaction=posting, account=account, amount=amount)
+        for account, amount in (merged[pk] for pk in sorted(merged))
+    )
     return posting
 
 
@@ -582,13 +682,17 @@ def allocation_transfer(
     for councillor in (from_councillor, to_councillor):
         if not councillor.in_term_on(on):
             raise OutsideTerm(f"{councillor} is not in office on {on:%d %B %Y}.")
+    sender, recipient = accounts_for(
+        fund_year,
+        [
+            (AccountKind.ALLOCATION, from_councillor, ""),
+            (AccountKind.ALLOCATION, to_councillor, ""),
+        ],
+    )
     return post(
         kind=Kind.TRANSFER,
         key=key,
-        lines=[
-            Line(allocation_account(fund_year, from_councillor), -amount),
-            Line(allocation_account(fund_year, to_councillor), amount),
-        ],
+        lines=[Line(sender, -amount), Line(recipient, amount)],
         memo=f"Transfer from {from_councillor} to {to_councillor}",
         by=by,
         purpose="this transfer",
@@ -615,16 +719,17 @@ def commitment_make(
     if not shares:
         raise InvalidInput("A commitment needs at least one source of money.")
     _require_open(fund_year)
-    lines: list[Line] = []
-    for councillor, amount in shares:
+    for _, amount in shares:
         _require_positive(amount, "Each share of the commitment")
-        origin = (
-            pot_account(fund_year)
-            if councillor is None
-            else allocation_account(fund_year, councillor)
-        )
-        lines.append(Line(origin, -amount))
-        lines.append(Line(commitment_account(fund_year, reference, councillor), amount))
+    # Every origin and commitment account at once (one statement on PostgreSQL), in share order.
+    wanted: list[tuple[str, Councillor | None, str]] = []
+    for councillor, _ in shares:
+        origin = AccountKind.POT if councillor is None else AccountKind.ALLOCATION
+        wanted += [(origin, councillor, ""), (AccountKind.COMMITMENT, councillor, reference)]
+    found = accounts_for(fund_year, wanted)
+    lines: list[Line] = []
+    for i, (_, amount) in enumerate(shares):
+        lines += [Line(found[2 * i], -amount), Line(found[2 * i + 1], amount)]
     total = sum((amount for _, amount in shares), Decimal("0"))
     return post(
         kind=Kind.COMMITMENT,

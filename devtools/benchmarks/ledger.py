@@ -9,6 +9,17 @@ deadlocked before issue 12. Every transfer runs through `fundmgr.contention`, so
 serialisation failure is retried; the figures count those retries (and any transfer refused
 after the last attempt), and the ledger is checked afterwards.
 
+Each figure issue 17 sets a target for is printed beside it, MET or MISSED (`Targets`): postings
+through `ledger.post` (one 2-leg posting a commit, one thread) at least 600 a second,
+commitments through `commitment_make` at least 400, every councillor's stored balance read in
+a few milliseconds, check_ledger clean. Rates are the median of three rounds of `commits`.
+
+`--compare-hordak` times django-hordak's `transfer_to` (one 2-leg transfer a commit) in the same
+run on the same PostgreSQL server, in a child process with its own settings
+(devtools.hordak_settings) and a second scratch database, and prints it beside ours with the
+ratio. Hordak is an optional extra, never installed with the application: without it the run
+says how to install it (`pip install -e '.[hordak]' -c constraints.txt`) and goes on.
+
 On PostgreSQL it says whether the server syncs to disk (`fsync`, `synchronous_commit`): the
 suite's throwaway server does not, for speed; for figures that mean something, run it on one
 that does:
@@ -20,13 +31,21 @@ that does:
 from __future__ import annotations
 
 import datetime
+import importlib.util
+import json
+import os
+import statistics
+import subprocess
+import sys
 import threading
 import time
 from decimal import Decimal
 
+from django.conf import settings
 from django.core.management.color import no_style
 from django.db import connection, transaction
 from django.db.models import Sum
+from django.test.utils import CaptureQueriesContext
 
 from budgets import ledger
 from budgets.integrity import ledger_violations
@@ -41,6 +60,7 @@ from budgets.models import (
     LedgerTransaction,
     Ward,
 )
+from devtools.benchmarks.targets import Targets
 from fundmgr import contention
 from fundmgr.errors import SimultaneousChange
 from fundmgr.models import User
@@ -200,16 +220,104 @@ def transfers_at_once(
     }
 
 
+def _median_rate(count: int, rounds: int, one) -> float:
+    """Calls a second of `one(round, i)`, `count` calls a round, the median of `rounds` rounds."""
+    rates = []
+    for r in range(rounds):
+        start = time.perf_counter()
+        for i in range(count):
+            one(r, i)
+        rates.append(count / (time.perf_counter() - start))
+    return statistics.median(rates)
+
+
+def _statements(fn) -> int:
+    """Statements `fn()` sends, as Django records them (BEGIN and COMMIT included)."""
+    with CaptureQueriesContext(connection) as queries:
+        fn()
+    return len(queries)
+
+
+HORDAK_INSTALL = "pip install -e '.[hordak]' -c constraints.txt"
+
+
+def hordak_child(count: int, rounds: int) -> None:
+    """In the child process `--compare-hordak` starts (settings devtools.hordak_settings, its own
+    scratch database): migrate hordak, then time `transfer_to`, one 2-leg transfer a commit,
+    between two asset accounts, both ways in turn. Prints one JSON line."""
+    from django.core.management import call_command
+    from hordak.models import Account as HordakAccount
+    from moneyed import Money
+
+    call_command("migrate", "hordak", verbosity=0)
+    first, second = (
+        HordakAccount.objects.create(
+            name=name, code=code, type=HordakAccount.TYPES.asset, currencies=["GBP"]
+        )
+        for name, code in (("Bench A", "1"), ("Bench B", "2"))
+    )
+
+    def transfer(r: int, i: int) -> None:
+        sender, recipient = (first, second) if i % 2 == 0 else (second, first)
+        with transaction.atomic():
+            sender.transfer_to(recipient, Money(Decimal("1.00"), "GBP"), description=f"{r}:{i}")
+
+    statements = _statements(lambda: transfer(-1, 0))
+    per_s = _median_rate(count, rounds, transfer)
+    print(json.dumps({"per_s": per_s, "statements": statements}))  # noqa: T201 - to the parent
+
+
+def compare_hordak_run(*, count: int, rounds: int, out) -> dict | None:
+    """django-hordak's transfer_to a second, on a second scratch database on this run's server,
+    timed in a child process with hordak installed; None (and how to install it) without it."""
+    if importlib.util.find_spec("hordak") is None:
+        out(f"  django-hordak is not installed, so it was not compared: {HORDAK_INSTALL}")
+        return None
+    if connection.vendor != "postgresql":
+        out("  django-hordak runs on PostgreSQL only: run with --postgres to compare it")
+        return None
+    from devtools.management.commands.benchmark import scratch_database
+
+    with scratch_database(os.environ["DATABASE_URL"], out=lambda _: None) as url:
+        env = {**os.environ, "DATABASE_URL": url, "DJANGO_SETTINGS_MODULE": HORDAK_SETTINGS}
+        code = (
+            "import django; django.setup(); "
+            "from devtools.benchmarks.ledger import hordak_child; "
+            f"hordak_child({count}, {rounds})"
+        )
+        result = subprocess.run(
+            [sys.executable, "-c", code],
+            cwd=settings.BASE_DIR,
+            env=env,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+    if result.returncode != 0:
+        raise RuntimeError(f"hordak's benchmark failed:\n{result.stderr}")
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+HORDAK_SETTINGS = "devtools.hordak_settings"
+POSTINGS_TARGET = 600  # a second, one 2-leg posting a commit, one thread (issue 17)
+COMMITMENTS_TARGET = 400
+STORED_BALANCES_TARGET_MS = 5  # every councillor's balance read: 2.0 ms at 1M entries before
+
+
 def run(
     *,
     entries: int = 1_000_000,
     councillors: int = 100,
     commits: int = 500,
     threads: int = 4,
+    compare_hordak: bool = False,
     out=print,
 ):
+    targets = Targets(out)
+    rounds = 3
     out(f"Seeding {entries:,} ledger entries across {councillors} councillors ...")
     fund_year = seed(entries=entries, councillors=councillors, out=out)
+    fund_year = FundYear.objects.select_related("year", "fund").get(pk=fund_year.pk)
 
     def stored():
         return dict(
@@ -230,34 +338,78 @@ def run(
     summed_s, summed_result = _timed(summed, repeat=3)
     assert stored_result == summed_result, "stored balances disagree with the entries"
     out(f"Ledger: {Entry.objects.count():,} entries on {connection.vendor}")
-    out(
-        f"  every councillor's available balance, stored balances: {stored_s * 1000:.2f} ms; "
-        f"summing entries: {summed_s * 1000:.1f} ms; ratio {summed_s / stored_s:,.0f}x"
+    out(f"  database: {durability()}")
+    targets.at_most(
+        "every councillor's available balance, stored balances",
+        stored_s * 1000,
+        STORED_BALANCES_TARGET_MS,
+        "ms",
     )
-
-    members = list(Councillor.objects.order_by("pk")[:1])
-    start = time.perf_counter()
-    for i in range(commits):
-        ledger.commitment_make(
-            fund_year=fund_year,
-            reference=f"B-{i:06d}",
-            shares=[(members[0], Decimal("1.00"))],
-            by=None,
-        )
-    elapsed = time.perf_counter() - start
-    commits_per_s = commits / elapsed
-    out(f"  commitments through the service, one thread: {commits_per_s:,.0f} a second")
+    out(
+        f"  the same by summing entries: {summed_s * 1000:.1f} ms; "
+        f"ratio {summed_s / stored_s:,.0f}x"
+    )
 
     # Ward colleagues, two to a ward as seeded: the first two wards' pairs.
     ordered = list(Councillor.objects.order_by("pk")[:4])
     pairs = [(ordered[i], ordered[i + 1]) for i in range(0, len(ordered) - 1, 2)]
-    start = time.perf_counter()
-    for i in range(commits):
-        a, b = pairs[0] if i % 2 == 0 else pairs[0][::-1]
-        _transfer(fund_year, a, b, f"bench:one:{i}")
-    elapsed = time.perf_counter() - start
-    transfers_per_s = commits / elapsed
-    out(f"  transfers through the service, one thread: {transfers_per_s:,.0f} a second")
+    a, b = (ledger.allocation_account(fund_year, c) for c in pairs[0])
+
+    def posting(r: int, i: int) -> None:
+        sender, recipient = (a, b) if i % 2 == 0 else (b, a)
+        ledger.post(
+            kind="transfer",
+            key=f"bench:post:{r}:{i}",
+            lines=[ledger.Line(sender, Decimal("-1.00")), ledger.Line(recipient, Decimal("1.00"))],
+            memo="benchmark posting",
+            by=None,
+        )
+
+    def commitment(r: int, i: int) -> None:
+        ledger.commitment_make(
+            fund_year=fund_year,
+            reference=f"B-{r}-{i:06d}",
+            shares=[(ordered[0], Decimal("1.00"))],
+            by=None,
+        )
+
+    def transfer(r: int, i: int) -> None:
+        sender, recipient = pairs[0] if i % 2 == 0 else pairs[0][::-1]
+        _transfer(fund_year, sender, recipient, f"bench:one:{r}:{i}")
+
+    post_statements = _statements(lambda: posting(-1, 0))
+    commit_statements = _statements(lambda: commitment(-1, 0))
+    out(
+        f"  statements sent (BEGIN and COMMIT included): a posting {post_statements}, "
+        f"a commitment {commit_statements}"
+    )
+    post_per_s = _median_rate(commits, rounds, posting)
+    targets.at_least(
+        "postings through ledger.post, one 2-leg posting a commit, one thread",
+        post_per_s,
+        POSTINGS_TARGET,
+        "/s",
+    )
+    commits_per_s = _median_rate(commits, rounds, commitment)
+    targets.at_least(
+        "commitments through commitment_make, one thread",
+        commits_per_s,
+        COMMITMENTS_TARGET,
+        "/s",
+    )
+    transfers_per_s = _median_rate(commits, rounds, transfer)
+    out(f"  transfers through allocation_transfer, one thread: {transfers_per_s:,.0f}/s")
+
+    hordak = None
+    if compare_hordak:
+        hordak = compare_hordak_run(count=commits, rounds=rounds, out=out)
+        if hordak is not None:
+            out(
+                f"  django-hordak transfer_to, one 2-leg transfer a commit, one thread, same "
+                f"server: {hordak['per_s']:,.0f}/s ({hordak['statements']} statements a "
+                f"transfer); ledger.post {post_per_s / hordak['per_s']:.2f}x of it, "
+                f"commitment_make {commits_per_s / hordak['per_s']:.2f}x"
+            )
 
     each = max(1, commits // threads)
     at_once = transfers_at_once(fund_year, pairs, threads=threads, each=each)
@@ -267,16 +419,22 @@ def run(
         f"{at_once['retried']} retried after a deadlock or serialisation failure, "
         f"{at_once['gave_up']} refused after {contention.ATTEMPTS} attempts)"
     )
-    out(f"  database: {durability()}")
     problems = ledger_violations()
+    targets.exactly("check_ledger violations", len(problems), 0)
     assert not problems, problems
     out("  check_ledger: no violations")
+    targets.summary()
     return {
         "stored_s": stored_s,
         "summed_s": summed_s,
+        "post_per_s": post_per_s,
         "commits_per_s": commits_per_s,
         "transfers_per_s": transfers_per_s,
+        "hordak_per_s": hordak["per_s"] if hordak else None,
+        "post_statements": post_statements,
+        "commit_statements": commit_statements,
         "at_once_per_s": at_once["per_s"],
         "retried": at_once["retried"],
         "gave_up": at_once["gave_up"],
+        "all_met": targets.all_met,
     }
