@@ -64,7 +64,7 @@ def _downloads(year: FinancialYear | None) -> list[tuple[str, str]]:
 def grants(request):
     form = GrantFilterForm(request.GET or None)
     filters = cleaned(form)
-    page = Paginator(published.public_list(filters), PAGE_SIZE).get_page(request.GET.get("page"))
+    page = Paginator(published.Register(filters), PAGE_SIZE).get_page(request.GET.get("page"))
     year = filters.get("year")
     return render(
         request,
@@ -100,7 +100,7 @@ def ward_index(request):
 @require_safe
 def ward_profile(request, gss_code: str):
     ward = get_object_or_404(Ward.objects.select_related("council"), gss_code=gss_code.upper())
-    page = Paginator(published.public_list({"ward": ward}), PAGE_SIZE).get_page(
+    page = Paginator(published.Register({"ward": ward}), PAGE_SIZE).get_page(
         request.GET.get("page")
     )
     return render(

@@ -1,70 +1,123 @@
 """Ward profiles for the public: each ward's grants over the years, the groups funded, and the
 money per head where the ward's population has been loaded.
 
-A grant that benefits several wards counts in each in equal shares (to the penny, the odd
-pennies to the wards first in name order), so the wards' totals add up to what was awarded.
+What a ward received is read from kept summaries, never added up from every grant: each
+`transparency.models.StateCount` row counts the applications of one fund year, one set of wards
+and one state, and their awards, and `transparency.summaries` keeps it in the transaction of
+each change. The rows grow with funds, years and sets of wards, not with grants, so the ward
+index and a profile's totals cost the same at 1,000 grants as at 100,000.
+
+A grant that benefits several wards counts in each: its award in equal shares. The awards of a
+set of wards are shared together, to the penny, the odd pennies to the wards first in name
+order, so the wards' totals add up to what was awarded. The groups funded in one ward are summed
+by the database from that ward's own grants, each shared among its wards the same way (so a sum
+of groups can differ from the ward's total by a penny where odd pennies fall differently).
 """
 
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
-from typing import TYPE_CHECKING
 
-from django.db.models import QuerySet
+from django.db.models import (
+    BigIntegerField,
+    Case,
+    Count,
+    ExpressionWrapper,
+    F,
+    OuterRef,
+    Q,
+    Subquery,
+    Sum,
+    Value,
+    When,
+)
+from django.db.models.functions import Cast, Coalesce, Mod, Round
 
 from applications.models import Application
 from budgets.models import FinancialYear, Ward
 from fundmgr.money import pounds
 from transparency.charts import Section, Series, bar_chart
-from transparency.models import WardPopulation
-from transparency.published import published
+from transparency.models import StateCount, WardPopulation
+from transparency.published import PUBLISHED, published
+from transparency.summaries import holding, wards_of
 from transparency.tables import COUNT, MONEY, POUNDS, TEXT, Column, Table, pounds_of
 
-if TYPE_CHECKING:
-    import pandas as pd
-
-COLUMNS = ["pk", "organisation", "year_id", "year", "start", "ward_id", "ward_name", "pence"]
+WHOLE = BigIntegerField()
 
 
 def money(pence) -> str:
     return pounds(pounds_of(pence))
 
 
-def shares(apps: QuerySet[Application]) -> pd.DataFrame:
-    """Each published grant's award split over the wards it benefits, in pence: two queries."""
-    import pandas as pd
+def _in_name_order() -> dict[int, int]:
+    """Each ward's place when the wards are in name order: who gets the odd pennies."""
+    ids = Ward.objects.order_by("name", "pk").values_list("pk", flat=True)
+    return {pk: place for place, pk in enumerate(ids)}
 
-    facts = pd.DataFrame.from_records(
-        list(
-            apps.values_list(
-                "pk",
-                "organisation__name",
-                "fund_year__year_id",
-                "fund_year__year__label",
-                "fund_year__year__start",
-                "amount_awarded",
-            )
-        ),
-        columns=["pk", "organisation", "year_id", "year", "start", "awarded"],
+
+def split(pence: int, wards: list[int], order: dict[int, int]) -> dict[int, int]:
+    """`pence` in equal shares among `wards`, the odd pennies to the first in name order."""
+    ranked = sorted(wards, key=lambda w: order.get(w, len(order)))
+    if not ranked:
+        return {}
+    whole, odd = divmod(pence, len(ranked))
+    return {w: whole + (1 if place < odd else 0) for place, w in enumerate(ranked)}
+
+
+def kept(*, year: FinancialYear | None = None, ward: Ward | None = None) -> list[dict]:
+    """Published grants as the summaries count them, per financial year and set of wards:
+    {"year", "start", "wards" (ids), "grants", "pence"}: one query over the summary rows."""
+    rows = StateCount.objects.filter(status__in=PUBLISHED).exclude(wards="")
+    if year is not None:
+        rows = rows.filter(fund_year__year=year)
+    if ward is not None:
+        rows = rows.filter(holding([ward.pk]))
+    return [
+        {
+            "year": r["fund_year__year__label"],
+            "start": r["fund_year__year__start"],
+            "wards": sorted(wards_of(r["wards"])),
+            "grants": int(r["grants"]),
+            "pence": int(r["pence"]),
+        }
+        for r in rows.values("fund_year__year__label", "fund_year__year__start", "wards")
+        .annotate(grants=Sum("n"), pence=Sum("awarded"))
+        .order_by("fund_year__year__start", "wards")
+        if r["grants"]
+    ]
+
+
+def groups_funded(ward: Ward) -> list[list]:
+    """[organisation, grants, pence] for each group funded in `ward`, most money first: the
+    database sums the ward's share of each of its grants (one query)."""
+    through = Application.wards.through.objects.filter(application_id=OuterRef("pk")).order_by()
+    count = through.values("application_id").annotate(c=Count("*")).values("c")
+    before = (
+        through.filter(Q(ward__name__lt=ward.name) | Q(ward__name=ward.name, ward_id__lt=ward.pk))
+        .values("application_id")
+        .annotate(c=Count("*"))
+        .values("c")
     )
-    if facts.empty:
-        return pd.DataFrame(columns=COLUMNS)
-    links = pd.DataFrame.from_records(
-        list(
-            Application.wards.through.objects.filter(application__in=apps)
-            .order_by("application_id", "ward__name", "ward_id")
-            .values_list("application_id", "ward_id", "ward__name")
-        ),
-        columns=["pk", "ward_id", "ward_name"],
+    pence = Cast(Round(F("amount_awarded") * 100), WHOLE)
+    rows = (
+        published()
+        .filter(wards=ward)
+        .annotate(
+            k=Subquery(count, output_field=WHOLE),
+            place=Coalesce(Subquery(before, output_field=WHOLE), Value(0), output_field=WHOLE),
+            pence=pence,
+        )
+        .annotate(
+            share=ExpressionWrapper(F("pence") / F("k"), output_field=WHOLE)
+            + Case(When(place__lt=Mod(F("pence"), F("k")), then=Value(1)), default=Value(0))
+        )
+        .values("organisation__name")
+        .annotate(grants=Count("pk", distinct=True), total=Sum("share"))
+        .order_by("-total", "organisation__name")
     )
-    frame = facts.merge(links, on="pk", how="inner")
-    frame["awarded"] = [int(a * 100) for a in frame["awarded"]]
-    count = frame.groupby("pk")["ward_id"].transform("size")
-    place = frame.groupby("pk").cumcount()
-    whole = frame["awarded"] // count
-    frame["pence"] = whole + (place < frame["awarded"] - whole * count).astype("int64")
-    return frame[COLUMNS]
+    return [[r["organisation__name"], int(r["grants"]), int(r["total"])] for r in rows]
 
 
 def per_head(pence: int, population: int | None) -> Decimal | None:
@@ -93,29 +146,25 @@ class Profile:
 
 def profile(ward: Ward) -> Profile:
     figures = list(WardPopulation.objects.filter(ward=ward).order_by("-year"))
-    frame = shares(published().filter(wards=ward))
-    # `shares` splits over every ward of each grant; this ward's share is its own row.
-    mine = frame[frame["ward_id"] == ward.pk]
+    order = _in_name_order()
+    years: dict[tuple, list[int]] = {}
+    for row in kept(ward=ward):
+        mine = years.setdefault((row["start"], row["year"]), [0, 0])
+        mine[0] += row["grants"]
+        mine[1] += split(row["pence"], row["wards"], order).get(ward.pk, 0)
     rows = []
-    if not mine.empty:
-        by_year = (
-            mine.groupby(["start", "year"])
-            .agg(grants=("pk", "nunique"), pence=("pence", "sum"))
-            .reset_index()
-            .sort_values("start")
+    for (start, label), (grants, pence) in sorted(years.items()):
+        people = population_for(figures, start.year)
+        rows.append(
+            [
+                label,
+                grants,
+                pence,
+                people.population if people else None,
+                f"{people.year}" if people else "",
+                per_head(pence, people.population if people else None),
+            ]
         )
-        for _, r in by_year.iterrows():
-            people = population_for(figures, r["start"].year)
-            rows.append(
-                [
-                    r["year"],
-                    int(r["grants"]),
-                    int(r["pence"]),
-                    people.population if people else None,
-                    f"{people.year}" if people else "",
-                    per_head(int(r["pence"]), people.population if people else None),
-                ]
-            )
     columns = [Column("Financial year"), Column("Grants", COUNT), Column("Awarded", MONEY)]
     if figures:
         columns += [
@@ -142,61 +191,46 @@ def profile(ward: Ward) -> Profile:
         ),
         empty=f"No grants have been published for {ward.name} yet.",
     )
-    groups_rows = []
-    if not mine.empty:
-        by_group = (
-            mine.groupby("organisation")
-            .agg(grants=("pk", "nunique"), pence=("pence", "sum"))
-            .reset_index()
-            .sort_values(["pence", "organisation"], ascending=[False, True])
-        )
-        groups_rows = [
-            [r["organisation"], int(r["grants"]), int(r["pence"])] for _, r in by_group.iterrows()
-        ]
     groups = Table(
         title=f"Groups funded in {ward.name}",
         sheet="Groups funded",
         columns=[Column("Organisation"), Column("Grants", COUNT), Column("Awarded", MONEY)],
-        rows=groups_rows,
+        rows=groups_funded(ward),
     )
     return Profile(
         ward=ward,
         population=figures[0] if figures else None,
         years=Section(id="by-year", title="Grants by year", chart=chart, table=table),
         groups=groups,
-        total=int(mine["pence"].sum()) if not mine.empty else 0,
-        grant_count=int(mine["pk"].nunique()) if not mine.empty else 0,
+        total=sum(r[2] for r in rows),
+        grant_count=sum(r[1] for r in rows),
     )
 
 
 def index(year: FinancialYear | None) -> Table:
     """Every ward: its grants and what was awarded (in one year, or all), its latest population
-    and, for one year, the money per head."""
-    import pandas as pd
-
-    wards = list(Ward.objects.order_by("name"))
-    apps = published() if year is None else published().filter(fund_year__year=year)
-    frame = shares(apps)
-    totals = (
-        frame.groupby("ward_id").agg(grants=("pk", "nunique"), pence=("pence", "sum"))
-        if not frame.empty
-        else pd.DataFrame(columns=["grants", "pence"])
-    )
+    and, for one year, the money per head. Three queries, whatever the number of grants."""
+    wards = list(Ward.objects.order_by("name", "pk"))
+    order = {w.pk: place for place, w in enumerate(wards)}
+    grants: dict[int, int] = defaultdict(int)
+    pence: dict[int, int] = defaultdict(int)
+    for row in kept(year=year):
+        for ward_id, share in split(row["pence"], row["wards"], order).items():
+            grants[ward_id] += row["grants"]
+            pence[ward_id] += share
     figures: dict[int, list[WardPopulation]] = {}
     for figure in WardPopulation.objects.order_by("ward_id", "-year"):
         figures.setdefault(figure.ward_id, []).append(figure)
     rows = []
     for ward in wards:
-        grants = int(totals.loc[ward.pk, "grants"]) if ward.pk in totals.index else 0
-        pence = int(totals.loc[ward.pk, "pence"]) if ward.pk in totals.index else 0
         known = figures.get(ward.pk, [])
         people = population_for(known, year.start.year) if year else (known[0] if known else None)
-        head = per_head(pence, people.population) if (year and people) else None
+        head = per_head(pence[ward.pk], people.population) if (year and people) else None
         rows.append(
             [
                 ward,
-                grants,
-                pence,
+                grants[ward.pk],
+                pence[ward.pk],
                 people.population if people else None,
                 head,
             ]
