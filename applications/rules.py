@@ -8,7 +8,8 @@ them as booleans; the services call `refusal()` to say why.
 from __future__ import annotations
 
 import datetime
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from decimal import Decimal
 
 from django.utils import timezone
@@ -34,10 +35,33 @@ class Condition:
         self.__doc__ = check.__doc__
 
     def __call__(self, application) -> bool:
-        return self.check(application) is None
+        return self.refusal(application) is None
 
     def refusal(self, application) -> str | None:
-        return self.check(application)
+        asked = application.__dict__.get(REMEMBERED)
+        if asked is None:
+            return self.check(application)
+        if self not in asked:
+            asked[self] = self.check(application)
+        return asked[self]
+
+
+REMEMBERED = "_conditions_asked"
+
+
+@contextmanager
+def remembering(application) -> Iterator[None]:
+    """Within it, each condition is asked of this application once: a step asks its rules for
+    their words, then django-fsm asks them again as it takes the transition, and nothing they
+    read changes in between (the application is locked). Nested: the outermost one keeps it."""
+    if REMEMBERED in application.__dict__:
+        yield
+        return
+    application.__dict__[REMEMBERED] = {}
+    try:
+        yield
+    finally:
+        application.__dict__.pop(REMEMBERED, None)
 
 
 class Permission:

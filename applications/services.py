@@ -5,11 +5,11 @@ its ledger postings, its TransitionLog row and its notifications, or refuses and
 from __future__ import annotations
 
 import datetime
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from decimal import Decimal
 
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, QuerySet
 from django_fsm import can_proceed
 
 from applications import deadlines, rules, signals, transitions, uploads
@@ -63,8 +63,32 @@ def permission_refusal(app: Application, name: str, by: User | None) -> str | No
 def transition_refusal(app: Application, name: str, by: User | None) -> str | None:
     """Why `by` may not take transition `name` now, or None if they may: first who may, then
     the state, then the rules."""
-    if reason := permission_refusal(app, name, by):
-        return reason
+    return permission_refusal(app, name, by) or state_refusal(app, name)
+
+
+def available_transitions(
+    app: Application, by: User, among: Iterable[str] | None = None
+) -> list[str]:
+    """The transitions this person may take now (of `among`, when given): the pages and the API
+    offer only these. Transitions sharing a permission rule ask it once."""
+    every = app.get_all_status_transitions()  # type: ignore[attr-defined]  # made by django-fsm
+    names = [t.name for t in every if t.source in (app.status, "*")]
+    if among is not None:
+        names = [n for n in names if n in set(among)]
+    asked: dict[int, str | None] = {}
+
+    def refusal(name: str) -> str | None:
+        permission = _permission(app, name)
+        key = id(permission)
+        if key not in asked:
+            asked[key] = permission.refusal(app, by) if permission is not None else None
+        return asked[key] or state_refusal(app, name)
+
+    return [n for n in dict.fromkeys(names) if refusal(n) is None]
+
+
+def state_refusal(app: Application, name: str) -> str | None:
+    """Why transition `name` may not be taken now, whoever asks: the state, then the rules."""
     method = getattr(app, name)
     if not can_proceed(method, check_conditions=False):
         return (
@@ -76,32 +100,35 @@ def transition_refusal(app: Application, name: str, by: User | None) -> str | No
     return " ".join(reasons) if reasons else None
 
 
-def available_transitions(app: Application, by: User) -> list[str]:
-    """The transitions this person may take now: the pages and the API offer only these."""
-    every = app.get_all_status_transitions()  # type: ignore[attr-defined]  # made by django-fsm
-    names = [t.name for t in every if t.source in (app.status, "*")]
-    return [n for n in dict.fromkeys(names) if transition_refusal(app, n, by) is None]
+def _check(app: Application, name: str, by: User | None, *, permitted: bool = False) -> None:
+    """Raise, in words the person understands, if they may not take transition `name` now.
+    `permitted`: the caller has asked the transition's permission rule already, under the
+    application's lock, and it let `by` act; only the state and the rules are asked."""
+    if not permitted and (reason := permission_refusal(app, name, by)):
+        raise NotPermitted(reason)
+    if reason := state_refusal(app, name):
+        raise Refused(reason)
 
 
-def _check(app: Application, name: str, by: User | None) -> None:
-    """Raise, in words the person understands, if they may not take transition `name` now."""
-    reason = transition_refusal(app, name, by)
-    if reason is None:
-        return
-    permission = _permission(app, name)
-    denied = permission is not None and not permission(app, by)
-    raise (NotPermitted if denied else Refused)(reason)
-
-
-def _run(app: Application, name: str, *, by: User | None, note: str = "") -> TransitionLog:
+def _run(
+    app: Application,
+    name: str,
+    *,
+    by: User | None,
+    note: str = "",
+    checked: bool = False,
+    also: Callable[[TransitionLog], dict[str, object]] | None = None,
+) -> TransitionLog:
     """Take one transition on a locked application and log it. Raises, changing nothing, if the
-    person may not or a rule is not met."""
-    _check(app, name, by)
-    before = app.status
-    getattr(app, name)()
-    app.version = F("version") + 1
-    app.save()
-    app.refresh_from_db()
+    person may not or a rule is not met (`checked`: the caller has just asked `_check` itself,
+    under the lock). `also`: more fields to save with the new state, given
+    the log row (an approval's award and its time), in the same UPDATE. The application in hand
+    is what the database now holds: nothing is read again."""
+    with rules.remembering(app):  # django-fsm asks the conditions _check has just asked
+        if not checked:
+            _check(app, name, by)
+        before, version = app.status, app.version
+        getattr(app, name)()
     log = TransitionLog.objects.create(
         application=app,
         transition=name,
@@ -110,6 +137,11 @@ def _run(app: Application, name: str, *, by: User | None, note: str = "") -> Tra
         by=by if getattr(by, "pk", None) else None,
         note=note,
     )
+    for field, value in (also(log) if also is not None else {}).items():
+        setattr(app, field, value)
+    app.version = F("version") + 1
+    app.save()
+    app.version = version + 1  # the row is locked: nobody else moved it on
     signals.stepped.send(sender=Application, application=app, log=log)
     return log
 
@@ -117,28 +149,34 @@ def _run(app: Application, name: str, *, by: User | None, note: str = "") -> Tra
 # --- who hears of each step -----------------------------------------------------------------
 
 
-def _group_emails(app: Application) -> list[str]:
-    return [app.organisation.email, *app.organisation.members.values_list("email", flat=True)]
+# An audience's addresses: those known already, and a query of one column of the rest.
+Addresses = tuple[list[str], QuerySet]
 
 
-def _councillor_emails(app: Application) -> list[str]:
+def _group_emails(app: Application) -> Addresses:
+    return [app.organisation.email], User.objects.filter(
+        organisations=app.organisation_id
+    ).values_list("email", flat=True)
+
+
+def _councillor_emails(app: Application) -> Addresses:
     from budgets.models import Councillor
 
-    return list(
+    return [], (
         Councillor.objects.in_term_on(rules.today())
         .filter(ward__in=app.wards.all())
         .values_list("user__email", flat=True)
     )
 
 
-def _staff_emails(role: Role) -> list[str]:
-    return list(
-        User.objects.filter(groups__name=role, is_active=True).values_list("email", flat=True)
+def _staff_emails(role: Role) -> Addresses:
+    return [], User.objects.filter(groups__name=role, is_active=True).values_list(
+        "email", flat=True
     )
 
 
 # The addresses of each audience a transition tells (applications.transitions says which).
-RECIPIENTS: dict[transitions.Audience, Callable[[Application], list[str]]] = {
+RECIPIENTS: dict[transitions.Audience, Callable[[Application], Addresses]] = {
     "group": _group_emails,
     "councillors": _councillor_emails,
     "officers": lambda app: _staff_emails(Role.GRANTS_OFFICER),
@@ -146,11 +184,23 @@ RECIPIENTS: dict[transitions.Audience, Callable[[Application], list[str]]] = {
 }
 
 
+def recipients(app: Application, audiences: Iterable[transitions.Audience]) -> list[str]:
+    """Every address of these audiences, in one query however many they are (repeats are
+    left for `notify` to drop)."""
+    known: list[str] = []
+    asks: list[QuerySet] = []
+    for audience in audiences:
+        more, ask = RECIPIENTS[audience](app)
+        known += more
+        asks.append(ask.order_by())
+    if not asks:
+        return known
+    return known + list(asks[0].union(*asks[1:], all=True))
+
+
 def _tell(app: Application, log: TransitionLog) -> None:
-    addresses: list[str] = []
     told = transitions.get(log.transition)
-    for audience in told.audiences:
-        addresses += RECIPIENTS[audience](app)
+    addresses = recipients(app, told.audiences)
     body = (
         f"{app.reference}: {app.title}\n\n"
         f"The application from {app.organisation} is now: {app.get_status_display()}.\n"
@@ -436,6 +486,22 @@ def application_approve(
     """Approve and commit the award: from the pledging councillors' allocations (pro rata to
     their pledges) or from the central pot. `authority` is `delegated` or `panel`."""
     app = lock_application(application)
+    return approve_locked(app, by=by, amount=amount, authority=authority, note=note)
+
+
+def approve_locked(
+    app: Application,
+    *,
+    by: User,
+    amount: Decimal | None,
+    authority: str,
+    note: str = "",
+    permitted: bool = False,
+) -> Application:
+    """`application_approve` for a caller that has locked the application itself, in the
+    transaction it is in (`lock_application`): it is not read again. `permitted`: the caller
+    has asked `approve`'s permission rule (access.may_decide) under that lock, and it let `by`
+    decide. A constant number of queries, whatever the system holds."""
     fund_year = app.fund_year
     if not isinstance(amount, Decimal) or amount <= 0:
         raise InvalidInput("Enter an amount to award of more than £0.00", field="amount")
@@ -447,28 +513,23 @@ def application_approve(
         )
     if authority == "delegated" and (beyond := rules.beyond_delegated_limit(app, amount)):
         raise Refused(beyond, field="amount")
-    _check(app, "approve", by)
-    pledges = list(app.pledges.filter(status="pledged").select_related("councillor").order_by("pk"))
-    if fund_year.uses_allocations:
-        # Only a councillor in office commits their allocation (applications.terms withdraws a
-        # departing councillor's pledges; this holds whatever way a term came to end).
-        if gone := [p for p in pledges if not p.councillor.in_term_on(rules.today())]:
-            raise Refused(" ".join(_pledge_out_of_term(p) for p in gone))
-        pledged = sum((p.amount for p in pledges), Decimal("0.00"))
-        if pledged < amount:
-            raise Refused(
-                f"Councillors have pledged {pounds(pledged)}; an award of {pounds(amount)} needs "
-                f"{pounds(amount - pledged)} more."
-                + (f" Enter {pounds(pledged)} or less" if pledged else ""),
-                field="amount",
-            )
-        splits = ledger.split_pro_rata(amount, [p.amount for p in pledges])
-        shares: list[tuple[Councillor | None, Decimal]] = [
-            (p.councillor, s) for p, s in zip(pledges, splits, strict=True) if s
-        ]
-    else:
-        shares = [(None, amount)]
-    log = _run(app, "approve", by=by, note=note)
+    # Its rules are asked here, before the pledges, and not again as it is taken.
+    with rules.remembering(app):
+        _check(app, "approve", by, permitted=permitted)
+        shares = _award_shares(app, amount)
+        expires = rules.today() + datetime.timedelta(days=fund_year.offer_acceptance_days)
+        log = _run(
+            app,
+            "approve",
+            by=by,
+            note=note,
+            checked=True,  # above, before the pledges were read
+            also=lambda log: {
+                "amount_awarded": amount,
+                "awarded_at": log.at,
+                "offer_expires_on": expires,
+            },
+        )
     ledger.commitment_make(
         fund_year=fund_year,
         reference=app.reference,
@@ -476,14 +537,30 @@ def application_approve(
         by=by,
         memo=f"{pounds(amount)} awarded to {app.organisation} for {app.reference}",
     )
-    Application.objects.filter(pk=app.pk).update(
-        amount_awarded=amount,
-        awarded_at=log.at,
-        offer_expires_on=rules.today() + datetime.timedelta(days=fund_year.offer_acceptance_days),
-    )
-    app.refresh_from_db()
     _tell(app, log)
     return app
+
+
+def _award_shares(app: Application, amount: Decimal) -> list[tuple[Councillor | None, Decimal]]:
+    """Where an award of `amount` comes from: the pledging councillors' allocations, pro rata to
+    their pledges (refused if they pledged less or one is out of office), or the central pot."""
+    if not app.fund_year.uses_allocations:
+        return [(None, amount)]
+    pledges = list(app.pledges.filter(status="pledged").select_related("councillor").order_by("pk"))
+    # Only a councillor in office commits their allocation (applications.terms withdraws a
+    # departing councillor's pledges; this holds whatever way a term came to end).
+    if gone := [p for p in pledges if not p.councillor.in_term_on(rules.today())]:
+        raise Refused(" ".join(_pledge_out_of_term(p) for p in gone))
+    pledged = sum((p.amount for p in pledges), Decimal("0.00"))
+    if pledged < amount:
+        raise Refused(
+            f"Councillors have pledged {pounds(pledged)}; an award of {pounds(amount)} needs "
+            f"{pounds(amount - pledged)} more."
+            + (f" Enter {pounds(pledged)} or less" if pledged else ""),
+            field="amount",
+        )
+    splits = ledger.split_pro_rata(amount, [p.amount for p in pledges])
+    return [(p.councillor, s) for p, s in zip(pledges, splits, strict=True) if s]
 
 
 def _pledge_out_of_term(pledge) -> str:

@@ -77,8 +77,13 @@ def _decide(
     amount: Decimal | None,
     conditions: str,
     panel_item: PanelItem | None,
+    permitted: bool = False,
 ) -> Decision:
-    access.require(access.may_decide, by, app)
+    """Record a decision on a locked application. `permitted`: the caller has asked
+    access.may_decide under the lock already. It is asked once, and approve_locked is told so
+    (approve's permission is that rule)."""
+    if not permitted:
+        access.require(access.may_decide, by, app)
     if outcome not in Decision.Outcome.values:
         raise InvalidInput("Select approve, reject or defer", field="outcome")
     if not reasons.strip():
@@ -92,8 +97,8 @@ def _decide(
         )
     note = reasons.strip()
     if outcome == Decision.Outcome.APPROVE:
-        lifecycle.application_approve(
-            application=app, by=by, amount=amount, authority=authority, note=note
+        lifecycle.approve_locked(
+            app, by=by, amount=amount, authority=authority, note=note, permitted=True
         )
     elif outcome == Decision.Outcome.REJECT:
         lifecycle.application_reject(application=app, by=by, reason=note)
@@ -139,8 +144,8 @@ def decision_record(
     """A grants officer's decision under delegated authority (up to the fund's limit)."""
     if not access.grants_officer(by):
         raise NotPermitted(NOT_AN_OFFICER)
-    access.require(access.may_decide, by, application)
     app = lifecycle.lock_application(application)
+    access.require(access.may_decide, by, app)  # who may, before the limit (asked once)
     if reason := delegated_refusal(app, by):
         raise Refused(reason)
     return _decide(
@@ -152,6 +157,7 @@ def decision_record(
         amount=amount,
         conditions=conditions,
         panel_item=None,
+        permitted=True,
     )
 
 

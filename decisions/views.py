@@ -13,7 +13,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.db.models import Prefetch
+from django.db.models import Prefetch, prefetch_related_objects
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 
@@ -65,6 +65,10 @@ class Step:
     states: tuple[str, ...] = ()  # empty: any state
     button_class: str = "govuk-button--secondary"
     rule: StepRule | None = None
+    # Its service asks every rule the page asks (who may, the state, the transitions' rules and
+    # `rule`) again under the application's lock, and its form does not depend on them: a POST
+    # is taken first, and the page asks them only when it is refused, to say why as before.
+    service_decides: bool = False
 
     def offered(self, app: Application, available: list[str], user: User) -> list[str]:
         """The step's transitions this person may take now: none, and the step is not offered
@@ -109,6 +113,7 @@ STEPS = {
             ("approve", "reject"),
             button_class="",
             rule=decide.delegated_refusal,  # what decision_record refuses: the limit
+            service_decides=True,  # decision_record asks each of these under the lock
         ),
         Step(
             "return",
@@ -220,14 +225,20 @@ def application_detail(request, reference: str):
 
 def _step_application(reference: str) -> Application:
     return get_object_or_404(
-        Application.objects.select_related(
-            "organisation", "fund_year__fund", "fund_year__year"
-        ).prefetch_related(
-            "pledges",
-            Prefetch("assessments", queryset=Assessment.objects.select_related("assessor")),
-        ),
+        Application.objects.select_related("organisation", "fund_year__fund", "fund_year__year"),
         reference=reference,
     )
+
+
+def _with_details(app: Application) -> Application:
+    """The pledges and assessments a step's page shows, read when it is shown (a step taken
+    redirects without them)."""
+    prefetch_related_objects(
+        [app],
+        "pledges",
+        Prefetch("assessments", queryset=Assessment.objects.select_related("assessor")),
+    )
+    return app
 
 
 def _take(name: str, app: Application, by: User, given: Mapping[str, Any]) -> str:
@@ -294,18 +305,26 @@ def _form(slug: str, app: Application, offered: list[str], data=None):
         initial = {"recommended_amount": app.amount_requested}
         return AssessmentForm(data, initial=initial)
     if slug == "decide":
-        latest = next(reversed(app.assessments.all()), None)
+        if data is not None:  # what was sent: the initial amount is not needed
+            return DecisionForm(data)
+        latest = next(reversed(_with_details(app).assessments.all()), None)
         amount = latest.recommended_amount if latest else None
         return DecisionForm(data, initial={"amount": amount or app.amount_requested})
     return NoteForm(data, **NOTE_STEPS[slug])
 
 
 def _done_message(app: Application, done: str) -> str:
-    app.refresh_from_db()
+    """`app` as it was before the step `done`: the state it is in now is the transition's
+    target, or (for one whose target depends on the bid) read again."""
     if done == "defer":
         return f"The decision on {app.reference} is deferred: it is still waiting for a decision."
+    taken = getattr(app, done)._django_fsm.get_transition(app.status)
+    target = taken.target if taken is not None else None
+    if not isinstance(target, str):
+        app.refresh_from_db(fields=["status"])
+        target = app.status
     what = transitions.get(done).done
-    return f"{app.reference} {what}. It is now: {app.get_status_display().lower()}."
+    return f"{app.reference} {what}. It is now: {Status(target).label.lower()}."
 
 
 @access.page(access.grants_officer, access.grants_officer)
@@ -314,8 +333,14 @@ def step(request, reference: str, slug: str):
     if page is None:
         raise Http404("There is no such step.")
     app = _step_application(reference)
-    offered = page.offered(app, available_transitions(app, request.user), request.user)
-    # A person who may not take the step is told why, before anything they sent is read.
+
+    def offered_now() -> list[str]:
+        available = available_transitions(app, request.user, among=page.transitions)
+        return page.offered(app, available, request.user)
+
+    taken_first = request.method == "POST" and page.service_decides
+    offered = list(page.transitions) if taken_first else offered_now()
+    # A person who may not take the step is told why, before anything they sent is used.
     if request.method == "POST" and offered:
         form = _form(slug, app, offered, request.POST)
         if form.is_valid():
@@ -326,10 +351,12 @@ def step(request, reference: str, slug: str):
             else:
                 messages.success(request, _done_message(app, done))
                 return redirect("decisions:application", reference=app.reference)
+        if taken_first:  # refused or not valid: as if the page had asked first
+            offered = offered_now()
     else:
         form = _form(slug, app, offered)
     refusal = None if offered else page.refusal(app, request.user)
-    latest = next(reversed(app.assessments.all()), None)
+    latest = next(reversed(_with_details(app).assessments.all()), None)
     return render(
         request,
         "decisions/step.html",
