@@ -101,8 +101,10 @@ def _filters(request) -> tuple[DashboardFilterForm, Filters]:
 def index(request):
     scope = _scope(request)
     form, filters = _filters(request)
-    tables = spend.breakdowns(filters, scope)
-    totals = tables["ward"].totals
+    if scope.everything:  # the whole ledger's, from its stored balances
+        paid, committed = spend.ledger_totals(filters)
+    else:  # the councillor's wards' shares
+        paid, committed = spend.breakdowns(filters, scope)["ward"].totals[2:4]
     return render(
         request,
         "transparency/dashboards/index.html",
@@ -111,8 +113,8 @@ def index(request):
             "scope": scope,
             "filters": filters,
             "form": form,
-            "paid": totals[2],
-            "committed": totals[3],
+            "paid": paid,
+            "committed": committed,
             "query": request.GET.urlencode(),
         },
     )

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from django.db.models import F, Sum
+from django.db.models import F, Q, Sum
 
 from applications.models import Application
 from budgets.models import Account, Councillor, Entry, FinancialYear, Fund, Ward
@@ -42,14 +42,28 @@ def money(pence) -> str:
     return pounds(pounds_of(pence))
 
 
-def by_grant(filters: Filters) -> pd.DataFrame:
+def _in_scope(scope: Scope | None) -> Q:
+    """Entries a person's tables can show: for a councillor, those of grants to their wards
+    and those of their own allocations (the rest of the ledger is not read at all)."""
+    if scope is None or scope.everything:
+        return Q()
+    through = Application.wards.through.objects.filter(ward_id__in=scope.wards)
+    references = Application.objects.filter(pk__in=through.values("application_id"))
+    return Q(transaction__reference__in=references.values("reference")) | Q(
+        account__councillor_id__in=scope.councillors
+    )
+
+
+def by_grant(filters: Filters, scope: Scope | None = None) -> pd.DataFrame:
     """Paid and still committed, in pence, per grant reference, funding councillor (0: the
-    central pot) and fund year: one aggregate query."""
+    central pot) and fund year: one aggregate query (of the scope's grants, if given)."""
     import pandas as pd
 
     sums = (
         Entry.objects.filter(
-            filters.fund_years(), account__kind__in=[Account.Kind.PAID, Account.Kind.COMMITMENT]
+            _in_scope(scope),
+            filters.fund_years(),
+            account__kind__in=[Account.Kind.PAID, Account.Kind.COMMITMENT],
         )
         .values(
             reference=F("transaction__reference"),
@@ -80,17 +94,18 @@ def by_grant(filters: Filters) -> pd.DataFrame:
     return wide[[*KEYS, "paid", "committed"]]
 
 
-def by_ward(grants: pd.DataFrame, filters: Filters) -> pd.DataFrame:
+def by_ward(grants: pd.DataFrame, filters: Filters, scope: Scope | None = None) -> pd.DataFrame:
     """`by_grant` spread over the wards each grant benefits, in equal shares to the penny."""
     import pandas as pd
 
+    links = Application.wards.through.objects.filter(
+        filters.fund_years(prefix="application__"),
+        application__amount_awarded__isnull=False,
+    )
+    if scope is not None and not scope.everything:  # every ward of the grants in the frame
+        links = links.filter(application__reference__in=sorted(set(grants["reference"])))
     links = pd.DataFrame.from_records(
-        list(
-            Application.wards.through.objects.filter(
-                filters.fund_years(prefix="application__"),
-                application__amount_awarded__isnull=False,
-            ).values_list("application__reference", "ward_id", "ward__name")
-        ),
+        list(links.values_list("application__reference", "ward_id", "ward__name")),
         columns=["reference", "ward_id", "ward_name"],
     )
     split = grants.merge(links, on="reference", how="left")
@@ -156,8 +171,8 @@ def _label_rows(totals: pd.DataFrame, names: dict[int, str], order: list[int]) -
 
 def breakdowns(filters: Filters, scope: Scope) -> dict[str, Table]:
     """The four tables, each adding up (for officers) to the whole ledger under the filters."""
-    grants = by_grant(filters)
-    wards = by_ward(grants, filters)
+    grants = by_grant(filters, scope)
+    wards = by_ward(grants, filters, scope)
     if not scope.everything:
         wards = wards[wards["ward_id"].isin(scope.wards)]
         grants = grants[grants["councillor_id"].isin(scope.councillors)]
@@ -250,3 +265,23 @@ def section(by: str, table: Table) -> Section:
     return Section(
         id=f"by-{by}", title=f"By {BREAKDOWNS[by].lower()}", chart=chart, table=table, intro=intro
     )
+
+
+def ledger_totals(filters: Filters) -> tuple[int, int]:
+    """Paid and committed under the filters, in pence, from the ledger's stored balances (one
+    row per account, no entries read): what every table of `breakdowns` adds up to for an
+    officer."""
+    found = dict(
+        Account.objects.filter(
+            filters.fund_years(prefix=""), kind__in=[Account.Kind.PAID, Account.Kind.COMMITMENT]
+        )
+        .order_by()
+        .values_list("kind")
+        .annotate(total=Sum("balance"))
+        .values_list("kind", "total")
+    )
+    return pence_of(found.get(Account.Kind.PAID)), pence_of(found.get(Account.Kind.COMMITMENT))
+
+
+def pence_of(pounds_value) -> int:
+    return int(pounds_value * 100) if pounds_value is not None else 0

@@ -268,3 +268,23 @@ def test_the_clawback_list_is_paged_and_its_download_holds_every_grant(client, t
         else (download.content.decode())
     )
     assert all(r in text for r in refs)
+
+
+def test_a_councillors_spend_reads_only_their_share_and_matches_the_officers_rows(client, town):
+    from transparency.scope import EVERYTHING, Filters, scope_for
+    from transparency.spend import breakdowns, ledger_totals
+
+    group = town.group("Friends of Abbey Park")
+    town.award(town.bid(group, fund_year=town.ward_budget, amount="400.00"), pay="150.00")
+    town.award(town.bid(group, amount="100.01", wards=[town.abbey, town.brook]), pay="100.01")
+    town.award(town.bid(group, amount="900.00", wards=[town.brook]), accept=False)
+    everyone = breakdowns(Filters(), EVERYTHING)
+    assert ledger_totals(Filters()) == tuple(everyone["ward"].totals[2:4])
+    shaw = breakdowns(Filters(), scope_for(town.shaw.user))
+    for by in ("ward", "councillor"):
+        mine = {row[0]: row for row in shaw[by].rows}
+        theirs = {row[0]: row for row in everyone[by].rows if row[0] in mine}
+        assert mine == theirs and mine, by
+    client.force_login(town.officer)
+    page = visible(client.get("/dashboards/", {"year": ""}))
+    assert re.search(r"Paid £250\.01 Committed, not yet paid £1,150\.00", page)
