@@ -117,6 +117,7 @@ def seed(*, letters: int, pack_items: int) -> PanelMeeting:
             people_benefiting=100 + i,
             amount_awarded=Decimal(2000 + 250 * (i % 40)) if i < letters else None,
             offer_expires_on=today + datetime.timedelta(days=28) if i < letters else None,
+            awarded_at=timezone.now() if i < letters else None,
             created_by=applicant,
             submitted_at=timezone.now(),
         )

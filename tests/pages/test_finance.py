@@ -73,6 +73,7 @@ def test_the_payments_page_lists_what_is_due_and_what_is_held_with_why(
         fund_year=fund_year, organisation=held_group, reference="CCIF26-000900", status="approved"
     )
     held_app.amount_awarded = D("300.00")
+    held_app.awarded_at = held_app.created_at
     held_app.save()
     pay.schedule_for_offer(held_app, by=None)
     from applications.models import Application
