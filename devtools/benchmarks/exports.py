@@ -4,8 +4,10 @@ export_360giving` as JSON, CSV and XLSX, and JSON `--validate`) and the public d
 file (`/grants/360giving/<year>.<format>`, the streamed body read to its last byte).
 
 Each is its own fresh process, started as a council starts it (`DEBUG` off), so its peak resident
-memory is its own: the whole process's high-water mark (`ru_maxrss` of the child, from
-`os.wait4`), interpreter, Django and all, and nothing this process holds after seeding. The
+memory is its own: the process's high-water mark (`VmHWM` of /proc/self/status, which the child
+writes as it exits), interpreter, Django and all. Not `ru_maxrss` from `wait4`: Linux carries the
+forking process's resident size into an exec'd child's `ru_maxrss`, so it would count the
+seeded data this process holds. The
 command's time is the process's wall time from start to exit (start-up included: it is what the
 person running it waits for); the download's is the request's, from asking to the last byte,
 through Django's test client in the child (the whole stack but the socket). Targets (issue 17):
@@ -181,9 +183,29 @@ def seed(*, grants: int, out) -> FinancialYear:
 FORMATS = ("json", "csv", "xlsx")
 SECONDS, MB, VALIDATE_SECONDS = 10, 250, 30
 
-# The download in a fresh process: Django set up, the file asked for, its stream read to the end.
-DOWNLOAD = """
-import json, sys, time
+# Run first in each child: at exit, write the process's own peak resident memory (kB) last.
+PEAK = """
+import atexit, os, sys
+def _peak():
+    with open("/proc/self/status") as status:
+        kb = [line.split()[1] for line in status if line.startswith("VmHWM:")][0]
+    sys.stderr.write(f"\\nPEAK_KB {kb}\\n")
+atexit.register(_peak)
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "fundmgr.settings")
+"""
+# The command as manage.py runs it.
+COMMAND = (
+    PEAK
+    + """
+from django.core.management import execute_from_command_line
+execute_from_command_line(["manage.py", *sys.argv[1:]])
+"""
+)
+# The download: Django set up, the file asked for, its stream read to the end.
+DOWNLOAD = (
+    PEAK
+    + """
+import json, time
 import django
 django.setup()
 from django.test import Client
@@ -198,28 +220,29 @@ with open(path, "wb") as out:
 print(json.dumps({"seconds": time.perf_counter() - start, "status": response.status_code,
                   "streaming": response.streaming, "bytes": size}))
 """
+)
 
 
 def _child(argv: list[str]) -> tuple[float, float, str]:
-    """Run a fresh process: (its wall seconds, its peak resident memory in MB, its output)."""
+    """Run a fresh process: (its wall seconds, its own peak resident memory in MB, its output)."""
     env = {**os.environ, "DEBUG": "false"}
     env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
     with tempfile.TemporaryFile() as said, tempfile.TemporaryFile() as errors:
         start = time.perf_counter()
-        child = subprocess.Popen(argv, env=env, stdout=said, stderr=errors)
-        _, status, usage = os.wait4(child.pid, 0)
+        child = subprocess.run(argv, env=env, stdout=said, stderr=errors, cwd=settings.BASE_DIR)
         seconds = time.perf_counter() - start
-        child.returncode = os.waitstatus_to_exitcode(status)
         said.seek(0)
         errors.seek(0)
         output, problem = said.read().decode(), errors.read().decode()
     if child.returncode != 0:
         raise RuntimeError(f"{' '.join(argv[1:4])} ... failed:\n{problem}{output}")
-    return seconds, usage.ru_maxrss / 1024, output + problem  # ru_maxrss is in kB on Linux
+    peaks = [line for line in problem.splitlines() if line.startswith("PEAK_KB ")]
+    problem = "\n".join(line for line in problem.splitlines() if line and line not in peaks)
+    return seconds, int(peaks[-1].split()[1]) / 1024, output + problem
 
 
 def command(year: FinancialYear, fmt: str, path: Path, validate: bool = False):
-    argv = [sys.executable, str(Path(settings.BASE_DIR) / "manage.py"), "export_360giving"]
+    argv = [sys.executable, "-c", COMMAND, "export_360giving"]
     argv += ["--year", year.label, "--format", fmt, "--out", str(path)]
     return _child(argv + (["--validate"] if validate else []))
 
