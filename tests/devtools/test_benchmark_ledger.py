@@ -1,7 +1,8 @@
 """`manage.py benchmark ledger`: a small run of the real benchmark, on its own throwaway
-database."""
+database, printing each figure beside its target."""
 
 import os
+import re
 import subprocess
 import sys
 
@@ -12,35 +13,83 @@ from budgets.models import LedgerTransaction
 
 pytestmark = pytest.mark.slow
 
+VERDICT = r"\(target [≤≥=] [\d,.]+ ?[^)]*\): (MET|MISSED)$"
+
+
+def _benchmark(*options: str) -> subprocess.CompletedProcess:
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "fundmgr.settings"}
+    return subprocess.run(
+        [sys.executable, "manage.py", "benchmark", "ledger", *options],
+        cwd=settings.BASE_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+
+
+def _verdicts(stdout: str) -> dict[str, str]:
+    found = {}
+    for line in stdout.splitlines():
+        match = re.search(VERDICT, line)
+        if match:
+            found[line.split(":")[0].strip()] = match.group(1)
+    return found
+
 
 @pytest.mark.django_db
 def test_benchmark_ledger_runs_on_its_own_throwaway_database(fund_year):
     """A small run of the real benchmark; it must not touch the database in use."""
     before = LedgerTransaction.objects.count()
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "fundmgr.settings"}
-    result = subprocess.run(
-        [
-            sys.executable,
-            "manage.py",
-            "benchmark",
-            "ledger",
-            "--entries",
-            "4000",
-            "--councillors",
-            "4",
-            "--commits",
-            "5",
-        ],
-        cwd=settings.BASE_DIR,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
+    result = _benchmark("--entries", "4000", "--councillors", "4", "--commits", "5")
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "Ledger: 4,000 entries" in out
+    assert "ratio" in out and "a second" in out
+    assert "transfers both ways between ward colleagues, 4 threads at once" in out
+    assert "retried after a deadlock" in out
+    assert "check_ledger: no violations" in out
+    # Every figure with a target in issue 17, beside it, MET or MISSED; then the count.
+    verdicts = _verdicts(out)
+    assert set(verdicts) == {
+        "every councillor's available balance, stored balances",
+        "postings through ledger.post, one 2-leg posting a commit, one thread",
+        "commitments through commitment_make, one thread",
+        "check_ledger violations",
+    }, out
+    assert verdicts["check_ledger violations"] == "MET"
+    assert re.search(r"^Targets: \d of 4 MET$", out, re.MULTILINE), out
+    assert "statements sent (BEGIN and COMMIT included)" in out
+    assert LedgerTransaction.objects.count() == before
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db
+def test_compare_hordak_times_transfer_to_on_the_same_server(on_postgres):
+    """On DATABASE_URL's server (a scratch database for ours, a second one for hordak's)."""
+    result = _benchmark(
+        "--entries", "2000", "--councillors", "2", "--commits", "5", "--compare-hordak"
     )
     assert result.returncode == 0, result.stderr
-    assert "Ledger: 4,000 entries" in result.stdout
-    assert "ratio" in result.stdout and "a second" in result.stdout
-    assert "transfers both ways between ward colleagues, 4 threads at once" in result.stdout
-    assert "retried after a deadlock" in result.stdout
-    assert "check_ledger: no violations" in result.stdout
-    assert LedgerTransaction.objects.count() == before
+    out = result.stdout
+    assert "on postgresql" in out
+    assert "statements sent (BEGIN and COMMIT included): a posting 1, a commitment 4" in out
+    assert re.search(
+        r"django-hordak transfer_to, one 2-leg transfer a commit, one thread, same server: "
+        r"[\d,]+/s \(\d+ statements a transfer\); ledger.post [\d.]+x of it, "
+        r"commitment_make [\d.]+x",
+        out,
+    ), out
+    assert "Targets:" in out
+
+
+def test_without_hordak_installed_it_says_how_to_install_it_and_goes_on(monkeypatch):
+    from devtools.benchmarks import ledger as benchmark
+
+    monkeypatch.setattr(benchmark.importlib.util, "find_spec", lambda name: None)
+    said: list[str] = []
+    assert benchmark.compare_hordak_run(count=5, rounds=1, out=said.append) is None
+    assert said == [
+        "  django-hordak is not installed, so it was not compared: "
+        "pip install -e '.[hordak]' -c constraints.txt"
+    ]
