@@ -146,12 +146,13 @@ class Register:
 
 
 def years_published() -> list[FinancialYear]:
-    """The financial years with at least one published grant, newest first: each year asks
-    whether one exists (an index probe), never counts them."""
+    """The financial years with at least one published grant, newest first: read from the kept
+    summary rows (grants per fund year and state), never from the grants."""
+    kept = StateCount.objects.filter(status__in=PUBLISHED, n__gt=0)
     return list(
-        FinancialYear.objects.filter(
-            Exists(published().filter(fund_year__year=OuterRef("pk")))
-        ).order_by("-start")
+        FinancialYear.objects.filter(Exists(kept.filter(fund_year__year=OuterRef("pk")))).order_by(
+            "-start"
+        )
     )
 
 

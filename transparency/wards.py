@@ -10,8 +10,8 @@ index and a profile's totals cost the same at 1,000 grants as at 100,000.
 A grant that benefits several wards counts in each: its award in equal shares. The awards of a
 set of wards are shared together, to the penny, the odd pennies to the wards first in name
 order, so the wards' totals add up to what was awarded. The groups funded in one ward are summed
-by the database from that ward's own grants, each shared among its wards the same way (so a sum
-of groups can differ from the ward's total by a penny where odd pennies fall differently).
+from that ward's own grants, each shared among its wards the same way (so a sum of groups can
+differ from the ward's total by a penny where odd pennies fall differently).
 """
 
 from __future__ import annotations
@@ -20,20 +20,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
-from django.db.models import (
-    BigIntegerField,
-    Case,
-    Count,
-    ExpressionWrapper,
-    F,
-    OuterRef,
-    Q,
-    Subquery,
-    Sum,
-    Value,
-    When,
-)
-from django.db.models.functions import Cast, Coalesce, Mod, Round
+from django.db.models import Count, Q, Sum
 
 from applications.models import Application
 from budgets.models import FinancialYear, Ward
@@ -43,8 +30,6 @@ from transparency.models import StateCount, WardPopulation
 from transparency.published import PUBLISHED, published
 from transparency.summaries import holding, wards_of
 from transparency.tables import COUNT, MONEY, POUNDS, TEXT, Column, Table, pounds_of
-
-WHOLE = BigIntegerField()
 
 
 def money(pence) -> str:
@@ -90,34 +75,31 @@ def kept(*, year: FinancialYear | None = None, ward: Ward | None = None) -> list
 
 
 def groups_funded(ward: Ward) -> list[list]:
-    """[organisation, grants, pence] for each group funded in `ward`, most money first: the
-    database sums the ward's share of each of its grants (one query)."""
-    through = Application.wards.through.objects.filter(application_id=OuterRef("pk")).order_by()
-    count = through.values("application_id").annotate(c=Count("*")).values("c")
-    before = (
-        through.filter(Q(ward__name__lt=ward.name) | Q(ward__name=ward.name, ward_id__lt=ward.pk))
-        .values("application_id")
-        .annotate(c=Count("*"))
-        .values("c")
-    )
-    pence = Cast(Round(F("amount_awarded") * 100), WHOLE)
+    """[organisation, grants, pence] for each group funded in `ward`, most money first. One
+    query of the ward's grants (through the wards link's index), each with its number of wards
+    and how many of them come before this one by name, so its share is worked out here."""
     rows = (
         published()
-        .filter(wards=ward)
+        .filter(pk__in=Application.wards.through.objects.filter(ward=ward).values("application"))
         .annotate(
-            k=Subquery(count, output_field=WHOLE),
-            place=Coalesce(Subquery(before, output_field=WHOLE), Value(0), output_field=WHOLE),
-            pence=pence,
+            k=Count("wards"),
+            place=Count(
+                "wards",
+                filter=Q(wards__name__lt=ward.name) | Q(wards__name=ward.name, wards__lt=ward.pk),
+            ),
         )
-        .annotate(
-            share=ExpressionWrapper(F("pence") / F("k"), output_field=WHOLE)
-            + Case(When(place__lt=Mod(F("pence"), F("k")), then=Value(1)), default=Value(0))
-        )
-        .values("organisation__name")
-        .annotate(grants=Count("pk", distinct=True), total=Sum("share"))
-        .order_by("-total", "organisation__name")
+        .order_by()
+        .values_list("organisation__name", "amount_awarded", "k", "place")
     )
-    return [[r["organisation__name"], int(r["grants"]), int(r["total"])] for r in rows]
+    grants: dict[str, int] = defaultdict(int)
+    pence: dict[str, int] = defaultdict(int)
+    for name, awarded, k, place in rows:
+        whole, odd = divmod(int(awarded * 100), k)
+        grants[name] += 1
+        pence[name] += whole + (1 if place < odd else 0)
+    return sorted(
+        ([name, grants[name], pence[name]] for name in grants), key=lambda r: (-r[2], r[0])
+    )
 
 
 def per_head(pence: int, population: int | None) -> Decimal | None:
