@@ -56,14 +56,41 @@ def grant_validator() -> jsonschema.Draft202012Validator:
     )
 
 
+# The keywords of the grant object itself whose verdict depends only on which properties a grant
+# has, never on their values (so a set of property names found valid once is valid again).
+KEYS_ONLY = {"type", "required", "oneOf", "anyOf", "allOf", "properties"}
+
+
+def _keys_only(schema: dict, keywords: set[str]) -> bool:
+    used = set(schema) & keywords
+    if (
+        not used <= KEYS_ONLY
+        or schema.get("properties", {})
+        or schema.get("type", "object") != ("object")
+    ):
+        return False
+    branches = [b for k in ("oneOf", "anyOf", "allOf") for b in schema.get(k, [])]
+    return all(set(b) & keywords <= {"required"} for b in branches)
+
+
 @cache
-def _grant_parts() -> tuple[jsonschema.Draft202012Validator, dict]:
-    """The grant object's own keywords without its properties, and a validator per property
-    (evolved from the whole schema's, so `#/$defs/...` resolves against it)."""
+def _grant_parts() -> tuple[jsonschema.Draft202012Validator, bool, dict, dict]:
+    """The grant object's own keywords without its properties (and whether they look at the
+    property names alone), a validator per property (evolved from the whole schema's, so
+    `#/$defs/...` resolves against it), and for each property whose subschema asserts nothing
+    but a JSON type, that type (checked straight: the same verdict as the keyword's)."""
     whole = grant_validator()
+    keywords = set(type(whole).VALIDATORS)
     properties = whole.schema["properties"]
-    shell = whole.evolve(schema={**whole.schema, "properties": {}})
-    return shell, {name: whole.evolve(schema=sub) for name, sub in properties.items()}
+    shell_schema = {**whole.schema, "properties": {}}
+    shell = whole.evolve(schema=shell_schema)
+    validators = {name: whole.evolve(schema=sub) for name, sub in properties.items()}
+    typed = {
+        name: sub["type"] if isinstance(sub["type"], list) else [sub["type"]]
+        for name, sub in properties.items()
+        if set(sub) & keywords == {"type"}
+    }
+    return shell, _keys_only(shell_schema, keywords), validators, typed
 
 
 @cache
@@ -76,28 +103,38 @@ def package_validator() -> jsonschema.Draft202012Validator:
 
 
 def _key(value: Any) -> Any:
-    if isinstance(value, (dict, list)):
-        return json.dumps(value, sort_keys=True)
-    return (type(value), value)
+    """What tells one JSON value from another: its repr (of JSON's types, equal reprs are equal
+    values, and True, 1 and 1.0 differ; the same value in another key order is only a miss)."""
+    return repr(value)
 
 
 class GrantValidator:
     """The grant schema's errors for one grant at a time, as (path, message) pairs."""
 
     def __init__(self):
-        self.shell, self.properties = _grant_parts()
+        self.shell, self.shell_keys_only, self.properties, self.typed = _grant_parts()
         self.seen: dict[tuple[str, Any], list[tuple[Path_, str]]] = {}
+        self.valid_shapes: set[tuple[str, ...]] = set()
 
     def errors(self, record: Any) -> list[tuple[Path_, str]]:
         if not isinstance(record, dict):
             return [
                 (tuple(e.absolute_path), e.message) for e in grant_validator().iter_errors(record)
             ]
-        found = [(tuple(e.absolute_path), e.message) for e in self.shell.iter_errors(record)]
+        found: list[tuple[Path_, str]] = []
+        shape = tuple(record) if self.shell_keys_only else None
+        if shape is None or shape not in self.valid_shapes:
+            found = [(tuple(e.absolute_path), e.message) for e in self.shell.iter_errors(record)]
+            if shape is not None and not found and len(self.valid_shapes) < REMEMBERED:
+                self.valid_shapes.add(shape)
+        is_type = self.shell.is_type
         for name, value in record.items():
             validator = self.properties.get(name)
             if validator is None:
                 continue  # the grant schema allows other properties, and says nothing of them
+            types = self.typed.get(name)
+            if types is not None and any(is_type(value, t) for t in types):
+                continue
             key = (name, _key(value))
             known = self.seen.get(key)
             if known is None:
