@@ -111,3 +111,25 @@ def test_the_database_refuses_to_commit_an_unbalanced_transaction(councillor_wit
             )
             Entry.objects.create(transaction=posting, account=account, amount=Decimal("5.00"))
     assert not LedgerTransaction.objects.filter(idempotency_key="x").exists()
+
+
+def test_concurrent_commitments_to_one_grant_share_the_account_they_create(councillor_with_1000):
+    """Five commitments to the same grant at once, each with its own key: each creates the grant's
+    commitment account if it is missing (`accounts_for`, one statement); those that lose the race
+    to create it find the winner's row, and all five post to the one account."""
+    fund_year, councillor = councillor_with_1000
+
+    def commit(i):
+        return ledger.commitment_make(
+            fund_year=fund_year,
+            reference="CCIF26-000042",
+            shares=[(councillor, Decimal("100.00"))],
+            by=None,
+            key=f"commit:CCIF26-000042:{i}",
+        )
+
+    results = run_together(5, commit)
+    assert all(isinstance(r, LedgerTransaction) for r in results), results
+    assert ledger.committed_balance("CCIF26-000042") == Decimal("500.00")
+    assert ledger.allocation_account(fund_year, councillor).balance == Decimal("500.00")
+    assert ledger_violations() == []
