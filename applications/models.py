@@ -238,6 +238,17 @@ class BankAccount(models.Model):
         return f"{self.sort_code[:2]}-**-** ****{self.account_number[-4:]}"
 
 
+# The states of a grant the public register lists: an offer made, accepted, being paid or
+# monitored, closed, or revoked after payment (transparency.published.PUBLISHED).
+REGISTER_STATES = (
+    Status.APPROVED,
+    Status.OFFER_ACCEPTED,
+    Status.MONITORING,
+    Status.CLOSED,
+    Status.REVOKED,
+)
+
+
 class Application(ApplicationWorkflow, models.Model):
     fund_year = models.ForeignKey(FundYear, on_delete=models.PROTECT, related_name="applications")
     organisation = models.ForeignKey(
@@ -303,7 +314,18 @@ class Application(ApplicationWorkflow, models.Model):
         indexes = [
             models.Index(fields=["fund_year", "status"], name="application_fundyear_status"),
             models.Index(fields=["status", "offer_expires_on"], name="application_offer_expiry"),
-            models.Index(fields=["awarded_at", "id"], name="application_awarded_at"),
+            # The public register's order (transparency.published), of the grants it lists
+            # only: read backwards, a page is the index's next rows, with no sort and no row
+            # to filter out (transparency.published.PUBLISHED is REGISTER_STATES).
+            models.Index(
+                fields=["awarded_at", "id"],
+                name="application_register_order",
+                condition=Q(
+                    status__in=REGISTER_STATES,
+                    amount_awarded__isnull=False,
+                    awarded_at__isnull=False,
+                ),
+            ),
         ]
 
     def __str__(self) -> str:

@@ -35,14 +35,13 @@ from django.db.models import (
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from applications.models import Application, Organisation
-from applications.workflow import Status
+from applications.models import REGISTER_STATES, Application, Organisation
 from budgets.models import Account, Entry, FinancialYear, LedgerTransaction
 from transparency.models import StateCount
 from transparency.summaries import holding
 
-S = Status
-PUBLISHED = (S.APPROVED, S.OFFER_ACCEPTED, S.MONITORING, S.CLOSED, S.REVOKED)
+# The register's index (applications.models) is built over exactly these states, in this order.
+PUBLISHED = REGISTER_STATES
 # The Transparency Code's list is of grants to voluntary, community and social enterprise
 # organisations: a parish council is a local authority, and a school (as the model holds it) a
 # public body, so both are in the 360Giving file and the public list but not in the Code's list.
