@@ -11,11 +11,14 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, TypedDict
 
 from django.core.exceptions import ImproperlyConfigured
+from django.core.paginator import Page, Paginator
 from django.db.models import (
+    Count,
     DecimalField,
     Expression,
     F,
     OuterRef,
+    Q,
     QuerySet,
     Subquery,
     Sum,
@@ -143,6 +146,8 @@ class Statement:
     paid: Decimal = ZERO
     pledged: Decimal = ZERO  # to bids waiting for a decision: see `with_pledgeable`
     pledgeable: Decimal = ZERO  # left to pledge
+    closing: Decimal = ZERO  # the allocation account's stored balance (the sum of its entries)
+    page: Page | None = None  # when paged: `rows` are this page's, the totals the whole account's
 
     def total(self, kind: str, sign: int = 0) -> Decimal:
         return self.totals.get(f"{kind}{'+' if sign > 0 else '-' if sign < 0 else ''}", ZERO)
@@ -178,10 +183,56 @@ class Statement:
     @property
     def balance(self) -> Decimal:
         """The allocation account's balance: what is neither committed nor paid."""
-        return self.rows[-1].balance if self.rows else ZERO
+        return self.closing
 
 
-def statement(*, fund_year: FundYear, councillor: Councillor) -> Statement:
+STATEMENT_PAGE_SIZE = 50
+
+
+def _row(entry: Entry) -> StatementRow:
+    posting = entry.transaction
+    return StatementRow(
+        entry_id=entry.pk,
+        posted_at=posting.created_at,
+        kind=posting.kind,
+        kind_label=posting.get_kind_display(),
+        memo=posting.memo,
+        reference=posting.reference,
+        amount=entry.amount,
+        balance=entry.running,  # type: ignore[attr-defined]
+    )
+
+
+def _totals(account: Account) -> tuple[dict[str, Decimal], int]:
+    """Each kind's total, in and out, and the number of entries: one aggregate query."""
+    totals: dict[str, Decimal] = defaultdict(lambda: ZERO)
+    count = 0
+    for row in (
+        Entry.objects.filter(account=account)
+        .values("transaction__kind")
+        .annotate(
+            n=Count("pk"),
+            plus=Sum("amount", filter=Q(amount__gt=0)),
+            minus=Sum("amount", filter=Q(amount__lt=0)),
+        )
+        .order_by()
+    ):
+        kind, plus, minus = row["transaction__kind"], row["plus"], row["minus"]
+        count += row["n"]
+        totals[kind] = (plus or ZERO) + (minus or ZERO)
+        if plus is not None:
+            totals[f"{kind}+"] = plus
+        if minus is not None:
+            totals[f"{kind}-"] = minus
+    return dict(totals), count
+
+
+def statement(
+    *, fund_year: FundYear, councillor: Councillor, page: int | str | None = None
+) -> Statement:
+    """The allocation account line by line with its running balance, and its totals. `page`
+    (a page number, as the address gives it): only that page's rows, STATEMENT_PAGE_SIZE of
+    them, in a fixed number of queries; None: every row (the downloads and the PDF)."""
     result = Statement(fund_year=fund_year, councillor=councillor)
     account = with_pledgeable(
         Account.objects.filter(
@@ -191,30 +242,21 @@ def statement(*, fund_year: FundYear, councillor: Councillor) -> Statement:
     if account is None:
         return result
     result.pledged, result.pledgeable = account.pledged, account.pledgeable
+    result.closing = account.balance
+    result.totals, count = _totals(account)
     entries = (
         Entry.objects.filter(account=account)
         .select_related("transaction")
         .annotate(running=Window(Sum("amount"), order_by="id"))
         .order_by("id")
     )
-    totals: dict[str, Decimal] = defaultdict(lambda: ZERO)
-    for entry in entries:
-        posting = entry.transaction
-        result.rows.append(
-            StatementRow(
-                entry_id=entry.pk,
-                posted_at=posting.created_at,
-                kind=posting.kind,
-                kind_label=posting.get_kind_display(),
-                memo=posting.memo,
-                reference=posting.reference,
-                amount=entry.amount,
-                balance=entry.running,
-            )
-        )
-        totals[posting.kind] += entry.amount
-        totals[f"{posting.kind}{'+' if entry.amount > 0 else '-'}"] += entry.amount
-    result.totals = dict(totals)
+    if page is None:
+        result.rows = [_row(entry) for entry in entries]
+    else:
+        paginator = Paginator(entries, STATEMENT_PAGE_SIZE)
+        paginator.count = count  # type: ignore[misc]  # known from the totals' query
+        result.page = paginator.get_page(page)
+        result.rows = [_row(entry) for entry in result.page.object_list]
     held = (
         Account.objects.filter(
             fund_year=fund_year,

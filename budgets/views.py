@@ -49,15 +49,19 @@ def overview(request, code: str, year: int):
 
 @access.page(access.signed_in)
 def statement(request, code: str, year: int, councillor: int):
-    """A councillor's postings with the running balance, for them and for officers only; the
-    download (`?download=csv|xlsx`) is read after the same check, so it is no way round it."""
+    """A councillor's postings with the running balance, a page at a time, for them and for
+    officers only; the download (`?download=csv|xlsx`), every posting, is read after the same
+    check, so it is no way round it."""
     fund_year = _fund_year(code, year)
     member = Councillor.objects.select_related("ward", "user").filter(pk=councillor).first()
     if member is None or (member.user_id != request.user.pk and not sees_all_budgets(request.user)):
         raise Http404("There is no such budget statement.")  # another's: as if there were none
-    lines = selectors.statement(fund_year=fund_year, councillor=member)
-    if fmt := exports.requested_format(request):
+    if fmt := exports.requested_format(request):  # every posting, however many
+        lines = selectors.statement(fund_year=fund_year, councillor=member)
         return downloads.statement(lines, fund_year, member, fmt)
+    lines = selectors.statement(
+        fund_year=fund_year, councillor=member, page=request.GET.get("page") or 1
+    )
     return render(
         request,
         "budgets/statement.html",

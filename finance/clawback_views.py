@@ -4,6 +4,7 @@ clawback requests (with their letter), and refunds posted to the ledger as they 
 from __future__ import annotations
 
 from django.contrib import messages
+from django.core.paginator import Paginator
 from django.db.models import Q
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
@@ -21,25 +22,35 @@ from fundmgr.errors import DomainError
 from fundmgr.forms import add_refusal
 from fundmgr.money import pounds
 
+PAGE_SIZE = 50
+
 
 @access.page(access.reads_finance)
 def overview(request):
-    rows = clawbacks.underspends()
+    """Three lists, each a page at a time and each chosen in the database, so the page costs
+    the same however many grants have been monitored; the downloads have every row."""
     if fmt := exports.requested_format(request):
         if request.GET.get("list") == "requests":
             every = Clawback.objects.order_by("-pk").iterator()
             return exports.download(
                 every, downloads.CLAWBACK_REQUESTS, name="clawback-requests", format=fmt
             )
-        due = [r for r in rows if r.due and r.clawback is None]
+        due = clawbacks.rows(clawbacks.to_ask().iterator())
         return exports.download(due, downloads.CLAWBACK_DUE, name="clawback-to-ask", format=fmt)
+    due = Paginator(clawbacks.to_ask(), PAGE_SIZE).get_page(request.GET.get("due"))
+    below = Paginator(clawbacks.within_threshold(), PAGE_SIZE).get_page(request.GET.get("below"))
+    raised = Paginator(
+        Clawback.objects.select_related("raised_by").order_by("-pk"), PAGE_SIZE
+    ).get_page(request.GET.get("raised"))
     return render(
         request,
         "finance/clawback.html",
         {
-            "due": [r for r in rows if r.due and r.clawback is None],
-            "below": [r for r in rows if not r.due],
-            "raised": Clawback.objects.select_related("raised_by").order_by("-pk")[:100],
+            "due": clawbacks.rows(due.object_list),
+            "due_page": due,
+            "below": clawbacks.rows(below.object_list),
+            "below_page": below,
+            "raised": raised,
             "may_act": is_finance_officer(request.user),
         },
     )

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db import transaction
-from django.db.models import Prefetch, Q
+from django.db.models import Exists, F, OuterRef, Q, QuerySet, Subquery
 
 from applications.models import Application, MonitoringReport
 from applications.workflow import Status
@@ -59,21 +59,71 @@ class Underspend:
         )
 
 
-def underspends() -> list[Underspend]:
-    """Grants with a monitoring report showing money unspent, and revoked grants with money
-    paid, with any clawback already raised. Three queries."""
-    apps = list(
-        Application.objects.filter(
-            Q(status__in=[Status.MONITORING, Status.CLOSED], monitoring_reports__isnull=False)
+def _underspent() -> QuerySet[Application]:
+    """Grants owing something back, in the database: a monitoring report (the latest) showing
+    less spent than paid, or revoked with money paid. Each carries `spent`, its latest report's
+    figure (None when there is no report)."""
+    latest = (
+        MonitoringReport.objects.filter(application=OuterRef("pk"))
+        .order_by("-pk")
+        .values("amount_spent")[:1]
+    )
+    return (
+        Application.objects.annotate(spent=Subquery(latest))
+        .filter(
+            Q(status__in=[Status.MONITORING, Status.CLOSED], spent__lt=F("paid_to_date"))
             | Q(status=Status.REVOKED, paid_to_date__gt=0)
         )
-        .distinct()
         .select_related("organisation", "fund_year__fund", "fund_year__year")
-        .prefetch_related(
-            Prefetch("monitoring_reports", queryset=MonitoringReport.objects.order_by("-pk"))
-        )
         .order_by("reference")
     )
+
+
+def _is_due() -> Q:
+    """Underspend.due in the database: revoked, or unspent above the fund year's threshold."""
+    return Q(status=Status.REVOKED) | Q(
+        paid_to_date__gt=F("spent") + F("fund_year__clawback_threshold")
+    )
+
+
+def _asked() -> Exists:
+    return Exists(
+        Clawback.objects.filter(reference=OuterRef("reference")).exclude(
+            status=Clawback.Status.CANCELLED
+        )
+    )
+
+
+def to_ask() -> QuerySet[Application]:
+    """The grants a request is due for and not yet raised (`rows` makes them Underspends)."""
+    return _underspent().filter(_is_due()).exclude(_asked())
+
+
+def within_threshold() -> QuerySet[Application]:
+    """Unspent money a group keeps: at or below its fund year's threshold."""
+    return _underspent().exclude(_is_due())
+
+
+def rows(apps, raised: dict[str, Clawback] | None = None) -> list[Underspend]:
+    """Underspends of applications from `_underspent` (`spent` annotated)."""
+    return [
+        Underspend(
+            app,
+            app.paid_to_date,
+            None if app.status == Status.REVOKED else app.spent,  # type: ignore[attr-defined]
+            (raised or {}).get(app.reference),
+        )
+        for app in apps
+    ]
+
+
+def underspends(*, application: Application | None = None) -> list[Underspend]:
+    """Grants with a monitoring report showing money unspent, and revoked grants with money
+    paid, with any clawback already raised (of one application, if given). Two queries."""
+    found = _underspent()
+    if application is not None:
+        found = found.filter(pk=application.pk)
+    apps = list(found)
     raised: dict[str, Clawback] = {}
     for clawback in (
         Clawback.objects.filter(reference__in=[a.reference for a in apps])
@@ -81,23 +131,13 @@ def underspends() -> list[Underspend]:
         .order_by("pk")
     ):
         raised[clawback.reference] = clawback
-    rows = []
-    for app in apps:
-        if app.status == Status.REVOKED:
-            spent = None
-        else:
-            reports = list(app.monitoring_reports.all())
-            spent = reports[0].amount_spent
-            if spent >= app.paid_to_date:
-                continue
-        rows.append(Underspend(app, app.paid_to_date, spent, raised.get(app.reference)))
-    return rows
+    return rows(apps, raised)
 
 
 @transaction.atomic
 def clawback_raise(*, application: Application, by: User) -> Clawback:
     """Ask the group for the money back: the request is recorded and the group is told."""
-    row = next((r for r in underspends() if r.application.pk == application.pk), None)
+    row = next(iter(underspends(application=application)), None)
     if row is None or not row.due:
         raise Refused(f"{application.reference} owes nothing back under the fund's rules.")
     app = row.application

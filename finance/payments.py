@@ -15,7 +15,24 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from django.core.paginator import Paginator
 from django.db import transaction
+from django.db.models import (
+    Case,
+    CharField,
+    Count,
+    Exists,
+    F,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+    When,
+    Window,
+)
+from django.db.models.functions import Coalesce, RowNumber
 
 from applications import rules
 from applications.models import Application, BankAccount, Organisation
@@ -166,18 +183,9 @@ def _returned(accounts: dict[int, list[BankAccount]]) -> dict[int, str]:
     )
 
 
-def payable(on: datetime.date | None = None) -> Payable:
-    """Every unpaid payment, sorted: due and payable, held (bank details), waiting for a
-    condition, due later, returned by the bank, stopped (the grant no longer being paid). A
-    group whose payment the bank returned is held until new bank details are verified. Four
-    queries, however many payments."""
-    on = on or rules.today()
+def _classify(payments: Sequence[Payment], on: datetime.date) -> Payable:
+    """Sort `payments` (with their schedules) into `payable`'s lists: three queries."""
     result = Payable(on=on)
-    payments = list(
-        Payment.objects.filter(status__in=[Payment.Status.SCHEDULED, Payment.Status.RETURNED])
-        .select_related("schedule__fund_year__fund", "schedule__fund_year__year")
-        .order_by("due_on", "reference")
-    )
     apps = {
         a.reference: a
         for a in Application.objects.filter(
@@ -214,6 +222,132 @@ def payable(on: datetime.date | None = None) -> Payable:
             row.bank_account = next(a for a in mine if a.status == BankAccount.Status.VERIFIED)
             result.due.append(row)
     return result
+
+
+# --- the same lists in the database, a page at a time -----------------------------------------
+#
+# `payable` reads every unpaid payment, which a run needs. A page needs only a page of each list
+# and each list's count and total: `PayableLists` sorts the payments in the database with the
+# same rules (tests/pages/test_staff_lists.py checks the two agree), so the page costs the same
+# however many payments are waiting.
+
+SECTIONS = ("due", "held", "returned", "waiting", "later", "stopped")
+
+
+def _sorted(on: datetime.date) -> QuerySet[Payment]:
+    """Unpaid payments, each annotated with its section (`section`), as `payable` sorts them."""
+    grant = Application.objects.filter(reference=OuterRef("schedule__reference"))
+    current = BankAccount.objects.filter(
+        organisation=OuterRef("organisation_id"),
+        status__in=[BankAccount.Status.UNVERIFIED, BankAccount.Status.VERIFIED],
+    ).order_by("-pk")
+    returned_from = PaymentRunLine.objects.filter(
+        bank_account=OuterRef("account_id"), status=PaymentRunLine.Status.RETURNED
+    )
+    reissue_ok = [Status.OFFER_ACCEPTED, Status.MONITORING, Status.CLOSED]
+    stopped = (
+        Q(grant_status__isnull=True)
+        | (Q(run__isnull=True) & ~Q(grant_status=Status.OFFER_ACCEPTED))
+        | (Q(run__isnull=False) & ~Q(grant_status__in=reissue_ok))
+    )
+    waiting = ~Q(condition="") & Q(condition_met_at__isnull=True)
+    payable_to = Q(account_status=BankAccount.Status.VERIFIED) & ~Q(returned=True)
+    return (
+        Payment.objects.filter(status__in=[Payment.Status.SCHEDULED, Payment.Status.RETURNED])
+        .annotate(
+            grant_status=Subquery(grant.values("status")[:1]),
+            organisation_id=Subquery(grant.values("organisation_id")[:1]),
+        )
+        .annotate(
+            account_id=Subquery(current.values("pk")[:1]),
+            account_status=Coalesce(Subquery(current.values("status")[:1]), Value("")),
+        )
+        .annotate(returned=Exists(returned_from))
+        .annotate(
+            section=Case(
+                When(status=Payment.Status.RETURNED, then=Value("returned")),
+                When(stopped, then=Value("stopped")),
+                When(waiting, then=Value("waiting")),
+                When(due_on__gt=on, then=Value("later")),
+                When(payable_to, then=Value("due")),
+                default=Value("held"),
+                output_field=CharField(),
+            )
+        )
+    )
+
+
+@dataclass
+class Section:
+    count: int = 0
+    total: Decimal = Decimal("0.00")
+
+
+class PayableLists:
+    """Each list's count and total (one query), and a page of each (`pages`), sorted by due
+    date then reference as `payable` sorts them."""
+
+    def __init__(self, on: datetime.date | None = None) -> None:
+        self.on = on or rules.today()
+        self.payments = _sorted(self.on)
+        self.sections = {name: Section() for name in SECTIONS}
+        counted = (
+            self.payments.order_by()
+            .values("section")  # type: ignore[misc]  # annotated by _sorted
+            .annotate(n=Count("pk"), total=Sum("amount"))
+        )
+        for row in counted:
+            self.sections[row["section"]] = Section(row["n"], row["total"])
+
+    def pages(self, numbers: dict[str, str | None], per_page: int) -> dict[str, dict]:
+        """A page of each list (`numbers`: each list's page number as the address gives it):
+        the page (for its navigation), its rows as `payable` gives them (grant, account, reason)
+        and the list's count and total. One query for every list's rows, numbered in the
+        database, then `payable`'s three for those rows alone."""
+        result, wanted = {}, Q()
+        for name in SECTIONS:
+            paginator = Paginator(self.payments.none(), per_page)
+            paginator.count = self.sections[name].count  # type: ignore[misc]
+            page = paginator.get_page(numbers.get(name))
+            first = (page.number - 1) * per_page
+            if self.sections[name].count:
+                wanted |= Q(section=name, row_number__gt=first, row_number__lte=first + per_page)
+            result[name] = {
+                "page": page,
+                "rows": [],
+                "count": self.sections[name].count,
+                "total": self.sections[name].total,
+            }
+        if not wanted:
+            return result
+        numbered = self.payments.annotate(
+            row_number=Window(
+                RowNumber(), partition_by=F("section"), order_by=[F("due_on"), F("reference")]
+            )
+        )
+        payments = list(
+            numbered.filter(wanted)
+            .select_related("schedule__fund_year__fund", "schedule__fund_year__year")
+            .order_by("due_on", "reference")
+        )
+        classified = _classify(payments, self.on)
+        for name in SECTIONS:
+            result[name]["rows"] = getattr(classified, name)
+        return result
+
+
+def payable(on: datetime.date | None = None) -> Payable:
+    """Every unpaid payment, sorted: due and payable, held (bank details), waiting for a
+    condition, due later, returned by the bank, stopped (the grant no longer being paid). A
+    group whose payment the bank returned is held until new bank details are verified. Four
+    queries, however many payments."""
+    on = on or rules.today()
+    payments = list(
+        Payment.objects.filter(status__in=[Payment.Status.SCHEDULED, Payment.Status.RETURNED])
+        .select_related("schedule__fund_year__fund", "schedule__fund_year__year")
+        .order_by("due_on", "reference")
+    )
+    return _classify(payments, on)
 
 
 # --- payment runs ---------------------------------------------------------------------------

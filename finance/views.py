@@ -36,6 +36,8 @@ from finance.forms import (
     RunForm,
 )
 from finance.payments import (
+    SECTIONS,
+    PayableLists,
     changed_since_prepared,
     condition_met,
     instalments_set,
@@ -77,7 +79,7 @@ def home(request):
         request,
         "finance/home.html",
         {
-            "payable": payable(today()),
+            "payable": PayableLists(today()).sections,
             "waiting_runs": PaymentRun.objects.filter(status=PaymentRun.Status.PREPARED).count(),
             "bank_waiting": BankAccount.objects.filter(
                 status=BankAccount.Status.UNVERIFIED
@@ -93,19 +95,24 @@ def home(request):
 
 @access.page(access.reads_finance)
 def payments(request):
-    due = payable(today())
     if fmt := exports.requested_format(request):
+        due = payable(today())
         which = request.GET.get("list", "due")
         if which not in downloads.PAYMENT_LISTS:
             raise Http404("There is no such list of payments.")
         return exports.download(
             getattr(due, which), downloads.PAYMENT, name=downloads.PAYMENT_LISTS[which], format=fmt
         )
+    # Each list a page at a time (its own page parameter, named as the list), sorted in the
+    # database; its count and total are the whole list's; its download has every row.
+    lists = PayableLists(today())
+    sections = lists.pages({name: request.GET.get(name) for name in SECTIONS}, PAGE_SIZE)
     return render(
         request,
         "finance/payments.html",
         {
-            "payable": due,
+            "on": lists.on,
+            "lists": sections,
             "may_act": is_finance_officer(request.user),
             "may_set": may_set_instalments(request.user),
         },
