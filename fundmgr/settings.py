@@ -223,6 +223,11 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"].setdefault("OPTIONS", {}).update(
         {"timeout": 20, "transaction_mode": "IMMEDIATE"}
     )
+elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # Pages ask short questions; PostgreSQL's JIT compiler starts on any query the planner
+    # costs high (a subquery per row is costed high) and compiled longer than it ran: 1.2 s of
+    # the payments page's 1.6 s query at 100k bids (`manage.py benchmark pages`). Off.
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault("options", "-c jit=off")
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
