@@ -288,3 +288,12 @@ def test_a_councillors_spend_reads_only_their_share_and_matches_the_officers_row
     client.force_login(town.officer)
     page = visible(client.get("/dashboards/", {"year": ""}))
     assert re.search(r"Paid £250\.01 Committed, not yet paid £1,150\.00", page)
+
+
+@pytest.mark.slow
+def test_the_demo_councils_summaries_equal_a_recount(db):
+    import io
+
+    call_command("loaddemo", stdout=io.StringIO())
+    assert StateCount.objects.filter(n__gt=0).count() > 5
+    assert summaries.differences() == []
