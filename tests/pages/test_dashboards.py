@@ -297,3 +297,69 @@ def test_the_demo_councils_summaries_equal_a_recount(db):
     call_command("loaddemo", stdout=io.StringIO())
     assert StateCount.objects.filter(n__gt=0).count() > 5
     assert summaries.differences() == []
+
+
+def _recounted(filters, scope):
+    """The pipeline and timing figures counted straight from the applications and their log,
+    as the dashboards counted them before they had summaries."""
+    from django.db.models import Count, Min, Sum
+
+    from applications.models import TransitionLog
+    from applications.workflow import Status
+
+    apps = filters.applications(scope)
+    states = {
+        r["status"]: [r["n"], summaries.pence(r["req"]), summaries.pence(r["awd"])]
+        for r in apps.order_by()
+        .values("status")
+        .annotate(n=Count("pk"), req=Sum("amount_requested"), awd=Sum("amount_awarded"))
+    }
+    pipeline_rows = [[s.label, *states.get(s.value, [0, 0, 0])] for s in Status]
+    firsts: dict = {}
+    for app_id, step, at in (
+        TransitionLog.objects.filter(application__in=apps)
+        .order_by()
+        .values("application_id", "transition")
+        .annotate(first=Min("at"))
+        .values_list("application_id", "transition", "first")
+    ):
+        firsts.setdefault(app_id, {})[step] = at
+    bands = {"decision": {}, "payment": {}}
+    for steps in firsts.values():
+        if "submit" not in steps:
+            continue
+        decided = min((steps[s] for s in ("approve", "reject") if s in steps), default=None)
+        for measure, at in (("decision", decided), ("payment", steps.get("pay"))):
+            if at is not None:
+                band = summaries.band_of((at - steps["submit"]).total_seconds() / 86_400)
+                bands[measure][band] = bands[measure].get(band, 0) + 1
+    return pipeline_rows, bands
+
+
+@pytest.mark.slow
+def test_every_filter_and_scope_shows_what_a_recount_shows(town):
+    from budgets.models import FinancialYear, Fund
+    from transparency.pipeline import pipeline, timing
+    from transparency.scope import EVERYTHING, Filters, scope_for
+
+    clock = Clock()
+    with mock.patch("django.utils.timezone.now", clock):
+        _bids(town, 24, clock)
+    scopes = [EVERYTHING, scope_for(town.shaw.user), scope_for(town.okafor.user)]
+    years = [None, *FinancialYear.objects.all()]
+    funds = [None, *Fund.objects.all()]
+    _, every = _recounted(Filters(), EVERYTHING)
+    assert every["decision"] and every["payment"]  # something to compare
+    checked = 0
+    for scope in scopes:
+        for year in years:
+            for fund in funds:
+                filters = Filters(year=year, fund=fund)
+                rows, bands = _recounted(filters, scope)
+                assert pipeline(filters, scope).table.rows == rows
+                sections = timing(filters, scope)
+                for section, measure in zip(sections, ("decision", "payment"), strict=False):
+                    shown = {label: n for label, n in section.table.rows if n}
+                    assert shown == bands[measure], (filters, scope, measure)
+                checked += 1
+    assert checked == len(scopes) * len(years) * len(funds) >= 12
