@@ -37,8 +37,9 @@ def number(amount: Decimal) -> int | float:
     return int(amount) if amount == amount.to_integral_value() else float(amount)
 
 
-def timestamp(moment: datetime.datetime) -> str:
-    return timezone.localtime(moment).replace(microsecond=0).isoformat()
+def timestamp(moment: datetime.datetime, zone: datetime.tzinfo | None = None) -> str:
+    local = moment.astimezone(zone or timezone.get_current_timezone())
+    return local.replace(microsecond=0).isoformat()
 
 
 def grant(row: GrantRow) -> dict:
@@ -86,7 +87,7 @@ def grant(row: GrantRow) -> dict:
     ]
     record["grantProgramme"] = [{"code": row.fund_code, "title": row.fund_name}]
     record["fromOpenCall"] = "Yes"
-    record["dateModified"] = timestamp(row.modified_at)
+    record["dateModified"] = timestamp(row.modified_at, row.zone)
     return record
 
 

@@ -190,3 +190,14 @@ def test_validate_names_a_broken_grant_by_id_and_path_and_a_repeated_id_and_writ
         in said
     )
     assert list(tmp_path.iterdir()) == []
+
+
+def test_grant_rows_reads_each_field_in_grant_rows_own_order():
+    """grant_rows builds each GrantRow from a tuple of FIELDS: their orders must agree."""
+    import dataclasses
+
+    from transparency.published import FIELDS, GrantRow
+
+    names = [f.name for f in dataclasses.fields(GrantRow)]
+    assert names[: len(FIELDS)] == list(FIELDS)
+    assert names[len(FIELDS) :] == ["wards", "zone"]
