@@ -320,11 +320,7 @@ class Application(ApplicationWorkflow, models.Model):
             models.Index(
                 fields=["awarded_at", "id"],
                 name="application_register_order",
-                condition=Q(
-                    status__in=REGISTER_STATES,
-                    amount_awarded__isnull=False,
-                    awarded_at__isnull=False,
-                ),
+                condition=Q(status__in=REGISTER_STATES),
             ),
         ]
 
