@@ -1,0 +1,433 @@
+"""`manage.py benchmark approvals`: grants officers approving bids at once, approvals a second.
+
+It seeds its own throwaway database (never the one in use): bids waiting for a decision, each
+pledged in full by one councillor, then has officers approve them from 2, 8 and 32 threads at
+once (`--threads N` instead: that number only). Each thread is one officer with their own
+database connection (closed when the thread ends), signed in with Django's test client, and
+POSTs the decide page (`/officer/applications/<ref>/decide/`) for each of its bids: the whole
+request as Django serves it (middleware, the session, the view, `decision_record`, the ledger's
+commitment, the outbox's e-mails and the documents' task queued, the redirect), only the HTTP
+server left out. That is what an officer waits for, bar the network. As gunicorn runs the
+application (deploy/gunicorn.conf.py: worker processes, each of threads), the threads are
+spread over one forked worker process a core, so Python's lock does not hold the run to one
+core while the other waits.
+
+- Distinct allocations: one councillor a thread, each with allocation enough for every bid, so
+  the threads never want the same allocation (they do share the fund's rows and the tables).
+  Target: at least 100 approvals a second with 8 threads; 0 overspend.
+- Same allocation: every bid pledged by one councillor whose allocation pays for half of them,
+  so the threads queue for one account and the allocation runs out part-way. Target: 0
+  overspend, and exactly the bids it cannot pay refused (in words, on the page), no more.
+
+Reported for each run: approvals a second, refusals, retries after a deadlock or serialisation
+failure (`fundmgr.contention`), requests given up; queries per approval (one request counted
+on its own); then the ledger checked (`check_ledger`'s invariants; no account below zero; no
+councillor committed beyond their allocation). Threads only make sense on PostgreSQL: on SQLite
+(one writer at a time) it runs one thread and says so.
+
+    python manage.py benchmark approvals --postgres               # the real figures, fsync on
+    python manage.py benchmark approvals --approvals 200 --threads 2
+    python manage.py benchmark approvals --same-allocation        # only the shared allocation
+"""
+
+from __future__ import annotations
+
+import datetime
+import multiprocessing
+import os
+import threading
+import time
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.contrib.auth.models import Group
+from django.db import connection, connections, transaction
+from django.db.models import Sum
+from django.test import Client
+from django.test.utils import CaptureQueriesContext, override_settings
+
+from applications.models import Application, Organisation, Pledge, TransitionLog
+from applications.workflow import Status
+from budgets import ledger
+from budgets.integrity import ledger_violations
+from budgets.models import Account, Council, Councillor, FinancialYear, Fund, FundYear, Ward
+from devtools.benchmarks.ledger import durability
+from devtools.benchmarks.targets import Targets
+from fundmgr import contention
+from fundmgr.models import User
+from fundmgr.roles import Role
+
+AMOUNT = Decimal("100.00")  # every bid asks for this, and is awarded it
+THREADS = (2, 8, 32)
+COMMAND_DEFAULT_THREADS = 4  # benchmark.py's --threads default: not asked for by the person
+TARGET_PER_S = 100  # with 8 threads on distinct allocations
+TARGET_THREADS = 8
+
+
+@dataclass
+class World:
+    fund_year: FundYear
+    council: Council
+    organisation: Organisation
+    assessor: User
+    officers: list[User]
+    wards: list[Ward]
+    runs: int = 0
+
+
+def _fund_year(council: Council, year: FinancialYear, code: str, allocation: Decimal) -> FundYear:
+    fund = Fund.objects.create(council=council, kind="ccif", name=f"Fund {code}", code=code)
+    fund_year = FundYear.objects.create(
+        fund=fund,
+        year=year,
+        allocation_per_councillor=allocation,
+        max_award=Decimal("1000.00"),
+        funded_from="allocations",
+        delegated_limit=Decimal("1000.00"),
+        opens_on=year.start,
+        closes_on=year.end,
+        cost_code=code,
+    )
+    return fund_year
+
+
+def seed_world(*, officers: int, allocation: Decimal, code: str) -> World:
+    """The council, one fund year whose councillors each hold `allocation`, a group, the
+    assessing officer and `officers` deciding officers (each a grants officer)."""
+    today = datetime.date.today()
+    start = datetime.date(today.year if today.month >= 4 else today.year - 1, 4, 1)
+    year, _ = FinancialYear.objects.get_or_create(start=start)
+    council, _ = Council.objects.get_or_create(
+        gss_code="E07000998", defaults={"name": "Approvals District"}
+    )
+    fund_year = _fund_year(council, year, code, allocation)
+    ward = Ward.objects.create(council=council, name=f"Ward {code}", gss_code=f"E05{code[-6:]:0>6}")
+    organisation = Organisation.objects.create(
+        name=f"Group {code}",
+        kind=Organisation.Kind.CONSTITUTED_GROUP,
+        address="1 High Street",
+        postcode="TV1 1AA",
+        ward=ward,
+        email=f"group-{code.lower()}@example.org",
+    )
+    grants = Group.objects.get(name=Role.GRANTS_OFFICER)
+    people = User.objects.bulk_create(
+        User(username=f"{code.lower()}-officer{i}", email=f"{code.lower()}-o{i}@example.org")
+        for i in range(officers + 1)
+    )
+    grants.user_set.add(*people)
+    return World(
+        fund_year=fund_year,
+        council=council,
+        organisation=organisation,
+        assessor=people[0],
+        officers=people[1:],
+        wards=[ward],
+    )
+
+
+def councillors(world: World, n: int, name: str) -> list[Councillor]:
+    """`n` councillors, each of a ward of their own (the bids they pledge are for it), each
+    given the fund year's allocation."""
+    first = Ward.objects.filter(council=world.council).count()
+    wards = Ward.objects.bulk_create(
+        Ward(council=world.council, name=f"Ward {first + i}", gss_code=f"E06{first + i:06d}")
+        for i in range(n)
+    )
+    users = User.objects.bulk_create(
+        User(username=f"{name}{i}", email=f"{name}{i}@example.org") for i in range(n)
+    )
+    made = Councillor.objects.bulk_create(
+        Councillor(
+            user=u,
+            ward=wards[i],
+            name=f"Member {name}{i}",
+            term_start=world.fund_year.year.start,
+        )
+        for i, u in enumerate(users)
+    )
+    fy = world.fund_year
+    ledger.budget_set(
+        fund_year=fy,
+        total=fy.allocation_per_councillor * Councillor.objects.in_term_during(fy.year).count(),
+        by=None,
+    )
+    ledger.allocate_year(fund_year=fy, by=None)
+    return made
+
+
+def seed_bids(world: World, pledgers: list[Councillor], n: int) -> list[list[str]]:
+    """`n` bids waiting for a decision, recommended by the assessor, bid i pledged in full by
+    pledgers[i % len(pledgers)]. Their references, one list for each pledger."""
+    world.runs += 1
+    prefix = f"{world.fund_year.fund.code[:6]}R{world.runs}"
+    now = datetime.datetime.now(datetime.UTC)
+    with transaction.atomic():
+        apps = Application.objects.bulk_create(
+            Application(
+                fund_year=world.fund_year,
+                organisation=world.organisation,
+                reference=f"{prefix}-{i:06d}",
+                status=Status.AWAITING_DECISION,
+                title=f"Project {i}",
+                purpose="Benches for the park.",
+                amount_requested=AMOUNT,
+                total_cost=AMOUNT,
+                created_by=world.assessor,
+                submitted_at=now,
+            )
+            for i in range(n)
+        )
+        through = Application.wards.through
+        through.objects.bulk_create(
+            through(application=a, ward_id=pledgers[i % len(pledgers)].ward_id)
+            for i, a in enumerate(apps)
+        )
+        Pledge.objects.bulk_create(
+            Pledge(
+                application=a,
+                councillor=pledgers[i % len(pledgers)],
+                amount=AMOUNT,
+                statement="Supported.",
+                created_by=pledgers[i % len(pledgers)].user,
+            )
+            for i, a in enumerate(apps)
+        )
+        TransitionLog.objects.bulk_create(
+            TransitionLog(
+                application=a,
+                transition="recommend",
+                from_state=Status.UNDER_ASSESSMENT,
+                to_state=Status.AWAITING_DECISION,
+                by=world.assessor,
+                note="Recommended: approve",
+            )
+            for a in apps
+        )
+    queues: list[list[str]] = [[] for _ in pledgers]
+    for i, a in enumerate(apps):
+        queues[i % len(pledgers)].append(a.reference)
+    return queues
+
+
+def _decide(client: Client, reference: str) -> str:
+    """POST the decide page: 'approved', 'refused' (the page says why) or 'failed'."""
+    response = client.post(
+        f"/officer/applications/{reference}/decide/",
+        {"outcome": "approve", "amount": str(AMOUNT), "reasons": "Good value."},
+    )
+    if response.status_code == 302:
+        return "approved"
+    if response.status_code in (200, 409) and b"govuk-error-summary" in response.content:
+        return "refused"
+    return "failed"
+
+
+def _client(user: User) -> Client:
+    client = Client(raise_request_exception=False)
+    client.force_login(user)
+    return client
+
+
+def _officer_threads(clients: list[Client], work: list[list[str]], start, results) -> None:
+    """In one worker process: a thread for each officer, each with its own connection (closed
+    as it ends), approving its bids once every thread of every process is ready; the counts
+    go back to the parent."""
+    contention.counts_reset()
+    tally = {"approved": 0, "refused": 0, "failed": 0}
+    lock = threading.Lock()
+    errors: list[str] = []
+
+    def officer(t: int) -> None:
+        mine = dict.fromkeys(tally, 0)
+        try:
+            start.wait(timeout=300)
+            for reference in work[t]:
+                mine[_decide(clients[t], reference)] += 1
+        except BaseException as error:  # noqa: BLE001 - reported by the parent
+            errors.append(repr(error))
+        finally:
+            connection.close()
+            with lock:
+                for k, v in mine.items():
+                    tally[k] += v
+
+    officers = [threading.Thread(target=officer, args=(t,)) for t in range(len(clients))]
+    for thread in officers:
+        thread.start()
+    for thread in officers:
+        thread.join()
+    results.put({**tally, **contention.counts(), "errors": errors})
+
+
+def approve_at_once(world: World, queues: list[list[str]], threads: int) -> dict:
+    """`threads` officers at once, each approving its own bids in turn: queues[t] when there
+    are as many queues as threads, else one queue dealt out like cards. As gunicorn serves
+    them (deploy/gunicorn.conf.py: worker processes of threads), the officers' threads are
+    spread over one worker process a core, so the run is not held to one core by Python's
+    lock; each thread has its own database connection."""
+    clients = [_client(world.officers[t]) for t in range(threads)]
+    work: list[list[str]] = [[] for _ in range(threads)]
+    if len(queues) >= threads:
+        work = [list(queues[t]) for t in range(threads)]
+    else:
+        for i, reference in enumerate(queues[0]):
+            work[i % threads].append(reference)
+    processes = max(1, min(threads, os.cpu_count() or 1))
+    context = multiprocessing.get_context("fork")
+    start = context.Barrier(threads + 1)  # every officer and this process
+    results = context.Queue()
+    connections.close_all()  # a forked process opens its own
+    workers = []
+    for p in range(processes):
+        mine = list(range(p, threads, processes))
+        workers.append(
+            context.Process(
+                target=_officer_threads,
+                args=([clients[t] for t in mine], [work[t] for t in mine], start, results),
+            )
+        )
+    for worker in workers:
+        worker.start()
+    start.wait(timeout=300)
+    began = time.perf_counter()
+    reports = [results.get(timeout=7200) for _ in workers]
+    elapsed = time.perf_counter() - began
+    for worker in workers:
+        worker.join()
+    total = {k: sum(r[k] for r in reports) for k in ("approved", "refused", "failed")}
+    errors = [e for r in reports for e in r["errors"]]
+    if errors:
+        raise RuntimeError(f"An officer's thread failed: {errors[0]}")
+    return {
+        **total,
+        "per_s": total["approved"] / elapsed,
+        "seconds": elapsed,
+        "processes": processes,
+        "retried": sum(r["retried"] for r in reports),
+        "gave_up": sum(r["gave_up"] for r in reports),
+    }
+
+
+def queries_per_approval(world: World, pledger: Councillor) -> int:
+    """One approval through the page, on its own, its queries counted (a request first, to
+    write the session's once-a-minute time)."""
+    ((reference,),) = seed_bids(world, [pledger], 1)
+    client = _client(world.officers[0])
+    client.get(f"/officer/applications/{reference}/")
+    with CaptureQueriesContext(connection) as queries:
+        outcome = _decide(client, reference)
+    if outcome != "approved":
+        raise RuntimeError(f"The counted approval of {reference} was {outcome}.")
+    return len(queries)
+
+
+def overspend(world: World) -> Decimal:
+    """What councillors committed beyond their allocation, over the fund year (0.00 when none)."""
+    fy = world.fund_year
+    committed = dict(
+        Account.objects.filter(fund_year=fy, kind="commitment")
+        .values_list("councillor_id")
+        .annotate(total=Sum("balance"))
+    )
+    beyond = Decimal("0.00")
+    for total in committed.values():
+        if total > fy.allocation_per_councillor:
+            beyond += total - fy.allocation_per_councillor
+    return beyond
+
+
+def ledger_problems() -> list[str]:
+    return ledger_violations() + [
+        f"Account #{a.pk} is below zero at {a.balance}."
+        for a in Account.objects.filter(balance__lt=0).exclude(kind="source")
+    ]
+
+
+def _say_run(out, label: str, threads: int, r: dict) -> None:
+    out(
+        f"  {label}, {threads} threads in {r['processes']} processes: {r['approved']:,} approved "
+        f"in {r['seconds']:.1f} s "
+        f"({r['per_s']:.1f}/s), {r['refused']:,} refused, {r['failed']:,} failed, "
+        f"{r['retried']} retried, {r['gave_up']} given up"
+    )
+
+
+def distinct_runs(*, approvals: int, thread_counts: list[int], targets: Targets, out) -> None:
+    most = max(thread_counts)
+    # Enough for every bid of every run and the counted one: no councillor ever runs short.
+    world = seed_world(officers=most, allocation=AMOUNT * (approvals + 1) * 2, code="APPRD1")
+    pledgers = councillors(world, most, "cllr-d-")
+    out(f"Distinct allocations: {approvals:,} bids a run, one councillor's allocation a thread")
+    queries = queries_per_approval(world, pledgers[0])
+    for threads in thread_counts:
+        queues = seed_bids(world, pledgers[:threads], approvals)
+        r = approve_at_once(world, queues, threads)
+        _say_run(out, "distinct", threads, r)
+        if threads == TARGET_THREADS:
+            targets.at_least(
+                f"approvals a second, {threads} threads, distinct allocations",
+                r["per_s"],
+                TARGET_PER_S,
+                "/s",
+            )
+        targets.exactly(f"failed requests, {threads} threads, distinct", r["failed"], 0)
+        targets.exactly(f"refusals, {threads} threads, distinct", r["refused"], 0)
+    out(f"  queries per approval (the decide page's POST): {queries}")
+    targets.at_most("queries per approval", queries, 24)
+    targets.exactly("overspend, distinct allocations (£)", overspend(world), 0)
+    problems = ledger_problems()
+    for problem in problems[:5]:
+        out(f"    {problem}")
+    targets.exactly("ledger problems, distinct allocations", len(problems), 0)
+
+
+def same_allocation_runs(*, approvals: int, thread_counts: list[int], targets: Targets, out):
+    """Each run its own councillor, whose allocation pays for half the run's bids."""
+    payable = approvals // 2
+    world = seed_world(officers=max(thread_counts), allocation=AMOUNT * payable, code="APPRS1")
+    out(
+        f"Same allocation: {approvals:,} bids a run, all pledged by one councillor whose "
+        f"allocation pays for {payable:,}"
+    )
+    for threads in thread_counts:
+        (shared,) = councillors(world, 1, f"cllr-s{threads}-")
+        queues = seed_bids(world, [shared], approvals)
+        r = approve_at_once(world, queues, threads)
+        _say_run(out, "same allocation", threads, r)
+        targets.exactly(f"approved, {threads} threads, same allocation", r["approved"], payable)
+        targets.exactly(
+            f"refused, {threads} threads, same allocation", r["refused"], approvals - payable
+        )
+        targets.exactly(f"failed requests, {threads} threads, same", r["failed"], 0)
+    targets.exactly("overspend, same allocation (£)", overspend(world), 0)
+    problems = ledger_problems()
+    for problem in problems[:5]:
+        out(f"    {problem}")
+    targets.exactly("ledger problems, same allocation", len(problems), 0)
+
+
+def run(*, approvals: int, threads: int, same_allocation: bool, out) -> None:
+    out(f"Database: {durability()}")
+    if connection.vendor != "postgresql":
+        thread_counts = [1]
+        out("  SQLite takes one writer at a time: one thread only (use --postgres for threads)")
+    elif threads != COMMAND_DEFAULT_THREADS:
+        thread_counts = [threads]
+    else:
+        thread_counts = list(THREADS)
+    targets = Targets(out)
+    # The production queue (a task is a row in the step's transaction), no mail sent: e-mails
+    # wait in the outbox for the worker, as they do for a council; no worker runs here.
+    with override_settings(
+        TASKS={"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}},
+        ALLOWED_HOSTS=["testserver", "localhost"],
+    ):
+        if not same_allocation:
+            distinct_runs(
+                approvals=approvals, thread_counts=thread_counts, targets=targets, out=out
+            )
+        same_allocation_runs(
+            approvals=approvals, thread_counts=thread_counts, targets=targets, out=out
+        )
+    targets.summary()
