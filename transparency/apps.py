@@ -20,7 +20,7 @@ class TransparencyConfig(AppConfig):
     verbose_name = "Transparency and reporting"
 
     def ready(self):
-        from django.db.models.signals import m2m_changed, post_save
+        from django.db.models.signals import m2m_changed, post_save, pre_delete
 
         from applications.models import Application
         from applications.signals import stepped
@@ -31,6 +31,7 @@ class TransparencyConfig(AppConfig):
 
         # The dashboards' summaries, kept in the transaction of each change (summaries.py).
         post_save.connect(summaries.application_saved, sender=Application, dispatch_uid="fm-sum")
+        pre_delete.connect(summaries.application_deleted, sender=Application, dispatch_uid="fm-sum")
         m2m_changed.connect(
             summaries.wards_changed, sender=Application.wards.through, dispatch_uid="fm-sum"
         )

@@ -208,6 +208,13 @@ def application_saved(sender, instance: Application, created: bool, raw: bool = 
     setattr(instance, STASH, _store(instance.pk, old, new))
 
 
+def application_deleted(sender, instance: Application, **kw):
+    """An application deleted (before its contribution row goes with it): take it out."""
+    old = Facts.of(Contribution.objects.filter(pk=instance.pk).first())
+    if old is not None:
+        _move(old, None)
+
+
 def resync(application_ids: Iterable[int]) -> None:
     """Count these applications again from their rows (not their logs: times stay)."""
     ids = sorted(set(application_ids))

@@ -363,3 +363,12 @@ def test_every_filter_and_scope_shows_what_a_recount_shows(town):
                     assert shown == bands[measure], (filters, scope, measure)
                 checked += 1
     assert checked == len(scopes) * len(years) * len(funds) >= 12
+
+
+def test_a_deleted_draft_leaves_the_summaries(town):
+    app = town.bid(town.group("Friends of Abbey Park"))
+    drafts = StateCount.objects.filter(status="draft")
+    assert sum(drafts.values_list("n", flat=True)) == 1
+    app.delete()
+    assert sum(drafts.values_list("n", flat=True)) == 0
+    assert summaries.differences() == []
