@@ -137,8 +137,13 @@ _SORT_COLUMNS: dict[str, tuple[str, ...]] = {
 }
 
 
-def _ordering(sort: str | None, descending: bool) -> list[OrderBy]:
+def _ordering(sort: str | None, descending: bool, *, one_state: bool = False) -> list[OrderBy]:
+    """The ORDER BY. The default is read from an index in order, a page without sorting every
+    bid (decisions/migrations/0004_workbench_order.py): the queues' order over every state
+    (`priority`, the CASE that migration copies), or within one state its own order."""
     if sort not in _SORT_COLUMNS:  # what waits first: the queues' order, oldest first
+        if one_state:  # one queue: its priority is the same for every row
+            return [F("submitted_at").asc(nulls_last=True), F("pk").asc()]
         return [F("priority").asc(), F("submitted_at").asc(nulls_last=True), F("pk").asc()]
     order = []
     for name in _SORT_COLUMNS[sort]:
@@ -176,7 +181,7 @@ def workbench_applications(
             ),
             first_ward=Subquery(first_ward.values("ward__name")[:1]),
         )
-        .order_by(*_ordering(sort, descending))
+        .order_by(*_ordering(sort, descending, one_state=bool(filters.get("state"))))
     )
 
 
