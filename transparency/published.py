@@ -22,9 +22,11 @@ from decimal import Decimal
 from typing import Any
 
 from django.db.models import (
+    CharField,
     Count,
     DecimalField,
     Exists,
+    Func,
     Max,
     OuterRef,
     QuerySet,
@@ -242,6 +244,32 @@ FIELDS = {  # GrantRow's fields in its order, and where each is read from
     "council_gss_code": "fund_year__fund__council__gss_code",
 }
 CHUNK = 2000
+TIMES = ("awarded_at", "updated_at", "last_posted_at")  # read as text: see `UtcText`
+
+
+class UtcText(Func):
+    """A time as naive UTC ISO text ('2026-05-01T09:30:00.123456'), which Python's C
+    `datetime.fromisoformat` reads in a microsecond: psycopg's own reading of a timestamp (a
+    regular expression and arithmetic in Python) was a fifth of the export's time. `to_char`
+    writes the same text whatever the server's DateStyle; SQLite keeps times as UTC text."""
+
+    output_field = CharField()
+
+    def as_postgresql(self, compiler, connection, **extra):
+        template = "to_char(%(expressions)s AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US')"
+        return self.as_sql(compiler, connection, template=template, **extra)
+
+    def as_sql(self, compiler, connection, template=None, **extra):
+        return super().as_sql(
+            compiler, connection, template=template or "CAST(%(expressions)s AS TEXT)", **extra
+        )
+
+
+def _utc(text: str | None) -> datetime.datetime | None:
+    if text is None:
+        return None
+    moment = datetime.datetime.fromisoformat(text)
+    return moment if moment.tzinfo else moment.replace(tzinfo=datetime.UTC)
 
 
 def grant_rows(
@@ -257,10 +285,12 @@ def grant_rows(
         apps = apps.exclude(organisation__kind__in=NOT_VCSE)
     apps = with_award_facts(apps).order_by("pk")
     zone = timezone.get_current_timezone()
+    columns = [UtcText(source) if name in TIMES else source for name, source in FIELDS.items()]
+    times = [n for n, name in enumerate(FIELDS) if name in TIMES]
     last = 0
     while True:
         # Tuples in GrantRow's own field order (FIELDS is in that order): no dict a row.
-        batch = list(apps.filter(pk__gt=last).values_list(*FIELDS.values())[:chunk])
+        batch = list(apps.filter(pk__gt=last).values_list(*columns)[:chunk])
         if not batch:
             return
         wards: dict[int, list[BenefitingWard]] = defaultdict(list)
@@ -272,7 +302,10 @@ def grant_rows(
         ):
             wards[app_id].append(BenefitingWard(name, gss))
         for row in batch:
-            yield GrantRow(*row, wards=wards.get(row[0], []), zone=zone)
+            values = list(row)
+            for n in times:
+                values[n] = _utc(values[n])
+            yield GrantRow(*values, wards=wards.get(row[0], []), zone=zone)
         last = batch[-1][0]
 
 

@@ -201,3 +201,16 @@ def test_grant_rows_reads_each_field_in_grant_rows_own_order():
     names = [f.name for f in dataclasses.fields(GrantRow)]
     assert names[: len(FIELDS)] == list(FIELDS)
     assert names[len(FIELDS) :] == ["wards", "zone"]
+
+
+def test_grant_rows_reads_each_time_to_the_microsecond_in_utc(town):
+    """The times come as text (published.UtcText) and are read back as the same instants."""
+    from applications.models import Application
+    from transparency.published import grant_rows
+
+    made = town.award(town.bid(town.group("Friends of Abbey Park")), pay="100.00")
+    app = Application.objects.get(pk=made.pk)
+    (row,) = list(grant_rows())
+    assert row.awarded_at == app.awarded_at and row.awarded_at.utcoffset() is not None
+    assert row.updated_at == app.updated_at
+    assert row.last_posted_at is not None and row.last_posted_at >= app.awarded_at
