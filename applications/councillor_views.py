@@ -72,7 +72,7 @@ def dashboard(request):
         return _download(request, lists, fmt)
     waiting = _page(request, lists["waiting"], "waiting")
     supported = _page(request, lists["supported"], "page")
-    declined = lists["declined"][:PAGE_SIZE]
+    declined = _page(request, lists["declined"], "declined")
     return render(
         request,
         "applications/councillor/dashboard.html",

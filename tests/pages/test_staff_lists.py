@@ -181,3 +181,31 @@ def test_a_long_statement_is_paged_at_the_same_cost_and_downloads_whole(client, 
     assert first.split('data-testid="balance">')[1].split("<")[0] == balance
     download = client.get(url + "?download=csv").content.decode("utf-8-sig")
     assert len(download.strip().splitlines()) - 1 == postings
+
+
+# --- the councillor's home ---------------------------------------------------------------------
+
+
+def declined(fund_year, shaw, n: int) -> None:
+    from applications.models import Pledge
+
+    for _ in range(n):
+        Pledge.objects.create(
+            application=ApplicationFactory(fund_year=fund_year, status="awaiting_support"),
+            councillor=shaw,
+            status=Pledge.Status.DECLINED,
+            statement="Not in my ward's plan.",
+            created_by=shaw.user,
+        )
+
+
+def test_the_bids_a_councillor_declined_are_paged_at_the_same_cost(client, fund_year, shaw):
+    client.force_login(shaw.user)
+    declined(fund_year, shaw, 10)
+    few = count_queries(client, "/councillor/")
+    declined(fund_year, shaw, 190)
+    assert count_queries(client, "/councillor/") == few
+    assert count_queries(client, "/councillor/?declined=4") == few
+    page = client.get("/councillor/?declined=10").text.split('id="declined"')[1]
+    assert page.count('<li><a class="govuk-link" href="/councillor/bids/') == 20  # the last page
+    assert 'aria-label="Pages of bids you declined"' in page
