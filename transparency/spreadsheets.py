@@ -99,15 +99,22 @@ def write_only_sheet(path_or_file, title: str, rows: Iterable[list], numbers=())
                 for i, value in enumerate(row):
                     if value is None or value == "":
                         continue
-                    ref = f"{letters[i]}{n}"
-                    if isinstance(value, bool):
-                        cells.append(f'<c r="{ref}" t="b"><v>{int(value)}</v></c>')
+                    kind = type(value)
+                    if kind is str:
+                        text = _text(value)
+                        cells.append(
+                            f'<c r="{letters[i]}{n}" t="inlineStr"><is><t{text}</t></is></c>'
+                        )
+                    elif kind is bool:
+                        cells.append(f'<c r="{letters[i]}{n}" t="b"><v>{int(value)}</v></c>')
                     elif isinstance(value, (int, float)):
                         style = ' s="1"' if i in money and n > 1 else ""
-                        cells.append(f'<c r="{ref}"{style}><v>{value!r}</v></c>')
+                        cells.append(f'<c r="{letters[i]}{n}"{style}><v>{value!r}</v></c>')
                     else:
                         text = _text(str(value))
-                        cells.append(f'<c r="{ref}" t="inlineStr"><is><t{text}</t></is></c>')
+                        cells.append(
+                            f'<c r="{letters[i]}{n}" t="inlineStr"><is><t{text}</t></is></c>'
+                        )
                 sheet.write(f'<row r="{n}">{"".join(cells)}</row>')
             sheet.write("</sheetData></worksheet>")
             sheet.flush()
@@ -120,6 +127,7 @@ _PKG = "http://schemas.openxmlformats.org/package/2006"
 _OFFICE = "application/vnd.openxmlformats-officedocument"
 # Control characters XML 1.0 cannot hold (openpyxl refuses them): left out of a cell's text.
 _ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+_SPECIAL = re.compile(r"[&<>\x00-\x08\x0b\x0c\x0e-\x1f]")
 
 
 def _letter(index: int) -> str:
@@ -134,8 +142,9 @@ def _letter(index: int) -> str:
 
 def _text(value: str) -> str:
     """The inside of a `<t>` element, its opening's end included (kept spaces marked)."""
-    value = _ILLEGAL.sub("", value)
-    value = value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    if _SPECIAL.search(value):  # most text has nothing to escape
+        value = _ILLEGAL.sub("", value)
+        value = value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     if value[:1].isspace() or value[-1:].isspace():
         return f' xml:space="preserve">{value}'
     return f">{value}"
