@@ -166,11 +166,8 @@ def fund_window_open(app) -> str | None:
     return None
 
 
-def election_today(app):
-    """The election whose pre-election period holds this bid today, if any: an election of the
-    whole council (no ward), or a by-election in one of the wards the bid benefits. A
-    whole-council election is named first."""
-    from django.db.models import F, Q
+def _elections_today(app):
+    from django.db.models import Q
 
     from budgets.models import ElectionPeriod
 
@@ -178,13 +175,37 @@ def election_today(app):
     wards = Q(ward__isnull=True)
     if app.pk:
         wards |= Q(ward__in=app.wards.all())
+    return ElectionPeriod.objects.filter(
+        wards,
+        council_id=app.fund_year.fund.council_id,
+        notice_date__lte=day,
+        polling_day__gte=day,
+    )
+
+
+# The name a locked application carries `election_fact` under.
+ELECTION_HELD = "election_held_today"
+
+
+def election_fact(app) -> dict:
+    """Whether a pre-election period holds this bid today, as an annotation of its own row: a
+    service that locks the row reads it in the same query (`lock_application(...,
+    election=True)`), and when none does `election_today` asks nothing more."""
+    from django.db.models import Exists
+
+    return {ELECTION_HELD: Exists(_elections_today(app))}
+
+
+def election_today(app):
+    """The election whose pre-election period holds this bid today, if any: an election of the
+    whole council (no ward), or a by-election in one of the wards the bid benefits. A
+    whole-council election is named first."""
+    from django.db.models import F
+
+    if app.__dict__.get(ELECTION_HELD) is False:  # read with the locked row: none
+        return None
     return (
-        ElectionPeriod.objects.filter(
-            wards,
-            council_id=app.fund_year.fund.council_id,
-            notice_date__lte=day,
-            polling_day__gte=day,
-        )
+        _elections_today(app)
         .select_related("ward")
         .order_by(F("ward").asc(nulls_first=True), "notice_date", "pk")
         .first()

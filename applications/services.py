@@ -28,7 +28,7 @@ from applications.schedules import schedule_for_offer
 from applications.workflow import Status
 from budgets import ledger
 from budgets.models import Councillor, FundYear, LedgerTransaction
-from fundmgr import contention
+from fundmgr import access, contention
 from fundmgr.errors import InvalidInput, NotPermitted, Refused
 from fundmgr.models import User
 from fundmgr.money import pounds
@@ -36,13 +36,21 @@ from fundmgr.notifications import notify
 from fundmgr.roles import Role
 
 
-def lock_application(application: Application) -> Application:
-    """The application, re-read under a row lock: the first thing every service locks."""
-    return (
-        Application.objects.select_for_update(of=("self",))
-        .select_related("fund_year__fund", "fund_year__year", "organisation")
-        .get(pk=application.pk)
+def lock_application(
+    application: Application, *, facts_for: User | None = None, election: bool = False
+) -> Application:
+    """The application, re-read under a row lock: the first thing every service locks. Read
+    with it, in the same query, so that the rules ask nothing more: `facts_for`, what
+    separation of duties asks about this person (access.conflict_facts); `election`, whether a
+    pre-election period holds it today (rules.election_fact)."""
+    locking = Application.objects.select_for_update(of=("self",)).select_related(
+        "fund_year__fund", "fund_year__year", "organisation"
     )
+    if facts_for is not None:
+        locking = locking.annotate(**access.conflict_facts(facts_for, application))
+    if election:
+        locking = locking.annotate(**rules.election_fact(application))
+    return locking.get(pk=application.pk)
 
 
 def _permission(app: Application, name: str):

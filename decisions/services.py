@@ -144,8 +144,8 @@ def decision_record(
     """A grants officer's decision under delegated authority (up to the fund's limit)."""
     if not access.grants_officer(by):
         raise NotPermitted(NOT_AN_OFFICER)
-    app = lifecycle.lock_application(application)
-    access.require(access.may_decide, by, app)  # who may, before the limit (asked once)
+    app = lifecycle.lock_application(application, facts_for=by, election=True)
+    access.require(access.may_decide, by, app)  # who may, before the limit: read with the lock
     if reason := delegated_refusal(app, by):
         raise Refused(reason)
     return _decide(
