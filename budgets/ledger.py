@@ -14,10 +14,12 @@ it will post to through `lock_accounts` too, never one early and the rest later:
 each holding one and waiting for the other was issue 12's deadlock. `post` takes the same locks
 again (a no-op for a row already held) and updates in the same order.
 
-On PostgreSQL a posting is one statement (`budgets.ledger_sql.post`: the posting's row on its
-idempotency key, the accounts locked in primary-key order, every balance and every entry, or
-nothing and the account that was short) and the accounts a service needs are got or created in
-one more (`accounts_for`); SQLite takes the ORM path, in the same order, with the same results.
+On PostgreSQL a posting is one statement (`budgets.ledger_sql.post`: the accounts locked in
+primary-key order, the posting's row on its idempotency key, every balance and every entry, or
+nothing and the account that was short); a commitment or a transfer names its accounts by kind,
+councillor and reference and is one statement with them too, creating any used for the first
+time (`_post_to`, `ledger_sql.post_by_keys`). SQLite takes the ORM path, in the same order, with
+the same results.
 
 Services are `fundmgr.contention.atomic`: a deadlock or serialisation failure that happens all
 the same runs the whole transaction again, a bounded number of times, then is refused in words
@@ -361,6 +363,84 @@ def _post_orm(
     return posting
 
 
+def _post_to(
+    fund_year: FundYear,
+    changes: Sequence[tuple[str, Councillor | None, str, Decimal]],
+    *,
+    kind: str,
+    key: str,
+    memo: str,
+    by: User | None,
+    reference: str = "",
+    purpose: str = "this",
+) -> LedgerTransaction:
+    """`post` to the fund year's accounts named by (kind, councillor, reference), each created on
+    first use. On PostgreSQL the accounts, the locks, the posting, the balances and the entries
+    are one statement (`ledger_sql.post_by_keys`); elsewhere, and when an account that does not
+    exist yet would have to give money (refused, by name, the longer way), `accounts_for` and
+    then `post`."""
+
+    def longer_way() -> LedgerTransaction:
+        found = accounts_for(fund_year, [(k, c, r) for k, c, r, _ in changes])
+        lines = [
+            Line(account, amount) for account, (*_, amount) in zip(found, changes, strict=True)
+        ]
+        return post(
+            kind=kind, key=key, lines=lines, memo=memo, by=by, reference=reference, purpose=purpose
+        )
+
+    merged: dict[tuple[str, int | None, str], Decimal] = {}
+    for account_kind, councillor, account_reference, amount in changes:
+        name = (str(account_kind), getattr(councillor, "pk", None), account_reference)
+        merged[name] = merged.get(name, Decimal("0")) + amount
+    merged = {name: amount for name, amount in merged.items() if amount != 0}
+    if (
+        connection.vendor != "postgresql"
+        or len(merged) < 2
+        or sum(merged.values(), Decimal("0")) != 0
+    ):
+        return longer_way()  # post's own checks refuse what is not a balanced posting
+    created_by = by if getattr(by, "pk", None) else None
+    posting = LedgerTransaction(
+        kind=kind,
+        idempotency_key=key,
+        reference=reference,
+        memo=memo[:255],
+        created_by=created_by,
+        created_at=timezone.now(),
+    )
+    row = {
+        "kind": posting.kind,
+        "idempotency_key": key,
+        "reference": reference,
+        "memo": posting.memo,
+        "created_at": posting.created_at,
+        "created_by_id": posting.created_by_id,
+        "reverses_id": None,
+    }
+    posted = ledger_sql.post_by_keys(
+        row=row, fund_year_id=fund_year.pk, changes=list(merged.items())
+    )
+    if posted.transaction_id is not None:
+        posting.pk = posted.transaction_id
+        posting._state.adding = False
+        posting._state.db = connection.alias
+        return posting
+    existing = LedgerTransaction.objects.filter(idempotency_key=key).first()
+    if existing is not None:
+        return existing
+    if posted.unfit:
+        return longer_way()
+    if posted.short_account_id is None or posted.short_amount is None:
+        raise RuntimeError(f"Posting {key!r} posted nothing.")
+    short = Account.objects.select_related("fund_year__year", "fund_year__fund", "councillor").get(
+        pk=posted.short_account_id
+    )
+    raise InsufficientFunds(
+        _shortfall_message(short, -posted.short_amount, purpose, available=posted.short_balance)
+    )
+
+
 # --- budgets and allocations ----------------------------------------------------------------
 
 
@@ -682,17 +762,14 @@ def allocation_transfer(
     for councillor in (from_councillor, to_councillor):
         if not councillor.in_term_on(on):
             raise OutsideTerm(f"{councillor} is not in office on {on:%d %B %Y}.")
-    sender, recipient = accounts_for(
+    return _post_to(
         fund_year,
         [
-            (AccountKind.ALLOCATION, from_councillor, ""),
-            (AccountKind.ALLOCATION, to_councillor, ""),
+            (AccountKind.ALLOCATION, from_councillor, "", -amount),
+            (AccountKind.ALLOCATION, to_councillor, "", amount),
         ],
-    )
-    return post(
         kind=Kind.TRANSFER,
         key=key,
-        lines=[Line(sender, -amount), Line(recipient, amount)],
         memo=f"Transfer from {from_councillor} to {to_councillor}",
         by=by,
         purpose="this transfer",
@@ -721,20 +798,21 @@ def commitment_make(
     _require_open(fund_year)
     for _, amount in shares:
         _require_positive(amount, "Each share of the commitment")
-    # Every origin and commitment account at once (one statement on PostgreSQL), in share order.
-    wanted: list[tuple[str, Councillor | None, str]] = []
-    for councillor, _ in shares:
+    # From each origin to the grant's commitment account of the same councillor (or the pot's),
+    # created on first use: on PostgreSQL all in one statement with the posting.
+    changes: list[tuple[str, Councillor | None, str, Decimal]] = []
+    for councillor, amount in shares:
         origin = AccountKind.POT if councillor is None else AccountKind.ALLOCATION
-        wanted += [(origin, councillor, ""), (AccountKind.COMMITMENT, councillor, reference)]
-    found = accounts_for(fund_year, wanted)
-    lines: list[Line] = []
-    for i, (_, amount) in enumerate(shares):
-        lines += [Line(found[2 * i], -amount), Line(found[2 * i + 1], amount)]
+        changes += [
+            (origin, councillor, "", -amount),
+            (AccountKind.COMMITMENT, councillor, reference, amount),
+        ]
     total = sum((amount for _, amount in shares), Decimal("0"))
-    return post(
+    return _post_to(
+        fund_year,
+        changes,
         kind=Kind.COMMITMENT,
         key=key or f"commit:{reference}",
-        lines=lines,
         memo=memo or f"{pounds(total)} committed to {reference}",
         by=by,
         reference=reference,

@@ -73,7 +73,7 @@ def test_compare_hordak_times_transfer_to_on_the_same_server(on_postgres):
     assert result.returncode == 0, result.stderr
     out = result.stdout
     assert "on postgresql" in out
-    assert "statements sent (BEGIN and COMMIT included): a posting 1, a commitment 4" in out
+    assert "statements sent (BEGIN and COMMIT included): a posting 1, a commitment 3" in out
     assert re.search(
         r"django-hordak transfer_to, one 2-leg transfer a commit, one thread, same server: "
         r"[\d,]+/s \(\d+ statements a transfer\); ledger.post [\d.]+x of it, "

@@ -1,5 +1,6 @@
-"""On PostgreSQL a posting is one statement and a commitment two (issue 17): the posting's row,
-the locks, the balances and the entries go in one round trip; a refusal changes nothing.
+"""On PostgreSQL a posting is one statement, and so is a commitment or a transfer with its
+accounts (issue 17): the posting's row, the locks, the balances, the entries and any account
+created on first use go in one round trip; a refusal changes nothing.
 
 Counted as Django records them, BEGIN and COMMIT included (django-hordak's transfer_to: 5)."""
 
@@ -18,10 +19,9 @@ from tests.factories import CouncillorFactory, FundYearFactory
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
 POST_STATEMENTS = 1  # outside a transaction, its own commit; before issue 17: 10
-TRANSFER_STATEMENTS = 4  # BEGIN, both allocation accounts, the posting, COMMIT; before: 12
-COMMITMENT_STATEMENTS = (
-    4  # BEGIN, every account (new ones created), the posting, COMMIT; before: 29
-)
+TRANSFER_STATEMENTS = 3  # BEGIN, the posting with its accounts, COMMIT; before: 12
+# BEGIN, the posting with its accounts (new ones created), COMMIT; before: 29 for three shares
+COMMITMENT_STATEMENTS = 3
 
 
 @pytest.fixture
@@ -92,7 +92,7 @@ def test_a_reused_key_returns_the_first_posting_even_once_the_money_is_spent(all
     assert Entry.objects.filter(transaction=first).count() == 2
 
 
-def test_a_transfer_through_the_service_is_two_statements(allocated):
+def test_a_transfer_through_the_service_is_one_statement_in_its_transaction(allocated):
     fund_year, rich, poor = allocated
     with CaptureQueriesContext(connection) as queries:
         ledger.allocation_transfer(
@@ -107,7 +107,7 @@ def test_a_transfer_through_the_service_is_two_statements(allocated):
     assert ledger.allocation_account(fund_year, poor).balance == Decimal("75.00")
 
 
-def test_a_commitment_is_two_statements_even_creating_its_accounts(allocated):
+def test_a_commitment_is_one_statement_in_its_transaction_even_creating_its_accounts(allocated):
     fund_year, rich, poor = allocated
     with CaptureQueriesContext(connection) as queries:
         posting = ledger.commitment_make(
@@ -159,3 +159,21 @@ def test_a_short_pot_is_named_too(allocated):
             by=None,
         )
     assert ledger.allocation_account(fund_year, rich).balance == Decimal("1000.00")
+
+
+def test_a_commitment_from_an_allocation_never_made_is_refused_by_name(allocated):
+    """The account does not exist yet, so the one statement posts nothing; the longer way
+    creates it and refuses it as before."""
+    fund_year, rich, _ = allocated
+    newcomer = CouncillorFactory(name="Cy New", ward=rich.ward)
+    with pytest.raises(InsufficientFunds) as refused:
+        ledger.commitment_make(
+            fund_year=fund_year,
+            reference="CCIF26-000780",
+            shares=[(rich, Decimal("10.00")), (newcomer, Decimal("10.00"))],
+            by=None,
+        )
+    assert str(refused.value).startswith("Cllr New has £0.00 left in the ")
+    assert ledger.allocation_account(fund_year, rich).balance == Decimal("1000.00")
+    assert not LedgerTransaction.objects.filter(idempotency_key="commit:CCIF26-000780").exists()
+    assert ledger_violations() == []
