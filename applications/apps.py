@@ -15,10 +15,10 @@ class ApplicationsConfig(AppConfig):
     def ready(self) -> None:
         # budgets never imports applications: it is told here how pledges still waiting for a
         # decision are counted against a councillor's allocation.
-        from applications.support import pending_pledges
+        from applications.support import pending_pledges, pending_pledges_by_councillor
         from budgets.selectors import pending_pledges_counted_by
 
-        pending_pledges_counted_by(pending_pledges)
+        pending_pledges_counted_by(pending_pledges, pending_pledges_by_councillor)
 
         # The table of transitions imports no service: it is told here what takes applications'
         # own steps, as decisions tells it of its own (decisions/apps.py).

@@ -54,13 +54,20 @@ Kind = LedgerTransaction.Kind
 # computed here and nowhere else: pages, documents, the API and the services all read it.
 
 PendingPledges = Callable[..., Subquery]  # (*, fund_year: OuterRef, councillor: OuterRef)
+PendingByCouncillor = Callable[..., dict[int, Decimal]]  # (*, fund_year: FundYear)
 _pending_pledges: list[PendingPledges] = []
+_pending_by_councillor: list[PendingByCouncillor] = []
 
 
-def pending_pledges_counted_by(subquery: PendingPledges) -> None:
+def pending_pledges_counted_by(
+    subquery: PendingPledges, by_councillor: PendingByCouncillor | None = None
+) -> None:
     """Called once, by applications: `subquery(fund_year=..., councillor=...)` is the sum of
-    the councillor's pledges to bids in the fund year still waiting for a decision."""
+    the councillor's pledges to bids in the fund year still waiting for a decision, and
+    `by_councillor(fund_year=...)` the same sums for every councillor at once (one grouped
+    query, for the overview: a subquery per councillor there cost 1.3 s at 100k bids)."""
     _pending_pledges[:] = [subquery]
+    _pending_by_councillor[:] = [by_councillor] if by_councillor is not None else []
 
 
 def _pledged() -> Expression:
@@ -109,17 +116,29 @@ def pledgeable(*, fund_year: FundYear, councillor: Councillor) -> Pledgeable:
 
 
 def pledgeable_by_councillor(*, fund_year: FundYear) -> dict[int, Pledgeable]:
-    """Every councillor's figure in a fund year, by councillor id: one query."""
-    accounts = with_pledgeable(
-        Account.objects.filter(
-            fund_year=fund_year, kind=Account.Kind.ALLOCATION, councillor__isnull=False
-        )
+    """Every councillor's figure in a fund year, by councillor id: two queries (the accounts,
+    and every councillor's pending pledges grouped in one), the figures `with_pledgeable`
+    gives."""
+    allocations = Account.objects.filter(
+        fund_year=fund_year, kind=Account.Kind.ALLOCATION, councillor__isnull=False
     )
-    return {
-        a.councillor_id: Pledgeable(a.balance, a.pledged, a.pledgeable)
-        for a in accounts
-        if a.councillor_id is not None
-    }
+    if not _pending_by_councillor:
+        return {
+            a.councillor_id: Pledgeable(a.balance, a.pledged, a.pledgeable)
+            for a in with_pledgeable(allocations)
+            if a.councillor_id is not None
+        }
+    (by_councillor,) = _pending_by_councillor
+    pledged = by_councillor(fund_year=fund_year)
+    result = {}
+    for account in allocations:
+        if account.councillor_id is None:
+            continue
+        mine = pledged.get(account.councillor_id) or ZERO
+        result[account.councillor_id] = Pledgeable(
+            account.balance, mine, max(account.balance - mine, ZERO)
+        )
+    return result
 
 
 @dataclass
