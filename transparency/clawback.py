@@ -96,15 +96,18 @@ def grants(filters: Filters, scope: Scope) -> pd.DataFrame:
     # The latest report of each grant.
     reports = pd.DataFrame.from_records(
         list(
-            MonitoringReport.objects.filter(application__in=apps)
+            MonitoringReport.objects.filter(application__in=list(facts["pk"]))
             .order_by("application_id", "pk")
             .values_list("application_id", "amount_spent")
         ),
         columns=["pk", "spent"],
     ).drop_duplicates("pk", keep="last")
     reports["spent"] = [_pence(v) for v in reports["spent"]]
+    # The grants' own entries, found through the index on references (not a join over every
+    # entry of the ledger).
     paid_entries = Entry.objects.filter(
-        transaction__reference__in=apps.values("reference"), account__kind=Account.Kind.PAID
+        transaction__reference__in=sorted(set(facts["reference"])),
+        account__kind=Account.Kind.PAID,
     )
     paid = dict(
         paid_entries.order_by()

@@ -42,26 +42,34 @@ def money(pence) -> str:
     return pounds(pounds_of(pence))
 
 
-def _in_scope(scope: Scope | None) -> Q:
-    """Entries a person's tables can show: for a councillor, those of grants to their wards
-    and those of their own allocations (the rest of the ledger is not read at all)."""
+def _in_scope(scope: Scope | None) -> list[Q]:
+    """Entries a person's tables can show, as conditions each read by its own query: for a
+    councillor, those of grants to their wards (found by the index on references), then those
+    of their own allocations' accounts for other grants. The rest of the ledger is not read."""
     if scope is None or scope.everything:
-        return Q()
+        return [Q()]
     through = Application.wards.through.objects.filter(ward_id__in=scope.wards)
-    references = Application.objects.filter(pk__in=through.values("application_id"))
-    return Q(transaction__reference__in=references.values("reference")) | Q(
-        account__councillor_id__in=scope.councillors
+    references = list(
+        Application.objects.filter(pk__in=through.values("application_id")).values_list(
+            "reference", flat=True
+        )
     )
+    return [
+        Q(transaction__reference__in=references),
+        Q(account__councillor_id__in=scope.councillors) & ~Q(transaction__reference__in=references),
+    ]
 
 
 def by_grant(filters: Filters, scope: Scope | None = None) -> pd.DataFrame:
     """Paid and still committed, in pence, per grant reference, funding councillor (0: the
-    central pot) and fund year: one aggregate query (of the scope's grants, if given)."""
+    central pot) and fund year: one aggregate query (for a councillor, two, of their share)."""
     import pandas as pd
 
-    sums = (
-        Entry.objects.filter(
-            _in_scope(scope),
+    sums = [
+        row
+        for where in _in_scope(scope)
+        for row in Entry.objects.filter(
+            where,
             filters.fund_years(),
             account__kind__in=[Account.Kind.PAID, Account.Kind.COMMITMENT],
         )
@@ -74,8 +82,8 @@ def by_grant(filters: Filters, scope: Scope | None = None) -> pd.DataFrame:
         )
         .annotate(total=Sum("amount"))
         .order_by()
-    )
-    frame = pd.DataFrame.from_records(list(sums), columns=[*KEYS[:1], "kind", *KEYS[1:], "total"])
+    ]
+    frame = pd.DataFrame.from_records(sums, columns=[*KEYS[:1], "kind", *KEYS[1:], "total"])
     if frame.empty:
         return pd.DataFrame(columns=[*KEYS, "paid", "committed"]).astype(
             {"councillor_id": "int64", "paid": "int64", "committed": "int64"}
