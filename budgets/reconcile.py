@@ -38,9 +38,9 @@ from collections import defaultdict, deque
 from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -386,13 +386,13 @@ def match_plain(
 
 def sent_payments() -> pd.DataFrame:
     """Every payment sent and not yet cleared: id (the run line's), reference, pence, day (the
-    run's pay date) and run."""
+    run's pay date), run and payment."""
     import numpy as np
     import pandas as pd
 
     rows = list(
         PaymentRunLine.objects.filter(status=PaymentRunLine.Status.SENT).values_list(
-            "id", "reference", "amount", "run__pay_date", "run_id"
+            "id", "reference", "amount", "run__pay_date", "run_id", "payment_id"
         )
     )
     return pd.DataFrame(
@@ -402,6 +402,7 @@ def sent_payments() -> pd.DataFrame:
             "pence": np.array([int(r[2] * 100) for r in rows], dtype=np.int64),
             "day": day_numbers([r[3] for r in rows]),
             "run": np.array([r[4] for r in rows], dtype=np.int64),
+            "payment": np.array([r[5] for r in rows], dtype=np.int64),
         }
     )
 
@@ -443,6 +444,8 @@ def _known(reference: str, prefixes: set[str]) -> str:
 
 
 def unmatched_money_out() -> pd.DataFrame:
+    """Every unmatched line of money out: id, reference (a fund's, else ""), pence (positive),
+    day, statement and number."""
     import numpy as np
     import pandas as pd
 
@@ -450,7 +453,7 @@ def unmatched_money_out() -> pd.DataFrame:
     rows = list(
         StatementLine.objects.filter(
             status=StatementLine.Status.UNMATCHED, amount__lt=0
-        ).values_list("id", "reference", "amount", "date")
+        ).values_list("id", "reference", "amount", "date", "statement_id", "number")
     )
     return pd.DataFrame(
         {
@@ -458,6 +461,8 @@ def unmatched_money_out() -> pd.DataFrame:
             "reference": [_known(r[1], prefixes) for r in rows],
             "pence": np.array([int(-r[2] * 100) for r in rows], dtype=np.int64),
             "day": day_numbers([r[3] for r in rows]),
+            "statement": np.array([r[4] for r in rows], dtype=np.int64),
+            "number": np.array([r[5] for r in rows], dtype=np.int64),
         }
     )
 
@@ -472,52 +477,148 @@ class Imported:
     skipped: int
 
 
-# (statement line, run line, method, the run whose total the line is or None)
-Pair = tuple[StatementLine, PaymentRunLine, str, int | None]
+class Clearing(NamedTuple):
+    """A statement line (id, statement, number, date) clearing a run line (id, payment, run),
+    by `method`; `run` is the run whose total the line is, or None."""
+
+    line: int
+    statement: int
+    number: int
+    date: datetime.date
+    run_line: int
+    payment: int
+    run_line_run: int
+    method: str
+    run: int | None
+
+    @property
+    def note(self) -> str:
+        return f"Statement {self.statement}, line {self.number}, {self.date:%d/%m/%Y}" + (
+            f", the total of run {self.run:06d}" if self.run else ""
+        )
 
 
-def _clear(pairs: list[Pair], by: User) -> None:
+def _clear(pairs: list[Clearing], by: User) -> None:
     """Mark each run line cleared by its statement line, in the caller's transaction. A run line
-    someone else cleared a moment ago refuses the whole step."""
+    someone else cleared a moment ago refuses the whole step. On PostgreSQL five statements
+    whatever the number of pairs (each column goes as one array); elsewhere the ORM."""
     if not pairs:
         return
-    run_ids = [run_line.pk for _, run_line, _, _ in pairs]
+    who = by if getattr(by, "pk", None) else None
+    if connection.vendor == "postgresql":
+        _clear_set_based(pairs, who.pk if who else None)
+        return
+    run_ids = [pair.run_line for pair in pairs]
     moved = PaymentRunLine.objects.filter(pk__in=run_ids, status=PaymentRunLine.Status.SENT).update(
         status=PaymentRunLine.Status.CLEARED
     )
     if moved != len(run_ids):
-        raise Refused("Another officer matched some of these payments a moment ago: look again.")
+        raise Refused(OTHER_OFFICER)
     by_date: dict[datetime.date, list[int]] = defaultdict(list)
-    for line, run_line, _, _ in pairs:
-        by_date[line.date].append(run_line.pk)
+    for pair in pairs:
+        by_date[pair.date].append(pair.run_line)
     for day, ids in by_date.items():
         PaymentRunLine.objects.filter(pk__in=ids).update(cleared_on=day)
-    StatementLine.objects.filter(pk__in={line.pk for line, _, _, _ in pairs}).update(
+    StatementLine.objects.filter(pk__in={pair.line for pair in pairs}).update(
         status=StatementLine.Status.MATCHED
     )
     Payment.objects.filter(run_lines__pk__in=run_ids).update(status=Payment.Status.CLEARED)
-    who = by if getattr(by, "pk", None) else None
     try:
         with transaction.atomic():
             Match.objects.bulk_create(
-                Match(line=line, run_line=run_line, method=method, run_id=run, matched_by=who)
-                for line, run_line, method, run in pairs
+                Match(
+                    line_id=pair.line,
+                    run_line_id=pair.run_line,
+                    method=pair.method,
+                    run_id=pair.run,
+                    matched_by=who,
+                )
+                for pair in pairs
             )
     except IntegrityError:
-        raise Refused("A payment would be cleared twice: nothing was matched.") from None
+        raise Refused(TWICE) from None
     PaymentEvent.objects.bulk_create(
         PaymentEvent(
-            payment_id=run_line.payment_id,
+            payment_id=pair.payment,
             kind=PaymentEvent.Kind.CLEARED,
-            run_id=run_line.run_id,
+            run_id=pair.run_line_run,
             by=who,
-            note=(
-                f"Statement {line.statement_id}, line {line.number}, {line.date:%d/%m/%Y}"
-                + (f", the total of run {run:06d}" if run else "")
-            ),
+            note=pair.note,
         )
-        for line, run_line, _, run in pairs
+        for pair in pairs
     )
+
+
+OTHER_OFFICER = "Another officer matched some of these payments a moment ago: look again."
+TWICE = "A payment would be cleared twice: nothing was matched."
+
+
+def _clear_set_based(pairs: list[Clearing], who: int | None) -> None:
+    """`_clear` on PostgreSQL: the run lines (in order of id, the order a concurrent import
+    locks them in too) cleared on their lines' dates in one UPDATE FROM unnest() that only
+    moves those still sent; then the lines, the payments, the matches and the events (in the
+    order of `pairs`, as bulk_create wrote them), one statement each."""
+    in_order = sorted(pairs, key=lambda pair: pair.run_line)
+    table = {model: connection.ops.quote_name(model._meta.db_table) for model in MODELS}
+    now = timezone.now()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table[PaymentRunLine]} AS r SET status = %s, cleared_on = v.day "
+            "FROM unnest(%s::bigint[], %s::date[]) AS v(id, day) "
+            "WHERE r.id = v.id AND r.status = %s",
+            [
+                PaymentRunLine.Status.CLEARED,
+                [pair.run_line for pair in in_order],
+                [pair.date for pair in in_order],
+                PaymentRunLine.Status.SENT,
+            ],
+        )
+        if cursor.rowcount != len(pairs):
+            raise Refused(OTHER_OFFICER)
+        cursor.execute(
+            f"UPDATE {table[StatementLine]} SET status = %s WHERE id = ANY(%s::bigint[])",
+            [StatementLine.Status.MATCHED, sorted({pair.line for pair in pairs})],
+        )
+        cursor.execute(
+            f"UPDATE {table[Payment]} SET status = %s WHERE id = ANY(%s::bigint[])",
+            [Payment.Status.CLEARED, sorted({pair.payment for pair in pairs})],
+        )
+        try:
+            with transaction.atomic():
+                cursor.execute(
+                    f"INSERT INTO {table[Match]} (line_id, run_line_id, run_id, kind, method, "
+                    "matched_at, matched_by_id, undone_at, undone_by_id, undo_reason) "
+                    "SELECT v.line, v.run_line, v.run, %s, v.method, %s, %s, NULL, NULL, '' "
+                    "FROM unnest(%s::bigint[], %s::bigint[], %s::bigint[], %s::text[]) "
+                    "AS v(line, run_line, run, method)",
+                    [
+                        Match.Kind.CLEARED,
+                        now,
+                        who,
+                        [pair.line for pair in pairs],
+                        [pair.run_line for pair in pairs],
+                        [pair.run for pair in pairs],
+                        [str(pair.method) for pair in pairs],
+                    ],
+                )
+        except IntegrityError:
+            raise Refused(TWICE) from None
+        cursor.execute(
+            f"INSERT INTO {table[PaymentEvent]} (payment_id, kind, run_id, note, at, by_id) "
+            "SELECT v.payment, %s, v.run, v.note, %s, %s "
+            "FROM unnest(%s::bigint[], %s::bigint[], %s::text[]) AS v(payment, run, note)",
+            [
+                PaymentEvent.Kind.CLEARED,
+                now,
+                who,
+                [pair.payment for pair in pairs],
+                [pair.run_line_run for pair in pairs],
+                [pair.note for pair in pairs],
+            ],
+        )
+
+
+MODELS = (PaymentRunLine, StatementLine, Payment, Match, PaymentEvent)
 
 
 def reconcile(*, by: User, window: int = WINDOW_DAYS) -> int:
@@ -526,29 +627,67 @@ def reconcile(*, by: User, window: int = WINDOW_DAYS) -> int:
     against the payment it returns or the clawback it repays. Safe to run again: what is
     matched is not looked at twice. Returns the number of lines matched."""
     with transaction.atomic():
-        found = match_frames(sent_payments(), unmatched_money_out(), window, sent_runs())
+        payments, lines = sent_payments(), unmatched_money_out()
+        found = match_frames(payments, lines, window, sent_runs())
         matched = len(found)
         if matched:
-            lines = StatementLine.objects.in_bulk(found["line"].tolist())
-            is_run = (found["method"] == Match.Method.RUN_TOTAL).to_numpy()
-            single = found[~is_run]
-            run_lines = PaymentRunLine.objects.in_bulk(single["target"].tolist())
-            pairs: list[Pair] = [
-                (lines[int(row.line)], run_lines[int(row.target)], str(row.method), None)
-                for row in single.itertuples(index=False)
-            ]
-            contra = dict(
-                zip(found["target"][is_run].tolist(), found["line"][is_run].tolist(), strict=True)
-            )
-            for run_line in PaymentRunLine.objects.filter(
-                run_id__in=list(contra), status=PaymentRunLine.Status.SENT
-            ).order_by("pk"):
-                line = lines[contra[run_line.run_id]]
-                pairs.append((line, run_line, Match.Method.RUN_TOTAL, run_line.run_id))
-            _clear(pairs, by)
+            _clear(_clearings(found, payments, lines), by)
         matched += _money_in(by)
         _explain_open_references(window)
         return matched
+
+
+def _clearings(found: pd.DataFrame, payments: pd.DataFrame, lines: pd.DataFrame) -> list[Clearing]:
+    """What `match_frames` found, as the rows `_clear` writes: the lines and payments as read
+    for matching (no second query), a run's total as one clearing per payment of the run still
+    sent, in order of id."""
+    import numpy as np
+
+    line_at = {line: at for at, line in enumerate(lines["id"].tolist())}
+    pay_at = {pay: at for at, pay in enumerate(payments["id"].tolist())}
+    line_statement = lines["statement"].tolist()
+    line_number = lines["number"].tolist()
+    line_day = lines["day"].tolist()
+    pay_payment = payments["payment"].tolist()
+    pay_run = payments["run"].tolist()
+    dates: dict[int, datetime.date] = {}
+
+    def clearing(line: int, run_line: int, method: str, run: int | None) -> Clearing:
+        at, pay = line_at[line], pay_at[run_line]
+        day = line_day[at]
+        if day not in dates:
+            dates[day] = EPOCH + datetime.timedelta(days=day)
+        return Clearing(
+            line,
+            line_statement[at],
+            line_number[at],
+            dates[day],
+            run_line,
+            pay_payment[pay],
+            pay_run[pay],
+            method,
+            run,
+        )
+
+    is_run = (found["method"] == Match.Method.RUN_TOTAL).to_numpy()
+    single = found[~is_run]
+    pairs = [
+        clearing(line, target, str(method), None)
+        for line, target, method in zip(
+            single["line"].tolist(),
+            single["target"].tolist(),
+            single["method"].astype(str).tolist(),
+            strict=True,
+        )
+    ]
+    contra = dict(
+        zip(found["target"][is_run].tolist(), found["line"][is_run].tolist(), strict=True)
+    )
+    if contra:
+        in_runs = payments[np.isin(payments["run"].to_numpy(), list(contra))].sort_values("id")
+        for run_line, run in zip(in_runs["id"].tolist(), in_runs["run"].tolist(), strict=True):
+            pairs.append(clearing(contra[run], run_line, Match.Method.RUN_TOTAL, run))
+    return pairs
 
 
 def _open_lines_with_reference(money_in: bool) -> list[StatementLine]:
@@ -723,7 +862,22 @@ def match_by_hand(*, line: StatementLine, run_line: PaymentRunLine, by: User) ->
             f"Line {line.number} is {pounds(-line.amount)} out, but {run_line.reference} paid "
             f"{pounds(run_line.amount)}: the amounts must agree."
         )
-    _clear([(line, run_line, Match.Method.MANUAL, None)], by)
+    _clear(
+        [
+            Clearing(
+                line.pk,
+                line.statement_id,
+                line.number,
+                line.date,
+                run_line.pk,
+                run_line.payment_id,
+                run_line.run_id,
+                Match.Method.MANUAL,
+                None,
+            )
+        ],
+        by,
+    )
     return Match.objects.get(line=line, undone_at__isnull=True)
 
 
