@@ -19,7 +19,7 @@ from django.views.decorators.http import require_safe
 
 from applications.councillor_selectors import is_councillor
 from fundmgr import access, exports
-from transparency import clawback, pipeline, spend
+from transparency import clawback, money_summaries, pipeline, spend
 from transparency.charts import Section
 from transparency.forms import DashboardFilterForm, cleaned
 from transparency.scope import Filters, Scope, current_year, scope_for
@@ -136,6 +136,9 @@ def dashboard(request, slug: str):
     if fmt := exports.requested_format(request):
         return _table_download(request, sections, fmt)
     _paged(request, sections)
+    as_at = None
+    if slug == "clawback" or (slug == "spend" and spend.kept(scope)):  # read kept summaries
+        as_at = money_summaries.built_at()
     return render(
         request,
         "transparency/dashboards/dashboard.html",
@@ -143,6 +146,7 @@ def dashboard(request, slug: str):
             "board": board,
             "dashboards": DASHBOARDS.values(),
             "sections": sections,
+            "as_at": as_at,
             "scope": scope,
             "filters": filters,
             "form": form,

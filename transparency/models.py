@@ -103,3 +103,87 @@ class TimeBand(models.Model):
 
     def __str__(self) -> str:
         return f"{self.measure} {self.band}, fund year {self.fund_year_id}: {self.n}"
+
+
+# --- spend and clawback (transparency.money_summaries builds them from the ledger) --------------
+
+
+class SummaryStamp(models.Model):
+    """When a summary built from the ledger was last built, and the newest posting, step and
+    monitoring report it counted: a newer one means it is out of date."""
+
+    name = models.CharField(max_length=20, primary_key=True)
+    built_at = models.DateTimeField()
+    marks = models.CharField(max_length=100, help_text="Newest posting, step and report ids.")
+    queued = models.CharField(max_length=100, blank=True, default="", help_text="Refresh for.")
+
+    def __str__(self) -> str:
+        return f"{self.name} as at {self.built_at:%Y-%m-%d %H:%M}"
+
+
+class SpendFigure(models.Model):
+    """One row of a spend table: `by` ward, fund, councillor or year, the row's `key` (its id;
+    0 for no ward or the central pot), under the filters year and fund (0: every one), for the
+    grants' shares in ward `within` (0: every ward)."""
+
+    year = models.IntegerField(default=0)
+    fund = models.IntegerField(default=0)
+    within = models.IntegerField(default=0)
+    by = models.CharField(max_length=10)
+    key = models.IntegerField(default=0)
+    grants = models.BigIntegerField(default=0)
+    paid = models.BigIntegerField(default=0, help_text="Pence.")
+    committed = models.BigIntegerField(default=0, help_text="Pence.")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["year", "fund", "within", "by", "key"], name="one_spend_figure_per_key"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.by} {self.key} ({self.year}/{self.fund}/{self.within}): {self.paid}"
+
+
+class ClawbackFigure(models.Model):
+    """Underspend and clawback of the grants of one fund year and one set of wards."""
+
+    fund_year = models.ForeignKey("budgets.FundYear", on_delete=models.CASCADE, related_name="+")
+    wards = models.CharField(max_length=255, blank=True, default="")
+    reports = models.BigIntegerField(default=0)
+    awarded = models.BigIntegerField(default=0, help_text="Pence, of the grants reported on.")
+    spent = models.BigIntegerField(default=0, help_text="Pence.")
+    underspend = models.BigIntegerField(default=0, help_text="Pence.")
+    due = models.BigIntegerField(default=0, help_text="Pence.")
+    refunded = models.BigIntegerField(default=0, help_text="Pence.")
+    owed = models.BigIntegerField(default=0, help_text="Pence.")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["fund_year", "wards"], name="one_clawback_per_key")
+        ]
+
+    def __str__(self) -> str:
+        return f"clawback of fund year {self.fund_year_id}, wards {self.wards}: {self.due}"
+
+
+class ClawbackGrant(models.Model):
+    """A grant with clawback due, as the dashboard lists it."""
+
+    application = models.OneToOneField(
+        "applications.Application", on_delete=models.CASCADE, primary_key=True, related_name="+"
+    )
+    fund_year = models.ForeignKey("budgets.FundYear", on_delete=models.CASCADE, related_name="+")
+    wards = models.CharField(max_length=255, blank=True, default="")
+    reference = models.CharField(max_length=40)
+    organisation = models.CharField(max_length=255)
+    revoked = models.BooleanField(default=False)
+    underspend = models.BigIntegerField(default=0, help_text="Pence.")
+    threshold = models.BigIntegerField(default=0, help_text="Pence.")
+    due = models.BigIntegerField(default=0, help_text="Pence.")
+    refunded = models.BigIntegerField(default=0, help_text="Pence.")
+    owed = models.BigIntegerField(default=0, help_text="Pence.")
+
+    def __str__(self) -> str:
+        return f"{self.reference}: {self.due} due"

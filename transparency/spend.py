@@ -129,12 +129,12 @@ def by_ward(grants: pd.DataFrame, filters: Filters, scope: Scope | None = None) 
     return split.drop(columns=["ward_name"])
 
 
-def _grants_count(frame: pd.DataFrame, key: str) -> pd.Series:
+def _grants_count(frame: pd.DataFrame, key: str | list[str]) -> pd.Series:
     held = frame[(frame["paid"] != 0) | (frame["committed"] != 0)]
     return held.groupby(key)["reference"].nunique()
 
 
-def _summed(frame: pd.DataFrame, key: str) -> pd.DataFrame:
+def _summed(frame: pd.DataFrame, key: str | list[str]) -> pd.DataFrame:
     totals = frame.groupby(key)[["paid", "committed"]].sum()
     totals["grants"] = _grants_count(frame, key)
     return totals.fillna(0).astype("int64")
@@ -166,32 +166,75 @@ def _table(title: str, heading: str, labelled: list[tuple[str, int, int, int]]) 
     )
 
 
-def _label_rows(totals: pd.DataFrame, names: dict[int, str], order: list[int]) -> list:
-    rows = []
-    for key in order:
-        if key in totals.index:
-            row = totals.loc[key]
-            rows.append((names[key], int(row["grants"]), int(row["paid"]), int(row["committed"])))
-        else:
-            rows.append((names[key], 0, 0, 0))
-    return rows
+def kept(scope: Scope) -> bool:
+    """Whether the person's tables are read from the kept summaries: everything, or one
+    ward's share (a councillor of two wards counts a grant of both once: recounted)."""
+    return scope.everything or len(scope.wards or ()) == 1
 
 
 def breakdowns(filters: Filters, scope: Scope) -> dict[str, Table]:
-    """The four tables, each adding up (for officers) to the whole ledger under the filters."""
+    """The four tables, each adding up (for officers) to the whole ledger under the filters:
+    from the kept summaries (`transparency.money_summaries`) when they serve the scope."""
+    if not kept(scope):
+        return recounted(filters, scope)
+    from transparency.models import SpendFigure
+    from transparency.money_summaries import current
+
+    current()
+    within = 0 if scope.everything else next(iter(scope.wards or ()))
+    figures: dict[str, dict[int, tuple[int, int, int]]] = {k: {} for k in BREAKDOWNS}
+    rows = SpendFigure.objects.filter(
+        year=filters.year.pk if filters.year else 0,
+        fund=filters.fund.pk if filters.fund else 0,
+    )
+    if scope.everything:
+        rows = rows.filter(within=0)
+    else:
+        rows = rows.filter(
+            Q(within=0, by="ward", key=within)
+            | Q(within=0, by="councillor", key__in=sorted(scope.councillors or ()))
+            | Q(within=within, by__in=["fund", "year"])
+        )
+    for by, key, grants, paid, committed in rows.values_list(
+        "by", "key", "grants", "paid", "committed"
+    ):
+        figures[by][key] = (grants, paid, committed)
+    return _tables(filters, scope, figures)
+
+
+def recounted(filters: Filters, scope: Scope) -> dict[str, Table]:
+    """`breakdowns` counted from the ledger's entries (per request: the reference the kept
+    summaries are checked against, and a councillor of several wards' tables)."""
     grants = by_grant(filters, scope)
     wards = by_ward(grants, filters, scope)
     if not scope.everything:
         wards = wards[wards["ward_id"].isin(scope.wards)]
         grants = grants[grants["councillor_id"].isin(scope.councillors)]
+    figures: dict[str, dict[int, tuple[int, int, int]]] = {}
+    for by, frame, column in (
+        ("ward", wards, "ward_id"),
+        ("fund", wards, "fund_id"),
+        ("councillor", grants, "councillor_id"),
+        ("year", wards, "year_id"),
+    ):
+        figures[by] = {
+            int(key): (int(row["grants"]), int(row["paid"]), int(row["committed"]))
+            for key, row in _summed(frame, column).iterrows()
+        }
+    return _tables(filters, scope, figures)
 
+
+def _tables(
+    filters: Filters, scope: Scope, figures: dict[str, dict[int, tuple[int, int, int]]]
+) -> dict[str, Table]:
+    """The four tables from their rows' figures ({by: {key: (grants, paid, committed)}})."""
     ward_names = dict(
         Ward.objects.filter(**({} if scope.everything else {"pk__in": scope.wards})).values_list(
             "pk", "name"
         )
     )
     ward_order = sorted(ward_names, key=lambda k: ward_names[k])
-    if scope.everything and (wards["ward_id"] == NO_WARD).any():
+    if scope.everything and NO_WARD in figures["ward"]:
         ward_names[NO_WARD] = "No ward recorded"
         ward_order.append(NO_WARD)
 
@@ -209,34 +252,37 @@ def breakdowns(filters: Filters, scope: Scope) -> dict[str, Table]:
     if not scope.everything:
         members = members.filter(pk__in=scope.councillors)
     else:
-        members = members.filter(pk__in=list(grants["councillor_id"].unique()))
+        members = members.filter(pk__in=sorted(figures["councillor"]))
     councillor_names = {c.pk: f"Cllr {c.name} ({c.ward.name})" for c in members}
     councillor_order = list(councillor_names)
-    if scope.everything and (grants["councillor_id"] == CENTRAL_POT).any():
+    if scope.everything and CENTRAL_POT in figures["councillor"]:
         councillor_names[CENTRAL_POT] = POT_LABEL
         councillor_order.append(CENTRAL_POT)
+
+    def labelled(by: str, names: dict[int, str], order: list[int]) -> list:
+        return [(names[key], *figures[by].get(key, (0, 0, 0))) for key in order]
 
     where = f"{filters.describe}, {scope.label}"
     return {
         "ward": _table(
             f"Spend and commitments by ward ({where})",
             "Ward",
-            _label_rows(_summed(wards, "ward_id"), ward_names, ward_order),
+            labelled("ward", ward_names, ward_order),
         ),
         "fund": _table(
             f"Spend and commitments by fund ({where})",
             "Fund",
-            _label_rows(_summed(wards, "fund_id"), fund_names, list(fund_names)),
+            labelled("fund", fund_names, list(fund_names)),
         ),
         "councillor": _table(
             f"Spend and commitments by councillor ({where})",
             "Councillor",
-            _label_rows(_summed(grants, "councillor_id"), councillor_names, councillor_order),
+            labelled("councillor", councillor_names, councillor_order),
         ),
         "year": _table(
             f"Spend and commitments by financial year ({where})",
             "Financial year",
-            _label_rows(_summed(wards, "year_id"), year_names, list(year_names)),
+            labelled("year", year_names, list(year_names)),
         ),
     }
 

@@ -343,7 +343,12 @@ def _totals(facts: Iterable[Facts]) -> tuple[dict, dict]:
 
 @transaction.atomic
 def rebuild(apps=None) -> int:
-    """Throw the summaries away and count them again; the number of applications counted."""
+    """Throw the summaries away and count them again; the number of applications counted.
+    Outside a migration the spend and clawback summaries too (`money_summaries.rebuild`)."""
+    if apps is None:
+        from transparency import money_summaries
+
+        money_summaries.rebuild()
     facts = recount(apps)
     if apps is not None:
         Contribution = apps.get_model("transparency", "Contribution")
