@@ -274,6 +274,10 @@ class Application(ApplicationWorkflow, models.Model):
     # sorts and filters by it through an index instead of searching the transition log.
     awarded_at = models.DateTimeField(null=True, blank=True, editable=False)
     monitoring_due_on = models.DateField(null=True, blank=True, editable=False)
+    # When it came into its present state: the time of the last step's log, kept by a trigger on
+    # PostgreSQL (applications/migrations/0009_state_since.py) as the state changes, so the
+    # workbench sorts by days waiting through an index. Null until its first logged step.
+    state_since = models.DateTimeField(null=True, blank=True, editable=False)
     paid_to_date = money_field(default=Decimal("0.00"), editable=False)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"

@@ -1,22 +1,32 @@
-"""On PostgreSQL: a page of the officer workbench, in its default order or one queue's, is read
-from an index in order (decisions/migrations/0004_workbench_order.py), with no sort of every
-bid, so a page costs the same however many bids there are."""
+"""On PostgreSQL: a page of the officer workbench, in its default order, one queue's or sorted by
+a column, is read from an index in order (decisions/migrations/0004_workbench_order.py, 0005,
+0006), with no sort of every bid, so a page costs the same however many bids there are; a search
+is answered from trigram indexes; and the time a bid came into its state, which sorts it by days
+waiting, is kept by the trigger of applications/migrations/0009_state_since.py."""
+
+import datetime
 
 import pytest
+import time_machine
 from django.db import connection, transaction
+from django.utils import timezone
 
+from applications import services as s
+from applications.models import Application
 from decisions.selectors import workbench_applications
-from tests.factories import ApplicationFactory
+from tests.factories import ApplicationFactory, OrganisationFactory
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db]
+pytest_plugins = ["tests.transparency_fixtures"]
 
 
-def plan(queryset) -> str:
+def plan(queryset, *, off: str = "sort") -> str:
     sql, params = queryset.query.sql_with_params()
     with transaction.atomic(), connection.cursor() as cursor:
         # A plan that sorts costs so much that the planner takes any other: if the index could
-        # not give the order, the plan would still sort, and the test would see it.
-        cursor.execute("SET LOCAL enable_sort = off")
+        # not give the order, the plan would still sort, and the test would see it. (Likewise a
+        # plan that reads every row, with `off="seqscan"`.)
+        cursor.execute(f"SET LOCAL enable_{off} = off")
         cursor.execute("EXPLAIN " + sql, params)
         return "\n".join(row[0] for row in cursor.fetchall())
 
@@ -30,6 +40,8 @@ def plan(queryset) -> str:
         ({}, {"sort": "amount", "descending": True}, "workbench_amount_desc"),
         ({}, {"sort": "received"}, "workbench_received_asc"),
         ({}, {"sort": "received", "descending": True}, "workbench_received_desc"),
+        ({}, {"sort": "waiting"}, "workbench_waiting_asc"),
+        ({}, {"sort": "waiting", "descending": True}, "workbench_waiting_desc"),
     ],
 )
 def test_a_page_of_the_workbench_is_read_in_order_from_an_index(
@@ -44,3 +56,48 @@ def test_a_page_of_the_workbench_is_read_in_order_from_an_index(
     sorted_by = [line for line in found.splitlines() if "Sort Key" in line]
     # No sort of the bids themselves (a subquery's sort of one bid's wards aside).
     assert not any("applications_application." in key for key in sorted_by), found
+
+
+def test_a_search_is_answered_from_the_trigram_indexes(on_postgres, fund_year):
+    ApplicationFactory.create_batch(3, status="submitted", fund_year=fund_year)
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
+    found = plan(workbench_applications({"q": "abbey"})[:50], off="seqscan")
+    assert "workbench_search_reference" in found, found
+    assert "workbench_search_organisation" in found, found
+
+
+def test_a_search_finds_by_reference_or_group_name_in_any_case(on_postgres, fund_year):
+    abbey = OrganisationFactory(name="Friends of Abbey Park")
+    by_group = ApplicationFactory(status="submitted", fund_year=fund_year, organisation=abbey)
+    by_reference = ApplicationFactory(status="submitted", fund_year=fund_year, reference="ABBEY-1")
+    ApplicationFactory(status="submitted", fund_year=fund_year, title="Abbey benches")
+    found = {a.pk for a in workbench_applications({"q": "aBBey"})}
+    assert found == {by_group.pk, by_reference.pk}
+    assert {a.pk for a in workbench_applications({"q": "abbey-1"})} == {by_reference.pk}
+
+
+def test_a_step_stores_when_the_bid_came_into_its_state_and_other_saves_keep_it(on_postgres, town):
+    group = town.group("Friends of Abbey Park")
+    older, newer = town.bid(group), town.bid(group)
+    start = timezone.now() - datetime.timedelta(days=30)
+    with time_machine.travel(start, tick=False):
+        s.application_submit(application=older, by=town.treasurer)
+    with time_machine.travel(start + datetime.timedelta(days=5), tick=False):
+        s.application_submit(application=newer, by=town.treasurer)
+    with time_machine.travel(start + datetime.timedelta(days=10), tick=False):
+        s.application_mark_eligible(application=older, by=town.officer)  # its wait begins again
+
+    def since(app):
+        return Application.objects.get(pk=app.pk).state_since
+
+    assert since(older) == older.transitions.last().at == start + datetime.timedelta(days=10)
+    assert since(newer) == start + datetime.timedelta(days=5)
+    saved = Application.objects.get(pk=newer.pk)
+    saved.state_since = None  # a save that does not change the state keeps the stored time
+    saved.title = "Bigger benches"
+    saved.save()
+    assert since(newer) == start + datetime.timedelta(days=5)
+    # Fewest days waiting first (the one stepped on last), and the other way round.
+    assert list(workbench_applications({}, sort="waiting")) == [older, newer]
+    assert list(workbench_applications({}, sort="waiting", descending=True)) == [newer, older]
