@@ -16,23 +16,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.core.paginator import Paginator
-from django.db import transaction
-from django.db.models import (
-    Case,
-    CharField,
-    Count,
-    Exists,
-    F,
-    OuterRef,
-    Q,
-    QuerySet,
-    Subquery,
-    Sum,
-    Value,
-    When,
-    Window,
-)
-from django.db.models.functions import Coalesce, RowNumber
+from django.db import connection, transaction
+from django.db.models.expressions import RawSQL
 
 from applications import rules
 from applications.models import Application, BankAccount, Organisation
@@ -233,48 +218,99 @@ def _classify(payments: Sequence[Payment], on: datetime.date) -> Payable:
 
 SECTIONS = ("due", "held", "returned", "waiting", "later", "stopped")
 
+# Each unpaid payment with its section, as `_classify` sorts them. On PostgreSQL from the
+# payment's row alone: its grant's status and whether its group may be paid are kept on it by
+# the triggers of finance/migrations/0003_payable_facts.py, so a page is a walk of the index of
+# unpaid payments in due-date order (0002_payable_indexes) that stops after its rows, and the
+# counts read the unpaid payments and nothing else. Elsewhere (SQLite, which has no such
+# columns) the same facts are joined: the grant found once by its reference (unique), the
+# group's current bank details (the newest unverified or verified row) once.
+_SECTION = """
+  CASE
+    WHEN p.status = 'returned' THEN 'returned'
+    WHEN {grant} IS NULL
+      OR (p.run_id IS NULL AND {grant} <> 'offer_accepted')
+      OR (p.run_id IS NOT NULL AND {grant} NOT IN ('offer_accepted', 'monitoring', 'closed'))
+      THEN 'stopped'
+    WHEN p.condition <> '' AND p.condition_met_at IS NULL THEN 'waiting'
+    WHEN p.due_on > %s THEN 'later'
+    WHEN {payee} THEN 'due'
+    ELSE 'held'
+  END AS section
+"""
+_STORED = (
+    "SELECT p.id AS id, p.amount AS amount, p.due_on AS due_on, p.reference AS reference,"
+    + _SECTION.format(grant="p.grant_status", payee="p.payee_ok")
+    + "FROM budgets_payment p WHERE p.status IN ('scheduled', 'returned')"
+)
+_JOINED = (
+    "SELECT p.id AS id, p.amount AS amount, p.due_on AS due_on, p.reference AS reference,"
+    + _SECTION.format(
+        grant="a.status",
+        payee="""b.status = 'verified' AND NOT EXISTS (
+      SELECT 1 FROM budgets_paymentrunline l WHERE l.bank_account = b.id AND l.status = 'returned'
+    )""",
+    )
+    + """FROM budgets_payment p
+JOIN budgets_paymentschedule s ON s.id = p.schedule_id
+LEFT JOIN applications_application a ON a.reference = s.reference
+LEFT JOIN applications_bankaccount b ON b.id = (
+  SELECT max(c.id) FROM applications_bankaccount c
+  WHERE c.organisation_id = a.organisation_id AND c.status IN ('unverified', 'verified')
+)
+WHERE p.status IN ('scheduled', 'returned')
+"""
+)
 
-def _sorted(on: datetime.date) -> QuerySet[Payment]:
-    """Unpaid payments, each annotated with its section (`section`), as `payable` sorts them."""
-    grant = Application.objects.filter(reference=OuterRef("schedule__reference"))
-    current = BankAccount.objects.filter(
-        organisation=OuterRef("organisation_id"),
-        status__in=[BankAccount.Status.UNVERIFIED, BankAccount.Status.VERIFIED],
-    ).order_by("-pk")
-    returned_from = PaymentRunLine.objects.filter(
-        bank_account=OuterRef("account_id"), status=PaymentRunLine.Status.RETURNED
-    )
-    reissue_ok = [Status.OFFER_ACCEPTED, Status.MONITORING, Status.CLOSED]
-    stopped = (
-        Q(grant_status__isnull=True)
-        | (Q(run__isnull=True) & ~Q(grant_status=Status.OFFER_ACCEPTED))
-        | (Q(run__isnull=False) & ~Q(grant_status__in=reissue_ok))
-    )
-    waiting = ~Q(condition="") & Q(condition_met_at__isnull=True)
-    payable_to = Q(account_status=BankAccount.Status.VERIFIED) & ~Q(returned=True)
-    return (
-        Payment.objects.filter(status__in=[Payment.Status.SCHEDULED, Payment.Status.RETURNED])
-        .annotate(
-            grant_status=Subquery(grant.values("status")[:1]),
-            organisation_id=Subquery(grant.values("organisation_id")[:1]),
+
+def _sectioned() -> str:
+    return _STORED if connection.vendor == "postgresql" else _JOINED
+
+
+# Where a section's rows can be found from the payment alone, its page says so, so that the walk
+# of the index skips what cannot be in it.
+_NARROW = {
+    "returned": "AND p.status = 'returned'",
+    "waiting": "AND p.condition <> '' AND p.condition_met_at IS NULL",
+    "later": "AND p.due_on > %s",
+    "due": "AND p.due_on <= %s AND p.status = 'scheduled'",
+    "held": "AND p.due_on <= %s AND p.status = 'scheduled'",
+}
+
+
+_OPEN = "p.status = 'scheduled'"
+_GRANT_PAID = (
+    "p.grant_status IS NOT NULL AND ((p.run_id IS NULL AND p.grant_status = 'offer_accepted') "
+    "OR (p.run_id IS NOT NULL AND p.grant_status IN ('offer_accepted', 'monitoring', 'closed')))"
+)
+_READY = f"{_OPEN} AND {_GRANT_PAID} AND (p.condition = '' OR p.condition_met_at IS NOT NULL)"
+# On PostgreSQL each list is its own condition on the payment's columns (the CASE above, taken
+# apart), which the planner can estimate, so that it walks the index in order.
+_STORED_LISTS = {
+    "returned": "p.status = 'returned'",
+    "stopped": f"{_OPEN} AND NOT ({_GRANT_PAID})",
+    "waiting": f"{_OPEN} AND {_GRANT_PAID} AND p.condition <> '' AND p.condition_met_at IS NULL",
+    "later": f"{_READY} AND p.due_on > %s",
+    "due": f"{_READY} AND p.due_on <= %s AND p.payee_ok",
+    "held": f"{_READY} AND p.due_on <= %s AND NOT p.payee_ok",
+}
+
+
+def page_sql(name: str, on: datetime.date, offset: int, limit: int) -> tuple[str, list]:
+    """The ids of a page of the list `name`, in due-date then reference order: (sql, params)."""
+    if connection.vendor == "postgresql":
+        where = _STORED_LISTS[name]
+        sql = (
+            f"SELECT p.id FROM budgets_payment p WHERE {where} "
+            f"ORDER BY p.due_on, p.reference LIMIT {int(limit)} OFFSET %s"
         )
-        .annotate(
-            account_id=Subquery(current.values("pk")[:1]),
-            account_status=Coalesce(Subquery(current.values("status")[:1]), Value("")),
-        )
-        .annotate(returned=Exists(returned_from))
-        .annotate(
-            section=Case(
-                When(status=Payment.Status.RETURNED, then=Value("returned")),
-                When(stopped, then=Value("stopped")),
-                When(waiting, then=Value("waiting")),
-                When(due_on__gt=on, then=Value("later")),
-                When(payable_to, then=Value("due")),
-                default=Value("held"),
-                output_field=CharField(),
-            )
-        )
+        return sql, [*([on] if "%s" in where else []), offset]
+    narrow = _NARROW.get(name, "")
+    sql = (
+        f"SELECT t.id FROM ({_JOINED} {narrow}) t WHERE t.section = %s "
+        f"ORDER BY t.due_on, t.reference LIMIT {int(limit)} OFFSET %s"
     )
+    return sql, [on, *([on] if "%s" in narrow else []), name, offset]
 
 
 @dataclass
@@ -289,29 +325,30 @@ class PayableLists:
 
     def __init__(self, on: datetime.date | None = None) -> None:
         self.on = on or rules.today()
-        self.payments = _sorted(self.on)
         self.sections = {name: Section() for name in SECTIONS}
-        counted = (
-            self.payments.order_by()
-            .values("section")  # type: ignore[misc]  # annotated by _sorted
-            .annotate(n=Count("pk"), total=Sum("amount"))
-        )
-        for row in counted:
-            self.sections[row["section"]] = Section(row["n"], row["total"])
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT t.section, COUNT(*), SUM(t.amount) FROM (" + _sectioned() + ") t "
+                "GROUP BY t.section",
+                [self.on],
+            )
+            for section, n, total in cursor.fetchall():
+                self.sections[section] = Section(n, Decimal(str(total)).quantize(Decimal("0.01")))
 
     def pages(self, numbers: dict[str, str | None], per_page: int) -> dict[str, dict]:
         """A page of each list (`numbers`: each list's page number as the address gives it):
         the page (for its navigation), its rows as `payable` gives them (grant, account, reason)
-        and the list's count and total. One query for every list's rows, numbered in the
-        database, then `payable`'s three for those rows alone."""
-        result, wanted = {}, Q()
+        and the list's count and total. One query for every list's rows, each list's page read
+        in due-date order and stopped at its last row, then `payable`'s three for those rows."""
+        result, wanted, params = {}, [], []
         for name in SECTIONS:
-            paginator = Paginator(self.payments.none(), per_page)
+            paginator = Paginator(Payment.objects.none(), per_page)
             paginator.count = self.sections[name].count  # type: ignore[misc]
             page = paginator.get_page(numbers.get(name))
-            first = (page.number - 1) * per_page
             if self.sections[name].count:
-                wanted |= Q(section=name, row_number__gt=first, row_number__lte=first + per_page)
+                sql, more = page_sql(name, self.on, (page.number - 1) * per_page, per_page)
+                wanted.append(f"SELECT * FROM ({sql}) {name}_page")
+                params += more
             result[name] = {
                 "page": page,
                 "rows": [],
@@ -320,13 +357,8 @@ class PayableLists:
             }
         if not wanted:
             return result
-        numbered = self.payments.annotate(
-            row_number=Window(
-                RowNumber(), partition_by=F("section"), order_by=[F("due_on"), F("reference")]
-            )
-        )
         payments = list(
-            numbered.filter(wanted)
+            Payment.objects.filter(pk__in=RawSQL(" UNION ALL ".join(wanted), params))
             .select_related("schedule__fund_year__fund", "schedule__fund_year__year")
             .order_by("due_on", "reference")
         )
