@@ -57,6 +57,7 @@ from budgets.models import (
 )
 from budgets.payments import require_finance_officer, run_line_mark_returned
 from budgets.statement_files import Layout
+from budgets.statement_imports import array_literal
 from fundmgr.errors import InvalidInput, Refused
 from fundmgr.faults import crash_point
 from fundmgr.models import User
@@ -564,12 +565,13 @@ def _clear_set_based(pairs: list[Clearing], who: int | None) -> None:
     with connection.cursor() as cursor:
         cursor.execute(
             f"UPDATE {table[PaymentRunLine]} AS r SET status = %s, cleared_on = v.day "
-            "FROM unnest(%s::bigint[], %s::date[]) AS v(id, day) "
+            "FROM (SELECT v.id, DATE '1970-01-01' + v.day AS day "
+            "FROM unnest(%s::bigint[], %s::integer[]) AS v(id, day)) AS v "
             "WHERE r.id = v.id AND r.status = %s",
             [
                 PaymentRunLine.Status.CLEARED,
-                [pair.run_line for pair in in_order],
-                [pair.date for pair in in_order],
+                array_literal([pair.run_line for pair in in_order]),
+                array_literal([(pair.date - EPOCH).days for pair in in_order]),
                 PaymentRunLine.Status.SENT,
             ],
         )
@@ -577,11 +579,11 @@ def _clear_set_based(pairs: list[Clearing], who: int | None) -> None:
             raise Refused(OTHER_OFFICER)
         cursor.execute(
             f"UPDATE {table[StatementLine]} SET status = %s WHERE id = ANY(%s::bigint[])",
-            [StatementLine.Status.MATCHED, sorted({pair.line for pair in pairs})],
+            [StatementLine.Status.MATCHED, array_literal(sorted({pair.line for pair in pairs}))],
         )
         cursor.execute(
             f"UPDATE {table[Payment]} SET status = %s WHERE id = ANY(%s::bigint[])",
-            [Payment.Status.CLEARED, sorted({pair.payment for pair in pairs})],
+            [Payment.Status.CLEARED, array_literal(sorted({pair.payment for pair in pairs}))],
         )
         try:
             with transaction.atomic():
@@ -595,10 +597,10 @@ def _clear_set_based(pairs: list[Clearing], who: int | None) -> None:
                         Match.Kind.CLEARED,
                         now,
                         who,
-                        [pair.line for pair in pairs],
-                        [pair.run_line for pair in pairs],
-                        [pair.run for pair in pairs],
-                        [str(pair.method) for pair in pairs],
+                        array_literal([pair.line for pair in pairs]),
+                        array_literal([pair.run_line for pair in pairs]),
+                        array_literal([pair.run for pair in pairs]),
+                        array_literal([str(pair.method) for pair in pairs], text=True),
                     ],
                 )
         except IntegrityError:
@@ -611,9 +613,9 @@ def _clear_set_based(pairs: list[Clearing], who: int | None) -> None:
                 PaymentEvent.Kind.CLEARED,
                 now,
                 who,
-                [pair.payment for pair in pairs],
-                [pair.run_line_run for pair in pairs],
-                [pair.note for pair in pairs],
+                array_literal([pair.payment for pair in pairs]),
+                array_literal([pair.run_line_run for pair in pairs]),
+                array_literal([pair.note for pair in pairs], text=True),
             ],
         )
 

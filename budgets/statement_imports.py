@@ -263,16 +263,31 @@ def _save_lines(statement: Statement, frame: pd.DataFrame) -> None:
             [
                 statement.pk,
                 StatementLine.Status.UNMATCHED,
-                frame["number"].astype(int).tolist(),
-                days,
-                frame["pence"].astype(int).tolist(),
-                frame["description"].tolist(),
-                frame["reference"].tolist(),
-                frame["bank_id"].tolist(),
-                balances,
-                frame["fingerprint"].tolist(),
+                array_literal(frame["number"].astype(int).tolist()),
+                array_literal(days),
+                array_literal(frame["pence"].astype(int).tolist()),
+                array_literal(frame["description"].tolist(), text=True),
+                array_literal(frame["reference"].tolist(), text=True),
+                array_literal(frame["bank_id"].tolist(), text=True),
+                array_literal(balances),
+                array_literal(frame["fingerprint"].tolist(), text=True),
             ],
         )
+
+
+def array_literal(values: list, *, text: bool = False) -> str:
+    """A PostgreSQL array literal ('{1,2,NULL}', '{"a","b \\"c\\""}') of ints or (text=True)
+    strings, None as NULL: passed as one string and cast in SQL (%s::bigint[]), it is quoted
+    once rather than adapted element by element (2 s per 100k elements in psycopg's Python
+    array dumper when Django binds parameters on the client)."""
+    if text:
+        items = (
+            "NULL" if v is None else '"' + str(v).replace("\\", "\\\\").replace('"', '\\"') + '"'
+            for v in values
+        )
+    else:
+        items = ("NULL" if v is None else str(int(v)) for v in values)
+    return "{" + ",".join(items) + "}"
 
 
 def _columns_of(layout: Layout | None) -> dict:

@@ -11,6 +11,7 @@ from django.test.utils import CaptureQueriesContext
 
 from budgets import reconcile
 from budgets.models import Match, PaymentEvent, PaymentRunLine, StatementLine
+from budgets.statement_imports import array_literal
 from devtools.benchmarks.reconcile import LAYOUT, make, seed
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
@@ -41,3 +42,24 @@ def test_importing_10_or_200_lines_takes_the_same_statements(on_postgres):
     large, matched_large = imported(200)
     assert matched_large > matched_small
     assert Counter(large) == Counter(small), (Counter(small), Counter(large))
+
+
+def test_array_literals_reach_postgresql_as_the_values_were(on_postgres):
+    texts = [
+        'a "quoted" word',
+        "back\\slash \\\\ twice",
+        "NULL",
+        "",
+        "{braces}, commas",
+        "£ é ü",
+        None,
+    ]
+    numbers = [0, -1, 2**40, None]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT array_agg(t ORDER BY n), (SELECT array_agg(x ORDER BY m) FROM "
+            "unnest(%s::bigint[]) WITH ORDINALITY AS y(x, m)) "
+            "FROM unnest(%s::text[]) WITH ORDINALITY AS v(t, n)",
+            [array_literal(numbers), array_literal(texts, text=True)],
+        )
+        assert cursor.fetchone() == (texts, numbers)
