@@ -9,6 +9,7 @@ out of its `paid` accounts. Until finance records refunds, that column is nought
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from django.db.models import Q, Sum
@@ -162,23 +163,11 @@ def sections(filters: Filters, scope: Scope) -> list[Section]:
         .order_by()
         .values_list(*labels, *(f"sum_{c}" for c in CLAWBACK_SUMS))
     ]
-    due = [
-        {
-            "reference": g.reference,
-            "organisation": g.organisation,
-            "fund": g.fund_year.fund.name,
-            "year": g.fund_year.year.label,
-            "status": Status.REVOKED if g.revoked else "",
-            "underspend": g.underspend,
-            "threshold": g.threshold,
-            "due": g.due,
-            "refunded": g.refunded,
-            "owed": g.owed,
-        }
-        for g in ClawbackGrant.objects.filter(where_q)
+    due = Rows(
+        ClawbackGrant.objects.filter(where_q)
         .select_related("fund_year__fund", "fund_year__year")
-        .order_by("fund_year__year__start", "reference")
-    ]
+        .order_by("start", "reference")
+    )
     return _sections(filters, scope, summary_rows, due)
 
 
@@ -214,7 +203,67 @@ def recounted(filters: Filters, scope: Scope) -> list[Section]:
     )
 
 
-def _sections(filters: Filters, scope: Scope, summary_rows: list, due: list) -> list[Section]:
+def _grant_row(r) -> list:
+    return [
+        r["reference"],
+        r["organisation"],
+        f"{r['fund']} {r['year']}",
+        "Revoked"
+        if r["status"] == Status.REVOKED
+        else f"Underspend of {money(r['underspend'])}, over the {money(r['threshold'])} threshold",
+        int(r["due"]),
+        int(r["refunded"]),
+        int(r["owed"]),
+    ]
+
+
+class Rows(Sequence):
+    """The grants with clawback due as the table's rows, read a page at a time: the page
+    counts them and reads its own 50 (by the index on start and reference); a download reads
+    them all."""
+
+    def __init__(self, grants):
+        self.grants = grants
+        self._count: int | None = None
+
+    def _row(self, g) -> list:
+        return _grant_row(
+            {
+                "reference": g.reference,
+                "organisation": g.organisation,
+                "fund": g.fund_year.fund.name,
+                "year": g.fund_year.year.label,
+                "status": Status.REVOKED if g.revoked else "",
+                "underspend": g.underspend,
+                "threshold": g.threshold,
+                "due": g.due,
+                "refunded": g.refunded,
+                "owed": g.owed,
+            }
+        )
+
+    def __len__(self) -> int:
+        if self._count is None:
+            self._count = self.grants.count()
+        return self._count
+
+    def count(self) -> int:
+        return len(self)
+
+    def __getitem__(self, index):  # type: ignore[override]
+        if isinstance(index, slice):
+            return [self._row(g) for g in self.grants[index]]
+        return self._row(self.grants[index])
+
+    def __iter__(self):
+        for g in self.grants.iterator(chunk_size=2000):
+            yield self._row(g)
+
+    def __bool__(self) -> bool:
+        return len(self) > 0
+
+
+def _sections(filters: Filters, scope: Scope, summary_rows: list, due) -> list[Section]:
     where = f"{filters.describe}, {scope.label}"
     summary_rows.sort(key=lambda item: (item[0], item[1][0]))
     rows = [row for _, row in summary_rows]
@@ -259,21 +308,7 @@ def _sections(filters: Filters, scope: Scope, summary_rows: list, due: list) -> 
             Column("Received", MONEY),
             Column("Still owed", MONEY),
         ],
-        rows=[
-            [
-                r["reference"],
-                r["organisation"],
-                f"{r['fund']} {r['year']}",
-                "Revoked"
-                if r["status"] == Status.REVOKED
-                else f"Underspend of {money(r['underspend'])}, over the "
-                f"{money(r['threshold'])} threshold",
-                int(r["due"]),
-                int(r["refunded"]),
-                int(r["owed"]),
-            ]
-            for r in due
-        ],
+        rows=due if isinstance(due, Rows) else [_grant_row(r) for r in due],  # type: ignore[arg-type]
     )
     return [
         Section(

@@ -176,6 +176,7 @@ class ClawbackGrant(models.Model):
     )
     fund_year = models.ForeignKey("budgets.FundYear", on_delete=models.CASCADE, related_name="+")
     wards = models.CharField(max_length=255, blank=True, default="")
+    start = models.DateField(help_text="The start of the grant's financial year: the list's order.")
     reference = models.CharField(max_length=40)
     organisation = models.CharField(max_length=255)
     revoked = models.BooleanField(default=False)
@@ -184,6 +185,9 @@ class ClawbackGrant(models.Model):
     due = models.BigIntegerField(default=0, help_text="Pence.")
     refunded = models.BigIntegerField(default=0, help_text="Pence.")
     owed = models.BigIntegerField(default=0, help_text="Pence.")
+
+    class Meta:
+        indexes = [models.Index(fields=["start", "reference"], name="clawback_grant_order")]
 
     def __str__(self) -> str:
         return f"{self.reference}: {self.due} due"

@@ -39,9 +39,10 @@ if TYPE_CHECKING:
     import pandas as pd
 
 NAME = "money"
+LOCK = 17_0004  # the advisory lock a build holds (PostgreSQL)
 SPEND_SUMS = ("grants", "paid", "committed")
 CLAWBACK_SUMS = ("reports", "awarded", "spent", "underspend", "due", "refunded", "owed")
-GRANT_FIELDS = ("reference", "organisation", "revoked", "underspend", "threshold", "due")
+GRANT_FIELDS = ("start", "reference", "organisation", "revoked", "underspend", "threshold", "due")
 GRANT_FIELDS += ("refunded", "owed")
 
 
@@ -157,6 +158,7 @@ def _clawback_rows() -> tuple[dict[tuple, tuple], dict[int, dict]]:
         due[int(r["pk"])] = {
             "fund_year_id": int(r["fund_year_id"]),
             "wards": r["wards"],
+            "start": r["start"],
             "reference": r["reference"],
             "organisation": r["organisation"],
             "revoked": r["status"] == clawback.Status.REVOKED,
@@ -183,7 +185,12 @@ def recount() -> tuple[dict, dict, dict]:
 
 @transaction.atomic
 def rebuild() -> SummaryStamp:
-    """Throw the summaries away and build them again; the new stamp."""
+    """Throw the summaries away and build them again; the new stamp. On PostgreSQL one build
+    at a time (two first readers, or a reader and the task): the second waits, then builds
+    over the first's rows."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [LOCK])
     seen = marks()  # read first: whatever is posted while counting leaves the stamp behind
     spend_rows, figures, due = recount()
     SpendFigure.objects.all().delete()

@@ -53,7 +53,7 @@ def _history(town):
 
 
 def _shown(tables) -> list:
-    return [(t.title, t.rows, t.totals) for t in tables]
+    return [(t.title, list(t.rows), t.totals) for t in tables]
 
 
 def _everywhere(town):
