@@ -10,8 +10,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db import transaction
-from django.db.models import Exists, F, OuterRef, Q, QuerySet, Subquery
+from django.db import connection, transaction
+from django.db.models import (
+    BooleanField,
+    DecimalField,
+    Exists,
+    F,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+)
+from django.db.models.expressions import RawSQL
 
 from applications.models import Application, MonitoringReport
 from applications.workflow import Status
@@ -62,20 +72,30 @@ class Underspend:
 def _underspent() -> QuerySet[Application]:
     """Grants owing something back, in the database: a monitoring report (the latest) showing
     less spent than paid, or revoked with money paid. Each carries `spent`, its latest report's
-    figure (None when there is no report)."""
-    latest = (
-        MonitoringReport.objects.filter(application=OuterRef("pk"))
-        .order_by("-pk")
-        .values("amount_spent")[:1]
-    )
-    return (
-        Application.objects.annotate(spent=Subquery(latest))
-        .filter(
+    figure (None when there is no report).
+
+    On PostgreSQL both facts are kept on the grant's row by the triggers of
+    finance/migrations/0004_underspend_facts.py, and the grants owing have their own index in
+    reference order, so a list is a walk of that index and its count counts the grants owing,
+    not every grant monitored. Elsewhere each grant's latest report is asked."""
+    found: QuerySet[Application]
+    if connection.vendor == "postgresql":
+        found = Application.objects.annotate(
+            spent=RawSQL('"applications_application"."finance_spent"', [], DecimalField()),
+            owing=RawSQL('"applications_application"."finance_owing"', [], BooleanField()),
+        ).filter(owing=True)
+    else:
+        latest = (
+            MonitoringReport.objects.filter(application=OuterRef("pk"))
+            .order_by("-pk")
+            .values("amount_spent")[:1]
+        )
+        found = Application.objects.annotate(spent=Subquery(latest)).filter(
             Q(status__in=[Status.MONITORING, Status.CLOSED], spent__lt=F("paid_to_date"))
             | Q(status=Status.REVOKED, paid_to_date__gt=0)
         )
-        .select_related("organisation", "fund_year__fund", "fund_year__year")
-        .order_by("reference")
+    return found.select_related("organisation", "fund_year__fund", "fund_year__year").order_by(
+        "reference"
     )
 
 
