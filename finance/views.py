@@ -227,7 +227,12 @@ def runs(request):
     )
     if fmt := exports.requested_format(request):
         return exports.download(every.iterator(), downloads.RUN, name="payment-runs", format=fmt)
-    page = Paginator(every, PAGE_SIZE).get_page(request.GET.get("page"))
+    # Counted from the runs alone; the page's runs alone read their lines (an index walk of
+    # the runs newest first, each run's lines through their index), however many runs there are.
+    page = Paginator(PaymentRun.objects.order_by("-pk"), PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
+    page.object_list = every[page.start_index() - 1 : page.end_index()]
     return render(
         request,
         "finance/runs.html",

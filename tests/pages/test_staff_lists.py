@@ -3,6 +3,7 @@ page, the clawback page and a councillor's budget statement make the same querie
 200 rows, show a page of each list, and their downloads keep every row."""
 
 import csv
+import datetime
 import io
 from decimal import Decimal
 
@@ -12,6 +13,7 @@ from django.test.utils import CaptureQueriesContext
 
 from applications.models import Application, MonitoringReport
 from budgets import ledger
+from budgets.models import PaymentRun
 from finance import payments as pay
 from tests.factories import ApplicationFactory, UserFactory
 from tests.payments_fixtures import accepted, finance2
@@ -209,3 +211,28 @@ def test_the_bids_a_councillor_declined_are_paged_at_the_same_cost(client, fund_
     page = client.get("/councillor/?declined=10").text.split('id="declined"')[1]
     assert page.count('<li><a class="govuk-link" href="/councillor/bids/') == 20  # the last page
     assert 'aria-label="Pages of bids you declined"' in page
+
+
+# --- payment runs ------------------------------------------------------------------------------
+
+
+def runs(finance, n: int) -> list[int]:
+    return [
+        PaymentRun.objects.create(
+            pay_date=datetime.date(2026, 12, 7), status="cancelled", prepared_by=finance
+        ).pk
+        for _ in range(n)
+    ]
+
+
+def test_the_runs_page_lists_a_page_of_runs_newest_first_at_the_same_cost(finance_client, finance):
+    runs(finance, 3)
+    few = count_queries(finance_client, "/finance/runs/")
+    runs(finance, 52)
+    every = list(PaymentRun.objects.order_by("-pk").values_list("pk", flat=True))
+    assert count_queries(finance_client, "/finance/runs/") == few
+    first = finance_client.get("/finance/runs/").text
+    second = finance_client.get("/finance/runs/?page=2").text
+    assert f"Run {every[0]:06d}<" in first and f"Run {every[49]:06d}<" in first
+    assert f"Run {every[50]:06d}<" not in first
+    assert f"Run {every[50]:06d}<" in second and f"Run {every[-1]:06d}<" in second
