@@ -20,7 +20,6 @@ from django.db.models import (
     OrderBy,
     OuterRef,
     Prefetch,
-    Q,
     QuerySet,
     Subquery,
     Value,
@@ -103,13 +102,18 @@ def _filtered(filters: Mapping[str, Any], *, with_state: bool) -> QuerySet[Appli
     if (high := filters.get("amount_to")) is not None:
         apps = apps.filter(amount_requested__lte=high)
     if text := (filters.get("q") or "").strip():
-        # Each side its own subquery, which PostgreSQL answers from a trigram index on the
-        # column (decisions/migrations/0006_workbench_search.py); one OR across the join to the
-        # groups could only be asked of every bid in turn.
-        apps = apps.filter(
-            Q(pk__in=Application.objects.filter(reference__icontains=text).values("pk"))
-            | Q(organisation__in=Organisation.objects.filter(name__icontains=text).values("pk"))
+        # The bids found, by reference or by group, as one set of ids: PostgreSQL finds each
+        # side from a trigram index (decisions/migrations/0006_workbench_search.py) and reads
+        # only those bids. An OR, across the join to the groups or of two subqueries, could
+        # only be asked of every bid in turn.
+        groups = Organisation.objects.filter(name__icontains=text).values("pk")
+        found = (
+            Application.objects.filter(reference__icontains=text)
+            .order_by()
+            .values("pk")
+            .union(Application.objects.filter(organisation__in=groups).order_by().values("pk"))
         )
+        apps = apps.filter(pk__in=found)
     if with_state:
         if state := filters.get("state"):
             apps = apps.filter(status=state)
