@@ -448,7 +448,15 @@ class Pledge(models.Model):
             ),
             models.CheckConstraint(condition=Q(amount__gte=0), name="pledge_amount_not_negative"),
         ]
-        indexes = [models.Index(fields=["councillor", "status"], name="pledge_councillor_status")]
+        indexes = [
+            models.Index(fields=["councillor", "status"], name="pledge_councillor_status"),
+            # A councillor's pledges (or declines), newest first, a page at a time: the
+            # councillor home's lists (applications.councillor_selectors.my_responses).
+            models.Index(
+                fields=["councillor", "status", "-created_at", "-id"],
+                name="pledge_councillor_newest",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.councillor} {self.get_status_display()} {self.application.reference}"
