@@ -232,7 +232,7 @@ def runs(request):
     page = Paginator(PaymentRun.objects.order_by("-pk"), PAGE_SIZE).get_page(
         request.GET.get("page")
     )
-    page.object_list = every[page.start_index() - 1 : page.end_index()]
+    page.object_list = every[max(page.start_index() - 1, 0) : page.end_index()]  # none: 0
     return render(
         request,
         "finance/runs.html",
