@@ -116,8 +116,9 @@ quick: venv
 
 venv: $(VENV_STAMP)
 
-# The project with its test extra and the optional `load` (locust) and `rq` (django-tasks-rq)
-# extras: the suite runs the load benchmark's quick run and checks the RQ worker's command.
+# The project with its test extra and the optional `load` (locust), `rq` (django-tasks-rq) and
+# `hordak` (django-hordak) extras: the suite runs the load benchmark's quick run, checks the RQ
+# worker's command and runs `benchmark ledger --compare-hordak` once on its PostgreSQL server.
 $(VENV_STAMP): pyproject.toml constraints.txt
 	@if [ ! -x $(VENV)/bin/python ]; then \
 		echo "Creating $(VENV) with $(PYTHON)"; \
@@ -128,7 +129,7 @@ $(VENV_STAMP): pyproject.toml constraints.txt
 		fi; \
 	fi
 	$(VENV)/bin/python -m pip install --quiet --upgrade pip
-	$(VENV)/bin/python -m pip install --quiet -c constraints.txt -e '.[test,load,rq]'
+	$(VENV)/bin/python -m pip install --quiet -c constraints.txt -e '.[test,load,rq,hordak]'
 	touch $@
 
 # npm packages: for the build, and for the browser tests (axe-core).
