@@ -179,3 +179,28 @@ class SavedView(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class QueueCount(models.Model):
+    """The workbench's queues, counted as bids change rather than per request: the bids of one
+    fund year and one set of wards (their ids in order, comma-joined; "" for none) in one state.
+    Every filter of the workbench but the search and the amounts is a sum of a few rows, whose
+    number grows with funds, years and wards, never with bids. On PostgreSQL, triggers on the
+    applications and their wards keep it in the transaction of each change
+    (decisions/migrations/0007_queue_counts.py); elsewhere (SQLite, for tests) it stays empty and
+    the workbench counts the bids (decisions.selectors.queues)."""
+
+    fund_year = models.ForeignKey("budgets.FundYear", on_delete=models.CASCADE, related_name="+")
+    wards = models.CharField(max_length=255, blank=True, default="")
+    status = models.CharField(max_length=20)
+    n = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["fund_year", "wards", "status"], name="one_queue_count_per_key"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.status} in fund year {self.fund_year_id}, wards {self.wards}: {self.n}"

@@ -20,8 +20,10 @@ from django.db.models import (
     OrderBy,
     OuterRef,
     Prefetch,
+    Q,
     QuerySet,
     Subquery,
+    Sum,
     Value,
     When,
 )
@@ -32,7 +34,14 @@ from applications.models import Application, BankAccount, Organisation, Pledge, 
 from applications.rules import beyond_delegated_limit
 from applications.workflow import Status
 from budgets.models import Entry, LedgerTransaction
-from decisions.models import Assessment, Decision, PanelItem, PanelMeeting, PanelMembership
+from decisions.models import (
+    Assessment,
+    Decision,
+    PanelItem,
+    PanelMeeting,
+    PanelMembership,
+    QueueCount,
+)
 from fundmgr import access
 from fundmgr.models import User
 from fundmgr.money import pounds
@@ -122,16 +131,62 @@ def _filtered(filters: Mapping[str, Any], *, with_state: bool) -> QuerySet[Appli
     return apps
 
 
-def queues(filters: Mapping[str, Any]) -> list[Queue]:
-    """Every state's count under the filters (the state filter aside): one aggregate query."""
-    counts = {
-        row["status"]: row["n"]
-        for row in _filtered(filters, with_state=False)
-        .order_by()
+def _holding(ward_id: int) -> Q:
+    """QueueCount rows whose set of wards (ids in order, comma-joined) holds this ward."""
+    w = str(ward_id)
+    return (
+        Q(wards=w)
+        | Q(wards__startswith=f"{w},")
+        | Q(wards__endswith=f",{w}")
+        | Q(wards__contains=f",{w},")
+    )
+
+
+def _kept_counts(filters: Mapping[str, Any]) -> dict[str, int] | None:
+    """Each state's count under the filters from the kept counts (decisions.models.QueueCount:
+    a sum of a few rows, however many bids), or None where they cannot answer: not on
+    PostgreSQL, or a search or amounts asked for (those count the bids they find)."""
+    if connection.vendor != "postgresql" or (filters.get("q") or "").strip():
+        return None
+    if filters.get("amount_from") is not None or filters.get("amount_to") is not None:
+        return None
+    rows = QueueCount.objects.all()
+    if fund := filters.get("fund"):
+        rows = rows.filter(fund_year__fund=fund)
+    if year := filters.get("year"):
+        rows = rows.filter(fund_year__year=year)
+    if ward := filters.get("ward"):
+        rows = rows.filter(_holding(ward.pk))
+    return {
+        status: int(n)
+        for status, n in rows.order_by()
         .values("status")
-        .annotate(n=Count("pk"))
+        .annotate(n=Sum("n"))
+        .values_list("status", "n")
     }
+
+
+def queues(filters: Mapping[str, Any]) -> list[Queue]:
+    """Every state's count under the filters (the state filter aside): one query, of the kept
+    counts on PostgreSQL, else an aggregate of the bids."""
+    counts = _kept_counts(filters)
+    if counts is None:
+        counts = {
+            row["status"]: row["n"]
+            for row in _filtered(filters, with_state=False)
+            .order_by()
+            .values("status")
+            .annotate(n=Count("pk"))
+        }
     return [Queue(spec, counts.get(spec.status, 0)) for spec in QUEUES]
+
+
+def listed(queues: list[Queue], state: str | None) -> int:
+    """How many bids the list holds, from its queues' counts: the state's, else every state's
+    but drafts' (as decisions.selectors.workbench_applications lists them)."""
+    if state:
+        return sum(q.count for q in queues if q.status == state)
+    return sum(q.count for q in queues if q.status != S.DRAFT)
 
 
 # How each column of the workbench sorts (decisions.workbench_forms.SORT_KEYS names them): the

@@ -77,6 +77,14 @@ BULK_ACTIONS = {
 }
 
 
+class CountedPaginator(Paginator):
+    """A Paginator told its list's length (known already) instead of counting the list."""
+
+    def __init__(self, object_list, per_page, *, count: int, **kwargs):
+        super().__init__(object_list, per_page, **kwargs)
+        self.__dict__["count"] = count  # Paginator.count is a cached_property
+
+
 def _list_query(query: QueryDict) -> QueryDict:
     kept = query.copy()
     for name in NOT_THE_LIST:
@@ -135,12 +143,16 @@ def workbench(request):
     )
     if fmt := exports.requested_format(request):
         return downloads.workbench(applications, fmt)
-    page = Paginator(applications, PAGE_SIZE).get_page(request.GET.get("page"))
+    queues = selectors.queues(filters)
+    # The list's length is its queues' counts: the page reads only its own rows.
+    paginator = CountedPaginator(
+        applications, PAGE_SIZE, count=selectors.listed(queues, filters.get("state"))
+    )
+    page = paginator.get_page(request.GET.get("page"))
     today = timezone.localdate()
     rows = list(page.object_list)
     for app in rows:
         app.days_waiting = selectors.days_waiting(app, today)
-    queues = selectors.queues(filters)
     may_act = selectors.is_grants_officer(request.user)
     statuses = {app.status for app in rows}
     list_query = _list_query(request.GET)
