@@ -462,6 +462,27 @@ class Pledge(models.Model):
         return f"{self.councillor} {self.get_status_display()} {self.application.reference}"
 
 
+class PendingPledges(models.Model):
+    """What a councillor has pledged to the fund year's bids still waiting for a decision
+    (applications.support.PENDING), kept on PostgreSQL by triggers (migration 0011) in the
+    transaction of each pledge or step that changes it, so a budget reads one row, not every
+    pledge the councillor ever made. SQLite has no triggers: it sums the pledges instead."""
+
+    councillor = models.ForeignKey(Councillor, on_delete=models.CASCADE, related_name="+")
+    fund_year = models.ForeignKey(FundYear, on_delete=models.CASCADE, related_name="+")
+    total = models.DecimalField(max_digits=14, decimal_places=2, default=Decimal("0.00"))
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["councillor", "fund_year"], name="one_pending_total_per_allocation"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.councillor} pending in fund year {self.fund_year_id}: {self.total}"
+
+
 class InterestDeclaration(models.Model):
     class Kind(models.TextChoices):
         PECUNIARY = "pecuniary", "Disclosable pecuniary interest"

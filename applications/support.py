@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import DecimalField, Subquery, Sum
 
 from applications import rules
-from applications.models import Application, InterestDeclaration, Pledge
+from applications.models import Application, InterestDeclaration, PendingPledges, Pledge
 from applications.services import application_endorse_if_supported, lock_application
 from applications.workflow import FINAL, Status
 from budgets import ledger
@@ -60,7 +60,15 @@ def _councillor_may_support(app: Application, councillor: Councillor, by: User) 
 def pending_pledges(*, fund_year, councillor) -> Subquery:
     """The sum of a councillor's pledges to bids in the fund year still waiting for a decision
     (promised, not yet committed), as a subquery: budgets.selectors.with_pledgeable takes it
-    from the allocation's balance (applications.apps hands it over)."""
+    from the allocation's balance (applications.apps hands it over). On PostgreSQL the sum is
+    kept by triggers (migration 0011): one row read, whatever the councillor's pledges."""
+    if connection.vendor == "postgresql":
+        return Subquery(
+            PendingPledges.objects.filter(councillor=councillor, fund_year=fund_year).values(
+                "total"
+            )[:1],
+            output_field=DecimalField(max_digits=12, decimal_places=2),
+        )
     return Subquery(
         Pledge.objects.filter(
             councillor=councillor,
@@ -78,7 +86,12 @@ def pending_pledges(*, fund_year, councillor) -> Subquery:
 
 def pending_pledges_by_councillor(*, fund_year) -> dict[int, Decimal]:
     """The same sums as `pending_pledges` for every councillor in the fund year, by councillor
-    id, in one grouped query: a fund year's overview reads them all at once."""
+    id, in one grouped query: a fund year's overview reads them all at once (on PostgreSQL the
+    kept totals, a row a councillor)."""
+    if connection.vendor == "postgresql":
+        return dict(
+            PendingPledges.objects.filter(fund_year=fund_year).values_list("councillor_id", "total")
+        )
     return {
         row["councillor"]: row["total"]
         for row in Pledge.objects.filter(
