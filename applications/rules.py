@@ -166,12 +166,12 @@ def fund_window_open(app) -> str | None:
     return None
 
 
-def _elections_today(app):
+def _elections_today(app, day: datetime.date | None = None):
     from django.db.models import Q
 
     from budgets.models import ElectionPeriod
 
-    day = today()
+    day = day or today()
     wards = Q(ward__isnull=True)
     if app.pk:
         wards |= Q(ward__in=app.wards.all())
@@ -187,13 +187,13 @@ def _elections_today(app):
 ELECTION_HELD = "election_held_today"
 
 
-def election_fact(app) -> dict:
-    """Whether a pre-election period holds this bid today, as an annotation of its own row: a
-    service that locks the row reads it in the same query (`lock_application(...,
+def election_fact(app, day: datetime.date | None = None) -> dict:
+    """Whether a pre-election period holds this bid on `day` (today), as an annotation of its
+    own row: a service that locks the row reads it in the same query (`lock_application(...,
     election=True)`), and when none does `election_today` asks nothing more."""
     from django.db.models import Exists
 
-    return {ELECTION_HELD: Exists(_elections_today(app))}
+    return {ELECTION_HELD: Exists(_elections_today(app, day))}
 
 
 def election_today(app):
