@@ -204,3 +204,47 @@ class QueueCount(models.Model):
 
     def __str__(self) -> str:
         return f"{self.status} in fund year {self.fund_year_id}, wards {self.wards}: {self.n}"
+
+
+class WardListing(models.Model):
+    """A bid in one of its wards, with what the workbench orders it by (its queue's place,
+    decisions.selectors.PRIORITY, and when it was received), so that a ward's page is read from
+    an index in the list's order, not found by walking every bid's. On PostgreSQL, triggers keep
+    a row per bid and ward in the transaction of each change
+    (decisions/migrations/0008_ward_listings.py); elsewhere (SQLite, for tests) it stays empty
+    and the workbench joins the bids' wards."""
+
+    application = models.ForeignKey(
+        "applications.Application",
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,  # the triggers delete its rows with the bid's wards
+        db_index=False,  # one_listing_per_ward serves
+        related_name="ward_listings",
+    )
+    ward = models.ForeignKey(
+        "budgets.Ward",
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        db_index=False,  # ward_listing_order serves
+        related_name="+",
+    )
+    # The queue's place (decisions.selectors.PRIORITY); none for a draft, which the list leaves
+    # out unless asked for drafts alone.
+    priority = models.SmallIntegerField(null=True)
+    submitted_at = models.DateTimeField(null=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["application", "ward"], name="one_listing_per_ward")
+        ]
+        indexes = [
+            # A ward's list but drafts, in order.
+            models.Index(
+                fields=["ward", "priority", "submitted_at", "application"],
+                name="ward_listing_order",
+                condition=Q(priority__isnull=False),
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"application {self.application_id} in ward {self.ward_id}"

@@ -104,8 +104,6 @@ def _filtered(filters: Mapping[str, Any], *, with_state: bool) -> QuerySet[Appli
         apps = apps.filter(fund_year__fund=fund)
     if year := filters.get("year"):
         apps = apps.filter(fund_year__year=year)
-    if ward := filters.get("ward"):
-        apps = apps.filter(wards=ward)  # one row per application: (application, ward) is unique
     if (low := filters.get("amount_from")) is not None:
         apps = apps.filter(amount_requested__gte=low)
     if (high := filters.get("amount_to")) is not None:
@@ -123,12 +121,32 @@ def _filtered(filters: Mapping[str, Any], *, with_state: bool) -> QuerySet[Appli
             .union(Application.objects.filter(organisation__in=groups).order_by().values("pk"))
         )
         apps = apps.filter(pk__in=found)
+    state = filters.get("state") if with_state else None
     if with_state:
-        if state := filters.get("state"):
+        if state:
             apps = apps.filter(status=state)
         else:
             apps = apps.exclude(status=S.DRAFT)  # a group's unfinished draft is not work yet
+    if ward := filters.get("ward"):
+        if not _by_ward_listing():
+            return apps.filter(wards=ward)  # one row per bid: (application, ward) is unique
+        # The bid's row for the ward (decisions.models.WardListing), in one filter so that the
+        # list is ordered by the same row: its priority is that of the state asked for (none for
+        # a draft), which is what its index (ward_listing_order) holds.
+        listing: dict[str, Any] = {}
+        if state == S.DRAFT:
+            listing["ward_listings__priority__isnull"] = True
+        elif state:
+            listing["ward_listings__priority"] = PRIORITY[state]
+        elif with_state:
+            listing["ward_listings__priority__isnull"] = False
+        apps = apps.filter(ward_listings__ward=ward, **listing)
     return apps
+
+
+def _by_ward_listing() -> bool:
+    """Whether a ward's bids are found by their WardListing rows: kept on PostgreSQL only."""
+    return connection.vendor == "postgresql"
 
 
 def _holding(ward_id: int) -> Q:
@@ -166,10 +184,76 @@ def _kept_counts(filters: Mapping[str, Any]) -> dict[str, int] | None:
     }
 
 
+def _search_sides(
+    filters: Mapping[str, Any], *, with_state: bool
+) -> tuple[QuerySet[Application], QuerySet[Application]] | None:
+    """A search's two sides under the other filters: the bids whose reference holds the text,
+    and those whose group's name does (on PostgreSQL each from its trigram index, decisions
+    0006, the second through the groups' bids' covering index, decisions 0009). None without a
+    search."""
+    text = (filters.get("q") or "").strip()
+    if not text:
+        return None
+    base = _filtered({**filters, "q": ""}, with_state=with_state).order_by()
+    groups = Organisation.objects.filter(name__icontains=text).values("pk")
+    return base.filter(reference__icontains=text), base.filter(organisation__in=groups)
+
+
+def _searched_counts(filters: Mapping[str, Any]) -> dict[str, int] | None:
+    """Each state's count of the bids a search finds: the two sides' (id, state) as one set,
+    counted by state, without reading the bids it does not find. None without a search."""
+    sides = _search_sides(filters, with_state=False)
+    if sides is None:
+        return None
+    by_reference, by_group = (side.values("pk", "status") for side in sides)
+    sql, params = by_reference.union(by_group).query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT status, COUNT(*) FROM ({sql}) found GROUP BY status", params)
+        return {status: n for status, n in cursor.fetchall()}
+
+
+class SearchedList:
+    """A searched list in the workbench's default order, read a page at a time: the page's ids
+    from the two sides of the search (decisions.selectors._search_sides: only the bids found,
+    in the list's order), then those bids' rows. Asked of the whole list (with its filters)
+    PostgreSQL joined every bid to the bids found and sorted them all, for any page."""
+
+    def __init__(self, filters: Mapping[str, Any], rows: QuerySet[Application]):
+        self.filters, self.rows = filters, rows
+
+    def __getitem__(self, page: slice) -> list[Application]:
+        sides = _search_sides(self.filters, with_state=True)
+        assert sides is not None
+        one_state = bool(self.filters.get("state"))
+        keys = ["pk", "submitted_at"] if one_state else ["pk", "priority", "submitted_at"]
+        by_reference, by_group = (
+            side.annotate(priority=_priority()).values(*keys) for side in sides
+        )
+        order = [F("submitted_at").asc(nulls_last=True), F("pk").asc()]
+        found = by_reference.union(by_group).order_by(
+            *(order if one_state else [F("priority").asc(), *order])
+        )
+        ids = [row["pk"] for row in found[page]]
+        rows = {app.pk: app for app in self.rows.filter(pk__in=ids)}
+        return [rows[pk] for pk in ids if pk in rows]
+
+
+def workbench_list(
+    filters: Mapping[str, Any], applications: QuerySet[Application], *, sort: str | None
+) -> QuerySet[Application] | SearchedList:
+    """What the workbench pages: a search in the default order a page of ids at a time
+    (SearchedList), else the list itself (`applications`, from workbench_applications)."""
+    if sort in _SORT_COLUMNS or not (filters.get("q") or "").strip():
+        return applications
+    return SearchedList(filters, workbench_applications({**filters, "q": ""}))
+
+
 def queues(filters: Mapping[str, Any]) -> list[Queue]:
     """Every state's count under the filters (the state filter aside): one query, of the kept
-    counts on PostgreSQL, else an aggregate of the bids."""
+    counts on PostgreSQL, of the bids a search finds, else an aggregate of the bids."""
     counts = _kept_counts(filters)
+    if counts is None:
+        counts = _searched_counts(filters)
     if counts is None:
         counts = {
             row["status"]: row["n"]
@@ -203,10 +287,19 @@ _SORT_COLUMNS: dict[str, tuple[str, ...]] = {
 }
 
 
-def _ordering(sort: str | None, descending: bool, *, one_state: bool = False) -> list[OrderBy]:
+def _ordering(
+    sort: str | None, descending: bool, *, one_state: bool = False, ward: bool = False
+) -> list[OrderBy]:
     """The ORDER BY. The default is read from an index in order, a page without sorting every
     bid (decisions/migrations/0004_workbench_order.py): the queues' order over every state
-    (`priority`, the CASE that migration copies), or within one state its own order."""
+    (`priority`, the CASE that migration copies), or within one state its own order; within a
+    ward, the same order from the ward's listing rows (decisions/migrations/0008)."""
+    if sort not in _SORT_COLUMNS and ward:
+        order = [
+            F("ward_listings__submitted_at").asc(nulls_last=True),
+            F("ward_listings__application").asc(),
+        ]
+        return order if one_state else [F("ward_listings__priority").asc(), *order]
     if sort not in _SORT_COLUMNS:  # what waits first: the queues' order, oldest first
         if one_state:  # one queue: its priority is the same for every row
             return [F("submitted_at").asc(nulls_last=True), F("pk").asc()]
@@ -221,17 +314,22 @@ def _ordering(sort: str | None, descending: bool, *, one_state: bool = False) ->
     return [*order, F("reference").asc()]  # the same rows in the same order, every time
 
 
+def _priority() -> Case:
+    """A state's place in the queues' order (PRIORITY): the CASE decisions 0004 indexed."""
+    return Case(
+        *[When(status=status, then=Value(n)) for status, n in PRIORITY.items()],
+        default=Value(len(PRIORITY)),
+        output_field=IntegerField(),
+    )
+
+
 def workbench_applications(
     filters: Mapping[str, Any], *, sort: str | None = None, descending: bool = False
 ) -> QuerySet[Application]:
     """The list, sorted by a column (`sort`, one of decisions.workbench_forms.SORT_KEYS), else
     what waits for an officer first, oldest first within each state. Each row carries
     `waiting_since`: when it came into its present state."""
-    priority = Case(
-        *[When(status=status, then=Value(n)) for status, n in PRIORITY.items()],
-        default=Value(len(PRIORITY)),
-        output_field=IntegerField(),
-    )
+    priority = _priority()
     if connection.vendor == "postgresql":  # kept by a trigger: applications/migrations/0009
         in_state_since: Any = F("state_since")
     else:  # elsewhere (SQLite, for tests) read from the last step's log
@@ -250,7 +348,14 @@ def workbench_applications(
             waiting_since=Coalesce(in_state_since, F("submitted_at"), F("created_at")),
             first_ward=Subquery(first_ward.values("ward__name")[:1]),
         )
-        .order_by(*_ordering(sort, descending, one_state=bool(filters.get("state"))))
+        .order_by(
+            *_ordering(
+                sort,
+                descending,
+                one_state=bool(filters.get("state")),
+                ward=bool(filters.get("ward")) and _by_ward_listing(),
+            )
+        )
     )
 
 

@@ -146,7 +146,9 @@ def workbench(request):
     queues = selectors.queues(filters)
     # The list's length is its queues' counts: the page reads only its own rows.
     paginator = CountedPaginator(
-        applications, PAGE_SIZE, count=selectors.listed(queues, filters.get("state"))
+        selectors.workbench_list(filters, applications, sort=sort.key),
+        PAGE_SIZE,
+        count=selectors.listed(queues, filters.get("state")),
     )
     page = paginator.get_page(request.GET.get("page"))
     today = timezone.localdate()

@@ -1,0 +1,53 @@
+"""On PostgreSQL: a workbench search's counts by state and its page of ids are asked of the bids
+found (by reference, by group through an index on the bids' group: decisions 0006 and 0009),
+not of every bid joined to them; then the page's rows by their ids."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
+
+from decisions import selectors
+from tests.factories import OrganisationFactory, WardFactory
+from tests.pages.test_workbench import many
+
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db]
+
+
+def plans(queries) -> list[str]:
+    found = []
+    with transaction.atomic(), connection.cursor() as cursor:
+        # Few bids: left to itself the planner would read them all, which costs as little.
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        for query in queries:
+            cursor.execute("EXPLAIN " + query["sql"])
+            found.append("\n".join(row[0] for row in cursor.fetchall()))
+    return found
+
+
+def test_a_searchs_page_and_counts_read_only_the_bids_found(on_postgres, fund_year):
+    ward = WardFactory()
+    for n in range(60):
+        group = OrganisationFactory(name=f"Group {n}")
+        many(5, fund_year=fund_year, organisation=group, ward=ward, prefix=f"G{n}")
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
+    filters = {"q": "group 17"}
+    with CaptureQueriesContext(connection) as queries:
+        counts = {q.status: q.count for q in selectors.queues(filters) if q.count}
+        rows = selectors.workbench_list(
+            filters, selectors.workbench_applications(filters), sort=None
+        )[0:50]
+    assert counts == {"submitted": 5} and len(rows) == 5
+    assert [r.organisation.name for r in rows] == ["Group 17"] * 5
+    count, ids, page = queries.captured_queries[:3]
+    for query in (count, ids):
+        # The two sides' ids as one set, each side asked of its own index, not every bid joined
+        # to the bids found (`id IN (...)`, a hash join over all of them at 100k bids).
+        assert " UNION " in query["sql"], query["sql"]
+        assert '"applications_application"."id" IN (' not in query["sql"], query["sql"]
+    count_plan, ids_plan, page_plan = plans([count, ids, page])
+    for plan in (count_plan, ids_plan):
+        assert "Index Cond: (organisation_id = " in plan, plan
+    assert "applications_application_pkey" in page_plan, page_plan  # the page's 50 ids
