@@ -20,10 +20,11 @@ class TransparencyConfig(AppConfig):
     verbose_name = "Transparency and reporting"
 
     def ready(self):
-        from django.db.models.signals import m2m_changed, post_save, pre_delete
+        from django.db.models.signals import m2m_changed, post_save, pre_delete, pre_save
 
         from applications.models import Application
         from applications.signals import stepped
+        from budgets.models import Ward
         from transparency import (
             checks,  # noqa: F401  (registers the system checks)
             summaries,
@@ -39,3 +40,6 @@ class TransparencyConfig(AppConfig):
             summaries.decision_saved, sender="decisions.Decision", dispatch_uid="fm-d"
         )
         stepped.connect(summaries.stepped, sender=Application, dispatch_uid="fm-sum")
+        # A ward renamed: the odd pennies of grants it shares may fall to another ward.
+        pre_save.connect(summaries.ward_saving, sender=Ward, dispatch_uid="fm-sum")
+        post_save.connect(summaries.ward_saved, sender=Ward, dispatch_uid="fm-sum")

@@ -57,6 +57,14 @@ class Contribution(models.Model):
     to_payment = models.BigIntegerField(
         null=True, blank=True, help_text="Microseconds from first submission to first payment."
     )
+    organisation = models.ForeignKey(
+        "applications.Organisation",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+        help_text="The group that applied: its share of a ward's grants (GroupShare).",
+    )
 
     def __str__(self) -> str:
         return f"application {self.application_id}: {self.status}"
@@ -81,6 +89,33 @@ class StateCount(models.Model):
 
     def __str__(self) -> str:
         return f"{self.status} in fund year {self.fund_year_id}, wards {self.wards}: {self.n}"
+
+
+class GroupShare(models.Model):
+    """A group's published grants benefiting one ward: how many, and their awards' shares for
+    the ward in pence (a grant of several wards shared equally, the odd pennies to its wards
+    first in name order), kept as Contribution rows are. A ward profile's "Groups funded" reads
+    a page of these, most money first, instead of summing every grant of the ward."""
+
+    ward = models.ForeignKey("budgets.Ward", on_delete=models.CASCADE, related_name="+")
+    organisation = models.ForeignKey(
+        "applications.Organisation", on_delete=models.CASCADE, related_name="+"
+    )
+    n = models.BigIntegerField(default=0)
+    pence = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["ward", "organisation"], name="one_group_share_per_key")
+        ]
+        indexes = [
+            models.Index(
+                fields=["ward", "-pence"], condition=Q(n__gt=0), name="group_share_most_first"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"organisation {self.organisation_id} in ward {self.ward_id}: {self.pence}"
 
 
 class TimeBand(models.Model):

@@ -33,11 +33,13 @@ from decimal import Decimal
 from django.db import connection, transaction
 from django.db.models import Min, Q
 
-from applications.models import Application, TransitionLog
-from transparency.models import Contribution, StateCount, TimeBand
+from applications.models import REGISTER_STATES, Application, TransitionLog
+from budgets.models import Ward
+from transparency.models import Contribution, GroupShare, StateCount, TimeBand
 
-_Application, _TransitionLog = Application, TransitionLog
-_Contribution, _StateCount, _TimeBand = Contribution, StateCount, TimeBand
+_Application, _TransitionLog, _Ward = Application, TransitionLog, Ward
+_Contribution, _StateCount, _TimeBand, _GroupShare = Contribution, StateCount, TimeBand, GroupShare
+PUBLISHED = REGISTER_STATES  # as transparency.published, which imports this module
 
 DAY_US = 86_400 * 1_000_000
 DECISION, PAYMENT = "decision", "payment"
@@ -73,6 +75,24 @@ def wards_of(key: str) -> set[int]:
     return {int(i) for i in key.split(",")} if key else set()
 
 
+def split(pence: int, wards: Iterable[int], order: dict[int, int]) -> dict[int, int]:
+    """`pence` in equal shares among `wards`, the odd pennies to the first in name order
+    (`order`: each ward's place when the wards are in name order)."""
+    ranked = sorted(wards, key=lambda w: (order.get(w, len(order)), w))
+    if not ranked:
+        return {}
+    whole, odd = divmod(pence, len(ranked))
+    return {w: whole + (1 if place < odd else 0) for place, w in enumerate(ranked)}
+
+
+def name_order(ids: Iterable[int] | None = None, apps=None) -> dict[int, int]:
+    """Each ward's place when the wards (these, or all) are in name order: one query."""
+    Ward = apps.get_model("budgets", "Ward") if apps else _Ward
+    wards = Ward.objects.all() if ids is None else Ward.objects.filter(pk__in=list(ids))
+    found = wards.order_by("name", "pk").values_list("pk", flat=True)
+    return {pk: place for place, pk in enumerate(found)}
+
+
 def holding(wards: Iterable[int], field: str = "wards") -> Q:
     """Rows whose set of wards holds any of `wards` (ids comma-joined, in order)."""
     q = Q(pk__in=[])
@@ -96,6 +116,7 @@ class Facts:
     submitted_at: datetime.datetime | None
     to_decision: int | None
     to_payment: int | None
+    organisation_id: int | None = None
 
     @classmethod
     def of(cls, row: Contribution | None) -> Facts | None:
@@ -110,10 +131,32 @@ class Facts:
             row.submitted_at,
             row.to_decision,
             row.to_payment,
+            row.organisation_id,
         )
 
     def states(self) -> dict[tuple, tuple[int, int, int]]:
         return {(self.fund_year_id, self.wards, self.status): (1, self.requested, self.awarded)}
+
+    def funded(self) -> tuple | None:
+        """What the groups' shares of wards depend on: None when it is no published grant."""
+        if self.status not in PUBLISHED or self.awarded <= 0 or self.organisation_id is None:
+            return None
+        if not self.wards:
+            return None
+        return (self.organisation_id, self.wards, self.awarded)
+
+    def shared_wards(self) -> set[int]:
+        """The wards whose name order says who gets the odd pennies: none for one ward."""
+        funded = self.funded()
+        ids = wards_of(self.wards) if funded else set()
+        return ids if len(ids) > 1 else set()
+
+    def groups(self, order: dict[int, int]) -> dict[tuple, tuple[int, int]]:
+        funded = self.funded()
+        if funded is None:
+            return {}
+        shares = split(self.awarded, wards_of(self.wards), order)
+        return {(ward, self.organisation_id): (1, share) for ward, share in shares.items()}
 
     def times(self) -> dict[tuple, tuple[int, int]]:
         found = {}
@@ -138,6 +181,27 @@ def _upsert(model, keys: list[str], sums: list[str], deltas: dict) -> None:
     statement, rows in key order (so two transactions never wait on each other in a circle)."""
     if not deltas:
         return
+    sql, params = _upsert_sql(model, keys, sums, deltas)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+
+
+def _upsert_all(parts: list[tuple]) -> None:
+    """`_upsert` of each (model, keys, sums, deltas): on PostgreSQL in one statement (each but
+    the last a data-modifying WITH), so a step costs one round trip whatever it moves."""
+    parts = [part for part in parts if part[3]]
+    if len(parts) <= 1 or connection.vendor != "postgresql":
+        for part in parts:
+            _upsert(*part)
+        return
+    built = [_upsert_sql(*part) for part in parts]
+    head = ", ".join(f"u{i} AS ({sql})" for i, (sql, _) in enumerate(built[:-1]))
+    params = [p for _, ps in built for p in ps]
+    with connection.cursor() as cursor:
+        cursor.execute(f"WITH {head} {built[-1][0]}", params)
+
+
+def _upsert_sql(model, keys: list[str], sums: list[str], deltas: dict) -> tuple[str, list]:
     q = connection.ops.quote_name
     table = q(model._meta.db_table)
     columns = [*keys, *sums]
@@ -148,27 +212,42 @@ def _upsert(model, keys: list[str], sums: list[str], deltas: dict) -> None:
         f"INSERT INTO {table} ({', '.join(q(c) for c in columns)}) VALUES {values} "
         f"ON CONFLICT ({', '.join(q(c) for c in keys)}) DO UPDATE SET {sets}"
     )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
+    return sql, params
 
 
 STATE_KEYS, STATE_SUMS = ["fund_year_id", "wards", "status"], ["n", "requested", "awarded"]
 TIME_KEYS, TIME_SUMS = ["fund_year_id", "wards", "measure", "band"], ["n", "total"]
+GROUP_KEYS, GROUP_SUMS = ["ward_id", "organisation_id"], ["n", "pence"]
+
+
+def _group_deltas(old: Facts | None, new: Facts | None) -> dict:
+    """How the groups' shares move: nothing (and no query) unless the published grant, its
+    group, wards or award changed; the wards' name order read only for a grant of several."""
+    if (old.funded() if old else None) == (new.funded() if new else None):
+        return {}
+    shared = (old.shared_wards() if old else set()) | (new.shared_wards() if new else set())
+    order = name_order(shared) if shared else {}
+    return _diff(old.groups(order) if old else {}, new.groups(order) if new else {})
 
 
 def _move(old: Facts | None, new: Facts | None) -> None:
     """Take `old` out of the summaries and put `new` in."""
-    _upsert(
-        StateCount,
-        STATE_KEYS,
-        STATE_SUMS,
-        _diff(old.states() if old else {}, new.states() if new else {}),
-    )
-    _upsert(
-        TimeBand,
-        TIME_KEYS,
-        TIME_SUMS,
-        _diff(old.times() if old else {}, new.times() if new else {}),
+    _upsert_all(
+        [
+            (
+                StateCount,
+                STATE_KEYS,
+                STATE_SUMS,
+                _diff(old.states() if old else {}, new.states() if new else {}),
+            ),
+            (
+                TimeBand,
+                TIME_KEYS,
+                TIME_SUMS,
+                _diff(old.times() if old else {}, new.times() if new else {}),
+            ),
+            (GroupShare, GROUP_KEYS, GROUP_SUMS, _group_deltas(old, new)),
+        ]
     )
 
 
@@ -204,6 +283,7 @@ def application_saved(sender, instance: Application, created: bool, raw: bool = 
         submitted_at=old.submitted_at if old else None,
         to_decision=old.to_decision if old else None,
         to_payment=old.to_payment if old else None,
+        organisation_id=instance.organisation_id,
     )
     setattr(instance, STASH, _store(instance.pk, old, new))
 
@@ -227,7 +307,7 @@ def resync(application_ids: Iterable[int]) -> None:
     ).values_list("application_id", "ward_id"):
         wards[app_id].append(ward_id)
     for app in Application.objects.filter(pk__in=ids).values(
-        "pk", "fund_year_id", "status", "amount_requested", "amount_awarded"
+        "pk", "fund_year_id", "status", "amount_requested", "amount_awarded", "organisation_id"
     ):
         old = Facts.of(rows.get(app["pk"]))
         new = Facts(
@@ -239,6 +319,7 @@ def resync(application_ids: Iterable[int]) -> None:
             submitted_at=old.submitted_at if old else None,
             to_decision=old.to_decision if old else None,
             to_payment=old.to_payment if old else None,
+            organisation_id=app["organisation_id"],
         )
         _store(app["pk"], old, new)
 
@@ -311,7 +392,7 @@ def recount(apps=None) -> dict[int, Facts]:
         firsts[app_id][step] = at
     found = {}
     for app in Application.objects.values(
-        "pk", "fund_year_id", "status", "amount_requested", "amount_awarded"
+        "pk", "fund_year_id", "status", "amount_requested", "amount_awarded", "organisation_id"
     ).iterator(chunk_size=5000):
         steps = firsts.get(app["pk"], {})
         submitted = steps.get("submit")
@@ -326,19 +407,41 @@ def recount(apps=None) -> dict[int, Facts]:
             submitted_at=submitted,
             to_decision=micros(decided - submitted) if submitted and decided else None,
             to_payment=micros(paid - submitted) if submitted and paid else None,
+            organisation_id=app["organisation_id"],
         )
     return found
+
+
+def _add(into: dict, part: dict) -> None:
+    for key, values in part.items():
+        now = into.get(key, tuple(0 for _ in values))
+        into[key] = tuple(a + b for a, b in zip(now, values, strict=True))
 
 
 def _totals(facts: Iterable[Facts]) -> tuple[dict, dict]:
     states: dict = {}
     times: dict = {}
     for one in facts:
-        for into, part in ((states, one.states()), (times, one.times())):
-            for key, values in part.items():
-                now = into.get(key, tuple(0 for _ in values))
-                into[key] = tuple(a + b for a, b in zip(now, values, strict=True))
+        _add(states, one.states())
+        _add(times, one.times())
     return states, times
+
+
+def _groups(facts: Iterable[Facts], order: dict[int, int]) -> dict:
+    groups: dict = {}
+    for one in facts:
+        _add(groups, one.groups(order))
+    return {k: v for k, v in groups.items() if any(v)}
+
+
+def _model(apps, name: str, default):
+    """The model `name` of the migration's registry `apps` (None if it has none yet)."""
+    if apps is None:
+        return default
+    try:
+        return apps.get_model("transparency", name)
+    except LookupError:
+        return None
 
 
 @transaction.atomic
@@ -350,17 +453,19 @@ def rebuild(apps=None) -> int:
 
         money_summaries.rebuild()
     facts = recount(apps)
-    if apps is not None:
-        Contribution = apps.get_model("transparency", "Contribution")
-        StateCount = apps.get_model("transparency", "StateCount")
-        TimeBand = apps.get_model("transparency", "TimeBand")
-    else:
-        Contribution, StateCount, TimeBand = _Contribution, _StateCount, _TimeBand
+    Contribution = _model(apps, "Contribution", _Contribution)
+    StateCount = _model(apps, "StateCount", _StateCount)
+    TimeBand = _model(apps, "TimeBand", _TimeBand)
+    GroupShare = _model(apps, "GroupShare", _GroupShare)
+    fields = {f.attname for f in Contribution._meta.concrete_fields}
     Contribution.objects.all().delete()
     StateCount.objects.all().delete()
     TimeBand.objects.all().delete()
     Contribution.objects.bulk_create(
-        (Contribution(application_id=pk, **f.__dict__) for pk, f in facts.items()),
+        (
+            Contribution(application_id=pk, **{k: v for k, v in f.__dict__.items() if k in fields})
+            for pk, f in facts.items()
+        ),
         batch_size=2000,
     )
     states, times = _totals(facts.values())
@@ -372,7 +477,44 @@ def rebuild(apps=None) -> int:
         TimeBand(**dict(zip(TIME_KEYS + TIME_SUMS, (*k, *v), strict=True)))
         for k, v in times.items()
     )
+    if GroupShare is not None:
+        _regroup(GroupShare, facts.values(), name_order(apps=apps))
     return len(facts)
+
+
+def _regroup(GroupShare, facts: Iterable[Facts], order: dict[int, int]) -> None:
+    GroupShare.objects.all().delete()
+    GroupShare.objects.bulk_create(
+        (
+            GroupShare(**dict(zip(GROUP_KEYS + GROUP_SUMS, (*k, *v), strict=True)))
+            for k, v in sorted(_groups(facts, order).items())
+        ),
+        batch_size=5000,
+    )
+
+
+@transaction.atomic
+def regroup() -> None:
+    """The groups' shares counted again from the kept contributions: when a ward is renamed,
+    the odd pennies of grants shared with it may fall to another ward."""
+    published = Contribution.objects.filter(status__in=PUBLISHED, awarded__gt=0)
+    _regroup(GroupShare, (Facts.of(row) for row in published), name_order())  # type: ignore[misc]
+
+
+def ward_saving(sender, instance: Ward, raw: bool = False, **kw):
+    """Before a ward is saved: its name as it was, to see whether the order of names moves."""
+    if raw or instance.pk is None:
+        return
+    instance._transparency_name = (  # type: ignore[attr-defined]
+        Ward.objects.filter(pk=instance.pk).values_list("name", flat=True).first()
+    )
+
+
+def ward_saved(sender, instance: Ward, created: bool, raw: bool = False, **kw):
+    if raw or created:
+        return
+    if getattr(instance, "_transparency_name", instance.name) != instance.name:
+        regroup()
 
 
 def differences() -> list[str]:
@@ -384,9 +526,11 @@ def differences() -> list[str]:
         if facts.get(pk) != kept.get(pk):
             found.append(f"application {pk}: kept {kept.get(pk)}, counted {facts.get(pk)}")
     states, times = _totals(facts.values())
+    groups = _groups(facts.values(), name_order())
     for model, keys, sums, counted in (
         (StateCount, STATE_KEYS, STATE_SUMS, states),
         (TimeBand, TIME_KEYS, TIME_SUMS, times),
+        (GroupShare, GROUP_KEYS, GROUP_SUMS, groups),
     ):
         rows = {
             tuple(r[: -len(sums)]): tuple(r[-len(sums) :])

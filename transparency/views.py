@@ -106,7 +106,7 @@ def ward_profile(request, gss_code: str):
     return render(
         request,
         "transparency/ward.html",
-        {"profile": wards.profile(ward), "ward": ward, "page": page},
+        {"profile": wards.profile(ward, request.GET.get("groups")), "ward": ward, "page": page},
     )
 
 

@@ -9,9 +9,10 @@ index and a profile's totals cost the same at 1,000 grants as at 100,000.
 
 A grant that benefits several wards counts in each: its award in equal shares. The awards of a
 set of wards are shared together, to the penny, the odd pennies to the wards first in name
-order, so the wards' totals add up to what was awarded. The groups funded in one ward are summed
-from that ward's own grants, each shared among its wards the same way (so a sum of groups can
-differ from the ward's total by a penny where odd pennies fall differently).
+order, so the wards' totals add up to what was awarded. The groups funded in one ward are each
+group's grants of that ward, each shared among its wards the same way (so a sum of groups can
+differ from the ward's total by a penny where odd pennies fall differently): kept per ward and
+group (`transparency.models.GroupShare`), read a page at a time, most money first.
 """
 
 from __future__ import annotations
@@ -20,15 +21,15 @@ from collections import defaultdict
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
-from django.db.models import Count, Q, Sum
+from django.core.paginator import Page, Paginator
+from django.db.models import Sum
 
-from applications.models import Application
 from budgets.models import FinancialYear, Ward
 from fundmgr.money import pounds
 from transparency.charts import Section, Series, bar_chart
-from transparency.models import StateCount, WardPopulation
-from transparency.published import PUBLISHED, published
-from transparency.summaries import holding, wards_of
+from transparency.models import GroupShare, StateCount, WardPopulation
+from transparency.published import PUBLISHED
+from transparency.summaries import holding, split, wards_of
 from transparency.tables import COUNT, MONEY, POUNDS, TEXT, Column, Table, pounds_of
 
 
@@ -42,13 +43,8 @@ def _in_name_order() -> dict[int, int]:
     return {pk: place for place, pk in enumerate(ids)}
 
 
-def split(pence: int, wards: list[int], order: dict[int, int]) -> dict[int, int]:
-    """`pence` in equal shares among `wards`, the odd pennies to the first in name order."""
-    ranked = sorted(wards, key=lambda w: order.get(w, len(order)))
-    if not ranked:
-        return {}
-    whole, odd = divmod(pence, len(ranked))
-    return {w: whole + (1 if place < odd else 0) for place, w in enumerate(ranked)}
+__all__ = ["split"]  # `pence` in equal shares among wards (transparency.summaries.split)
+GROUPS_PAGE_SIZE = 20
 
 
 def kept(*, year: FinancialYear | None = None, ward: Ward | None = None) -> list[dict]:
@@ -74,32 +70,18 @@ def kept(*, year: FinancialYear | None = None, ward: Ward | None = None) -> list
     ]
 
 
-def groups_funded(ward: Ward) -> list[list]:
-    """[organisation, grants, pence] for each group funded in `ward`, most money first. One
-    query of the ward's grants (through the wards link's index), each with its number of wards
-    and how many of them come before this one by name, so its share is worked out here."""
-    rows = (
-        published()
-        .filter(pk__in=Application.wards.through.objects.filter(ward=ward).values("application"))
-        .annotate(
-            k=Count("wards"),
-            place=Count(
-                "wards",
-                filter=Q(wards__name__lt=ward.name) | Q(wards__name=ward.name, wards__lt=ward.pk),
-            ),
-        )
-        .order_by()
-        .values_list("organisation__name", "amount_awarded", "k", "place")
+def groups_funded(ward: Ward, page: int | str | None = 1) -> Page:
+    """A page of the groups funded in `ward`: [organisation, grants, pence] rows, most money
+    first (then by name), GROUPS_PAGE_SIZE a page, from the kept GroupShare rows (an index on
+    the ward's shares, most first): a count and a page, whatever the number of grants."""
+    shares = (
+        GroupShare.objects.filter(ward=ward, n__gt=0)
+        .order_by("-pence", "organisation__name", "organisation_id")
+        .values_list("organisation__name", "n", "pence")
     )
-    grants: dict[str, int] = defaultdict(int)
-    pence: dict[str, int] = defaultdict(int)
-    for name, awarded, k, place in rows:
-        whole, odd = divmod(int(awarded * 100), k)
-        grants[name] += 1
-        pence[name] += whole + (1 if place < odd else 0)
-    return sorted(
-        ([name, grants[name], pence[name]] for name in grants), key=lambda r: (-r[2], r[0])
-    )
+    found = Paginator(shares, GROUPS_PAGE_SIZE).get_page(page)
+    found.object_list = [[name, int(n), int(pence)] for name, n, pence in found.object_list]
+    return found
 
 
 def per_head(pence: int, population: int | None) -> Decimal | None:
@@ -121,12 +103,13 @@ class Profile:
     ward: Ward
     population: WardPopulation | None
     years: Section
-    groups: Table
+    groups: Table  # this page's groups
+    groups_page: Page
     total: int
     grant_count: int
 
 
-def profile(ward: Ward) -> Profile:
+def profile(ward: Ward, groups_page: int | str | None = 1) -> Profile:
     figures = list(WardPopulation.objects.filter(ward=ward).order_by("-year"))
     order = _in_name_order()
     years: dict[tuple, list[int]] = {}
@@ -173,17 +156,19 @@ def profile(ward: Ward) -> Profile:
         ),
         empty=f"No grants have been published for {ward.name} yet.",
     )
+    funded = groups_funded(ward, groups_page)
     groups = Table(
         title=f"Groups funded in {ward.name}",
         sheet="Groups funded",
         columns=[Column("Organisation"), Column("Grants", COUNT), Column("Awarded", MONEY)],
-        rows=groups_funded(ward),
+        rows=list(funded.object_list),
     )
     return Profile(
         ward=ward,
         population=figures[0] if figures else None,
         years=Section(id="by-year", title="Grants by year", chart=chart, table=table),
         groups=groups,
+        groups_page=funded,
         total=sum(r[2] for r in rows),
         grant_count=sum(r[1] for r in rows),
     )
