@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, TypedDict
 
 from django.core.exceptions import ImproperlyConfigured
 from django.core.paginator import Page, Paginator
+from django.db import connection
 from django.db.models import (
     Count,
     DecimalField,
@@ -33,6 +34,7 @@ from budgets.models import (
     Entry,
     FinancialYear,
     FundYear,
+    KindTotal,
     LedgerTransaction,
 )
 from fundmgr.errors import InvalidInput
@@ -222,21 +224,42 @@ def _row(entry: Entry) -> StatementRow:
     )
 
 
-def _totals(account: Account) -> tuple[dict[str, Decimal], int]:
-    """Each kind's total, in and out, and the number of entries: one aggregate query."""
-    totals: dict[str, Decimal] = defaultdict(lambda: ZERO)
-    count = 0
-    for row in (
-        Entry.objects.filter(account=account)
-        .values("transaction__kind")
+def _summed(account: Account) -> list[dict]:
+    """Each kind's entries in and out, and how many: an aggregate over every entry."""
+    return [
+        dict(row)
+        for row in Entry.objects.filter(account=account)
+        .values(kind=F("transaction__kind"))
         .annotate(
             n=Count("pk"),
             plus=Sum("amount", filter=Q(amount__gt=0)),
             minus=Sum("amount", filter=Q(amount__lt=0)),
         )
         .order_by()
-    ):
-        kind, plus, minus = row["transaction__kind"], row["plus"], row["minus"]
+    ]
+
+
+def _kept(account: Account) -> list[dict]:
+    """The same from the totals PostgreSQL keeps (migration 0012): a row a kind."""
+    return [
+        {
+            "kind": row.kind,
+            "n": row.n,
+            "plus": row.plus if row.plus else None,
+            "minus": row.minus if row.minus else None,
+        }
+        for row in KindTotal.objects.filter(account=account)
+    ]
+
+
+def _totals(account: Account) -> tuple[dict[str, Decimal], int]:
+    """Each kind's total, in and out, and the number of entries: one query (the kept totals
+    of an allocation account on PostgreSQL; every entry summed otherwise)."""
+    kept = connection.vendor == "postgresql" and account.kind == Account.Kind.ALLOCATION
+    totals: dict[str, Decimal] = defaultdict(lambda: ZERO)
+    count = 0
+    for row in _kept(account) if kept else _summed(account):
+        kind, plus, minus = row["kind"], row["plus"], row["minus"]
         count += row["n"]
         totals[kind] = (plus or ZERO) + (minus or ZERO)
         if plus is not None:
@@ -244,6 +267,20 @@ def _totals(account: Account) -> tuple[dict[str, Decimal], int]:
         if minus is not None:
             totals[f"{kind}-"] = minus
     return dict(totals), count
+
+
+def _opening(account: Account, rows: list[Entry], before: int, count: int) -> Decimal:
+    """The balance before a page's first entry: nothing on the first page; else the entries
+    before it summed, or the stored balance less the entries from it on, whichever side is
+    shorter (through the index on the account's entries in order)."""
+    if not rows or before == 0:
+        return ZERO
+    first = rows[0].pk
+    if before <= count - before:
+        earlier = Entry.objects.filter(account=account, pk__lt=first).aggregate(t=Sum("amount"))
+        return earlier["t"] or ZERO
+    later = Entry.objects.filter(account=account, pk__gte=first).aggregate(t=Sum("amount"))
+    return account.balance - (later["t"] or ZERO)
 
 
 def statement(
@@ -263,19 +300,20 @@ def statement(
     result.pledged, result.pledgeable = account.pledged, account.pledgeable
     result.closing = account.balance
     result.totals, count = _totals(account)
-    entries = (
-        Entry.objects.filter(account=account)
-        .select_related("transaction")
-        .annotate(running=Window(Sum("amount"), order_by="id"))
-        .order_by("id")
-    )
+    entries = Entry.objects.filter(account=account).select_related("transaction").order_by("id")
     if page is None:
-        result.rows = [_row(entry) for entry in entries]
+        running = entries.annotate(running=Window(Sum("amount"), order_by="id"))
+        result.rows = [_row(entry) for entry in running]
     else:
         paginator = Paginator(entries, STATEMENT_PAGE_SIZE)
         paginator.count = count  # type: ignore[misc]  # known from the totals' query
         result.page = paginator.get_page(page)
-        result.rows = [_row(entry) for entry in result.page.object_list]
+        rows = list(result.page.object_list)
+        balance = _opening(account, rows, result.page.start_index() - 1, count)
+        for entry in rows:
+            balance += entry.amount
+            entry.running = balance  # type: ignore[attr-defined]
+        result.rows = [_row(entry) for entry in rows]
     held = (
         Account.objects.filter(
             fund_year=fund_year,

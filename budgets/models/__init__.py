@@ -31,6 +31,7 @@ from budgets.models.structure import (
     FundYear,
     Ward,
 )
+from budgets.models.totals import KindTotal
 
 __all__ = [
     "Account",
@@ -46,6 +47,7 @@ __all__ = [
     "Entry",
     "FinancialYear",
     "Fund",
+    "KindTotal",
     "FundYear",
     "GLImport",
     "GLLine",
