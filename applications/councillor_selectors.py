@@ -9,7 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
+from django.db import connection
 from django.db.models import (
+    BooleanField,
     Count,
     DecimalField,
     Exists,
@@ -21,6 +23,7 @@ from django.db.models import (
     Sum,
     Value,
 )
+from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce
 
 from applications.models import Application, InterestDeclaration, Pledge
@@ -192,9 +195,23 @@ def bids_waiting(user, terms: list[Councillor]) -> QuerySet[Application]:
     """Bids waiting for councillor support in the person's wards that they have not answered:
     not supported, not declined, no interest declared that bars them."""
     ids = [t.pk for t in terms]
-    in_my_ward = Application.wards.through.objects.filter(
-        application=OuterRef("pk"), ward_id__in=[t.ward_id for t in terms]
-    )
+    wards = [t.ward_id for t in terms]
+    if connection.vendor == "postgresql":
+        # The links of the person's wards to bids waiting for support, from their partial
+        # index (applications/migrations/0012_ward_waiting.py): the ward's queue, not every
+        # bid of the council waiting for support.
+        waiting = Application.wards.through.objects.filter(
+            RawSQL("awaiting_support", (), output_field=BooleanField()), ward_id__in=wards
+        ).values("application_id")
+        in_my_ward = Q(pk__in=waiting)
+    else:
+        in_my_ward = Q(
+            Exists(
+                Application.wards.through.objects.filter(
+                    application=OuterRef("pk"), ward_id__in=wards
+                )
+            )
+        )
     answered = Pledge.objects.filter(
         application=OuterRef("pk"),
         councillor_id__in=ids,
@@ -204,7 +221,7 @@ def bids_waiting(user, terms: list[Councillor]) -> QuerySet[Application]:
         application=OuterRef("pk"), user=user, kind__in=BLOCKING_INTERESTS
     )
     return (
-        Application.objects.filter(Exists(in_my_ward), status=Status.AWAITING_SUPPORT)
+        Application.objects.filter(in_my_ward, status=Status.AWAITING_SUPPORT)
         .exclude(Exists(answered))
         .exclude(Exists(barred))
         .select_related("organisation", "fund_year__fund", "fund_year__year")
