@@ -85,6 +85,17 @@ class CountedPaginator(Paginator):
         self.__dict__["count"] = count  # Paginator.count is a cached_property
 
 
+def _page_asked(number: str | None) -> slice:
+    """The rows of the page the address asks for, as Paginator.get_page reads its number (the
+    first page for anything but a whole number from 1)."""
+    try:
+        n = int(number or 1)
+    except ValueError:
+        n = 1
+    n = max(n, 1)
+    return slice((n - 1) * PAGE_SIZE, n * PAGE_SIZE)
+
+
 def _list_query(query: QueryDict) -> QueryDict:
     kept = query.copy()
     for name in NOT_THE_LIST:
@@ -143,12 +154,16 @@ def workbench(request):
     )
     if fmt := exports.requested_format(request):
         return downloads.workbench(applications, fmt)
-    queues = selectors.queues(filters)
+    listing = selectors.workbench_list(filters, applications, sort=sort.key)
+    if isinstance(listing, selectors.SearchedList):
+        # The bids found are counted and the page asked for found in one statement (a page
+        # past the end is found again when the paginator has counted it).
+        queues = listing.queues(_page_asked(request.GET.get("page")))
+    else:
+        queues = selectors.queues(filters)
     # The list's length is its queues' counts: the page reads only its own rows.
     paginator = CountedPaginator(
-        selectors.workbench_list(filters, applications, sort=sort.key),
-        PAGE_SIZE,
-        count=selectors.listed(queues, filters.get("state")),
+        listing, PAGE_SIZE, count=selectors.listed(queues, filters.get("state"))
     )
     page = paginator.get_page(request.GET.get("page"))
     today = timezone.localdate()

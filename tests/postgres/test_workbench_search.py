@@ -51,3 +51,18 @@ def test_a_searchs_page_and_counts_read_only_the_bids_found(on_postgres, fund_ye
     for plan in (count_plan, ids_plan):
         assert "Index Cond: (organisation_id = " in plan, plan
     assert "applications_application_pkey" in page_plan, page_plan  # the page's 50 ids
+
+    # As the workbench asks: the counts and the page's ids in one statement, then the rows.
+    listing = selectors.workbench_list(
+        filters, selectors.workbench_applications(filters), sort=None
+    )
+    with CaptureQueriesContext(connection) as queries:
+        counts = {q.status: q.count for q in listing.queues(slice(0, 50)) if q.count}
+        rows = listing[0:5]
+    assert counts == {"submitted": 5}
+    assert [r.reference for r in rows] == [f"G17-{i:06d}" for i in (4, 3, 2, 1, 0)]  # oldest first
+    both = queries.captured_queries[0]["sql"]
+    assert " UNION " in both and '"applications_application"."id" IN (' not in both, both
+    assert len(queries) == 3  # that statement, the page's rows, their wards
+    (plan,) = plans(queries.captured_queries[:1])
+    assert "Index Cond: (organisation_id = " in plan, plan
