@@ -100,9 +100,7 @@ def ward_index(request):
 @require_safe
 def ward_profile(request, gss_code: str):
     ward = get_object_or_404(Ward.objects.select_related("council"), gss_code=gss_code.upper())
-    page = Paginator(published.Register({"ward": ward}), PAGE_SIZE).get_page(
-        request.GET.get("page")
-    )
+    page = Paginator(wards.WardRegister(ward), PAGE_SIZE).get_page(request.GET.get("page"))
     return render(
         request,
         "transparency/ward.html",

@@ -22,13 +22,16 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.core.paginator import Page, Paginator
-from django.db.models import Sum
+from django.db import connection
+from django.db.models import BooleanField, Sum
+from django.db.models.expressions import RawSQL
 
+from applications.models import Application
 from budgets.models import FinancialYear, Ward
 from fundmgr.money import pounds
 from transparency.charts import Section, Series, bar_chart
 from transparency.models import GroupShare, StateCount, WardPopulation
-from transparency.published import PUBLISHED
+from transparency.published import PUBLISHED, Register
 from transparency.summaries import holding, split, wards_of
 from transparency.tables import COUNT, MONEY, POUNDS, TEXT, Column, Table, pounds_of
 
@@ -82,6 +85,35 @@ def groups_funded(ward: Ward, page: int | str | None = 1) -> Page:
     found = Paginator(shares, GROUPS_PAGE_SIZE).get_page(page)
     found.object_list = [[name, int(n), int(pence)] for name, n, pence in found.object_list]
     return found
+
+
+class WardRegister(Register):
+    """The public register of one ward's grants, newest award first, as Django's Paginator
+    reads it: on PostgreSQL a page's ids are the next rows of the ward's own index of listed
+    links (applications/migrations/0013_ward_register.py), not the council's register walked
+    until enough of them are the ward's; elsewhere the register as it is."""
+
+    def __init__(self, ward: Ward):
+        super().__init__({"ward": ward})
+        self.ward = ward
+
+    def __getitem__(self, page: slice) -> list[Application]:
+        if connection.vendor != "postgresql":
+            return super().__getitem__(page)
+        links = (
+            Application.wards.through.objects.filter(
+                RawSQL("listed", (), output_field=BooleanField()), ward_id=self.ward.pk
+            )
+            .order_by(RawSQL("register_at", ()).desc(), "-application_id")
+            .values_list("application_id", flat=True)
+        )
+        ids = list(links[page])
+        found = (
+            Application.objects.select_related("organisation", "fund_year__fund", "fund_year__year")
+            .prefetch_related("wards")
+            .in_bulk(ids)
+        )
+        return [found[pk] for pk in ids]
 
 
 def per_head(pence: int, population: int | None) -> Decimal | None:
