@@ -14,6 +14,7 @@ from __future__ import annotations
 from typing import Any
 
 import django_filters
+from django.db.models import prefetch_related_objects
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
@@ -84,10 +85,13 @@ def _with_version(response: Response, app: Application) -> Response:
     return response
 
 
+DETAIL_PREFETCH = ("wards", "budget_lines", "match_funding_sources")
+
+
 def _detail(app: Application) -> Application:
     return (
         Application.objects.select_related("fund_year__fund", "fund_year__year", "organisation")
-        .prefetch_related("wards", "budget_lines", "match_funding_sources")
+        .prefetch_related(*DETAIL_PREFETCH)
         .get(pk=app.pk)
     )
 
@@ -96,16 +100,34 @@ def _detail(app: Application) -> Application:
 ONE_OBJECT: dict[str, Any] = {"filter_backends": [], "pagination_class": None}
 
 
+# Steps whose service asks a grants officer's permission itself, first thing under the
+# application's lock, with the transition's own rule (decisions.services.decision_record), and
+# answers the application as it left it.
+SERVICE_ASKS_WHO_MAY = frozenset({"approve", "reject"})
+
+
 def _transition_view(name: str, step: Transition):
     def take(self, request, pk=None):
         app = self.get_object()
-        # Who may comes before the body: a person who may not act learns nothing of its rules.
-        if reason := services.permission_refusal(app, name, request.user):
-            raise NotPermitted(reason)
         given = step.input(data=request.data if request.data is not None else {})
-        given.is_valid(raise_exception=True)
-        transitions.get(name).take(app, request.user, given.validated_data)
-        app = _detail(app)
+        # Who may comes before the body: a person who may not act learns nothing of its rules.
+        # Asked here unless the service asks it first anyway, in the same words, and the body is
+        # one it will take (a refused body is answered only after asking).
+        asked_by_service = (
+            name in SERVICE_ASKS_WHO_MAY
+            and access.grants_officer(request.user)
+            and given.is_valid()
+        )
+        if not asked_by_service:
+            if reason := services.permission_refusal(app, name, request.user):
+                raise NotPermitted(reason)
+            given.is_valid(raise_exception=True)
+        taken = transitions.get(name).take(app, request.user, given.validated_data)
+        if asked_by_service and isinstance(taken, Application) and taken.pk == app.pk:
+            app = taken  # as its service saved it, under the lock: not read again
+            prefetch_related_objects([app], *DETAIL_PREFETCH)
+        else:
+            app = _detail(app)
         return _with_version(Response(ApplicationDetailSerializer(app).data), app)
 
     take.__name__ = name

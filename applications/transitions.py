@@ -65,11 +65,11 @@ class Transition:
     def refused_words(self) -> str:
         return self.refused or self.done
 
-    def take(self, application: Application, by: User, data: Mapping[str, Any]) -> None:
-        """Take it as the API does, with the input's validated data."""
+    def take(self, application: Application, by: User, data: Mapping[str, Any]) -> object:
+        """Take it as the API does, with the input's validated data; what its performer says."""
         if self.perform is None:
             raise LookupError(f"Nothing takes the transition {self.name}: see performed_by.")
-        self.perform(application, by, data)
+        return self.perform(application, by, data)
 
 
 _REGISTRY: dict[str, Transition] = {}

@@ -288,15 +288,17 @@ def recommend_step(app: Application, by: User, data: Mapping[str, Any]) -> None:
     )
 
 
-def approve_step(app: Application, by: User, data: Mapping[str, Any]) -> None:
-    decision_record(
+def approve_step(app: Application, by: User, data: Mapping[str, Any]) -> Application:
+    """The application as the approval left it: the row read under its lock and saved, what
+    the database now holds (the API answers with it, not reading it again)."""
+    return decision_record(
         application=app,
         by=by,
         outcome="approve",
         amount=data["amount"],
         reasons=data["reasons"],
         conditions=data["conditions"],
-    )
+    ).application
 
 
 def reject_step(app: Application, by: User, data: Mapping[str, Any]) -> None:
