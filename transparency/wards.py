@@ -87,6 +87,18 @@ def groups_funded(ward: Ward, page: int | str | None = 1) -> Page:
     return found
 
 
+# What a ward's page shows of each grant (transparency/ward.html): no more is read.
+WARD_PAGE_FIELDS = (
+    "reference",
+    "title",
+    "awarded_at",
+    "amount_awarded",
+    "organisation__name",
+    "fund_year__fund__name",
+    "fund_year__year__label",
+)
+
+
 class WardRegister(Register):
     """The public register of one ward's grants, newest award first, as Django's Paginator
     reads it: on PostgreSQL a page's ids are the next rows of the ward's own index of listed
@@ -110,7 +122,7 @@ class WardRegister(Register):
         ids = list(links[page])
         found = (
             Application.objects.select_related("organisation", "fund_year__fund", "fund_year__year")
-            .prefetch_related("wards")
+            .only(*WARD_PAGE_FIELDS)
             .in_bulk(ids)
         )
         return [found[pk] for pk in ids]
