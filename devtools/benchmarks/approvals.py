@@ -21,7 +21,9 @@ core, so Python's lock does not hold the run to one core while the other waits.
   overspend, and exactly the bids it cannot pay refused (in words, on the page), no more.
 
 Reported for each run: approvals a second, refusals, retries after a deadlock or serialisation
-failure (`fundmgr.contention`), requests given up; queries per approval (one request counted
+failure (`fundmgr.contention`), requests given up, the CPU time a decision took in the officers'
+processes and (when the server runs on this machine) in their PostgreSQL server processes, which
+shows what the machine's cores were spent on whatever else was running; queries per approval (one request counted
 on its own); then the ledger checked (`check_ledger`'s invariants; no account below zero; no
 councillor committed beyond their allocation). Threads only make sense on PostgreSQL: on SQLite
 (one writer at a time) it runs one thread and says so.
@@ -246,15 +248,20 @@ def _officer_threads(clients: list[Client], work: list[list[str]], start, result
     go back to the parent."""
     contention.counts_reset()
     tally = {"approved": 0, "refused": 0, "failed": 0}
+    database_cpu = [0.0]
     lock = threading.Lock()
     errors: list[str] = []
 
     def officer(t: int) -> None:
         mine = dict.fromkeys(tally, 0)
+        backend = None
         try:
+            backend = _backend_cpu()  # connected before the start: its opening is not counted
             start.wait(timeout=300)
             for reference in work[t]:
                 mine[_decide(clients[t], reference)] += 1
+            if backend is not None:
+                database_cpu[0] += _backend_cpu(backend[0])[1] - backend[1]
         except BaseException as error:  # noqa: BLE001 - reported by the parent
             errors.append(repr(error))
         finally:
@@ -264,11 +271,30 @@ def _officer_threads(clients: list[Client], work: list[list[str]], start, result
                     tally[k] += v
 
     officers = [threading.Thread(target=officer, args=(t,)) for t in range(len(clients))]
+    began = time.process_time()
     for thread in officers:
         thread.start()
     for thread in officers:
         thread.join()
-    results.put({**tally, **contention.counts(), "errors": errors})
+    cpu = {"python_cpu": time.process_time() - began, "database_cpu": database_cpu[0]}
+    results.put({**tally, **contention.counts(), **cpu, "errors": errors})
+
+
+def _backend_cpu(pid: int | None = None) -> tuple[int, float] | None:
+    """This thread's PostgreSQL server process and the CPU seconds it has used, when the server
+    runs on this machine (its /proc is readable), else None."""
+    if connection.vendor != "postgresql":
+        return None
+    if pid is None:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_backend_pid()")
+            (pid,) = cursor.fetchone()
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return pid, (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def approve_at_once(world: World, queues: list[list[str]], threads: int) -> dict:
@@ -317,6 +343,8 @@ def approve_at_once(world: World, queues: list[list[str]], threads: int) -> dict
         "processes": processes,
         "retried": sum(r["retried"] for r in reports),
         "gave_up": sum(r["gave_up"] for r in reports),
+        "python_cpu": sum(r["python_cpu"] for r in reports),
+        "database_cpu": sum(r["database_cpu"] for r in reports),
     }
 
 
@@ -362,6 +390,18 @@ def _say_run(out, label: str, threads: int, r: dict) -> None:
         f"({r['per_s']:.1f}/s), {r['refused']:,} refused, {r['failed']:,} failed, "
         f"{r['retried']} retried, {r['gave_up']} given up"
     )
+    decided = r["approved"] + r["refused"]
+    if decided:
+        out(
+            f"    CPU a decision: {1000 * r['python_cpu'] / decided:.1f} ms in the officers' "
+            "processes (Python: Django, the view, the test client)"
+            + (
+                f", {1000 * r['database_cpu'] / decided:.1f} ms in their PostgreSQL server "
+                "processes"
+                if r["database_cpu"]
+                else ""
+            )
+        )
 
 
 def distinct_runs(*, approvals: int, thread_counts: list[int], targets: Targets, out) -> None:

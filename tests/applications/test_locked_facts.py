@@ -58,7 +58,7 @@ def test_the_locked_reads_facts_are_the_rules_own(
             assert facts == built_afresh(draft, person), person
             seen.append(facts)
     # Built once, not afresh on every read (else the first assertion proves nothing).
-    assert s._FROZEN[(connection.alias, True, True)] is not None
+    assert s._FROZEN[("facts", connection.alias, True, True)] is not None
     # Every fact was seen both ways: none is frozen to what the stand-ins said.
     for name in FACTS[1:]:
         assert len({bool(facts[name]) for facts in seen}) == 2, name
@@ -80,3 +80,26 @@ def test_another_application_has_its_own_facts(draft, treasurer, officer, office
     assert locked_facts(draft, officer)["conflict_assessed"]
     assert not locked_facts(other, officer)["conflict_assessed"]
     assert locked_facts(other, officer) == built_afresh(other, officer)
+
+
+def test_the_addresses_told_of_a_step_are_the_audiences_own(draft, treasurer, officer, shaw, ward):
+    from itertools import combinations
+
+    from applications import transitions
+    from tests.factories import CouncillorFactory
+
+    gone = CouncillorFactory(ward=ward, term_end=datetime.date(2026, 5, 1))  # not told
+    journeys.awaiting_support(draft, treasurer=treasurer, officer=officer)
+    other = UserFactory()  # a member of no group: never told
+    day = rules.today()
+    told = set()
+    for n in range(1, len(transitions.AUDIENCES) + 1):
+        for audiences in combinations(transitions.AUDIENCES, n):
+            got = s.recipients(draft, audiences)
+            built = [a for audience in audiences for a in s.KNOWN.get(audience, s._none)(draft)]
+            built += list(s._addresses_asked(draft, audiences, day))
+            assert sorted(got) == sorted(built), audiences
+            assert s._FROZEN[("recipients", connection.alias, audiences)] is not None
+            told |= set(got)
+    assert {treasurer.email, officer.email, shaw.user.email} <= told
+    assert gone.user.email not in told and other.email not in told
