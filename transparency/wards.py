@@ -17,6 +17,7 @@ group (`transparency.models.GroupShare`), read a page at a time, most money firs
 
 from __future__ import annotations
 
+import datetime
 from collections import defaultdict
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
@@ -87,16 +88,30 @@ def groups_funded(ward: Ward, page: int | str | None = 1) -> Page:
     return found
 
 
-# What a ward's page shows of each grant (transparency/ward.html): no more is read.
-WARD_PAGE_FIELDS = (
-    "reference",
-    "title",
-    "awarded_at",
-    "amount_awarded",
-    "organisation__name",
-    "fund_year__fund__name",
-    "fund_year__year__label",
-)
+@dataclass(frozen=True)
+class WardGrant:
+    """What a ward's page shows of one grant (transparency/ward.html), read as plain values."""
+
+    pk: int
+    reference: str
+    title: str
+    awarded_at: datetime.datetime | None
+    amount_awarded: Decimal | None
+    organisation_name: str
+    fund_name: str
+    year_label: str
+
+
+WARD_GRANT_FIELDS = {
+    "pk": "pk",
+    "reference": "reference",
+    "title": "title",
+    "awarded_at": "awarded_at",
+    "amount_awarded": "amount_awarded",
+    "organisation_name": "organisation__name",
+    "fund_name": "fund_year__fund__name",
+    "year_label": "fund_year__year__label",
+}
 
 
 class WardRegister(Register):
@@ -109,22 +124,26 @@ class WardRegister(Register):
         super().__init__({"ward": ward})
         self.ward = ward
 
-    def __getitem__(self, page: slice) -> list[Application]:
-        if connection.vendor != "postgresql":
-            return super().__getitem__(page)
-        links = (
-            Application.wards.through.objects.filter(
-                RawSQL("listed", (), output_field=BooleanField()), ward_id=self.ward.pk
+    def __getitem__(self, page: slice) -> list:  # type: ignore[override]
+        """The page's grants as WardGrant rows: its ids from the ward's index (on PostgreSQL),
+        then those rows' values in one query, no model built."""
+        if connection.vendor == "postgresql":
+            links = (
+                Application.wards.through.objects.filter(
+                    RawSQL("listed", (), output_field=BooleanField()), ward_id=self.ward.pk
+                )
+                .order_by(RawSQL("register_at", ()).desc(), "-application_id")
+                .values_list("application_id", flat=True)
             )
-            .order_by(RawSQL("register_at", ()).desc(), "-application_id")
-            .values_list("application_id", flat=True)
-        )
-        ids = list(links[page])
-        found = (
-            Application.objects.select_related("organisation", "fund_year__fund", "fund_year__year")
-            .only(*WARD_PAGE_FIELDS)
-            .in_bulk(ids)
-        )
+            ids = list(links[page])
+        else:
+            ids = list(self.in_order.values_list("pk", flat=True)[page])
+        found = {
+            row[0]: WardGrant(*row)
+            for row in Application.objects.filter(pk__in=ids).values_list(
+                *WARD_GRANT_FIELDS.values()
+            )
+        }
         return [found[pk] for pk in ids]
 
 

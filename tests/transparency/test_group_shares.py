@@ -164,3 +164,12 @@ def test_the_check_finds_a_wrong_group_share_and_a_rebuild_mends_it(town):
     call_command("rebuild_summaries")
     call_command("check_summaries")
     assert kept(town.abbey) == [["Friends of Abbey Park", 1, 25000]]
+
+
+def test_the_ward_pages_grants_show_group_project_fund_year_and_amount(client, town):
+    awarded(town, town.group("Brook FC"), "321.00", [town.brook])
+    html = text(client.get("/grants/wards/E05800002/"))
+    grants = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html.split('id="grants"')[1]))
+    assert "Brook FC" in grants and "New benches for the park" in grants
+    assert f"{town.asset.fund.name} {town.asset.year.label}" in grants
+    assert "£321.00" in grants
