@@ -230,6 +230,18 @@ def _step_application(reference: str) -> Application:
     )
 
 
+def _to_decide(reference: str) -> Application:
+    """A step its service decides (`Step.service_decides`), POSTed: only what is read of the
+    application before its service locks it and reads it whole (lock_application: its key, its
+    group and its council) and what the answer says (its reference and state)."""
+    return get_object_or_404(
+        Application.objects.select_related("fund_year__fund").only(
+            "reference", "status", "organisation_id", "fund_year__fund__council_id"
+        ),
+        reference=reference,
+    )
+
+
 def _with_details(app: Application) -> Application:
     """The pledges and assessments a step's page shows, read when it is shown (a step taken
     redirects without them)."""
@@ -332,13 +344,13 @@ def step(request, reference: str, slug: str):
     page = STEPS.get(slug)
     if page is None:
         raise Http404("There is no such step.")
-    app = _step_application(reference)
+    taken_first = request.method == "POST" and page.service_decides
+    app = _to_decide(reference) if taken_first else _step_application(reference)
 
     def offered_now() -> list[str]:
         available = available_transitions(app, request.user, among=page.transitions)
         return page.offered(app, available, request.user)
 
-    taken_first = request.method == "POST" and page.service_decides
     offered = list(page.transitions) if taken_first else offered_now()
     # A person who may not take the step is told why, before anything they sent is used.
     if request.method == "POST" and offered:
@@ -352,6 +364,7 @@ def step(request, reference: str, slug: str):
                 messages.success(request, _done_message(app, done))
                 return redirect("decisions:application", reference=app.reference)
         if taken_first:  # refused or not valid: as if the page had asked first
+            app = _step_application(reference)  # all of it, for the page
             offered = offered_now()
     else:
         form = _form(slug, app, offered)
