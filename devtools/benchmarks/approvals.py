@@ -23,10 +23,10 @@ core, so Python's lock does not hold the run to one core while the other waits.
 Reported for each run: approvals a second, refusals, retries after a deadlock or serialisation
 failure (`fundmgr.contention`), requests given up, the CPU time a decision took in the officers'
 processes and (when the server runs on this machine) in their PostgreSQL server processes, which
-shows what the machine's cores were spent on whatever else was running; queries per approval (one request counted
-on its own); then the ledger checked (`check_ledger`'s invariants; no account below zero; no
-councillor committed beyond their allocation). Threads only make sense on PostgreSQL: on SQLite
-(one writer at a time) it runs one thread and says so.
+shows what the machine's cores were spent on whatever else was running; queries per approval
+(one request counted on its own); then the ledger checked (`check_ledger`'s invariants; no
+account below zero; no councillor committed beyond their allocation). Threads only make sense on
+PostgreSQL: on SQLite (one writer at a time) it runs one thread and says so.
 
     python manage.py benchmark approvals --postgres               # the real figures, fsync on
     python manage.py benchmark approvals --approvals 200 --threads 2
