@@ -270,10 +270,11 @@ def _totals(account: Account) -> tuple[dict[str, Decimal], int]:
 
 
 def _opening(account: Account, rows: list[Entry], before: int, count: int) -> Decimal:
-    """The balance before a page's first entry: nothing on the first page; else the entries
-    before it summed, or the stored balance less the entries from it on, whichever side is
-    shorter (through the index on the account's entries in order)."""
-    if not rows or before == 0:
+    """The balance before a page's first entry: the entries before it summed, or the stored
+    balance less the entries from it on, whichever side is shorter (through the index on the
+    account's entries in order). Asked on the first page too (it finds no entries before), so
+    every page of a statement costs the same queries."""
+    if not rows:
         return ZERO
     first = rows[0].pk
     if before <= count - before:
