@@ -5,7 +5,8 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import OuterRef, Q, Subquery
+from django.db.models.functions import Coalesce
 
 from budgets.models.base import AppendOnlyModel, money_field
 from budgets.models.structure import FundYear
@@ -38,14 +39,32 @@ class PaymentSchedule(models.Model):
         return f"Payments of {self.reference}"
 
 
+TO_CLEAR = ["prepared", "sent"]  # a run line's states before its payment clears
+
+
 class PaymentRunQuerySet(models.QuerySet):
     def with_clearing(self) -> "PaymentRunQuerySet":
         """Each run with `last_cleared_on` (the latest day a statement cleared one of its
         payments) and `lines_to_clear` (payments sent and not yet cleared): what
         `PaymentRun.status_text` reads, in the list's own query."""
+        # Each from its own partial index, per run: the newest cleared line, and the lines
+        # still to clear (few: an old run has none), not every line of the page's runs.
+        lines = PaymentRunLine.objects.filter(run=OuterRef("pk")).order_by()
         return self.annotate(
-            last_cleared_on=models.Max("lines__cleared_on"),
-            lines_to_clear=models.Count("lines", filter=Q(lines__status__in=["prepared", "sent"])),
+            last_cleared_on=Subquery(
+                lines.filter(cleared_on__isnull=False)
+                .order_by("-cleared_on")
+                .values("cleared_on")[:1]
+            ),
+            lines_to_clear=Coalesce(
+                Subquery(
+                    lines.filter(status__in=TO_CLEAR)
+                    .values("run")
+                    .annotate(n=models.Count("pk"))
+                    .values("n")[:1]
+                ),
+                0,
+            ),
         )
 
 
@@ -245,6 +264,15 @@ class PaymentRunLine(models.Model):
         ]
         indexes = [
             models.Index(fields=["status", "reference"], name="run_line_status_ref_idx"),
+            # The runs list: each run's newest clearing and its lines still to clear.
+            models.Index(
+                fields=["run", "-cleared_on"],
+                condition=Q(cleared_on__isnull=False),
+                name="run_line_cleared",
+            ),
+            models.Index(
+                fields=["run"], condition=Q(status__in=TO_CLEAR), name="run_line_to_clear"
+            ),
         ]
 
     def __str__(self) -> str:
