@@ -24,7 +24,6 @@ from applications.uploads import validate_new_upload
 from applications.workflow import ApplicationWorkflow, Status
 from budgets.models import AppendOnlyModel, Councillor, FundYear, Ward, money_field
 from fundmgr.errors import Refused
-from fundmgr.models import CouncilOwned
 
 MAX_UPLOAD_BYTES = 10 * 1024 * 1024
 UPLOAD_EXTENSIONS = ["pdf", "jpg", "jpeg", "png", "docx", "xlsx", "odt", "ods"]
@@ -250,9 +249,7 @@ REGISTER_STATES = (
 )
 
 
-class Application(ApplicationWorkflow, CouncilOwned):
-    council_from = "fund_year"
-
+class Application(ApplicationWorkflow, models.Model):
     fund_year = models.ForeignKey(FundYear, on_delete=models.PROTECT, related_name="applications")
     organisation = models.ForeignKey(
         Organisation, on_delete=models.PROTECT, related_name="applications"
@@ -353,9 +350,7 @@ class Application(ApplicationWorkflow, CouncilOwned):
         return self.total_cost - self.amount_requested
 
 
-class BudgetLine(CouncilOwned):
-    council_from = "application"
-
+class BudgetLine(models.Model):
     application = models.ForeignKey(
         Application, on_delete=models.CASCADE, related_name="budget_lines"
     )
@@ -377,9 +372,7 @@ class BudgetLine(CouncilOwned):
             raise ValidationError({"quote": error.messages}) from None
 
 
-class MatchFunding(CouncilOwned):
-    council_from = "application"
-
+class MatchFunding(models.Model):
     application = models.ForeignKey(
         Application, on_delete=models.CASCADE, related_name="match_funding_sources"
     )
@@ -395,9 +388,7 @@ class MatchFunding(CouncilOwned):
         return self.source
 
 
-class Attachment(CouncilOwned):
-    council_from = "application"
-
+class Attachment(models.Model):
     application = models.ForeignKey(
         Application, on_delete=models.CASCADE, related_name="attachments"
     )
@@ -428,11 +419,9 @@ class Attachment(CouncilOwned):
             raise ValidationError({"file": error.messages}) from None
 
 
-class Pledge(CouncilOwned):
+class Pledge(models.Model):
     """A councillor's support for a bid: an endorsement, with money from their allocation where
     the fund is paid from allocations. Committed to the ledger only when the grant is approved."""
-
-    council_from = "application"
 
     class Status(models.TextChoices):
         PLEDGED = "pledged", "Supported"
@@ -473,13 +462,11 @@ class Pledge(CouncilOwned):
         return f"{self.councillor} {self.get_status_display()} {self.application.reference}"
 
 
-class PendingPledges(CouncilOwned):
+class PendingPledges(models.Model):
     """What a councillor has pledged to the fund year's bids still waiting for a decision
     (applications.support.PENDING), kept on PostgreSQL by triggers (migration 0011) in the
     transaction of each pledge or step that changes it, so a budget reads one row, not every
     pledge the councillor ever made. SQLite has no triggers: it sums the pledges instead."""
-
-    council_from = "fund_year"
 
     councillor = models.ForeignKey(Councillor, on_delete=models.CASCADE, related_name="+")
     fund_year = models.ForeignKey(FundYear, on_delete=models.CASCADE, related_name="+")
@@ -496,9 +483,7 @@ class PendingPledges(CouncilOwned):
         return f"{self.councillor} pending in fund year {self.fund_year_id}: {self.total}"
 
 
-class InterestDeclaration(CouncilOwned):
-    council_from = "application"
-
+class InterestDeclaration(models.Model):
     class Kind(models.TextChoices):
         PECUNIARY = "pecuniary", "Disclosable pecuniary interest"
         OTHER_REGISTRABLE = "other_registrable", "Other registrable interest"
@@ -533,10 +518,8 @@ class InterestDeclaration(CouncilOwned):
         return self.kind in (self.Kind.PECUNIARY, self.Kind.OTHER_REGISTRABLE)
 
 
-class MonitoringReport(CouncilOwned):
+class MonitoringReport(models.Model):
     """The group's end-of-grant report: what was spent and what it achieved."""
-
-    council_from = "application"
 
     application = models.ForeignKey(
         Application, on_delete=models.PROTECT, related_name="monitoring_reports"
@@ -561,10 +544,8 @@ class MonitoringReport(CouncilOwned):
         return f"Monitoring report for {self.application.reference}"
 
 
-class TransitionLog(AppendOnlyModel, CouncilOwned):
+class TransitionLog(AppendOnlyModel):
     """Every state change: who, when, from, to, and why. Append-only."""
-
-    council_from = "application"
 
     application = models.ForeignKey(
         Application, on_delete=models.PROTECT, related_name="transitions"
@@ -594,13 +575,11 @@ REFERENCE_LENGTH = BACS_REFERENCE_LENGTH - len("/9")
 REFERENCE_DIGITS = 6  # at least: CCIF26-000123
 
 
-class ReferenceCounter(CouncilOwned):
+class ReferenceCounter(models.Model):
     """The last number given to an application of a fund year: CCIF26-000123 is number 123.
 
     `next_reference` takes it under a row lock, so two applications made at once get two
     numbers, in order, with no gap (a refused application rolls its number back)."""
-
-    council_from = "fund_year"
 
     fund_year = models.OneToOneField(
         FundYear, on_delete=models.CASCADE, primary_key=True, related_name="reference_counter"

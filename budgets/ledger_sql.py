@@ -27,7 +27,7 @@ from decimal import Decimal
 
 from django.db import connection
 
-from budgets.models import Account, Entry, FundYear, LedgerTransaction
+from budgets.models import Account, Entry, LedgerTransaction
 
 AccountKey = tuple[str, int | None, str]  # kind, councillor id (or None), reference
 
@@ -46,7 +46,6 @@ def accounts(fund_year_id: int, wanted: Sequence[AccountKey]) -> dict[AccountKey
     councillor_id, reference, balance) by key. One statement; a key missing from the answer lost
     a race to a concurrent creator whose row this statement could not yet see."""
     account, _, _ = _tables()
-    fund_year = connection.ops.quote_name(FundYear._meta.db_table)
     keys = list(dict.fromkeys(wanted))
     match, params = [], []
     for kind, councillor_id, reference in keys:
@@ -64,11 +63,8 @@ def accounts(fund_year_id: int, wanted: Sequence[AccountKey]) -> dict[AccountKey
         ),
         want (kind, councillor_id, reference) AS (VALUES {values}),
         made AS (
-            INSERT INTO {account}
-                (fund_year_id, kind, councillor_id, reference, balance, council_id)
-            SELECT %s, w.kind, w.councillor_id, w.reference, 0,
-                   (SELECT council_id FROM {fund_year} WHERE id = %s)
-            FROM want w
+            INSERT INTO {account} (fund_year_id, kind, councillor_id, reference, balance)
+            SELECT %s, w.kind, w.councillor_id, w.reference, 0 FROM want w
             WHERE NOT EXISTS (
                 SELECT 1 FROM found f WHERE f.kind = w.kind AND f.reference = w.reference
                 AND f.councillor_id IS NOT DISTINCT FROM w.councillor_id
@@ -79,13 +75,7 @@ def accounts(fund_year_id: int, wanted: Sequence[AccountKey]) -> dict[AccountKey
         )
         SELECT * FROM found UNION ALL SELECT * FROM made
     """
-    args = [
-        fund_year_id,
-        *params,
-        *(x for key in keys for x in key),
-        fund_year_id,
-        fund_year_id,
-    ]
+    args = [fund_year_id, *params, *(x for key in keys for x in key), fund_year_id]
     with connection.cursor() as cursor:
         cursor.execute(sql, args)
         rows = cursor.fetchall()
@@ -150,7 +140,7 @@ def post(
             SELECT {", ".join(["%s"] * len(columns))}
             WHERE NOT EXISTS (SELECT 1 FROM short)
             ON CONFLICT (idempotency_key) DO NOTHING
-            RETURNING id, council_id
+            RETURNING id
         ),
         changed AS (
             UPDATE {account} a SET balance = locked.after FROM locked
@@ -158,8 +148,8 @@ def post(
             RETURNING a.id
         ),
         entries AS (
-            INSERT INTO {entry} (transaction_id, account_id, amount, council_id)
-            SELECT t.id, v.id, v.amount, t.council_id FROM t CROSS JOIN v
+            INSERT INTO {entry} (transaction_id, account_id, amount)
+            SELECT t.id, v.id, v.amount FROM t CROSS JOIN v
             ORDER BY v.id
             RETURNING id
         )
@@ -226,8 +216,8 @@ def post_by_keys(
             match_args += [kind, councillor_id, reference]
     values = ", ".join(["(%s, %s::bigint, %s, %s::numeric)"] * len(changes))
     made = """
-        INSERT INTO {account} (fund_year_id, kind, councillor_id, reference, balance, council_id)
-        SELECT %s, kind, councillor_id, reference, amount, (SELECT council_id FROM t) FROM fresh
+        INSERT INTO {account} (fund_year_id, kind, councillor_id, reference, balance)
+        SELECT %s, kind, councillor_id, reference, amount FROM fresh
         WHERE councillor_id IS {nullness} AND EXISTS (SELECT 1 FROM t)
         ORDER BY kind, councillor_id, reference
         ON CONFLICT ({target}) WHERE councillor_id IS {nullness}
@@ -272,7 +262,7 @@ def post_by_keys(
             SELECT {", ".join(["%s"] * len(columns))}
             WHERE NOT EXISTS (SELECT 1 FROM short) AND NOT EXISTS (SELECT 1 FROM unfit)
             ON CONFLICT (idempotency_key) DO NOTHING
-            RETURNING id, council_id
+            RETURNING id
         ),
         changed AS (
             UPDATE {account} a SET balance = locked.after FROM locked
@@ -289,8 +279,8 @@ def post_by_keys(
             JOIN fresh w ON {_MATCH.format(a="m", b="w")}
         ),
         entries AS (
-            INSERT INTO {entry} (transaction_id, account_id, amount, council_id)
-            SELECT t.id, ids.id, ids.amount, t.council_id FROM t CROSS JOIN ids
+            INSERT INTO {entry} (transaction_id, account_id, amount)
+            SELECT t.id, ids.id, ids.amount FROM t CROSS JOIN ids
             ORDER BY ids.id
             RETURNING id
         )

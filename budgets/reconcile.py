@@ -589,12 +589,10 @@ def _clear_set_based(pairs: list[Clearing], who: int | None) -> None:
             with transaction.atomic():
                 cursor.execute(
                     f"INSERT INTO {table[Match]} (line_id, run_line_id, run_id, kind, method, "
-                    "matched_at, matched_by_id, undone_at, undone_by_id, undo_reason, "
-                    "council_id) "
-                    "SELECT v.line, v.run_line, v.run, %s, v.method, %s, %s, NULL, NULL, '', "
-                    "r.council_id "
+                    "matched_at, matched_by_id, undone_at, undone_by_id, undo_reason) "
+                    "SELECT v.line, v.run_line, v.run, %s, v.method, %s, %s, NULL, NULL, '' "
                     "FROM unnest(%s::bigint[], %s::bigint[], %s::bigint[], %s::text[]) "
-                    f"AS v(line, run_line, run, method) JOIN {table[PaymentRun]} r ON r.id = v.run",
+                    "AS v(line, run_line, run, method)",
                     [
                         Match.Kind.CLEARED,
                         now,
@@ -608,11 +606,9 @@ def _clear_set_based(pairs: list[Clearing], who: int | None) -> None:
         except IntegrityError:
             raise Refused(TWICE) from None
         cursor.execute(
-            f"INSERT INTO {table[PaymentEvent]} "
-            "(payment_id, kind, run_id, note, at, by_id, council_id) "
-            "SELECT v.payment, %s, v.run, v.note, %s, %s, r.council_id "
-            "FROM unnest(%s::bigint[], %s::bigint[], %s::text[]) AS v(payment, run, note) "
-            f"JOIN {table[PaymentRun]} r ON r.id = v.run",
+            f"INSERT INTO {table[PaymentEvent]} (payment_id, kind, run_id, note, at, by_id) "
+            "SELECT v.payment, %s, v.run, v.note, %s, %s "
+            "FROM unnest(%s::bigint[], %s::bigint[], %s::text[]) AS v(payment, run, note)",
             [
                 PaymentEvent.Kind.CLEARED,
                 now,
@@ -624,7 +620,7 @@ def _clear_set_based(pairs: list[Clearing], who: int | None) -> None:
         )
 
 
-MODELS = (PaymentRunLine, StatementLine, Payment, Match, PaymentEvent, PaymentRun)
+MODELS = (PaymentRunLine, StatementLine, Payment, Match, PaymentEvent)
 
 
 def reconcile(*, by: User, window: int = WINDOW_DAYS) -> int:

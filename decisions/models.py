@@ -7,13 +7,10 @@ from django.db import models
 from django.db.models import Q
 
 from budgets.models import Fund, money_field
-from fundmgr.models import CouncilOwned
 from fundmgr.money import pounds
 
 
-class Assessment(CouncilOwned):
-    council_from = "application"
-
+class Assessment(models.Model):
     class Recommendation(models.TextChoices):
         APPROVE = "approve", "Approve"
         REJECT = "reject", "Reject"
@@ -36,9 +33,7 @@ class Assessment(CouncilOwned):
         return f"{self.get_recommendation_display()} {self.application.reference}"
 
 
-class PanelMeeting(CouncilOwned):
-    council_from = "fund"
-
+class PanelMeeting(models.Model):
     title = models.CharField(max_length=200)
     fund = models.ForeignKey(Fund, on_delete=models.PROTECT, related_name="panel_meetings")
     date = models.DateField()
@@ -58,9 +53,7 @@ class PanelMeeting(CouncilOwned):
         return f"{self.title} ({self.date:%d %B %Y})"
 
 
-class PanelMembership(CouncilOwned):
-    council_from = "meeting"
-
+class PanelMembership(models.Model):
     meeting = models.ForeignKey(PanelMeeting, on_delete=models.CASCADE)
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT)
     attended = models.BooleanField(null=True, help_text="Blank until the register is taken.")
@@ -74,9 +67,7 @@ class PanelMembership(CouncilOwned):
         return f"{self.user} at {self.meeting}"
 
 
-class PanelItem(CouncilOwned):
-    council_from = "meeting"
-
+class PanelItem(models.Model):
     meeting = models.ForeignKey(PanelMeeting, on_delete=models.CASCADE, related_name="items")
     application = models.ForeignKey(
         "applications.Application", on_delete=models.PROTECT, related_name="panel_items"
@@ -94,9 +85,7 @@ class PanelItem(CouncilOwned):
         return f"Item {self.position}: {self.application.reference}"
 
 
-class Decision(CouncilOwned):
-    council_from = "application"
-
+class Decision(models.Model):
     class Outcome(models.TextChoices):
         APPROVE = "approve", "Approved"
         REJECT = "reject", "Rejected"
@@ -170,7 +159,7 @@ class Decision(CouncilOwned):
         return "\n".join(lines)
 
 
-class SavedView(CouncilOwned):
+class SavedView(models.Model):
     """A grants officer's filters and sort on the workbench, kept under a name they chose ("My
     ward's bids over £5,000"). Only its officer sees it. `query` is the workbench's address after
     the "?", checked by the filter form when saved and again each time it is used."""
@@ -192,7 +181,7 @@ class SavedView(CouncilOwned):
         return self.name
 
 
-class QueueCount(CouncilOwned):
+class QueueCount(models.Model):
     """The workbench's queues, counted as bids change rather than per request: the bids of one
     fund year and one set of wards (their ids in order, comma-joined; "" for none) in one state.
     Every filter of the workbench but the search and the amounts is a sum of a few rows, whose
@@ -200,8 +189,6 @@ class QueueCount(CouncilOwned):
     applications and their wards keep it in the transaction of each change
     (decisions/migrations/0007_queue_counts.py); elsewhere (SQLite, for tests) it stays empty and
     the workbench counts the bids (decisions.selectors.queues)."""
-
-    council_from = "fund_year"
 
     fund_year = models.ForeignKey("budgets.FundYear", on_delete=models.CASCADE, related_name="+")
     wards = models.CharField(max_length=255, blank=True, default="")
@@ -219,15 +206,13 @@ class QueueCount(CouncilOwned):
         return f"{self.status} in fund year {self.fund_year_id}, wards {self.wards}: {self.n}"
 
 
-class WardListing(CouncilOwned):
+class WardListing(models.Model):
     """A bid in one of its wards, with what the workbench orders it by (its queue's place,
     decisions.selectors.PRIORITY, and when it was received), so that a ward's page is read from
     an index in the list's order, not found by walking every bid's. On PostgreSQL, triggers keep
     a row per bid and ward in the transaction of each change
     (decisions/migrations/0008_ward_listings.py); elsewhere (SQLite, for tests) it stays empty
     and the workbench joins the bids' wards."""
-
-    council_from = "application"
 
     application = models.ForeignKey(
         "applications.Application",

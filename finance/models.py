@@ -13,12 +13,11 @@ from django.db import models
 from django.db.models import Q
 
 from budgets.models import money_field
-from fundmgr.models import CouncilOwned, CouncilQuerySet
 
 ZERO = Decimal("0.00")
 
 
-class LockedQuerySet(CouncilQuerySet):
+class LockedQuerySet(models.QuerySet):
     """A checked reconciliation is what an auditor reads: no bulk change reaches it either."""
 
     def update(self, **kwargs):
@@ -32,7 +31,7 @@ class LockedQuerySet(CouncilQuerySet):
         return super().delete()
 
 
-class BankReconciliation(CouncilOwned):
+class BankReconciliation(models.Model):
     """The bank reconciliation of one bank account at the end of one day (`as_at`), prepared by
     one finance officer and checked by another, and locked once checked.
 

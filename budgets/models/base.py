@@ -2,8 +2,6 @@
 
 from django.db import models
 
-from fundmgr.models import CouncilQuerySet
-
 MONEY = {"max_digits": 12, "decimal_places": 2}
 
 
@@ -11,7 +9,7 @@ def money_field(**kwargs) -> models.DecimalField:
     return models.DecimalField(**MONEY, **kwargs)
 
 
-class AppendOnlyQuerySet(CouncilQuerySet):
+class AppendOnlyQuerySet(models.QuerySet):
     def update(self, **kwargs):
         raise TypeError(f"{self.model.__name__} rows are append-only: post a reversal instead.")
 
