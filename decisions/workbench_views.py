@@ -92,8 +92,13 @@ def _page_asked(number: str | None) -> slice:
         n = int(number or 1)
     except ValueError:
         n = 1
-    n = max(n, 1)
+    # Past any list's end (a page past the end is asked again once the total is known), and
+    # within the offsets a database holds: a number typed into the address is never a 500.
+    n = min(max(n, 1), LAST_PAGE_ASKED)
     return slice((n - 1) * PAGE_SIZE, n * PAGE_SIZE)
+
+
+LAST_PAGE_ASKED = 1_000_000
 
 
 def _list_query(query: QueryDict) -> QueryDict:

@@ -93,3 +93,12 @@ def test_a_page_makes_as_many_queries_with_few_bids_as_with_many(
     few = count()
     many(300, fund_year=fund_year, organisation=group, ward=ward, prefix="MANY")
     assert count() == few
+
+
+@pytest.mark.parametrize("page", ["99999999999999999999", "-3", "two"])
+def test_a_page_number_out_of_all_reason_shows_a_page_not_an_error(officer_client, found, page):
+    """Typed or tampered with in the address: the list's last or first page, as Django's
+    paginator answers, never a 500 from an offset the database cannot hold."""
+    response = officer_client.get("/officer/", {"q": "group", "page": page})
+    assert response.status_code == 200
+    assert refs(response)
