@@ -24,6 +24,7 @@ from applications.uploads import validate_new_upload
 from applications.workflow import ApplicationWorkflow, Status
 from budgets.models import AppendOnlyModel, Councillor, FundYear, Ward, money_field
 from fundmgr.errors import Refused
+from fundmgr.models import CouncilOwned
 
 MAX_UPLOAD_BYTES = 10 * 1024 * 1024
 UPLOAD_EXTENSIONS = ["pdf", "jpg", "jpeg", "png", "docx", "xlsx", "odt", "ods"]
@@ -249,7 +250,9 @@ REGISTER_STATES = (
 )
 
 
-class Application(ApplicationWorkflow, models.Model):
+class Application(ApplicationWorkflow, CouncilOwned):
+    council_from = "fund_year"
+
     fund_year = models.ForeignKey(FundYear, on_delete=models.PROTECT, related_name="applications")
     organisation = models.ForeignKey(
         Organisation, on_delete=models.PROTECT, related_name="applications"
@@ -350,7 +353,9 @@ class Application(ApplicationWorkflow, models.Model):
         return self.total_cost - self.amount_requested
 
 
-class BudgetLine(models.Model):
+class BudgetLine(CouncilOwned):
+    council_from = "application"
+
     application = models.ForeignKey(
         Application, on_delete=models.CASCADE, related_name="budget_lines"
     )
@@ -372,7 +377,9 @@ class BudgetLine(models.Model):
             raise ValidationError({"quote": error.messages}) from None
 
 
-class MatchFunding(models.Model):
+class MatchFunding(CouncilOwned):
+    council_from = "application"
+
     application = models.ForeignKey(
         Application, on_delete=models.CASCADE, related_name="match_funding_sources"
     )
@@ -388,7 +395,9 @@ class MatchFunding(models.Model):
         return self.source
 
 
-class Attachment(models.Model):
+class Attachment(CouncilOwned):
+    council_from = "application"
+
     application = models.ForeignKey(
         Application, on_delete=models.CASCADE, related_name="attachments"
     )
@@ -419,9 +428,11 @@ class Attachment(models.Model):
             raise ValidationError({"file": error.messages}) from None
 
 
-class Pledge(models.Model):
+class Pledge(CouncilOwned):
     """A councillor's support for a bid: an endorsement, with money from their allocation where
     the fund is paid from allocations. Committed to the ledger only when the grant is approved."""
+
+    council_from = "application"
 
     class Status(models.TextChoices):
         PLEDGED = "pledged", "Supported"
@@ -462,11 +473,13 @@ class Pledge(models.Model):
         return f"{self.councillor} {self.get_status_display()} {self.application.reference}"
 
 
-class PendingPledges(models.Model):
+class PendingPledges(CouncilOwned):
     """What a councillor has pledged to the fund year's bids still waiting for a decision
     (applications.support.PENDING), kept on PostgreSQL by triggers (migration 0011) in the
     transaction of each pledge or step that changes it, so a budget reads one row, not every
     pledge the councillor ever made. SQLite has no triggers: it sums the pledges instead."""
+
+    council_from = "fund_year"
 
     councillor = models.ForeignKey(Councillor, on_delete=models.CASCADE, related_name="+")
     fund_year = models.ForeignKey(FundYear, on_delete=models.CASCADE, related_name="+")
@@ -483,7 +496,9 @@ class PendingPledges(models.Model):
         return f"{self.councillor} pending in fund year {self.fund_year_id}: {self.total}"
 
 
-class InterestDeclaration(models.Model):
+class InterestDeclaration(CouncilOwned):
+    council_from = "application"
+
     class Kind(models.TextChoices):
         PECUNIARY = "pecuniary", "Disclosable pecuniary interest"
         OTHER_REGISTRABLE = "other_registrable", "Other registrable interest"
@@ -518,8 +533,10 @@ class InterestDeclaration(models.Model):
         return self.kind in (self.Kind.PECUNIARY, self.Kind.OTHER_REGISTRABLE)
 
 
-class MonitoringReport(models.Model):
+class MonitoringReport(CouncilOwned):
     """The group's end-of-grant report: what was spent and what it achieved."""
+
+    council_from = "application"
 
     application = models.ForeignKey(
         Application, on_delete=models.PROTECT, related_name="monitoring_reports"
@@ -544,8 +561,10 @@ class MonitoringReport(models.Model):
         return f"Monitoring report for {self.application.reference}"
 
 
-class TransitionLog(AppendOnlyModel):
+class TransitionLog(AppendOnlyModel, CouncilOwned):
     """Every state change: who, when, from, to, and why. Append-only."""
+
+    council_from = "application"
 
     application = models.ForeignKey(
         Application, on_delete=models.PROTECT, related_name="transitions"
@@ -575,11 +594,13 @@ REFERENCE_LENGTH = BACS_REFERENCE_LENGTH - len("/9")
 REFERENCE_DIGITS = 6  # at least: CCIF26-000123
 
 
-class ReferenceCounter(models.Model):
+class ReferenceCounter(CouncilOwned):
     """The last number given to an application of a fund year: CCIF26-000123 is number 123.
 
     `next_reference` takes it under a row lock, so two applications made at once get two
     numbers, in order, with no gap (a refused application rolls its number back)."""
+
+    council_from = "fund_year"
 
     fund_year = models.OneToOneField(
         FundYear, on_delete=models.CASCADE, primary_key=True, related_name="reference_counter"

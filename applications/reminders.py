@@ -41,10 +41,10 @@ from applications.models import (
 from applications.workflow import Status
 from budgets.models import Councillor, ElectionPeriod
 from fundmgr.mail_services import uk_mobile
-from fundmgr.models import Notification, User
+from fundmgr.models import Notification
 from fundmgr.money import pounds
 from fundmgr.notifications import notify
-from fundmgr.roles import Role
+from fundmgr.roles import Role, holders
 from fundmgr.tasks import background
 
 # The days before an offer's last day that its group is reminded to accept it.
@@ -311,11 +311,7 @@ def bank_details_waiting(on: datetime.date) -> list[Reminder]:
             waiting.append((account, entered, working_days_between(entered, on)))
     if not any(days > BANK_DETAILS_WORKING_DAYS for _, _, days in waiting):
         return []
-    officers = _addresses(
-        User.objects.filter(groups__name=Role.FINANCE_OFFICER, is_active=True).values_list(
-            "email", flat=True
-        )
-    )
+    officers = _addresses(holders(Role.FINANCE_OFFICER).values_list("email", flat=True))
     count = len(waiting)
     sets = "1 set of bank details is" if count == 1 else f"{count} sets of bank details are"
     lines = "\n".join(

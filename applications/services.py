@@ -35,7 +35,7 @@ from fundmgr.errors import InvalidInput, NotPermitted, Refused
 from fundmgr.models import User
 from fundmgr.money import pounds
 from fundmgr.notifications import notify
-from fundmgr.roles import Role
+from fundmgr.roles import Role, holders
 
 
 def lock_application(
@@ -321,8 +321,8 @@ def _councillor_emails(app: Application, day: datetime.date) -> QuerySet:
     )
 
 
-def _staff_emails(role: Role) -> QuerySet:
-    return User.objects.filter(groups__name=role, is_active=True).values_list("email", flat=True)
+def _staff_emails(role: Role, app: Application) -> QuerySet:
+    return holders(role, app.council_id).values_list("email", flat=True)
 
 
 # The addresses of each audience a transition tells (applications.transitions says which), on
@@ -330,8 +330,8 @@ def _staff_emails(role: Role) -> QuerySet:
 RECIPIENTS: dict[transitions.Audience, Callable[[Application, datetime.date], QuerySet]] = {
     "group": _group_emails,
     "councillors": _councillor_emails,
-    "officers": lambda app, day: _staff_emails(Role.GRANTS_OFFICER),
-    "finance": lambda app, day: _staff_emails(Role.FINANCE_OFFICER),
+    "officers": lambda app, day: _staff_emails(Role.GRANTS_OFFICER, app),
+    "finance": lambda app, day: _staff_emails(Role.FINANCE_OFFICER, app),
 }
 KNOWN: dict[transitions.Audience, Callable[[Application], list[str]]] = {
     "group": lambda app: [app.organisation.email],

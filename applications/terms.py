@@ -23,7 +23,7 @@ from fundmgr.errors import InvalidInput, Refused
 from fundmgr.models import User
 from fundmgr.money import pounds
 from fundmgr.notifications import notify
-from fundmgr.roles import Role
+from fundmgr.roles import Role, holders
 
 
 @dataclass
@@ -63,9 +63,7 @@ def _support_withdrawn_email(
             "its support is complete."
         )
         notify(
-            to=User.objects.filter(groups__name=Role.GRANTS_OFFICER, is_active=True).values_list(
-                "email", flat=True
-            ),
+            to=holders(Role.GRANTS_OFFICER, app.council_id).values_list("email", flat=True),
             subject=f"{app.reference}: support withdrawn, {councillor} left office",
             body=(
                 f"{app.reference}: {app.title}, from {app.organisation}, is "

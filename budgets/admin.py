@@ -6,7 +6,6 @@ from django.contrib import admin, messages
 from budgets import ledger
 from budgets.models import (
     Account,
-    Council,
     Councillor,
     ElectionPeriod,
     Entry,
@@ -25,11 +24,6 @@ from fundmgr.money import pounds
 class FinancialYearAdmin(admin.ModelAdmin):
     list_display = ["label", "start", "end", "is_closed"]
     readonly_fields = ["label", "end", "is_closed", "closed_at", "closed_by"]
-
-
-@admin.register(Council)
-class CouncilAdmin(admin.ModelAdmin):
-    list_display = ["name", "gss_code", "org_id"]
 
 
 @admin.register(Ward)

@@ -94,6 +94,7 @@ def accounts_for(
                     councillor=councillor,
                     reference=row["reference"],
                     balance=row["balance"],
+                    council_id=fund_year.council_id,
                 )
                 account._state.adding = False
                 account._state.db = connection.alias
@@ -290,6 +291,7 @@ def post(
         memo=memo[:255],
         created_by=by if getattr(by, "pk", None) else None,
         reverses=reverses,
+        council_id=next(iter(merged.values()))[0].council_id,  # the accounts' council
     )
     if connection.vendor == "postgresql":
         # One statement, all or nothing by itself: outside a transaction it is its own commit.
@@ -311,6 +313,7 @@ def _post_sql(
         "created_at": posting.created_at,
         "created_by_id": posting.created_by_id,
         "reverses_id": posting.reverses_id,
+        "council_id": posting.council_id,
     }
     posted = ledger_sql.post(row=row, changes=[(pk, amount) for pk, (_, amount) in merged.items()])
     if posted.transaction_id is None:
@@ -408,6 +411,7 @@ def _post_to(
         memo=memo[:255],
         created_by=created_by,
         created_at=timezone.now(),
+        council_id=fund_year.council_id,
     )
     row = {
         "kind": posting.kind,
@@ -417,6 +421,7 @@ def _post_to(
         "created_at": posting.created_at,
         "created_by_id": posting.created_by_id,
         "reverses_id": None,
+        "council_id": posting.council_id,
     }
     posted = ledger_sql.post_by_keys(
         row=row, fund_year_id=fund_year.pk, changes=list(merged.items())

@@ -27,7 +27,7 @@ from decimal import Decimal
 
 from django.db import connection
 
-from budgets.models import Account, Entry, LedgerTransaction
+from budgets.models import Account, Entry, FundYear, LedgerTransaction
 
 AccountKey = tuple[str, int | None, str]  # kind, councillor id (or None), reference
 
@@ -46,6 +46,7 @@ def accounts(fund_year_id: int, wanted: Sequence[AccountKey]) -> dict[AccountKey
     councillor_id, reference, balance) by key. One statement; a key missing from the answer lost
     a race to a concurrent creator whose row this statement could not yet see."""
     account, _, _ = _tables()
+    fund_year = connection.ops.quote_name(FundYear._meta.db_table)
     keys = list(dict.fromkeys(wanted))
     match, params = [], []
     for kind, councillor_id, reference in keys:
@@ -63,8 +64,11 @@ def accounts(fund_year_id: int, wanted: Sequence[AccountKey]) -> dict[AccountKey
         ),
         want (kind, councillor_id, reference) AS (VALUES {values}),
         made AS (
-            INSERT INTO {account} (fund_year_id, kind, councillor_id, reference, balance)
-            SELECT %s, w.kind, w.councillor_id, w.reference, 0 FROM want w
+            INSERT INTO {account}
+                (fund_year_id, kind, councillor_id, reference, balance, council_id)
+            SELECT %s, w.kind, w.councillor_id, w.reference, 0,
+                   (SELECT council_id FROM {fund_year} WHERE id = %s)
+            FROM want w
             WHERE NOT EXISTS (
                 SELECT 1 FROM found f WHERE f.kind = w.kind AND f.reference = w.reference
                 AND f.councillor_id IS NOT DISTINCT FROM w.councillor_id
@@ -75,7 +79,13 @@ def accounts(fund_year_id: int, wanted: Sequence[AccountKey]) -> dict[AccountKey
         )
         SELECT * FROM found UNION ALL SELECT * FROM made
     """
-    args = [fund_year_id, *params, *(x for key in keys for x in key), fund_year_id]
+    args = [
+        fund_year_id,
+        *params,
+        *(x for key in keys for x in key),
+        fund_year_id,
+        fund_year_id,
+    ]
     with connection.cursor() as cursor:
         cursor.execute(sql, args)
         rows = cursor.fetchall()
@@ -140,7 +150,7 @@ def post(
             SELECT {", ".join(["%s"] * len(columns))}
             WHERE NOT EXISTS (SELECT 1 FROM short)
             ON CONFLICT (idempotency_key) DO NOTHING
-            RETURNING id
+            RETURNING id, council_id
         ),
         changed AS (
             UPDATE {account} a SET balance = locked.after FROM locked
@@ -148,8 +158,8 @@ def post(
             RETURNING a.id
         ),
         entries AS (
-            INSERT INTO {entry} (transaction_id, account_id, amount)
-            SELECT t.id, v.id, v.amount FROM t CROSS JOIN v
+            INSERT INTO {entry} (transaction_id, account_id, amount, council_id)
+            SELECT t.id, v.id, v.amount, t.council_id FROM t CROSS JOIN v
             ORDER BY v.id
             RETURNING id
         )
@@ -216,8 +226,8 @@ def post_by_keys(
             match_args += [kind, councillor_id, reference]
     values = ", ".join(["(%s, %s::bigint, %s, %s::numeric)"] * len(changes))
     made = """
-        INSERT INTO {account} (fund_year_id, kind, councillor_id, reference, balance)
-        SELECT %s, kind, councillor_id, reference, amount FROM fresh
+        INSERT INTO {account} (fund_year_id, kind, councillor_id, reference, balance, council_id)
+        SELECT %s, kind, councillor_id, reference, amount, (SELECT council_id FROM t) FROM fresh
         WHERE councillor_id IS {nullness} AND EXISTS (SELECT 1 FROM t)
         ORDER BY kind, councillor_id, reference
         ON CONFLICT ({target}) WHERE councillor_id IS {nullness}
@@ -262,7 +272,7 @@ def post_by_keys(
             SELECT {", ".join(["%s"] * len(columns))}
             WHERE NOT EXISTS (SELECT 1 FROM short) AND NOT EXISTS (SELECT 1 FROM unfit)
             ON CONFLICT (idempotency_key) DO NOTHING
-            RETURNING id
+            RETURNING id, council_id
         ),
         changed AS (
             UPDATE {account} a SET balance = locked.after FROM locked
@@ -279,8 +289,8 @@ def post_by_keys(
             JOIN fresh w ON {_MATCH.format(a="m", b="w")}
         ),
         entries AS (
-            INSERT INTO {entry} (transaction_id, account_id, amount)
-            SELECT t.id, ids.id, ids.amount FROM t CROSS JOIN ids
+            INSERT INTO {entry} (transaction_id, account_id, amount, council_id)
+            SELECT t.id, ids.id, ids.amount, t.council_id FROM t CROSS JOIN ids
             ORDER BY ids.id
             RETURNING id
         )

@@ -589,10 +589,12 @@ def _clear_set_based(pairs: list[Clearing], who: int | None) -> None:
             with transaction.atomic():
                 cursor.execute(
                     f"INSERT INTO {table[Match]} (line_id, run_line_id, run_id, kind, method, "
-                    "matched_at, matched_by_id, undone_at, undone_by_id, undo_reason) "
-                    "SELECT v.line, v.run_line, v.run, %s, v.method, %s, %s, NULL, NULL, '' "
+                    "matched_at, matched_by_id, undone_at, undone_by_id, undo_reason, "
+                    "council_id) "
+                    "SELECT v.line, v.run_line, v.run, %s, v.method, %s, %s, NULL, NULL, '', "
+                    "r.council_id "
                     "FROM unnest(%s::bigint[], %s::bigint[], %s::bigint[], %s::text[]) "
-                    "AS v(line, run_line, run, method)",
+                    f"AS v(line, run_line, run, method) JOIN {table[PaymentRun]} r ON r.id = v.run",
                     [
                         Match.Kind.CLEARED,
                         now,
@@ -606,9 +608,11 @@ def _clear_set_based(pairs: list[Clearing], who: int | None) -> None:
         except IntegrityError:
             raise Refused(TWICE) from None
         cursor.execute(
-            f"INSERT INTO {table[PaymentEvent]} (payment_id, kind, run_id, note, at, by_id) "
-            "SELECT v.payment, %s, v.run, v.note, %s, %s "
-            "FROM unnest(%s::bigint[], %s::bigint[], %s::text[]) AS v(payment, run, note)",
+            f"INSERT INTO {table[PaymentEvent]} "
+            "(payment_id, kind, run_id, note, at, by_id, council_id) "
+            "SELECT v.payment, %s, v.run, v.note, %s, %s, r.council_id "
+            "FROM unnest(%s::bigint[], %s::bigint[], %s::text[]) AS v(payment, run, note) "
+            f"JOIN {table[PaymentRun]} r ON r.id = v.run",
             [
                 PaymentEvent.Kind.CLEARED,
                 now,
@@ -620,7 +624,7 @@ def _clear_set_based(pairs: list[Clearing], who: int | None) -> None:
         )
 
 
-MODELS = (PaymentRunLine, StatementLine, Payment, Match, PaymentEvent)
+MODELS = (PaymentRunLine, StatementLine, Payment, Match, PaymentEvent, PaymentRun)
 
 
 def reconcile(*, by: User, window: int = WINDOW_DAYS) -> int:

@@ -250,19 +250,20 @@ def _save_lines(statement: Statement, frame: pd.DataFrame) -> None:
     meta = StatementLine._meta
     columns = (
         "statement_id, number, date, amount, description, reference, bank_id, balance, "
-        "fingerprint, status, note"
+        "fingerprint, status, note, council_id"
     )
     with connection.cursor() as cursor:
         cursor.execute(
             f"INSERT INTO {connection.ops.quote_name(meta.db_table)} ({columns}) "
             "SELECT %s, v.number, DATE '1970-01-01' + v.day, v.pence::numeric / 100, "
             "v.description, v.reference, v.bank_id, v.balance::numeric / 100, v.fingerprint, "
-            "%s, '' FROM unnest(%s::integer[], %s::integer[], %s::bigint[], %s::text[], "
+            "%s, '', %s FROM unnest(%s::integer[], %s::integer[], %s::bigint[], %s::text[], "
             "%s::text[], %s::text[], %s::bigint[], %s::text[]) "
             "AS v(number, day, pence, description, reference, bank_id, balance, fingerprint)",
             [
                 statement.pk,
                 StatementLine.Status.UNMATCHED,
+                statement.council_id,
                 array_literal(frame["number"].astype(int).tolist()),
                 array_literal(days),
                 array_literal(frame["pence"].astype(int).tolist()),

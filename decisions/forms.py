@@ -11,7 +11,7 @@ from django.contrib.auth import get_user_model
 from budgets.models import Fund
 from fundmgr.forms import RealDateField, helper, money_field, money_input
 from fundmgr.money import pounds
-from fundmgr.roles import Role
+from fundmgr.roles import Role, holders
 
 # --- an application's steps -----------------------------------------------------------------
 
@@ -240,10 +240,8 @@ class PanelMeetingForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["members"].queryset = (
-            get_user_model()
-            .objects.filter(groups__name=Role.PANEL_MEMBER, is_active=True)
-            .order_by("last_name", "first_name", "username")
+        self.fields["members"].queryset = holders(Role.PANEL_MEMBER).order_by(
+            "last_name", "first_name", "username"
         )
         self.fields["date"].error_messages.update(
             required="Enter the date of the meeting", incomplete="Enter the date of the meeting"

@@ -7,10 +7,13 @@ from django.db import models
 from django.db.models import Q
 
 from budgets.models import Fund, money_field
+from fundmgr.models import CouncilOwned
 from fundmgr.money import pounds
 
 
-class Assessment(models.Model):
+class Assessment(CouncilOwned):
+    council_from = "application"
+
     class Recommendation(models.TextChoices):
         APPROVE = "approve", "Approve"
         REJECT = "reject", "Reject"
@@ -33,7 +36,9 @@ class Assessment(models.Model):
         return f"{self.get_recommendation_display()} {self.application.reference}"
 
 
-class PanelMeeting(models.Model):
+class PanelMeeting(CouncilOwned):
+    council_from = "fund"
+
     title = models.CharField(max_length=200)
     fund = models.ForeignKey(Fund, on_delete=models.PROTECT, related_name="panel_meetings")
     date = models.DateField()
@@ -53,7 +58,9 @@ class PanelMeeting(models.Model):
         return f"{self.title} ({self.date:%d %B %Y})"
 
 
-class PanelMembership(models.Model):
+class PanelMembership(CouncilOwned):
+    council_from = "meeting"
+
     meeting = models.ForeignKey(PanelMeeting, on_delete=models.CASCADE)
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT)
     attended = models.BooleanField(null=True, help_text="Blank until the register is taken.")
@@ -67,7 +74,9 @@ class PanelMembership(models.Model):
         return f"{self.user} at {self.meeting}"
 
 
-class PanelItem(models.Model):
+class PanelItem(CouncilOwned):
+    council_from = "meeting"
+
     meeting = models.ForeignKey(PanelMeeting, on_delete=models.CASCADE, related_name="items")
     application = models.ForeignKey(
         "applications.Application", on_delete=models.PROTECT, related_name="panel_items"
@@ -85,7 +94,9 @@ class PanelItem(models.Model):
         return f"Item {self.position}: {self.application.reference}"
 
 
-class Decision(models.Model):
+class Decision(CouncilOwned):
+    council_from = "application"
+
     class Outcome(models.TextChoices):
         APPROVE = "approve", "Approved"
         REJECT = "reject", "Rejected"
@@ -159,7 +170,7 @@ class Decision(models.Model):
         return "\n".join(lines)
 
 
-class SavedView(models.Model):
+class SavedView(CouncilOwned):
     """A grants officer's filters and sort on the workbench, kept under a name they chose ("My
     ward's bids over £5,000"). Only its officer sees it. `query` is the workbench's address after
     the "?", checked by the filter form when saved and again each time it is used."""
@@ -181,7 +192,7 @@ class SavedView(models.Model):
         return self.name
 
 
-class QueueCount(models.Model):
+class QueueCount(CouncilOwned):
     """The workbench's queues, counted as bids change rather than per request: the bids of one
     fund year and one set of wards (their ids in order, comma-joined; "" for none) in one state.
     Every filter of the workbench but the search and the amounts is a sum of a few rows, whose
@@ -189,6 +200,8 @@ class QueueCount(models.Model):
     applications and their wards keep it in the transaction of each change
     (decisions/migrations/0007_queue_counts.py); elsewhere (SQLite, for tests) it stays empty and
     the workbench counts the bids (decisions.selectors.queues)."""
+
+    council_from = "fund_year"
 
     fund_year = models.ForeignKey("budgets.FundYear", on_delete=models.CASCADE, related_name="+")
     wards = models.CharField(max_length=255, blank=True, default="")
@@ -206,13 +219,15 @@ class QueueCount(models.Model):
         return f"{self.status} in fund year {self.fund_year_id}, wards {self.wards}: {self.n}"
 
 
-class WardListing(models.Model):
+class WardListing(CouncilOwned):
     """A bid in one of its wards, with what the workbench orders it by (its queue's place,
     decisions.selectors.PRIORITY, and when it was received), so that a ward's page is read from
     an index in the list's order, not found by walking every bid's. On PostgreSQL, triggers keep
     a row per bid and ward in the transaction of each change
     (decisions/migrations/0008_ward_listings.py); elsewhere (SQLite, for tests) it stays empty
     and the workbench joins the bids' wards."""
+
+    council_from = "application"
 
     application = models.ForeignKey(
         "applications.Application",

@@ -80,3 +80,11 @@ def when_ready(server):
     import openpyxl  # noqa: F401
     import pandas  # noqa: F401
     import reportlab.platypus  # noqa: F401
+
+
+def post_fork(server, worker):
+    # Outside a request a web worker sees no council's rows: every request sets its council
+    # (fundmgr/councils.py); nothing a worker does between requests may read any council's.
+    from fundmgr import councils
+
+    councils.web_process()

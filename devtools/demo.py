@@ -25,7 +25,6 @@ from pathlib import Path
 
 from django.conf import settings
 from django.contrib.auth.hashers import make_password
-from django.contrib.auth.models import Group
 from django.db import connection, transaction
 from django.test import override_settings
 
@@ -44,6 +43,7 @@ from budgets.models import (
 from devtools import demo_applications
 from fundmgr.models import User
 from fundmgr.notifications import send_pending
+from fundmgr.roles import give_role
 
 DEMO_FILE = Path(settings.BASE_DIR) / "fixtures" / "demo.json"
 
@@ -102,7 +102,9 @@ def _lands_on(role: str) -> str:
     }.get(role, "their home page")
 
 
-def _user(username: str, name: str, role: str, password: str, superuser: bool = False) -> User:
+def _user(
+    username: str, name: str, role: str, password: str, council: Council, superuser: bool = False
+) -> User:
     """`password` is already hashed: hashing it once for a hundred users keeps the load quick."""
     first, _, last = name.partition(" ")
     user = User(
@@ -115,7 +117,7 @@ def _user(username: str, name: str, role: str, password: str, superuser: bool = 
     )
     user.password = password
     user.save()
-    user.groups.add(Group.objects.get(name=role))
+    give_role(user, role, council)
     return user
 
 
@@ -154,9 +156,9 @@ def statistics_refresh() -> None:
 def _build(spec: dict) -> Demo:
     demo = Demo(spec=spec, password=spec["password"], logins=logins(spec))
     password = make_password(spec["password"])
-    users = _people(spec, password)
-    admin = users[spec["staff"][0]["username"]]
     council = Council.objects.create(**spec["council"])
+    users = _people(spec, password, council)
+    admin = users[spec["staff"][0]["username"]]
     councillors = _wards_and_councillors(spec, council, users, password)
     fund_years = _funds(spec, council, admin)
     _transfers(spec, fund_years, councillors, admin)
@@ -169,7 +171,7 @@ def _build(spec: dict) -> Demo:
     return demo
 
 
-def _people(spec: dict, password: str) -> dict[str, User]:
+def _people(spec: dict, password: str, council: Council) -> dict[str, User]:
     """Staff and the printed applicant logins; panel members and each group's own contact,
     who are not printed as logins. Councillors are made with their wards."""
     people = [
@@ -182,7 +184,7 @@ def _people(spec: dict, password: str) -> dict[str, User]:
         ],
     ]
     return {
-        username: _user(username, name, role, password, superuser)
+        username: _user(username, name, role, password, council, superuser)
         for username, name, role, superuser in people
     }
 
@@ -196,7 +198,7 @@ def _wards_and_councillors(
             council=council, name=ward_spec["name"], gss_code=ward_spec["gss_code"]
         )
         for person in ward_spec["councillors"]:
-            user = _user(person["username"], person["name"], "Councillor", password)
+            user = _user(person["username"], person["name"], "Councillor", password, council)
             users[user.username] = user
             councillors[person["username"]] = Councillor.objects.create(
                 user=user,

@@ -13,11 +13,12 @@ from django.db import models
 from django.db.models import Q
 
 from budgets.models import money_field
+from fundmgr.models import CouncilOwned, CouncilQuerySet
 
 ZERO = Decimal("0.00")
 
 
-class LockedQuerySet(models.QuerySet):
+class LockedQuerySet(CouncilQuerySet):
     """A checked reconciliation is what an auditor reads: no bulk change reaches it either."""
 
     def update(self, **kwargs):
@@ -31,7 +32,7 @@ class LockedQuerySet(models.QuerySet):
         return super().delete()
 
 
-class BankReconciliation(models.Model):
+class BankReconciliation(CouncilOwned):
     """The bank reconciliation of one bank account at the end of one day (`as_at`), prepared by
     one finance officer and checked by another, and locked once checked.
 

@@ -22,7 +22,7 @@ from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_decode, urlsafe_base64_encode
 
 from fundmgr.errors import InvalidInput
-from fundmgr.models import User
+from fundmgr.models import StaffRole, User
 from fundmgr.notifications import notify, with_help_footer
 from fundmgr.roles import Role
 
@@ -56,7 +56,7 @@ def awaiting_confirmation(user: User) -> bool:
     return (
         not user.is_active
         and user.last_login is None
-        and not user.groups.exclude(name=str(Role.APPLICANT)).exists()
+        and not StaffRole._base_manager.filter(user=user).exists()
     )
 
 

@@ -3,8 +3,10 @@ from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from fundmgr.models import Document, Notification, User
+from fundmgr import councils
+from fundmgr.models import Council, Document, Notification, StaffRole, User
 from fundmgr.notifications import MAX_ATTEMPTS
+from fundmgr.roles import STAFF_ROLE_NAMES
 from fundmgr.two_factor import two_factor_reset
 
 # django-otp's own admin pages show each authenticator's secret key and the recovery codes: an
@@ -13,9 +15,64 @@ admin.site.unregister(TOTPDevice)
 admin.site.unregister(StaticDevice)
 
 
+@admin.register(Council)
+class CouncilAdmin(admin.ModelAdmin):
+    """A council's own settings, edited by its administrator, who sees only their council; the
+    service administrator (a superuser, on the service's own address) sets councils up."""
+
+    list_display = ["name", "gss_code", "host", "slug"]
+    fieldsets = [
+        (None, {"fields": ["name", "gss_code", "org_id"]}),
+        ("Where its pages are", {"fields": ["host", "slug"]}),
+        ("Letterhead and help", {"fields": ["address", "email", "phone", "logo", "help_name",
+                                           "help_email", "help_phone", "help_hours"]}),
+        ("Published data", {"fields": ["threesixty_prefix", "department"]}),
+        ("Payments", {"fields": ["bacs_service_user_number", "bacs_name", "bacs_sort_code",
+                                 "bacs_account_number", "bacs_account_name", "bank_accounts"]}),
+    ]  # fmt: skip
+
+    def get_queryset(self, request):
+        found = super().get_queryset(request)
+        council_id = councils.current_id()
+        if council_id is not None:
+            return found.filter(pk=council_id)
+        return found if councils.service_wide() else found.none()
+
+    def has_add_permission(self, request):
+        return request.user.is_superuser and councils.service_wide()
+
+    def has_delete_permission(self, request, obj=None):
+        return request.user.is_superuser and councils.service_wide()
+
+    def get_readonly_fields(self, request, obj=None):
+        if request.user.is_superuser and councils.service_wide():
+            return []
+        return ["gss_code", "host", "slug"]  # where a council is: the service's to change
+
+
+class StaffRoleInline(admin.TabularInline):
+    """The person's roles at the councils the administrator's scope shows."""
+
+    model = StaffRole
+    extra = 0
+    fields = ["council", "role"]
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        if db_field.name == "role":
+            from django import forms
+
+            return forms.ChoiceField(choices=[(r, r) for r in STAFF_ROLE_NAMES])
+        if db_field.name == "council":
+            council_id = councils.current_id()
+            if council_id is not None:
+                kwargs["queryset"] = Council.objects.filter(pk=council_id)
+        return super().formfield_for_dbfield(db_field, request, **kwargs)
+
+
 @admin.register(User)
 class UserAdmin(BaseUserAdmin):
     actions = ["reset_two_factor"]
+    inlines = [StaffRoleInline]
 
     @admin.action(permissions=["change"], description="Reset two-factor authentication")
     def reset_two_factor(self, request, queryset):

@@ -12,3 +12,6 @@ class FundmgrConfig(AppConfig):
         from fundmgr.access import seal_admin
 
         seal_admin(admin.site)
+
+        # Each new database connection is given the scope of the work that opens it.
+        from fundmgr import councils  # noqa: F401

@@ -1,6 +1,215 @@
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
+from django.core.validators import RegexValidator
 from django.db import models
+from django.db.models import Q, sql
+
+
+class Council(models.Model):
+    """A council on the service: the top of the data (everything a council owns carries its id,
+    fundmgr/councils.py) and its own settings, edited by its administrator. The settings file
+    keeps only the service's configuration."""
+
+    name = models.CharField(max_length=200)
+    gss_code = models.CharField(
+        "ONS GSS code",
+        max_length=9,
+        unique=True,
+        validators=[
+            RegexValidator(r"^[EWSN]0[6-9]\d{6}$", "A local authority GSS code, E07000123.")
+        ],
+    )
+    org_id = models.CharField(
+        "org-id identifier", max_length=40, blank=True, help_text="For 360Giving, GB-LAE-ABC."
+    )
+    # Where its pages are: its own host name, or a path prefix on the service's host.
+    slug = models.SlugField(
+        max_length=60,
+        unique=True,
+        null=True,
+        blank=True,
+        help_text="The path prefix where one host serves several councils: /thornbury-vale/.",
+    )
+    host = models.CharField(
+        max_length=253,
+        blank=True,
+        help_text="The council's own host name, grants.thornburyvale.example (no scheme).",
+    )
+    # The letterhead, page footers and e-mails.
+    address = models.TextField(blank=True, help_text="One line of the address a line.")
+    email = models.EmailField(blank=True)
+    phone = models.CharField(max_length=40, blank=True)
+    logo = models.FileField(upload_to="councils/", blank=True, help_text="PNG or JPEG.")
+    help_name = models.CharField("help contact", max_length=100, blank=True)
+    help_email = models.EmailField("help e-mail", blank=True)
+    help_phone = models.CharField("help telephone", max_length=40, blank=True)
+    help_hours = models.CharField("help hours", max_length=100, blank=True)
+    # Published data.
+    threesixty_prefix = models.CharField(
+        "360Giving prefix", max_length=60, blank=True, help_text="360G-thornburyvale-"
+    )
+    department = models.CharField(
+        max_length=200, blank=True, help_text="The department that runs the grants."
+    )
+    # Payments: the council as a BACS service user, and its bank accounts.
+    bacs_service_user_number = models.CharField(
+        "BACS service user number",
+        max_length=6,
+        blank=True,
+        validators=[RegexValidator(r"^[0-9A-Z]{6}$", "Six digits or capital letters: 912345.")],
+    )
+    bacs_name = models.CharField("BACS name", max_length=18, blank=True)
+    bacs_sort_code = models.CharField(
+        "sort code paid from",
+        max_length=6,
+        blank=True,
+        validators=[RegexValidator(r"^\d{6}$", "Six digits, no dashes: 309950.")],
+    )
+    bacs_account_number = models.CharField(
+        "account number paid from",
+        max_length=8,
+        blank=True,
+        validators=[RegexValidator(r"^\d{8}$", "Eight digits: 10203040.")],
+    )
+    bacs_account_name = models.CharField("account name paid from", max_length=18, blank=True)
+    bank_accounts = models.TextField(
+        blank=True,
+        help_text="The council's bank accounts, one `sort code account number` a line: a "
+        "statement for any other account is refused.",
+    )
+
+    class Meta:
+        db_table = "fundmgr_council"
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["host"], condition=~Q(host=""), name="council_host_unique"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def save(self, *args, **kwargs):
+        from fundmgr import councils
+
+        self.host = self.host.strip().lower()
+        super().save(*args, **kwargs)
+        councils.refresh()
+
+    def delete(self, *args, **kwargs):
+        from fundmgr import councils
+
+        deleted = super().delete(*args, **kwargs)
+        councils.refresh()
+        return deleted
+
+    @property
+    def address_lines(self) -> list[str]:
+        return [line.strip() for line in self.address.splitlines() if line.strip()]
+
+
+class CouncilQuery(sql.Query):
+    """A query on a council-owned table that keeps to the council in scope: the filter is added
+    as the SQL is made, not when the queryset is built, so a queryset made at import time (a
+    form's choices, an API view's `queryset`) is scoped by the request that runs it."""
+
+    council_scoped = False
+
+    def get_compiler(self, using=None, connection=None, elide_empty=True):
+        if self.council_scoped or self.combinator or not self._from_own_table():
+            return super().get_compiler(using, connection, elide_empty)
+        from fundmgr import councils
+
+        scope = councils.scope()
+        if scope == councils.SERVICE:
+            return super().get_compiler(using, connection, elide_empty)
+        query = self.clone()
+        query.council_scoped = True
+        if isinstance(scope, int):
+            query.add_q(Q(council_id=scope))
+        else:
+            query.add_q(Q(pk__in=[]))
+        return query.get_compiler(using, connection, elide_empty)
+
+    def _from_own_table(self) -> bool:
+        """False for the inner query Django makes of an `exclude()` across a relation, which it
+        starts from the related table (its outer query keeps to the council)."""
+        if not self.alias_map:
+            return True
+        alias, first = next(iter(self.alias_map.items()))
+        return first.table_name == self.model._meta.db_table and self.alias_refcount[alias] > 0
+
+
+class CouncilQuerySet(models.QuerySet):
+    """Rows of the council in scope only (fundmgr/councils.py); `bulk_create` fills each row's
+    council as `save` does."""
+
+    def __init__(self, model=None, query=None, using=None, hints=None):
+        super().__init__(model, query or CouncilQuery(model), using, hints)
+
+    def update(self, **kwargs):
+        return super(CouncilQuerySet, self._scoped()).update(**kwargs)
+
+    def _scoped(self):
+        from fundmgr import councils
+
+        scope = councils.scope()
+        if scope == councils.SERVICE:
+            return self
+        return self.filter(council_id=scope) if isinstance(scope, int) else self.none()
+
+    def bulk_create(self, objs, *args, **kwargs):
+        objs = list(objs)
+        for obj in objs:
+            fill_council(obj)
+        return super().bulk_create(objs, *args, **kwargs)
+
+
+class CouncilOwned(models.Model):
+    """A row that belongs to one council. `council_from` names the foreign key whose row's
+    council this row takes (`"application"`, `"fund_year"`); without one, the council in scope,
+    or the only council when the service has one."""
+
+    council = models.ForeignKey(Council, on_delete=models.PROTECT, related_name="+", editable=False)
+    council_from: str | None = None
+
+    objects = CouncilQuerySet.as_manager()
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs):
+        fill_council(self)
+        super().save(*args, **kwargs)
+
+
+class NoCouncil(Exception):
+    pass
+
+
+def fill_council(obj) -> None:
+    """Set `obj.council_id` (when unset) from the row named by `council_from`, else the scope."""
+    if obj.council_id is not None:
+        return
+    if obj.council_from:
+        parent = obj
+        for name in obj.council_from.split("."):
+            parent = getattr(parent, name)
+        obj.council_id = parent.council_id if not isinstance(parent, Council) else parent.pk
+        return
+    from fundmgr import councils
+
+    council_id = councils.current_id()
+    if council_id is None:
+        only = list(Council.objects.values_list("pk", flat=True)[:2])
+        if len(only) != 1:
+            raise NoCouncil(
+                f"A {type(obj).__name__} belongs to a council, and no council is in scope: "
+                "work inside fundmgr.councils.acting_for(council)."
+            )
+        council_id = only[0]
+    obj.council_id = council_id
 
 
 class User(AbstractUser):
@@ -11,6 +220,35 @@ class User(AbstractUser):
 
     def __str__(self) -> str:
         return self.get_full_name() or self.username
+
+
+class StaffRole(CouncilOwned):
+    """A person's role at one council: staff work for councils, with roles per council (a
+    finance officer of a shared service may serve two). Applicants are people of the whole
+    service and hold their role as a group (fundmgr.roles)."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="council_roles")
+    council = models.ForeignKey(Council, on_delete=models.CASCADE, related_name="staff_roles")
+    role = models.CharField(max_length=40)
+
+    class Meta:
+        ordering = ["council", "user", "role"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "council", "role"], name="staff_role_once_a_council"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user}: {self.role} at {self.council}"
+
+    def clean(self):
+        from django.core.exceptions import ValidationError
+
+        from fundmgr.roles import STAFF_ROLE_NAMES
+
+        if self.role not in STAFF_ROLE_NAMES:
+            raise ValidationError({"role": f"Choose one of: {', '.join(STAFF_ROLE_NAMES)}."})
 
 
 class Notification(models.Model):

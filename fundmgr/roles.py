@@ -16,15 +16,60 @@ class Role(StrEnum):
 OFFICER_ROLES = (Role.GRANTS_OFFICER, Role.FINANCE_OFFICER, Role.AUDITOR, Role.ADMINISTRATOR)
 
 
+STAFF_ROLE_NAMES = tuple(str(role) for role in Role if role != Role.APPLICANT)
+
+
 def role_names(user) -> set[str]:
-    """The user's role names, cached on the user object for the request."""
+    """The user's role names for the council in scope (fundmgr/councils.py): their staff roles
+    at that council (at any council when the scope is the whole service), and Applicant, which
+    is theirs across the service. One query, cached on the user object for each scope."""
     if not user.is_authenticated:
         return set()
-    cached = getattr(user, "_role_names", None)
-    if cached is None:
-        cached = set(user.groups.values_list("name", flat=True))
-        user._role_names = cached
-    return cached
+    from fundmgr import councils
+    from fundmgr.models import StaffRole
+
+    scope = councils.scope()
+    cached = user.__dict__.setdefault("_role_names", {})
+    if scope not in cached:
+        applicant = (
+            user.groups.filter(name=str(Role.APPLICANT)).order_by().values_list("name", flat=True)
+        )
+        staff = StaffRole.objects.filter(user=user).order_by().values_list("role", flat=True)
+        cached[scope] = set(applicant.union(staff))
+    return cached[scope]
+
+
+def forget_roles(user) -> None:
+    """After a role was given or taken away: read the user's roles again."""
+    user.__dict__.pop("_role_names", None)
+    user.__dict__.pop("_perm_cache", None)
+    user.__dict__.pop("_group_perm_cache", None)
+
+
+def holders(role: Role, council_id: int | None = None):
+    """The active people holding `role` at the council (by default the council in scope; at
+    every council when the scope is the whole service)."""
+    from fundmgr import councils
+    from fundmgr.models import User
+
+    people = User.objects.filter(is_active=True, council_roles__role=str(role))
+    council_id = council_id if council_id is not None else councils.current_id()
+    if council_id is not None:
+        people = people.filter(council_roles__council_id=council_id)
+    return people.distinct()
+
+
+def give_role(user, role: Role | str, council) -> None:
+    """Give `user` the role: Applicant across the service, a staff role at `council`."""
+    from django.contrib.auth.models import Group
+
+    from fundmgr.models import StaffRole
+
+    if str(role) == str(Role.APPLICANT):
+        user.groups.add(Group.objects.get_or_create(name=str(Role.APPLICANT))[0])
+    else:
+        StaffRole.objects.get_or_create(user=user, council=council, role=str(role))
+    forget_roles(user)
 
 
 def has_role(user, *roles: Role) -> bool:

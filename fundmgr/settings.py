@@ -90,6 +90,9 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # The council the request is for (host name or path prefix): every query after this keeps to
+    # that council's rows (fundmgr/councils.py).
+    "fundmgr.councils.CouncilMiddleware",
     # Auditors read everything and change nothing: any other method is a 403 before any view.
     "fundmgr.access.AuditorsReadOnly",
     "django.contrib.messages.middleware.MessageMiddleware",

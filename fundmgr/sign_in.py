@@ -21,7 +21,7 @@ from django.urls import reverse
 
 from fundmgr.forms import SignInForm
 from fundmgr.models import User
-from fundmgr.roles import Role, has_role
+from fundmgr.roles import Role, has_role, role_names
 
 STAFF_ROLES = (
     Role.GRANTS_OFFICER,
@@ -62,6 +62,13 @@ class EmailOrUsernameBackend(ModelBackend):
             if user.check_password(password):
                 return user
         return None
+
+    def _get_group_permissions(self, user_obj):
+        """The permissions of the roles the person holds at the council in scope (their groups'
+        permissions: each role is a group holding its permissions, fundmgr.roles)."""
+        from django.contrib.auth.models import Permission
+
+        return Permission.objects.filter(group__name__in=sorted(role_names(user_obj)))
 
 
 def username_tried(request, credentials: dict | None) -> str:

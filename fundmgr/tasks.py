@@ -10,6 +10,9 @@ for them has committed, not while a person waits for their page.
 
     enqueue(decision_documents, decision.pk)  # inside the step's transaction
 
+Each task runs for the council it was queued for: `enqueue` adds the scope in force
+(fundmgr/councils.py) as the task's `council` argument, and the task runs inside it.
+
 `enqueue` runs the task only if the caller's transaction commits. With the database backend (the
 default; `manage.py worker` runs it) the task's row is written in that same transaction, so a
 process killed just after the commit loses no task; with another backend (RQ, or `immediate` in
@@ -37,6 +40,7 @@ from django.utils import timezone
 from django_tasks import task as django_task
 from django_tasks.base import Task
 
+from fundmgr import councils
 from fundmgr.observability import request_id
 
 log = logging.getLogger(__name__)
@@ -51,12 +55,14 @@ def background(*, attempts: int | None = None, priority: int = 0) -> Callable[[C
         made: dict[str, Task] = {}
 
         @functools.wraps(function)
-        def run(*args: Any, attempt: int = 1, **kwargs: Any) -> Any:
+        def run(*args: Any, attempt: int = 1, council: int | str | None = None, **kwargs: Any):
             token = request_id.set(f"task:{function.__name__}")
             try:
-                return function(*args, **kwargs)
+                # The scope of the request or command that queued it (fundmgr/councils.py).
+                with councils.acting_for(councils.scope() if council is None else council):
+                    return function(*args, **kwargs)
             except Exception:
-                _retry_later(made["task"], args, kwargs, attempt, attempts)
+                _retry_later(made["task"], args, {**kwargs, "council": council}, attempt, attempts)
                 raise
             finally:
                 request_id.reset(token)
@@ -94,6 +100,7 @@ def in_the_database(task: Task) -> bool:
 def enqueue(task: Task, *args: Any, **kwargs: Any) -> None:
     """Run `task` with these arguments once the caller's transaction commits, and only then."""
     connection = transaction.get_connection()
+    kwargs = {**kwargs, "council": councils.scope()}
     if connection.in_atomic_block and in_the_database(task):
         task.enqueue(*args, **kwargs)  # commits, or is rolled back, with the step
         return
@@ -107,14 +114,15 @@ def enqueue_once(task: Task, *args: Any) -> None:
     if not connection.in_atomic_block:
         enqueue(task, *args)
         return
-    key = (task.module_path, args)
+    key = (task.module_path, args, councils.scope())
     if any(getattr(hook[1], "fundmgr_task", None) == key for hook in connection.run_on_commit):
         return
+    scope = councils.scope()
     if in_the_database(task):
-        task.enqueue(*args)  # commits, or is rolled back, with the step
+        task.enqueue(*args, council=scope)  # commits, or is rolled back, with the step
         hook = functools.partial(_nothing)  # only the mark that it is queued
     else:
-        hook = functools.partial(task.enqueue, *args)
+        hook = functools.partial(task.enqueue, *args, council=scope)
     hook.fundmgr_task = key  # type: ignore[attr-defined]
     transaction.on_commit(hook, robust=True)
 

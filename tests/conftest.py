@@ -79,6 +79,16 @@ def roles_survive_flushes(request):
 
 
 @pytest.fixture(autouse=True)
+def no_council_scope_left_behind():
+    """A test ends with no council's scope still set (fundmgr/councils.py): a scope left set
+    would quietly hide the next tests' rows."""
+    from fundmgr import councils
+
+    yield
+    assert councils._scope.get() is None, f"the test left the scope {councils._scope.get()!r}"
+
+
+@pytest.fixture(autouse=True)
 def fast_password_hashing(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 

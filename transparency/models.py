@@ -9,9 +9,12 @@ from django.db import models
 from django.db.models import Q
 
 from budgets.models import Ward
+from fundmgr.models import CouncilOwned
 
 
-class WardPopulation(models.Model):
+class WardPopulation(CouncilOwned):
+    council_from = "ward"
+
     ward = models.ForeignKey(Ward, on_delete=models.PROTECT, related_name="populations")
     year = models.PositiveSmallIntegerField(help_text="The year the figure is for: 2021.")
     population = models.PositiveIntegerField()
@@ -34,10 +37,12 @@ class WardPopulation(models.Model):
 # --- the dashboards' summaries (transparency.summaries keeps them) ------------------------------
 
 
-class Contribution(models.Model):
+class Contribution(CouncilOwned):
     """What one application adds to the dashboards' summaries, as last counted: so a change
     to it (a step, an edited draft, its wards) moves exactly what it added before. `wards` is
     the application's ward ids, sorted and comma-joined ("" for none)."""
+
+    council_from = "application"
 
     application = models.OneToOneField(
         "applications.Application",
@@ -70,8 +75,10 @@ class Contribution(models.Model):
         return f"application {self.application_id}: {self.status}"
 
 
-class StateCount(models.Model):
+class StateCount(CouncilOwned):
     """Applications in one state, of one fund year and one set of wards, and their money."""
+
+    council_from = "fund_year"
 
     fund_year = models.ForeignKey("budgets.FundYear", on_delete=models.CASCADE, related_name="+")
     wards = models.CharField(max_length=255, blank=True, default="")
@@ -91,11 +98,13 @@ class StateCount(models.Model):
         return f"{self.status} in fund year {self.fund_year_id}, wards {self.wards}: {self.n}"
 
 
-class GroupShare(models.Model):
+class GroupShare(CouncilOwned):
     """A group's published grants benefiting one ward: how many, and their awards' shares for
     the ward in pence (a grant of several wards shared equally, the odd pennies to its wards
     first in name order), kept as Contribution rows are. A ward profile's "Groups funded" reads
     a page of these, most money first, instead of summing every grant of the ward."""
+
+    council_from = "ward"
 
     ward = models.ForeignKey("budgets.Ward", on_delete=models.CASCADE, related_name="+")
     organisation = models.ForeignKey(
@@ -118,9 +127,11 @@ class GroupShare(models.Model):
         return f"organisation {self.organisation_id} in ward {self.ward_id}: {self.pence}"
 
 
-class TimeBand(models.Model):
+class TimeBand(CouncilOwned):
     """Applications of one fund year and set of wards whose time from first submission to
     `measure` (decision or payment) falls in one band, and the sum of those times."""
+
+    council_from = "fund_year"
 
     fund_year = models.ForeignKey("budgets.FundYear", on_delete=models.CASCADE, related_name="+")
     wards = models.CharField(max_length=255, blank=True, default="")
@@ -181,8 +192,10 @@ class SpendFigure(models.Model):
         return f"{self.by} {self.key} ({self.year}/{self.fund}/{self.within}): {self.paid}"
 
 
-class ClawbackFigure(models.Model):
+class ClawbackFigure(CouncilOwned):
     """Underspend and clawback of the grants of one fund year and one set of wards."""
+
+    council_from = "fund_year"
 
     fund_year = models.ForeignKey("budgets.FundYear", on_delete=models.CASCADE, related_name="+")
     wards = models.CharField(max_length=255, blank=True, default="")
@@ -203,8 +216,10 @@ class ClawbackFigure(models.Model):
         return f"clawback of fund year {self.fund_year_id}, wards {self.wards}: {self.due}"
 
 
-class ClawbackGrant(models.Model):
+class ClawbackGrant(CouncilOwned):
     """A grant with clawback due, as the dashboard lists it."""
+
+    council_from = "application"
 
     application = models.OneToOneField(
         "applications.Application", on_delete=models.CASCADE, primary_key=True, related_name="+"

@@ -204,9 +204,13 @@ def _upsert_all(parts: list[tuple]) -> None:
 def _upsert_sql(model, keys: list[str], sums: list[str], deltas: dict) -> tuple[str, list]:
     q = connection.ops.quote_name
     table = q(model._meta.db_table)
-    columns = [*keys, *sums]
-    values = ", ".join(["(" + ", ".join(["%s"] * len(columns)) + ")"] * len(deltas))
-    params = [v for key in sorted(deltas) for v in (*key, *deltas[key])]
+    columns = [*keys, *sums, "council_id"]
+    # Each row's council is that of the row its first key names (a fund year, a ward).
+    parent = model._meta.get_field(keys[0].removesuffix("_id")).related_model
+    council = f"(SELECT council_id FROM {q(parent._meta.db_table)} WHERE id = %s)"
+    row = "(" + ", ".join(["%s"] * (len(columns) - 1) + [council]) + ")"
+    values = ", ".join([row] * len(deltas))
+    params = [v for key in sorted(deltas) for v in (*key, *deltas[key], key[0])]
     sets = ", ".join(f"{q(c)} = {table}.{q(c)} + excluded.{q(c)}" for c in sums)
     sql = (
         f"INSERT INTO {table} ({', '.join(q(c) for c in columns)}) VALUES {values} "

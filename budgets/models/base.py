@@ -2,6 +2,8 @@
 
 from django.db import models
 
+from fundmgr.models import CouncilQuerySet
+
 MONEY = {"max_digits": 12, "decimal_places": 2}
 
 
@@ -9,7 +11,7 @@ def money_field(**kwargs) -> models.DecimalField:
     return models.DecimalField(**MONEY, **kwargs)
 
 
-class AppendOnlyQuerySet(models.QuerySet):
+class AppendOnlyQuerySet(CouncilQuerySet):
     def update(self, **kwargs):
         raise TypeError(f"{self.model.__name__} rows are append-only: post a reversal instead.")
 

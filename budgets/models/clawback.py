@@ -10,12 +10,15 @@ from budgets.models.base import money_field
 from budgets.models.ledger import LedgerTransaction
 from budgets.models.statements import StatementLine
 from budgets.models.structure import FundYear
+from fundmgr.models import CouncilOwned
 
 
-class Clawback(models.Model):
+class Clawback(CouncilOwned):
     """Money a group is asked to pay back: an underspend above the fund's threshold, or what
     was paid on a grant revoked for a breach. Refunds received are posted to the ledger
     (paid back to where the money came from) and listed as `ClawbackRefund` rows."""
+
+    council_from = "fund_year"
 
     class Status(models.TextChoices):
         REQUESTED = "requested", "Requested"
@@ -61,7 +64,9 @@ class Clawback(models.Model):
         return self.amount - self.received
 
 
-class ClawbackRefund(models.Model):
+class ClawbackRefund(CouncilOwned):
+    council_from = "clawback"
+
     clawback = models.ForeignKey(Clawback, on_delete=models.PROTECT, related_name="refunds")
     amount = money_field()
     received_on = models.DateField()

@@ -12,12 +12,15 @@ from django.db.models import Q
 
 from budgets.models.base import AppendOnlyModel, money_field
 from budgets.models.structure import Councillor, FundYear
+from fundmgr.models import CouncilOwned
 from fundmgr.money import pounds
 
 
-class Account(models.Model):
+class Account(CouncilOwned):
     """A ledger account of one fund year. `balance` is the sum of its entries, kept in step by
     `budgets.ledger` in the same transaction; CHECK constraints stop it going below zero."""
+
+    council_from = "fund_year"
 
     class Kind(models.TextChoices):
         SOURCE = "source", "Source"
@@ -109,7 +112,7 @@ class Account(models.Model):
         return pounds(self.balance)
 
 
-class LedgerTransaction(AppendOnlyModel):
+class LedgerTransaction(AppendOnlyModel, CouncilOwned):
     """One posting: two or more entries that sum to zero. Never changed; reversed if wrong."""
 
     class Kind(models.TextChoices):
@@ -144,8 +147,10 @@ class LedgerTransaction(AppendOnlyModel):
         return f"#{self.pk} {self.get_kind_display()}: {self.memo}"
 
 
-class Entry(AppendOnlyModel):
+class Entry(AppendOnlyModel, CouncilOwned):
     """One side of a posting. Positive adds to the account's balance, negative takes from it."""
+
+    council_from = "account"
 
     transaction = models.ForeignKey(
         LedgerTransaction, on_delete=models.PROTECT, related_name="entries"

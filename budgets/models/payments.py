@@ -10,13 +10,16 @@ from django.db.models.functions import Coalesce
 
 from budgets.models.base import AppendOnlyModel, money_field
 from budgets.models.structure import FundYear
+from fundmgr.models import CouncilOwned, CouncilQuerySet
 
 # A grant is known here only by its reference, its fund year and its payee: `finance.payments`
 # decides what is due and records each payment on the application.
 
 
-class PaymentSchedule(models.Model):
+class PaymentSchedule(CouncilOwned):
     """How one grant is paid: one payment, or instalments, each a `Payment`."""
+
+    council_from = "fund_year"
 
     reference = models.CharField(max_length=18, unique=True, help_text="The grant's reference.")
     fund_year = models.ForeignKey(
@@ -42,7 +45,7 @@ class PaymentSchedule(models.Model):
 TO_CLEAR = ["prepared", "sent"]  # a run line's states before its payment clears
 
 
-class PaymentRunQuerySet(models.QuerySet):
+class PaymentRunQuerySet(CouncilQuerySet):
     def with_clearing(self) -> "PaymentRunQuerySet":
         """Each run with `last_cleared_on` (the latest day a statement cleared one of its
         payments) and `lines_to_clear` (payments sent and not yet cleared): what
@@ -68,7 +71,7 @@ class PaymentRunQuerySet(models.QuerySet):
         )
 
 
-class PaymentRun(models.Model):
+class PaymentRun(CouncilOwned):
     """Payments gathered by one finance officer and authorised by another; authorising exports
     the BACS file and the finance system's CSV (`PaymentFile`) and posts each payment.
 
@@ -167,10 +170,12 @@ class PaymentRun(models.Model):
         return self.get_status_display()
 
 
-class Payment(models.Model):
+class Payment(CouncilOwned):
     """One payment of a grant (an instalment). A conditional instalment is not due until an
     officer marks its condition met. Each time it is sent it is a line of a payment run; its
     status follows its latest line."""
+
+    council_from = "schedule"
 
     class Status(models.TextChoices):
         SCHEDULED = "scheduled", "Scheduled"
@@ -225,10 +230,12 @@ class Payment(models.Model):
         return not self.condition or self.condition_met_at is not None
 
 
-class PaymentRunLine(models.Model):
+class PaymentRunLine(CouncilOwned):
     """One payment as a run sends it. The payee's bank details are copied in when the run is
     prepared, so the line shows what was checked and sent whatever changes later; a payment
     the bank returns is sent again as a line of a later run."""
+
+    council_from = "run"
 
     class Status(models.TextChoices):
         PREPARED = "prepared", "Waiting for authorisation"
@@ -283,9 +290,11 @@ class PaymentRunLine(models.Model):
         return f"{self.sort_code[:2]}-**-** ****{self.account_number[-4:]}"
 
 
-class PaymentEvent(AppendOnlyModel):
+class PaymentEvent(AppendOnlyModel, CouncilOwned):
     """A payment's history: scheduled, changed, condition met, in a run, sent, cleared,
     returned, reissued. Append-only."""
+
+    council_from = "payment"
 
     class Kind(models.TextChoices):
         SCHEDULED = "scheduled", "Scheduled"
@@ -318,10 +327,12 @@ class PaymentEvent(AppendOnlyModel):
         return f"{self.payment_id}: {self.kind}"
 
 
-class PaymentFile(AppendOnlyModel):
+class PaymentFile(AppendOnlyModel, CouncilOwned):
     """A file a payment run exported. Held in the database, not on disk, so that the file and
     the authorisation are committed together or not at all: a failed authorisation can never
     leave a payment file behind for someone to send to the bank. Append-only."""
+
+    council_from = "run"
 
     class Kind(models.TextChoices):
         BACS = "bacs", "BACS Standard 18 file"

@@ -8,9 +8,10 @@ from django.db.models import Q
 
 from budgets.models.base import money_field
 from budgets.models.payments import PaymentRun, PaymentRunLine
+from fundmgr.models import CouncilOwned
 
 
-class Statement(models.Model):
+class Statement(CouncilOwned):
     """An imported bank statement file. The same file (by SHA-256) is never imported twice."""
 
     class Format(models.TextChoices):
@@ -46,7 +47,7 @@ class Statement(models.Model):
         return f"Statement {self.pk}: {self.filename}"
 
 
-class BankAccountLayout(models.Model):
+class BankAccountLayout(CouncilOwned):
     """The CSV layout last used for one of the council's bank accounts, offered first the next
     time a file from that account's bank is imported. `columns` holds a custom column mapping."""
 
@@ -64,8 +65,10 @@ class BankAccountLayout(models.Model):
         return f"{self.account}: {self.layout}"
 
 
-class StatementLine(models.Model):
+class StatementLine(CouncilOwned):
     """One line of a statement: money out is negative, money in positive."""
+
+    council_from = "statement"
 
     class Status(models.TextChoices):
         UNMATCHED = "unmatched", "Not matched"
@@ -127,13 +130,15 @@ class StatementLine(models.Model):
         return self.amount if self.amount > 0 else None
 
 
-class Match(models.Model):
+class Match(CouncilOwned):
     """A statement line matched to a payment run line: money out clears the payment; money in
     records it returned by the bank. Undoing a match keeps the row, marked undone.
 
     A BACS run is on the council's statement as one debit for the run's total (the contra):
     that line clears every payment of the run, one match per payment, each naming the `run`
     (method "by run total"); they are undone together."""
+
+    council_from = "line"
 
     class Kind(models.TextChoices):
         CLEARED = "cleared", "Cleared"
@@ -197,7 +202,7 @@ class Match(models.Model):
 # --- the finance system's general ledger ----------------------------------------------------
 
 
-class GLImport(models.Model):
+class GLImport(CouncilOwned):
     """An export of the council's general ledger (CSV), to compare with the budget ledger per
     cost code and period. The same file (by SHA-256) is never imported twice."""
 
@@ -219,7 +224,9 @@ class GLImport(models.Model):
         return f"GL import {self.pk}: {self.filename}"
 
 
-class GLLine(models.Model):
+class GLLine(CouncilOwned):
+    council_from = "gl_import"
+
     gl_import = models.ForeignKey(GLImport, on_delete=models.PROTECT, related_name="lines")
     number = models.PositiveIntegerField()
     cost_code = models.CharField(max_length=30)

@@ -11,6 +11,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from budgets.models.base import money_field
+from fundmgr.models import Council, CouncilOwned, CouncilQuerySet
 
 
 class FinancialYear(models.Model):
@@ -50,25 +51,7 @@ class FinancialYear(models.Model):
         return self.start <= day <= self.end
 
 
-class Council(models.Model):
-    name = models.CharField(max_length=200)
-    gss_code = models.CharField(
-        "ONS GSS code",
-        max_length=9,
-        unique=True,
-        validators=[
-            RegexValidator(r"^[EWSN]0[6-9]\d{6}$", "A local authority GSS code, E07000123.")
-        ],
-    )
-    org_id = models.CharField(
-        "org-id identifier", max_length=40, blank=True, help_text="For 360Giving, GB-LAE-ABC."
-    )
-
-    def __str__(self) -> str:
-        return self.name
-
-
-class Ward(models.Model):
+class Ward(CouncilOwned):
     council = models.ForeignKey(Council, on_delete=models.PROTECT, related_name="wards")
     name = models.CharField(max_length=120)
     gss_code = models.CharField(
@@ -88,7 +71,7 @@ class Ward(models.Model):
         return self.name
 
 
-class CouncillorQuerySet(models.QuerySet):
+class CouncillorQuerySet(CouncilQuerySet):
     def in_term_on(self, day: datetime.date) -> "CouncillorQuerySet":
         return self.filter(Q(term_end__isnull=True) | Q(term_end__gte=day), term_start__lte=day)
 
@@ -98,8 +81,10 @@ class CouncillorQuerySet(models.QuerySet):
         )
 
 
-class Councillor(models.Model):
+class Councillor(CouncilOwned):
     """One person's term representing one ward. A re-elected member gets a new term row."""
+
+    council_from = "ward"
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="councillor_terms"
@@ -161,7 +146,7 @@ class Councillor(models.Model):
         return f"{self}'s term for {self.ward} ends on {day}: their last day in office."
 
 
-class ElectionPeriod(models.Model):
+class ElectionPeriod(CouncilOwned):
     """Notice of election to polling day: no councillor-budget endorsement, pledge or approval."""
 
     council = models.ForeignKey(Council, on_delete=models.PROTECT, related_name="election_periods")
@@ -205,7 +190,7 @@ class ElectionPeriod(models.Model):
             raise ValidationError({"ward": f"{self.ward} is not a ward of {self.council}."})
 
 
-class Fund(models.Model):
+class Fund(CouncilOwned):
     class Kind(models.TextChoices):
         CCIF = "ccif", "Councillors' Community Initiative Fund"
         COUNCILLOR_BUDGET = "councillor_budget", "Councillor (ward) budget"
@@ -228,8 +213,10 @@ class Fund(models.Model):
         return self.name
 
 
-class FundYear(models.Model):
+class FundYear(CouncilOwned):
     """A fund's rules for one financial year."""
+
+    council_from = "fund"
 
     class FundedFrom(models.TextChoices):
         ALLOCATIONS = "allocations", "Councillors' allocations"

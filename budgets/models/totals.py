@@ -11,11 +11,14 @@ from decimal import Decimal
 from django.db import models
 
 from budgets.models.ledger import Account
+from fundmgr.models import CouncilOwned
 
 
-class KindTotal(models.Model):
+class KindTotal(CouncilOwned):
     """An allocation account's entries of one kind of posting: what came in, what went out
     (negative) and how many entries."""
+
+    council_from = "account"
 
     account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="+")
     kind = models.CharField(max_length=16)

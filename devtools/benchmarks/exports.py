@@ -255,7 +255,8 @@ def command(year: FinancialYear, fmt: str, path: Path, validate: bool = False):
 def download(year: FinancialYear, fmt: str, path: Path):
     url = reverse("transparency:threesixty_file", args=[year.label.replace("/", "-"), fmt])
     _, peak, said, cpu = _child([sys.executable, "-c", DOWNLOAD, url, str(path)])
-    report = json.loads(said.strip().splitlines()[-1])
+    # The child's report is its last line that is JSON (a warning on stderr may follow it).
+    report = json.loads([line for line in said.splitlines() if line.startswith("{")][-1])
     report["cpu"] = cpu
     if report["status"] != 200:
         raise RuntimeError(f"{url} answered {report['status']}")

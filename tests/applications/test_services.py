@@ -576,12 +576,10 @@ def test_a_councillor_who_endorsed_cannot_decide_on_the_panel(
     journeys.awaiting_decision(
         draft, treasurer=treasurer, officer=officer, shaw=shaw, okafor=okafor
     )
-    shaw.user.groups.add(
-        __import__("django.contrib.auth.models").contrib.auth.models.Group.objects.get(
-            name="Panel member"
-        )
-    )
     from applications.rules import may_decide
+    from fundmgr.roles import Role, give_role
+
+    give_role(shaw.user, Role.PANEL_MEMBER, shaw.council)
 
     assert may_decide.refusal(draft, shaw.user) == (
         "You supported this application, so you cannot decide it."

@@ -148,10 +148,12 @@ def wait_for(found, timeout: float = 15):
 
 @pytest.mark.slow
 def test_gunicorn_writes_json_log_lines_with_the_answers_request_id(tmp_path):
+    # A missing static file: a 404 answered without the database (which is nowhere here), as
+    # every other path needs it to know which council the request is for.
     with AppServer(LOG_FORMAT="json", DATABASE_URL=nowhere(tmp_path), workers=1) as server:
-        status, _, headers = server.get("/no-such-page/")
-        kept_status, _, kept = server.get("/no-such-page/", {HEADER: "proxy-7f3a.1"})
-        _, _, replaced = server.get("/no-such-page/", {HEADER: "made up " + "x" * 200})
+        status, _, headers = server.get("/static/no-such-file.css")
+        kept_status, _, kept = server.get("/static/no-such-file.css", {HEADER: "proxy-7f3a.1"})
+        _, _, replaced = server.get("/static/no-such-file.css", {HEADER: "made up " + "x" * 200})
 
         def not_found_lines():
             lines = [

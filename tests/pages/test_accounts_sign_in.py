@@ -35,7 +35,7 @@ def error_summary(response) -> str:
     return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", match.group(0))).replace("&#x27;", "'")
 
 
-def test_the_sign_in_page_asks_for_the_email_address_and_links_to_a_reset(client):
+def test_the_sign_in_page_asks_for_the_email_address_and_links_to_a_reset(client, db):
     page = client.get("/sign-in/").text
     assert ">Email address</label>" in page
     assert ">Username<" not in page

@@ -1,0 +1,278 @@
+"""Which council a piece of work is for: one council for each request, task and command.
+
+One service may hold many councils in one database. Every row a council owns carries its
+`council_id`, and three things keep a council's work to its own rows:
+
+1. **The scope**, this module: `CouncilMiddleware` sets it for a request from the host name (or a
+   path prefix where one host serves several councils); `fundmgr.tasks` carries it from the
+   request that queued a task into the task; a command or a test sets it with
+   `acting_for(council)`. `current()` is the council in scope.
+2. **The managers** (`CouncilOwned.objects`, fundmgr/models.py) filter every query by the scope
+   and fill `council_id` on every row saved, so code that forgets a filter still reads and writes
+   only its own council.
+3. **The database itself**, on PostgreSQL: the scope is copied into the connection's setting
+   `app.council_id`, and row-level security policies on every council-owned table
+   (fundmgr/council_security.py) refuse another council's rows even to raw SQL that forgot its
+   filter. A connection with no council set sees no council's rows.
+
+A scope is one of: a council's id (that council's rows only); `SERVICE` (every council's rows:
+migrations, the service administrator's pages, commands that work across the service, such as
+`check_ledger`); or `NOTHING` (no council's rows). Commands, the shell and the tests start
+service-wide; a web process starts with nothing, and every request sets its council.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections.abc import Iterator
+from contextvars import ContextVar
+from typing import TYPE_CHECKING
+
+from django.db import DatabaseError, connections
+from django.db.backends.signals import connection_created
+
+if TYPE_CHECKING:
+    from fundmgr.models import Council
+
+SERVICE = "all"
+NOTHING = ""
+
+# The process's scope outside any request or `acting_for`: service-wide for commands and tests,
+# nothing in a web server (fundmgr/wsgi.py calls `web_process()`).
+_default: dict[str, int | str] = {"scope": SERVICE}
+_scope: ContextVar[int | str | None] = ContextVar("fundmgr_council", default=None)
+
+
+def web_process() -> None:
+    """A web server's process: outside a request, no council's rows."""
+    _default["scope"] = NOTHING
+
+
+def scope() -> int | str:
+    """The scope in force: a council's id, SERVICE or NOTHING."""
+    value = _scope.get()
+    return _default["scope"] if value is None else value
+
+
+def current_id() -> int | None:
+    """The id of the council in scope, or None when the scope is service-wide or nothing."""
+    value = scope()
+    return value if isinstance(value, int) else None
+
+
+def service_wide() -> bool:
+    return scope() == SERVICE
+
+
+def current() -> Council | None:
+    """The council in scope (cached for a minute: councils change rarely), or None."""
+    council_id = current_id()
+    return None if council_id is None else council(council_id)
+
+
+# --- councils by id and by host, cached in the process --------------------------------------
+
+CACHE_SECONDS = 60
+_cache: dict[str, tuple[float, object]] = {}
+
+
+def _cached(key: str, load):
+    now = time.monotonic()
+    hit = _cache.get(key)
+    if hit is not None and now - hit[0] < CACHE_SECONDS:
+        return hit[1]
+    value = load()
+    _cache[key] = (now, value)
+    return value
+
+
+def forget() -> None:
+    """Drop the cached councils (a council was saved: its settings or host changed)."""
+    _cache.clear()
+
+
+def refresh() -> None:
+    """Read the councils again now (one was saved or deleted), rather than on the next request."""
+    _cache.clear()
+    every_council()
+
+
+def council(council_id: int) -> Council:
+    found = _cached("ids", lambda: {c.pk: c for c in every_council()}).get(council_id)
+    if found is None:
+        from fundmgr.models import Council
+
+        found = Council.objects.get(pk=council_id)
+    return found
+
+
+def every_council() -> list[Council]:
+    from fundmgr.models import Council
+
+    return _cached("all", lambda: list(Council.objects.order_by("pk")))
+
+
+# --- setting the scope -------------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def acting_for(council_or_id: Council | int | str) -> Iterator[None]:
+    """Work for one council (an id or a Council), for SERVICE, or for NOTHING, inside the block."""
+    value: int | str
+    if isinstance(council_or_id, int | str):
+        value = council_or_id
+    else:
+        value = council_or_id.pk
+    if isinstance(value, str) and value not in (SERVICE, NOTHING):
+        value = int(value)
+    token = _scope.set(value)
+    try:
+        _apply_to_connections()
+        yield
+    finally:
+        _scope.reset(token)
+        _apply_to_connections()
+
+
+def across_the_service() -> contextlib.AbstractContextManager[None]:
+    """Every council's rows, inside the block (the service administrator, service-wide files)."""
+    return acting_for(SERVICE)
+
+
+# --- the database's copy: PostgreSQL's app.council_id ----------------------------------------
+
+
+def setting_value() -> str:
+    value = scope()
+    return str(value)
+
+
+def _apply(connection) -> None:
+    """Copy the scope into `app.council_id` on an open PostgreSQL connection. Outside a
+    transaction it is set for the session, and remembered so it is not sent again; inside one it
+    is set for that transaction only (SET LOCAL), so a rollback cannot leave a stale value."""
+    if connection.vendor != "postgresql" or connection.connection is None:
+        return
+    value = setting_value()
+    if connection.in_atomic_block:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT set_config('app.council_id', %s, true)", [value])
+        connection.fundmgr_council = None  # unknown once the transaction ends
+        return
+    if getattr(connection, "fundmgr_council", None) == value:
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT set_config('app.council_id', %s, false)", [value])
+    connection.fundmgr_council = value
+
+
+def _apply_to_connections() -> None:
+    for connection in connections.all(initialized_only=True):
+        _apply(connection)
+
+
+def _on_connect(sender, connection, **kwargs) -> None:
+    connection.fundmgr_council = None
+    if connection.vendor != "postgresql":
+        return
+    with connection.connection.cursor() as cursor:
+        cursor.execute("SELECT set_config('app.council_id', %s, false)", [setting_value()])
+    connection.fundmgr_council = setting_value()
+
+
+connection_created.connect(_on_connect, dispatch_uid="fundmgr.councils")
+
+
+# --- which council a request is for ------------------------------------------------------------
+
+# Paths that make sense with no council: the service's own front page, sign-in and account pages,
+# the health check, static files and the service administrator's /admin/.
+SERVICE_PATHS = ("/healthz", "/favicon.ico", "/static/", "/sign-in/", "/sign-out/", "/account/")
+# Of those, the paths answered even when the councils cannot be read.
+NO_COUNCIL_PATHS = ("/healthz", "/favicon.ico", "/static/")
+
+
+def _by_host() -> dict[str, Council]:
+    return _cached("hosts", lambda: {c.host.lower(): c for c in every_council() if c.host})
+
+
+def _by_slug() -> dict[str, Council]:
+    return _cached("slugs", lambda: {c.slug: c for c in every_council() if c.slug})
+
+
+def resolve(host: str, path: str) -> tuple[Council | None, str]:
+    """The council a request to `host` for `path` is for, and the path prefix that named it
+    ("" when the host did, or when the service has one council)."""
+    council_for_host = _by_host().get(host.split(":", 1)[0].lower())
+    if council_for_host is not None:
+        return council_for_host, ""
+    first = path.lstrip("/").split("/", 1)[0]
+    council_for_path = _by_slug().get(first) if first else None
+    if council_for_path is not None:
+        return council_for_path, f"/{first}"
+    councils = every_council()
+    if len(councils) == 1:
+        return councils[0], ""
+    return None, ""
+
+
+class CouncilMiddleware:
+    """Sets the request's council from its host name, or from the first part of its path where
+    one host serves several councils (`/thornbury-vale/officer/`): then Django sees the rest of
+    the path, and every link it makes (`reverse`, `{% url %}`) carries the prefix. With one
+    council on the service every request is for it. `request.council` is the council (or None on
+    the service's own pages); the scope is set for the view and reset after it."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        from django.http import Http404
+        from django.urls import get_script_prefix, set_script_prefix
+
+        if request.path_info.startswith(NO_COUNCIL_PATHS):
+            # Answered even when the database is not: /healthz says so itself.
+            try:
+                found, prefix = resolve(request.get_host(), request.path_info)
+            except DatabaseError:
+                request.council = None
+                with acting_for(NOTHING):
+                    return self.get_response(request)
+        else:
+            found, prefix = resolve(request.get_host(), request.path_info)
+        request.council = found
+        if found is None:
+            if every_council() and not (
+                request.path_info == "/" or request.path_info.startswith(SERVICE_PATHS)
+            ):
+                if not request.path_info.startswith("/admin/"):
+                    raise Http404("No council on this service has that address.")
+            user = getattr(request, "user", None)
+            value: int | str = SERVICE if user is not None and user.is_superuser else NOTHING
+        else:
+            value = found.pk
+        if prefix:
+            request.path_info = request.path_info[len(prefix) :] or "/"
+            request.council_prefix = prefix
+            set_script_prefix(get_script_prefix().rstrip("/") + prefix + "/")
+        with acting_for(value):
+            response = self.get_response(request)
+        if response.streaming:  # read by the server after this returns: in the same scope
+            response.streaming_content = _streamed_for(value, response.streaming_content)
+        return response
+
+
+def _streamed_for(value: int | str, chunks) -> Iterator:
+    """The chunks, each made in the request's scope; between chunks (a client reading slowly, a
+    download abandoned) no scope is left set."""
+    iterator = iter(chunks)
+    while True:
+        with acting_for(value):
+            chunk = next(iterator, _END)
+        if chunk is _END:
+            return
+        yield chunk
+
+
+_END = object()

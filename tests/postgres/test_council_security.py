@@ -1,0 +1,195 @@
+"""Councils sealed off by the database itself (issue 18): row-level security on every table a
+council owns, so raw SQL that forgets its filter still reads only the council in scope.
+
+The test database's user is a superuser, which PostgreSQL lets past every policy: the raw
+SELECTs here run as a role that is neither a superuser nor the tables' owner, as the service's
+own role must be (docs/operating.md)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+from django.apps import apps
+from django.db import connection, transaction
+
+from applications.workflow import Status
+from budgets import ledger
+from fundmgr import councils
+from fundmgr.models import CouncilOwned
+from tests import journeys
+from tests.factories import (
+    ApplicationFactory,
+    CouncilFactory,
+    CouncillorFactory,
+    FundYearFactory,
+    OrganisationFactory,
+    UserFactory,
+    WardFactory,
+)
+
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+
+ROLE = "fundmgr_rls_probe"
+
+
+def council_owned_tables() -> list[str]:
+    """From the models themselves: a new council-owned model is checked without a new line."""
+    return sorted(
+        model._meta.db_table
+        for model in apps.get_models()
+        if issubclass(model, CouncilOwned) and not model._meta.proxy
+    )
+
+
+def test_every_council_owned_table_has_its_policy_and_forces_it(on_postgres):
+    tables = council_owned_tables()
+    assert len(tables) >= 40
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT c.relname, c.relrowsecurity, c.relforcerowsecurity, "
+            "(SELECT count(*) FROM pg_policies p WHERE p.tablename = c.relname) "
+            "FROM pg_class c WHERE c.relname = ANY(%s)",
+            [tables],
+        )
+        found = {name: (on, forced, policies) for name, on, forced, policies in cursor.fetchall()}
+    assert sorted(found) == tables
+    unsealed = [name for name, state in found.items() if state != (True, True, 1)]
+    assert unsealed == []
+
+
+def _bid(fund_year, ward, *, suffix: str):
+    applicant = UserFactory(username=f"treasurer-{suffix}", roles=["Applicant"])
+    officer = UserFactory(username=f"officer-{suffix}", roles=["Grants officer"])
+    group = OrganisationFactory(ward=ward, members=[applicant], name=f"Friends of {suffix}")
+    shaw = CouncillorFactory(ward=ward, name=f"Sam Shaw {suffix}", user__username=f"shaw-{suffix}")
+    ledger.allocation_make(fund_year=fund_year, councillor=shaw, amount=Decimal("500.00"), by=None)
+    app = ApplicationFactory(fund_year=fund_year, organisation=group, created_by=applicant)
+    journeys.awaiting_support(app, treasurer=applicant, officer=officer)
+    return app
+
+
+@pytest.fixture
+def two_councils(on_postgres):
+    """Two councils, each with a ward, a councillor's allocation, postings and a bid with its
+    steps, made as their own staff would make them (inside each council's scope)."""
+    made = {}
+    for suffix, gss, ward_gss in (("a", "E07000101", "E05000101"), ("b", "E07000102", "E05000102")):
+        council = CouncilFactory(name=f"Council {suffix}", gss_code=gss, slug=f"council-{suffix}")
+        with councils.acting_for(council):
+            ward = WardFactory(council=council, gss_code=ward_gss, name=f"Ward {suffix}")
+            fund_year = FundYearFactory(fund__council=council, fund__code=f"CCIF{suffix.upper()}")
+            ledger.budget_set(fund_year=fund_year, total=Decimal("5000.00"), by=None)
+            app = _bid(fund_year, ward, suffix=suffix)
+        made[suffix] = (council, app)
+    return made
+
+
+def _counts(tables: list[str], council_id: int | None) -> dict[str, int]:
+    """Rows per table as the probe role sees them with `app.council_id` set to the council (or
+    to nothing), by raw SELECTs with no filter of their own."""
+    seen = {}
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(f"SET LOCAL ROLE {ROLE}")
+        value = "" if council_id is None else str(council_id)
+        cursor.execute("SELECT set_config('app.council_id', %s, true)", [value])
+        for table in tables:
+            cursor.execute(f"SELECT count(*) FROM {connection.ops.quote_name(table)}")
+            seen[table] = cursor.fetchone()[0]
+    return seen
+
+
+def _owned(tables: list[str], council_id: int) -> dict[str, int]:
+    """The same, counted by the superuser with the filter written out."""
+    owned = {}
+    with connection.cursor() as cursor:
+        for table in tables:
+            cursor.execute(
+                f"SELECT count(*) FROM {connection.ops.quote_name(table)} WHERE council_id = %s",
+                [council_id],
+            )
+            owned[table] = cursor.fetchone()[0]
+    return owned
+
+
+@pytest.fixture
+def probe_role(on_postgres):
+    with connection.cursor() as cursor:
+        cursor.execute(f"DROP ROLE IF EXISTS {ROLE}")
+        cursor.execute(f"CREATE ROLE {ROLE} NOLOGIN NOSUPERUSER NOBYPASSRLS")
+        cursor.execute(f"GRANT SELECT ON ALL TABLES IN SCHEMA public TO {ROLE}")
+    yield ROLE
+    with connection.cursor() as cursor:
+        cursor.execute(f"REVOKE ALL ON ALL TABLES IN SCHEMA public FROM {ROLE}")
+        cursor.execute(f"DROP ROLE IF EXISTS {ROLE}")
+
+
+def test_a_raw_select_on_each_council_owned_table_sees_only_the_council_set(
+    two_councils, probe_role
+):
+    tables = council_owned_tables()
+    (a, app_a), (b, app_b) = two_councils["a"], two_councils["b"]
+    owned_a, owned_b = _owned(tables, a.pk), _owned(tables, b.pk)
+    in_both = {t for t in tables if owned_a[t] and owned_b[t]}
+    # The fixture reaches the heart of the data in both councils, so the check means something.
+    for table in (
+        "budgets_ward",
+        "budgets_councillor",
+        "budgets_fund",
+        "budgets_fundyear",
+        "budgets_account",
+        "budgets_ledgertransaction",
+        "budgets_entry",
+        "applications_application",
+        "applications_transitionlog",
+        "fundmgr_staffrole",
+    ):
+        assert table in in_both, table
+    assert _counts(tables, a.pk) == owned_a
+    assert _counts(tables, b.pk) == owned_b
+    assert app_a.status == app_b.status == Status.AWAITING_SUPPORT
+
+
+def test_with_no_council_set_a_raw_select_sees_nothing_and_all_sees_everything(
+    two_councils, probe_role
+):
+    tables = council_owned_tables()
+    assert set(_counts(tables, None).values()) == {0}
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(f"SET LOCAL ROLE {ROLE}")
+        cursor.execute("SELECT set_config('app.council_id', 'all', true)")
+        cursor.execute("SELECT count(DISTINCT council_id) FROM applications_application")
+        assert cursor.fetchone()[0] == 2
+
+
+def test_a_row_for_another_council_cannot_be_written_in_a_councils_scope(two_councils, probe_role):
+    (a, _), (b, app_b) = two_councils["a"], two_councils["b"]
+    with connection.cursor() as cursor:
+        # As the service's own role may: its triggers change the summary tables too.
+        cursor.execute(f"GRANT INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {ROLE}")
+    with pytest.raises(Exception, match="row-level security|violates"):
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(f"SET LOCAL ROLE {ROLE}")
+            cursor.execute("SELECT set_config('app.council_id', %s, true)", [str(a.pk)])
+            # Seen through council a's scope, council b's bid is not there to change...
+            cursor.execute(
+                "UPDATE applications_application SET title = 'taken' WHERE id = %s", [app_b.pk]
+            )
+            assert cursor.rowcount == 0
+            # ...and a row of council a cannot be handed to council b.
+            cursor.execute(
+                "UPDATE applications_application SET council_id = %s WHERE council_id = %s",
+                [b.pk, a.pk],
+            )
+
+
+def test_the_orm_keeps_to_the_council_in_scope(two_councils):
+    from applications.models import Application
+
+    (a, app_a), (_, app_b) = two_councils["a"], two_councils["b"]
+    with councils.acting_for(a):
+        assert list(Application.objects.values_list("pk", flat=True)) == [app_a.pk]
+        assert not Application.objects.filter(pk=app_b.pk).exists()
+    with councils.acting_for(councils.NOTHING):
+        assert Application.objects.count() == 0
+    assert Application.objects.count() == 2  # service-wide, as a command runs
