@@ -592,9 +592,10 @@ def _clear_set_based(pairs: list[Clearing], who: int | None) -> None:
                     "matched_at, matched_by_id, undone_at, undone_by_id, undo_reason, "
                     "council_id) "
                     "SELECT v.line, v.run_line, v.run, %s, v.method, %s, %s, NULL, NULL, '', "
-                    "r.council_id "
+                    "l.council_id "
                     "FROM unnest(%s::bigint[], %s::bigint[], %s::bigint[], %s::text[]) "
-                    f"AS v(line, run_line, run, method) JOIN {table[PaymentRun]} r ON r.id = v.run",
+                    f"AS v(line, run_line, run, method) "
+                    f"JOIN {table[StatementLine]} l ON l.id = v.line",
                     [
                         Match.Kind.CLEARED,
                         now,
@@ -610,9 +611,9 @@ def _clear_set_based(pairs: list[Clearing], who: int | None) -> None:
         cursor.execute(
             f"INSERT INTO {table[PaymentEvent]} "
             "(payment_id, kind, run_id, note, at, by_id, council_id) "
-            "SELECT v.payment, %s, v.run, v.note, %s, %s, r.council_id "
+            "SELECT v.payment, %s, v.run, v.note, %s, %s, p.council_id "
             "FROM unnest(%s::bigint[], %s::bigint[], %s::text[]) AS v(payment, run, note) "
-            f"JOIN {table[PaymentRun]} r ON r.id = v.run",
+            f"JOIN {table[Payment]} p ON p.id = v.payment",
             [
                 PaymentEvent.Kind.CLEARED,
                 now,
@@ -624,7 +625,7 @@ def _clear_set_based(pairs: list[Clearing], who: int | None) -> None:
         )
 
 
-MODELS = (PaymentRunLine, StatementLine, Payment, Match, PaymentEvent, PaymentRun)
+MODELS = (PaymentRunLine, StatementLine, Payment, Match, PaymentEvent)
 
 
 def reconcile(*, by: User, window: int = WINDOW_DAYS) -> int:

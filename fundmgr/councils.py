@@ -231,8 +231,11 @@ class CouncilMiddleware:
         from django.http import Http404
         from django.urls import get_script_prefix, set_script_prefix
 
+        if request.path_info == "/healthz":  # reads no council's rows, and may find no database
+            request.council = None
+            return self.get_response(request)
         if request.path_info.startswith(NO_COUNCIL_PATHS):
-            # Answered even when the database is not: /healthz says so itself.
+            # Answered even when the database is not.
             try:
                 found, prefix = resolve(request.get_host(), request.path_info)
             except DatabaseError:

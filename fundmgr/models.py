@@ -189,8 +189,16 @@ class NoCouncil(Exception):
 
 
 def fill_council(obj) -> None:
-    """Set `obj.council_id` (when unset) from the row named by `council_from`, else the scope."""
+    """Set `obj.council_id` (when unset): the council in scope; service-wide, that of the row
+    `council_from` names, else the service's only council."""
     if obj.council_id is not None:
+        return
+    from fundmgr import councils
+
+    if (council_id := councils.current_id()) is not None:
+        # Working for a council (a request, a task): every row it makes is that council's (on
+        # PostgreSQL its policies refuse any other), and no parent row need be read to say so.
+        obj.council_id = council_id
         return
     if obj.council_from:
         parent = obj
@@ -198,18 +206,13 @@ def fill_council(obj) -> None:
             parent = getattr(parent, name)
         obj.council_id = parent.council_id if not isinstance(parent, Council) else parent.pk
         return
-    from fundmgr import councils
-
-    council_id = councils.current_id()
-    if council_id is None:
-        only = list(Council.objects.values_list("pk", flat=True)[:2])
-        if len(only) != 1:
-            raise NoCouncil(
-                f"A {type(obj).__name__} belongs to a council, and no council is in scope: "
-                "work inside fundmgr.councils.acting_for(council)."
-            )
-        council_id = only[0]
-    obj.council_id = council_id
+    only = list(Council.objects.values_list("pk", flat=True)[:2])
+    if len(only) != 1:
+        raise NoCouncil(
+            f"A {type(obj).__name__} belongs to a council, and no council is in scope: "
+            "work inside fundmgr.councils.acting_for(council)."
+        )
+    obj.council_id = only[0]
 
 
 class User(AbstractUser):

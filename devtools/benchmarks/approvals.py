@@ -43,7 +43,6 @@ import time
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.contrib.auth.models import Group
 from django.contrib.messages.storage.cookie import CookieStorage
 from django.db import connection, connections, transaction
 from django.db.models import Sum
@@ -58,7 +57,7 @@ from budgets.models import Account, Council, Councillor, FinancialYear, Fund, Fu
 from devtools.benchmarks.ledger import durability
 from devtools.benchmarks.targets import Targets
 from fundmgr import contention
-from fundmgr.models import User
+from fundmgr.models import StaffRole, User
 from fundmgr.roles import Role
 from transparency import summaries
 
@@ -115,12 +114,13 @@ def seed_world(*, officers: int, allocation: Decimal, code: str) -> World:
         ward=ward,
         email=f"group-{code.lower()}@example.org",
     )
-    grants = Group.objects.get(name=Role.GRANTS_OFFICER)
     people = User.objects.bulk_create(
         User(username=f"{code.lower()}-officer{i}", email=f"{code.lower()}-o{i}@example.org")
         for i in range(officers + 1)
     )
-    grants.user_set.add(*people)
+    StaffRole.objects.bulk_create(
+        StaffRole(user=u, council=council, role=str(Role.GRANTS_OFFICER)) for u in people
+    )
     return World(
         fund_year=fund_year,
         council=council,

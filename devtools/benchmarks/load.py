@@ -165,8 +165,7 @@ def _prepare(out) -> dict:
 
     from devtools import demo
     from fundmgr import two_factor
-    from fundmgr.models import User
-    from fundmgr.roles import Role
+    from fundmgr.roles import Role, holders
 
     spec = demo.read_spec()
     if not demo.is_loaded(spec):
@@ -174,13 +173,13 @@ def _prepare(out) -> dict:
         call_command("loaddemo", stdout=open(os.devnull, "w"))  # noqa: SIM115
         out(f"Loaded the demo in {time.monotonic() - started:.0f} s")
     keys = {}
-    for user in User.objects.filter(groups__name=Role.FINANCE_OFFICER, is_active=True):
+    for user in holders(Role.FINANCE_OFFICER):
         key = two_factor.new_secret()
         TOTPDevice.objects.filter(user=user).delete()
         TOTPDevice.objects.create(user=user, name=two_factor.APP_NAME, key=key, confirmed=True)
         keys[user.username] = key
     officers = list(
-        User.objects.filter(groups__name=Role.GRANTS_OFFICER, is_active=True)
+        holders(Role.GRANTS_OFFICER)
         .exclude(totpdevice__isnull=False)
         .values_list("username", flat=True)
     )

@@ -46,7 +46,6 @@ from decimal import Decimal
 from pathlib import Path
 
 from django.conf import settings
-from django.contrib.auth.models import Group
 from django.core.management.color import no_style
 from django.db import connection, reset_queries, transaction
 from django.test import Client
@@ -77,7 +76,7 @@ from budgets.models import (
 from decisions.models import PanelItem, PanelMeeting
 from devtools.benchmarks.load import _free_port, _Process, _wait_listening, _warm_up
 from devtools.benchmarks.targets import Targets
-from fundmgr.models import User
+from fundmgr.models import StaffRole, User
 from fundmgr.roles import Role
 
 S = Status
@@ -157,6 +156,7 @@ class World:
     def __init__(self, *, councillors: int, out) -> None:
         self.out = out
         council = Council.objects.create(name="Benchmark District", gss_code="E07000996")
+        self.council = council
         ccif = Fund.objects.create(council=council, kind="ccif", name="Community fund", code="CCIF")
         caf = Fund.objects.create(
             council=council, kind="community_asset", name="Asset fund", code="CAF"
@@ -209,16 +209,16 @@ class World:
             )
             for i, u in enumerate(people)
         )
-        Group.objects.get_or_create(name=Role.COUNCILLOR)[0].user_set.add(*people)
+        self._roles(Role.COUNCILLOR, people)
         self.officer = User.objects.create(
             username="bench-officer", first_name="Olu", last_name="Bench"
         )
-        Group.objects.get_or_create(name=Role.GRANTS_OFFICER)[0].user_set.add(self.officer)
+        self._roles(Role.GRANTS_OFFICER, [self.officer])
         self.finance = [
             User.objects.create(username=f"bench-finance{i}", first_name="Fin", last_name=str(i))
             for i in (1, 2)
         ]
-        Group.objects.get_or_create(name=Role.FINANCE_OFFICER)[0].user_set.add(*self.finance)
+        self._roles(Role.FINANCE_OFFICER, self.finance)
         self.applicant = User.objects.create(username="bench-applicant")
         for fund_year in self.fund_years:  # the real services: budgets and allocations
             if fund_year.funded_from == FundYear.FundedFrom.ALLOCATIONS:
@@ -242,6 +242,11 @@ class World:
         self.bids = 0
         self.transfers = 0
         self.runs = 0
+
+    def _roles(self, role: Role, people) -> None:
+        StaffRole.objects.bulk_create(
+            StaffRole(user=u, council=self.council, role=str(role)) for u in people
+        )
 
     def account(self, fund_year: FundYear, kind: str, councillor: Councillor | None) -> Account:
         return self.accounts[(fund_year.pk, kind, councillor.pk if councillor else None)]
