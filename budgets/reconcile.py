@@ -592,10 +592,9 @@ def _clear_set_based(pairs: list[Clearing], who: int | None) -> None:
                     "matched_at, matched_by_id, undone_at, undone_by_id, undo_reason, "
                     "council_id) "
                     "SELECT v.line, v.run_line, v.run, %s, v.method, %s, %s, NULL, NULL, '', "
-                    "l.council_id "
+                    f"(SELECT l.council_id FROM {table[StatementLine]} l WHERE l.id = v.line) "
                     "FROM unnest(%s::bigint[], %s::bigint[], %s::bigint[], %s::text[]) "
-                    f"AS v(line, run_line, run, method) "
-                    f"JOIN {table[StatementLine]} l ON l.id = v.line",
+                    "AS v(line, run_line, run, method)",
                     [
                         Match.Kind.CLEARED,
                         now,
@@ -611,9 +610,9 @@ def _clear_set_based(pairs: list[Clearing], who: int | None) -> None:
         cursor.execute(
             f"INSERT INTO {table[PaymentEvent]} "
             "(payment_id, kind, run_id, note, at, by_id, council_id) "
-            "SELECT v.payment, %s, v.run, v.note, %s, %s, p.council_id "
-            "FROM unnest(%s::bigint[], %s::bigint[], %s::text[]) AS v(payment, run, note) "
-            f"JOIN {table[Payment]} p ON p.id = v.payment",
+            "SELECT v.payment, %s, v.run, v.note, %s, %s, "
+            f"(SELECT p.council_id FROM {table[Payment]} p WHERE p.id = v.payment) "
+            "FROM unnest(%s::bigint[], %s::bigint[], %s::text[]) AS v(payment, run, note)",
             [
                 PaymentEvent.Kind.CLEARED,
                 now,

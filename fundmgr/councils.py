@@ -29,7 +29,7 @@ from collections.abc import Iterator
 from contextvars import ContextVar
 from typing import TYPE_CHECKING
 
-from django.db import DatabaseError, connections
+from django.db import DatabaseError
 from django.db.backends.signals import connection_created
 
 if TYPE_CHECKING:
@@ -128,11 +128,9 @@ def acting_for(council_or_id: Council | int | str) -> Iterator[None]:
         value = int(value)
     token = _scope.set(value)
     try:
-        _apply_to_connections()
         yield
     finally:
         _scope.reset(token)
-        _apply_to_connections()
 
 
 def across_the_service() -> contextlib.AbstractContextManager[None]:
@@ -148,37 +146,29 @@ def setting_value() -> str:
     return str(value)
 
 
-def _apply(connection) -> None:
-    """Copy the scope into `app.council_id` on an open PostgreSQL connection. Outside a
-    transaction it is set for the session, and remembered so it is not sent again; inside one it
-    is set for that transaction only (SET LOCAL), so a rollback cannot leave a stale value."""
-    if connection.vendor != "postgresql" or connection.connection is None:
-        return
+def _in_scope(execute, sql, params, many, context):
+    """Before each query on PostgreSQL: `app.council_id` is made the scope's, when the
+    connection holds another (once for a run of queries in one scope: a connection that keeps
+    serving one council sends nothing more). It is set for the session, through the driver's
+    own cursor, so Django's query counts do not see it. Set inside a transaction, it would be
+    undone by a rollback: the connection is then marked to set it again at its next query
+    outside one."""
+    connection = context["connection"]
     value = setting_value()
-    if connection.in_atomic_block:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT set_config('app.council_id', %s, true)", [value])
-        connection.fundmgr_council = None  # unknown once the transaction ends
-        return
-    if getattr(connection, "fundmgr_council", None) == value:
-        return
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT set_config('app.council_id', %s, false)", [value])
-    connection.fundmgr_council = value
-
-
-def _apply_to_connections() -> None:
-    for connection in connections.all(initialized_only=True):
-        _apply(connection)
+    in_transaction = connection.in_atomic_block
+    if connection.fundmgr_council != value or (connection.fundmgr_unsure and not in_transaction):
+        with connection.connection.cursor() as cursor:
+            cursor.execute("SELECT set_config('app.council_id', %s, false)", [value])
+        connection.fundmgr_council = value
+        connection.fundmgr_unsure = in_transaction
+    return execute(sql, params, many, context)
 
 
 def _on_connect(sender, connection, **kwargs) -> None:
-    connection.fundmgr_council = None
-    if connection.vendor != "postgresql":
-        return
-    with connection.connection.cursor() as cursor:
-        cursor.execute("SELECT set_config('app.council_id', %s, false)", [setting_value()])
-    connection.fundmgr_council = setting_value()
+    connection.fundmgr_council = None  # a new session holds no council
+    connection.fundmgr_unsure = False
+    if connection.vendor == "postgresql" and _in_scope not in connection.execute_wrappers:
+        connection.execute_wrappers.append(_in_scope)
 
 
 connection_created.connect(_on_connect, dispatch_uid="fundmgr.councils")
