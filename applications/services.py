@@ -92,7 +92,11 @@ def _stand_in(inputs: Inputs) -> Application:
     """An application of these values (never saved), as the builders read one."""
     from budgets.models import Fund
 
-    app = Application(pk=inputs["app"], organisation=Organisation(pk=inputs["organisation"]))
+    app = Application(
+        pk=inputs["app"],
+        organisation=Organisation(pk=inputs["organisation"]),
+        council_id=inputs["council"],
+    )
     app.fund_year = FundYear(fund=Fund(council_id=inputs["council"]))
     return app
 
@@ -101,7 +105,12 @@ def _frozen(
     key: tuple, build: Callable[[Inputs], Compiled]
 ) -> dict[str, tuple[str, list[Slot]]] | None:
     """`build`'s SQL, by name, each parameter a constant or the input it stands for; None if the
-    two builds differ other than in the inputs (then the caller builds it every time)."""
+    two builds differ other than in the inputs (then the caller builds it every time). Kept per
+    council scope: a council-owned table's rows are filtered to the council in scope as its SQL
+    is made (fundmgr.models.CouncilQuery), a constant of that scope's SQL."""
+    from fundmgr import councils
+
+    key = (*key, councils.scope())
     if key in _FROZEN:
         return _FROZEN[key]
     first, second = (build(inputs) for inputs in _STAND_INS)
@@ -169,7 +178,7 @@ def _facts(alias: str, app: Application, user: User | None, election: bool) -> d
         "user": getattr(user, "pk", 0),
         "app": app.pk,
         "organisation": app.organisation_id,
-        "council": app.fund_year.fund.council_id if election else 0,
+        "council": app.council_id,
         "day": day,
     }
     asks_user = user is not None
@@ -362,7 +371,12 @@ def recipients(app: Application, audiences: Iterable[transitions.Audience]) -> l
         return {"": asked.query.get_compiler(alias).as_sql()}
 
     frozen = _frozen(("recipients", alias, audiences), build)
-    values = {"app": app.pk, "organisation": app.organisation_id, "day": day}
+    values = {
+        "app": app.pk,
+        "organisation": app.organisation_id,
+        "council": app.council_id,
+        "day": day,
+    }
     if frozen is None or None in values.values():
         return known + list(_addresses_asked(app, audiences, day))
     sql, slots = frozen[""]

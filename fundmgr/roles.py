@@ -52,11 +52,13 @@ def holders(role: Role, council_id: int | None = None):
     from fundmgr import councils
     from fundmgr.models import User
 
-    people = User.objects.filter(is_active=True, council_roles__role=str(role))
     council_id = council_id if council_id is not None else councils.current_id()
+    # One filter() call: the role and the council must be the same StaffRole row (two calls
+    # would join twice, and a grants officer here who is finance elsewhere would pass).
+    held = {"council_roles__role": str(role)}
     if council_id is not None:
-        people = people.filter(council_roles__council_id=council_id)
-    return people.distinct()
+        held["council_roles__council_id"] = council_id
+    return User.objects.filter(is_active=True, **held).distinct()
 
 
 def give_role(user, role: Role | str, council) -> None:

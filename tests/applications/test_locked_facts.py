@@ -11,7 +11,7 @@ from applications import rules, support
 from applications import services as s
 from applications.models import Application, Membership
 from budgets.models import ElectionPeriod
-from fundmgr import access
+from fundmgr import access, councils
 from tests import journeys
 from tests.factories import UserFactory
 
@@ -58,7 +58,7 @@ def test_the_locked_reads_facts_are_the_rules_own(
             assert facts == built_afresh(draft, person), person
             seen.append(facts)
     # Built once, not afresh on every read (else the first assertion proves nothing).
-    assert s._FROZEN[("facts", connection.alias, True, True)] is not None
+    assert s._FROZEN[("facts", connection.alias, True, True, councils.scope())] is not None
     # Every fact was seen both ways: none is frozen to what the stand-ins said.
     for name in FACTS[1:]:
         assert len({bool(facts[name]) for facts in seen}) == 2, name
@@ -99,7 +99,9 @@ def test_the_addresses_told_of_a_step_are_the_audiences_own(draft, treasurer, of
             built = [a for audience in audiences for a in s.KNOWN.get(audience, s._none)(draft)]
             built += list(s._addresses_asked(draft, audiences, day))
             assert sorted(got) == sorted(built), audiences
-            assert s._FROZEN[("recipients", connection.alias, audiences)] is not None
+            assert (
+                s._FROZEN[("recipients", connection.alias, audiences, councils.scope())] is not None
+            )
             told |= set(got)
     assert {treasurer.email, officer.email, shaw.user.email} <= told
     assert gone.user.email not in told and other.email not in told

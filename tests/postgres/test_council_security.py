@@ -7,26 +7,14 @@ own role must be (docs/operating.md)."""
 
 from __future__ import annotations
 
-from decimal import Decimal
-
 import pytest
 from django.apps import apps
 from django.db import connection, transaction
 
 from applications.workflow import Status
-from budgets import ledger
 from fundmgr import councils
 from fundmgr.models import CouncilOwned
-from tests import journeys
-from tests.factories import (
-    ApplicationFactory,
-    CouncilFactory,
-    CouncillorFactory,
-    FundYearFactory,
-    OrganisationFactory,
-    UserFactory,
-    WardFactory,
-)
+from tests import councils_fixtures
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -58,31 +46,9 @@ def test_every_council_owned_table_has_its_policy_and_forces_it(on_postgres):
     assert unsealed == []
 
 
-def _bid(fund_year, ward, *, suffix: str):
-    applicant = UserFactory(username=f"treasurer-{suffix}", roles=["Applicant"])
-    officer = UserFactory(username=f"officer-{suffix}", roles=["Grants officer"])
-    group = OrganisationFactory(ward=ward, members=[applicant], name=f"Friends of {suffix}")
-    shaw = CouncillorFactory(ward=ward, name=f"Sam Shaw {suffix}", user__username=f"shaw-{suffix}")
-    ledger.allocation_make(fund_year=fund_year, councillor=shaw, amount=Decimal("500.00"), by=None)
-    app = ApplicationFactory(fund_year=fund_year, organisation=group, created_by=applicant)
-    journeys.awaiting_support(app, treasurer=applicant, officer=officer)
-    return app
-
-
 @pytest.fixture
 def two_councils(on_postgres):
-    """Two councils, each with a ward, a councillor's allocation, postings and a bid with its
-    steps, made as their own staff would make them (inside each council's scope)."""
-    made = {}
-    for suffix, gss, ward_gss in (("a", "E07000101", "E05000101"), ("b", "E07000102", "E05000102")):
-        council = CouncilFactory(name=f"Council {suffix}", gss_code=gss, slug=f"council-{suffix}")
-        with councils.acting_for(council):
-            ward = WardFactory(council=council, gss_code=ward_gss, name=f"Ward {suffix}")
-            fund_year = FundYearFactory(fund__council=council, fund__code=f"CCIF{suffix.upper()}")
-            ledger.budget_set(fund_year=fund_year, total=Decimal("5000.00"), by=None)
-            app = _bid(fund_year, ward, suffix=suffix)
-        made[suffix] = (council, app)
-    return made
+    return {key: (made.council, made.app) for key, made in councils_fixtures.two_councils().items()}
 
 
 def _counts(tables: list[str], council_id: int | None) -> dict[str, int]:

@@ -1,0 +1,53 @@
+"""Councils on one service (issue 18): what each council's scope lets code read and whom it
+tells, checked on the embedded database (tests/postgres/test_council_security.py checks the
+database's own policies)."""
+
+from __future__ import annotations
+
+import pytest
+
+from applications import services
+from fundmgr import councils
+from fundmgr.roles import Role, give_role, holders
+from tests.councils_fixtures import two_councils
+from tests.factories import UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def made():
+    return two_councils()
+
+
+def test_a_role_at_one_council_does_not_make_its_holder_one_at_another(made):
+    a, b = made["a"], made["b"]
+    both = UserFactory(username="shared-officer")
+    give_role(both, Role.GRANTS_OFFICER, a.council)
+    give_role(both, Role.FINANCE_OFFICER, b.council)
+    assert both in holders(Role.GRANTS_OFFICER, a.council.pk)
+    assert both not in holders(Role.GRANTS_OFFICER, b.council.pk)
+    assert both in holders(Role.FINANCE_OFFICER, b.council.pk)
+    assert both not in holders(Role.FINANCE_OFFICER, a.council.pk)
+
+
+@pytest.mark.parametrize("first", ["a", "b"])
+def test_those_told_of_a_step_are_the_bids_own_councils_whichever_council_asked_first(made, first):
+    """The addresses' SQL is built once per scope and reused (applications.services._frozen):
+    built for one council's bid, it must not tell another council's bid to the first one's staff."""
+    services._FROZEN.clear()
+    order = [first, "b" if first == "a" else "a"]
+    told = {}
+    for key in order:
+        with councils.acting_for(made[key].council):
+            told[key] = set(services.recipients(made[key].app, ("officers", "councillors")))
+    for key, other in (("a", "b"), ("b", "a")):
+        assert made[key].officer.email in told[key]
+        assert made[key].councillor.email in told[key]
+        assert made[other].officer.email not in told[key]
+        assert made[other].councillor.email not in told[key]
+    # Each council's SQL was built in its own scope and kept (else this proves nothing).
+    assert {key[-1] for key in services._FROZEN if services._FROZEN[key]} == {
+        made["a"].council.pk,
+        made["b"].council.pk,
+    }
