@@ -29,6 +29,7 @@ from collections.abc import Iterator
 from contextvars import ContextVar
 from typing import TYPE_CHECKING
 
+from django.conf import settings
 from django.db import DatabaseError
 from django.db.backends.signals import connection_created
 
@@ -177,8 +178,10 @@ connection_created.connect(_on_connect, dispatch_uid="fundmgr.councils")
 # --- which council a request is for ------------------------------------------------------------
 
 # Paths that make sense with no council: the service's own front page, sign-in and account pages,
-# the health check, static files and the service administrator's /admin/.
+# the health check, static files, the service administrator's /admin/, and /grants/ (the councils
+# and the 360Giving file of every council's grants, transparency/views.py).
 SERVICE_PATHS = ("/healthz", "/favicon.ico", "/static/", "/sign-in/", "/sign-out/", "/account/")
+SERVICE_PATHS += ("/grants/",)
 # Of those, the paths answered even when the councils cannot be read.
 NO_COUNCIL_PATHS = ("/healthz", "/favicon.ico", "/static/")
 
@@ -193,7 +196,9 @@ def _by_slug() -> dict[str, Council]:
 
 def resolve(host: str, path: str) -> tuple[Council | None, str]:
     """The council a request to `host` for `path` is for, and the path prefix that named it
-    ("" when the host did, or when the service has one council)."""
+    ("" when the host did, or when the service has one council). A request whose host and path
+    name no council is for the council `settings.DEFAULT_COUNCIL` names (a slug; none when it is
+    blank), except under /admin/, which is then the service administrator's."""
     council_for_host = _by_host().get(host.split(":", 1)[0].lower())
     if council_for_host is not None:
         return council_for_host, ""
@@ -204,6 +209,10 @@ def resolve(host: str, path: str) -> tuple[Council | None, str]:
     councils = every_council()
     if len(councils) == 1:
         return councils[0], ""
+    if not path.startswith("/admin/"):  # the service administrator's own, service-wide
+        default = _by_slug().get(getattr(settings, "DEFAULT_COUNCIL", "") or "")
+        if default is not None:
+            return default, ""
     return None, ""
 
 

@@ -1,6 +1,6 @@
 """Who sees which links in the header: each role's own areas, nothing else."""
 
-from django.urls import NoReverseMatch, resolve, reverse
+from django.urls import NoReverseMatch, get_script_prefix, resolve, reverse
 
 from fundmgr.roles import Role, has_role
 
@@ -21,7 +21,10 @@ AREAS = [
 def _may_open(user, url: str, name: str) -> bool:
     if name == "applications:groups_home":
         return has_role(user, Role.APPLICANT)
-    rules = getattr(resolve(url).func, "access", None) or {}
+    # reverse() put the script prefix (a council's /ashcombe/) in front; resolve() wants the rest.
+    prefix = get_script_prefix()
+    path = "/" + url[len(prefix) :] if url.startswith(prefix) else url
+    rules = getattr(resolve(path).func, "access", None) or {}
     read = rules.get("read")
     return read is not None and read(user)
 

@@ -43,6 +43,10 @@ ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "" if PRODUCTION else "127.0.0.1,local
 # The service's own address, for links in e-mails sent with no request to read it from (the
 # daily `manage.py send_reminders`, which refuses to send without it).
 SITE_URL = os.environ.get("SITE_URL", "" if PRODUCTION else "http://localhost:8000")
+# The council (its path prefix, Council.slug) a request is for when its host name and path name
+# none (fundmgr/councils.py): the demo's first council outside production, so the demo and the
+# tests serve it at the bare address; blank in production (such a request is for no council).
+DEFAULT_COUNCIL = os.environ.get("DEFAULT_COUNCIL", "" if PRODUCTION else "thornbury-vale")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", "")
 
 INSTALLED_APPS = [

@@ -1,0 +1,45 @@
+"""Where a bare address goes when the service has several councils: to the council the setting
+DEFAULT_COUNCIL names (the demo's Thornbury Vale), except the service administrator's /admin/;
+a council named by its prefix or its host is that council whatever the setting says."""
+
+from __future__ import annotations
+
+import pytest
+
+from fundmgr import councils
+from tests.councils_fixtures import two_councils
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def made():
+    return two_councils()
+
+
+def test_a_bare_address_is_for_the_default_council(made, settings):
+    settings.DEFAULT_COUNCIL = "council-b"
+    b = made["b"].council
+    assert councils.resolve("testserver", "/officer/") == (b, "")
+    assert councils.resolve("testserver", "/") == (b, "")
+    # A prefix or a host still names its council.
+    assert councils.resolve("testserver", "/council-a/officer/")[0] == made["a"].council
+    # The service administrator's /admin/ stays service-wide.
+    assert councils.resolve("testserver", "/admin/") == (None, "")
+
+
+@pytest.mark.parametrize("default", ["", "no-such-council"])
+def test_with_no_default_a_bare_address_is_for_no_council(made, settings, client, default):
+    settings.DEFAULT_COUNCIL = default
+    assert councils.resolve("testserver", "/officer/") == (None, "")
+    assert client.get("/officer/").status_code == 404
+
+
+def test_the_default_councils_pages_answer_at_the_bare_address(made, settings, client):
+    settings.DEFAULT_COUNCIL = "council-a"
+    client.force_login(made["a"].officer)
+    assert client.get("/officer/").status_code == 200
+    assert client.get("/council-a/officer/").status_code == 200
+    # The other council's officer, at their council's prefix.
+    client.force_login(made["b"].officer)
+    assert client.get("/council-b/officer/").status_code == 200
