@@ -38,6 +38,7 @@ BENCHMARKS = {
     "reconcile": "devtools.benchmarks.reconcile",
     "load": "devtools.benchmarks.load",
     "approvals": "devtools.benchmarks.approvals",
+    "councils": "devtools.benchmarks.councils",
 }
 
 # Options passed on to the benchmark's run(), each to the benchmarks that take it.
@@ -58,7 +59,10 @@ OPTIONS = (
     "workers",
     "bids",
     "approvals",
+    "councils",
+    "years",
 )
+# Options left unset (None) are not passed: the benchmark's own default holds.
 # Flags passed on when set.
 FLAGS = ("quick", "compare_hordak", "same_allocation")
 
@@ -69,7 +73,11 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("name", choices=sorted(BENCHMARKS))
         parser.add_argument("--entries", type=int, default=1_000_000, help="ledger: entries seeded")
-        parser.add_argument("--councillors", type=int, default=100)
+        parser.add_argument(
+            "--councillors", type=int, default=None, help="ledger, pages: 100; councils: 50 each"
+        )
+        parser.add_argument("--councils", type=int, default=None, help="councils: 300")
+        parser.add_argument("--years", type=int, default=None, help="councils: years of history")
         parser.add_argument("--commits", type=int, default=500)
         parser.add_argument(
             "--threads", type=int, default=4, help="ledger: threads transferring at once"
@@ -140,7 +148,9 @@ class Command(BaseCommand):
         call_command("migrate", verbosity=0)
         module = __import__(BENCHMARKS[name], fromlist=["run"])
         accepted = inspect.signature(module.run).parameters
-        kwargs = {k: options[k] for k in OPTIONS + FLAGS if k in accepted}
+        kwargs = {
+            k: options[k] for k in OPTIONS + FLAGS if k in accepted and options[k] is not None
+        }
         module.run(**kwargs, out=self.stdout.write)
 
     @contextlib.contextmanager
@@ -171,7 +181,8 @@ class Command(BaseCommand):
             argv = [sys.executable, str(Path(settings.BASE_DIR) / "manage.py"), "benchmark", name]
             argv += ["--inner"]
             for option in OPTIONS:
-                argv += [f"--{option.replace('_', '-')}", str(options[option])]
+                if options[option] is not None:
+                    argv += [f"--{option.replace('_', '-')}", str(options[option])]
             argv += [f"--{flag.replace('_', '-')}" for flag in FLAGS if options[flag]]
             if name == "load":
                 from devtools.benchmarks.load import spawn
