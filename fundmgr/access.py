@@ -12,6 +12,9 @@ access is built from these rules and nothing else:
   those `writes` refuses, actions included;
 - services: `require(rule, user, obj)` raises `NotPermitted` with the rule's reason.
 
+To a person of another council (staff there, nothing here: `of_another_council`) every page and
+API route of the council in scope that is not public answers 404, as for what is not there.
+
 The kernel imports no app: the rules about an application or a group reach its relations
 (`app.organisation.members`, `app.pledges`) through the object they are given.
 
@@ -28,10 +31,10 @@ from functools import wraps
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.db.models import Exists, Subquery, Value
-from django.http import HttpRequest, HttpResponseNotAllowed, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponseNotAllowed, JsonResponse
 
 from fundmgr.errors import NotPermitted
-from fundmgr.roles import Role, has_role
+from fundmgr.roles import Role, has_role, role_names
 
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 
@@ -337,6 +340,37 @@ def records_panel_decisions(user, meeting) -> str | None:
     return "Only a panel member who attended the meeting can record its decision."
 
 
+# --- another council's people -------------------------------------------------------------------
+
+
+def of_another_council(user) -> bool:
+    """A signed-in person who works for other councils and has no part in the council in scope:
+    none of its staff roles, none of its wards, not an applicant (applicants are the whole
+    service's: a group may apply to any council) and not the service administrator. To them the
+    council's pages, API routes and downloads are not there (404), as nothing of theirs is.
+    Asks nothing more of anyone who holds a role here (their roles are read once a request)."""
+    from fundmgr import councils
+
+    if not getattr(user, "is_authenticated", False) or user.is_superuser:
+        return False
+    council_id = councils.current_id()
+    if council_id is None or role_names(user):
+        return False
+    held = user.__dict__.get("_councils_held")
+    if held is None:
+        from fundmgr.models import StaffRole
+
+        with councils.across_the_service():
+            held = set(StaffRole.objects.filter(user=user).values_list("council_id", flat=True))
+        user.__dict__["_councils_held"] = held
+    if not held or council_id in held:
+        return False
+    return not user.councillor_terms.exists()  # a ward here (the role may lag an election)
+
+
+NOT_HERE = "There is nothing at this address."
+
+
 # --- pages --------------------------------------------------------------------------------------
 
 
@@ -345,11 +379,14 @@ def page(read: Rule, write: Rule | None = None):
     with no `write` rule is read-only: any other method is 405. A signed-out visitor is sent to
     sign in; a person the rule refuses gets the 403 page with the rule's reason. Object-level
     rules (is this their group's application?) stay in the view, which answers 404 for what the
-    person may not see, exactly as for what does not exist."""
+    person may not see, exactly as for what does not exist. To a person of another council
+    (`of_another_council`) the page is not there: 404, by every method."""
 
     def decorate(view):
         @wraps(view)
         def wrapped(request: HttpRequest, *args, **kwargs):
+            if of_another_council(request.user):
+                raise Http404(NOT_HERE)
             if write is None and request.method not in SAFE_METHODS:
                 return HttpResponseNotAllowed(SAFE_METHODS)
             if not request.user.is_authenticated:
@@ -412,6 +449,8 @@ def api(read: Rule, write: Rule | None = None):
         def has_permission(self, request, view) -> bool:
             if not request.user or not request.user.is_authenticated:
                 return False
+            if of_another_council(request.user):
+                raise Http404(NOT_HERE)
             reason = refusal_for(request.method, request.user, read, write)
             if reason is not None:
                 self.message = reason

@@ -43,3 +43,23 @@ def test_the_default_councils_pages_answer_at_the_bare_address(made, settings, c
     # The other council's officer, at their council's prefix.
     client.force_login(made["b"].officer)
     assert client.get("/council-b/officer/").status_code == 200
+
+
+def test_another_councils_people_find_nothing_here(made, client):
+    """Staff of council B, at council A's addresses: every page and API route that is not public
+    is not there (404, by every method), where the same person at B is let in."""
+    a, b = made["a"], made["b"]
+    client.force_login(b.officer)
+    for url in ("/council-a/officer/", "/council-a/api/v1/wards/", "/council-a/budgets/"):
+        assert client.get(url).status_code == 404, url
+        assert client.post(url).status_code == 404, url
+    assert client.get("/council-b/api/v1/wards/").status_code == 200
+    # Public pages are everyone's, and a treasurer (an applicant of the whole service) may use
+    # any council's pages for groups.
+    assert client.get("/council-a/grants/").status_code == 200
+    client.force_login(b.treasurer)
+    assert client.get("/council-a/apply/").status_code == 200
+    assert client.get("/council-a/officer/").status_code == 403
+    # A's own officer is let in.
+    client.force_login(a.officer)
+    assert client.get("/council-a/officer/").status_code == 200
