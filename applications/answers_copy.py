@@ -15,7 +15,6 @@ import datetime
 import logging
 from decimal import Decimal
 
-from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
 from django.http import FileResponse, Http404
@@ -79,7 +78,9 @@ def _kept_together(*flowables):
 
 
 def _help_sentence(app: Application) -> str:
-    contact = settings.HELP_CONTACT
+    from fundmgr import council_settings
+
+    contact = council_settings.help_contact(council_settings.council_for(app))
     how = " or ".join(part for part in (contact.get("email"), contact.get("phone")) if part)
     hours = f" ({contact['hours']})" if contact.get("hours") else ""
     return (
@@ -103,7 +104,7 @@ def answers_copy_story(app: Application):
     story = [
         lh.heading("A copy of your answers"),
         lh.paragraph(
-            f"This is the application {org.name} sent to {lh.council().name} for the "
+            f"This is the application {org.name} sent to {lh.council(app).name} for the "
             f"{fy.fund.name} {fy.year.label}. Keep it for your records.",
             style="lead",
         ),
@@ -194,6 +195,7 @@ def answers_copy_pdf(app: Application) -> bytes:
         answers_copy_story(app),
         title=f"A copy of your answers: {app.reference}",
         reference=app.reference,
+        council=app,
     )
 
 

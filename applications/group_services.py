@@ -27,7 +27,7 @@ from applications.models import (
     Organisation,
 )
 from applications.services import lock_draft
-from fundmgr import access
+from fundmgr import access, council_settings
 from fundmgr.errors import InvalidInput, NotPermitted, Refused
 from fundmgr.models import User
 from fundmgr.notifications import notify
@@ -164,13 +164,12 @@ def member_invite(
         expires_at=now + datetime.timedelta(days=INVITATION_DAYS),
     )
     until = timezone.localtime(invitation.expires_at)
+    council = council_settings.council_for()  # whose pages the invitation was sent from
+    service = f"{council.name}’s grants service" if council else settings.SERVICE_NAME
     notify(
         to=[email],
         # One line: a group's name is typed by its members, and a header cannot hold a newline.
-        subject=" ".join(
-            f"You are invited to join {organisation} on {settings.COUNCIL_NAME}’s grants "
-            "service".split()
-        ),
+        subject=" ".join(f"You are invited to join {organisation} on {service}".split()),
         body=(
             f"{by.get_full_name() or by.get_username()} has invited you to join {organisation} "
             f"as its {Membership.Role(role).label.lower()}. Members can apply for grants for "

@@ -15,7 +15,6 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
@@ -354,20 +353,30 @@ def run_begin_authorising(*, run: PaymentRun, by: User) -> PaymentRun:
     return run
 
 
-def originator() -> bacs.Originator:
-    values = {
-        "service_user_number": settings.BACS_SERVICE_USER_NUMBER,
-        "name": settings.BACS_NAME,
-        "sort_code": settings.BACS_SORT_CODE,
-        "account_number": settings.BACS_ACCOUNT_NUMBER,
-        "account_name": settings.BACS_ACCOUNT_NAME,
-    }
-    missing = [k for k, v in values.items() if not v]
+ORIGINATOR_FIELDS = {
+    "service_user_number": "bacs_service_user_number",
+    "name": "bacs_name",
+    "sort_code": "bacs_sort_code",
+    "account_number": "bacs_account_number",
+    "account_name": "bacs_account_name",
+}
+
+
+def originator(run: PaymentRun | None = None) -> bacs.Originator:
+    """The council paying, as a BACS service user: the run's council's own settings (or the
+    council in scope)."""
+    from fundmgr.council_settings import council_for
+
+    council = council_for(run)
+    if council is None:
+        raise Refused("A payment run is made for one council: this work is for none.")
+    values = {key: getattr(council, field) for key, field in ORIGINATOR_FIELDS.items()}
+    missing = [field for key, field in ORIGINATOR_FIELDS.items() if not values[key]]
     if missing:
+        labels = [str(getattr(council._meta.get_field(f), "verbose_name", f)) for f in missing]
         raise Refused(
-            "The council's BACS details are not set up: ask the system administrator to set "
-            + ", ".join(f"BACS_{k.upper()}" for k in missing)
-            + "."
+            f"{council.name}'s BACS details are not set up: ask the council's administrator "
+            f"to set its {', '.join(labels)} in the council's settings."
         )
     return bacs.Originator(**values)
 
@@ -417,7 +426,7 @@ def run_export_and_send(
     ]
     try:
         content = bacs.standard18(
-            originator=originator(),
+            originator=originator(run),
             credits=credits,
             serial=run.number[-6:],
             processing_day=run.pay_date,

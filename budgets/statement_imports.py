@@ -1,7 +1,8 @@
 """Importing a bank statement file, the one way the page, the API and `manage.py
 import_statement` all take: read it whole (budgets.statement_files), check it is for one of the
-council's accounts (settings.COUNCIL_BANK_ACCOUNTS), take out the lines an earlier download
-already brought, then save what is new. Matching is budgets.reconcile's, after saving.
+council's accounts (its own settings: fundmgr.models.Council.bank_accounts), take out the lines
+an earlier download already brought, then save what is new. Matching is budgets.reconcile's,
+after saving.
 
 A line is the same line in another download when its fingerprint is (the account with the
 bank's id, or with date, amount, description and running balance: see
@@ -17,7 +18,6 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
@@ -85,7 +85,10 @@ def _pounds(pence: int | None) -> str | None:
 
 
 def council_accounts() -> list[str]:
-    return list(getattr(settings, "COUNCIL_BANK_ACCOUNTS", []))
+    """The bank accounts of the council the import is for (its own settings)."""
+    from fundmgr import council_settings
+
+    return council_settings.bank_accounts(council_settings.council_for())
 
 
 def layout_for(key: str, columns: dict | None = None) -> Layout | None:

@@ -30,9 +30,10 @@ the cash book: those lines are the difference, and are listed so that the office
 them or say what they are. Refunds asked for and not yet received (`expected_refunds`) are in
 neither balance: they are listed for information.
 
-The grant account is the one payment runs pay from (settings BACS_SORT_CODE and
-BACS_ACCOUNT_NUMBER). A statement is taken to be of it when the account it names ends with that
-account number, or when it names none (CSV files often do not).
+The grant account is the one the council's payment runs pay from (its own settings: the sort
+code and account number paid from, fundmgr.models.Council). A statement is taken to be of it
+when the account it names ends with that account number, or when it names none (CSV files often
+do not).
 
 Preparing stores the figures and the lists (`finance.models.BankReconciliation`); the pages,
 the spreadsheet and the PDF read what was stored, never the live figures, so a month signed off
@@ -51,7 +52,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Q, Sum
 from django.utils import timezone
@@ -82,8 +82,14 @@ SENT = [
 
 
 def grant_account() -> str:
-    """The council's grant account as statements and reconciliations name it: 30-99-50 10203040."""
-    given = f"{settings.BACS_SORT_CODE} {settings.BACS_ACCOUNT_NUMBER}".strip()
+    """The grant account of the council the work is for, as statements and reconciliations name
+    it: 30-99-50 10203040."""
+    from fundmgr.council_settings import council_for
+
+    council = council_for()
+    if council is None:
+        raise Refused("A bank reconciliation is of one council's account: this work is for none.")
+    given = f"{council.bacs_sort_code} {council.bacs_account_number}".strip()
     return bank_account(given) or given
 
 
@@ -606,7 +612,7 @@ def pdf(reconciliation: BankReconciliation) -> bytes:
                     total=Figures.total(lists[name]),
                 ),
             ]
-    return lh.render(story, title=title(r), reference=reference(r))
+    return lh.render(story, title=title(r), reference=reference(r), council=r)
 
 
 def stored_pdf(reconciliation: BankReconciliation, *, by: User) -> Document:

@@ -7,13 +7,12 @@ from __future__ import annotations
 import re
 from decimal import Decimal
 
-from django.conf import settings
-
 from applications.models import Application, Organisation
 from budgets.models import Clawback, PaymentRunLine
+from fundmgr.council_settings import council_for
 from fundmgr.documents import document_store, latest
 from fundmgr.errors import InvalidInput
-from fundmgr.models import Document, User
+from fundmgr.models import Council, Document, User
 from fundmgr.money import pounds
 
 
@@ -22,9 +21,19 @@ def _address(organisation: Organisation) -> list[str]:
     return [line.strip() for line in lines if line.strip()]
 
 
+def _council(row: Clawback | PaymentRunLine) -> Council:
+    """The council the document is from: the row's own (whatever the scope of the task or
+    command making it)."""
+    council = council_for(row)
+    if council is None:  # a council-owned row always has its council
+        raise InvalidInput("This document belongs to no council.")
+    return council
+
+
 def remittance_pdf(line: PaymentRunLine, app: Application) -> bytes:
     from fundmgr import letterhead as lh
 
+    council = _council(line)
     run = line.run
     payment = line.payment
     count = payment.schedule.payments.exclude(status="cancelled").count()
@@ -68,10 +77,14 @@ def remittance_pdf(line: PaymentRunLine, app: Application) -> bytes:
             "awarded. If the money does not arrive, or the account is not yours, tell us at once "
             "quoting the reference above."
         ),
-        lh.sign_off(),
+        lh.sign_off(council=council),
     ]
     return lh.render(
-        story, title="Remittance advice", reference=line.reference, subject=app.reference
+        story,
+        title="Remittance advice",
+        reference=line.reference,
+        subject=app.reference,
+        council=council,
     )
 
 
@@ -88,6 +101,8 @@ def remittance_document(line: PaymentRunLine, app: Application, by: User | None 
 
 def clawback_pdf(clawback: Clawback, app: Application) -> bytes:
     from fundmgr import letterhead as lh
+
+    council = _council(clawback)
 
     report = app.monitoring_reports.order_by("-pk").first()
     paid = app.paid_to_date
@@ -124,9 +139,9 @@ def clawback_pdf(clawback: Clawback, app: Application) -> bytes:
         ),
         lh.key_values(
             [
-                ("Pay to", settings.BACS_ACCOUNT_NAME or lh.council().name),
-                ("Sort code", "-".join(settings.BACS_SORT_CODE[i : i + 2] for i in (0, 2, 4))),
-                ("Account number", settings.BACS_ACCOUNT_NUMBER),
+                ("Pay to", council.bacs_account_name or council.name),
+                ("Sort code", "-".join(council.bacs_sort_code[i : i + 2] for i in (0, 2, 4))),
+                ("Account number", council.bacs_account_number),
                 ("Reference", clawback.number),
                 ("Amount", clawback.amount),
             ]
@@ -136,13 +151,14 @@ def clawback_pdf(clawback: Clawback, app: Application) -> bytes:
             "If you think this is wrong, or you cannot repay at once, contact us before the "
             "30 days are up and we will talk it through."
         ),
-        lh.sign_off(),
+        lh.sign_off(council=council),
     ]
     return lh.render(
         story,
         title="Request to repay grant money",
         reference=clawback.number,
         subject=app.reference,
+        council=council,
     )
 
 

@@ -21,6 +21,7 @@ from django.urls import reverse
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_decode, urlsafe_base64_encode
 
+from fundmgr import council_settings
 from fundmgr.errors import InvalidInput
 from fundmgr.models import StaffRole, User
 from fundmgr.notifications import notify, with_help_footer
@@ -68,19 +69,32 @@ def confirmation_link(user: User, *, site: str) -> str:
     return f"{site.rstrip('/')}{path}"
 
 
+def _signed_by() -> tuple[str, str, str]:
+    """What the account e-mails are for and who signs them: the council the person signs up
+    at ("Thornbury Vale District Council's community grants", its name and e-mail), or the
+    service on its own pages."""
+    council = council_settings.council_for()
+    if council is None:
+        contact = council_settings.help_contact(None)
+        return settings.SERVICE_NAME, settings.SERVICE_NAME, contact["email"]
+    return f"{council.name}'s community grants", council.name, council.email
+
+
 def _confirmation_mail(user: User, *, site: str) -> None:
     hours = settings.PASSWORD_RESET_TIMEOUT // 3600
+    what, name, email = _signed_by()
     send_private_mail(
         to=user.email,
         subject="Confirm your email address to finish creating your account",
         body=(
             f"Dear {user.get_full_name() or user.email},\n\n"
-            f"To finish creating your account for {settings.COUNCIL_NAME}'s community grants, "
+            f"To finish creating your account for {what}, "
             "confirm your email address by opening this link:\n\n"
             f"{confirmation_link(user, site=site)}\n\n"
             f"The link works once, for {hours} hours. If you did not create an account, ignore "
             "this email: without the link nobody can use the account.\n\n"
-            f"{settings.COUNCIL_NAME}\n{settings.COUNCIL_EMAIL}\n"
+            + "\n".join(part for part in (name, email) if part)
+            + "\n"
         ),
     )
 
@@ -88,6 +102,9 @@ def _confirmation_mail(user: User, *, site: str) -> None:
 def _someone_tried_mail(user: User, *, site: str) -> None:
     sign_in = f"{site.rstrip('/')}{reverse('login')}"
     reset = f"{site.rstrip('/')}{reverse('password_reset')}"
+    _what, name, _email = _signed_by()
+    contact = council_settings.help_contact(council_settings.council_for())
+    how = " or on ".join(part for part in (contact["email"], contact["phone"]) if part)
     notify(
         to=[user.email],
         subject="Someone tried to create an account with your email address",
@@ -97,9 +114,9 @@ def _someone_tried_mail(user: User, *, site: str) -> None:
             "already has an account. Nothing has changed.\n\n"
             f"If it was you, sign in instead: {sign_in}\n"
             f"If you have forgotten your password, reset it: {reset}\n\n"
-            "If it was not you, you need do nothing. If you are worried, contact the grants "
-            f"team at {settings.COUNCIL_EMAIL} or on {settings.COUNCIL_PHONE}.\n\n"
-            f"{settings.COUNCIL_NAME}\n"
+            "If it was not you, you need do nothing."
+            + (f" If you are worried, contact the {contact['name']} at {how}." if how else "")
+            + f"\n\n{name}\n"
         ),
         reference="account",
     )

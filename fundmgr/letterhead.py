@@ -2,11 +2,12 @@
 
 Offer letters, decision notices, budget statements, panel packs, remittance advice and clawback
 requests are all built from these pieces with reportlab's platypus. The council's name, address,
-e-mail, phone and logo come from settings (COUNCIL_NAME, COUNCIL_ADDRESS, COUNCIL_EMAIL,
-COUNCIL_PHONE, COUNCIL_LOGO); the font is Liberation Sans (Arial's metrics), embedded in every
-PDF so that a letter looks the same wherever it is opened. Page 1 carries the letterhead; every
-page carries the document's reference and "Page N of M". The same content gives the same bytes
-(reportlab's invariant mode), so a stored document's SHA-256 identifies it.
+e-mail, phone and logo are its own settings (fundmgr.models.Council): of the council `render`
+is given, else of the council the work is for (fundmgr.council_settings.council_for: the one
+in scope, or the service's only council). The font is Liberation Sans (Arial's metrics),
+embedded in every PDF so that a letter looks the same wherever it is opened. Page 1 carries the
+letterhead; every page carries the document's reference and "Page N of M". The same content
+gives the same bytes (reportlab's invariant mode), so a stored document's SHA-256 identifies it.
 
 Usage, a remittance advice say::
 
@@ -482,9 +483,10 @@ def amounts_table(
     return table
 
 
-def sign_off(lines: Sequence[str] | None = None) -> KeepTogether:
-    """Yours sincerely, and who from (by default the council's grants team)."""
-    lines = list(lines) if lines else ["Community Grants Team", council().name]
+def sign_off(lines: Sequence[str] | None = None, *, council: object = None) -> KeepTogether:
+    """Yours sincerely, and who from (by default the grants team of the council the work is
+    for, or of `council`)."""
+    lines = list(lines) if lines else ["Community Grants Team", _council(council).name]
     return KeepTogether(
         [space(2), paragraph("Yours sincerely,"), space(8)]
         + [paragraph(line, style="signature") for line in lines]
@@ -503,17 +505,37 @@ class Council:
     logo: str
 
 
-def council() -> Council:
-    address = getattr(settings, "COUNCIL_ADDRESS", ())
-    if isinstance(address, str):
-        address = [part.strip() for part in address.split(",")]
+def council(owner: object = None) -> Council:
+    """The letterhead of the council the work is for (`owner`: a council, its id, or a row it
+    owns; else the council in scope), or the service's name alone when there is none."""
+    return _council(owner)
+
+
+def _council(owner: object = None) -> Council:
+    from fundmgr import council_settings
+
+    if isinstance(owner, Council):
+        return owner
+    found = council_settings.council_for(owner)
+    if found is None:
+        return Council(name=council_settings.name(None), address=(), email="", phone="", logo="")
     return Council(
-        name=getattr(settings, "COUNCIL_NAME", "") or "The Council",
-        address=tuple(line for line in address if line),
-        email=getattr(settings, "COUNCIL_EMAIL", ""),
-        phone=getattr(settings, "COUNCIL_PHONE", ""),
-        logo=getattr(settings, "COUNCIL_LOGO", "") or "",
+        name=found.name,
+        address=tuple(found.address_lines),
+        email=found.email,
+        phone=found.phone,
+        logo=_logo_path(found.logo),
     )
+
+
+def _logo_path(logo) -> str:
+    """Where the council's logo file is: an upload under MEDIA_ROOT, or the absolute path an
+    installation's COUNCIL_LOGO named before councils had their own settings."""
+    if not logo:
+        return ""
+    if os.path.isabs(logo.name):
+        return logo.name
+    return logo.path
 
 
 _logos: dict[tuple[str, float], ImageReader] = {}
@@ -525,15 +547,15 @@ def _logo(path: str) -> ImageReader:
         stamp = os.stat(path).st_mtime
     except OSError:
         raise LetterheadError(
-            f"COUNCIL_LOGO names {path}, which cannot be read: set it to an image file (PNG or "
-            "JPEG), or leave it empty for a letterhead without a logo."
+            f"The council's logo {path} cannot be read: upload it again (PNG or JPEG) in the "
+            "council's settings, or clear it for a letterhead without a logo."
         ) from None
     key = (path, stamp)
     if key not in _logos:
         try:
             _logos[key] = ImageReader(path)
         except Exception as error:  # Pillow's errors vary by format
-            raise LetterheadError(f"COUNCIL_LOGO {path} is not an image: {error}") from None
+            raise LetterheadError(f"The council's logo {path} is not an image: {error}") from None
     return _logos[key]
 
 
@@ -667,12 +689,14 @@ def render(
     title: str,
     reference: str,
     subject: str = "",
+    council: object = None,
 ) -> bytes:
     """The PDF of `flowables` on the council's letterhead, with `reference` and "Page N of M" on
     every page. `title` is the PDF's title and the running header of pages after the first.
-    The same flowables give the same bytes."""
+    The same flowables give the same bytes. `council` (a council, its id, or a row it owns)
+    names whose letterhead; by default the council the work is for."""
     register_fonts()
-    who = council()
+    who = _council(council)
     buffer = io.BytesIO()
     first_top = _letterhead_height(who)
     first = Frame(

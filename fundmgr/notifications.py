@@ -37,18 +37,25 @@ from fundmgr.tasks import background, enqueue_once
 log = logging.getLogger(__name__)
 
 
-def help_footer() -> str:
-    """The line every e-mail ends with: who to contact for help, how and when (settings'
-    HELP_CONTACT). Plain text, without a trailing newline."""
-    contact = settings.HELP_CONTACT
+def help_footer(council: object = None) -> str:
+    """The line every e-mail ends with: who to contact for help, how and when: the help contact
+    of `council` (a council, its id or a row it owns), else of the council the work is for
+    (fundmgr.council_settings). Plain text, without a trailing newline; empty when there is no
+    contact to give."""
+    from fundmgr import council_settings
+
+    contact = council_settings.help_contact(council_settings.council_for(council))
     parts = [contact.get(field, "").strip() for field in ("name", "email", "phone", "hours")]
-    return "Need help? " + ", ".join(part for part in parts if part)
+    if not any(parts[1:]):
+        return ""
+    name = parts[0][:1].upper() + parts[0][1:]
+    return "Need help? " + ", ".join(part for part in (name, *parts[1:]) if part)
 
 
-def with_help_footer(body: str) -> str:
+def with_help_footer(body: str, council: object = None) -> str:
     """`body` ending with the help contact, once: a body that already ends with it is kept."""
-    footer = help_footer()
-    if footer in body:
+    footer = help_footer(council)
+    if not footer or footer in body:
         return body
     return f"{body.rstrip()}\n\n{footer}\n"
 
@@ -66,11 +73,13 @@ def notify(
     attachment: Document | None = None,
     kind: str = "",
     channel: str = Notification.Channel.EMAIL,
+    council: object = None,
 ) -> int:
     """Queue one message per recipient (blank and repeated ones skipped); send after commit.
 
     An e-mail (the default) goes to each address in `to`, and its body ends with the help
-    contact (help_footer), added here if the caller has not. A text message
+    contact (help_footer: of `council`, a council or a row it owns, else of the council the
+    work is for), added here if the caller has not. A text message
     (`channel="sms"`, through GOV.UK Notify only) goes to each UK mobile number in `to`, kept as
     +447...; a number that is not one is skipped with a log line, and so is every text message
     when the mail service is SMTP. `kind` says what kind of message it is and picks its Notify
@@ -83,7 +92,7 @@ def notify(
         recipients = _mobiles(to)
     else:
         recipients = sorted({a.strip().lower() for a in to if a and a.strip()})
-        body = with_help_footer(body)
+        body = with_help_footer(body, council)
     if key:
         already = set(
             Notification.objects.filter(key=key, to__in=recipients).values_list("to", flat=True)

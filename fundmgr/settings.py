@@ -325,24 +325,21 @@ NOTIFICATION_LEASE_SECONDS = int(os.environ.get("NOTIFICATION_LEASE_SECONDS", "3
 # overdue report also go to the group's mobile number (applications/reminders.py).
 FUNDMGR_SMS = env_bool("FUNDMGR_SMS", False)
 
-# The council this installation serves: letterheads, page headers and published data use it.
-COUNCIL_NAME = os.environ.get("COUNCIL_NAME", "Thornbury Vale District Council")
-COUNCIL_ADDRESS = env_list(
-    "COUNCIL_ADDRESS", "Council Offices,Market Street,Thornbury Vale,TV1 1AA"
-)
-COUNCIL_EMAIL = os.environ.get("COUNCIL_EMAIL", "grants@thornburyvale.example")
-COUNCIL_PHONE = os.environ.get("COUNCIL_PHONE", "01632 960000")
-COUNCIL_LOGO = os.environ.get("COUNCIL_LOGO", "")
-# Who applicants contact for help: shown in the footer of every page and at the end of every
-# e-mail (fundmgr.notifications.help_footer).
-HELP_CONTACT = {
-    "name": os.environ.get("HELP_CONTACT_NAME", "Grants team"),
-    "email": os.environ.get("HELP_CONTACT_EMAIL", COUNCIL_EMAIL),
-    "phone": os.environ.get("HELP_CONTACT_PHONE", COUNCIL_PHONE),
-    "hours": os.environ.get("HELP_CONTACT_HOURS", "Monday to Friday, 9am to 5pm"),
+# The service's own name: on its own pages (the front page and sign-in where several councils
+# share the service, the service administrator's /admin/) and in authenticator apps. Each
+# council's name, address, logo, help contact and BACS details are its own settings, in the
+# database (fundmgr.models.Council), edited by its administrator in /admin/.
+SERVICE_NAME = os.environ.get("SERVICE_NAME", "Community grants")
+# Who to contact about the service itself, on its own pages (blank parts are left out).
+SERVICE_HELP_CONTACT = {
+    "name": os.environ.get("SERVICE_HELP_NAME", ""),
+    "email": os.environ.get("SERVICE_HELP_EMAIL", ""),
+    "phone": os.environ.get("SERVICE_HELP_PHONE", ""),
+    "hours": os.environ.get("SERVICE_HELP_HOURS", ""),
 }
-# The name an authenticator app shows beside the person's code.
-OTP_TOTP_ISSUER = f"{COUNCIL_NAME} grants"
+# The name an authenticator app shows beside the person's code: one account, one code, at
+# every council on the service.
+OTP_TOTP_ISSUER = SERVICE_NAME
 
 # Published grants data (transparency app). The 360Giving prefix is the one 360Giving registers
 # for the council; grant and unregistered-group identifiers start with it.
@@ -465,18 +462,35 @@ if SENTRY_DSN:  # pragma: no cover - needs a DSN
         traces_sample_rate=float(os.environ.get("SENTRY_TRACES_SAMPLE_RATE", "0")),
     )
 
-# BACS: the council as a BACS service user, and the account that payment runs pay from. The
-# development defaults are fictional; production has none, and a payment run refuses to export
-# until they are set.
-BACS_SERVICE_USER_NUMBER = os.environ.get(
-    "BACS_SERVICE_USER_NUMBER", "" if PRODUCTION else "912345"
-)
-BACS_NAME = os.environ.get("BACS_NAME", "" if PRODUCTION else "THORNBURY VALE DC")
-BACS_SORT_CODE = os.environ.get("BACS_SORT_CODE", "" if PRODUCTION else "309950")
-BACS_ACCOUNT_NUMBER = os.environ.get("BACS_ACCOUNT_NUMBER", "" if PRODUCTION else "10203040")
-# The council's bank accounts ("sort code account number", comma separated): a statement for any
-# other account is refused. By default, the account BACS payments are made from.
-COUNCIL_BANK_ACCOUNTS = env_list(
-    "COUNCIL_BANK_ACCOUNTS", f"{BACS_SORT_CODE} {BACS_ACCOUNT_NUMBER}".strip()
-)
-BACS_ACCOUNT_NAME = os.environ.get("BACS_ACCOUNT_NAME", "" if PRODUCTION else "TVDC GRANTS")
+# FIRST_COUNCIL is read once, by the migration that makes council 1 of an installation that
+# served one council before (fundmgr/migrations/0009_council_settings.py), from the environment
+# variables that installation was configured with. Nothing else reads it: after that migration
+# these values are council 1's own settings, in the database. The BACS development defaults are
+# fictional; production has none (a payment run refuses to export until the council has them).
+_first_email = os.environ.get("COUNCIL_EMAIL", "grants@thornburyvale.example")
+_first_phone = os.environ.get("COUNCIL_PHONE", "01632 960000")
+_first_sort_code = os.environ.get("BACS_SORT_CODE", "" if PRODUCTION else "309950")
+_first_account = os.environ.get("BACS_ACCOUNT_NUMBER", "" if PRODUCTION else "10203040")
+FIRST_COUNCIL = {
+    "address": env_list("COUNCIL_ADDRESS", "Council Offices,Market Street,Thornbury Vale,TV1 1AA"),
+    "email": _first_email,
+    "phone": _first_phone,
+    "logo": os.environ.get("COUNCIL_LOGO", ""),
+    "help_name": os.environ.get("HELP_CONTACT_NAME", "Grants team"),
+    "help_email": os.environ.get("HELP_CONTACT_EMAIL", _first_email),
+    "help_phone": os.environ.get("HELP_CONTACT_PHONE", _first_phone),
+    "help_hours": os.environ.get("HELP_CONTACT_HOURS", "Monday to Friday, 9am to 5pm"),
+    "threesixty_prefix": os.environ.get("GRANTS_360G_PREFIX", "360G-thornburyvale-"),
+    "department": os.environ.get("GRANTS_DEPARTMENT", "Democratic and Community Services"),
+    "bacs_service_user_number": os.environ.get(
+        "BACS_SERVICE_USER_NUMBER", "" if PRODUCTION else "912345"
+    ),
+    "bacs_name": os.environ.get("BACS_NAME", "" if PRODUCTION else "THORNBURY VALE DC"),
+    "bacs_sort_code": _first_sort_code,
+    "bacs_account_number": _first_account,
+    "bacs_account_name": os.environ.get("BACS_ACCOUNT_NAME", "" if PRODUCTION else "TVDC GRANTS"),
+    # "sort code account number", comma separated; by default the account paid from.
+    "bank_accounts": env_list(
+        "COUNCIL_BANK_ACCOUNTS", f"{_first_sort_code} {_first_account}".strip()
+    ),
+}

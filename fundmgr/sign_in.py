@@ -97,12 +97,17 @@ def lockout_minutes() -> int:
 
 
 def lockout_message() -> str:
-    help = settings.HELP_CONTACT
+    """Why signing in is locked, and who to ask: the help contact of the council the sign-in
+    page is for (or the service's own)."""
+    from fundmgr import council_settings
+
+    help = council_settings.help_contact(council_settings.council_for())
+    how = " or on ".join(part for part in (help["email"], help["phone"]) if part)
     return (
         "There have been too many attempts to sign in with the wrong password, so signing in "
         f"is locked for {lockout_minutes()} minutes. Wait {lockout_minutes()} minutes and try "
-        "again, or reset your password. If you need help, contact the "
-        f"{help['name']} at {help['email']} or on {help['phone']}."
+        "again, or reset your password."
+        + (f" If you need help, contact the {help['name']} at {how}." if how else "")
     )
 
 

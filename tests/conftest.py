@@ -79,6 +79,15 @@ def roles_survive_flushes(request):
 
 
 @pytest.fixture(autouse=True)
+def councils_read_afresh():
+    """Each test reads the councils of its own database: the process's cache of councils
+    (fundmgr/councils.py) would otherwise keep those of an earlier test, rolled back since."""
+    from fundmgr import councils
+
+    councils.forget()
+
+
+@pytest.fixture(autouse=True)
 def no_council_scope_left_behind():
     """A test ends with no council's scope still set (fundmgr/councils.py): a scope left set
     would quietly hide the next tests' rows."""

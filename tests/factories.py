@@ -103,6 +103,21 @@ class CouncilFactory(factory.django.DjangoModelFactory):
 
     name = "Testshire District Council"
     gss_code = "E07000998"
+    # The settings council 1 of the development installation has (fundmgr/settings.py
+    # FIRST_COUNCIL): the tests' statement files are of its account.
+    address = "Council Offices\nMarket Street\nThornbury Vale\nTV1 1AA"
+    email = "grants@thornburyvale.example"
+    phone = "01632 960000"
+    help_name = "Grants team"
+    help_email = "grants@thornburyvale.example"
+    help_phone = "01632 960000"
+    help_hours = "Monday to Friday, 9am to 5pm"
+    bacs_service_user_number = "912345"
+    bacs_name = "THORNBURY VALE DC"
+    bacs_sort_code = "309950"
+    bacs_account_number = "10203040"
+    bacs_account_name = "TVDC GRANTS"
+    bank_accounts = "309950 10203040"
 
 
 class WardFactory(factory.django.DjangoModelFactory):

@@ -34,7 +34,8 @@ def content_type_moves(apps, schema_editor):
 
 def settings_to_councils(apps, schema_editor):
     """What the settings file said of the one council becomes that council's own settings
-    (read from the environment as it is when this runs); every council gets a path prefix."""
+    (settings.FIRST_COUNCIL, read from the environment as it is when this runs); every council
+    gets a path prefix."""
     Council = apps.get_model("fundmgr", "Council")
     councils = list(Council.objects.order_by("pk"))
     taken: set[str] = set()
@@ -50,25 +51,32 @@ def settings_to_councils(apps, schema_editor):
     if len(councils) != 1:
         return
     council = councils[0]
-    read = lambda name, default="": str(getattr(settings, name, default) or "")  # noqa: E731
-    help_contact = getattr(settings, "HELP_CONTACT", {}) or {}
-    council.address = "\n".join(getattr(settings, "COUNCIL_ADDRESS", []) or [])
-    council.email = read("COUNCIL_EMAIL")
-    council.phone = read("COUNCIL_PHONE")
-    council.logo = read("COUNCIL_LOGO")
-    council.help_name = help_contact.get("name", "")
-    council.help_email = help_contact.get("email", "")
-    council.help_phone = help_contact.get("phone", "")
-    council.help_hours = help_contact.get("hours", "")
-    council.threesixty_prefix = read("GRANTS_360G_PREFIX")
-    council.department = read("GRANTS_DEPARTMENT")
-    council.bacs_service_user_number = read("BACS_SERVICE_USER_NUMBER")
-    council.bacs_name = read("BACS_NAME")[:18]
-    council.bacs_sort_code = read("BACS_SORT_CODE")
-    council.bacs_account_number = read("BACS_ACCOUNT_NUMBER")
-    council.bacs_account_name = read("BACS_ACCOUNT_NAME")[:18]
-    council.bank_accounts = "\n".join(getattr(settings, "COUNCIL_BANK_ACCOUNTS", []) or [])
+    first = getattr(settings, "FIRST_COUNCIL", {}) or {}
+    for field in LISTS:
+        setattr(council, field, "\n".join(first.get(field) or []))
+    for field, length in TEXTS.items():
+        setattr(council, field, str(first.get(field) or "")[:length])
     council.save()
+
+
+# What settings.FIRST_COUNCIL holds: lists (one item a line) and texts (cut to the field's size).
+LISTS = ("address", "bank_accounts")
+TEXTS = {
+    "email": 254,
+    "phone": 40,
+    "logo": 100,
+    "help_name": 100,
+    "help_email": 254,
+    "help_phone": 40,
+    "help_hours": 100,
+    "threesixty_prefix": 60,
+    "department": 200,
+    "bacs_service_user_number": 6,
+    "bacs_name": 18,
+    "bacs_sort_code": 6,
+    "bacs_account_number": 8,
+    "bacs_account_name": 18,
+}
 
 
 class Migration(migrations.Migration):

@@ -5,6 +5,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser import fits_width, screenshot, serious_accessibility_violations, sign_in
+from tests.factories import CouncilFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -28,13 +29,13 @@ def looks_right(page, name: str) -> None:
     screenshot(page, name)
 
 
-def test_every_page_ends_with_the_help_contact(page, live_server, size, settings, db):
-    settings.HELP_CONTACT = {
-        "name": "Grants team",
-        "email": "grants@thornburyvale.example",
-        "phone": "01632 960000",
-        "hours": "Monday to Friday, 9am to 5pm",
-    }
+def test_every_page_ends_with_the_help_contact(page, live_server, size, db):
+    CouncilFactory(
+        help_name="Grants team",
+        help_email="grants@thornburyvale.example",
+        help_phone="01632 960000",
+        help_hours="Monday to Friday, 9am to 5pm",
+    )
     page.goto(f"{live_server.url}/sign-in/")
     footer = page.get_by_role("contentinfo")
     expect(footer.get_by_role("heading", name="Get help")).to_be_visible()

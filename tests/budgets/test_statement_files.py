@@ -215,7 +215,7 @@ def test_suggestions_for_money_out_are_sent_payments_of_the_same_amount(sent, fi
 # --- statements as UK banks export them -----------------------------------------------------
 #
 # One file per layout in tests/data/statements/<layout>.csv, each with its bank's quirks (see
-# SOURCES.md); all for the council's account (settings.COUNCIL_BANK_ACCOUNTS, 30-99-50 10203040).
+# SOURCES.md); all for the council's account (its bank_accounts: 30-99-50 10203040).
 
 DATA = Path(__file__).parents[1] / "data" / "statements"
 # layout: (lines, money out, money in, first date, last date, opening, closing, references)
@@ -342,7 +342,9 @@ def bank_file(key: str) -> bytes:
 
 def read_summary(content: bytes, layout=None) -> dict:
     from budgets.statement_imports import statement_read
+    from tests.factories import CouncilFactory
 
+    CouncilFactory()  # whose account the statements are of: 30-99-50 10203040
     return statement_read(content, layout=layout).summary()
 
 

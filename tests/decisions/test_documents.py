@@ -35,7 +35,7 @@ from tests.documents_fixtures import (  # noqa: F401 (fixtures)
     pdf_pages,
     pdf_text,
 )
-from tests.factories import UserFactory
+from tests.factories import CouncilFactory, UserFactory
 
 D = Decimal
 pytestmark = pytest.mark.django_db
@@ -502,25 +502,28 @@ def test_letterhead_prints_names_as_typed_whatever_their_characters(db):
     assert "Award £1,234.50" in text
 
 
-def test_letterhead_carries_the_councils_name_and_contact_details_from_settings(settings):
-    settings.COUNCIL_NAME = "Borsetshire County Council"
-    settings.COUNCIL_ADDRESS = ["County Hall", "Borchester", "BC1 1AA"]
-    settings.COUNCIL_EMAIL = "grants@borsetshire.example"
-    settings.COUNCIL_PHONE = "01632 961234"
+def test_letterhead_carries_the_councils_name_and_contact_details_from_its_settings(db):
+    CouncilFactory(
+        name="Borsetshire County Council",
+        address="County Hall\nBorchester\nBC1 1AA",
+        email="grants@borsetshire.example",
+        phone="01632 961234",
+    )
     text = flat(pdf_text(lh.render([lh.paragraph("Hello")], title="T", reference="R-1")))
     assert text.startswith("Borsetshire County Council County Hall Borchester BC1 1AA")
     assert "grants@borsetshire.example 01632 961234" in text
 
 
-def test_letterhead_draws_the_councils_logo(settings, tmp_path):
+def test_letterhead_draws_the_councils_logo(db, tmp_path):
     from PIL import Image
 
     logo = tmp_path / "logo.png"
     Image.new("RGB", (300, 100), (0, 94, 165)).save(logo)
-    settings.COUNCIL_LOGO = str(logo)
+    council = CouncilFactory(logo=str(logo))
     pdf = lh.render([lh.paragraph("Hello")], title="T", reference="R-1")
     assert b"/Subtype /Image" in pdf
-    settings.COUNCIL_LOGO = str(tmp_path / "missing.png")
+    council.logo = str(tmp_path / "missing.png")
+    council.save()
     with pytest.raises(lh.LetterheadError, match="cannot be read"):
         lh.render([lh.paragraph("Hello")], title="T", reference="R-1")
 

@@ -9,13 +9,14 @@ from django.core.management import call_command
 from django.utils import timezone
 from rest_framework.throttling import SimpleRateThrottle
 
-from tests.factories import UserFactory
+from tests.factories import CouncilFactory, UserFactory
 
 RIGHT = "correct-horse-battery"
 
 
 @pytest.fixture
 def rowan(db):
+    CouncilFactory()  # the council whose sign-in pages these are (its help contact)
     return UserFactory(username="rowan@example.org", email="rowan@example.org", roles=["Applicant"])
 
 

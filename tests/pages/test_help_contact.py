@@ -1,11 +1,11 @@
-"""The council's help contact, from settings: in the footer of every page and at the end of every
-e-mail."""
+"""The council's help contact, from its own settings: in the footer of every page and at the end
+of every e-mail."""
 
 import pytest
 from django.core import mail
 
 from fundmgr.notifications import help_footer, notify, send_pending
-from tests.factories import UserFactory
+from tests.factories import CouncilFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -18,8 +18,8 @@ CONTACT = {
 
 
 @pytest.fixture(autouse=True)
-def contact(settings):
-    settings.HELP_CONTACT = dict(CONTACT)
+def council(db):
+    return CouncilFactory(**{f"help_{field}": value for field, value in CONTACT.items()})
 
 
 def footer(text: str) -> str:
@@ -46,8 +46,9 @@ def test_a_signed_in_applicants_pages_end_with_the_help_contact(client):
     assert "mailto:help@grants.example" in footer(page.text)
 
 
-def test_the_help_contact_comes_from_settings(client, settings):
-    settings.HELP_CONTACT = {**CONTACT, "name": "Community team", "phone": "+44 1632 960999"}
+def test_the_help_contact_comes_from_the_councils_settings(client, council):
+    council.help_name, council.help_phone = "Community team", "+44 1632 960999"
+    council.save()
     end = footer(client.get("/sign-in/").text)
     assert "Contact the Community team" in end
     assert 'href="tel:+441632960999"' in end
