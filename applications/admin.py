@@ -206,7 +206,7 @@ class CouncillorTermAdmin(CouncillorAdmin):
             Account.objects.filter(
                 kind=Account.Kind.ALLOCATION,
                 councillor=councillor,
-                fund_year__year__is_closed=False,
+                fund_year__is_closed=False,
             )
             .select_related("fund_year__fund", "fund_year__year")
             .order_by("fund_year__year__start", "fund_year__fund__name")

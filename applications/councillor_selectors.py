@@ -113,7 +113,7 @@ def budgets(terms: list[Councillor], *, open_only: bool = True) -> list[Budget]:
         fund_year__funded_from=FundYear.FundedFrom.ALLOCATIONS,
     ).select_related("fund_year__fund", "fund_year__year")
     if open_only:
-        accounts = accounts.filter(fund_year__year__is_closed=False)
+        accounts = accounts.filter(fund_year__is_closed=False)
     found = {
         (a.fund_year_id, a.councillor_id): Budget(
             fund_year=a.fund_year,
@@ -158,7 +158,7 @@ def closed_years(terms: list[Councillor]) -> QuerySet[Account]:
         Account.objects.filter(
             kind=Account.Kind.ALLOCATION,
             councillor__in=terms,
-            fund_year__year__is_closed=True,
+            fund_year__is_closed=True,
         )
         .select_related("fund_year__fund", "fund_year__year")
         .order_by("-fund_year__year__start", "fund_year__fund__name")

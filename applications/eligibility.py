@@ -91,7 +91,7 @@ def open_fund_years(on: datetime.date | None = None) -> QuerySet[FundYear]:
     """Fund years taking applications on `on` (today): opens_on <= day <= closes_on."""
     day = on or today()
     return (
-        FundYear.objects.filter(opens_on__lte=day, closes_on__gte=day, year__is_closed=False)
+        FundYear.objects.filter(opens_on__lte=day, closes_on__gte=day, is_closed=False)
         .select_related("fund__council", "year")
         .order_by("fund__name", "year__start")
     )
@@ -100,7 +100,7 @@ def open_fund_years(on: datetime.date | None = None) -> QuerySet[FundYear]:
 def opening_later(on: datetime.date | None = None) -> QuerySet[FundYear]:
     day = on or today()
     return (
-        FundYear.objects.filter(opens_on__gt=day, year__is_closed=False)
+        FundYear.objects.filter(opens_on__gt=day, is_closed=False)
         .select_related("fund", "year")
         .order_by("opens_on", "fund__name")
     )

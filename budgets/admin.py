@@ -14,6 +14,8 @@ from budgets.models import (
     FundYear,
     LedgerTransaction,
     Ward,
+    YearEnd,
+    year_closed,
 )
 from fundmgr.errors import DomainError
 from fundmgr.forms import MoneyField
@@ -22,8 +24,32 @@ from fundmgr.money import pounds
 
 @admin.register(FinancialYear)
 class FinancialYearAdmin(admin.ModelAdmin):
-    list_display = ["label", "start", "end", "is_closed"]
-    readonly_fields = ["label", "end", "is_closed", "closed_at", "closed_by"]
+    list_display = ["label", "start", "end", "closed"]
+    readonly_fields = ["label", "end"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(closed=year_closed())
+
+    @admin.display(boolean=True, description="closed (this council)")
+    def closed(self, obj) -> bool:
+        return obj.closed
+
+
+@admin.register(YearEnd)
+class YearEndAdmin(admin.ModelAdmin):
+    """Who closed each year, and when: made only by `close_year` (budgets.ledger.year_close)."""
+
+    list_display = ["year", "council", "closed_at", "closed_by"]
+    readonly_fields = ["year", "council", "closed_at", "closed_by"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
 
 
 @admin.register(Ward)

@@ -38,6 +38,7 @@ from budgets.models import (
     FundYear,
     LedgerTransaction,
     Ward,
+    year_closed,
 )
 from fundmgr import access
 from fundmgr.api import IdFilter, router
@@ -53,14 +54,23 @@ SeesAllBudgets = access.api(access.reads_every_budget)
 # --- years, funds, wards, councillors -------------------------------------------------------
 
 
+class FinancialYearFilter(django_filters.FilterSet):
+    is_closed = django_filters.BooleanFilter(help_text="Closed by the council.")
+
+    class Meta:
+        model = FinancialYear
+        fields = ["is_closed"]
+
+
 @extend_schema_view(
     list=extend_schema(summary="Financial years"),
     retrieve=extend_schema(summary="A financial year"),
 )
 class FinancialYearViewSet(viewsets.ReadOnlyModelViewSet):
-    queryset = FinancialYear.objects.all()
+    # Closed or open for the council the request is for (budgets.models.YearEnd).
+    queryset = FinancialYear.objects.annotate(is_closed=year_closed())
     serializer_class = serializers.FinancialYearSerializer
-    filterset_fields = ["is_closed"]
+    filterset_class = FinancialYearFilter
     ordering_fields = ["start"]
     ordering = ["start"]
 

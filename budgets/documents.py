@@ -100,7 +100,7 @@ def statement_story(statement: selectors.Statement):
         lh.heading(f"Budget statement: {fy.fund.name} {fy.year.label}"),
         lh.paragraph(
             f"Your allocation account as at {lh.long_date(today)}: every posting with the "
-            "balance after it." + (" This financial year is closed." if fy.year.is_closed else ""),
+            "balance after it." + (" This financial year is closed." if fy.is_closed else ""),
         ),
         lh.key_values(summary, label_width=0.68, align_amounts=True),
         lh.heading("Every posting", 2),

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from django.db.models import Count, DecimalField, F, OuterRef, Q, Subquery, Sum, Value
+from django.db.models import Count, DecimalField, Exists, F, OuterRef, Q, Subquery, Sum, Value
 from django.db.models.functions import Coalesce, Round
 
-from budgets.models import Account, Entry, LedgerTransaction
+from budgets.models import Account, Entry, FundYear, LedgerTransaction, YearEnd
 from fundmgr.money import pounds
 
 ZERO = Value(Decimal("0.00"), output_field=DecimalField(max_digits=14, decimal_places=2))
@@ -74,4 +74,20 @@ def ledger_violations() -> list[str]:
                 f"{row['account__reference']} has been paid {pounds(-row['paid'])} but only "
                 f"{pounds(row['committed'])} was awarded."
             )
+
+    # A fund year is closed exactly when its council has closed its year (budgets.ledger.
+    # year_close writes both in one transaction; nothing else writes either).
+    ended = YearEnd.objects.filter(council_id=OuterRef("council_id"), year_id=OuterRef("year_id"))
+    disagree = (
+        FundYear.objects.annotate(ended=Exists(ended))
+        .exclude(is_closed=F("ended"))
+        .select_related("fund", "year")
+        .order_by("pk")
+    )
+    for fund_year in disagree:
+        problems.append(
+            f"{fund_year.fund.code} {fund_year.year.label} is marked "
+            f"{'closed' if fund_year.is_closed else 'open'}, but its council has "
+            f"{'' if fund_year.ended else 'not '}closed {fund_year.year.label}."
+        )
     return problems

@@ -44,13 +44,15 @@ from django.utils import timezone
 from budgets import ledger_sql
 from budgets.models import (
     Account,
+    Council,
     Councillor,
     Entry,
     FinancialYear,
     FundYear,
     LedgerTransaction,
+    YearEnd,
 )
-from fundmgr import contention
+from fundmgr import contention, councils
 from fundmgr.errors import ClosedYear, InsufficientFunds, InvalidInput, OutsideTerm, Refused
 from fundmgr.models import User
 from fundmgr.money import PENNY, pounds
@@ -214,7 +216,7 @@ def _require_positive(amount: Decimal, what: str = "The amount") -> Decimal:
 
 
 def _require_open(fund_year: FundYear) -> None:
-    if fund_year.year.is_closed:
+    if fund_year.is_closed:
         raise ClosedYear(
             f"The {fund_year.year.label} financial year is closed: nothing more can be posted to "
             f"{fund_year.fund.code} {fund_year.year.label}."
@@ -714,7 +716,7 @@ def term_end_return(*, councillor: Councillor, by: User | None) -> list[TermEndR
             Account.objects.filter(
                 kind=AccountKind.ALLOCATION,
                 councillor=councillor,
-                fund_year__year__is_closed=False,
+                fund_year__is_closed=False,
             )
             .select_related("fund_year__fund", "fund_year__year")
             .order_by("pk")
@@ -840,7 +842,7 @@ def committed_balance(reference: str) -> Decimal:
 def _open_pot_for(fund_year: FundYear) -> Account:
     """Money returning to a closed year goes to the fund's pot in the latest open year."""
     target = (
-        FundYear.objects.filter(fund_id=fund_year.fund_id, year__is_closed=False)
+        FundYear.objects.filter(fund_id=fund_year.fund_id, is_closed=False)
         .select_related("fund", "year")
         .order_by("-year__start")
         .first()
@@ -854,7 +856,7 @@ def _open_pot_for(fund_year: FundYear) -> Account:
 
 
 def _return_to(account: Account) -> Account:
-    if account.fund_year.year.is_closed:
+    if account.fund_year.is_closed:
         return _open_pot_for(account.fund_year)
     return origin_account(account)
 
@@ -1063,14 +1065,20 @@ class YearEndSummary:
 
 
 @contention.atomic
-def year_close(*, year: FinancialYear, by: User | None) -> YearEndSummary:
-    """Close a financial year: each unspent allocation is carried forward to the councillor's
+def year_close(
+    *, year: FinancialYear, by: User | None, council: Council | None = None
+) -> YearEndSummary:
+    """Close a financial year for one council (the one given, else the council in scope, else
+    the service's only council): each unspent allocation is carried forward to the councillor's
     allocation next year, or lapses to the pot, as the fund year's rule says. A councillor
-    whose term ends before next year's allocation lapses whatever the rule."""
-    with transaction.atomic():
-        year = FinancialYear.objects.select_for_update().get(pk=year.pk)
-        if year.is_closed:
-            raise ClosedYear(f"{year.label} is already closed.")
+    whose term ends before next year's allocation lapses whatever the rule. Another council's
+    year stays open."""
+    council = _closing_council(council)
+    with transaction.atomic(), councils.acting_for(council):
+        # One close at a time for the council: the second waits, then finds the year closed.
+        Council.objects.select_for_update().get(pk=council.pk)
+        if YearEnd.objects.filter(council=council, year=year).exists():
+            raise ClosedYear(f"{year.label} is already closed for {council.name}.")
         summary = YearEndSummary(year)
         next_start = datetime.date(year.start.year + 1, 4, 1)
         next_fund_years = {
@@ -1122,9 +1130,19 @@ def year_close(*, year: FinancialYear, by: User | None) -> YearEndSummary:
                 by=by,
             )
             summary.lines.append(YearEndLine(fund_year, councillor, amount, carry))
-        FinancialYear.objects.filter(pk=year.pk).update(
-            is_closed=True,
-            closed_at=timezone.now(),
-            closed_by=by if getattr(by, "pk", None) else None,
+        YearEnd.objects.create(
+            council=council, year=year, closed_by=by if getattr(by, "pk", None) else None
         )
+        FundYear.objects.filter(council=council, year=year).update(is_closed=True)
     return summary
+
+
+def _closing_council(council: Council | None) -> Council:
+    if council is not None:
+        return council
+    if (in_scope := councils.current()) is not None:
+        return in_scope
+    every = councils.every_council()
+    if len(every) == 1:
+        return every[0]
+    raise Refused("Say which council's year to close: the service has several councils.")

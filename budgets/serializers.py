@@ -33,6 +33,8 @@ class PersonField(serializers.StringRelatedField):
 
 
 class FinancialYearSerializer(serializers.ModelSerializer):
+    is_closed = serializers.BooleanField(read_only=True, help_text="Closed by the council.")
+
     class Meta:
         model = FinancialYear
         fields = ["id", "label", "start", "end", "is_closed"]

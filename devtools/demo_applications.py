@@ -635,7 +635,7 @@ def _conditions_met(cast) -> None:
     for number, row in enumerate(waiting):
         app = row.application
         changing = app is not None and cast.bank[app.organisation_id] == "changed"
-        if app and not app.fund_year.year.is_closed and (number % 2 == 0 or changing):
+        if app and not app.fund_year.is_closed and (number % 2 == 0 or changing):
             payments.condition_met(
                 payment=row.payment,
                 by=cast.officers[1],

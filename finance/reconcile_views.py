@@ -16,7 +16,14 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from budgets import reconcile, reconciliation_report
-from budgets.models import FinancialYear, Match, PaymentRunLine, Statement, StatementLine
+from budgets.models import (
+    FinancialYear,
+    Match,
+    PaymentRunLine,
+    Statement,
+    StatementLine,
+    year_closed,
+)
 from budgets.payments import is_finance_officer
 from finance import downloads
 from finance.reconcile_forms import NoteForm, ReasonForm, StatementForm
@@ -221,7 +228,7 @@ def _year(start: int) -> FinancialYear:
 
 @access.page(access.reads_finance)
 def reports(request):
-    years = list(FinancialYear.objects.order_by("-start"))
+    years = list(FinancialYear.objects.annotate(is_closed=year_closed()).order_by("-start"))
     return render(request, "finance/reports.html", {"years": years})
 
 

@@ -30,6 +30,8 @@ from budgets.models.structure import (
     Fund,
     FundYear,
     Ward,
+    YearEnd,
+    year_closed,
 )
 from budgets.models.totals import KindTotal
 
@@ -63,5 +65,7 @@ __all__ = [
     "Statement",
     "StatementLine",
     "Ward",
+    "YearEnd",
+    "year_closed",
     "money_field",
 ]

@@ -11,20 +11,16 @@ from django.db.models import Q
 from django.utils import timezone
 
 from budgets.models.base import money_field
-from fundmgr.models import Council, CouncilOwned, CouncilQuerySet
+from fundmgr.models import Council, CouncilOwned, CouncilQuerySet, fill_council
 
 
 class FinancialYear(models.Model):
-    """A UK financial year, 1 April to 31 March, labelled `2026/27`."""
+    """A UK financial year, 1 April to 31 March, labelled `2026/27`: the same dates for every
+    council on the service. Whether a council has closed it is that council's (YearEnd)."""
 
     label = models.CharField(max_length=7, unique=True, editable=False)
     start = models.DateField(unique=True, help_text="Always 1 April.")
     end = models.DateField(editable=False)
-    is_closed = models.BooleanField(default=False)
-    closed_at = models.DateTimeField(null=True, blank=True)
-    closed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
-    )
 
     class Meta:
         ordering = ["start"]
@@ -49,6 +45,33 @@ class FinancialYear(models.Model):
 
     def contains(self, day: datetime.date) -> bool:
         return self.start <= day <= self.end
+
+
+class YearEnd(CouncilOwned):
+    """A council has closed a financial year (budgets.ledger.year_close): its allocations were
+    carried forward or lapsed, and nothing more posts to its fund years of that year. Another
+    council's same year stays open until that council closes it."""
+
+    year = models.ForeignKey(FinancialYear, on_delete=models.PROTECT, related_name="ends")
+    closed_at = models.DateTimeField(default=timezone.now)
+    closed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["year__start"]
+        constraints = [
+            models.UniqueConstraint(fields=["council", "year"], name="one_year_end_per_council"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.year} closed"
+
+
+def year_closed() -> models.Exists:
+    """For a query of financial years: whether the council in scope has closed each (on a
+    service-wide query, whether any council has)."""
+    return models.Exists(YearEnd.objects.filter(year_id=models.OuterRef("pk")))
 
 
 class Ward(CouncilOwned):
@@ -284,6 +307,20 @@ class FundYear(CouncilOwned):
         default=Decimal("50.00"), help_text="Underspend above this is clawed back."
     )
     cost_code = models.CharField(max_length=30, help_text="Ledger cost code in the finance system.")
+
+    # Set with the council's YearEnd by budgets.ledger.year_close, and never otherwise: the
+    # reads of a fund year's state need no other table (budgets.integrity checks they agree).
+    is_closed = models.BooleanField(
+        "year closed", default=False, editable=False, help_text="The council closed this year."
+    )
+
+    def save(self, *args, **kwargs):
+        if self._state.adding:  # a fund year set up in a year its council has closed is closed
+            fill_council(self)
+            self.is_closed = YearEnd.objects.filter(
+                council_id=self.council_id, year_id=self.year_id
+            ).exists()
+        super().save(*args, **kwargs)
 
     class Meta:
         ordering = ["year__start", "fund__name"]

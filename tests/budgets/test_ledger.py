@@ -8,7 +8,7 @@ from django.db import connection
 
 from budgets import ledger
 from budgets.integrity import ledger_violations
-from budgets.models import Account, Entry, FinancialYear, FundYear, LedgerTransaction
+from budgets.models import Account, Entry, FinancialYear, FundYear, LedgerTransaction, YearEnd
 from fundmgr.errors import ClosedYear, InsufficientFunds, InvalidInput, OutsideTerm, Refused
 from tests.conftest import balance
 from tests.factories import CouncillorFactory, FundFactory, FundYearFactory, WardFactory
@@ -113,7 +113,7 @@ def test_allocation_to_a_councillor_outside_their_term_is_refused(fund_year, war
 
 
 def test_allocation_in_a_closed_year_is_refused(fund_year, shaw):
-    FinancialYear.objects.filter(pk=fund_year.year_id).update(is_closed=True)
+    FundYear.objects.filter(pk=fund_year.pk).update(is_closed=True)
     fund_year.refresh_from_db()
     with pytest.raises(ClosedYear, match="2026/27 financial year is closed"):
         ledger.allocation_make(fund_year=fund_year, councillor=shaw, by=None)
@@ -435,7 +435,10 @@ def test_year_close_lapses_unspent_allocations_to_the_pot(allocated, shaw, okafo
     assert summary.lapsed == D("2000.00") and summary.carried_forward == D("0.00")
     assert ledger.allocation_account(allocated, shaw).balance == D("0.00")
     assert balance(ledger.pot_account(allocated)) == D("10000.00")
-    assert FinancialYear.objects.get(pk=allocated.year_id).is_closed
+    closed = YearEnd.objects.get(year_id=allocated.year_id)
+    assert closed.council_id == allocated.council_id
+    assert FundYear.objects.get(pk=allocated.pk).is_closed
+    assert not FundYear.objects.get(pk=next_year.pk).is_closed
 
 
 def test_year_close_carries_forward_where_the_fund_says_so(allocated, shaw, okafor, next_year):
@@ -468,7 +471,7 @@ def test_a_leaving_councillors_allocation_lapses_even_when_the_fund_carries_forw
 
 def test_closing_a_closed_year_is_refused(allocated, next_year):
     ledger.year_close(year=allocated.year, by=None)
-    with pytest.raises(ClosedYear, match="2026/27 is already closed"):
+    with pytest.raises(ClosedYear, match="2026/27 is already closed for "):
         ledger.year_close(year=allocated.year, by=None)
 
 
@@ -478,7 +481,8 @@ def test_carry_forward_without_next_years_fund_is_refused_and_closes_nothing(all
     with pytest.raises(Refused, match="has no 2027/28 fund year"):
         ledger.year_close(year=allocated.year, by=None)
     assert snapshot() == before
-    assert not FinancialYear.objects.get(pk=allocated.year_id).is_closed
+    assert not YearEnd.objects.exists()
+    assert not FundYear.objects.get(pk=allocated.pk).is_closed
 
 
 def test_money_released_after_its_year_closed_goes_to_the_open_pot(committed, next_year):

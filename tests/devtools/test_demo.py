@@ -1,4 +1,6 @@
-"""The demo council: about 150 applications in every state, built through the real services."""
+"""The demo: two councils on one service, built through the real services. Thornbury Vale (about
+150 applications in every state) is read in its own scope, as its staff see it; Ashcombe is
+smaller, and nothing of one council's is in the other's scope."""
 
 import datetime
 import io
@@ -19,14 +21,14 @@ from budgets.integrity import ledger_violations
 from budgets.models import (
     Account,
     Councillor,
-    FinancialYear,
     Fund,
     FundYear,
     LedgerTransaction,
     Ward,
 )
 from decisions.models import Decision, PanelMeeting
-from fundmgr.models import Notification, User
+from fundmgr import councils
+from fundmgr.models import Council, Notification, StaffRole, User
 from tests.conftest import roles_ensure
 
 pytestmark = pytest.mark.django_db
@@ -47,6 +49,13 @@ def demo_output(django_db_setup, django_db_blocker):
         transaction.set_rollback(True)
 
 
+@pytest.fixture
+def in_thornbury(demo_output):
+    """Thornbury Vale's demo, read in its scope, as its staff see it."""
+    with councils.acting_for(Council.objects.get(slug="thornbury-vale")):
+        yield
+
+
 def snapshot():
     return (
         list(Account.objects.order_by("pk").values_list("pk", "balance")),
@@ -58,7 +67,7 @@ def snapshot():
     )
 
 
-@pytest.mark.usefixtures("demo_output")
+@pytest.mark.usefixtures("demo_output", "in_thornbury")
 class TestTheDemo:
     def test_it_is_a_district_with_wards_councillors_funds_and_transfers(self, demo_output):
         assert "every password is demo-grants-2026" in demo_output
@@ -180,7 +189,9 @@ class TestTheDemo:
         assert len(waiting) == 2
 
     def test_the_earlier_year_is_closed_and_windows_are_as_set(self):
-        assert FinancialYear.objects.get(start__year=2025).is_closed
+        earlier = FundYear.objects.filter(year__start__year=2025)
+        assert earlier.exists() and all(fund_year.is_closed for fund_year in earlier)
+        assert not FundYear.objects.filter(year__start__year=2026, is_closed=True).exists()
         windows = set(FundYear.objects.values_list("year__start__year", "opens_on", "closes_on"))
         assert windows == {
             (2025, datetime.date(2025, 4, 1), datetime.date(2026, 2, 28)),
@@ -229,3 +240,111 @@ class TestEachDemoLoginLandsOnItsWork:
         assert response.redirect_chain[-1][0] == landing
         assert response.status_code == 200
         assert shows in response.text
+
+
+COUNCIL_OWNED = [Application, Account, LedgerTransaction, Ward, Councillor, Fund, FundYear]
+
+
+@pytest.mark.usefixtures("demo_output")
+class TestTwoCouncils:
+    """The demo's second council, Ashcombe, and the walls between the two."""
+
+    def councils(self) -> tuple[Council, Council]:
+        return Council.objects.get(slug="thornbury-vale"), Council.objects.get(slug="ashcombe")
+
+    def test_the_service_holds_two_councils_each_with_its_people(self, demo_output):
+        thornbury, ashcombe = self.councils()
+        assert Council.objects.count() == 2
+        with councils.across_the_service():
+            staff = {
+                council: set(
+                    StaffRole.objects.filter(council=council).values_list("user__username", "role")
+                )
+                for council in (thornbury, ashcombe)
+            }
+        roles = {role for _, role in staff[ashcombe]}
+        assert roles == {
+            "Administrator",
+            "Grants officer",
+            "Finance officer",
+            "Auditor",
+            "Panel member",
+            "Councillor",
+        }
+        # Ashcombe's staff say whose they are, and have no role at Thornbury Vale.
+        assert all(username.startswith("ashcombe.") for username, _ in staff[ashcombe])
+        ashcombe_people = {username for username, _ in staff[ashcombe]}
+        assert ashcombe_people.isdisjoint(username for username, _ in staff[thornbury])
+        # Only the service administrator is a superuser.
+        assert list(User.objects.filter(is_superuser=True).values_list("username", flat=True)) == [
+            "admin"
+        ]
+        # The printed logins name each council, its address and its people.
+        assert "Thornbury Vale District Council, at http://127.0.0.1:8000/\n" in demo_output
+        assert "Ashcombe Borough Council, at http://127.0.0.1:8000/ashcombe/\n" in demo_output
+        for username in ("ashcombe.officer", "ashcombe.finance", "ashcombe.cllr.reed"):
+            assert f" {username} " in demo_output
+
+    def test_ashcombe_is_smaller_with_bids_in_several_states_and_a_sound_ledger(self):
+        _, ashcombe = self.councils()
+        with councils.acting_for(ashcombe):
+            assert Ward.objects.count() == 3
+            assert Councillor.objects.count() == 6
+            assert list(Fund.objects.values_list("code", flat=True)) == ["AWG"]
+            states = Counter(Application.objects.values_list("status", flat=True))
+            assert 8 <= sum(states.values()) <= 20
+            assert {"draft", "awaiting_support", "approved", "offer_accepted", "closed"} <= set(
+                states
+            )
+            assert PanelMeeting.objects.filter(members__username="ashcombe.panel").exists()
+            assert ledger_violations() == []
+            treasurer = User.objects.get(username="ashcombe.treasurer")
+            assert Application.objects.filter(organisation__members=treasurer).count() == 4
+
+    def test_nothing_of_one_council_is_in_the_others_scope(self):
+        thornbury, ashcombe = self.councils()
+        seen = {}
+        for council in (thornbury, ashcombe):
+            with councils.acting_for(council):
+                for model in COUNCIL_OWNED:
+                    rows = set(model.objects.values_list("pk", "council_id"))
+                    assert rows, (council, model)
+                    assert {c for _, c in rows} == {council.pk}, (council, model)
+                    seen[(council.pk, model)] = {pk for pk, _ in rows}
+        for model in COUNCIL_OWNED:
+            assert seen[(thornbury.pk, model)].isdisjoint(seen[(ashcombe.pk, model)])
+        with councils.across_the_service():
+            assert Application.objects.count() == sum(
+                len(seen[(c.pk, Application)]) for c in (thornbury, ashcombe)
+            )
+
+    @pytest.mark.parametrize(
+        ("username", "address", "landing", "shows"),
+        [
+            ("ashcombe.officer", "/ashcombe/", "/ashcombe/officer/", "Check eligibility"),
+            ("ashcombe.cllr.reed", "/ashcombe/", "/ashcombe/councillor/", "Seed library"),
+            ("ashcombe.finance", "/ashcombe/", "/ashcombe/finance/", "Payments due"),
+            ("ashcombe.treasurer", "/ashcombe/", "/ashcombe/apply/", "Tool store and tools"),
+            ("officer", "/", "/officer/", "Check eligibility"),
+        ],
+    )
+    def test_each_council_is_at_its_address(self, client, username, address, landing, shows):
+        client.force_login(User.objects.get(username=username))
+        response = client.get(address, follow=True)
+        assert response.redirect_chain[-1][0] == landing
+        assert response.status_code == 200
+        assert shows in response.content.decode()
+
+    @pytest.mark.parametrize(
+        ("username", "url"),
+        [
+            ("ashcombe.officer", "/officer/"),
+            ("ashcombe.finance", "/finance/"),
+            ("ashcombe.cllr.reed", "/councillor/"),
+            ("officer", "/ashcombe/officer/"),
+            ("cllr.shaw", "/ashcombe/councillor/"),
+        ],
+    )
+    def test_each_councils_staff_find_nothing_at_the_other(self, client, username, url):
+        client.force_login(User.objects.get(username=username))
+        assert client.get(url).status_code == 404

@@ -51,3 +51,43 @@ def test_those_told_of_a_step_are_the_bids_own_councils_whichever_council_asked_
         made["a"].council.pk,
         made["b"].council.pk,
     }
+
+
+def test_a_council_closing_its_year_leaves_the_other_councils_year_open(made):
+    """Year end is each council's own: `close_year --council council-a` closes a's fund years
+    and posts a's year-end, and b can still post to its own year."""
+    import io
+    from decimal import Decimal
+
+    from django.core.management import CommandError, call_command
+
+    from budgets import ledger
+    from budgets.models import FundYear, YearEnd
+
+    a, b = made["a"], made["b"]
+    with pytest.raises(CommandError, match="several councils"):
+        call_command("close_year", "2026/27", stdout=io.StringIO())
+    with pytest.raises(CommandError, match="No council has the slug 'nowhere'"):
+        call_command("close_year", "2026/27", "--council", "nowhere", stdout=io.StringIO())
+    out = io.StringIO()
+    call_command("close_year", "2026/27", "--council", "council-a", stdout=out)
+    assert "2026/27 closed" in out.getvalue()
+    assert list(YearEnd.objects.values_list("council_id", flat=True)) == [a.council.pk]
+    closed = dict(FundYear.objects.values_list("council_id", "is_closed"))
+    assert closed == {a.council.pk: True, b.council.pk: False}
+    with councils.acting_for(b.council):
+        fund_year = FundYear.objects.get()
+        ledger.budget_set(fund_year=fund_year, total=Decimal("6000.00"), by=None)
+    with councils.acting_for(a.council), pytest.raises(CommandError, match="already closed"):
+        call_command("close_year", "2026/27", stdout=io.StringIO())
+
+
+def test_the_ledger_check_finds_a_fund_year_whose_state_disagrees_with_its_councils(made):
+    from budgets.integrity import ledger_violations
+    from budgets.models import FundYear
+
+    assert ledger_violations() == []
+    FundYear.objects.filter(council=made["b"].council).update(is_closed=True)
+    assert ledger_violations() == [
+        "CCIFB 2026/27 is marked closed, but its council has not closed 2026/27."
+    ]
