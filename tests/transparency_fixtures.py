@@ -32,7 +32,11 @@ class Council_:
 
     def __init__(self):
         self.council = Council.objects.create(
-            name="Testshire District Council", gss_code="E07000998", org_id="GB-LAE-TST"
+            name="Testshire District Council",
+            gss_code="E07000998",
+            org_id="GB-LAE-TST",
+            threesixty_prefix="360G-thornburyvale-",
+            department="Democratic and Community Services",
         )
         self.abbey = WardFactory(council=self.council, name="Abbey Meadow", gss_code="E05800001")
         self.brook = WardFactory(council=self.council, name="Brookfield", gss_code="E05800002")

@@ -1,5 +1,10 @@
 """Identifiers for published grants data, as the 360Giving Data Standard asks.
 
+Each council publishes under its own 360Giving prefix (`Council.threesixty_prefix`, set by its
+administrator) and its own org-id (`Council.org_id`): a grant's identifiers are those of the
+council that made it, whichever file it is in (the council's own, or the service's file of every
+council's grants), so two councils' grants never share one.
+
 Grants: the council's 360Giving prefix and the grant's reference (360G-thornburyvale-CCIF26-000123).
 Recipients: an org-id (https://org-id.guide) from the register the organisation is on: charities
 first (the best-quality list for a charity, even a charitable company), then Companies House; a
@@ -11,8 +16,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from django.conf import settings
+if TYPE_CHECKING:
+    from fundmgr.models import Council
 
 # org-id list codes
 CHARITY_ENGLAND_WALES = "GB-CHC"
@@ -28,14 +35,48 @@ REGISTERS = {
 }
 
 
-def prefix() -> str:
-    return settings.GRANTS_360G_PREFIX
+def prefix_of(threesixty_prefix: str, gss_code: str) -> str:
+    """A council's 360Giving prefix; for a council that has not set one yet, one made from its
+    GSS code (360G-E07000123-): unique on the service, so its grants' ids stay its own (the
+    system check `transparency.W001` asks for the registered one)."""
+    return (threesixty_prefix or "").strip() or f"360G-{gss_code}-"
 
 
-def grant_id(reference: str) -> str:
+def publisher() -> Council | None:
+    """The council whose data is being published: the council in scope, or the service's only
+    council; None when working across a service of several (the service-wide file)."""
+    from fundmgr import councils
+
+    found = councils.current()
+    if found is None and not isinstance(councils.scope(), int):
+        every = councils.every_council()
+        found = every[0] if len(every) == 1 else None
+    return found
+
+
+def prefix(council: Council | None = None) -> str:
+    """The 360Giving prefix of `council`, or of the council being published (`publisher`)."""
+    council = council or publisher()
+    if council is None:
+        raise LookupError("No one council is being published: pass the council.")
+    return prefix_of(council.threesixty_prefix, council.gss_code)
+
+
+def prefixes_by_funder() -> dict[str, str]:
+    """Every council's funder identifier (as its grants name it) and its 360Giving prefix."""
+    from fundmgr import councils
+
+    found = {}
+    for council in councils.every_council():
+        own = prefix(council)
+        found[council_id(org_id=council.org_id, gss_code=council.gss_code, prefix=own)] = own
+    return found
+
+
+def grant_id(reference: str, prefix: str | None = None) -> str:
     """360G-thornburyvale-CCIF26-000123. References hold only capitals, digits and a hyphen, so
-    nothing needs replacing."""
-    return f"{prefix()}{reference}"
+    nothing needs replacing. `prefix` is the grant's council's (by default the publisher's)."""
+    return f"{_prefix(prefix)}{reference}"
 
 
 @dataclass(frozen=True)
@@ -74,16 +115,22 @@ def registration(*, charity_number: str, company_number: str) -> Registration | 
     return None
 
 
-def organisation_id(*, pk: int, charity_number: str = "", company_number: str = "") -> str:
+def organisation_id(
+    *, pk: int, charity_number: str = "", company_number: str = "", prefix: str | None = None
+) -> str:
     """GB-CHC-1234567, GB-SC-SC012345, GB-NIC-100001, GB-COH-01234567, or for a group on no
     register 360G-thornburyvale-ORG-42 (its record number: stable, and says nothing of anyone)."""
     found = registration(charity_number=charity_number, company_number=company_number)
     if found is None:
-        return f"{prefix()}ORG-{pk}"
+        return f"{_prefix(prefix)}ORG-{pk}"
     return f"{found.scheme}-{found.number}"
 
 
-def council_id(*, org_id: str, gss_code: str) -> str:
+def council_id(*, org_id: str, gss_code: str, prefix: str | None = None) -> str:
     """The council's org-id (Council.org_id, GB-LAE-ABC); if none is set yet, an identifier of
     the council's own under its 360Giving prefix (with its GSS code), so the file stays valid."""
-    return (org_id or "").strip() or f"{prefix()}COUNCIL-{gss_code}"
+    return (org_id or "").strip() or f"{_prefix(prefix)}COUNCIL-{gss_code}"
+
+
+def _prefix(given: str | None) -> str:
+    return prefix() if given is None else given

@@ -1,5 +1,9 @@
 """Which grants the council publishes, and the facts published about each.
 
+Every query here is of the council in scope (fundmgr/councils.py): a council's pages and files
+hold its own grants only. The service-wide 360Giving file reads them across the service, each
+grant with its own council's name, identifiers and department.
+
 Published: every grant awarded and still standing, whatever has been paid: an offer made
 (`approved`), accepted, being paid or monitored, closed, and a grant revoked after payment (money
 was paid, and some may be owed back). Not published: bids never awarded, and an award that came
@@ -39,6 +43,7 @@ from django.utils import timezone
 
 from applications.models import REGISTER_STATES, Application, Organisation
 from budgets.models import Account, Entry, FinancialYear, LedgerTransaction
+from transparency import identifiers as ids
 from transparency.models import StateCount
 from transparency.summaries import holding
 
@@ -201,8 +206,15 @@ class GrantRow:
     council_name: str
     council_org_id: str
     council_gss_code: str
+    council_prefix: str
+    council_department: str
     wards: list[BenefitingWard] = field(default_factory=list)
     zone: datetime.tzinfo | None = None  # the local time zone, looked up once for a whole file
+
+    @property
+    def prefix(self) -> str:
+        """The 360Giving prefix of the council that made the grant."""
+        return ids.prefix_of(self.council_prefix, self.council_gss_code)
 
     @property
     def award_date(self) -> datetime.date | None:
@@ -239,9 +251,12 @@ FIELDS = {  # GrantRow's fields in its order, and where each is read from
     "fund_code": "fund_year__fund__code",
     "fund_name": "fund_year__fund__name",
     "year_label": "fund_year__year__label",
-    "council_name": "fund_year__fund__council__name",
-    "council_org_id": "fund_year__fund__council__org_id",
-    "council_gss_code": "fund_year__fund__council__gss_code",
+    # The grant's own council (a file of every council's grants names each one's).
+    "council_name": "council__name",
+    "council_org_id": "council__org_id",
+    "council_gss_code": "council__gss_code",
+    "council_prefix": "council__threesixty_prefix",
+    "council_department": "council__department",
 }
 CHUNK = 2000
 TIMES = ("awarded_at", "updated_at", "last_posted_at")  # read as text: see `UtcText`

@@ -2,8 +2,10 @@
 enterprise organisations, as CSV: date awarded, the period it covers, the department that
 awarded it, the beneficiary and its registration number, a summary of the purpose, the amount.
 
-Made from the same published grants as the 360Giving file (`published.grant_rows`), less those
-to parish councils and schools, which are not VCSE organisations. Amounts are plain numbers
+Each council publishes its own list (the department is the council's own, `Council.department`,
+or the council's name where none is set). Made from the same published grants as the 360Giving
+file (`published.grant_rows`), less those to parish councils and schools, which are not VCSE
+organisations. Amounts are plain numbers
 (500.00) and dates ISO 8601 (2026-05-14), so the file reads into a spreadsheet or a program
 alike.
 """
@@ -13,8 +15,6 @@ from __future__ import annotations
 import csv
 from collections.abc import Iterator
 from typing import IO
-
-from django.conf import settings
 
 from budgets.models import FinancialYear
 from transparency import identifiers as ids
@@ -61,7 +61,7 @@ def line(row: GrantRow) -> list[str]:
     return [
         row.award_date.isoformat() if row.award_date else "",
         period(row),
-        settings.GRANTS_DEPARTMENT,
+        row.council_department.strip() or row.council_name,
         row.organisation_name,
         registered.number if registered else "",
         registered.register if registered else "",

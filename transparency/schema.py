@@ -13,8 +13,10 @@ package's other keywords when they are (`metadata`), and what the schema says of
 by what it implies, kept as it goes: at least one grant, and no two with one id (a set of ids; two
 grants with distinct ids are distinct items, so `uniqueItems` holds too). Beyond the schema, the
 360Giving checks a publisher's file must pass: every grant id starts with the council's 360Giving
-prefix, and the publisher named in the package funds its grants. Memory is the set of ids, never
-the package; the 16-minute, 675 MB validation of 100,000 grants as one document is gone.
+prefix, and the publisher named in the package funds its grants. The service's file of every
+council's grants: each grant id starts with the prefix of the council that funds it. Memory is
+the set of ids, never the package; the 16-minute, 675 MB validation of 100,000 grants as one
+document is gone.
 
 A grant is checked property by property against the grant schema's own subschemas (its `$defs`
 resolved from the whole schema), plus the grant object's keywords with its properties left out;
@@ -162,7 +164,15 @@ class PackageCheck:
     def __init__(self, *, prefix: str | None = None):
         from transparency import identifiers
 
-        self.prefix = identifiers.prefix() if prefix is None else prefix
+        # A council's package: every id under its prefix. The service's package of every
+        # council's grants: each id under the prefix of the council its funder names.
+        self.by_funder: dict[str, str] = {}
+        if prefix is None:
+            council = identifiers.publisher()
+            if council is None:
+                self.by_funder = identifiers.prefixes_by_funder()
+            prefix = identifiers.prefix(council) if council is not None else ""
+        self.prefix = prefix
         self.grants = GrantValidator()
         self.ids: dict[str, int] = {}
         self.funders: set[str] = set()
@@ -191,15 +201,27 @@ class PackageCheck:
             )
         else:
             self.ids[grant_id] = n
-        if self.prefix and not grant_id.startswith(self.prefix):
+        funders = record.get("fundingOrganization")
+        named_funders = [
+            f["id"]
+            for f in (funders if isinstance(funders, list) else [])
+            if isinstance(f, dict) and isinstance(f.get("id"), str)
+        ]
+        self.funders.update(named_funders)
+        expected = self.prefix
+        if self.by_funder:
+            own = [self.by_funder[f] for f in named_funders if f in self.by_funder]
+            if not own:
+                self._problem(
+                    f"grants/{n}/fundingOrganization{named}: no council on the service is its "
+                    "funder"
+                )
+                return
+            expected = own[0]
+        if expected and not grant_id.startswith(expected):
             self._problem(
                 f"grants/{n}/id{named}: the id does not start with the council's 360Giving "
-                f"prefix {self.prefix}"
-            )
-        funders = record.get("fundingOrganization")
-        if isinstance(funders, list):
-            self.funders.update(
-                f["id"] for f in funders if isinstance(f, dict) and isinstance(f.get("id"), str)
+                f"prefix {expected}"
             )
 
     def metadata(self, meta: dict) -> None:

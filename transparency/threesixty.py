@@ -19,7 +19,7 @@ from typing import IO, TYPE_CHECKING
 from django.conf import settings
 from django.utils import timezone
 
-from budgets.models import Council, FinancialYear
+from budgets.models import FinancialYear
 from transparency import identifiers as ids
 from transparency.published import GrantRow, grant_rows, most_wards
 
@@ -44,8 +44,9 @@ def timestamp(moment: datetime.datetime, zone: datetime.tzinfo | None = None) ->
 
 def grant(row: GrantRow) -> dict:
     """One grant as a 360Giving JSON object."""
+    own = row.prefix  # every identifier of the grant is its own council's
     record: dict = {
-        "id": ids.grant_id(row.reference),
+        "id": ids.grant_id(row.reference, own),
         "title": row.title or row.reference,
         "description": row.purpose or row.title or row.reference,
         "currency": "GBP",
@@ -65,6 +66,7 @@ def grant(row: GrantRow) -> dict:
             pk=row.organisation_pk,
             charity_number=row.charity_number,
             company_number=row.company_number,
+            prefix=own,
         ),
         "name": row.organisation_name,
     }
@@ -78,13 +80,13 @@ def grant(row: GrantRow) -> dict:
             {"name": w.name, "countryCode": "GB", "geoCode": w.gss_code, "geoCodeType": WARD}
             for w in row.wards
         ]
-    record["fundingOrganization"] = [
-        {
-            "id": ids.council_id(org_id=row.council_org_id, gss_code=row.council_gss_code),
-            "name": row.council_name,
-            "department": settings.GRANTS_DEPARTMENT,
-        }
-    ]
+    funder = {
+        "id": ids.council_id(org_id=row.council_org_id, gss_code=row.council_gss_code, prefix=own),
+        "name": row.council_name,
+    }
+    if row.council_department.strip():
+        funder["department"] = row.council_department.strip()
+    record["fundingOrganization"] = [funder]
     record["grantProgramme"] = [{"code": row.fund_code, "title": row.fund_name}]
     record["fromOpenCall"] = "Yes"
     record["dateModified"] = timestamp(row.modified_at, row.zone)
@@ -95,18 +97,34 @@ def grant(row: GrantRow) -> dict:
 
 
 def package_metadata(year: FinancialYear | None) -> dict:
-    """Everything in the package but its grants: who publishes it, what it covers, its licence."""
-    council = Council.objects.order_by("pk").first()
+    """Everything in the package but its grants: who publishes it, what it covers, its licence.
+    A council's package is published by the council; the service-wide package (working across
+    a service of several councils) by the service, each grant naming its own council as funder."""
+    council = ids.publisher()
     covers = f"the {year.label} financial year" if year else "every financial year"
-    name = council.name if council else settings.COUNCIL_NAME
-    meta = {
-        "version": VERSION,
-        "title": f"{name}: community grants awarded in {covers}",
-        "description": (
+    slug = year.label.replace("/", "-") if year else "all"
+    if council is None:
+        name = service_name()
+        title = f"{name}: community grants awarded by every council on the service in {covers}"
+        description = (
+            f"Grants awarded in {covers} by every council whose community grants {name} runs, "
+            "each named as its grants' funder and identified by its own 360Giving prefix, in "
+            "the 360Giving Data Standard. Amounts disbursed are what has been paid to date."
+        )
+        identifier = f"all-councils-grants-{slug}"
+    else:
+        name = council.name
+        title = f"{name}: community grants awarded in {covers}"
+        description = (
             f"Grants awarded by {name} from its community funds in {covers}, in the 360Giving "
             "Data Standard. Amounts disbursed are what has been paid to date."
-        ),
-        "identifier": f"{ids.prefix()}grants-{year.label.replace('/', '-') if year else 'all'}",
+        )
+        identifier = f"{ids.prefix(council)}grants-{slug}"
+    meta = {
+        "version": VERSION,
+        "title": title,
+        "description": description,
+        "identifier": identifier,
         "issued": timezone.localdate().isoformat(),
         "modified": timestamp(timezone.now()),
         "publisher": {"name": name},
@@ -114,9 +132,14 @@ def package_metadata(year: FinancialYear | None) -> dict:
     }
     if council is not None:
         meta["publisher"]["identifier"] = ids.council_id(
-            org_id=council.org_id, gss_code=council.gss_code
+            org_id=council.org_id, gss_code=council.gss_code, prefix=ids.prefix(council)
         )
     return meta
+
+
+def service_name() -> str:
+    """The service's own name (the settings file's, where it is the service's to set)."""
+    return getattr(settings, "SERVICE_NAME", "") or "Community grants"
 
 
 def records(

@@ -111,8 +111,9 @@ def test_each_register_gets_its_org_id(charity, company, expected):
     )
 
 
-def test_the_grant_and_the_council_carry_the_configured_identifiers(town, settings):
-    settings.GRANTS_360G_PREFIX = "360G-testshire-"
+def test_the_grant_and_the_council_carry_the_configured_identifiers(town):
+    town.council.threesixty_prefix = "360G-testshire-"
+    town.council.save()
     app = town.award(town.bid(town.group("Friends of Abbey Park")))
     grant = grant_of(app.reference)
     assert grant["id"] == f"360G-testshire-{app.reference}"
@@ -384,10 +385,24 @@ def test_a_file_that_is_not_utf8_is_refused_in_words(town):
         )
 
 
-def test_a_360giving_prefix_not_of_the_registered_form_is_warned_of(settings):
+def test_a_360giving_prefix_not_of_the_registered_form_is_warned_of(town):
     from transparency.checks import grants_prefix
 
-    assert grants_prefix(None) == []
-    settings.GRANTS_360G_PREFIX = "thornburyvale"
-    (warning,) = grants_prefix(None)
+    assert grants_prefix(None, databases=["default"]) == []
+    town.council.threesixty_prefix = "thornburyvale"
+    town.council.save()
+    (warning,) = grants_prefix(None, databases=["default"])
     assert "starting '360G-', ending '-'" in warning.msg
+    assert warning.msg.startswith("Testshire District Council's 360Giving prefix")
+
+
+def test_two_councils_sharing_a_360giving_prefix_are_warned_of(town):
+    from tests.factories import CouncilFactory
+    from transparency.checks import grants_prefix
+
+    CouncilFactory(name="Other", gss_code="E07000997", threesixty_prefix="360G-other-")
+    assert grants_prefix(None, databases=["default"]) == []
+    CouncilFactory(name="Copycat", gss_code="E07000996", threesixty_prefix="360G-thornburyvale-")
+    (warning,) = grants_prefix(None, databases=["default"])
+    assert warning.id == "transparency.W002"
+    assert "Testshire District Council and Copycat share" in warning.msg

@@ -177,7 +177,9 @@ def test_validate_names_a_broken_grant_by_id_and_path_and_a_repeated_id_and_writ
     monkeypatch.setattr(threesixty, "grant", grant)
     real_id = identifiers.grant_id
     monkeypatch.setattr(
-        identifiers, "grant_id", lambda ref: real_id(first if ref == third else ref)
+        identifiers,
+        "grant_id",
+        lambda ref, prefix=None: real_id(first if ref == third else ref, prefix),
     )
     out = tmp_path / "grants.json"
     with pytest.raises(CommandError) as refused:
