@@ -100,6 +100,11 @@ def fill_councils(*specs: tuple[str, str | None]) -> migrations.RunPython:
             schema_editor.execute(update)
             if trigger:
                 schema_editor.execute(f"ALTER TABLE {table} ENABLE TRIGGER {trigger}")
+        if postgres:
+            # The UPDATEs queued the deferred checks of their foreign keys: run them now, as
+            # PostgreSQL refuses to ALTER a table (the column made required next) that has
+            # trigger events pending (a database with rows, as an installation has).
+            schema_editor.execute("SET CONSTRAINTS ALL IMMEDIATE")
 
     return migrations.RunPython(forward, migrations.RunPython.noop, elidable=False)
 
