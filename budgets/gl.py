@@ -28,6 +28,8 @@ from fundmgr.models import User
 if TYPE_CHECKING:
     import pandas as pd
 
+# The usual headings of each column; a council whose finance system heads them otherwise names
+# its own in its settings (Council.gl_columns), looked for first.
 COLUMNS = {
     "cost_code": ("cost code", "cost centre", "cost center", "account", "account code"),
     "date": ("date", "posting date", "transaction date"),
@@ -52,9 +54,27 @@ def period_label(year: int, period: int) -> str:
 # --- reading the GL export ------------------------------------------------------------------
 
 
-def read_gl(content: bytes) -> pd.DataFrame:
+def gl_headings(own: dict[str, str] | None = None) -> dict[str, tuple[str, ...]]:
+    """Each column's headings, lower case: the council's own (`own`) first, then the usual."""
+    found = {}
+    for key, names in COLUMNS.items():
+        mine = str((own or {}).get(key) or "").strip().lower()
+        found[key] = ((mine,) if mine else ()) + tuple(n for n in names if n != mine)
+    return found
+
+
+def council_headings() -> dict[str, str]:
+    """The GL export headings of the council the import is for (its settings), if it has any."""
+    from fundmgr.council_settings import council_for
+
+    council = council_for()
+    return dict(council.gl_columns or {}) if council is not None else {}
+
+
+def read_gl(content: bytes, headings: dict[str, str] | None = None) -> pd.DataFrame:
     """number, cost_code, date, pence, reference, description; or StatementError naming the
-    line. Dates dd/mm/yyyy or yyyy-mm-dd; amounts signed, with £ and commas allowed."""
+    line. Dates dd/mm/yyyy or yyyy-mm-dd; amounts signed, with £ and commas allowed. `headings`
+    are the council's own column headings ({"cost_code": "Cost Centre"}), looked for first."""
     import numpy as np
     import pandas as pd
 
@@ -83,7 +103,7 @@ def read_gl(content: bytes) -> pd.DataFrame:
     # A column the file leaves out that is not required reads as empty text on every line.
     empty_text = pd.Series([""] * len(frame), index=frame.index)
     found: dict[str, pd.Series] = {}
-    for key, names in COLUMNS.items():
+    for key, names in gl_headings(headings).items():
         at = next((heading.index(n) for n in names if n in heading), None)
         if at is None and key in REQUIRED:
             raise StatementError(
@@ -128,7 +148,7 @@ def gl_import(*, content: bytes, filename: str, by: User) -> GLImport:
     if earlier is not None:
         raise Refused(_duplicate(earlier))
     try:
-        frame = read_gl(content)
+        frame = read_gl(content, council_headings())
     except StatementError as error:
         raise InvalidInput(f"{error} Nothing was imported.") from None
     try:

@@ -29,6 +29,7 @@ class CouncilAdmin(admin.ModelAdmin):
         ("Published data", {"fields": ["threesixty_prefix", "department"]}),
         ("Payments", {"fields": ["bacs_service_user_number", "bacs_name", "bacs_sort_code",
                                  "bacs_account_number", "bacs_account_name", "bank_accounts"]}),
+        ("Finance system", {"fields": ["gl_columns"]}),
     ]  # fmt: skip
 
     def get_queryset(self, request):

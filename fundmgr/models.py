@@ -1,8 +1,67 @@
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
+from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import Q, sql
+
+
+def png_or_jpeg(logo) -> None:
+    """A council's logo is a PNG or JPEG image that can be read (the letterhead draws it). A
+    new upload is checked; a logo stored before is what it was."""
+    from PIL import Image, UnidentifiedImageError
+
+    if getattr(logo, "_committed", False):
+        return
+    try:
+        logo.seek(0)
+        with Image.open(logo) as image:
+            found = image.format
+            image.verify()
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
+        raise ValidationError(
+            "The logo must be a PNG or JPEG image.", code="not_an_image"
+        ) from None
+    finally:
+        logo.seek(0)
+    if found not in ("PNG", "JPEG"):
+        raise ValidationError(
+            f"The logo must be a PNG or JPEG image, not {found}.", code="not_png_or_jpeg"
+        )
+
+
+# The columns a finance system's general-ledger export has (budgets.gl reads them); a council
+# whose export heads them otherwise names its headings in Council.gl_columns.
+GL_COLUMNS = ("cost_code", "date", "amount", "reference", "description")
+
+
+def gl_headings(value) -> None:
+    if not isinstance(value, dict):
+        raise ValidationError(
+            'Give the headings as {"cost_code": "Cost Centre", "amount": "Net"}.', code="not_dict"
+        )
+    unknown = sorted(set(value) - set(GL_COLUMNS))
+    if unknown:
+        raise ValidationError(
+            f"{', '.join(unknown)} is not a column of a GL export: the columns are "
+            f"{', '.join(GL_COLUMNS)}.",
+            code="unknown_column",
+        )
+    if not all(isinstance(v, str) and v.strip() for v in value.values()):
+        raise ValidationError("Each column's heading is some text.", code="blank_heading")
+
+
+def bank_account_lines(value: str) -> None:
+    """One "sort code account number" a line: 30-99-50 10203040 or 309950 10203040."""
+    import re
+
+    for number, line in enumerate(value.splitlines(), start=1):
+        if line.strip() and not re.fullmatch(r"\d{2}-?\d{2}-?\d{2}\s+\d{8}", line.strip()):
+            raise ValidationError(
+                f"Line {number}, '{line.strip()}', is not a sort code and an account number "
+                "(30-99-50 10203040).",
+                code="not_an_account",
+            )
 
 
 class Council(models.Model):
@@ -39,7 +98,9 @@ class Council(models.Model):
     address = models.TextField(blank=True, help_text="One line of the address a line.")
     email = models.EmailField(blank=True)
     phone = models.CharField(max_length=40, blank=True)
-    logo = models.FileField(upload_to="councils/", blank=True, help_text="PNG or JPEG.")
+    logo = models.FileField(
+        upload_to="councils/", blank=True, validators=[png_or_jpeg], help_text="PNG or JPEG."
+    )
     help_name = models.CharField("help contact", max_length=100, blank=True)
     help_email = models.EmailField("help e-mail", blank=True)
     help_phone = models.CharField("help telephone", max_length=40, blank=True)
@@ -74,8 +135,19 @@ class Council(models.Model):
     bacs_account_name = models.CharField("account name paid from", max_length=18, blank=True)
     bank_accounts = models.TextField(
         blank=True,
+        validators=[bank_account_lines],
         help_text="The council's bank accounts, one `sort code account number` a line: a "
         "statement for any other account is refused.",
+    )
+    # The finance system: the headings of its general-ledger export (budgets.gl).
+    gl_columns = models.JSONField(
+        "GL export headings",
+        default=dict,
+        blank=True,
+        validators=[gl_headings],
+        help_text="Only where the finance system's GL export heads its columns otherwise than "
+        "Cost code, Date, Amount, Reference and Description (or their usual names): "
+        '{"cost_code": "Cost Centre", "amount": "Net"}.',
     )
 
     class Meta:
@@ -150,6 +222,12 @@ class CouncilQuerySet(models.QuerySet):
 
     def update(self, **kwargs):
         return super(CouncilQuerySet, self._scoped()).update(**kwargs)
+
+    def _raw_delete(self, using):
+        # A delete that needs no collecting (no signals, no cascades) is one DELETE, made by a
+        # query of Django's own class, which would not add the council: `all().delete()` working
+        # for one council emptied every council's table (where no row-level security holds).
+        return super(CouncilQuerySet, self._scoped())._raw_delete(using)
 
     def _scoped(self):
         from fundmgr import councils

@@ -68,6 +68,20 @@ def _run_role_migrations() -> None:
             # Rendered models would be re-rendered at every later step: render afresh instead.
             state.__dict__.pop("apps", None)
         state = migration.mutate_state(state, preserve=False)
+    # The roles' permissions on a model that moved follow it, as fundmgr/0009 moves them.
+    for (old_app, model), new_app in MOVED_MODELS.items():
+        for group in Group.objects.all():
+            for permission in group.permissions.filter(
+                content_type__app_label=old_app, content_type__model=model
+            ):
+                group.permissions.remove(permission)
+                group.permissions.add(
+                    *Permission.objects.filter(
+                        content_type__app_label=new_app,
+                        content_type__model=model,
+                        codename=permission.codename,
+                    )
+                )
 
 
 class UserFactory(factory.django.DjangoModelFactory):

@@ -5,16 +5,22 @@ files, e-mails and statement imports."""
 
 from __future__ import annotations
 
+import io
+import json
 import re
+from decimal import Decimal
 
 import pytest
 from django.core import mail
+from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from budgets import ledger
-from budgets.models import Councillor, PaymentFile, Statement
+from budgets.models import Councillor, GLImport, GLLine, PaymentFile, Statement
 from finance.documents import remittance_pdf
 from fundmgr import councils
+from fundmgr import letterhead as lh
+from fundmgr.models import Council
 from fundmgr.notifications import send_pending
 from tests import journeys
 from tests.conftest import verified_bank_details
@@ -256,3 +262,131 @@ def test_a_statement_of_another_councils_account_is_refused_and_its_own_is_taken
     import_statement(client, "a")
     (statement,) = Statement.objects.all()
     assert statement.council_id == made["a"].council.pk
+
+
+# --- the finance system's GL export ------------------------------------------------------------
+
+GL_OWN_HEADINGS = (
+    "Cost Centre,Posting Date,Doc Ref,Narrative,Net\r\n"
+    "R4410-7310,02/03/2027,CCIF26-000001/1,Grant FRIENDS OF ABBEY PARK,£500.00\r\n"
+)
+
+
+def import_gl(client, key: str):
+    upload = SimpleUploadedFile("gl.csv", GL_OWN_HEADINGS.encode(), content_type="text/csv")
+    return client.post(f"/council-{key}/finance/general-ledger/", {"file": upload}, follow=True)
+
+
+def test_a_councils_gl_export_is_read_with_the_column_headings_its_settings_name(client, made):
+    council = made["b"].council
+    council.gl_columns = {"cost_code": "Cost Centre", "amount": "Net"}
+    council.full_clean()
+    council.save()
+    for key in ("a", "b"):
+        with councils.acting_for(made[key].council):
+            client.force_login(UserFactory(username=f"finance-{key}", roles=["Finance officer"]))
+        response = import_gl(client, key)
+        if key == "a":  # the usual headings only: "Net" is no amount column it knows
+            assert "The file has no amount column" in response.text
+    (imported,) = GLImport.objects.all()
+    assert imported.council_id == council.pk
+    (line,) = GLLine.objects.all()
+    assert (line.cost_code, line.amount) == ("R4410-7310", Decimal("500.00"))
+
+
+def test_gl_headings_that_are_no_column_are_refused():
+    with pytest.raises(ValidationError, match="cost_centre is not a column of a GL export"):
+        Council(gl_columns={"cost_centre": "Cost Centre"}).clean_fields(
+            exclude=[f.name for f in Council._meta.fields if f.name != "gl_columns"]
+        )
+
+
+# --- the council's administrator, in /admin/ ----------------------------------------------------
+
+
+def png(colour=(0, 94, 165)) -> bytes:
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGB", (300, 100), colour).save(out, "PNG")
+    return out.getvalue()
+
+
+def change_form(council: Council, **changes) -> dict:
+    """What the admin's change form posts for `council`, with `changes`."""
+    data = {
+        field.name: getattr(council, field.name)
+        for field in Council._meta.fields
+        if field.name not in ("id", "logo")
+    }
+    data["gl_columns"] = json.dumps(council.gl_columns)
+    data["slug"] = council.slug or ""
+    data.update(changes)
+    return data
+
+
+@pytest.fixture
+def admin_b(client, made):
+    with councils.acting_for(made["b"].council):
+        user = UserFactory(username="admin-b", is_staff=True, roles=["Administrator"])
+    client.force_login(user)
+    return user
+
+
+def test_a_councils_administrator_sees_and_edits_only_its_own_council(client, made, admin_b):
+    a, b = made["a"].council, made["b"].council
+    listing = client.get("/council-b/admin/fundmgr/council/")
+    assert listing.status_code == 200
+    assert OWN["b"]["name"] in listing.text and OWN["a"]["name"] not in listing.text
+    other = client.get(f"/council-b/admin/fundmgr/council/{a.pk}/change/")
+    assert other.status_code == 302  # the admin's "no such council": not in its list
+    assert OWN["a"]["help_email"] not in other.text
+    assert client.get("/council-a/admin/fundmgr/council/").status_code in (403, 404)
+
+    page = f"/council-b/admin/fundmgr/council/{b.pk}/change/"
+    form = client.get(page)
+    assert form.status_code == 200
+    changed = change_form(
+        b,
+        help_name="Brackley grants desk",
+        host="grants.elsewhere.example",
+        slug="somewhere-else",
+        gss_code="E07000999",
+    )
+    response = client.post(page, changed)
+    assert response.status_code == 302, response.content
+    b.refresh_from_db()
+    assert b.help_name == "Brackley grants desk"
+    # Where a council is, and which it is, are the service administrator's to change.
+    assert (b.host, b.slug, b.gss_code) == ("", "council-b", "E07000102")
+    a.refresh_from_db()
+    assert a.help_name == OWN["a"]["help_name"]
+    client.logout()
+    assert "Contact the Brackley grants desk" in client.get("/council-b/sign-in/").text
+
+
+def test_the_logo_must_be_a_png_or_jpeg_and_then_heads_the_councils_letters(client, made, admin_b):
+    b = made["b"].council
+    page = f"/council-b/admin/fundmgr/council/{b.pk}/change/"
+    gif = io.BytesIO()
+    from PIL import Image
+
+    Image.new("RGB", (30, 10)).save(gif, "GIF")
+    for name, content in (("logo.gif", gif.getvalue()), ("logo.png", b"not an image")):
+        upload = SimpleUploadedFile(name, content, content_type="image/png")
+        refused = client.post(page, change_form(b, logo=upload))
+        assert refused.status_code == 200
+        assert "The logo must be a PNG or JPEG image" in refused.text
+    b.refresh_from_db()
+    assert not b.logo
+
+    upload = SimpleUploadedFile("crest.png", png(), content_type="image/png")
+    assert client.post(page, change_form(b, logo=upload)).status_code == 302
+    b.refresh_from_db()
+    assert b.logo.name.startswith("councils/")
+    with councils.acting_for(b):
+        letter = lh.render([lh.paragraph("Hello")], title="T", reference="R-1")
+    with councils.acting_for(made["a"].council):
+        other = lh.render([lh.paragraph("Hello")], title="T", reference="R-1")
+    assert b"/Subtype /Image" in letter
+    assert b"/Subtype /Image" not in other
