@@ -162,3 +162,74 @@ def filled_by_the_database(*specs: tuple[str, str]) -> migrations.RunPython:
             schema_editor.execute(f"DROP TRIGGER IF EXISTS {table}_council ON {table}")
 
     return migrations.RunPython(forward, backward)
+
+
+# --- a row points only at rows of its own council ------------------------------------------
+
+
+def council_pairs(models_) -> list[tuple[str, str, str]]:
+    """(table, column, parent table) for every foreign key from a council-owned model to another
+    council-owned model: each must point at a row of its own council. Read from the models
+    (historical ones in a migration, the app's own in a test): a model is council-owned when it
+    has a `council` foreign key to fundmgr.Council."""
+
+    def owned(model) -> bool:
+        try:
+            field = model._meta.get_field("council")
+        except Exception:  # noqa: BLE001 - FieldDoesNotExist, from any app registry
+            return False
+        related = getattr(field, "related_model", None)
+        return related is not None and related._meta.label_lower == "fundmgr.council"
+
+    pairs = []
+    for model in models_:
+        meta = model._meta
+        if meta.proxy or not meta.managed or not owned(model):
+            continue
+        for field in meta.concrete_fields:
+            if not field.many_to_one or field.name == "council":
+                continue
+            parent = field.related_model
+            if owned(parent) and field.target_field.primary_key:
+                pairs.append((meta.db_table, field.column, parent._meta.db_table))
+    return sorted(set(pairs))
+
+
+def _key_name(table: str, column: str) -> str:
+    import hashlib
+
+    digest = hashlib.sha256(f"{table}.{column}".encode()).hexdigest()[:8]
+    return f"{table[:30]}_{column[:16]}_same_council_{digest}"[:63]
+
+
+def same_council_keys() -> migrations.RunPython:
+    """On PostgreSQL, a foreign key of (column, council_id) beside each plain one between two
+    council-owned tables, to the parent's (id, council_id): an entry cannot name another
+    council's account, nor an application another council's fund year, whatever the code does
+    (a plain key is checked past row-level security, so it alone would let one council's row
+    point into another's). Idempotent: a later migration that adds a council-owned model calls
+    it again, and it adds only the keys not there yet."""
+
+    def forward(apps, schema_editor):
+        if schema_editor.connection.vendor != "postgresql":
+            return
+        with schema_editor.connection.cursor() as cursor:
+            cursor.execute("SELECT conname FROM pg_constraint")
+            present = {name for (name,) in cursor.fetchall()}
+        for table, column, parent in council_pairs(apps.get_models()):
+            unique = f"{parent[:40]}_id_council_unique"
+            if unique not in present:
+                schema_editor.execute(
+                    f'ALTER TABLE "{parent}" ADD CONSTRAINT "{unique}" UNIQUE (id, council_id)'
+                )
+                present.add(unique)
+            name = _key_name(table, column)
+            if name not in present:
+                schema_editor.execute(
+                    f'ALTER TABLE "{table}" ADD CONSTRAINT "{name}" FOREIGN KEY '
+                    f'("{column}", council_id) REFERENCES "{parent}" (id, council_id) '
+                    "DEFERRABLE INITIALLY DEFERRED"
+                )
+                present.add(name)
+
+    return migrations.RunPython(forward, migrations.RunPython.noop, elidable=False)

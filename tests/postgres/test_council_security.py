@@ -159,3 +159,64 @@ def test_the_orm_keeps_to_the_council_in_scope(two_councils):
     with councils.acting_for(councils.NOTHING):
         assert Application.objects.count() == 0
     assert Application.objects.count() == 2  # service-wide, as a command runs
+
+
+def test_every_key_between_council_owned_tables_also_checks_the_council(on_postgres):
+    """Generated from the models: a new foreign key between council-owned tables without its
+    (column, council_id) twin fails here."""
+    from fundmgr.council_security import council_pairs
+
+    pairs = council_pairs(apps.get_models())
+    assert ("budgets_entry", "account_id", "budgets_account") in pairs and len(pairs) >= 40
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            SELECT src.relname, array_agg(a.attname ORDER BY k.ord), dst.relname
+            FROM pg_constraint c
+            JOIN pg_class src ON src.oid = c.conrelid
+            JOIN pg_class dst ON dst.oid = c.confrelid
+            CROSS JOIN LATERAL unnest(c.conkey) WITH ORDINALITY AS k(attnum, ord)
+            JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = k.attnum
+            WHERE c.contype = 'f'
+            GROUP BY c.oid, src.relname, dst.relname
+            """
+        )
+        keys = {(table, tuple(columns), parent) for table, columns, parent in cursor.fetchall()}
+    missing = [p for p in pairs if (p[0], (p[1], "council_id"), p[2]) not in keys]
+    assert missing == []
+
+
+def test_a_row_cannot_point_at_another_councils_row_even_service_wide(two_councils):
+    """Service-wide (no policy narrows what is seen), an entry of council a naming council b's
+    account, or a's bid moved to b's fund year, is refused by the database at commit."""
+    from django.db import IntegrityError
+
+    from applications.models import Application
+    from budgets.models import Account, FundYear
+
+    (a, app_a), (b, _) = two_councils["a"], two_councils["b"]
+    account_b = Account.objects.filter(council=b).first()
+    with pytest.raises(IntegrityError, match="same_council"):
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+            columns = [
+                column.name
+                for column in connection.introspection.get_table_description(
+                    cursor, "budgets_entry"
+                )
+                if column.name != "id"
+            ]
+            chosen = ", ".join("%s" if name == "account_id" else name for name in columns)
+            # A copy of one of council a's entries, naming council b's account.
+            cursor.execute(
+                f"INSERT INTO budgets_entry ({', '.join(columns)}) SELECT {chosen} "
+                "FROM budgets_entry WHERE council_id = %s ORDER BY id LIMIT 1",
+                [account_b.pk, a.pk],
+            )
+    with pytest.raises(IntegrityError, match="same_council"):
+        with transaction.atomic():
+            connection.cursor().execute("SET CONSTRAINTS ALL IMMEDIATE")
+            Application.objects.filter(pk=app_a.pk).update(
+                fund_year=FundYear.objects.get(council=b)
+            )
+    assert Application.objects.get(pk=app_a.pk).fund_year.council_id == a.pk
