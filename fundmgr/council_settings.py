@@ -50,8 +50,9 @@ def name(council: Council | None) -> str:
 
 
 def help_contact(council: Council | None) -> dict[str, str]:
-    """Who to ask for help (name, email, phone, hours), and the phone as a `tel:` link wants it:
-    the council's grants team, or the service's own contact."""
+    """Who to ask for help (name, email, phone, hours), the phone as a `tel:` link wants it
+    (tel) and how to reach them as a sentence ends (at): the council's grants team, or the
+    service's own contact."""
     if council is not None:
         contact = {
             "name": council.help_name or "grants team",
@@ -61,8 +62,13 @@ def help_contact(council: Council | None) -> dict[str, str]:
         }
     else:
         contact = {k: str(v) for k, v in settings.SERVICE_HELP_CONTACT.items()}
-        contact.setdefault("name", "")
+        for field in ("email", "phone", "hours"):
+            contact.setdefault(field, "")
+        contact["name"] = contact.get("name") or "service desk"
     contact["tel"] = "".join(c for c in contact.get("phone", "") if c.isdigit() or c == "+")
+    # " at help@example.gov.uk or on 01632 960000": how, after "contact the <name>" (or nothing).
+    how = " or on ".join(part for part in (contact["email"], contact["phone"]) if part)
+    contact["at"] = f" at {how}" if how else ""
     return contact
 
 

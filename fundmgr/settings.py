@@ -332,7 +332,7 @@ FUNDMGR_SMS = env_bool("FUNDMGR_SMS", False)
 SERVICE_NAME = os.environ.get("SERVICE_NAME", "Community grants")
 # Who to contact about the service itself, on its own pages (blank parts are left out).
 SERVICE_HELP_CONTACT = {
-    "name": os.environ.get("SERVICE_HELP_NAME", ""),
+    "name": os.environ.get("SERVICE_HELP_NAME", "service desk"),
     "email": os.environ.get("SERVICE_HELP_EMAIL", ""),
     "phone": os.environ.get("SERVICE_HELP_PHONE", ""),
     "hours": os.environ.get("SERVICE_HELP_HOURS", ""),

@@ -118,6 +118,10 @@ def test_the_services_own_pages_show_the_services_name_and_no_councils(client, m
     settings.SERVICE_NAME = "Shared grants service"
     text = client.get("/sign-in/").text
     assert '<span class="fm-header__council-name">Shared grants service</span>' in text
+    assert "Get help" not in text  # the service has no help contact of its own yet
+    settings.SERVICE_HELP_CONTACT = {"name": "service desk", "email": "desk@shared.example"}
+    text = client.get("/sign-in/").text
+    assert "Contact the service desk" in text and 'href="mailto:desk@shared.example"' in text
     for key in OWN:
         for field in MARKS:
             assert OWN[key][field] not in text, (key, field)
