@@ -154,23 +154,29 @@ class TimeBand(CouncilOwned):
 # --- spend and clawback (transparency.money_summaries builds them from the ledger) --------------
 
 
-class SummaryStamp(models.Model):
-    """When a summary built from the ledger was last built, and the newest posting, step and
-    monitoring report it counted: a newer one means it is out of date."""
+class SummaryStamp(CouncilOwned):
+    """When a council's summary built from its ledger was last built, and the newest posting,
+    step and monitoring report of the council it counted: a newer one means it is out of date."""
 
-    name = models.CharField(max_length=20, primary_key=True)
+    name = models.CharField(max_length=20)
     built_at = models.DateTimeField()
     marks = models.CharField(max_length=100, help_text="Newest posting, step and report ids.")
     queued = models.CharField(max_length=100, blank=True, default="", help_text="Refresh for.")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["council", "name"], name="one_summary_stamp_per_name")
+        ]
 
     def __str__(self) -> str:
         return f"{self.name} as at {self.built_at:%Y-%m-%d %H:%M}"
 
 
-class SpendFigure(models.Model):
-    """One row of a spend table: `by` ward, fund, councillor or year, the row's `key` (its id;
-    0 for no ward or the central pot), under the filters year and fund (0: every one), for the
-    grants' shares in ward `within` (0: every ward)."""
+class SpendFigure(CouncilOwned):
+    """One row of a council's spend table: `by` ward, fund, councillor or year, the row's `key`
+    (its id; 0 for no ward or the central pot), under the filters year and fund (0: every one),
+    for the grants' shares in ward `within` (0: every ward). Financial years are the service's:
+    the council is part of the key."""
 
     year = models.IntegerField(default=0)
     fund = models.IntegerField(default=0)
@@ -184,7 +190,8 @@ class SpendFigure(models.Model):
     class Meta:
         constraints = [
             models.UniqueConstraint(
-                fields=["year", "fund", "within", "by", "key"], name="one_spend_figure_per_key"
+                fields=["council", "year", "fund", "within", "by", "key"],
+                name="one_spend_figure_per_key",
             )
         ]
 

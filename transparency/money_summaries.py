@@ -13,6 +13,10 @@ three maximum ids). A page reads the stamp first:
   `enqueue_once`) and the page shows the figures it has, "as at" their build time;
 - otherwise the kept figures are current.
 
+Each council's summaries are its own (`SpendFigure` and `SummaryStamp` are council-owned): built
+from its own ledger, in its own scope, stamped with its own newest rows. Working across the
+service (a command), `rebuild`, `current` and `differences` go council by council.
+
 `SpendFigure` holds each spend table's rows for every choice of the filters (every year or
 one, every fund or one) and for every ward's own share (a councillor's tables). `ClawbackFigure`
 sums the clawback table per fund year and set of wards; `ClawbackGrant` lists the grants with
@@ -31,6 +35,8 @@ from django.utils import timezone
 
 from applications.models import Application, MonitoringReport, TransitionLog
 from budgets.models import LedgerTransaction
+from fundmgr import councils
+from fundmgr.models import Council
 from fundmgr.tasks import background, enqueue_once
 from transparency.models import ClawbackFigure, ClawbackGrant, SpendFigure, SummaryStamp
 from transparency.summaries import wards_key
@@ -47,15 +53,35 @@ GRANT_FIELDS += ("refunded", "owed")
 
 
 def marks() -> str:
-    """The newest posting, workflow step and monitoring report, as one string: one statement
-    of three index reads."""
+    """The newest posting, workflow step and monitoring report (of the council in scope), as
+    one string: one statement of three index reads."""
     q = connection.ops.quote_name
     tables = [m._meta.db_table for m in (LedgerTransaction, TransitionLog, MonitoringReport)]
-    sql = "SELECT " + ", ".join(f"(SELECT MAX(id) FROM {q(t)})" for t in tables)
+    council_id = councils.current_id()
+    where = "" if council_id is None else " WHERE council_id = %s"
+    sql = "SELECT " + ", ".join(f"(SELECT MAX(id) FROM {q(t)}{where})" for t in tables)
     with connection.cursor() as cursor:
-        cursor.execute(sql)
+        cursor.execute(sql, [] if council_id is None else [council_id] * len(tables))
         row = cursor.fetchone()
     return ",".join(str(v or 0) for v in row)
+
+
+def _councils() -> list[Council] | None:
+    """None when working for one council (in its scope); otherwise (across the service) the
+    councils to go through one by one, each in its own scope."""
+    return None if councils.current_id() is not None else councils.every_council()
+
+
+def _each(work):
+    """`work()` for the council in scope, or for each council in turn (its last result)."""
+    found = _councils()
+    if found is None:
+        return work()
+    result = None
+    for council in found:
+        with councils.acting_for(council):
+            result = work()
+    return result
 
 
 @background()
@@ -64,15 +90,19 @@ def refresh() -> None:
     refresh queued before this one has already counted everything."""
     stamp = SummaryStamp.objects.filter(name=NAME).first()
     if stamp is None or stamp.marks != marks():
-        rebuild()
+        _rebuild()
 
 
-def current() -> SummaryStamp:
+def current() -> SummaryStamp | None:
     """The summaries' stamp, building them first if there are none; if they are out of date,
     the refresh is queued (in the tests, and with the immediate backend, it runs now)."""
+    return _each(_current)
+
+
+def _current() -> SummaryStamp:
     stamp = SummaryStamp.objects.filter(name=NAME).first()
     if stamp is None:
-        return rebuild()
+        return _rebuild()
     now = marks()
     if stamp.marks != now and stamp.queued != now:
         # Queued once for these marks, however many readers find the figures behind.
@@ -183,14 +213,20 @@ def recount() -> tuple[dict, dict, dict]:
     return _spend_rows(grants, wards), figures, due
 
 
+def rebuild() -> SummaryStamp | None:
+    """Throw the summaries away and build them again (the council in scope's, or each
+    council's in turn); the new stamp (the last council's)."""
+    return _each(_rebuild)
+
+
 @transaction.atomic
-def rebuild() -> SummaryStamp:
-    """Throw the summaries away and build them again; the new stamp. On PostgreSQL one build
-    at a time (two first readers, or a reader and the task): the second waits, then builds
-    over the first's rows."""
+def _rebuild() -> SummaryStamp:
+    """One council's. On PostgreSQL one build of a council at a time (two first readers, or a
+    reader and the task): the second waits, then builds over the first's rows."""
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [LOCK])
+            council_id = councils.current_id() or 0
+            cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [LOCK, council_id])
     seen = marks()  # read first: whatever is posted while counting leaves the stamp behind
     spend_rows, figures, due = recount()
     SpendFigure.objects.all().delete()
@@ -218,7 +254,24 @@ def rebuild() -> SummaryStamp:
 
 def differences() -> list[str]:
     """How the kept spend and clawback summaries differ from a recount: nothing, when right
-    (or when none are kept yet: the first page to need them builds them)."""
+    (or when none are kept yet: the first page to need them builds them). Across a service of
+    several councils, each council's, named."""
+    found = _councils()
+    if found is None:
+        return _differences()
+    return [
+        f"{council.name}: {line}"
+        for council in found
+        for line in _in_scope_of(council, _differences)
+    ]
+
+
+def _in_scope_of(council: Council, work):
+    with councils.acting_for(council):
+        return work()
+
+
+def _differences() -> list[str]:
     if not SummaryStamp.objects.filter(name=NAME).exists():
         return []
     spend_rows, figures, due = recount()
@@ -249,5 +302,5 @@ def differences() -> list[str]:
 
 
 def built_at() -> datetime.datetime | None:
-    """When the figures the pages show were counted."""
+    """When the figures the pages show (the council in scope's) were counted."""
     return SummaryStamp.objects.filter(name=NAME).values_list("built_at", flat=True).first()

@@ -17,6 +17,7 @@ from django.db.models import F, Q, Sum
 
 from applications.models import Application
 from budgets.models import Account, Councillor, Entry, FinancialYear, Fund, Ward
+from fundmgr import councils
 from fundmgr.money import pounds
 from transparency.charts import HATCHED, SOLID, Section, Series, bar_chart
 from transparency.scope import Filters, Scope
@@ -112,6 +113,8 @@ def by_ward(grants: pd.DataFrame, filters: Filters, scope: Scope | None = None) 
     )
     if scope is not None and not scope.everything:  # every ward of the grants in the frame
         links = links.filter(application__reference__in=sorted(set(grants["reference"])))
+    if (council_id := councils.current_id()) is not None:  # the link table names no council
+        links = links.filter(application__council_id=council_id)
     links = pd.DataFrame.from_records(
         list(links.values_list("application__reference", "ward_id", "ward__name")),
         columns=["reference", "ward_id", "ward_name"],

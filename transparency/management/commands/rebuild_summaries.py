@@ -14,5 +14,7 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         counted = rebuild()
         self.stdout.write(f"Counted {counted:,} applications into the dashboards' summaries.")
-        stamp = SummaryStamp.objects.get()  # counted by rebuild()
-        self.stdout.write(f"Counted the ledger into the spend and clawback summaries ({stamp}).")
+        for stamp in SummaryStamp.objects.select_related("council").order_by("council__name"):
+            self.stdout.write(
+                f"Counted {stamp.council}'s ledger into its spend and clawback summaries ({stamp})."
+            )
