@@ -1,5 +1,10 @@
-"""Build the demo council from fixtures/demo.json through the real services, so the demo's
-ledger is exactly what the product would have written. Deterministic: same file, same data.
+"""Build the demo's councils through the real services, so the demo's ledger is exactly what
+the product would have written. Deterministic: same files, same data.
+
+The service holds two councils: Thornbury Vale (fixtures/demo.json, the bigger, at the bare
+address: settings.DEFAULT_COUNCIL) and Ashcombe (fixtures/demo-ashcombe.json, smaller, at
+/ashcombe/). Each is built inside its own scope (`councils.acting_for`), as its own staff would
+build it; its staff have roles at it alone. Applicants are the whole service's.
 
 This module sets up the council: people, wards, councillors, funds, budgets and allocations.
 `devtools.demo_applications` then tells the stories of the community groups and their
@@ -41,11 +46,14 @@ from budgets.models import (
     Ward,
 )
 from devtools import demo_applications
+from fundmgr import councils
 from fundmgr.models import User
 from fundmgr.notifications import send_pending
 from fundmgr.roles import give_role
 
 DEMO_FILE = Path(settings.BASE_DIR) / "fixtures" / "demo.json"
+# Every council of the demo, the first (DEMO_FILE) first: its rows keep the ids they always had.
+DEMO_FILES = (DEMO_FILE, Path(settings.BASE_DIR) / "fixtures" / "demo-ashcombe.json")
 
 
 @dataclass
@@ -67,8 +75,22 @@ def read_spec(path: Path = DEMO_FILE) -> dict:
     return json.loads(path.read_text(encoding="utf-8"))
 
 
+def read_specs() -> list[dict]:
+    """Each council's spec, in the order they are built."""
+    return [read_spec(path) for path in DEMO_FILES]
+
+
 def is_loaded(spec: dict) -> bool:
     return Council.objects.filter(gss_code=spec["council"]["gss_code"]).exists()
+
+
+def address(spec: dict, site: str = "http://127.0.0.1:8000") -> str:
+    """Where a council of the demo is served: the default council at the bare address, any
+    other at its path prefix."""
+    slug = spec["council"].get("slug") or ""
+    if not slug or slug == getattr(settings, "DEFAULT_COUNCIL", ""):
+        return f"{site}/"
+    return f"{site}/{slug}/"
 
 
 def logins(spec: dict) -> list[DemoLogin]:
@@ -85,7 +107,8 @@ def logins(spec: dict) -> list[DemoLogin]:
 
 
 def summary() -> str:
-    """One line: how many applications the database holds in each state."""
+    """One line: how many applications the council in scope (the whole service, outside one)
+    holds in each state."""
     counts = Counter(Application.objects.values_list("status", flat=True))
     states = ", ".join(f"{status.value} {counts[status.value]}" for status in Status)
     return f"{sum(counts.values())} applications: {states}."
@@ -126,6 +149,11 @@ def _date(text: str | None) -> datetime.date | None:
 
 
 def load(spec: dict) -> Demo:
+    """One council of the demo (for several in one transaction, `load_all`)."""
+    return load_all([spec])[0]
+
+
+def load_all(specs: list[dict]) -> list[Demo]:
     # The stories queue about 3,000 e-mails to the demo's fictional example.org addresses. They
     # go to Django's dummy backend, inside the load's own transaction: a development machine's
     # console backend would print them all, and sending them after the commit (as the outbox
@@ -138,10 +166,10 @@ def load(spec: dict) -> Demo:
         DOCUMENTS_AFTER_DECISIONS=False,
     ):
         with transaction.atomic():
-            demo = _build(spec)
+            demos = [_build(spec) for spec in specs]
             send_pending(limit=1_000_000)
             statistics_refresh()
-    return demo
+    return demos
 
 
 def statistics_refresh() -> None:
@@ -157,6 +185,12 @@ def _build(spec: dict) -> Demo:
     demo = Demo(spec=spec, password=spec["password"], logins=logins(spec))
     password = make_password(spec["password"])
     council = Council.objects.create(**spec["council"])
+    with councils.acting_for(council):
+        _build_council(spec, demo, password, council)
+    return demo
+
+
+def _build_council(spec: dict, demo: Demo, password: str, council: Council) -> None:
     users = _people(spec, password, council)
     admin = users[spec["staff"][0]["username"]]
     councillors = _wards_and_councillors(spec, council, users, password)
@@ -168,7 +202,6 @@ def _build(spec: dict) -> Demo:
     years = sorted({fy.year for fy in fund_years.values()}, key=lambda y: y.start)
     for year in years[:-1]:
         ledger.year_close(year=year, by=admin)
-    return demo
 
 
 def _people(spec: dict, password: str, council: Council) -> dict[str, User]:
@@ -254,7 +287,7 @@ def _transfers(spec, fund_years, councillors, admin) -> None:
             to_councillor=councillors[move["to"]],
             amount=Decimal(move["amount"]),
             by=admin,
-            key=f"demo-transfer:{number}",
+            key=f"demo-transfer:{spec['council']['gss_code']}:{number}",  # unique on the service
         )
 
 

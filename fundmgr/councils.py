@@ -254,12 +254,18 @@ class CouncilMiddleware:
             value: int | str = SERVICE if user is not None and user.is_superuser else NOTHING
         else:
             value = found.pk
+        script_prefix = get_script_prefix()
         if prefix:
             request.path_info = request.path_info[len(prefix) :] or "/"
             request.council_prefix = prefix
-            set_script_prefix(get_script_prefix().rstrip("/") + prefix + "/")
-        with acting_for(value):
-            response = self.get_response(request)
+            set_script_prefix(script_prefix.rstrip("/") + prefix + "/")
+        try:
+            with acting_for(value):
+                response = self.get_response(request)
+        finally:
+            # The prefix is the thread's: the next request on it (a test client's, a development
+            # server's thread) starts from the server's own, not from this council's.
+            set_script_prefix(script_prefix)
         if response.streaming:  # read by the server after this returns: in the same scope
             response.streaming_content = _streamed_for(value, response.streaming_content)
         return response

@@ -172,14 +172,18 @@ def _prepare(out) -> dict:
         started = time.monotonic()
         call_command("loaddemo", stdout=open(os.devnull, "w"))  # noqa: SIM115
         out(f"Loaded the demo in {time.monotonic() - started:.0f} s")
+    # The demo's first council's people: it is the one at the bare address the load is sent to.
+    from fundmgr.models import Council
+
+    council_id = Council.objects.get(gss_code=spec["council"]["gss_code"]).pk
     keys = {}
-    for user in holders(Role.FINANCE_OFFICER):
+    for user in holders(Role.FINANCE_OFFICER, council_id):
         key = two_factor.new_secret()
         TOTPDevice.objects.filter(user=user).delete()
         TOTPDevice.objects.create(user=user, name=two_factor.APP_NAME, key=key, confirmed=True)
         keys[user.username] = key
     officers = list(
-        holders(Role.GRANTS_OFFICER)
+        holders(Role.GRANTS_OFFICER, council_id)
         .exclude(totpdevice__isnull=False)
         .values_list("username", flat=True)
     )

@@ -92,7 +92,9 @@ class TestTheDemo:
         counts = Counter(Application.objects.values_list("status", flat=True))
         assert 140 <= sum(counts.values()) <= 160
         assert {status for status in Status if counts[status] == 0} == set()
+        # Thornbury Vale's line comes first.
         summary = next(line for line in demo_output.splitlines() if "applications:" in line)
+        summary = summary.strip()
         assert summary.startswith(f"{sum(counts.values())} applications: draft {counts['draft']},")
 
     def test_every_fund_has_applications_in_both_years(self):
@@ -106,7 +108,8 @@ class TestTheDemo:
     def test_the_planner_knows_what_was_loaded(self):
         """Loading ends with ANALYZE: the planner's row counts are the demo's, not the empty
         tables' from before it (which made the public list take 15 s on PostgreSQL)."""
-        count = Application.objects.count()
+        with councils.across_the_service():  # the planner counts the table's rows, all of them
+            count = Application.objects.count()
         table = Application._meta.db_table
         with connection.cursor() as cursor:
             if connection.vendor == "postgresql":

@@ -31,6 +31,17 @@ def demo(django_db_setup, django_db_blocker):
         transaction.set_rollback(True)
 
 
+@pytest.fixture(autouse=True)
+def in_thornbury(demo):
+    """The demo's first council, Thornbury Vale, read in its scope (the demo also holds
+    Ashcombe, whose statement and figures these are not)."""
+    from fundmgr import councils
+    from fundmgr.models import Council
+
+    with councils.acting_for(Council.objects.get(slug="thornbury-vale")):
+        yield
+
+
 def test_the_demos_grants_were_paid_through_runs_authorised_by_a_second_officer(demo):
     runs = PaymentRun.objects.filter(status="authorised")
     assert runs.count() >= 40

@@ -37,6 +37,17 @@ def demo(django_db_setup, django_db_blocker):
         transaction.set_rollback(True)
 
 
+@pytest.fixture(autouse=True)
+def in_thornbury(demo):
+    """The demo's first council, Thornbury Vale, read in its scope (the demo also holds
+    Ashcombe, whose statement and figures these are not)."""
+    from fundmgr import councils
+    from fundmgr.models import Council
+
+    with councils.acting_for(Council.objects.get(slug="thornbury-vale")):
+        yield
+
+
 def pence(amount) -> int:
     return int(Decimal(amount or 0) * 100)
 
