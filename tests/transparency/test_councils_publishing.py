@@ -282,3 +282,48 @@ def test_the_services_file_takes_the_same_queries_however_many_grants_and_counci
     assert (few[1], many[1]) == (2, 63)
     assert many[0] == few[0], (few, many)
     assert c.app.reference in body(client.get(f"/{ALL}"))
+
+
+def test_a_councils_ward_pages_are_its_own(client, made):
+    """The ward profiles' groups funded are read from the kept shares (GroupShare), counted
+    per council: a's ward shows a's group; b's address does not know a's ward."""
+    ward_a = "/grants/wards/E05000101/"
+    page = client.get(f"/council-a{ward_a}").content.decode()
+    assert "Friends of a" in page and "Friends of b" not in page
+    assert client.get(f"/council-b{ward_a}").status_code == 404
+    index = client.get("/council-b/grants/wards/").content.decode()
+    assert "Ward b" in index and "Ward a" not in index
+
+
+def test_the_export_commands_write_one_councils_files_or_every_councils(made, tmp_path):
+    from django.core.management import call_command
+    from django.core.management.base import CommandError
+
+    def export(*args) -> dict:
+        out = tmp_path / "grants.json"
+        call_command(
+            "export_360giving", "--out", str(out), "--validate", *args, stderr=io.StringIO()
+        )
+        return json.loads(out.read_text())
+
+    every = export()
+    assert sorted(g["id"][:14] for g in every["grants"]) == ["360G-councila-", "360G-councilb-"]
+    assert whole_schema_errors(every) == []
+    (only_b,) = export("--council", "E07000102")["grants"]
+    assert only_b["id"] == f"360G-councilb-{made['b'].app.reference}"
+    (only_a,) = export("--council", "council-a")["grants"]
+    assert only_a["id"] == f"360G-councila-{made['a'].app.reference}"
+
+    listed = tmp_path / "list.csv"
+    with pytest.raises(CommandError, match="name it with --council"):
+        call_command("export_transparency_register", "--out", str(listed))
+    call_command(
+        "export_transparency_register",
+        "--out",
+        str(listed),
+        "--council",
+        "council-b",
+        stderr=io.StringIO(),
+    )
+    rows = list(csv.DictReader(io.StringIO(listed.read_text())))
+    assert [r["Grant reference"] for r in rows] == [made["b"].app.reference]

@@ -5,9 +5,22 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 
 from budgets.selectors import financial_year
+from fundmgr import councils
 from fundmgr.errors import DomainError
 from transparency import threesixty
 from transparency.published import published
+
+
+def named_council(name: str):
+    """The council a command names by its path prefix or its GSS code."""
+    from django.db.models import Q
+
+    from fundmgr.models import Council
+
+    found = Council.objects.filter(Q(slug=name) | Q(gss_code=name.upper())).first()
+    if found is None:
+        raise CommandError(f"No council on the service is {name!r}: give its prefix or GSS code.")
+    return found
 
 
 class _Stdout:
@@ -32,6 +45,12 @@ class Command(BaseCommand):
         parser.add_argument("--format", choices=["json", "csv", "xlsx"], default="json")
         parser.add_argument("--out", required=True, help="The file to write; - for standard out.")
         parser.add_argument(
+            "--council",
+            default="",
+            help="The council whose grants to write (its path prefix or GSS code); on a "
+            "service of several, every council's grants if blank.",
+        )
+        parser.add_argument(
             "--validate",
             action="store_true",
             help="Check each grant against the 360Giving schema as it is written, and the "
@@ -39,7 +58,11 @@ class Command(BaseCommand):
             "them.",
         )
 
-    def handle(self, *args, year, format, out, validate, **options):
+    def handle(self, *args, council, **options):
+        with councils.acting_for(named_council(council) if council else councils.SERVICE):
+            self._handle(*args, **options)
+
+    def _handle(self, *args, year, format, out, validate, **options):
         try:
             chosen = financial_year(year) if year.strip() else None
         except DomainError as error:

@@ -3,8 +3,10 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 
 from budgets.selectors import financial_year
+from fundmgr import councils
 from fundmgr.errors import DomainError
 from transparency import register
+from transparency.management.commands.export_360giving import named_council
 
 
 class _Stdout:
@@ -28,8 +30,24 @@ class Command(BaseCommand):
         parser.add_argument(
             "--out", required=True, help="The CSV file to write; - for standard out."
         )
+        parser.add_argument(
+            "--council",
+            default="",
+            help="The council whose list to write (its path prefix or GSS code); needed on a "
+            "service of several councils.",
+        )
 
-    def handle(self, *args, year, out, **options):
+    def handle(self, *args, council, **options):
+        if council:
+            chosen = named_council(council)
+        elif len(councils.every_council()) > 1:
+            raise CommandError("Each council publishes its own list: name it with --council.")
+        else:
+            chosen = councils.SERVICE
+        with councils.acting_for(chosen):
+            self._handle(*args, **options)
+
+    def _handle(self, *args, year, out, **options):
         try:
             chosen = financial_year(year) if year.strip() else None
         except DomainError as error:
