@@ -85,10 +85,17 @@ def _pounds(pence: int | None) -> str | None:
 
 
 def council_accounts() -> list[str]:
-    """The bank accounts of the council the import is for (its own settings)."""
-    from fundmgr import council_settings
+    """The bank accounts of the council the import is for (its own settings). Refused when the
+    work is for none of several councils: whose accounts a statement may be of is unknown."""
+    from fundmgr import council_settings, councils
 
-    return council_settings.bank_accounts(council_settings.council_for())
+    council = council_settings.council_for()
+    if council is None and councils.every_council():
+        raise Refused(
+            "This service has several councils: import a statement at its council's own "
+            "address, for that council."
+        )
+    return council_settings.bank_accounts(council)
 
 
 def layout_for(key: str, columns: dict | None = None) -> Layout | None:

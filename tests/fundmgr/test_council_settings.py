@@ -20,6 +20,7 @@ from budgets.models import Councillor, GLImport, GLLine, PaymentFile, Statement
 from finance.documents import remittance_pdf
 from fundmgr import councils
 from fundmgr import letterhead as lh
+from fundmgr.errors import Refused
 from fundmgr.models import Council
 from fundmgr.notifications import send_pending
 from tests import journeys
@@ -394,3 +395,13 @@ def test_the_logo_must_be_a_png_or_jpeg_and_then_heads_the_councils_letters(clie
         other = lh.render([lh.paragraph("Hello")], title="T", reference="R-1")
     assert b"/Subtype /Image" in letter
     assert b"/Subtype /Image" not in other
+
+
+def test_a_statement_imported_for_no_council_of_several_is_refused(made):
+    """Service-wide (a command, the service administrator), the council's accounts are
+    unknown: nothing is read as if any account would do."""
+    from budgets.statement_imports import statement_read
+
+    with open(LLOYDS, "rb") as f, pytest.raises(Refused, match="several councils"):
+        statement_read(f.read())
+    assert Statement.objects.count() == 0
