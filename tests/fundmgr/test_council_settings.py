@@ -405,3 +405,34 @@ def test_a_statement_imported_for_no_council_of_several_is_refused(made):
     with open(LLOYDS, "rb") as f, pytest.raises(Refused, match="several councils"):
         statement_read(f.read())
     assert Statement.objects.count() == 0
+
+
+# --- upgrading: council 1 from the environment, once -------------------------------------------
+
+
+def test_the_upgrade_gives_council_one_the_settings_the_environment_gave(settings):
+    """fundmgr/0009 reads FIRST_COUNCIL (the former council variables) for the one council of
+    an installation from before councils had their own settings."""
+    from importlib import import_module
+
+    from django.apps import apps
+
+    migration = import_module("fundmgr.migrations.0009_council_settings")
+    settings.FIRST_COUNCIL = {
+        **settings.FIRST_COUNCIL,
+        "address": ["Guildhall", "Upton", "UP1 1UP"],
+        "help_email": "help@upton.example",
+        "bacs_service_user_number": "654321",
+        "bank_accounts": ["309950 10203040", "401234 55556666"],
+    }
+    council = CouncilFactory(name="Upton District Council")
+    migration.settings_to_councils(apps, None)
+    council.refresh_from_db()
+    assert council.slug == "upton"
+    assert council.address_lines == ["Guildhall", "Upton", "UP1 1UP"]
+    assert (council.help_email, council.bacs_service_user_number) == (
+        "help@upton.example",
+        "654321",
+    )
+    assert council.bank_accounts == "309950 10203040\n401234 55556666"
+    council.full_clean()
