@@ -180,7 +180,7 @@ def offer_letter_story(
     from fundmgr import letterhead as lh
 
     fy = app.fund_year
-    council = lh.council()
+    council = lh.council(app)
     decided = _decided_on(decision)
     story = [
         lh.address_block(
@@ -270,7 +270,7 @@ def offer_letter_story(
             f"If you have any questions, e-mail {council.email} or call {council.phone}, "
             f"quoting {app.reference}."
         ),
-        lh.sign_off(),
+        lh.sign_off(council=app),
     ]
     return story
 
@@ -290,6 +290,7 @@ def offer_letter_pdf(
         offer_letter_story(app, decision, account, schedule),
         title=f"Offer of a grant: {app.reference}",
         reference=app.reference,
+        council=app,
     )
 
 
@@ -343,6 +344,7 @@ def decision_notice_pdf(decision: Decision) -> bytes:
         decision_notice_story(decision),
         title=f"Decision notice: {app.reference}",
         reference=app.reference,
+        council=app,
     )
 
 

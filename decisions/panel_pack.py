@@ -273,6 +273,7 @@ def panel_pack_pdf(meeting: PanelMeeting) -> bytes:
         panel_pack_story(meeting),
         title=f"Panel pack: {meeting.title}",
         reference=panel_reference(meeting),
+        council=meeting,
     )
 
 

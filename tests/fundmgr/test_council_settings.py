@@ -17,6 +17,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from budgets import ledger
 from budgets.models import Councillor, GLImport, GLLine, PaymentFile, Statement
+from decisions.documents import offer_letter_pdf
 from finance.documents import remittance_pdf
 from fundmgr import councils
 from fundmgr import letterhead as lh
@@ -185,15 +186,20 @@ def test_each_councils_bacs_file_carries_its_own_service_user_number_and_account
             assert OWN[other(key)][field] not in bacs, (key, field)
 
 
-def test_a_remittance_made_across_the_service_is_on_its_own_councils_letterhead(made):
-    """As a command or a task working for the whole service would make it: the line's council."""
+def test_letters_made_across_the_service_are_on_their_own_councils_letterhead(made):
+    """As a command or a task working for the whole service would make them: the remittance is
+    its payment line's council's, the offer letter its application's."""
     for key in ("a", "b"):
         _run, line, _bacs = accepted_and_paid(made[key])
+        app = made[key].app
         assert councils.scope() == councils.SERVICE
-        text = flat(pdf_text(remittance_pdf(line, made[key].app)))
-        assert text.startswith(OWN[key]["name"])
-        assert OWN[key]["address"].split("\n")[-1] in text
-        assert_own(text, key)
+        remittance = flat(pdf_text(remittance_pdf(line, app)))
+        offer = flat(pdf_text(offer_letter_pdf(app, app.decisions.get(), None)))
+        for text in (remittance, offer):
+            assert text.startswith(OWN[key]["name"])
+            assert OWN[key]["address"].split("\n")[-1] in text
+            assert_own(text, key)
+        assert f"e-mail {OWN[key]['email']} or call {OWN[key]['phone']}" in offer
 
 
 # --- e-mails -----------------------------------------------------------------------------------
