@@ -86,6 +86,9 @@ class Reminder:
     reference: str = ""
     phone: str = ""
     text: str = ""
+    # Whose help contact the e-mail ends with: the application's council (a timer's command
+    # works across the service).
+    council: int | None = None
 
     @property
     def label(self) -> str:
@@ -170,6 +173,7 @@ def _offer_reminder(app: Application, *, left: int, days: int) -> Reminder:
         f"Accept the offer: {link}\n"
     )
     return Reminder(
+        council=app.council_id,
         kind=OFFER_LAPSING,
         to=_members(app),
         subject=f"{app.reference}: accept your offer of {pounds(app.amount_awarded)} by {last_day}",
@@ -243,6 +247,7 @@ def _report_due_reminder(app: Application, *, due: datetime.date, left: int) -> 
         f"Send your report: {link}\n"
     )
     return Reminder(
+        council=app.council_id,
         kind=REPORT_DUE,
         to=_group(app),
         subject=f"{app.reference}: your end-of-grant report is due on {rules.long_date(due)}",
@@ -266,6 +271,7 @@ def _report_overdue_reminder(
     )
     key = f"{REPORT_OVERDUE}:{app.reference}"
     return Reminder(
+        council=app.council_id,
         kind=REPORT_OVERDUE,
         to=_group(app),
         subject=f"{app.reference}: your end-of-grant report is overdue",
@@ -416,6 +422,7 @@ def _support_reminder(
         f"Support or decline the bid: {link}\n"
     )
     return Reminder(
+        council=app.council_id,
         kind=SUPPORT_WAITING,
         to=_addresses([councillor.user.email]),
         subject=f"{app.reference} is waiting for your support",
@@ -467,6 +474,7 @@ def send_reminders(on: datetime.date, *, dry_run: bool = False) -> list[Reminder
             reference=reminder.reference,
             key=reminder.key,
             kind=reminder.kind,
+            council=reminder.council,
         )
         if reminder.phone:
             notify(

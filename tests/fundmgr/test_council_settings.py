@@ -442,3 +442,26 @@ def test_the_upgrade_gives_council_one_the_settings_the_environment_gave(setting
     )
     assert council.bank_accounts == "309950 10203040\n401234 55556666"
     council.full_clean()
+
+
+def test_a_reminder_sent_by_the_timers_command_ends_with_its_own_councils_help_contact(
+    made, settings
+):
+    """send_reminders runs across the service: each e-mail ends with its bid's council's help
+    contact (the support reminder to each council's ward councillor)."""
+    import datetime
+
+    from applications.reminders import send_reminders
+
+    settings.SITE_URL = "https://grants.example"
+    later = datetime.date.today() + datetime.timedelta(days=10)
+    while later.weekday() >= 5:
+        later += datetime.timedelta(days=1)
+    send_pending()  # what making the bids sent
+    mail.outbox.clear()
+    send_reminders(later)
+    send_pending()
+    for key in ("a", "b"):
+        (message,) = [m for m in mail.outbox if m.to == [made[key].councillor.email]]
+        assert OWN[key]["help_email"] in message.body.splitlines()[-1]
+        assert OWN[other(key)]["help_email"] not in message.body
