@@ -73,6 +73,7 @@ def _support_withdrawn_email(
                 "support it again."
             ),
             reference=app.reference,
+            council=app,
         )
     body = (
         f"{app.reference}: {app.title}\n\n"
@@ -87,6 +88,7 @@ def _support_withdrawn_email(
         subject=f"{app.reference}: {councillor}'s support withdrawn: they left office",
         body=body,
         reference=app.reference,
+        council=app,
     )
     notify(
         to=[c.user.email for c in others],
@@ -98,6 +100,7 @@ def _support_withdrawn_email(
             "Sign in to see the bid."
         ),
         reference=app.reference,
+        council=app,
     )
 
 

@@ -179,6 +179,7 @@ def clawback_raise(*, application: Application, by: User) -> Clawback:
             "grants team if you think this is wrong."
         ),
         reference=app.reference,
+        council=app,
     )
     return clawback
 

@@ -530,6 +530,7 @@ def remittances_send(run_id: int) -> int:
                 reference=app.reference,
                 key=f"remittance:{line.payment_id}",
                 attachment=documents[line.pk],
+                council=run,
             )
     return queued
 
