@@ -16,6 +16,7 @@ from django.db.models import Count, Q, Sum
 from django.utils import timezone
 
 from budgets.models import Clawback, FinancialYear, PaymentRunLine, StatementLine
+from fundmgr import councils
 from fundmgr.documents import document_store
 from fundmgr.models import Document, User
 
@@ -284,7 +285,8 @@ def stored_pdf(year: FinancialYear, *, by: User) -> Document:
     return document_store(
         kind="reconciliation",
         reference=f"RECON-{year.label}",
-        key=f"reconciliation:{year.label}",
+        # A year's report is each council's own: its key names the council (its id, or "all").
+        key=f"reconciliation:{councils.current_id() or councils.SERVICE}:{year.label}",
         description=f"Reconciliation report {year.label}",
         content=pdf(build(year)),
         by=by,

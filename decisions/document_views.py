@@ -15,6 +15,7 @@ import all three (a statement is `budgets`' document, an offer letter `applicati
 
 from __future__ import annotations
 
+from django.apps import apps
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 
@@ -25,7 +26,7 @@ from budgets.selectors import fund_year as find_fund_year
 from decisions import documents, selectors
 from decisions.models import Decision, PanelMeeting
 from decisions.panel_pack import PANEL_PACK, panel_pack_digest, panel_pack_document
-from fundmgr import access
+from fundmgr import access, councils
 from fundmgr.documents import document_prepared, document_response
 from fundmgr.errors import InvalidInput, Refused
 from fundmgr.models import Document
@@ -110,7 +111,38 @@ def may_see_document(user, document: Document) -> bool:
     if document.kind == PANEL_PACK and kind == "meeting":
         meeting = PanelMeeting.objects.filter(pk=ident).first()
         return meeting is not None and selectors.may_see_meeting(user, meeting)
-    return is_officer(user)  # other kinds (remittances, clawback requests): council staff
+    # Other kinds (remittances, clawback requests, answers copies, reconciliations): council
+    # staff, and only the council's whose record the document is about.
+    return is_officer(user) and _about_this_council(kind, ident)
+
+
+# For the kinds of document whose key names a council's record ("run-line:12"): where the record
+# is (a Document is the whole service's; its record says whose it is).
+SUBJECTS = {
+    "run-line": ("budgets", "PaymentRunLine", "pk"),
+    "clawback": ("budgets", "Clawback", "pk"),
+    "application": ("applications", "Application", "reference"),
+    "bank-reconciliation": ("finance", "BankReconciliation", "pk"),
+}
+
+
+def _about_this_council(kind: str, ident: str) -> bool:
+    """Whether the record a document's key names is the council's in scope (any council's, for
+    the service administrator's scope). A key that names no record of a council (or one whose
+    app is not installed) is no council's: only service-wide."""
+    if councils.service_wide():
+        return True
+    if kind == "reconciliation":  # reconciliation:<council id>:<year label>
+        return ident.split(":", 1)[0] == str(councils.current_id())
+    subject = SUBJECTS.get(kind)
+    if subject is None or not apps.is_installed(subject[0]):
+        return False
+    app_label, model_name, field = subject
+    value = ident.split(":", 1)[0]
+    if field == "pk" and not value.isdigit():
+        return False
+    model = apps.get_model(app_label, model_name)
+    return model._default_manager.filter(**{field: value}).exists()
 
 
 @access.page(access.signed_in)

@@ -63,3 +63,25 @@ def test_another_councils_people_find_nothing_here(made, client):
     # A's own officer is let in.
     client.force_login(a.officer)
     assert client.get("/council-a/officer/").status_code == 200
+
+
+def test_a_councils_stored_documents_are_not_another_councils(made, client):
+    """A stored document (fundmgr.models.Document is the whole service's) is the council's whose
+    record it is about: another council's officer, at their own council's address, finds no
+    such document."""
+    from fundmgr.documents import document_store
+
+    a, b = made["a"], made["b"]
+    with councils.acting_for(a.council):
+        copy = document_store(
+            kind="answers",
+            reference=a.app.reference,
+            key=f"application:{a.app.reference}",
+            description="The answers a group sent",
+            content=b"%PDF-1.4\n%%EOF\n",
+            by=None,
+        )
+    client.force_login(a.officer)
+    assert client.get(f"/council-a/documents/{copy.pk}/").status_code == 200
+    client.force_login(b.officer)
+    assert client.get(f"/council-b/documents/{copy.pk}/").status_code == 404
