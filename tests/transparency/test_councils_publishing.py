@@ -327,3 +327,18 @@ def test_the_export_commands_write_one_councils_files_or_every_councils(made, tm
     )
     rows = list(csv.DictReader(io.StringIO(listed.read_text())))
     assert [r["Grant reference"] for r in rows] == [made["b"].app.reference]
+
+
+def test_the_services_xlsx_holds_every_councils_grants_too(client, made):
+    from openpyxl import load_workbook
+
+    response = client.get("/grants/360giving/grants-all.xlsx")
+    assert response.status_code == 200
+    assert "all-councils-grants-all.xlsx" in response["Content-Disposition"]
+    sheet = load_workbook(io.BytesIO(b"".join(response.streaming_content)))["grants"]
+    rows = list(sheet.iter_rows(values_only=True))
+    funder = rows[0].index("Funding Org:Name")
+    assert sorted((r[0], r[funder]) for r in rows[1:]) == [
+        (f"360G-councila-{made['a'].app.reference}", "Council a"),
+        (f"360G-councilb-{made['b'].app.reference}", "Council b"),
+    ]
