@@ -41,7 +41,22 @@ def visible_applications(user: User) -> QuerySet[Application]:
     return Application.objects.filter(mine)
 
 
+def organisations_here() -> QuerySet[Organisation]:
+    """The groups of the council in scope: those that have applied to it or named one of its
+    wards (every group, for the whole service). A group's profile, bank details and members are
+    shared by the councils it applies to, and seen by their officers only."""
+    from budgets.models import Ward
+    from fundmgr import councils
+
+    if councils.service_wide():
+        return Organisation.objects.all()
+    applied = Application.objects.order_by().values("organisation_id")
+    return Organisation.objects.filter(
+        Q(pk__in=applied) | Q(ward__in=Ward.objects.order_by().values("pk"))
+    )
+
+
 def visible_organisations(user: User) -> QuerySet[Organisation]:
     if user.is_superuser or has_role(user, Role.GRANTS_OFFICER, Role.FINANCE_OFFICER, Role.AUDITOR):
-        return Organisation.objects.select_related("ward").order_by("name", "pk")
+        return organisations_here().select_related("ward").order_by("name", "pk")
     return organisations_for(user)

@@ -34,7 +34,7 @@ from rest_framework.response import Response
 from applications import group_selectors, organisations
 from applications.models import BankAccount, Membership, Organisation
 from applications.organisation_api import ORGANISATION
-from applications.visibility import visible_organisations
+from applications.visibility import organisations_here, visible_organisations
 from budgets.payments import may_read_finance
 from finance.api import FinanceArea
 from fundmgr import access
@@ -231,6 +231,10 @@ class BankAccountViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
     lookup_value_regex = r"[0-9]+"
     ordering_fields = ["entered_at", "checked_at"]
     ordering = ["-entered_at", "-pk"]
+
+    def get_queryset(self):
+        # A group's bank details are the whole service's: the council's groups' only.
+        return super().get_queryset().filter(organisation__in=organisations_here())
 
     def _check(self, request, *, approve: bool, given: serializers.Serializer) -> Response:
         account = self.get_object()

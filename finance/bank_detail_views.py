@@ -11,9 +11,10 @@ from django.contrib import messages
 from django.shortcuts import get_object_or_404, redirect, render
 
 from applications import organisations
-from applications.models import BankAccount, Organisation
+from applications.models import BankAccount
 from applications.organisation_forms import BankDetailsForm
 from applications.rules import today
+from applications.visibility import organisations_here
 from budgets.payments import is_finance_officer
 from finance import downloads
 from finance.forms import BankCheckForm, OrganisationSearchForm
@@ -45,7 +46,9 @@ def _verified_before(organisation_ids) -> set[int]:
 @access.page(access.reads_finance)
 def waiting(request):
     accounts = list(
-        BankAccount.objects.filter(status=BankAccount.Status.UNVERIFIED)
+        BankAccount.objects.filter(
+            status=BankAccount.Status.UNVERIFIED, organisation__in=organisations_here()
+        )
         .select_related("organisation", "entered_by")
         .order_by("entered_at", "pk")
     )
@@ -64,12 +67,12 @@ def waiting(request):
     found = None
     if search.is_valid() and search.cleaned_data["q"]:
         found = list(
-            Organisation.objects.filter(name__icontains=search.cleaned_data["q"]).order_by("name")[
-                :50
-            ]
+            organisations_here()
+            .filter(name__icontains=search.cleaned_data["q"])
+            .order_by("name")[:50]
         )
     recent = (
-        BankAccount.objects.filter(checked_at__isnull=False)
+        BankAccount.objects.filter(checked_at__isnull=False, organisation__in=organisations_here())
         .select_related("organisation", "checked_by")
         .order_by("-checked_at", "-pk")[:RECENT]
     )
@@ -93,7 +96,9 @@ def _check_refusal(account: BankAccount, user) -> str:
 @access.page(access.reads_finance, access.finance_officer)
 def check(request, pk: int):
     account = get_object_or_404(
-        BankAccount.objects.select_related("organisation", "entered_by", "checked_by"), pk=pk
+        BankAccount.objects.select_related("organisation", "entered_by", "checked_by"),
+        pk=pk,
+        organisation__in=organisations_here(),  # the council's groups' only
     )
     refusal = _check_refusal(account, request.user)
     form = BankCheckForm(request.POST or None)
@@ -141,7 +146,7 @@ def check(request, pk: int):
 
 @access.page(access.reads_finance, access.finance_officer)
 def history(request, pk: int):
-    organisation = get_object_or_404(Organisation, pk=pk)
+    organisation = get_object_or_404(organisations_here(), pk=pk)
     may_enter = is_finance_officer(request.user)
     form = BankDetailsForm(request.POST or None)
     form.helper.layout[-1].value = "Save new bank details"

@@ -85,3 +85,44 @@ def test_a_councils_stored_documents_are_not_another_councils(made, client):
     assert client.get(f"/council-a/documents/{copy.pk}/").status_code == 200
     client.force_login(b.officer)
     assert client.get(f"/council-b/documents/{copy.pk}/").status_code == 404
+
+
+def test_a_groups_shared_profile_is_seen_only_by_the_councils_it_applied_to(made, client):
+    """A group's profile and bank details are the whole service's, seen by the finance officers
+    of the councils it applied to only: another council's finds it in no list and not by its
+    number, on the pages and in the API."""
+    from applications.organisations import bank_account_change
+    from tests.factories import UserFactory
+
+    a = made["a"]
+    group = a.app.organisation
+    account = bank_account_change(
+        organisation=group,
+        by=a.treasurer,
+        account_name="Friends of a",
+        sort_code="112233",
+        account_number="44556677",
+    )
+    finance = {}
+    for key in ("a", "b"):
+        with councils.acting_for(made[key].council):
+            finance[key] = UserFactory(username=f"finance-{key}", roles=["Finance officer"])
+    pages = {
+        "waiting": "/finance/bank-details/",
+        "history": f"/finance/organisations/{group.pk}/bank-details/",
+        "check": f"/finance/bank-details/{account.pk}/",
+        "list": "/api/v1/bank-accounts/",
+        "detail": f"/api/v1/bank-accounts/{account.pk}/",
+        "group": f"/api/v1/organisations/{group.pk}/",
+    }
+    seen = {}
+    for key in ("a", "b"):
+        client.force_login(finance[key])
+        for name, url in pages.items():
+            response = client.get(f"/council-{key}{url}")
+            seen[(key, name)] = (response.status_code, group.name in response.content.decode())
+    assert all(seen[("a", name)] == (200, True) for name in pages), seen
+    assert seen[("b", "waiting")] == (200, False)
+    assert seen[("b", "list")] == (200, False)
+    for name in ("history", "check", "detail", "group"):
+        assert seen[("b", name)][0] == 404, (name, seen)
