@@ -291,23 +291,32 @@ def grant_rows(
     *, year: FinancialYear | None = None, vcse_only: bool = False, chunk: int = CHUNK
 ) -> Iterator[GrantRow]:
     """Every published grant (of one year, or all), oldest record first, read `chunk` at a time
-    by primary key: memory stays bounded however many grants there are, and each chunk is two
-    queries (the grants, then their wards)."""
-    apps = published()
+    by primary key: memory stays bounded however many grants there are, and each chunk is three
+    queries (its ids, the grants, then their wards).
+
+    A chunk's ids are read first, from the applications alone, and then those rows with their
+    joins and the ledger's facts: on PostgreSQL the row-level security policies' conditions
+    make the planner expect a few rows where there are thousands, and asked for the next
+    chunk's rows whole it joined and sorted every grant after the chunk's start, each chunk
+    (on a loaded 2-core machine the service's file of ten councils' 50,000 grants took 32 s
+    where one council's 5,000 took 1 s). Each chunk now costs the same wherever it starts."""
+    chosen = published()
     if year is not None:
-        apps = apps.filter(fund_year__year=year)
+        chosen = chosen.filter(fund_year__year=year)
     if vcse_only:
-        apps = apps.exclude(organisation__kind__in=NOT_VCSE)
-    apps = with_award_facts(apps).order_by("pk")
+        chosen = chosen.exclude(organisation__kind__in=NOT_VCSE)
+    chosen = chosen.order_by("pk")
+    apps = with_award_facts(Application.objects.all()).order_by("pk")
     zone = timezone.get_current_timezone()
     columns = [UtcText(source) if name in TIMES else source for name, source in FIELDS.items()]
     times = [n for n, name in enumerate(FIELDS) if name in TIMES]
     last = 0
     while True:
-        # Tuples in GrantRow's own field order (FIELDS is in that order): no dict a row.
-        batch = list(apps.filter(pk__gt=last).values_list(*columns)[:chunk])
-        if not batch:
+        ids = list(chosen.filter(pk__gt=last).values_list("pk", flat=True)[:chunk])
+        if not ids:
             return
+        # Tuples in GrantRow's own field order (FIELDS is in that order): no dict a row.
+        batch = list(apps.filter(pk__in=ids).values_list(*columns))
         wards: dict[int, list[BenefitingWard]] = defaultdict(list)
         through = Application.wards.through.objects.filter(
             application_id__in=[row[0] for row in batch]
@@ -321,7 +330,7 @@ def grant_rows(
             for n in times:
                 values[n] = _utc(values[n])
             yield GrantRow(*values, wards=wards.get(row[0], []), zone=zone)
-        last = batch[-1][0]
+        last = ids[-1]
 
 
 def most_wards(*, year: FinancialYear | None = None) -> int:
