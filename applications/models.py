@@ -69,7 +69,13 @@ class Organisation(models.Model):
     )
     address = models.TextField()
     postcode = models.CharField(max_length=8)
-    ward = models.ForeignKey(Ward, on_delete=models.PROTECT, related_name="organisations")
+    # The ward where the group is based, at the council it registered with. A group applying to
+    # another council names that council's wards on each bid; there this ward is another
+    # council's, which PostgreSQL does not show (so the join to it is an outer one: null=True,
+    # though every group names one).
+    ward = models.ForeignKey(
+        Ward, on_delete=models.PROTECT, related_name="organisations", null=True
+    )
     email = models.EmailField()
     phone = models.CharField(max_length=20, blank=True)
     governing_document = models.FileField(

@@ -50,6 +50,9 @@ class OrganisationSerializer(serializers.ModelSerializer):
             "created_at",
         ]
         read_only_fields = ["id", "created_at"]
+        # Every group names its ward (the column is nullable only for PostgreSQL's sake:
+        # applications.models.Organisation.ward).
+        extra_kwargs = {"ward": {"required": True, "allow_null": False}}
 
 
 # --- an application's parts -----------------------------------------------------------------

@@ -29,7 +29,7 @@ from applications.organisations import payable_bank_account
 from applications.schedules import schedule_for_offer
 from applications.workflow import Status
 from budgets import ledger
-from budgets.models import Councillor, FundYear, LedgerTransaction
+from budgets.models import Councillor, FundYear, LedgerTransaction, Ward
 from fundmgr import access, contention
 from fundmgr.errors import InvalidInput, NotPermitted, Refused
 from fundmgr.models import User
@@ -449,8 +449,26 @@ def application_create(
         created_by=by,
         **fields,
     )
-    app.wards.set(wards if wards is not None else [organisation.ward])
+    if wards is not None:
+        app.wards.set(_own_wards(app, wards))
+    elif organisation.ward_id is not None:  # the group's own ward, where it is this council's
+        app.wards.set(Ward.objects.filter(pk=organisation.ward_id, council_id=app.council_id))
     return app
+
+
+def _own_wards(app: Application, wards) -> list:
+    """The wards, each of the bid's council, else InvalidInput naming the first that is not."""
+    wards = list(wards)
+    ids = [getattr(ward, "pk", ward) for ward in wards]
+    own = set(
+        Ward.objects.filter(pk__in=ids, council_id=app.council_id).values_list("pk", flat=True)
+    )
+    if foreign := [ward for ward, pk in zip(wards, ids, strict=True) if pk not in own]:
+        raise InvalidInput(
+            f"{foreign[0]} is not a ward of {app.fund_year.fund.council}: choose the wards of "
+            "this council that the project benefits."
+        )
+    return wards
 
 
 @transaction.atomic
@@ -487,7 +505,7 @@ def application_update(
     app.version = F("version") + 1
     app.save()
     if wards is not None:
-        app.wards.set(wards)
+        app.wards.set(_own_wards(app, wards))
     app.refresh_from_db()
     return app
 

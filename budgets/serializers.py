@@ -59,6 +59,11 @@ class FundYearSerializer(serializers.ModelSerializer):
     delegated_limit = Money()
     clawback_threshold = Money()
 
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
+        data["year"]["is_closed"] = instance.is_closed  # as the fund year's council has it
+        return data
+
     class Meta:
         model = FundYear
         fields = [

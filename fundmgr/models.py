@@ -261,6 +261,16 @@ class CouncilOwned(models.Model):
         fill_council(self)
         super().save(*args, **kwargs)
 
+    def _perform_unique_checks(self, unique_checks):
+        """A form's check that a value is not taken asks across the service: a fund code or a
+        reference is unique on the whole service (it names one thing in BACS files, ledger keys
+        and the service-wide 360Giving file), and another council's row, which the council in
+        scope cannot see, would otherwise pass the form and fail in the database."""
+        from fundmgr import councils
+
+        with councils.acting_for(councils.SERVICE):
+            return super()._perform_unique_checks(unique_checks)
+
 
 class NoCouncil(Exception):
     pass

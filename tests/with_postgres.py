@@ -1,10 +1,10 @@
 #!/usr/bin/env python3
 """Run a command against a throwaway PostgreSQL server.
 
-    python tests/with_postgres.py [--durable] -- COMMAND [ARG ...]
+    python tests/with_postgres.py [--durable] [--superuser] -- COMMAND [ARG ...]
 
 Starts a private PostgreSQL server in a temporary directory, on a free TCP port of 127.0.0.1,
-runs COMMAND with DATABASE_URL=postgres://fundmgr@127.0.0.1:PORT/postgres in its environment,
+runs COMMAND with DATABASE_URL=postgres://fundmgr_app@127.0.0.1:PORT/postgres in its environment,
 then stops the server and deletes the directory whatever happens (the command fails, raises,
 is interrupted with Ctrl-C or SIGTERM), and exits with the command's exit code.
 
@@ -16,6 +16,12 @@ benchmark ledger --database-url "$DATABASE_URL"` reports which it ran on).
 PostgreSQL refuses to run as root, and CI runs as root: then the server runs as the `postgres`
 system user (or `nobody`). The binaries come from the highest /usr/lib/postgresql/<version>/bin
 (Debian's layout), else from PATH; `make postgres-binaries` installs them.
+
+The command connects as `fundmgr_app`, a role as production's must be: not a superuser, and
+without BYPASSRLS, so row-level security holds for it as it does in production (a superuser
+passes every policy, and tests run as one would never see a query that another council's rows
+break). It may create databases (the test databases it owns) and roles (the security tests' probe
+role). `--superuser` runs the command as `fundmgr`, the server's superuser, instead.
 
 Standard library only: it runs before anything else is set up.
 """
@@ -34,7 +40,8 @@ import tempfile
 import time
 
 PROG = "with_postgres"
-DB_USER = "fundmgr"
+DB_USER = "fundmgr"  # the server's superuser
+APP_USER = "fundmgr_app"  # what the command connects as: no superuser, no BYPASSRLS
 DB_NAME = "postgres"
 SERVER_OPTIONS = (
     "-c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off "
@@ -63,14 +70,17 @@ def version_key(path: str) -> tuple[int, ...]:
     return tuple(int(part) if part.isdigit() else -1 for part in version.split("."))
 
 
+BINARIES = ("initdb", "pg_ctl", "postgres", "createuser")
+
+
 def find_binaries() -> dict[str, str]:
     """Paths of initdb, pg_ctl and postgres: Debian's newest version, else from PATH."""
     candidates = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"), key=version_key)
     if candidates:
         bindir = os.path.dirname(candidates[-1])
-        found = {name: os.path.join(bindir, name) for name in ("initdb", "pg_ctl", "postgres")}
+        found = {name: os.path.join(bindir, name) for name in BINARIES}
     else:
-        found = {name: shutil.which(name) or "" for name in ("initdb", "pg_ctl", "postgres")}
+        found = {name: shutil.which(name) or "" for name in BINARIES}
     missing = [name for name, path in found.items() if not path or not os.access(path, os.X_OK)]
     if missing:
         raise SystemExit(
@@ -142,6 +152,31 @@ class Server:
     @property
     def url(self) -> str:
         return f"postgres://{DB_USER}@127.0.0.1:{self.port}/{DB_NAME}"
+
+    def app_url(self) -> str:
+        """The URL of a role made now as production's must be (see the module's docstring)."""
+        done = self.account.run(
+            [
+                self.bin["createuser"],
+                "-h",
+                "127.0.0.1",
+                "-p",
+                str(self.port),
+                "-U",
+                DB_USER,
+                "--no-superuser",
+                "--createdb",
+                "--createrole",
+                "--login",
+                APP_USER,
+            ],
+            cwd=self.root,
+            capture_output=True,
+        )
+        if done.returncode != 0:
+            say(f"createuser failed: {done.stdout.strip()} {done.stderr.strip()}")
+            raise SystemExit(1)
+        return f"postgres://{APP_USER}@127.0.0.1:{self.port}/{DB_NAME}"
 
     def initdb(self) -> None:
         base = [self.bin["initdb"], "-D", self.data, "-A", "trust", f"--username={DB_USER}"]
@@ -233,6 +268,9 @@ def run_command(command: list[str], url: str) -> int:
     return 128 - returncode if returncode < 0 else returncode
 
 
+USAGE = "[--durable] [--superuser] -- COMMAND [ARG ...]"
+
+
 def raise_stop(signum: int, _frame) -> None:
     raise Stop(signum)
 
@@ -240,12 +278,12 @@ def raise_stop(signum: int, _frame) -> None:
 def main(argv: list[str]) -> int:
     if "--" not in argv or argv.index("--") == len(argv) - 1:
         print(__doc__.strip().splitlines()[0], file=sys.stderr)
-        print(f"usage: {sys.argv[0]} [--durable] -- COMMAND [ARG ...]", file=sys.stderr)
+        print(f"usage: {sys.argv[0]} {USAGE}", file=sys.stderr)
         return 2
     command = argv[argv.index("--") + 1 :]
     flags = argv[: argv.index("--")]
-    if set(flags) - {"--durable"}:
-        print(f"usage: {sys.argv[0]} [--durable] -- COMMAND [ARG ...]", file=sys.stderr)
+    if set(flags) - {"--durable", "--superuser"}:
+        print(f"usage: {sys.argv[0]} {USAGE}", file=sys.stderr)
         return 2
 
     for signum in (signal.SIGTERM, signal.SIGHUP):
@@ -257,8 +295,9 @@ def main(argv: list[str]) -> int:
         server.start()
         where = f"data and socket in {server.root}, running as {server.account.name}"
         where += ", fsync on" if "--durable" in flags else ", fsync off"
-        say(f"PostgreSQL at {server.url} ({where})")
-        return run_command(command, server.url)
+        url = server.url if "--superuser" in flags else server.app_url()
+        say(f"PostgreSQL at {url} ({where})")
+        return run_command(command, url)
     except (KeyboardInterrupt, Stop) as stop:
         return 128 + (stop.signum if isinstance(stop, Stop) else signal.SIGINT)
     finally:

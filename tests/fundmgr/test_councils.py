@@ -91,3 +91,20 @@ def test_the_ledger_check_finds_a_fund_year_whose_state_disagrees_with_its_counc
     assert ledger_violations() == [
         "CCIFB 2026/27 is marked closed, but its council has not closed 2026/27."
     ]
+
+
+def test_a_fund_code_another_council_uses_is_refused_by_the_form_not_the_database(made):
+    """Fund codes start references, which are unique on the whole service: council b's form
+    is told the code is taken although b cannot see a's fund."""
+    from django.core.exceptions import ValidationError
+
+    from budgets.models import Fund
+
+    with councils.acting_for(made["b"].council):
+        assert not Fund.objects.filter(code="CCIFA").exists()  # a's, out of b's sight
+        fund = Fund(council=made["b"].council, kind="ccif", name="Borrowed", code="CCIFA")
+        with pytest.raises(ValidationError) as refused:
+            fund.full_clean()
+        assert "code" in refused.value.message_dict
+        fund.code = "CCIFC"
+        fund.full_clean()

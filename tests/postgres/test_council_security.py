@@ -84,6 +84,8 @@ def probe_role(on_postgres):
         cursor.execute(f"DROP ROLE IF EXISTS {ROLE}")
         cursor.execute(f"CREATE ROLE {ROLE} NOLOGIN NOSUPERUSER NOBYPASSRLS")
         cursor.execute(f"GRANT SELECT ON ALL TABLES IN SCHEMA public TO {ROLE}")
+        # The tests' own role may become it (a superuser may anyway).
+        cursor.execute(f"GRANT {ROLE} TO CURRENT_USER")
     yield ROLE
     with connection.cursor() as cursor:
         cursor.execute(f"REVOKE ALL ON ALL TABLES IN SCHEMA public FROM {ROLE}")

@@ -14,6 +14,7 @@ from django.utils import timezone
 from applications import services as s
 from applications.models import Application
 from decisions.selectors import workbench_applications
+from fundmgr import councils
 from tests.factories import ApplicationFactory, OrganisationFactory
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db]
@@ -59,14 +60,35 @@ def test_a_page_of_the_workbench_is_read_in_order_from_an_index(
     assert not any("applications_application." in key for key in sorted_by), found
 
 
-def test_a_search_is_answered_from_the_trigram_indexes(on_postgres, fund_year):
+@pytest.mark.parametrize("in_a_council", [False, True])
+def test_a_search_is_answered_from_the_trigram_indexes(on_postgres, fund_year, in_a_council):
+    """As the service's role, subject to row-level security (tests/with_postgres.py), service
+    wide and working for one council."""
     ApplicationFactory.create_batch(3, status="submitted", fund_year=fund_year)
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE")
-    # A few bids: left to itself the planner would read them all, which costs as little.
-    found = plan(workbench_applications({"q": "abbey"})[:50], off=("seqscan", "indexscan"))
-    assert "workbench_search_reference" in found, found
-    assert "workbench_search_organisation" in found, found
+    scope = fund_year.council_id if in_a_council else councils.SERVICE
+    with councils.acting_for(scope):
+        # A few bids: left to itself the planner would read them all, which costs as little.
+        found = plan(workbench_applications({"q": "abbey"})[:50], off=("seqscan", "indexscan"))
+    assert "Seq Scan" not in found, found
+    if not in_a_council:
+        assert "decisions_reference_search_trgm" in found, found
+        assert "workbench_search_organisation" in found, found
+    # For one council the planner may read that council's bids from their council's index
+    # instead, and look each up: bounded by the council's bids, not the service's.
+
+
+def test_a_search_by_reference_finds_only_the_council_in_scopes_bids(on_postgres):
+    from tests.councils_fixtures import two_councils
+
+    made = two_councils()
+    for key, other in (("a", "b"), ("b", "a")):
+        with councils.acting_for(made[key].council):
+            found = {app.pk for app in workbench_applications({"q": "ccif"})}
+        assert made[key].app.pk in found and made[other].app.pk not in found
+    with councils.acting_for(councils.NOTHING):
+        assert list(workbench_applications({"q": "ccif"})) == []
 
 
 def test_a_search_finds_by_reference_or_group_name_in_any_case(on_postgres, fund_year):
