@@ -241,7 +241,7 @@ def test_a_councils_own_pages_are_not_at_the_services_address(client, made, path
     assert client.get(path).status_code == 404
 
 
-def published_in_bulk(made: Made, n: int) -> None:
+def published_in_bulk(made: Made, n: int, tag: str = "") -> None:
     """`n` more published grants of the council, written in bulk."""
     with councils.acting_for(made.council):
         app = made.app
@@ -249,7 +249,7 @@ def published_in_bulk(made: Made, n: int) -> None:
             Application(
                 fund_year=app.fund_year,
                 organisation=app.organisation,
-                reference=f"BULK{made.council.pk}-{i:06d}",
+                reference=f"BULK{made.council.pk}{tag}-{i:06d}",
                 status=Status.CLOSED,
                 title=f"Project {i}",
                 amount_requested=Decimal("100.00"),
@@ -342,3 +342,25 @@ def test_the_services_xlsx_holds_every_councils_grants_too(client, made):
         (f"360G-councila-{made['a'].app.reference}", "Council a"),
         (f"360G-councilb-{made['b'].app.reference}", "Council b"),
     ]
+
+
+def test_the_files_read_every_grant_once_in_order_across_gaps_in_the_ids(made):
+    """Chunks of ids are read by ranges of ids, widened while a range holds too few: a
+    council's grants among another's, and many ids that are no published grant, are each read
+    once, in order, at any chunk size."""
+    from transparency.published import grant_rows
+
+    for round_ in range(4):
+        published_in_bulk(made["a"], 2, f"R{round_}")
+        published_in_bulk(made["b"], 7, f"R{round_}")
+        with councils.acting_for(made["b"].council):  # ids that are no published grant
+            ApplicationFactory.create_batch(
+                9, fund_year=made["b"].app.fund_year, organisation=made["b"].app.organisation
+            )
+    with councils.acting_for(made["a"].council):
+        every_a = list(Application.objects.filter(status__in=["approved", "closed"]).order_by("pk"))
+        for chunk in (1, 2, 3, 50):
+            assert [r.pk for r in grant_rows(chunk=chunk)] == [a.pk for a in every_a]
+    assert len(every_a) == 9
+    every = [r.pk for r in grant_rows(chunk=4)]
+    assert every == sorted(every) and len(every) == len(set(every)) == 9 + 29
