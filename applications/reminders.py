@@ -27,7 +27,7 @@ from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.db import transaction
 from django.db.models import Count, Max, OuterRef, Q, Subquery
-from django.urls import reverse
+from django.urls import get_script_prefix, reverse
 from django.utils import timezone
 
 from applications import deadlines, rules
@@ -38,8 +38,10 @@ from applications.models import (
     Pledge,
     TransitionLog,
 )
+from applications.visibility import organisations_here
 from applications.workflow import Status
 from budgets.models import Councillor, ElectionPeriod
+from fundmgr import councils
 from fundmgr.mail_services import uk_mobile
 from fundmgr.models import Notification
 from fundmgr.money import pounds
@@ -96,9 +98,13 @@ class Reminder:
 
 
 def site_link(path: str) -> str:
-    """The address of a page on this service, for an e-mail: settings.SITE_URL and the path.
-    The command refuses to send when SITE_URL is not set, so no e-mail carries a bare path."""
-    return getattr(settings, "SITE_URL", "").rstrip("/") + path
+    """The address of a page of the council in scope, for an e-mail: its address
+    (fundmgr.councils.base_url: its host, or SITE_URL and its path prefix) and the path. The
+    command refuses to send when SITE_URL is not set, so no e-mail carries a bare path."""
+    council = councils.current()
+    if council is None or get_script_prefix() != "/":  # a request's reverse() has the prefix
+        return getattr(settings, "SITE_URL", "").rstrip("/") + path
+    return councils.base_url(council) + path
 
 
 def _addresses(emails: Iterable[str | None]) -> tuple[str, ...]:
@@ -308,7 +314,9 @@ def bank_details_waiting(on: datetime.date) -> list[Reminder]:
         return []
     waiting = []
     for account in (
-        BankAccount.objects.filter(status=BankAccount.Status.UNVERIFIED)
+        BankAccount.objects.filter(
+            status=BankAccount.Status.UNVERIFIED, organisation__in=organisations_here()
+        )
         .select_related("organisation")
         .order_by("entered_at", "pk")
     ):
@@ -337,7 +345,7 @@ def bank_details_waiting(on: datetime.date) -> list[Reminder]:
             to=officers,
             subject=f"{sets} waiting for verification",
             body=body,
-            key=f"{BANK_DETAILS}:{on.isoformat()}",
+            key=f"{BANK_DETAILS}:{on.isoformat()}:{councils.current_id()}",
         )
     ]
 
@@ -444,8 +452,18 @@ KINDS: list[Callable[[datetime.date], list[Reminder]]] = [
 
 def due_reminders(on: datetime.date) -> list[Reminder]:
     """Every reminder the day calls for, of every kind, each with only the addresses that have
-    not had it yet (those that have are dropped, and a reminder left with none)."""
-    reminders = [r for kind in KINDS for r in kind(on)]
+    not had it yet (those that have are dropped, and a reminder left with none). Each council's
+    are made in its own scope, so each tells only its own people of its own bids and groups, and
+    links to its own address; service-wide, every council's in turn."""
+    here = councils.current()
+    reminders = []
+    for council in [here] if here is not None else councils.every_council():
+        with councils.acting_for(council):
+            for kind in KINDS:
+                reminders += [
+                    r if r.council is not None else dataclasses.replace(r, council=council.pk)
+                    for r in kind(on)
+                ]
     already = set(
         Notification.objects.filter(key__in={r.key for r in reminders}).values_list("key", "to")
     )

@@ -175,6 +175,27 @@ def _on_connect(sender, connection, **kwargs) -> None:
 connection_created.connect(_on_connect, dispatch_uid="fundmgr.councils")
 
 
+# --- a council's address, for links made outside a request ----------------------------------
+
+
+def base_url(council: Council) -> str:
+    """Where a council's pages start, for a link in an e-mail a command or task makes (no
+    request to take the address from): its own host, with the scheme of settings.SITE_URL;
+    else SITE_URL itself where a bare address is for it (the only council, or DEFAULT_COUNCIL);
+    else SITE_URL and its path prefix, https://grants.example.gov.uk/ashcombe."""
+    from urllib.parse import urlsplit
+
+    from django.conf import settings
+
+    site = getattr(settings, "SITE_URL", "").rstrip("/")
+    if council.host:
+        return f"{urlsplit(site).scheme or 'https'}://{council.host}"
+    bare = len(every_council()) == 1 or council.slug == (
+        getattr(settings, "DEFAULT_COUNCIL", "") or None
+    )
+    return site if bare or not council.slug else f"{site}/{council.slug}"
+
+
 # --- which council a request is for ------------------------------------------------------------
 
 # Paths that make sense with no council: the service's own front page, sign-in and account pages,
