@@ -406,6 +406,7 @@ def _tell(app: Application, log: TransitionLog) -> None:
         body=body,
         reference=app.reference,
         attachment=copy,
+        council=app,  # the bid's council's help contact, wherever the step is taken
     )
 
 

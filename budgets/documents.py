@@ -127,6 +127,7 @@ def statement_pdf(statement: selectors.Statement) -> bytes:
         statement_story(statement),
         title=f"Budget statement: {member}, {fy.fund.code} {fy.year.label}",
         reference=statement_reference(fy, member),
+        council=fy,  # the fund year's council's letterhead, wherever it is made
     )
 
 
