@@ -236,7 +236,7 @@ def _to_decide(reference: str) -> Application:
     group and its council) and what the answer says (its reference and state)."""
     return get_object_or_404(
         Application.objects.select_related("fund_year__fund").only(
-            "reference", "status", "organisation_id", "fund_year__fund__council_id"
+            "reference", "status", "organisation_id", "council_id", "fund_year__fund__council_id"
         ),
         reference=reference,
     )
