@@ -75,7 +75,7 @@ def migrate(database_url: str) -> str:
         text=True,
         timeout=900,
     )
-    assert done.returncode == 0, (done.stdout + done.stderr)[-4000:]
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2500:]
     checked = subprocess.run(
         [sys.executable, "manage.py", "check_ledger"],
         cwd=ROOT,
