@@ -10,6 +10,16 @@ refused. Each call runs in a savepoint that is rolled back, so one call changes 
 next. The auditor's every write is refused, and refused by the rule that auditors change
 nothing. A person asking about an object that is not theirs gets exactly the answer (status and
 body) they get for one that does not exist.
+
+The demo has two councils, and the matrix runs for each (issue 18): Thornbury Vale's world at the
+bare address with every route, and Ashcombe's at /ashcombe/, with its own people and objects,
+over a representative subset of the routes (REPRESENTATIVE: the whole table there would
+nearly double the module's time). Across councils: every route of Thornbury Vale (the
+representative ones of Ashcombe), named with its objects at its address, answers 404 by every
+method to the other council's staff and councillor wherever it is not public; and Thornbury
+Vale's objects named at Ashcombe's address are not there (404, the same answer as for nothing)
+for every role there that may use the route, Ashcombe's own officers and the service
+administrator included.
 """
 
 from __future__ import annotations
@@ -495,6 +505,64 @@ class World:
     people: dict[str, object]
     stranger: object
     kwargs: dict[str, dict]
+    prefix: str = ""  # where the council is served: "" (the default council) or "/ashcombe"
+    council: object = None
+    staff: tuple = ()  # the council's own staff and a councillor, for the other council's check
+
+
+@dataclass(frozen=True)
+class Town:
+    """A council of the demo: who plays each role there, and what is its own."""
+
+    slug: str
+    prefix: str
+    people: dict[str, str]
+    bank_account: str
+    # Its staff (its own administrator, not the service's) and a councillor: for the check that
+    # another council's people find nothing at this council.
+    staff: tuple[str, ...]
+
+
+TOWNS = {
+    "thornbury-vale": Town(
+        slug="thornbury-vale",
+        prefix="",  # settings.DEFAULT_COUNCIL: the bare address
+        people={
+            APPLICANT: "treasurer",
+            COUNCILLOR: "cllr.shaw",
+            PANEL: "panel",
+            GRANTS: "officer",
+            FINANCE: "finance",
+            AUDITOR: "auditor",
+            ADMIN: "admin",
+        },
+        bank_account="30-99-50 10203040",
+        staff=("officer", "finance", "auditor", "panel", "cllr.shaw"),
+    ),
+    "ashcombe": Town(
+        slug="ashcombe",
+        prefix="/ashcombe",
+        people={
+            APPLICANT: "ashcombe.treasurer",
+            COUNCILLOR: "ashcombe.cllr.reed",
+            PANEL: "ashcombe.panel",
+            GRANTS: "ashcombe.officer",
+            FINANCE: "ashcombe.finance",
+            AUDITOR: "ashcombe.auditor",
+            ADMIN: "admin",  # the service administrator: every council's
+        },
+        bank_account="30-99-50 55667788",
+        staff=(
+            "ashcombe.admin",
+            "ashcombe.officer",
+            "ashcombe.finance",
+            "ashcombe.auditor",
+            "ashcombe.panel",
+            "ashcombe.cllr.reed",
+        ),
+    ),
+}
+COUNCILS = list(TOWNS)
 
 
 def _first(queryset, what: str):
@@ -503,7 +571,29 @@ def _first(queryset, what: str):
     return found
 
 
-def _build_world() -> World:
+def _statement_of_payments(account: str) -> bytes:
+    """A bank statement (the demo's own layout, fixtures/demo-statement.csv) of the payments the
+    council in scope has sent: for a council whose payments the fixture does not hold."""
+    from budgets.models import Payment
+
+    sent = list(
+        Payment.objects.filter(run__status="authorised")
+        .select_related("run")
+        .order_by("run__pay_date", "pk")
+    )
+    assert sent, "the council has sent no payment"
+    balance = Decimal("250000.00")
+    lines = ["Date,Type,Description,Paid out,Paid in,Balance"]
+    for payment in sent:
+        balance -= payment.amount
+        lines.append(
+            f"{payment.run.pay_date:%d/%m/%Y},BACS,BACS {payment.reference} GRANT,"
+            f'"£{payment.amount:,.2f}",,"£{balance:,.2f}"'
+        )
+    return ("\n".join(lines) + "\n").encode("cp1252")
+
+
+def _build_world(town: Town, council) -> World:
     from applications.models import (
         Application,
         Attachment,
@@ -530,16 +620,7 @@ def _build_world() -> World:
     from decisions.models import Assessment, Decision, PanelMeeting
 
     User = get_user_model()
-    people = {
-        ANON: None,
-        APPLICANT: User.objects.get(username="treasurer"),
-        COUNCILLOR: User.objects.get(username="cllr.shaw"),
-        PANEL: User.objects.get(username="panel"),
-        GRANTS: User.objects.get(username="officer"),
-        FINANCE: User.objects.get(username="finance"),
-        AUDITOR: User.objects.get(username="auditor"),
-        ADMIN: User.objects.get(username="admin"),
-    }
+    people = {ANON: None, **{r: User.objects.get(username=u) for r, u in town.people.items()}}
     treasurer = people[APPLICANT]
     shaw = Councillor.objects.get(user=people[COUNCILLOR])
     orgs = Organisation.objects.filter(members=treasurer).order_by("pk")
@@ -592,13 +673,18 @@ def _build_world() -> World:
 
     here = Path(settings.BASE_DIR)
     reconcile.statement_import(
-        content=(here / "fixtures" / "demo-statement.csv").read_bytes(),
+        content=(here / "fixtures" / "demo-statement.csv").read_bytes()
+        if town.slug == "thornbury-vale"
+        else _statement_of_payments(town.bank_account),
         filename="demo-statement.csv",
         by=people[FINANCE],
         layout=PRESETS["albion"],
     )
+    gl_export = (here / "tests" / "data" / "gl" / "gl-export.csv").read_bytes()
+    if town.slug != "thornbury-vale":  # its own cost code: a file of its own
+        gl_export = gl_export.replace(b"R4410-7310", b"A3100-4410")
     gl.gl_import(
-        content=(here / "tests" / "data" / "gl" / "gl-export.csv").read_bytes(),
+        content=gl_export,
         filename="gl-export.csv",
         by=people[FINANCE],
     )
@@ -620,7 +706,7 @@ def _build_world() -> World:
 
     zero = Decimal("0.00")
     bank_reconciliation = BankReconciliation.objects.create(
-        account="30-99-50 10203040",
+        account=town.bank_account,
         as_at=fund_year.year.start,
         opening_date=fund_year.year.start,
         **{
@@ -641,7 +727,7 @@ def _build_world() -> World:
             )
         },
         statement_balance_source="Made for the access matrix.",
-        prepared_by=UserFactory(username="finance-preparer", roles=["Finance officer"]),
+        prepared_by=UserFactory(username=f"{town.slug}.preparer", roles=["Finance officer"]),
         prepared_at=timezone.now(),
     )
     from decisions import documents
@@ -664,7 +750,7 @@ def _build_world() -> World:
     # A transfer Cllr Shaw made to a ward colleague, for the page that confirms it.
     from budgets import ledger
 
-    transfer_key = "6f1c2a3e-0000-4000-8000-000000000001"
+    transfer_key = f"6f1c2a3e-0000-4000-8000-00000000000{COUNCILS.index(town.slug) + 1}"
     colleague = _first(
         Councillor.objects.filter(ward=shaw.ward).exclude(pk=shaw.pk), "ward colleague"
     )
@@ -873,7 +959,8 @@ def _build_world() -> World:
             for n in ("detail", "pdf", "xlsx")
         },
     }
-    return World(people=people, stranger=stranger, kwargs=kwargs)
+    staff = tuple(User.objects.get(username=u) for u in town.staff)
+    return World(people, stranger, kwargs, prefix=town.prefix, council=council, staff=staff)
 
 
 @pytest.fixture(scope="module")
@@ -888,8 +975,12 @@ def media_in_a_temporary_folder(settings, world_media):
 
 
 @pytest.fixture(scope="module")
-def world(django_db_setup, django_db_blocker, world_media):
-    """The demo council, loaded once for the module and rolled back after it."""
+def worlds(django_db_setup, django_db_blocker, world_media):
+    """The demo's councils, loaded once for the module and rolled back after it: a world of
+    each council's people and objects, each made in its council's scope."""
+    from fundmgr import councils
+    from fundmgr.models import Council
+
     with (
         django_db_blocker.unblock(),
         override_settings(MEDIA_ROOT=world_media),
@@ -897,15 +988,26 @@ def world(django_db_setup, django_db_blocker, world_media):
     ):
         roles_ensure()
         call_command("loaddemo", stdout=io.StringIO(), stderr=io.StringIO())
-        yield _build_world()
+        built = {}
+        for slug, town in TOWNS.items():
+            council = Council.objects.get(slug=slug)
+            with councils.acting_for(council):
+                built[slug] = _build_world(town, council)
+        yield built
         transaction.set_rollback(True)
 
 
-def _url(route: Route, kwargs: dict) -> str:
-    """The route's address with the world's objects in it."""
+@pytest.fixture
+def world(worlds):
+    """Thornbury Vale's world, at the bare address."""
+    return worlds["thornbury-vale"]
+
+
+def _url(route: Route, kwargs: dict, prefix: str = "") -> str:
+    """The route's address with the world's objects in it, at the council's address."""
     from django.urls import reverse
 
-    return reverse(route.name, kwargs=kwargs)
+    return prefix + reverse(route.name, kwargs=kwargs)
 
 
 def _call(client: Client, method: str, url: str, api: bool):
@@ -947,10 +1049,71 @@ def _client_for(person) -> Client:
     return client
 
 
-@pytest.mark.parametrize("route", ROUTES, ids=[r.name for r in ROUTES])
-def test_each_role_gets_the_answer_the_table_gives(route, world):
+# The second council's own matrix runs over a representative subset of the routes, to keep the
+# module's time modest (the whole table there would nearly double it): a page and an API
+# route of each area, every kind of download, and the shared profiles' pages.
+REPRESENTATIVE = {
+    "applications:organisation",
+    "applications:tasks",
+    "applications:status",
+    "applications:answers_copy",
+    "councillor:dashboard",
+    "councillor:bid",
+    "councillor:support",
+    "decisions:workbench",
+    "decisions:application",
+    "decisions:panel",
+    "decisions:panel_item",
+    "budgets:overview",
+    "budgets:statement",
+    "documents:stored",
+    "documents:offer_letter",
+    "documents:statement",
+    "documents:panel_pack",
+    "files:attachment",
+    "files:organisation_file",
+    "finance:run",
+    "finance:run_file",
+    "finance:bank_waiting",
+    "finance:bank_check",
+    "finance:bank_history",
+    "finance:statement",
+    "finance:report_pdf",
+    "finance:clawback_letter",
+    "finance:bank_reconciliation_pdf",
+    "finance:instalments",
+    "transparency:ward",
+    "dashboards:download",
+    "api:application-list",
+    "api:application-detail",
+    "api:organisation-detail",
+    "api:organisation-bank-details-list",
+    "api:bank-account-list",
+    "api:payment-run-bacs",
+    "api:statement-detail",
+    "api:document-detail",
+    "api:budget-statement",
+    "api:ledger-transaction-list",
+    "api:reconciliation-report-pdf",
+}
+SECOND = COUNCILS[1]
+
+
+def _cases(routes) -> list:
+    """Every route for the first council, the representative ones for the second."""
+    return [(r, COUNCILS[0]) for r in routes] + [
+        (r, SECOND) for r in routes if r.name in REPRESENTATIVE
+    ]
+
+
+CASES = _cases(ROUTES)
+
+
+@pytest.mark.parametrize(("route", "council"), CASES, ids=[f"{slug}-{r.name}" for r, slug in CASES])
+def test_each_role_gets_the_answer_the_table_gives(route, council, worlds):
+    world = worlds[council]
     rules = (API if route.api else PAGES)[route.name]
-    url = _url(route, world.kwargs.get(route.name, {}))
+    url = _url(route, world.kwargs.get(route.name, {}), world.prefix)
     wrong = []
     for role in ROLES:
         client = _client_for(world.people[role])
@@ -1007,20 +1170,26 @@ OBJECT_ROUTES = [
 ]
 
 
-@pytest.mark.parametrize("route", OBJECT_ROUTES, ids=[r.name for r in OBJECT_ROUTES])
-def test_not_yours_is_answered_as_not_there(route, world):
+OBJECT_CASES = _cases(OBJECT_ROUTES)
+
+
+@pytest.mark.parametrize(
+    ("route", "council"), OBJECT_CASES, ids=[f"{slug}-{r.name}" for r, slug in OBJECT_CASES]
+)
+def test_not_yours_is_answered_as_not_there(route, council, worlds):
     """Someone who may not see an object (the treasurer of another group) gets, for it, exactly
     the status and body they get for an object that does not exist: nothing tells them it is
     there."""
+    world = worlds[council]
     kwargs = world.kwargs.get(route.name)
     if not kwargs or _as_missing(kwargs) == kwargs:
         pytest.fail(f"{route.name}: the world names no object for this route")
     client = _client_for(world.stranger)
     for method in _methods(route):
-        theirs = _call(client, method, _url(route, kwargs), route.api)
+        theirs = _call(client, method, _url(route, kwargs, world.prefix), route.api)
         if _allowed(theirs, route):
             continue  # public, or theirs to use too: nothing to hide
-        missing = _call(client, method, _url(route, _as_missing(kwargs)), route.api)
+        missing = _call(client, method, _url(route, _as_missing(kwargs), world.prefix), route.api)
         assert theirs.status_code == missing.status_code, (method, route.name)
         assert CSRF.sub(b"", theirs.content_bytes) == CSRF.sub(b"", missing.content_bytes), (
             method,
@@ -1042,17 +1211,19 @@ def _snapshot() -> tuple:
     )
 
 
-def test_the_auditor_writes_nothing_anywhere(world):
+@pytest.mark.parametrize("council", COUNCILS)
+def test_the_auditor_writes_nothing_anywhere(council, worlds):
     """Every route and method that changes anything, called for real (no savepoint) as the
     auditor: each is refused with the auditors' rule, and not one row of the database differs
     afterwards."""
+    world = worlds[council]
     client = _client_for(world.people[AUDITOR])
     before = _snapshot()
     answers = []
     for route in ROUTES:
         if route.pattern.startswith("account/") or route.name in ("login", "logout"):
             continue  # their own sign-in, not the council's data
-        url = _url(route, world.kwargs.get(route.name, {}))
+        url = _url(route, world.kwargs.get(route.name, {}), world.prefix)
         for method in _methods(route):
             if method == "get":
                 continue
@@ -1064,17 +1235,115 @@ def test_the_auditor_writes_nothing_anywhere(world):
     assert _snapshot() == before
 
 
-def test_the_header_offers_each_role_only_pages_it_may_open(world):
+@pytest.mark.parametrize("council", COUNCILS)
+def test_the_header_offers_each_role_only_pages_it_may_open(council, worlds):
+    from fundmgr import councils
     from fundmgr.navigation import nav_items
 
+    world = worlds[council]
     offered = {}
     for role in sorted(SIGNED_IN):
         person = world.people[role]
         client = _client_for(person)
-        offered[role] = [label for label, _, _ in nav_items(person)]
-        for label, url, _ in nav_items(person):
-            response = _call(client, "get", url, api=False)
+        with councils.acting_for(world.council):
+            items = nav_items(person)
+        offered[role] = [label for label, _, _ in items]
+        for label, url, _ in items:
+            response = _call(client, "get", world.prefix + url, api=False)
             assert _allowed(response, Route("", url, None, False)), (role, label, url)
     assert offered[AUDITOR] == ["Workbench", "Panels", "Budgets", "Dashboards", "Finance"]
     assert offered[COUNCILLOR] == ["Bids and support", "Budgets", "Dashboards"]
     assert offered[APPLICANT] == ["Your applications"]
+
+
+# --- one council's people at another council --------------------------------------------------
+
+OWN_ACCOUNT = ("login", "logout", "healthz", "favicon")
+
+
+def _public(route: Route, method: str) -> bool:
+    """Everyone's, a council's people or not, by every method (a public page answers a POST it
+    does not take with 405 to everyone): what the table lets a signed-out visitor use, and the
+    person's own sign-in and account."""
+    if route.name in OWN_ACCOUNT or route.pattern.startswith("account/"):
+        return True
+    rules = (API if route.api else PAGES)[route.name]
+    return ANON in rules.get or ANON in getattr(rules, method)
+
+
+# Each council's routes, named with its objects at its address, called by the other's people:
+# the first council's every route, the second's representative ones. Each route is called by one
+# of the other council's people in turn (every one of them calls some forty routes), by every
+# method: what answers 404 does so before any rule of a role, so the person matters less than
+# the route.
+ACROSS = [(r, COUNCILS[0], SECOND) for r in ROUTES] + [
+    (r, SECOND, COUNCILS[0]) for r in ROUTES if r.name in REPRESENTATIVE
+]
+
+
+@pytest.mark.parametrize(
+    ("route", "home", "away"), ACROSS, ids=[f"{h}-by-{a}-{r.name}" for r, h, a in ACROSS]
+)
+def test_another_councils_people_find_nothing_there(route, home, away, worlds):
+    """Each staff role of the other council (its administrator, grants and finance officers, its
+    auditor and panel member) and its councillor, at this council's address with this
+    council's objects: 404 by every method, wherever the route is not public. Nothing tells
+    them whether anything is there."""
+    world, others = worlds[home], worlds[away]
+    url = _url(route, world.kwargs.get(route.name, {}), world.prefix)
+    wrong = []
+    turn = ROUTES.index(route) % len(others.staff)
+    for person in [others.staff[turn]]:
+        client = _client_for(person)
+        for method in _methods(route):
+            if _public(route, method):
+                continue
+            response = _call(client, method, url, route.api)
+            if response.status_code != 404:
+                wrong.append(
+                    f"{person.username} {method.upper()} {url}: {response.status_code} "
+                    f"{response.content_bytes[:160]!r}"
+                )
+    assert not wrong, "\n".join(wrong)
+
+
+# The first council's objects named at the second council's address.
+ELSEWHERE = [(route, COUNCILS[0], SECOND) for route in OBJECT_ROUTES]
+# Objects that are no council's: the financial years (dates only, the same for every council),
+# and an invitation to join a group (a group is the whole service's; its link is the key).
+SHARED = {"api:financial-year-detail", "applications:invitation"}
+
+
+@pytest.mark.parametrize(
+    ("route", "home", "away"), ELSEWHERE, ids=[f"{h}-at-{a}-{r.name}" for r, h, a in ELSEWHERE]
+)
+def test_a_councils_objects_are_not_there_at_another_councils_address(route, home, away, worlds):
+    """This council's objects (its pks, references, codes) at the other council's address
+    (`/ashcombe/...` with Thornbury Vale's): for each role there that may use the route (for
+    its own council's objects), the other council's own officers and the service
+    administrator included, 404, and exactly the answer (status and body) for an object that
+    does not exist. (The roles the route refuses are refused by its rule before any object is
+    read: `test_not_yours_is_answered_as_not_there` holds that answer to the one for nothing.)"""
+    if route.name in SHARED:
+        pytest.skip("no council's object")
+    world, there = worlds[home], worlds[away]
+    kwargs = world.kwargs[route.name]
+    url = _url(route, kwargs, there.prefix)
+    missing_url = _url(route, _as_missing(kwargs), there.prefix)
+    rules = (API if route.api else PAGES)[route.name]
+    wrong = []
+    for role in sorted(SIGNED_IN):
+        methods = [m for m in _methods(route) if role in getattr(rules, m)]
+        client = _client_for(there.people[role]) if methods else None
+        for method in methods:
+            theirs = _call(client, method, url, route.api)
+            missing = _call(client, method, missing_url, route.api)
+            same = theirs.status_code == missing.status_code and CSRF.sub(
+                b"", theirs.content_bytes
+            ) == CSRF.sub(b"", missing.content_bytes)
+            if not same or theirs.status_code != 404:
+                wrong.append(
+                    f"{role} {method.upper()} {url}: {theirs.status_code} "
+                    f"{theirs.content_bytes[:160]!r}, not there: {missing.status_code}"
+                )
+    assert not wrong, "\n".join(wrong)
