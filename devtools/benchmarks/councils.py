@@ -25,26 +25,32 @@ It seeds the first council alone and reads a balance, then the rest, and measure
   /council-NNN/), signed in as that council's grants officer or councillor (the public signed
   out): the number of queries (in this process, CaptureQueriesContext) is the same for every
   council, and through gunicorn (deploy/gunicorn.conf.py, 2 workers, loopback) each page's p95
-  is at most 200 ms at each council.
+  is at most 200 ms at each council. gunicorn connects as a role as production's must be (no
+  superuser, no BYPASSRLS: made for the run when the seeding's role is a superuser), so the
+  row-level security policies are paid for as a council pays for them.
 
 `--quick`: 4 councils of 4 councillors, 2 years, a handful of requests (the test's run).
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import os
+import secrets
 import statistics
 import sys
 import tempfile
 import time
 import urllib.request
 import warnings
+from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
+from urllib.parse import quote
 
 from django.conf import settings
-from django.db import connection, reset_queries, transaction
+from django.db import DatabaseError, connection, reset_queries, transaction
 from django.test import Client
 from django.test.utils import CaptureQueriesContext, override_settings
 
@@ -569,6 +575,59 @@ def _queries(client: Client, url: str) -> tuple[int, int, float]:
     return status, len(queries), slowest * 1000
 
 
+APP_ROLE = "fundmgr_bench_app"
+
+
+@contextlib.contextmanager
+def _as_the_service(out) -> Iterator[str]:
+    """The URL gunicorn connects with: a role as production's must be (docs/operating.md: no
+    superuser, no BYPASSRLS), so that row-level security holds for the pages as it does for a
+    council. The seeding's own role when it is one already; else one made for the run, given
+    the tables and dropped after."""
+    settings_dict = connection.settings_dict
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT rolsuper OR rolbypassrls FROM pg_roles WHERE rolname = current_user")
+        privileged = cursor.fetchone()[0]
+    own = {
+        "user": settings_dict["USER"],
+        "password": settings_dict["PASSWORD"],
+        "host": settings_dict["HOST"],
+        "port": settings_dict["PORT"],
+        "name": settings_dict["NAME"],
+    }
+    if not privileged:
+        out(f"  gunicorn connects as {own['user']} (no superuser, no BYPASSRLS)")
+        yield _url(own)
+        return
+    password = secrets.token_hex(16)
+    with connection.cursor() as cursor:
+        cursor.execute(f"DROP ROLE IF EXISTS {APP_ROLE}")
+        cursor.execute(
+            f"CREATE ROLE {APP_ROLE} LOGIN NOSUPERUSER NOBYPASSRLS PASSWORD %s", [password]
+        )
+        cursor.execute(f"GRANT USAGE ON SCHEMA public TO {APP_ROLE}")
+        cursor.execute(f"GRANT ALL ON ALL TABLES IN SCHEMA public TO {APP_ROLE}")
+        cursor.execute(f"GRANT ALL ON ALL SEQUENCES IN SCHEMA public TO {APP_ROLE}")
+    out(f"  gunicorn connects as {APP_ROLE} (no superuser, no BYPASSRLS), as production's role")
+    try:
+        yield _url({**own, "user": APP_ROLE, "password": password})
+    finally:
+        try:
+            with transaction.atomic(), connection.cursor() as cursor:
+                cursor.execute(f"DROP OWNED BY {APP_ROLE}")
+                cursor.execute(f"DROP ROLE IF EXISTS {APP_ROLE}")
+        except DatabaseError as error:  # a connection of the server's not yet closed
+            out(f"  the role {APP_ROLE} is left on the server: {error}")
+
+
+def _url(parts: dict) -> str:
+    user = quote(parts["user"] or "", safe="")
+    password = f":{quote(parts['password'], safe='')}" if parts["password"] else ""
+    host = parts["host"] or "localhost"
+    port = f":{parts['port']}" if parts["port"] else ""
+    return f"postgres://{user}{password}@{host}{port}/{parts['name']}"
+
+
 def measure(measured: list[Council], runs: int, out) -> dict:
     """Each page of each measured council: its queries in this process, its times through
     gunicorn. Keyed by (label, council number)."""
@@ -586,9 +645,13 @@ def measure(measured: list[Council], runs: int, out) -> dict:
                 counted[(label, council.pk)] = _queries(clients[(council.pk, role)], url)
     port = _free_port()
     results: dict = {}
-    with tempfile.TemporaryDirectory(prefix="fundmgr-councils-") as scratch:
+    with (
+        tempfile.TemporaryDirectory(prefix="fundmgr-councils-") as scratch,
+        _as_the_service(out) as service_url,
+    ):
         env = {
             **os.environ,
+            "DATABASE_URL": service_url,
             "DEBUG": "0",
             "CONN_MAX_AGE": "60",
             "FUNDMGR_TASKS": "database",
