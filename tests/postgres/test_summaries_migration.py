@@ -9,6 +9,7 @@ from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 
 from fundmgr import councils
+from fundmgr.models import Council
 from tests.factories import CouncilFactory
 from transparency.models import SpendFigure, SummaryStamp
 
@@ -25,29 +26,31 @@ def migrate(targets) -> None:
 
 
 def test_rows_from_before_become_the_first_councils(on_postgres):
-    first = CouncilFactory(name="First", gss_code="E07000201")
+    CouncilFactory(name="First", gss_code="E07000201")
     CouncilFactory(name="Second", gss_code="E07000202")
+    first = Council.objects.order_by("pk").first()  # the rows' council: the first there is
     migrate(BEFORE)
     try:
         with connection.cursor() as cursor:
             cursor.execute(
                 "INSERT INTO transparency_spendfigure (year, fund, within, by, key, grants, "
-                "paid, committed) VALUES (0, 0, 0, 'fund', 7, 2, 1000, 500), "
-                "(0, 0, 0, 'ward', 3, 1, 250, 0)"
+                "paid, committed) VALUES (0, 0, 0, 'fund', 70707, 2, 1000, 500), "
+                "(0, 0, 0, 'ward', 30303, 1, 250, 0)"
             )
             cursor.execute(
                 "INSERT INTO transparency_summarystamp (name, built_at, marks, queued) "
-                "VALUES ('money', now(), '5,6,7', '')"
+                "VALUES ('migrated', now(), '5,6,7', '')"
             )
     finally:
         migrate(AFTER)
     with councils.acting_for(first):
-        assert sorted(SpendFigure.objects.values_list("by", "key", "paid", "committed")) == [
-            ("fund", 7, 1000, 500),
-            ("ward", 3, 250, 0),
+        mine = SpendFigure.objects.filter(key__in=[70707, 30303])
+        assert sorted(mine.values_list("by", "key", "paid", "committed")) == [
+            ("fund", 70707, 1000, 500),
+            ("ward", 30303, 250, 0),
         ]
-        stamp = SummaryStamp.objects.get()
-        assert (stamp.name, stamp.marks, stamp.council_id) == ("money", "5,6,7", first.pk)
+        stamp = SummaryStamp.objects.get(name="migrated")
+        assert (stamp.marks, stamp.council_id) == ("5,6,7", first.pk)
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT relname, relrowsecurity, relforcerowsecurity FROM pg_class "
