@@ -19,6 +19,7 @@ from applications.models import (
 )
 from applications.support import PENDING
 from applications.terms import councillor_term_end
+from applications.visibility import organisations_here
 from budgets.admin import CouncillorAdmin
 from budgets.models import Account, Councillor
 from fundmgr.errors import DomainError
@@ -78,6 +79,10 @@ class OrganisationAdmin(admin.ModelAdmin):
     search_fields = ["name", "charity_number", "company_number", "postcode"]
     inlines = [MembershipInline, BankAccountInline]
 
+    def get_queryset(self, request):
+        # Groups are the whole service's: a council's administrator sees the council's groups.
+        return super().get_queryset(request).filter(pk__in=organisations_here().values("pk"))
+
 
 @admin.register(BankAccount)
 class BankAccountAdmin(ReadOnlyAdmin):
@@ -86,6 +91,9 @@ class BankAccountAdmin(ReadOnlyAdmin):
     search_fields = ["organisation__name", "account_name"]
     exclude = ["account_number"]
     readonly_fields = ["masked"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).filter(organisation__in=organisations_here())
 
 
 class BudgetLineInline(ReadOnlyInline):

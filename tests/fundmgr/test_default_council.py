@@ -126,3 +126,31 @@ def test_a_groups_shared_profile_is_seen_only_by_the_councils_it_applied_to(made
     assert seen[("b", "list")] == (200, False)
     for name in ("history", "check", "detail", "group"):
         assert seen[("b", name)][0] == 404, (name, seen)
+
+
+def test_a_councils_administrator_sees_only_its_councils_groups_in_the_admin(made, client):
+    """Groups and their bank details are the whole service's: in /admin/, a council's
+    administrator sees the groups that applied to their council, not another council's."""
+    from applications.organisations import bank_account_change
+    from tests.factories import UserFactory
+
+    a, b = made["a"], made["b"]
+    bank_account_change(
+        organisation=a.app.organisation,
+        by=a.treasurer,
+        account_name="Friends of a",
+        sort_code="112233",
+        account_number="44556677",
+    )
+    with councils.acting_for(b.council):
+        admin_b = UserFactory(username="admin-b", is_staff=True, roles=["Administrator"])
+    client.force_login(admin_b)
+    groups = client.get("/council-b/admin/applications/organisation/")
+    assert groups.status_code == 200
+    assert "Friends of b" in groups.text and "Friends of a" not in groups.text
+    accounts = client.get("/council-b/admin/applications/bankaccount/")
+    assert accounts.status_code == 200 and "FRIENDS OF A" not in accounts.text
+    other = client.get(
+        f"/council-b/admin/applications/organisation/{a.app.organisation.pk}/change/"
+    )
+    assert other.status_code == 302  # the admin's "no such object"
