@@ -19,10 +19,10 @@ CREATE TABLE decisions_reference_search (
     council_id bigint NOT NULL,
     reference text NOT NULL
 );
-INSERT INTO decisions_reference_search (application_id, council_id, reference)
-    SELECT id, council_id, UPPER(reference) FROM applications_application;
 CREATE INDEX decisions_reference_search_trgm ON decisions_reference_search
     USING gin (reference gin_trgm_ops);
+INSERT INTO decisions_reference_search (application_id, council_id, reference)
+    SELECT id, council_id, UPPER(reference) FROM applications_application;
 
 CREATE FUNCTION decisions_reference_kept() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN

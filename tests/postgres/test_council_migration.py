@@ -202,7 +202,9 @@ def test_a_postgresql_database_from_before_councils_becomes_council_one(pg_befor
     output = migrate(pg_before)
     assert "898 entries" in output
 
-    with psycopg.connect(pg_before, autocommit=True) as conn:
+    # As the service's role (not a superuser: tests/with_postgres.py) working across the
+    # service, which row-level security now asks it to say.
+    with psycopg.connect(pg_before, autocommit=True, options="-c app.council_id=all") as conn:
         owned = [
             r[0]
             for r in conn.execute(
@@ -211,11 +213,13 @@ def test_a_postgresql_database_from_before_councils_becomes_council_one(pg_befor
                 "WHERE c.column_name = 'council_id' AND c.table_schema = 'public' ORDER BY 1"
             ).fetchall()
         ]
-        # Sealed: each of them has its policy, forced.
+        # Sealed: each of them has its policy, forced. But the workbench's reference search,
+        # ids and references only, which is unsealed for its trigram index to be usable
+        # (decisions/migrations/0011_reference_search.py says why).
         unsealed = conn.execute(
             "SELECT relname FROM pg_class WHERE relname = ANY(%s) "
             "AND NOT (relrowsecurity AND relforcerowsecurity)",
-            [owned],
+            [[table for table in owned if table != "decisions_reference_search"]],
         ).fetchall()
         assert unsealed == []
         check_nothing_lost(before, lambda q: conn.execute(q).fetchall(), tables(conn), owned)
