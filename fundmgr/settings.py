@@ -341,10 +341,8 @@ SERVICE_HELP_CONTACT = {
 # every council on the service.
 OTP_TOTP_ISSUER = SERVICE_NAME
 
-# Published grants data (transparency app). The 360Giving prefix is the one 360Giving registers
-# for the council; grant and unregistered-group identifiers start with it.
-GRANTS_360G_PREFIX = os.environ.get("GRANTS_360G_PREFIX", "360G-thornburyvale-")
-GRANTS_DEPARTMENT = os.environ.get("GRANTS_DEPARTMENT", "Democratic and Community Services")
+# Published grants data (transparency app): the licence every council's data is published
+# under. Each council's 360Giving prefix and department are its own settings (Council).
 GRANTS_LICENSE = os.environ.get(
     "GRANTS_LICENSE", "https://www.nationalarchives.gov.uk/doc/open-government-licence/version/3/"
 )
