@@ -17,9 +17,9 @@ over a representative subset of the routes (REPRESENTATIVE: the whole table ther
 nearly double the module's time). Across councils: every route of Thornbury Vale (the
 representative ones of Ashcombe), named with its objects at its address, answers 404 by every
 method to the other council's staff and councillor wherever it is not public; and Thornbury
-Vale's objects named at Ashcombe's address are not there (404, the same answer as for nothing)
-for every role there that may use the route, Ashcombe's own officers and the service
-administrator included.
+Vale's objects named at Ashcombe's address (Ashcombe's, for the representative routes, at
+Thornbury Vale's) are not there (404, the same answer as for nothing) for every role there that
+may use the route, that council's own officers and the service administrator included.
 """
 
 from __future__ import annotations
@@ -1307,8 +1307,11 @@ def test_another_councils_people_find_nothing_there(route, home, away, worlds):
     assert not wrong, "\n".join(wrong)
 
 
-# The first council's objects named at the second council's address.
-ELSEWHERE = [(route, COUNCILS[0], SECOND) for route in OBJECT_ROUTES]
+# The first council's objects named at the second council's address (and the second's, for the
+# representative routes, at the first's).
+ELSEWHERE = [(route, COUNCILS[0], SECOND) for route in OBJECT_ROUTES] + [
+    (route, SECOND, COUNCILS[0]) for route in OBJECT_ROUTES if route.name in REPRESENTATIVE
+]
 # Objects that are no council's: the financial years (dates only, the same for every council),
 # and an invitation to join a group (a group is the whole service's; its link is the key).
 SHARED = {"api:financial-year-detail", "applications:invitation"}
