@@ -43,17 +43,25 @@ def an_image(kind: str) -> bytes:
     return out.getvalue()
 
 
+def entry(name: str, compress: int = zipfile.ZIP_STORED) -> zipfile.ZipInfo:
+    """A member dated once for all: the bytes are the same on every run (they name the tests'
+    cases, which pytest-xdist's workers must collect alike, whatever second each starts in)."""
+    info = zipfile.ZipInfo(name, date_time=(2026, 1, 1, 0, 0, 0))
+    info.compress_type = compress
+    return info
+
+
 def a_docx() -> bytes:
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as docx:
         docx.writestr(
-            "[Content_Types].xml",
+            entry("[Content_Types].xml", zipfile.ZIP_DEFLATED),
             '<?xml version="1.0"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/'
             'content-types"><Override PartName="/word/document.xml" ContentType="application/'
             'vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"/></Types>',
         )
-        docx.writestr("_rels/.rels", "<Relationships/>")
-        docx.writestr("word/document.xml", "<w:document/>")
+        docx.writestr(entry("_rels/.rels", zipfile.ZIP_DEFLATED), "<Relationships/>")
+        docx.writestr(entry("word/document.xml", zipfile.ZIP_DEFLATED), "<w:document/>")
     return out.getvalue()
 
 
@@ -68,15 +76,15 @@ def an_xlsx() -> bytes:
 def an_odt() -> bytes:
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w") as odt:
-        odt.writestr(zipfile.ZipInfo("mimetype"), ODT)  # first and stored, as ODF requires
-        odt.writestr("content.xml", "<office:document-content/>")
+        odt.writestr(entry("mimetype"), ODT)  # first and stored, as ODF requires
+        odt.writestr(entry("content.xml"), "<office:document-content/>")
     return out.getvalue()
 
 
 def a_zip() -> bytes:
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w") as archive:
-        archive.writestr("setup.exe", EXE)
+        archive.writestr(entry("setup.exe"), EXE)
     return out.getvalue()
 
 
