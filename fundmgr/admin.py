@@ -1,5 +1,6 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.db.models import Q
 from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
@@ -74,6 +75,29 @@ class StaffRoleInline(admin.TabularInline):
 class UserAdmin(BaseUserAdmin):
     actions = ["reset_two_factor"]
     inlines = [StaffRoleInline]
+
+    def get_queryset(self, request):
+        """People are the whole service's. A council's administrator sees its own: its staff,
+        the members of groups that applied to it, and people with no part at any council yet
+        (an account just made, to give a role); never the service administrators nor another
+        council's staff or groups' people."""
+        found = super().get_queryset(request)
+        if request.user.is_superuser:
+            return found
+        here = councils.current_id()
+        if here is None:
+            return found.none()
+        with councils.across_the_service():  # who holds a role anywhere, past the council's sight
+            anywhere = set(StaffRole.objects.values_list("user_id", flat=True).distinct())
+        own = Q(council_roles__council_id=here) | Q(organisations__applications__council_id=here)
+        unplaced = ~Q(pk__in=anywhere) & Q(organisations__isnull=True)
+        return found.filter(own | unplaced).exclude(is_superuser=True).distinct()
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = list(super().get_readonly_fields(request, obj))
+        if not request.user.is_superuser:  # who is the service's administrator is the service's
+            fields += ["is_superuser", "groups", "user_permissions"]
+        return fields
 
     @admin.action(permissions=["change"], description="Reset two-factor authentication")
     def reset_two_factor(self, request, queryset):

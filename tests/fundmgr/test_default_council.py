@@ -154,3 +154,25 @@ def test_a_councils_administrator_sees_only_its_councils_groups_in_the_admin(mad
         f"/council-b/admin/applications/organisation/{a.app.organisation.pk}/change/"
     )
     assert other.status_code == 302  # the admin's "no such object"
+
+
+def test_a_councils_administrator_sees_and_changes_only_its_own_people(made, client):
+    """People are the whole service's: in /admin/, a council's administrator sees its own staff
+    and its groups' members, not another council's nor the service administrators, and cannot
+    make anyone a service administrator."""
+    from fundmgr.models import User
+    from tests.factories import UserFactory
+
+    a, b = made["a"], made["b"]
+    root = User.objects.create_superuser("root", "root@example.org", "not-a-real-password")
+    with councils.acting_for(b.council):
+        admin_b = UserFactory(username="admin-b", is_staff=True, roles=["Administrator"])
+    client.force_login(admin_b)
+    listing = client.get("/council-b/admin/fundmgr/user/").text
+    assert "officer-b" in listing and "treasurer-b" in listing
+    assert "officer-a" not in listing and "treasurer-a" not in listing and "root" not in listing
+    assert client.get(f"/council-b/admin/fundmgr/user/{a.officer.pk}/change/").status_code == 302
+    assert client.get(f"/council-b/admin/fundmgr/user/{root.pk}/change/").status_code == 302
+    own = client.get(f"/council-b/admin/fundmgr/user/{b.officer.pk}/change/")
+    assert own.status_code == 200
+    assert 'name="is_superuser"' not in own.text  # shown, not editable
