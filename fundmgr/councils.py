@@ -207,6 +207,25 @@ SERVICE_PATHS += ("/grants/",)
 NO_COUNCIL_PATHS = ("/healthz", "/favicon.ico", "/static/")
 
 
+# The service's own pages at any address, even where DEFAULT_COUNCIL gives bare addresses to a
+# council: /service/grants/ lists the councils and serves every council's 360Giving file.
+SERVICE_PREFIX = "service"
+
+
+def reserved_slugs() -> frozenset[str]:
+    """What a council's slug may not be: the first part of the service's own addresses (a
+    council at /grants/ would take every council's public pages), read from the URLconf."""
+    from django.urls import get_resolver
+
+    firsts = {SERVICE_PREFIX, "static", "media", "healthz", "favicon.ico"}
+    for pattern in get_resolver().url_patterns:
+        text = str(pattern.pattern).lstrip("^/")
+        first = text.split("/", 1)[0]
+        if first and first.replace("-", "").replace(".", "").isalnum():
+            firsts.add(first)
+    return frozenset(firsts)
+
+
 def _by_host() -> dict[str, Council]:
     return _cached("hosts", lambda: {c.host.lower(): c for c in every_council() if c.host})
 
@@ -224,6 +243,8 @@ def resolve(host: str, path: str) -> tuple[Council | None, str]:
     if council_for_host is not None:
         return council_for_host, ""
     first = path.lstrip("/").split("/", 1)[0]
+    if first == SERVICE_PREFIX:
+        return None, f"/{SERVICE_PREFIX}"
     council_for_path = _by_slug().get(first) if first else None
     if council_for_path is not None:
         return council_for_path, f"/{first}"
@@ -266,10 +287,9 @@ class CouncilMiddleware:
             found, prefix = resolve(request.get_host(), request.path_info)
         request.council = found
         if found is None:
-            if every_council() and not (
-                request.path_info == "/" or request.path_info.startswith(SERVICE_PATHS)
-            ):
-                if not request.path_info.startswith("/admin/"):
+            path = request.path_info[len(prefix) :] or "/"  # under /service/, the rest
+            if every_council() and not (path == "/" or path.startswith(SERVICE_PATHS)):
+                if not path.startswith("/admin/"):
                     raise Http404("No council on this service has that address.")
             user = getattr(request, "user", None)
             value: int | str = SERVICE if user is not None and user.is_superuser else NOTHING

@@ -176,6 +176,17 @@ class Council(models.Model):
         councils.refresh()
         return deleted
 
+    def clean(self):
+        from fundmgr import councils
+
+        if self.slug and self.slug in councils.reserved_slugs():
+            raise ValidationError(
+                {
+                    "slug": f"“{self.slug}” is a part of the service's own addresses "
+                    f"(/{self.slug}/): choose another, such as the council's name."
+                }
+            )
+
     @property
     def address_lines(self) -> list[str]:
         return [line.strip() for line in self.address.splitlines() if line.strip()]

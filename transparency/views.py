@@ -18,7 +18,7 @@ from django.conf import settings
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, render
-from django.urls import reverse
+from django.urls import get_script_prefix, reverse
 from django.views.decorators.http import require_safe
 
 from budgets.models import FinancialYear, Ward
@@ -91,8 +91,9 @@ def _address(request, council) -> str | None:
     """Where a council's grants are published: its own host, or its path prefix here."""
     if council.host:
         return f"{request.scheme}://{council.host}/grants/"
-    if council.slug:
-        return f"/{council.slug}{reverse('transparency:grants')}"
+    if council.slug:  # from the host's root, not under this page's own prefix (/service/)
+        own = reverse("transparency:grants").removeprefix(get_script_prefix().rstrip("/"))
+        return f"/{council.slug}{own}"
     return None
 
 

@@ -364,3 +364,28 @@ def test_the_files_read_every_grant_once_in_order_across_gaps_in_the_ids(made):
     assert len(every_a) == 9
     every = [r.pk for r in grant_rows(chunk=4)]
     assert every == sorted(every) and len(every) == len(set(every)) == 9 + 29
+
+
+def test_the_services_pages_are_at_service_when_bare_addresses_are_a_councils(
+    client, made, settings
+):
+    """With DEFAULT_COUNCIL, the bare address is that council's; the service's own publishing
+    is still at /service/ (its links carry the prefix), and no council may take that slug."""
+    from django.core.exceptions import ValidationError
+
+    settings.DEFAULT_COUNCIL = "council-a"
+    own = client.get("/grants/").content.decode()
+    assert "Friends of a" in own and "Friends of b" not in own  # council a's own page
+    page = client.get("/service/grants/").content.decode()
+    assert 'href="/council-a/grants/"' in page and 'href="/council-b/grants/"' in page
+    assert f'href="/service/{ALL}"' in page
+    found = package(client, f"/service/{ALL}")
+    assert {g["id"] for g in found["grants"]} == {
+        f"360G-councila-{made['a'].app.reference}",
+        f"360G-councilb-{made['b'].app.reference}",
+    }
+    assert client.get("/service/officer/").status_code == 404
+    for taken in ("service", "grants", "officer"):
+        made["b"].council.slug = taken
+        with pytest.raises(ValidationError, match="part of the service's own addresses"):
+            made["b"].council.full_clean()
