@@ -6,7 +6,7 @@ council), so a bid cannot be linked to another council's ward."""
 
 from django.db import migrations
 
-from fundmgr.council_security import FILL_FUNCTION, FUNCTIONS, no_policies_for, policies_for
+from fundmgr.council_security import FUNCTIONS, no_policies_for, policies_for
 
 TABLE = "applications_application_wards"
 
@@ -15,8 +15,16 @@ ALTER TABLE {TABLE} ADD COLUMN council_id bigint;
 UPDATE {TABLE} l SET council_id = a.council_id
   FROM applications_application a WHERE a.id = l.application_id;
 ALTER TABLE {TABLE} ALTER COLUMN council_id SET NOT NULL;
+CREATE FUNCTION applications_link_council() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  IF NEW.council_id IS NULL THEN
+    SELECT council_id INTO NEW.council_id FROM applications_application
+      WHERE id = NEW.application_id;
+  END IF;
+  RETURN NEW;
+END $$;
 CREATE TRIGGER {TABLE}_council BEFORE INSERT ON {TABLE} FOR EACH ROW
-  EXECUTE FUNCTION fundmgr_council_from_parent('applications_application', 'application_id');
+  EXECUTE FUNCTION applications_link_council();
 ALTER TABLE {TABLE} ADD CONSTRAINT {TABLE}_bid_same_council
   FOREIGN KEY (application_id, council_id) REFERENCES applications_application (id, council_id)
   DEFERRABLE INITIALLY DEFERRED;
@@ -27,6 +35,7 @@ ALTER TABLE {TABLE} ADD CONSTRAINT {TABLE}_ward_same_council
 
 BACKWARD = f"""
 DROP TRIGGER IF EXISTS {TABLE}_council ON {TABLE};
+DROP FUNCTION IF EXISTS applications_link_council();
 ALTER TABLE {TABLE} DROP COLUMN council_id;
 """
 
@@ -35,8 +44,7 @@ def forward(apps, schema_editor):
     if schema_editor.connection.vendor != "postgresql":
         return
     schema_editor.execute(FUNCTIONS)
-    schema_editor.execute(FILL_FUNCTION, params=None)
-    schema_editor.execute(FORWARD)
+    schema_editor.execute(FORWARD, params=None)
     schema_editor.execute(policies_for(TABLE))
 
 
