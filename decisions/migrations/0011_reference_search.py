@@ -14,8 +14,7 @@ from django.db import migrations
 
 FORWARD = r"""
 CREATE TABLE decisions_reference_search (
-    application_id bigint PRIMARY KEY
-        REFERENCES applications_application (id) ON DELETE CASCADE DEFERRABLE INITIALLY DEFERRED,
+    application_id bigint PRIMARY KEY,  -- no foreign key: the bids' table is truncated alone
     council_id bigint NOT NULL,
     reference text NOT NULL
 );
@@ -36,9 +35,27 @@ END $$;
 CREATE TRIGGER decisions_reference_kept
   AFTER INSERT OR UPDATE OF reference, council_id ON applications_application
   FOR EACH ROW EXECUTE FUNCTION decisions_reference_kept();
+
+CREATE FUNCTION decisions_reference_gone() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  IF TG_OP = 'TRUNCATE' THEN
+    DELETE FROM decisions_reference_search;
+  ELSE
+    DELETE FROM decisions_reference_search WHERE application_id = OLD.id;
+  END IF;
+  RETURN NULL;
+END $$;
+
+CREATE TRIGGER decisions_reference_gone AFTER DELETE ON applications_application
+  FOR EACH ROW EXECUTE FUNCTION decisions_reference_gone();
+CREATE TRIGGER decisions_reference_truncated AFTER TRUNCATE ON applications_application
+  FOR EACH STATEMENT EXECUTE FUNCTION decisions_reference_gone();
 """
 
 BACKWARD = r"""
+DROP TRIGGER IF EXISTS decisions_reference_truncated ON applications_application;
+DROP TRIGGER IF EXISTS decisions_reference_gone ON applications_application;
+DROP FUNCTION IF EXISTS decisions_reference_gone();
 DROP TRIGGER IF EXISTS decisions_reference_kept ON applications_application;
 DROP FUNCTION IF EXISTS decisions_reference_kept();
 DROP TABLE IF EXISTS decisions_reference_search;
