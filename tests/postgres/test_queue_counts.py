@@ -149,3 +149,23 @@ def test_steps_at_once_on_the_same_count_rows_all_count(on_postgres, town):
     assert kept() == recount()
     counts = {q.status: q.count for q in selectors.queues({}) if q.count}
     assert counts == {Status.UNDER_ASSESSMENT: 6, Status.SUBMITTED: 6}
+
+
+@pytest.mark.django_db
+def test_wards_given_and_taken_from_many_bids_in_one_statement_keep_the_counts(on_postgres, town):
+    """One statement of many links, as a bulk load or an import makes, some bids having wards
+    already and some links of one bid in the same statement (decisions 0012)."""
+    third = type(town.abbey).objects.create(
+        council=town.council, name="Castle Hill", gss_code="E05800003"
+    )
+    group = town.group("Friends of Abbey Park")
+    apps = [town.bid(group, wards=[town.abbey] if n % 2 else []) for n in range(40)]
+    through = Application.wards.through
+    through.objects.bulk_create(
+        [through(application_id=a.pk, ward_id=w.pk) for a in apps for w in (town.brook, third)]
+    )
+    assert kept() == recount()
+    through.objects.filter(application_id__in=[a.pk for a in apps[::3]], ward_id=third.pk).delete()
+    assert kept() == recount()
+    through.objects.filter(application_id__in=[a.pk for a in apps[1::4]]).delete()
+    assert kept() == recount()
