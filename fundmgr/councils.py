@@ -151,25 +151,45 @@ def _in_scope(execute, sql, params, many, context):
     """Before each query on PostgreSQL: `app.council_id` is made the scope's, when the
     connection holds another (once for a run of queries in one scope: a connection that keeps
     serving one council sends nothing more). It is set for the session, through the driver's
-    own cursor, so Django's query counts do not see it. Set inside a transaction, it would be
-    undone by a rollback: the connection is then marked to set it again at its next query
-    outside one."""
+    own cursor, so Django's query counts do not see it. A rollback (of a transaction or of a
+    savepoint) may undo a setting made inside it: the connection then forgets what it holds
+    (`_forgets_on_rollback`) and sets it again before its next query."""
     connection = context["connection"]
     value = setting_value()
-    in_transaction = connection.in_atomic_block
-    if connection.fundmgr_council != value or (connection.fundmgr_unsure and not in_transaction):
+    if connection.fundmgr_council != value:
         with connection.connection.cursor() as cursor:
             cursor.execute("SELECT set_config('app.council_id', %s, false)", [value])
         connection.fundmgr_council = value
-        connection.fundmgr_unsure = in_transaction
     return execute(sql, params, many, context)
+
+
+def _forgets_on_rollback(connection) -> None:
+    """Wrap the connection's rollbacks so that each forgets the council the session holds."""
+    rollback, savepoint_rollback = connection._rollback, connection._savepoint_rollback
+
+    # Forgotten once rolled back: the rollback's own statement runs first, through the same
+    # execute wrapper, in a transaction that may have failed (where no setting can be sent).
+    def _rollback():
+        try:
+            return rollback()
+        finally:
+            connection.fundmgr_council = None
+
+    def _savepoint_rollback(sid):
+        try:
+            return savepoint_rollback(sid)
+        finally:
+            connection.fundmgr_council = None
+
+    connection._rollback = _rollback
+    connection._savepoint_rollback = _savepoint_rollback
 
 
 def _on_connect(sender, connection, **kwargs) -> None:
     connection.fundmgr_council = None  # a new session holds no council
-    connection.fundmgr_unsure = False
     if connection.vendor == "postgresql" and _in_scope not in connection.execute_wrappers:
         connection.execute_wrappers.append(_in_scope)
+        _forgets_on_rollback(connection)
 
 
 connection_created.connect(_on_connect, dispatch_uid="fundmgr.councils")

@@ -222,3 +222,32 @@ def test_a_row_cannot_point_at_another_councils_row_even_service_wide(two_counci
                 fund_year=FundYear.objects.get(council=b)
             )
     assert Application.objects.get(pk=app_a.pk).fund_year.council_id == a.pk
+
+
+def test_after_a_rollback_the_session_holds_the_scope_asked_not_an_older_one(two_councils):
+    """A setting made inside a savepoint or transaction that is rolled back is undone by the
+    database: the next query in the same scope sets it again, rather than run in whatever the
+    session held before (another council's, or none)."""
+    from applications.models import Application
+
+    (a, _), (b, _) = two_councils["a"], two_councils["b"]
+
+    def held() -> str:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT current_setting('app.council_id', true)")
+            return cursor.fetchone()[0]
+
+    with councils.acting_for(a):
+        assert Application.objects.count() == 1  # a's, set outside any transaction
+    with transaction.atomic():
+        with transaction.atomic():
+            with councils.acting_for(b):
+                Application.objects.count()  # b's, set inside the savepoint...
+            transaction.set_rollback(True)  # ...and undone with it
+        with councils.acting_for(b):
+            assert held() == str(b.pk)
+            assert Application.objects.count() == 1
+        transaction.set_rollback(True)  # the transaction too
+    with councils.acting_for(b):
+        assert held() == str(b.pk)
+        assert list(Application.objects.values_list("council_id", flat=True)) == [b.pk]
