@@ -42,7 +42,9 @@ def stored(draft, officer):
     remittance = document_store(
         kind="remittance",
         reference=draft.reference,
-        key="payment:1",
+        # A record of the draft's council (remittances name their run line: run-line:12); a
+        # key that names no council's record is seen only service-wide.
+        key=f"application:{draft.reference}",
         description=f"Remittance advice for {draft.reference}, payment 1",
         content=REMITTANCE,
         by=officer,
