@@ -36,10 +36,8 @@ from __future__ import annotations
 
 import contextlib
 import datetime
-import os
 import secrets
 import statistics
-import sys
 import tempfile
 import time
 import urllib.request
@@ -49,7 +47,6 @@ from decimal import Decimal
 from pathlib import Path
 from urllib.parse import quote
 
-from django.conf import settings
 from django.db import DatabaseError, connection, reset_queries, transaction
 from django.test import Client
 from django.test.utils import CaptureQueriesContext, override_settings
@@ -57,8 +54,8 @@ from django.test.utils import CaptureQueriesContext, override_settings
 from applications.models import Application
 from applications.workflow import Status
 from budgets.models import Account, Councillor, Entry, FinancialYear, Fund, FundYear, Ward
-from devtools.benchmarks.load import _free_port, _Process, _wait_listening
-from devtools.benchmarks.pages import CYCLE, _check, _get, _NoRedirect
+from devtools.benchmarks.load import _free_port, _wait_listening
+from devtools.benchmarks.pages import CYCLE, _check, _get, _NoRedirect, gunicorn
 from devtools.benchmarks.targets import Targets
 from fundmgr import councils as scope
 from fundmgr.models import Council, StaffRole, User
@@ -649,34 +646,7 @@ def measure(measured: list[Council], runs: int, out) -> dict:
         tempfile.TemporaryDirectory(prefix="fundmgr-councils-") as scratch,
         _as_the_service(out) as service_url,
     ):
-        env = {
-            **os.environ,
-            "DATABASE_URL": service_url,
-            "DEBUG": "0",
-            "CONN_MAX_AGE": "60",
-            "FUNDMGR_TASKS": "database",
-            "EMAIL_BACKEND": "django.core.mail.backends.dummy.EmailBackend",
-            "MEDIA_ROOT": str(Path(scratch) / "media"),
-            "LOG_LEVEL": "WARNING",
-            "GUNICORN_LOG_LEVEL": "warning",
-            "PYTHONUNBUFFERED": "1",
-        }
-        server = _Process(
-            "gunicorn",
-            [
-                str(Path(sys.executable).parent / "gunicorn"),
-                "--config",
-                str(Path(settings.BASE_DIR) / "deploy" / "gunicorn.conf.py"),
-                "--bind",
-                f"127.0.0.1:{port}",
-                "--workers",
-                "2",
-                "--access-logfile",
-                "/dev/null",
-            ],
-            env,
-            Path(scratch),
-        )
+        server = gunicorn(Path(scratch), port, DATABASE_URL=service_url)
         try:
             _wait_listening(server, port)
             for council in measured:  # each worker has imported what the pages need

@@ -732,33 +732,7 @@ def measure(world: World, runs: int, out) -> dict[str, dict]:
     port = _free_port()
     results: dict[str, dict] = {}
     with tempfile.TemporaryDirectory(prefix="fundmgr-pages-") as scratch:
-        env = {
-            **os.environ,
-            "DEBUG": "0",
-            "CONN_MAX_AGE": "60",
-            "FUNDMGR_TASKS": "database",
-            "EMAIL_BACKEND": "django.core.mail.backends.dummy.EmailBackend",
-            "MEDIA_ROOT": str(Path(scratch) / "media"),
-            "LOG_LEVEL": "WARNING",
-            "GUNICORN_LOG_LEVEL": "warning",
-            "PYTHONUNBUFFERED": "1",
-        }
-        server = _Process(
-            "gunicorn",
-            [
-                str(Path(sys.executable).parent / "gunicorn"),
-                "--config",
-                str(Path(settings.BASE_DIR) / "deploy" / "gunicorn.conf.py"),
-                "--bind",
-                f"127.0.0.1:{port}",
-                "--workers",
-                "2",
-                "--access-logfile",
-                "/dev/null",
-            ],
-            env,
-            Path(scratch),
-        )
+        server = gunicorn(Path(scratch), port)
         try:
             _wait_listening(server, port)
             _warm_up(port, 2)  # each worker has imported what the pages need (pandas: lazily)
@@ -810,6 +784,39 @@ def _check(out) -> None:
         out(f"    {problem}")
     if problems:
         raise SystemExit("The seeded ledger is not sound.")
+
+
+def gunicorn(scratch: Path, port: int, **env: str) -> _Process:
+    """The real server as production runs it (deploy/gunicorn.conf.py), two workers on `port`,
+    sending no e-mail (a benchmark's pages queue none worth sending), its uploads and logs in
+    `scratch`; `env` adds to or overrides the environment (DATABASE_URL)."""
+    return _Process(
+        "gunicorn",
+        [
+            str(Path(sys.executable).parent / "gunicorn"),
+            "--config",
+            str(Path(settings.BASE_DIR) / "deploy" / "gunicorn.conf.py"),
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            "2",
+            "--access-logfile",
+            "/dev/null",
+        ],
+        {
+            **os.environ,
+            "DEBUG": "0",
+            "CONN_MAX_AGE": "60",
+            "FUNDMGR_TASKS": "database",
+            "EMAIL_BACKEND": "django.core.mail.backends.dummy.EmailBackend",
+            "MEDIA_ROOT": str(scratch / "media"),
+            "LOG_LEVEL": "WARNING",
+            "GUNICORN_LOG_LEVEL": "warning",
+            "PYTHONUNBUFFERED": "1",
+            **env,
+        },
+        scratch,
+    )
 
 
 def run(
