@@ -126,6 +126,9 @@ class LedgerTransaction(AppendOnlyModel, CouncilOwned):
         CARRY_FORWARD = "carry_forward", "Carried forward"
         LAPSE = "lapse", "Lapsed"
         REVERSAL = "reversal", "Reversal"
+        # What a council switching in the middle of a year brings with it (budgets.opening):
+        # each allocation, and what was committed and paid from it before the switch.
+        OPENING = "opening", "Opening position"
 
     kind = models.CharField(max_length=16, choices=Kind.choices)
     idempotency_key = models.CharField(max_length=120, unique=True)
