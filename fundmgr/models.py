@@ -4,6 +4,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import Q, sql
+from django.utils import timezone
 
 
 def png_or_jpeg(logo) -> None:
@@ -485,3 +486,30 @@ class WorkerBeat(models.Model):
 
     def __str__(self) -> str:
         return f"Worker of {self.queue}: seen {self.seen_at}"
+
+
+class ImportRun(CouncilOwned):
+    """One run of an import (fundmgr.imports): what file, checked or imported, what it did row
+    by row (`report`, the CSV the page offers). A clean check keeps the file (`data`) so the
+    administrator can import it without uploading it again; it is let go once imported."""
+
+    kind = models.CharField(max_length=40)
+    filename = models.CharField(max_length=255)
+    sha256 = models.CharField(max_length=64)
+    dry_run = models.BooleanField()
+    refused = models.BooleanField()
+    counts = models.JSONField(default=dict)
+    options = models.JSONField(default=dict, blank=True)
+    report = models.TextField(blank=True)
+    data = models.BinaryField(null=True, blank=True, editable=False)
+    imported_as = models.BigIntegerField(
+        null=True, blank=True, help_text="The run that imported this check's file."
+    )
+    by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["-at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{'Check' if self.dry_run else 'Import'} of {self.kind} from {self.filename}"
