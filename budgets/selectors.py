@@ -175,7 +175,12 @@ class Statement:
 
     @property
     def allocated(self) -> Decimal:
-        return self.total(Kind.ALLOCATION) + self.total(Kind.CARRY_FORWARD, +1)
+        # An opening position (budgets.opening) puts the allocation in as "opening" too.
+        return (
+            self.total(Kind.ALLOCATION)
+            + self.total(Kind.CARRY_FORWARD, +1)
+            + self.total(Kind.OPENING, +1)
+        )
 
     @property
     def transfers_in(self) -> Decimal:
@@ -187,7 +192,7 @@ class Statement:
 
     @property
     def commitments(self) -> Decimal:
-        return -self.total(Kind.COMMITMENT)
+        return -self.total(Kind.COMMITMENT) - self.total(Kind.OPENING, -1)
 
     @property
     def releases(self) -> Decimal:

@@ -1,0 +1,848 @@
+"""A council's opening position: switching to fundmgr in the middle of a financial year.
+
+`manage.py import_opening_position FILE` (and the administrator's "Import from a file" page)
+posts, for each councillor, the year's allocation and what was already committed and paid from
+it before the switch, as ledger postings of their own kind ("opening", shown on statements as
+"Opening position"). Every posting goes through `budgets.ledger.post`, so the ledger's
+guarantees hold: each posting balances, no allocation or pot goes below zero, and each carries
+an idempotency key taken from the file's rows, so importing the same file again posts nothing.
+
+The file: one row for a councillor's allocation, and one row for each grant already committed
+from it; a grant row may carry the allocation as well (the same amount on each of the
+councillor's rows is read once), so an export with a row per grant imports as it is.
+
+    councillor      name as fundmgr has it ("Sam Shaw", "Cllr Sam Shaw") or e-mail address
+    ward            name or GSS code: needed only when two councillors share a name
+    fund            the fund's code (CCIF); blank: the council's one fund paid from allocations
+    financial_year  2026/27, 2026-27 or 2026/2027; blank: the year of the switch date
+    allocation      the councillor's allocation for the year, in pounds
+    reference       the grant's reference in the council's own records (kept as it is)
+    title, organisation   what the grant is for and to whom (kept in the posting's memo)
+    committed       the whole amount awarded (committed) to the grant from this allocation
+    paid            how much of that was paid before the switch (blank: nothing)
+    date            when it was committed (optional; in the year and not after the switch)
+
+fixtures/imports/opening-position.csv is a sample. The switch date is `--switch-date`
+(default: today); it names the year when the file does not, and is written in the memos.
+
+What it posts, per councillor and fund year: the allocation, pot to allocation, under the key
+`allocate:<fund year>:<councillor>`, the key `allocate_year` uses, so running `allocate_year`
+later (for a by-election winner, say) never allocates to them twice; and per grant one posting,
+allocation to the grant's commitment account (what is not yet paid) and to the councillor's
+paid account (what is), under `opening:<fund year>:<reference>`. A councillor's grants may not
+commit more than their allocation: the row where the money runs out is refused, by name.
+
+Postings are never edited. Importing a file again with a different amount for an allocation or
+a grant already imported is refused, saying what was imported. To correct it, import the
+corrected file with `--correct`: each changed posting is reversed (a Reversal posting naming
+it) and the file's amount posted afresh, both kept in the ledger for the auditors.
+
+Why committed grants are not made into applications: an application in fundmgr is a group's
+request with its answers, bank details, councillors' pledges, a decision and its letters; none
+of that was made here, and inventing it would put decisions fundmgr never took into the
+transparency data and the 360Giving export. What the budgets need is the money: the
+commitment and the payments, kept traceable by the council's own reference, the group and the
+title in the memo. Past grants for history and publication come in through `import_360giving`.
+The part of a grant not yet paid at the switch stays committed on the statement; it is paid
+from the council's finance system as before, not through fundmgr's payment runs.
+"""
+
+from __future__ import annotations
+
+import datetime
+import re
+from collections import defaultdict
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.db.models import Q
+from django.utils import timezone
+
+from budgets import ledger
+from budgets.models import (
+    Account,
+    Councillor,
+    Entry,
+    FinancialYear,
+    Fund,
+    FundYear,
+    LedgerTransaction,
+    Ward,
+)
+from fundmgr.imports import Column, Importer, Report, Row, Table, parse_date, parse_money, register
+from fundmgr.money import pounds
+
+Kind = LedgerTransaction.Kind
+ZERO = Decimal("0.00")
+REFERENCE_LENGTH = 18  # a commitment account's reference
+
+
+def _long(day: datetime.date) -> str:
+    return f"{day.day} {day:%B %Y}"
+
+
+def _key(text: str) -> str:
+    return " ".join(text.split()).casefold()
+
+
+def year_start(text: str) -> datetime.date:
+    """1 April of the financial year written as 2026/27, 2026-27, 2026/2027 or 2026-2027."""
+    match = re.fullmatch(r"(\d{4})\s*[/-]\s*(\d{2}|\d{4})", text.strip())
+    if match:
+        first, second = int(match[1]), match[2]
+        if (int(second) if len(second) == 4 else int(str(first)[:2] + second)) == first + 1:
+            return datetime.date(first, 4, 1)
+    raise ValueError(f"{text!r} is not a financial year: write it as 2026/27.")
+
+
+@dataclass
+class Grant:
+    row: int
+    reference: str
+    title: str
+    organisation: str
+    committed: Decimal
+    paid: Decimal
+    on: datetime.date | None
+
+
+@dataclass
+class Position:
+    """One councillor's opening position in one fund year, as the file gives it."""
+
+    fund_year: FundYear
+    councillor: Councillor
+    allocation: Decimal | None = None
+    allocation_row: int | None = None
+    first_row: int = 0
+    grants: list[Grant] = field(default_factory=list)
+
+
+@dataclass
+class Posting:
+    """One opening posting to make: the accounts' changes, and its key and memo."""
+
+    fund_year: FundYear
+    key: str
+    memo: str
+    lines: list[tuple[str, Councillor | None, str, Decimal]]  # account kind, whose, reference
+    reference: str = ""
+    purpose: str = "this"
+
+
+@dataclass
+class Plan:
+    reverse_first: list[LedgerTransaction] = field(default_factory=list)  # grants corrected
+    allocations: list[Posting] = field(default_factory=list)
+    reverse_then: list[LedgerTransaction] = field(default_factory=list)  # allocations corrected
+    grants: list[Posting] = field(default_factory=list)
+
+
+def allocation_key(fund_year: FundYear, councillor: Councillor) -> str:
+    return f"allocate:{fund_year.pk}:{councillor.pk}"  # ledger.allocate_year's own key
+
+
+def grant_key(fund_year: FundYear, reference: str) -> str:
+    return f"opening:{fund_year.pk}:{reference}"
+
+
+def _postings(key: str) -> list[LedgerTransaction]:
+    """The postings made under `key` and its corrections (`key#2`, `key#3`...), oldest first."""
+    return list(
+        LedgerTransaction.objects.filter(
+            Q(idempotency_key=key) | Q(idempotency_key__startswith=f"{key}#")
+        )
+        .filter(reversed_by__isnull=True)
+        .order_by("pk")
+    )
+
+
+def _live(key: str) -> LedgerTransaction | None:
+    """The posting under `key` (or a correction of it) that has not been reversed."""
+    found = _postings(key)
+    return found[-1] if found else None
+
+
+def _next_key(key: str) -> str:
+    used = LedgerTransaction.objects.filter(
+        Q(idempotency_key=key) | Q(idempotency_key__startswith=f"{key}#")
+    ).count()
+    return key if used == 0 else f"{key}#{used + 1}"
+
+
+def _amounts(posting: LedgerTransaction) -> dict[str, tuple[int | None, Decimal]]:
+    """A posting's entries by account kind: (councillor id, amount)."""
+    result: dict[str, tuple[int | None, Decimal]] = {}
+    for entry in Entry.objects.filter(transaction=posting).select_related("account"):
+        result[entry.account.kind] = (entry.account.councillor_id, entry.amount)
+    return result
+
+
+class OpeningPositionImporter(Importer):
+    kind = "opening_position"
+    title = "Opening position (allocations, committed and paid)"
+    description = (
+        "For a council switching to fundmgr during a financial year: each councillor's "
+        "allocation, and each grant already committed and paid from it, posted to the budgets "
+        "as the opening position. A row for each allocation and a row for each grant."
+    )
+    columns = (
+        Column(
+            "councillor",
+            aliases=("Councillor name", "Member", "Councillor e-mail", "Email", "E-mail"),
+            help="The councillor's name as fundmgr has it, or their e-mail address.",
+        ),
+        Column(
+            "ward",
+            required=False,
+            aliases=("Ward name", "Ward code", "GSS code"),
+            help="Ward name or GSS code: needed only where two councillors share a name.",
+        ),
+        Column(
+            "fund",
+            required=False,
+            aliases=("Fund code", "Scheme"),
+            help="The fund's code (CCIF); blank: the council's one fund paid from allocations.",
+        ),
+        Column(
+            "financial_year",
+            required=False,
+            aliases=("Year", "FY"),
+            help="2026/27; blank: the year of the switch date.",
+        ),
+        Column(
+            "allocation",
+            aliases=("Annual allocation", "Allocation amount"),
+            help="The councillor's allocation for the year (on one of their rows, or on each).",
+        ),
+        Column(
+            "reference",
+            required=False,
+            aliases=("Grant reference", "Grant ref", "Ref"),
+            help="A grant row: the grant's reference in the council's own records.",
+        ),
+        Column(
+            "title",
+            required=False,
+            aliases=("Grant title", "Project", "Purpose"),
+            help="What the grant is for.",
+        ),
+        Column(
+            "organisation",
+            required=False,
+            aliases=("Organisation name", "Group", "Recipient"),
+            help="The group the grant was awarded to.",
+        ),
+        Column(
+            "committed",
+            required=False,
+            aliases=("Amount committed", "Committed amount", "Amount awarded", "Awarded"),
+            help="The whole amount awarded to the grant from the allocation.",
+        ),
+        Column(
+            "paid",
+            required=False,
+            aliases=("Amount paid", "Paid amount", "Paid to date"),
+            help="How much of it was paid before the switch (blank: nothing).",
+        ),
+        Column(
+            "date",
+            required=False,
+            aliases=("Date committed", "Date awarded", "Award date"),
+            help="When it was committed: in the year, not after the switch date.",
+        ),
+    )
+    sample = (
+        {"councillor": "Sam Shaw", "ward": "Abbey Meadow", "allocation": "1000.00"},
+        {
+            "councillor": "Sam Shaw",
+            "ward": "Abbey Meadow",
+            "reference": "WB-2026-014",
+            "title": "Summer play scheme",
+            "organisation": "Friends of Abbey Park",
+            "committed": "300.00",
+            "paid": "300.00",
+            "date": "12/06/2026",
+        },
+    )
+
+    @classmethod
+    def add_arguments(cls, parser) -> None:
+        parser.add_argument(
+            "--switch-date",
+            help="The day the council started using fundmgr (default: today), such as "
+            "2026-10-01: it names the financial year when the file does not.",
+        )
+        parser.add_argument(
+            "--correct",
+            action="store_true",
+            help="Where the file's amount differs from what an earlier import posted, reverse "
+            "that posting and post the file's amount (refused without this).",
+        )
+
+    # --- reading the rows ---------------------------------------------------------------------
+
+    def plan(self, table: Table, report: Report) -> Plan:
+        self.report = report
+        self.correct = bool(self.options.get("correct"))
+        switch = self.options.get("switch_date") or timezone.localdate()
+        if isinstance(switch, str):
+            try:
+                switch = parse_date(switch)
+            except ValueError as error:
+                report.add(None, "refuse", column="switch date", reason=str(error))
+                return Plan()
+        self.switch: datetime.date = switch
+        self._load()
+        first = len(report.outcomes)
+        positions: dict[tuple[int, int], Position] = {}
+        references: dict[tuple[int, str], int] = {}
+        for row in table.rows:
+            self._row(row, positions, references)
+        plan = Plan()
+        for position in positions.values():
+            self._position(position, plan)
+        self._pots(plan)
+        # In the file's order (the councillors' checks come after every row is read).
+        report.outcomes[first:] = sorted(
+            report.outcomes[first:], key=lambda o: (o.row is not None, o.row or 0)
+        )
+        return plan
+
+    def _load(self) -> None:
+        self.years = {fy.start: fy for fy in FinancialYear.objects.all()}
+        self.fund_years = {
+            (fy.fund.code.casefold(), fy.year.start): fy
+            for fy in FundYear.objects.select_related("fund", "year")
+        }
+        self.funds = list(Fund.objects.order_by("code"))
+        self.wards = list(Ward.objects.all())
+        self.councillors = list(Councillor.objects.select_related("ward", "user").order_by("pk"))
+        self.fund_codes = {fund.code for fund in self.funds}
+
+    def _refuse(self, row: Row, column: str, reason: str, record: str = "") -> None:
+        self.report.add(
+            row.number,
+            "refuse",
+            column=column,
+            value=row.values.get(column, ""),
+            reason=reason,
+            record=record,
+        )
+
+    def _fund_year(self, row: Row) -> FundYear | None:
+        text = row.values.get("financial_year", "")
+        if text:
+            try:
+                start = year_start(text)
+            except ValueError as error:
+                self._refuse(row, "financial_year", str(error))
+                return None
+        else:
+            start = FinancialYear.start_for(self.switch)
+        code = row.values.get("fund", "")
+        if code:
+            fund_year = self.fund_years.get((code.casefold(), start))
+            if fund_year is None:
+                known = sorted({c for c, s in self.fund_years if s == start})
+                self._refuse(
+                    row,
+                    "fund",
+                    f"There is no fund {code!r} in {self._label(start)}: "
+                    + (
+                        f"the funds that year are {', '.join(c.upper() for c in known)}."
+                        if known
+                        else "set up the fund year in /admin/ first."
+                    ),
+                )
+            return fund_year
+        candidates = [
+            fy for (_, s), fy in self.fund_years.items() if s == start and fy.uses_allocations
+        ]
+        if len(candidates) == 1:
+            return candidates[0]
+        self._refuse(
+            row,
+            "fund",
+            f"Say which fund: {self._label(start)} has "
+            + (
+                f"{len(candidates)} funds paid from allocations "
+                f"({', '.join(fy.fund.code for fy in candidates)})."
+                if candidates
+                else "no fund paid from allocations: set up the fund year in /admin/ first."
+            ),
+        )
+        return None
+
+    @staticmethod
+    def _label(start: datetime.date) -> str:
+        return f"{start.year}/{str(start.year + 1)[-2:]}"
+
+    def _ward(self, row: Row) -> Ward | None | bool:
+        """The ward the row names (None: it names none; False: refused)."""
+        text = row.values.get("ward", "")
+        if not text:
+            return None
+        found = [w for w in self.wards if w.gss_code.upper() == text.upper()] or [
+            w for w in self.wards if _key(w.name) == _key(text)
+        ]
+        if not found:
+            self._refuse(row, "ward", f"No ward is called {text!r} or has that GSS code.")
+            return False
+        # After a boundary review the current ward of the name, not the abolished one.
+        current = [w for w in found if getattr(w, "ended_on", None) is None]
+        return (current or found)[0]
+
+    def _councillor(self, row: Row, fund_year: FundYear) -> Councillor | None:
+        text = row.values.get("councillor", "")
+        if not text:
+            self._refuse(row, "councillor", "Give the councillor's name or e-mail address.")
+            return None
+        ward = self._ward(row)
+        if ward is False:
+            return None
+        if "@" in text:
+            named = [c for c in self.councillors if _key(c.user.email) == _key(text)]
+        else:
+            name = re.sub(r"^(cllr\.?|councillor)\s+", "", _key(text))
+            named = [c for c in self.councillors if _key(c.name) == name]
+        if not named:
+            self._refuse(
+                row,
+                "councillor",
+                f"No councillor is called {text!r}"
+                + (" or has that e-mail address" if "@" in text else "")
+                + ": import the councillors first, or write the name as fundmgr has it.",
+            )
+            return None
+        if ward is not None:
+            here = [c for c in named if c.ward_id == ward.pk]
+            if not here:
+                wards = ", ".join(sorted({c.ward.name for c in named}))
+                self._refuse(row, "ward", f"{named[0]} represents {wards}, not {ward.name}.")
+                return None
+            named = here
+        year = fund_year.year
+        serving = [c for c in named if c.in_term_during(year)]
+        if not serving:
+            self._refuse(
+                row,
+                "councillor",
+                f"{named[0]} is not in office at any time in {year.label}, so has no allocation.",
+            )
+            return None
+        people = {c.user_id for c in serving}
+        if len(people) > 1:
+            wards = ", ".join(sorted({c.ward.name for c in serving}))
+            self._refuse(
+                row,
+                "councillor",
+                f"{len(people)} councillors are called {text!r} ({wards}): give the ward.",
+            )
+            return None
+        # A re-elected member has a row for each term: the one in office at the switch.
+        on_switch = [c for c in serving if c.in_term_on(self.switch)]
+        return (on_switch or serving)[-1]
+
+    def _money(self, row: Row, column: str) -> Decimal | None | bool:
+        text = row.values.get(column, "")
+        if not text:
+            return None
+        try:
+            amount = parse_money(text)
+        except ValueError as error:
+            self._refuse(row, column, str(error))
+            return False
+        if amount < 0 or (amount == 0 and column != "paid"):
+            self._refuse(row, column, f"The {column} amount must be more than £0.00.")
+            return False
+        return amount
+
+    def _row(
+        self,
+        row: Row,
+        positions: dict[tuple[int, int], Position],
+        references: dict[tuple[int, str], int],
+    ) -> None:
+        start = len(self.report.outcomes)
+        fund_year = self._fund_year(row)
+        councillor = self._councillor(row, fund_year) if fund_year else None
+        allocation = self._money(row, "allocation")
+        reference = row.values.get("reference", "")
+        committed = self._money(row, "committed")
+        paid = self._money(row, "paid")
+        on = None
+        if text := row.values.get("date", ""):
+            try:
+                on = parse_date(text)
+            except ValueError as error:
+                self._refuse(row, "date", str(error))
+        bad = any(o.action == "refuse" for o in self.report.outcomes[start:])
+        if not reference and (committed or paid):
+            self._refuse(row, "reference", "A grant row needs the grant's reference.")
+            return
+        if not reference and allocation is None and not bad:
+            self._refuse(
+                row,
+                "allocation",
+                "The row has neither an allocation nor a grant: give the councillor's "
+                "allocation, or a grant's reference and the amount committed.",
+            )
+            return
+        if reference:
+            bad = not self._grant_fits(row, reference, committed, paid, on, fund_year) or bad
+        if bad or fund_year is None or councillor is None:
+            return
+        position = positions.setdefault(
+            (fund_year.pk, councillor.pk),
+            Position(fund_year, councillor, first_row=row.number),
+        )
+        if isinstance(allocation, Decimal):
+            if position.allocation is not None and position.allocation != allocation:
+                self._refuse(
+                    row,
+                    "allocation",
+                    f"Row {position.allocation_row} gives {councillor}'s {fund_year} allocation "
+                    f"as {pounds(position.allocation)}: one amount for the year.",
+                )
+                return
+            if position.allocation is None:
+                position.allocation, position.allocation_row = allocation, row.number
+        if reference:
+            where = (fund_year.pk, reference.casefold())
+            if where in references:
+                self._refuse(
+                    row, "reference", f"Row {references[where]} has this grant reference too."
+                )
+                return
+            references[where] = row.number
+            assert isinstance(committed, Decimal)
+            position.grants.append(
+                Grant(
+                    row.number,
+                    reference,
+                    row.values.get("title", ""),
+                    row.values.get("organisation", ""),
+                    committed,
+                    paid or ZERO,
+                    on,
+                )
+            )
+
+    def _grant_fits(
+        self,
+        row: Row,
+        reference: str,
+        committed: Decimal | None | bool,
+        paid: Decimal | None | bool,
+        on: datetime.date | None,
+        fund_year: FundYear | None,
+    ) -> bool:
+        fits = True
+        if len(reference) > REFERENCE_LENGTH:
+            self._refuse(
+                row, "reference", f"A grant reference is at most {REFERENCE_LENGTH} characters."
+            )
+            fits = False
+        elif self._looks_ours(reference):
+            self._refuse(
+                row,
+                "reference",
+                "This is the form of fundmgr's own references (fund code, year, number), "
+                "which it gives its own applications: add a prefix, such as OLD-, to keep the "
+                "two apart.",
+            )
+            fits = False
+        elif (
+            LedgerTransaction.objects.filter(reference=reference)
+            .exclude(Q(kind=Kind.OPENING) | Q(kind=Kind.REVERSAL, reverses__kind=Kind.OPENING))
+            .exists()
+        ):
+            self._refuse(
+                row,
+                "reference",
+                "fundmgr already has money posted under this reference: give the grant its "
+                "own reference.",
+            )
+            fits = False
+        if committed is None:
+            self._refuse(row, "committed", "Give the amount committed to the grant.")
+            fits = False
+        if committed is False or paid is False:
+            fits = False
+        if isinstance(committed, Decimal) and isinstance(paid, Decimal) and paid > committed:
+            self._refuse(
+                row,
+                "paid",
+                f"More has been paid than the {pounds(committed)} committed: the committed "
+                "amount is the whole award, and paid the part of it already paid.",
+            )
+            fits = False
+        if on is not None and fund_year is not None:
+            year = fund_year.year
+            if not year.contains(on):
+                self._refuse(row, "date", f"The date is not in the {year.label} financial year.")
+                fits = False
+            elif on > self.switch:
+                self._refuse(
+                    row,
+                    "date",
+                    f"The date is after the switch on {_long(self.switch)}: commit it in "
+                    "fundmgr instead.",
+                )
+                fits = False
+        return fits
+
+    def _looks_ours(self, reference: str) -> bool:
+        match = re.fullmatch(r"([A-Za-z]+)\d{2}-\d+", reference)
+        return bool(match) and match[1].upper() in {c.upper() for c in self.fund_codes}
+
+    # --- each councillor's position -----------------------------------------------------------
+
+    def _position(self, position: Position, plan: Plan) -> None:
+        fund_year, councillor = position.fund_year, position.councillor
+        record = f"{councillor}, {fund_year}"
+        row = position.allocation_row or position.first_row
+        if fund_year.is_closed:
+            self.report.add(
+                row, "refuse", reason=f"{fund_year} is closed: nothing more can be posted to it."
+            )
+            return
+        if not fund_year.uses_allocations:
+            self.report.add(
+                row,
+                "refuse",
+                column="fund",
+                value=fund_year.fund.code,
+                reason=f"{fund_year} is paid from the central pot: it has no allocations.",
+            )
+            return
+        account = Account.objects.filter(
+            fund_year=fund_year, kind=Account.Kind.ALLOCATION, councillor=councillor
+        ).first()
+        balance = account.balance if account else ZERO  # after every posting so far
+        posted = _live(allocation_key(fund_year, councillor))
+        before = _amounts(posted)[Account.Kind.ALLOCATION][1] if posted else None
+        allocation = position.allocation
+        if allocation is None:
+            if before is None:
+                self.report.add(
+                    position.first_row,
+                    "refuse",
+                    column="allocation",
+                    reason=f"{councillor} has no {fund_year} allocation in the file or in "
+                    "fundmgr: give it on one of their rows.",
+                    record=record,
+                )
+                return
+            allocation = before
+        elif before is None:
+            plan.allocations.append(self._allocation(fund_year, councillor, allocation))
+            balance += allocation
+            self.report.add(
+                row,
+                "create",
+                column="allocation",
+                value=str(allocation),
+                reason=f"allocation of {pounds(allocation)}",
+                record=record,
+            )
+        elif before == allocation:
+            self.report.add(
+                row,
+                "unchanged",
+                column="allocation",
+                value=str(allocation),
+                reason=f"allocation of {pounds(allocation)} already posted (#{posted.pk})",
+                record=record,
+            )
+        elif not self.correct:
+            assert posted is not None
+            self.report.add(
+                row,
+                "refuse",
+                column="allocation",
+                value=str(allocation),
+                reason=f"{councillor}'s {fund_year} allocation was posted as {pounds(before)} "
+                f"(#{posted.pk}, {_long(timezone.localdate(posted.created_at))}). A posting is "
+                "never edited: to put it right, import this file again with --correct, which "
+                "reverses it and posts the amount in the file.",
+                record=record,
+            )
+            return
+        else:
+            assert posted is not None
+            plan.allocations.append(self._allocation(fund_year, councillor, allocation))
+            plan.reverse_then.append(posted)
+            balance += allocation - before
+            self.report.add(
+                row,
+                "change",
+                column="allocation",
+                value=str(allocation),
+                reason=f"allocation {pounds(before)} reversed (#{posted.pk}) and "
+                f"{pounds(allocation)} posted",
+                record=record,
+            )
+        for grant in position.grants:
+            balance = self._grant(position, grant, balance, plan)
+
+    def _allocation(self, fund_year: FundYear, councillor: Councillor, amount: Decimal) -> Posting:
+        return Posting(
+            fund_year,
+            _next_key(allocation_key(fund_year, councillor)),
+            f"{fund_year.year.label} allocation to {councillor}: the opening position at the "
+            f"switch to fundmgr on {_long(self.switch)}",
+            [
+                (Account.Kind.POT, None, "", -amount),
+                (Account.Kind.ALLOCATION, councillor, "", amount),
+            ],
+            purpose=f"an allocation of {pounds(amount)} to {councillor}",
+        )
+
+    def _grant(self, position: Position, grant: Grant, balance: Decimal, plan: Plan) -> Decimal:
+        fund_year, councillor = position.fund_year, position.councillor
+        record = f"Grant {grant.reference} ({councillor})"
+        what = f"{pounds(grant.committed)} committed, {pounds(grant.paid)} paid"
+        posted = _live(grant_key(fund_year, grant.reference))
+        if posted is not None:
+            amounts = _amounts(posted)
+            whose, taken = amounts.get(Account.Kind.ALLOCATION, (None, ZERO))
+            paid = amounts.get(Account.Kind.PAID, (None, ZERO))[1]
+            before = f"{pounds(-taken)} committed, {pounds(paid)} paid"
+            if whose == councillor.pk and -taken == grant.committed and paid == grant.paid:
+                self.report.add(
+                    grant.row,
+                    "unchanged",
+                    column="committed",
+                    value=str(grant.committed),
+                    reason=f"{what}, already posted (#{posted.pk})",
+                    record=record,
+                )
+                return balance
+            if not self.correct:
+                self.report.add(
+                    grant.row,
+                    "refuse",
+                    column="committed",
+                    value=str(grant.committed),
+                    reason=f"{grant.reference} was posted as {before} (#{posted.pk}); the file "
+                    f"says {what}"
+                    + ("" if whose == councillor.pk else f" from {councillor}'s allocation")
+                    + ". A posting is never edited: to put it right, import this file again "
+                    "with --correct, which reverses it and posts what the file says.",
+                    record=record,
+                )
+                return balance
+            plan.reverse_first.append(posted)
+            if whose == councillor.pk:
+                balance -= taken  # comes back to this allocation first
+        left = balance - grant.committed
+        if left < 0:
+            self.report.add(
+                grant.row,
+                "refuse",
+                column="committed",
+                value=str(grant.committed),
+                reason=f"{councillor} has {pounds(max(balance, ZERO))} of the {fund_year} "
+                f"allocation left by this row, and this grant commits {pounds(grant.committed)}: "
+                f"what is committed cannot be more than the allocation (row "
+                f"{position.allocation_row or position.first_row}).",
+                record=record,
+            )
+            return balance
+        plan.grants.append(self._grant_posting(fund_year, councillor, grant))
+        self.report.add(
+            grant.row,
+            "change" if posted is not None else "create",
+            column="committed",
+            value=str(grant.committed),
+            reason=(f"reversed #{posted.pk} and posted " if posted is not None else "") + what,
+            record=record,
+        )
+        return left
+
+    def _grant_posting(self, fund_year: FundYear, councillor: Councillor, grant: Grant) -> Posting:
+        details = ", ".join(
+            part
+            for part in (
+                grant.title,
+                f"to {grant.organisation}" if grant.organisation else "",
+                f"committed {_long(grant.on)}" if grant.on else "",
+            )
+            if part
+        )
+        return Posting(
+            fund_year,
+            _next_key(grant_key(fund_year, grant.reference)),
+            f"Before the switch on {_long(self.switch)}: {grant.reference}"
+            + (f" {details}" if details else "")
+            + f"; {pounds(grant.committed)} committed, {pounds(grant.paid)} paid",
+            [
+                (Account.Kind.ALLOCATION, councillor, "", -grant.committed),
+                (
+                    Account.Kind.COMMITMENT,
+                    councillor,
+                    grant.reference,
+                    grant.committed - grant.paid,
+                ),
+                (Account.Kind.PAID, councillor, "", grant.paid),
+            ],
+            reference=grant.reference,
+            purpose=f"the {pounds(grant.committed)} committed to {grant.reference}",
+        )
+
+    def _pots(self, plan: Plan) -> None:
+        """Each pot must hold the allocations the file makes (they are posted before any
+        corrected allocation goes back)."""
+        needed: dict[int, Decimal] = defaultdict(lambda: ZERO)
+        years = {}
+        for posting in plan.allocations:
+            needed[posting.fund_year.pk] += posting.lines[1][3]
+            years[posting.fund_year.pk] = posting.fund_year
+        for pk, amount in needed.items():
+            fund_year = years[pk]
+            pot = Account.objects.filter(fund_year=fund_year, kind=Account.Kind.POT).first()
+            has = pot.balance if pot else ZERO
+            if has < amount:
+                self.report.add(
+                    None,
+                    "refuse",
+                    column="allocation",
+                    value=pounds(amount),
+                    reason=f"The {fund_year} pot has {pounds(has)} unallocated, and the "
+                    f"allocations in this file need {pounds(amount)}: set the fund year's budget "
+                    "(in /admin/) first.",
+                )
+
+    # --- posting ------------------------------------------------------------------------------
+
+    def apply(self, plan: object, report: Report) -> None:
+        assert isinstance(plan, Plan)
+        reason = "Corrected by an import of the opening position"
+        for posting in plan.reverse_first:
+            ledger.transaction_reverse(posting=posting, by=self.by, reason=reason)
+        for step in plan.allocations:
+            self._post(step)
+        for posting in plan.reverse_then:
+            ledger.transaction_reverse(posting=posting, by=self.by, reason=reason)
+        for step in plan.grants:
+            self._post(step)
+
+    def _post(self, step: Posting) -> None:
+        lines = [line for line in step.lines if line[3] != 0]  # a grant paid in full, nothing paid
+        found = ledger.accounts_for(step.fund_year, [line[:3] for line in lines])
+        ledger.post(
+            kind=Kind.OPENING,
+            key=step.key,
+            lines=[
+                ledger.Line(account, line[3]) for account, line in zip(found, lines, strict=True)
+            ],
+            memo=step.memo,
+            by=self.by,
+            reference=step.reference,
+            purpose=step.purpose,
+        )
+
+
+register(OpeningPositionImporter)
