@@ -248,3 +248,39 @@ class ClawbackGrant(CouncilOwned):
 
     def __str__(self) -> str:
         return f"{self.reference}: {self.due} due"
+
+
+# --- past grants imported from a 360Giving file (transparency.threesixty_imports) -------------
+
+
+class ImportedGrant(CouncilOwned):
+    """A grant made before the council used fundmgr, imported from a 360Giving file: its
+    application row (closed, with its award) is what the register, the ward profiles and the
+    dashboards count; this row says where it came from and what the 360Giving export publishes
+    of it as it was published before (its own identifier, recipient, programme, places, amount
+    disbursed). It has no ledger postings: the money was paid before fundmgr."""
+
+    council_from = "application"
+
+    application = models.OneToOneField(
+        "applications.Application", on_delete=models.CASCADE, related_name="imported_grant"
+    )
+    identifier = models.CharField("360Giving identifier", max_length=200)
+    recipient_id = models.CharField("recipient's identifier", max_length=200, db_index=True)
+    source = models.CharField(max_length=255, help_text="The file it was imported from.")
+    # The 360Giving fields the export writes back as the file had them (cleaned: ISO dates).
+    published = models.JSONField(default=dict)
+    # The grant as it was in the file: compared on a second import ("unchanged").
+    raw = models.JSONField(default=dict)
+    imported_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["identifier"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["council", "identifier"], name="imported_grant_identifier_once"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.identifier

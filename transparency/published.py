@@ -208,6 +208,9 @@ class GrantRow:
     council_gss_code: str
     council_prefix: str
     council_department: str
+    # A past grant imported from a 360Giving file: what the export writes back as the file had
+    # it (transparency.models.ImportedGrant.published); None for a grant made here.
+    imported: dict | None = None
     wards: list[BenefitingWard] = field(default_factory=list)
     zone: datetime.tzinfo | None = None  # the local time zone, looked up once for a whole file
 
@@ -257,6 +260,7 @@ FIELDS = {  # GrantRow's fields in its order, and where each is read from
     "council_gss_code": "council__gss_code",
     "council_prefix": "council__threesixty_prefix",
     "council_department": "council__department",
+    "imported": "imported_grant__published",
 }
 CHUNK = 2000
 TIMES = ("awarded_at", "updated_at", "last_posted_at")  # read as text: see `UtcText`

@@ -173,6 +173,11 @@ class PackageCheck:
                 self.by_funder = identifiers.prefixes_by_funder()
             prefix = identifiers.prefix(council) if council is not None else ""
         self.prefix = prefix
+        # Past grants imported from a 360Giving file keep the identifiers they were published
+        # with (transparency.threesixty_imports): another prefix, by design.
+        from transparency.models import ImportedGrant
+
+        self.imported = set(ImportedGrant.objects.values_list("identifier", flat=True))
         self.grants = GrantValidator()
         self.ids: dict[str, int] = {}
         self.funders: set[str] = set()
@@ -218,7 +223,7 @@ class PackageCheck:
                 )
                 return
             expected = own[0]
-        if expected and not grant_id.startswith(expected):
+        if expected and not grant_id.startswith(expected) and grant_id not in self.imported:
             self._problem(
                 f"grants/{n}/id{named}: the id does not start with the council's 360Giving "
                 f"prefix {expected}"

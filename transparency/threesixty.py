@@ -90,7 +90,24 @@ def grant(row: GrantRow) -> dict:
     record["grantProgramme"] = [{"code": row.fund_code, "title": row.fund_name}]
     record["fromOpenCall"] = "Yes"
     record["dateModified"] = timestamp(row.modified_at, row.zone)
+    if row.imported:
+        republished(record, row.imported)
     return record
+
+
+def republished(record: dict, imported: dict) -> None:
+    """A past grant imported from a 360Giving file is published again as it came: its own
+    identifier, recipient, places, programme and amount disbursed (the ledger holds none of its
+    payments); the funder is the council publishing it."""
+    record["id"] = imported["id"]
+    record["recipientOrganization"] = imported["recipientOrganization"]
+    for key in ("beneficiaryLocation", "grantProgramme", "fromOpenCall"):
+        if key in imported:
+            record[key] = imported[key]
+        elif key == "beneficiaryLocation":
+            record.pop(key, None)
+    if "amountDisbursed" in imported:
+        record["amountDisbursed"] = number(Decimal(imported["amountDisbursed"]))
 
 
 # --- the JSON package -----------------------------------------------------------------------
