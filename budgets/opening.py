@@ -22,8 +22,9 @@ councillor's rows is read once), so an export with a row per grant imports as it
     paid            how much of that was paid before the switch (blank: nothing)
     date            when it was committed (optional; in the year and not after the switch)
 
-fixtures/imports/opening-position.csv is a sample. The switch date is `--switch-date`
-(default: today); it names the year when the file does not, and is written in the memos.
+fixtures/imports/opening-position.csv is a sample. The switch date is `--switch-date`: it
+names the year when the file does not, no grant may be dated after it, and the memos say it.
+Without it (as on the page) today stands for it and the memos name no date.
 
 What it posts, per councillor and fund year: the allocation, pot to allocation, under the key
 `allocate:<fund year>:<councillor>`, the key `allocate_year` uses, so running `allocate_year`
@@ -270,8 +271,8 @@ class OpeningPositionImporter(Importer):
     def add_arguments(cls, parser) -> None:
         parser.add_argument(
             "--switch-date",
-            help="The day the council started using fundmgr (default: today), such as "
-            "2026-10-01: it names the financial year when the file does not.",
+            help="The day the council started using fundmgr, such as 2026-10-01 (default: "
+            "today): it names the financial year when the file does not, and the memos say it.",
         )
         parser.add_argument(
             "--correct",
@@ -285,14 +286,17 @@ class OpeningPositionImporter(Importer):
     def plan(self, table: Table, report: Report) -> Plan:
         self.report = report
         self.correct = bool(self.options.get("correct"))
-        switch = self.options.get("switch_date") or timezone.localdate()
+        switch = self.options.get("switch_date") or None
         if isinstance(switch, str):
             try:
                 switch = parse_date(switch)
             except ValueError as error:
                 report.add(None, "refuse", column="switch date", reason=str(error))
                 return Plan()
-        self.switch: datetime.date = switch
+        # The page has no switch date: the memos then name none, and today stands for it.
+        self.switch: datetime.date = switch or timezone.localdate()
+        self.switched = f"the switch to fundmgr on {_long(switch)}" if switch else "the switch"
+        self.before = f"Before the switch on {_long(switch)}" if switch else "Before the switch"
         self._load()
         first = len(report.outcomes)
         positions: dict[tuple[int, int], Position] = {}
@@ -587,7 +591,7 @@ class OpeningPositionImporter(Importer):
                 self._refuse(
                     row,
                     "date",
-                    f"The date is after the switch on {_long(self.switch)}: commit it in "
+                    f"The date is after the switch ({_long(self.switch)}): commit it in "
                     "fundmgr instead.",
                 )
                 fits = False
@@ -691,8 +695,8 @@ class OpeningPositionImporter(Importer):
         return Posting(
             fund_year,
             _next_key(allocation_key(fund_year, councillor)),
-            f"{fund_year.year.label} allocation to {councillor}: the opening position at the "
-            f"switch to fundmgr on {_long(self.switch)}",
+            f"{fund_year.year.label} allocation to {councillor}: the opening position at "
+            f"{self.switched}",
             [
                 (Account.Kind.POT, None, "", -amount),
                 (Account.Kind.ALLOCATION, councillor, "", amount),
@@ -775,7 +779,7 @@ class OpeningPositionImporter(Importer):
         return Posting(
             fund_year,
             _next_key(grant_key(fund_year, grant.reference)),
-            f"Before the switch on {_long(self.switch)}: {grant.reference}"
+            f"{self.before}: {grant.reference}"
             + (f" {details}" if details else "")
             + f"; {pounds(grant.committed)} committed, {pounds(grant.paid)} paid",
             [

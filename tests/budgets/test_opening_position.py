@@ -309,3 +309,50 @@ def test_the_page_and_commands_share_run_import(switching, administrator):
     assert done.counts()["create"] == 5
     assert {p.created_by for p in opening()} == {administrator}
     assert b"Grant WB-2026-014 (Cllr Sam Shaw)" in done.as_csv()
+
+
+def test_a_workbook_with_merged_cells_and_real_dates(switching, shaw, tmp_path):
+    """A councillor's name and allocation merged down over their grant rows, as people lay a
+    sheet out; amounts as numbers, dates as Excel dates."""
+    import datetime
+
+    from openpyxl import Workbook
+
+    book = Workbook()
+    sheet = book.active
+    sheet.append(
+        ["Councillor", "Allocation", "Grant ref", "Grant title", "Awarded", "Paid", "Date"]
+    )
+    sheet.append(["Sam Shaw", 1000, "OLD-20", "Bulbs", 120.5, 120.5, datetime.date(2026, 5, 1)])
+    sheet.append([None, None, "OLD-21", "Benches", 300, 0, datetime.datetime(2026, 9, 30)])
+    sheet.merge_cells("A2:A3")
+    sheet.merge_cells("B2:B3")
+    path = tmp_path / "position.xlsx"
+    book.save(path)
+    output = run(path)
+    assert "Merged cells were read as if each cell held the merged value" in output
+    assert "Imported position.xlsx: 3 created" in output, output
+    assert Account.objects.get(kind=Account.Kind.ALLOCATION, councillor=shaw).balance == D("579.50")
+    assert Account.objects.get(kind=Account.Kind.PAID, councillor=shaw).balance == D("120.50")
+    assert "committed 30 September 2026" in LedgerTransaction.objects.get(reference="OLD-21").memo
+
+
+def test_without_a_switch_date_today_stands_for_it(switching, tmp_path):
+    council = Council.objects.get()
+    data = b"councillor,allocation,reference,committed,date\nSam Shaw,1000,OLD-30,100,24/11/2026\n"
+    late = run_import(
+        OpeningPositionImporter, data, "p.csv", council=council, by=None, dry_run=False
+    )
+    assert "The date is after the switch (23 November 2026)" in "\n".join(late.lines())
+    done = run_import(
+        OpeningPositionImporter,
+        data.replace(b"24/11", b"23/11"),
+        "p.csv",
+        council=council,
+        by=None,
+        dry_run=False,
+    )
+    assert not done.refused
+    assert LedgerTransaction.objects.get(reference="OLD-30").memo.startswith(
+        "Before the switch: OLD-30 committed 23 November 2026"
+    )
