@@ -59,7 +59,7 @@ from decimal import Decimal
 from django.db.models import Q
 from django.utils import timezone
 
-from budgets import ledger
+from budgets import ledger, selectors
 from budgets.models import (
     Account,
     Councillor,
@@ -690,6 +690,16 @@ class OpeningPositionImporter(Importer):
             )
         for grant in position.grants:
             balance = self._grant(position, grant, balance, plan)
+        pledged = selectors.pledgeable(fund_year=fund_year, councillor=councillor).pledged
+        if pledged > balance:
+            self.report.add(
+                row,
+                "warn",
+                record=record,
+                reason=f"{councillor} has pledged {pounds(pledged)} to bids waiting for a "
+                f"decision, more than the {pounds(max(balance, ZERO))} the allocation will hold: "
+                "not all of those bids can be approved from it.",
+            )
 
     def _allocation(self, fund_year: FundYear, councillor: Councillor, amount: Decimal) -> Posting:
         return Posting(

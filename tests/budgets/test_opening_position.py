@@ -15,6 +15,7 @@ from django.conf import settings
 from django.core.management import CommandError, call_command
 from django.urls import reverse
 
+from applications import support
 from applications.models import Application, Pledge
 from applications.workflow import Status
 from budgets import ledger
@@ -356,3 +357,24 @@ def test_without_a_switch_date_today_stands_for_it(switching, tmp_path):
     assert LedgerTransaction.objects.get(reference="OLD-30").memo.startswith(
         "Before the switch: OLD-30 committed 23 November 2026"
     )
+
+
+def test_pledges_already_made_beyond_the_opening_balance_are_warned_of(switching, shaw):
+    ledger.allocate_year(fund_year=switching, by=None)  # before the import: £1,000 each
+    bid = ApplicationFactory(
+        fund_year=switching,
+        organisation=OrganisationFactory(ward=shaw.ward),
+        amount_requested=D("800.00"),
+        total_cost=D("800.00"),
+    )
+    Application.objects.filter(pk=bid.pk).update(status=Status.AWAITING_SUPPORT)
+    support.pledge_make(
+        application=bid, councillor=shaw, amount=D("800.00"), statement="Yes", by=shaw.user
+    )
+    output = run(SAMPLE)
+    assert "Row 2, column allocation ('1000.00'): unchanged Cllr Sam Shaw" in output
+    assert (
+        "Row 2: warning Cllr Sam Shaw, CCIF 2026/27: Cllr Sam Shaw has pledged £800.00 to bids "
+        "waiting for a decision, more than the £450.00 the allocation will hold" in output
+    ), output
+    assert Account.objects.get(kind=Account.Kind.ALLOCATION, councillor=shaw).balance == D("450")
