@@ -53,11 +53,16 @@ class Organisation(models.Model):
 
     name = models.CharField(max_length=200)
     kind = models.CharField("type", max_length=20, choices=Kind.choices)
+    # England and Wales (6 or 7 digits, a linked charity's "-N" after it), Scotland (OSCR:
+    # SC012345) or Northern Ireland (CCNI: NIC100012); as `applications.organisations` writes it.
     charity_number = models.CharField(
         max_length=12,
         blank=True,
         validators=[
-            RegexValidator(r"^(\d{6,8}|SC\d{6})$", "A charity number: 1234567 or SC012345.")
+            RegexValidator(
+                r"^([2-9]\d{5}|1\d{6})(-\d{1,3})?$|^1\d{5}$|^SC\d{6}$|^NIC1\d{5}$",
+                "A charity number: 1234567, SC012345 or NIC100012.",
+            )
         ],
     )
     company_number = models.CharField(
@@ -106,6 +111,26 @@ class Organisation(models.Model):
         # charity has none yet): its format is checked only when one is given.
         if self.kind in (self.Kind.CIC, self.Kind.CLG) and not self.company_number:
             raise ValidationError({"company_number": "Enter the company's registered number."})
+
+
+class KnownOrganisation(CouncilOwned):
+    """A group a council has on its books before it has applied there (imported from the
+    council's own list): its officers see it as they see a group that has applied."""
+
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.CASCADE, related_name="known_by"
+    )
+    added_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["council", "organisation"], name="known_organisation_once"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return str(self.organisation)
 
 
 class Membership(models.Model):

@@ -38,7 +38,10 @@ POSTCODE = re.compile(
     r"^(GIR0AA|([A-PR-UWYZ][0-9][0-9A-HJKPSTUW]?|[A-PR-UWYZ][A-HK-Y][0-9][0-9ABEHMNPRVWXY]?)"
     r"[0-9][ABD-HJLNP-UW-Z]{2})$"
 )
-CHARITY_NUMBER = re.compile(r"^(\d{6,8}|SC\d{6})$")  # England and Wales; Scotland (OSCR)
+# England and Wales: 6 digits from 200000 or 7 from 1000000, a linked charity's number after a
+# hyphen (1234567-1); Scotland (OSCR): SC and 6 digits; Northern Ireland (CCNI): its numbers
+# start at 100001, written NIC100012 or as the bare number (kept as typed: no E&W number is one).
+CHARITY_NUMBER = re.compile(r"^([2-9]\d{5}|1\d{6})(-\d{1,3})?$|^1\d{5}$|^SC\d{6}$|^NIC1\d{5}$")
 COMPANY_NUMBER = re.compile(r"^([0-9]{8}|[A-Z]{2}[0-9]{6})$")
 
 POSTCODE_MESSAGE = "Enter a real postcode, like SW1A 1AA"
@@ -66,15 +69,22 @@ def postcode_normalised(text: str) -> str:
 def charity_number_normalised(text: str) -> str:
     """A registered charity number without spaces, or "" for none: it is optional for every
     kind of group, and checked only when given."""
-    compact = re.sub(r"[\s-]+", "", text or "").upper()
+    compact = re.sub(r"\s+", "", text or "").upper()
     if compact and not CHARITY_NUMBER.match(compact):
         raise InvalidInput(CHARITY_MESSAGE, field="charity_number")
     return compact
 
 
 def company_number_normalised(text: str) -> str:
-    """A Companies House number without spaces, or "" for none; checked only when given."""
+    """A Companies House number without spaces, or "" for none; checked only when given. Its
+    leading zeros are put back where a spreadsheet (or the Charity Commission's register, which
+    holds it as a whole number) dropped them: 1234567 is 01234567, SC12345 is SC012345. No
+    more than three are put back: "12" is a mistake more likely than a company of 1860."""
     compact = re.sub(r"\s+", "", text or "").upper()
+    if short := re.fullmatch(r"([A-Z]{2})?([0-9]{3,7})", compact):
+        prefix = short[1] or ""
+        if len(prefix) + len(short[2]) >= 5:
+            compact = prefix + short[2].zfill(8 - len(prefix))
     if compact and not COMPANY_NUMBER.match(compact):
         raise InvalidInput(COMPANY_MESSAGE, field="company_number")
     return compact

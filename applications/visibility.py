@@ -15,7 +15,7 @@ from django.db.models import Q, QuerySet
 from applications import rules
 from applications.councillor_selectors import current_terms, is_councillor, visible_bids
 from applications.group_selectors import applications_for, organisations_for
-from applications.models import Application, Organisation
+from applications.models import Application, KnownOrganisation, Organisation
 from fundmgr import access
 from fundmgr.roles import Role, has_role
 
@@ -42,17 +42,19 @@ def visible_applications(user: User) -> QuerySet[Application]:
 
 
 def organisations_here() -> QuerySet[Organisation]:
-    """The groups of the council in scope: those that have applied to it or named one of its
-    wards (every group, for the whole service). A group's profile, bank details and members are
-    shared by the councils it applies to, and seen by their officers only."""
+    """The groups of the council in scope: those that have applied to it, named one of its
+    wards, or are on its own list (imported: `KnownOrganisation`); every group, for the whole
+    service. A group's profile, bank details and members are shared by the councils it applies
+    to, and seen by their officers only."""
     from budgets.models import Ward
     from fundmgr import councils
 
     if councils.service_wide():
         return Organisation.objects.all()
     applied = Application.objects.order_by().values("organisation_id")
+    known = KnownOrganisation.objects.order_by().values("organisation_id")
     return Organisation.objects.filter(
-        Q(pk__in=applied) | Q(ward__in=Ward.objects.order_by().values("pk"))
+        Q(pk__in=applied) | Q(ward__in=Ward.objects.order_by().values("pk")) | Q(pk__in=known)
     )
 
 
