@@ -15,6 +15,7 @@ AREAS = [
     ("Budgets", "budgets:index"),
     ("Dashboards", "dashboards:index"),
     ("Finance", "finance:home"),
+    ("Imports", "imports:index"),
 ]
 
 

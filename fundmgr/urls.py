@@ -47,6 +47,7 @@ urlpatterns = [
     path("account/", include("fundmgr.account_urls")),
     path("apply/", include("applications.urls")),
     path("councillor/", include("applications.councillor_urls")),
+    path("officer/imports/", include("fundmgr.import_urls")),
     path("officer/", include("decisions.urls")),
     path("budgets/", include("budgets.urls")),
     path("documents/", include("decisions.document_urls")),

@@ -253,6 +253,11 @@ PAGES: dict[str, Access] = {
         f"dashboards:{name}": page(BUDGETS_READ | roles(COUNCILLOR))
         for name in ("index", "dashboard", "download")
     },
+    # importing the council's own files: its administrator only
+    "imports:index": page(roles(ADMIN), roles(ADMIN)),
+    "imports:run": page(roles(ADMIN), roles(ADMIN)),
+    "imports:report_csv": page(roles(ADMIN)),
+    "imports:sample": page(roles(ADMIN)),
 }
 
 
@@ -770,7 +775,29 @@ def _build_world(town: Town, council) -> World:
     from decisions.models import SavedView
 
     saved_view = SavedView.objects.create(officer=people[GRANTS], name="Mine", query="")
+    # A check of a file, kept (its file let go: "Import these rows" finds nothing to import).
+    from fundmgr import imports
+    from fundmgr.models import ImportRun
+
+    if not imports.importers():  # before any app has one: the framework's test importer
+        from tests.fundmgr.test_imports import TinyWardsImporter
+
+        imports.register(TinyWardsImporter)
+    kind = next(iter(imports.importers()))
+    import_run = ImportRun.objects.create(
+        kind=kind,
+        filename="wards.csv",
+        sha256="0" * 64,
+        dry_run=True,
+        refused=False,
+        counts={"create": 1},
+        report="row,action,column,value,reason,record\r\n2,create,,,,Ward Abbey\r\n",
+        by=people[ADMIN],
+    )
     kwargs = {
+        "imports:run": {"pk": import_run.pk},
+        "imports:report_csv": {"pk": import_run.pk},
+        "imports:sample": {"kind": kind},
         "applications:organisation": {"pk": org.pk},
         "applications:organisation_edit": {"pk": org.pk},
         "applications:organisation_members": {"pk": org.pk},
