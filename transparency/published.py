@@ -150,7 +150,9 @@ class Register:
     def __getitem__(self, page: slice) -> list[Application]:
         ids = list(self.in_order.values_list("pk", flat=True)[page])
         found = (
-            Application.objects.select_related("organisation", "fund_year__fund", "fund_year__year")
+            Application.objects.select_related(
+                "organisation", "fund_year__fund", "fund_year__year", "imported_grant"
+            )
             .prefetch_related("wards")
             .in_bulk(ids)
         )

@@ -87,7 +87,7 @@ def imported() -> list[Application]:
 
 
 def test_a_json_package_imports_as_closed_grants_in_the_register_without_ledger_postings(
-    council, tmp_path
+    council, tmp_path, client
 ):
     out = run(tmp_path, "grants.json", package(grant(1), grant(2, awardDate="2020-01-10")))
 
@@ -110,6 +110,12 @@ def test_a_json_package_imports_as_closed_grants_in_the_register_without_ledger_
     assert money_summaries.differences() == []
     kept = StateCount.objects.filter(status="closed").aggregate(n=Sum("n"), pence=Sum("awarded"))
     assert kept == {"n": 2, "pence": 50300}
+    profile = client.get("/grants/wards/E05000101/")  # the ward's profile: its history
+    assert profile.status_code == 200
+    assert "Friends of Abbey Park" in profile.content.decode()
+    register = client.get("/grants/").content.decode()
+    assert "Benches 1" in register and "Benches 2" in register
+    assert register.count("imported from a 360Giving file") == 2
 
 
 def test_the_export_writes_an_imported_grant_back_as_it_came(council, tmp_path):
