@@ -56,7 +56,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from budgets import ledger, selectors
@@ -147,36 +147,46 @@ def grant_key(fund_year: FundYear, reference: str) -> str:
     return f"opening:{fund_year.pk}:{reference}"
 
 
-def _postings(key: str) -> list[LedgerTransaction]:
-    """The postings made under `key` and its corrections (`key#2`, `key#3`...), oldest first."""
-    return list(
-        LedgerTransaction.objects.filter(
-            Q(idempotency_key=key) | Q(idempotency_key__startswith=f"{key}#")
+class Posted:
+    """What is already in the ledger for one fund year, read once in a few queries: the
+    postings under the allocation and opening keys (and their corrections, `key#2`...), with
+    the amounts of those not reversed, the allocation and pot balances, and the pledges to bids
+    waiting for a decision."""
+
+    def __init__(self, fund_year: FundYear):
+        self.used: dict[str, int] = defaultdict(int)  # key -> postings made under it
+        self.live: dict[str, LedgerTransaction] = {}  # key -> the one not reversed
+        postings = (
+            LedgerTransaction.objects.filter(
+                Q(idempotency_key__startswith=f"allocate:{fund_year.pk}:")
+                | Q(idempotency_key__startswith=f"opening:{fund_year.pk}:")
+            )
+            .annotate(undone=Exists(LedgerTransaction.objects.filter(reverses=OuterRef("pk"))))
+            .order_by("pk")
         )
-        .filter(reversed_by__isnull=True)
-        .order_by("pk")
-    )
+        for posting in postings:
+            key, _, number = posting.idempotency_key.rpartition("#")
+            if not (key and number.isdigit()):
+                key = posting.idempotency_key
+            self.used[key] += 1
+            if not posting.undone:  # type: ignore[attr-defined]
+                self.live[key] = posting
+        self.amounts: dict[int, dict[str, tuple[int | None, Decimal]]] = defaultdict(dict)
+        entries = Entry.objects.filter(
+            transaction__in=[p.pk for p in self.live.values()]
+        ).values_list("transaction_id", "account__kind", "account__councillor_id", "amount")
+        for posting_id, kind, councillor_id, amount in entries:
+            self.amounts[posting_id][kind] = (councillor_id, amount)
+        self.balances: dict[int | None, Decimal] = {}  # councillor id (None: the pot)
+        for kind, councillor_id, balance in Account.objects.filter(
+            fund_year=fund_year, kind__in=[Account.Kind.ALLOCATION, Account.Kind.POT]
+        ).values_list("kind", "councillor_id", "balance"):
+            self.balances[councillor_id if kind == Account.Kind.ALLOCATION else None] = balance
+        self.pledges = selectors.pledgeable_by_councillor(fund_year=fund_year)
 
-
-def _live(key: str) -> LedgerTransaction | None:
-    """The posting under `key` (or a correction of it) that has not been reversed."""
-    found = _postings(key)
-    return found[-1] if found else None
-
-
-def _next_key(key: str) -> str:
-    used = LedgerTransaction.objects.filter(
-        Q(idempotency_key=key) | Q(idempotency_key__startswith=f"{key}#")
-    ).count()
-    return key if used == 0 else f"{key}#{used + 1}"
-
-
-def _amounts(posting: LedgerTransaction) -> dict[str, tuple[int | None, Decimal]]:
-    """A posting's entries by account kind: (councillor id, amount)."""
-    result: dict[str, tuple[int | None, Decimal]] = {}
-    for entry in Entry.objects.filter(transaction=posting).select_related("account"):
-        result[entry.account.kind] = (entry.account.councillor_id, entry.amount)
-    return result
+    def next_key(self, key: str) -> str:
+        used = self.used[key]
+        return key if used == 0 else f"{key}#{used + 1}"
 
 
 class OpeningPositionImporter(Importer):
@@ -297,7 +307,7 @@ class OpeningPositionImporter(Importer):
         self.switch: datetime.date = switch or timezone.localdate()
         self.switched = f"the switch to fundmgr on {_long(switch)}" if switch else "the switch"
         self.before = f"Before the switch on {_long(switch)}" if switch else "Before the switch"
-        self._load()
+        self._load(table)
         first = len(report.outcomes)
         positions: dict[tuple[int, int], Position] = {}
         references: dict[tuple[int, str], int] = {}
@@ -313,8 +323,8 @@ class OpeningPositionImporter(Importer):
         )
         return plan
 
-    def _load(self) -> None:
-        self.years = {fy.start: fy for fy in FinancialYear.objects.all()}
+    def _load(self, table: Table) -> None:
+        self.posted: dict[int, Posted] = {}
         self.fund_years = {
             (fy.fund.code.casefold(), fy.year.start): fy
             for fy in FundYear.objects.select_related("fund", "year")
@@ -323,6 +333,18 @@ class OpeningPositionImporter(Importer):
         self.wards = list(Ward.objects.all())
         self.councillors = list(Councillor.objects.select_related("ward", "user").order_by("pk"))
         self.fund_codes = {fund.code for fund in self.funds}
+        # References fundmgr has posted money under other than by an opening position.
+        references = {row.values["reference"] for row in table.rows if row.values.get("reference")}
+        self.taken = set(
+            LedgerTransaction.objects.filter(reference__in=references)
+            .exclude(Q(kind=Kind.OPENING) | Q(kind=Kind.REVERSAL, reverses__kind=Kind.OPENING))
+            .values_list("reference", flat=True)
+        )
+
+    def _posted(self, fund_year: FundYear) -> Posted:
+        if fund_year.pk not in self.posted:
+            self.posted[fund_year.pk] = Posted(fund_year)
+        return self.posted[fund_year.pk]
 
     def _refuse(self, row: Row, column: str, reason: str, record: str = "") -> None:
         self.report.add(
@@ -557,11 +579,7 @@ class OpeningPositionImporter(Importer):
                 "two apart.",
             )
             fits = False
-        elif (
-            LedgerTransaction.objects.filter(reference=reference)
-            .exclude(Q(kind=Kind.OPENING) | Q(kind=Kind.REVERSAL, reverses__kind=Kind.OPENING))
-            .exists()
-        ):
+        elif reference in self.taken:
             self._refuse(
                 row,
                 "reference",
@@ -621,12 +639,10 @@ class OpeningPositionImporter(Importer):
                 reason=f"{fund_year} is paid from the central pot: it has no allocations.",
             )
             return
-        account = Account.objects.filter(
-            fund_year=fund_year, kind=Account.Kind.ALLOCATION, councillor=councillor
-        ).first()
-        balance = account.balance if account else ZERO  # after every posting so far
-        posted = _live(allocation_key(fund_year, councillor))
-        before = _amounts(posted)[Account.Kind.ALLOCATION][1] if posted else None
+        ledgered = self._posted(fund_year)
+        balance = ledgered.balances.get(councillor.pk, ZERO)  # after every posting so far
+        posted = ledgered.live.get(allocation_key(fund_year, councillor))
+        before = ledgered.amounts[posted.pk][Account.Kind.ALLOCATION][1] if posted else None
         allocation = position.allocation
         if allocation is None:
             if before is None:
@@ -690,7 +706,8 @@ class OpeningPositionImporter(Importer):
             )
         for grant in position.grants:
             balance = self._grant(position, grant, balance, plan)
-        pledged = selectors.pledgeable(fund_year=fund_year, councillor=councillor).pledged
+        pledges = ledgered.pledges.get(councillor.pk)
+        pledged = pledges.pledged if pledges else ZERO
         if pledged > balance:
             self.report.add(
                 row,
@@ -704,7 +721,7 @@ class OpeningPositionImporter(Importer):
     def _allocation(self, fund_year: FundYear, councillor: Councillor, amount: Decimal) -> Posting:
         return Posting(
             fund_year,
-            _next_key(allocation_key(fund_year, councillor)),
+            self._posted(fund_year).next_key(allocation_key(fund_year, councillor)),
             f"{fund_year.year.label} allocation to {councillor}: the opening position at "
             f"{self.switched}",
             [
@@ -718,9 +735,10 @@ class OpeningPositionImporter(Importer):
         fund_year, councillor = position.fund_year, position.councillor
         record = f"Grant {grant.reference} ({councillor})"
         what = f"{pounds(grant.committed)} committed, {pounds(grant.paid)} paid"
-        posted = _live(grant_key(fund_year, grant.reference))
+        ledgered = self._posted(fund_year)
+        posted = ledgered.live.get(grant_key(fund_year, grant.reference))
         if posted is not None:
-            amounts = _amounts(posted)
+            amounts = ledgered.amounts[posted.pk]
             whose, taken = amounts.get(Account.Kind.ALLOCATION, (None, ZERO))
             paid = amounts.get(Account.Kind.PAID, (None, ZERO))[1]
             before = f"{pounds(-taken)} committed, {pounds(paid)} paid"
@@ -788,7 +806,7 @@ class OpeningPositionImporter(Importer):
         )
         return Posting(
             fund_year,
-            _next_key(grant_key(fund_year, grant.reference)),
+            self._posted(fund_year).next_key(grant_key(fund_year, grant.reference)),
             f"{self.before}: {grant.reference}"
             + (f" {details}" if details else "")
             + f"; {pounds(grant.committed)} committed, {pounds(grant.paid)} paid",
@@ -816,8 +834,7 @@ class OpeningPositionImporter(Importer):
             years[posting.fund_year.pk] = posting.fund_year
         for pk, amount in needed.items():
             fund_year = years[pk]
-            pot = Account.objects.filter(fund_year=fund_year, kind=Account.Kind.POT).first()
-            has = pot.balance if pot else ZERO
+            has = self._posted(fund_year).balances.get(None, ZERO)
             if has < amount:
                 self.report.add(
                     None,
