@@ -221,7 +221,7 @@ class OrganisationsImporter(Importer):
             "address": "Allotment Lane",
             "address_2": "Thornbury",
             "postcode": "tv1 1aa",
-            "ward": "Abbey",
+            "ward": "Abbey Meadow",
             "email": "secretary@abbey-allotments.example",
         },
     )
@@ -545,11 +545,13 @@ class OrganisationsImporter(Importer):
                 )
                 group.save(update_fields=p.changes)
         Organisation.objects.bulk_create(created)
-        KnownOrganisation.objects.bulk_create(
+        links = [
             KnownOrganisation(organisation=p.organisation or c)
             for p, c in _with_created(plan, created)
             if p.link
-        )
+        ]
+        # Another import may have put a group on the list meanwhile: it is there, as wanted.
+        KnownOrganisation.objects.bulk_create(links, ignore_conflicts=True)
 
 
 def _with_created(plan: list[Planned], created: list[Organisation]):

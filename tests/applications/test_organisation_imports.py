@@ -429,3 +429,12 @@ def test_a_group_is_matched_by_name_and_postcode_without_numbers(council):
     report = run(council, csv_of(row))
     assert [o.action for o in report.outcomes] == ["unchanged"]
     assert Organisation.objects.get() == kept
+
+
+def test_the_page_lists_the_import_and_its_sample_file_imports_cleanly(council):
+    from fundmgr.imports import importers
+
+    assert importers()["organisations"] is OrganisationsImporter
+    report = run(council, OrganisationsImporter.sample_csv())
+    assert [(o.action, o.reason) for o in report.outcomes] == [("create", "In ward Abbey Meadow.")]
+    assert Organisation.objects.get().address == "Allotment Lane\nThornbury"
