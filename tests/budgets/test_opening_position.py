@@ -378,3 +378,32 @@ def test_pledges_already_made_beyond_the_opening_balance_are_warned_of(switching
         "waiting for a decision, more than the £450.00 the allocation will hold" in output
     ), output
     assert Account.objects.get(kind=Account.Kind.ALLOCATION, councillor=shaw).balance == D("450")
+
+
+def test_the_administrators_import_page_checks_then_imports_the_sample(
+    switching, shaw, administrator, client
+):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from fundmgr.models import ImportRun
+
+    client.force_login(administrator)
+    page = client.get("/officer/imports/").content.decode()
+    assert "Opening position (allocations, committed and paid)" in page
+    sample = client.get("/officer/imports/samples/opening_position.csv")
+    assert sample.content.decode("utf-8-sig").splitlines()[0].startswith("councillor,ward,fund")
+    upload = SimpleUploadedFile("opening-position.csv", SAMPLE.read_bytes(), "text/csv")
+    checked = client.post(
+        "/officer/imports/", {"kind": "opening_position", "file": upload, "check_only": "on"}
+    )
+    assert checked.status_code == 302
+    report = client.get(checked["Location"]).content.decode()
+    assert "Grant WB-2026-031 (Cllr Sam Shaw)" in report
+    assert opening() == []
+    run = ImportRun.objects.get()
+    imported = client.post(f"/officer/imports/{run.pk}/")
+    assert imported.status_code == 302
+    assert len(opening()) == 5
+    assert {p.created_by for p in opening()} == {administrator}
+    assert Account.objects.get(kind=Account.Kind.ALLOCATION, councillor=shaw).balance == D("450")
+    assert ledger_violations() == []
