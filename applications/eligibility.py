@@ -210,10 +210,14 @@ def carried(session, fund_year: FundYear) -> dict:
     if not isinstance(kept, dict):
         return {}
     answers: dict = {}
-    ward = Ward.objects.filter(
-        pk=kept.get("ward") if isinstance(kept.get("ward"), int) else None,
-        council_id=fund_year.fund.council_id,
-    ).first()
+    ward = (
+        Ward.objects.current()
+        .filter(
+            pk=kept.get("ward") if isinstance(kept.get("ward"), int) else None,
+            council_id=fund_year.fund.council_id,
+        )
+        .first()
+    )
     if ward is not None:
         answers["wards"] = [ward]
     try:

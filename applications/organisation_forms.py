@@ -306,7 +306,7 @@ class EligibilityForm(forms.Form):
     )
     ward = forms.ModelChoiceField(
         label="Which ward will the project benefit?",
-        queryset=Ward.objects.order_by("name"),
+        queryset=Ward.objects.current().order_by("name"),
         empty_label="Choose a ward",
         error_messages={
             "required": "Choose the ward the project will benefit",

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django import forms
+from django.db.models import Q
 from django.http import QueryDict
 
 from applications.forms import (
@@ -71,7 +72,11 @@ def other_funding_total(app: Application) -> Decimal:
 
 
 def _about(app: Application, data, files) -> forms.Form:
-    wards = Ward.objects.filter(council_id=app.fund_year.fund.council_id).order_by("name")
+    wards = (
+        Ward.objects.filter(council_id=app.fund_year.fund.council_id)
+        .filter(Q(ended_on__isnull=True) | Q(pk__in=app.wards.values("pk")))  # or named already
+        .order_by("name")
+    )
     initial = {
         "version": app.version,
         "title": app.title,

@@ -453,21 +453,32 @@ def application_create(
     if wards is not None:
         app.wards.set(_own_wards(app, wards))
     elif organisation.ward_id is not None:  # the group's own ward, where it is this council's
-        app.wards.set(Ward.objects.filter(pk=organisation.ward_id, council_id=app.council_id))
+        app.wards.set(
+            Ward.objects.current().filter(pk=organisation.ward_id, council_id=app.council_id)
+        )
     return app
 
 
 def _own_wards(app: Application, wards) -> list:
-    """The wards, each of the bid's council, else InvalidInput naming the first that is not."""
+    """The wards, each a current ward of the bid's council (or one the bid names already: a ward
+    ended by a boundary review stays on the bids that named it), else InvalidInput naming the
+    first that is not."""
     wards = list(wards)
     ids = [getattr(ward, "pk", ward) for ward in wards]
-    own = set(
-        Ward.objects.filter(pk__in=ids, council_id=app.council_id).values_list("pk", flat=True)
+    own = dict(
+        Ward.objects.filter(pk__in=ids, council_id=app.council_id).values_list("pk", "ended_on")
     )
     if foreign := [ward for ward, pk in zip(wards, ids, strict=True) if pk not in own]:
         raise InvalidInput(
             f"{foreign[0]} is not a ward of {app.fund_year.fund.council}: choose the wards of "
             "this council that the project benefits."
+        )
+    named = {pk for pk, ended in own.items() if ended is not None}
+    named -= set(app.wards.filter(pk__in=named).values_list("pk", flat=True)) if named else set()
+    if ended := [ward for ward, pk in zip(wards, ids, strict=True) if pk in named]:
+        raise InvalidInput(
+            f"{ended[0]} is a ward no longer: a boundary review ended it. Choose the wards the "
+            "project benefits from today's wards."
         )
     return wards
 

@@ -74,20 +74,57 @@ def year_closed() -> models.Exists:
     return models.Exists(YearEnd.objects.filter(year_id=models.OuterRef("pk")))
 
 
+WARD_GSS_CODE = r"^(E05|W05|S13|N08)\d{6}$"
+WARD_GSS_CODE_FORM = (
+    "A ward's GSS code is E05 (England), W05 (Wales), S13 (Scotland) or N08 (Northern "
+    "Ireland) then 6 digits: E05012345."
+)
+
+
+class WardQuerySet(CouncilQuerySet):
+    def current(self) -> "WardQuerySet":
+        """Wards not ended by a boundary review: the ones a new bid may name."""
+        return self.filter(ended_on__isnull=True)
+
+
 class Ward(CouncilOwned):
+    """A ward (ONS: electoral ward or division). After a boundary review a renamed ward keeps
+    its row; a ward abolished, split or merged is ended (`ended_on`, `replaced_by`) and keeps
+    its past bids, allocations and published grants, while new bids name only current wards."""
+
     council = models.ForeignKey(Council, on_delete=models.PROTECT, related_name="wards")
     name = models.CharField(max_length=120)
     gss_code = models.CharField(
         "ONS GSS code",
         max_length=9,
         unique=True,
-        validators=[RegexValidator(r"^[EWSN]05\d{6}$", "A ward GSS code starts E05: E05012345.")],
+        validators=[RegexValidator(WARD_GSS_CODE, WARD_GSS_CODE_FORM)],
     )
+    ended_on = models.DateField(
+        null=True,
+        blank=True,
+        help_text="The day a boundary review abolished the ward. Blank while it is current.",
+    )
+    replaced_by = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="replaces",
+        help_text="The ward that took its place (for a merger, the merged ward).",
+    )
+
+    objects = WardQuerySet.as_manager()
 
     class Meta:
         ordering = ["name"]
         constraints = [
-            models.UniqueConstraint(fields=["council", "name"], name="ward_name_unique_in_council")
+            # An ended ward keeps its name: a boundary review often gives a new ward an old name.
+            models.UniqueConstraint(
+                fields=["council", "name"],
+                condition=Q(ended_on__isnull=True),
+                name="ward_name_unique_in_council",
+            )
         ]
 
     def __str__(self) -> str:
@@ -114,6 +151,7 @@ class Councillor(CouncilOwned):
     )
     ward = models.ForeignKey(Ward, on_delete=models.PROTECT, related_name="councillors")
     name = models.CharField(max_length=120, help_text="As it appears in letters: Sam Shaw.")
+    party = models.CharField(max_length=120, blank=True, help_text="Labour, Independent...")
     term_start = models.DateField()
     term_end = models.DateField(
         null=True,
