@@ -3,10 +3,13 @@
 
 from __future__ import annotations
 
+import html
 import io
+import re
 from pathlib import Path
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
@@ -14,7 +17,8 @@ from applications.models import KnownOrganisation, Organisation
 from applications.organisation_imports import OrganisationsImporter, postcode_wards
 from applications.visibility import organisations_here
 from fundmgr import councils
-from fundmgr.imports import run_import
+from fundmgr.imports import importers, run_import
+from fundmgr.models import ImportRun
 from tests.councils_fixtures import two_councils
 from tests.factories import CouncilFactory, OrganisationFactory, UserFactory, WardFactory
 
@@ -432,9 +436,33 @@ def test_a_group_is_matched_by_name_and_postcode_without_numbers(council):
 
 
 def test_the_page_lists_the_import_and_its_sample_file_imports_cleanly(council):
-    from fundmgr.imports import importers
-
     assert importers()["organisations"] is OrganisationsImporter
     report = run(council, OrganisationsImporter.sample_csv())
     assert [(o.action, o.reason) for o in report.outcomes] == [("create", "In ward Abbey Meadow.")]
     assert Organisation.objects.get().address == "Allotment Lane\nThornbury"
+
+
+def visible(response) -> str:
+    text = re.sub(r"<[^>]+>", " ", response.content.decode())
+    return html.unescape(re.sub(r"\s+", " ", text))
+
+
+def test_the_register_extract_through_the_administrators_page(client, council):
+    client.force_login(UserFactory(roles=["Administrator"]))
+    extract = SimpleUploadedFile("publicextract.charity.txt", REGISTER, content_type="text/plain")
+    sent = client.post(
+        "/officer/imports/", {"kind": "organisations", "file": extract, "check_only": "on"}
+    )
+    assert sent.status_code == 302, visible(sent)[:2000]
+    text = visible(client.get(sent["Location"]))
+    assert "Organisation ABBEY PARK TRUST (charity 1190123)" in text
+    assert "Removed from the register of charities on 2019-06-30: not imported." in text
+    assert Organisation.objects.count() == 0
+    check = ImportRun.objects.get()
+    done = client.post(f"/officer/imports/{check.pk}/")
+    assert done.status_code == 302
+    assert "Created 2" in visible(client.get(done["Location"]))
+    assert set(Organisation.objects.values_list("charity_number", flat=True)) == {
+        "1190123",
+        "1100001",
+    }
