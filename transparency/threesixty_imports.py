@@ -335,6 +335,7 @@ class ThreeSixtyGivingImporter(Importer):
             for ref in Application.objects.values_list("reference", flat=True)
         }
         seen: dict[str, int] = {}
+        self.years_seen: set[tuple[int, datetime.date]] = set()
         for row in table.rows:
             record = self.describe(row)
             try:
@@ -488,6 +489,7 @@ class ThreeSixtyGivingImporter(Importer):
         )
         existing = self.existing.get(identifier)
         if existing is None:
+            self.new_year(fund, award_date, report, n)
             report.add(n, "create", record=f"{record}: £{amount:,.2f} to {recipient_name}")
             return grant
         grant.existing = existing
@@ -504,6 +506,25 @@ class ThreeSixtyGivingImporter(Importer):
             )
         report.add(n, "change", record=f"{record} ({app.reference})")
         return grant
+
+    def new_year(self, fund: Fund, day: datetime.date, report: Report, n: int) -> None:
+        """Report, once, a fund year the import will make for past grants (`fund_year`)."""
+        start = FinancialYear.start_for(day)
+        if (fund.pk, start) in self.years_seen:
+            return
+        self.years_seen.add((fund.pk, start))
+        if FundYear.objects.filter(fund=fund, year__start=start).exists():
+            return
+        label = f"{start.year}/{str(start.year + 1)[-2:]}"
+        report.add(
+            n,
+            "create",
+            column="award_date",
+            value=day.isoformat(),
+            reason="The fund had no year for this award: one is made for past grants, closed "
+            "to bids (no budget, no ledger postings).",
+            record=f"Fund year {fund.code} {label}",
+        )
 
     def money(self, v: dict, column: str, warn, *, required: bool = False) -> Decimal | None:
         text = v.get(column, "")

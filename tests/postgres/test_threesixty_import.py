@@ -45,7 +45,7 @@ def test_imported_grants_count_in_their_councils_summaries_only(client, tmp_path
     path.write_text(json.dumps({"grants": [grant(1), grant(2)]}))
     out = io.StringIO()
     call_command("import_360giving", str(path), "--council", "council-a", stdout=out)
-    assert "4 created" in out.getvalue()  # two grants and their two groups
+    assert "5 created" in out.getvalue()  # two grants, their two groups, a past fund year
 
     with councils.acting_for(a):
         closed = StateCount.objects.filter(status="closed").aggregate(n=Sum("n"), p=Sum("awarded"))
