@@ -50,7 +50,7 @@ class ImportForm(forms.Form):
     file = forms.FileField(
         label="File",
         help_text=f"CSV or Excel (.xlsx), up to {imports.MAX_BYTES // 1024 // 1024} MB. "
-        "The first row holds the column headings.",
+        "The first row that is not blank holds the column headings.",
         error_messages={"required": "Choose the file to import", "empty": "The file is empty"},
     )
     check_only = forms.BooleanField(
@@ -63,6 +63,9 @@ class ImportForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.kinds = kinds
         self.fields["kind"].choices = [(kind, cls.title) for kind, cls in kinds.items()]
+        others = sorted({s for cls in kinds.values() for s in cls.accepts} - {".csv", ".xlsx"})
+        if others:  # a 360Giving package is JSON
+            self.fields["file"].help_text += f" Some imports also take {', '.join(others)}."
         self.helper = helper(
             Field.radios("kind", legend_size=Size.MEDIUM),
             Field("file"),

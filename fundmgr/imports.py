@@ -407,7 +407,8 @@ class Report:
         counts = self.counts()
         words = WOULD if self.dry_run or self.refused else DONE
         parts = [f"{n} {words[a]}" for a, n in counts.items() if n] or ["no rows"]
-        head = f"{'Checked' if self.dry_run else 'Imported'} {self.filename}: {', '.join(parts)}."
+        verb = "Checked" if self.dry_run else "Refused" if self.refused else "Imported"
+        head = f"{verb} {self.filename}: {', '.join(parts)}."
         if self.refused:
             return head + " Nothing was imported: put the refused rows right and try again."
         if self.dry_run:

@@ -18,7 +18,7 @@ from django.core.management.base import CommandError
 
 from budgets.models import Ward
 from fundmgr import councils, imports
-from fundmgr.errors import InvalidInput
+from fundmgr.errors import InvalidInput, Refused
 from fundmgr.imports import Column, ImportCommand, parse_date, parse_money, read_table
 from fundmgr.models import ImportRun
 from tests.factories import CouncilFactory
@@ -103,6 +103,8 @@ class TinyWardsImporter(imports.Importer):
                 ward.save(update_fields=["name"])
             if self.options.get("explode") == code:
                 raise RuntimeError("boom")
+            if self.options.get("refuse_at") == code:
+                raise Refused("Another import changed the wards meanwhile.")
 
 
 class TinyWardsCommand(ImportCommand):
@@ -454,6 +456,17 @@ def test_an_error_inside_apply_rolls_everything_back_and_is_raised(council):
     with pytest.raises(RuntimeError, match="boom"):
         run(council, explode="E05000002")
     assert Ward.objects.count() == 0
+
+
+def test_a_refusal_while_applying_rolls_everything_back_and_is_reported(council):
+    report = run(council, refuse_at="E05000002")
+    assert report.refused and Ward.objects.count() == 0
+    assert report.lines()[-2:] == [
+        "The file: refused: Another import changed the wards meanwhile.",
+        "Refused wards.csv: 2 to create, 1 refused. Nothing was imported: put the refused rows "
+        "right and try again.",
+    ]
+    assert ImportRun.objects.get().refused
 
 
 def test_a_file_of_the_wrong_type_or_too_large_is_refused_with_a_message(council, monkeypatch):
