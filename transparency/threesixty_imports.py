@@ -34,7 +34,9 @@ Decisions (documented for administrators):
 
 from __future__ import annotations
 
+import csv
 import datetime
+import io
 import json
 import re
 from dataclasses import dataclass, field
@@ -275,6 +277,18 @@ class ThreeSixtyGivingImporter(Importer):
             "geo_code_0": "E05012345",
         },
     )
+
+    @classmethod
+    def sample_csv(cls) -> bytes:
+        """A sample in the 360Giving spreadsheet template: the standard's column titles (the
+        required ones and those the sample fills), then the sample rows."""
+        shown = [c for c in cls.columns if c.required or any(c.name in r for r in cls.sample)]
+        out = io.StringIO()
+        writer = csv.writer(out, lineterminator="\r\n")
+        writer.writerow([c.aliases[0] for c in shown])
+        for row in cls.sample:
+            writer.writerow([row.get(c.name, "") for c in shown])
+        return "\ufeff".encode() + out.getvalue().encode()
 
     @classmethod
     def add_arguments(cls, parser) -> None:

@@ -354,3 +354,20 @@ def test_a_real_published_file_imports_shows_on_the_register_and_exports_valid(
         assert copy["grantProgramme"][0]["title"] == original["grantProgramme"][0]["title"]
         day, month, year = original["awardDate"].split("/")
         assert copy["awardDate"] == f"{year}-{month}-{day}"
+
+
+def test_the_pages_sample_is_the_360giving_template_and_imports(council):
+    sample = ThreeSixtyGivingImporter.sample_csv()
+    headings = sample.decode("utf-8-sig").splitlines()[0].split(",")
+    assert headings[:3] == ["Identifier", "Title", "Description"]
+    assert "Beneficiary Location:0:Geographic Code" in headings
+    report = run_import(
+        ThreeSixtyGivingImporter,
+        sample,
+        "sample.csv",
+        council=council,
+        dry_run=True,
+        options={"as_funder": "GB-LAE-TVC"},
+    )
+    assert not report.refused, report.lines()
+    assert report.counts()["create"] == 3  # the grant, its group, the fund's 2019/20 year
