@@ -46,6 +46,7 @@ COLUMNS = (
     ),
     Column(
         "allocation",
+        required=False,  # a later file may add grants to allocations already posted
         aliases=("Annual allocation", "Allocation amount"),
         help="The councillor's allocation for the year (on one of their rows, or on each).",
     ),

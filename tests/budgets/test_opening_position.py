@@ -407,3 +407,39 @@ def test_the_administrators_import_page_checks_then_imports_the_sample(
     assert {p.created_by for p in opening()} == {administrator}
     assert Account.objects.get(kind=Account.Kind.ALLOCATION, councillor=shaw).balance == D("450")
     assert ledger_violations() == []
+
+
+def test_a_reference_fundmgr_already_used_and_a_fund_paid_from_the_pot_are_refused(
+    switching, shaw, tmp_path
+):
+    ledger.allocate_year(fund_year=switching, by=None)
+    ledger.commitment_make(
+        fund_year=switching, reference="OLD-40", shares=[(shaw, D("10.00"))], by=None
+    )
+    output = run(write(tmp_path, "councillor,reference,committed\nSam Shaw,OLD-40,100\n"))
+    assert (
+        "Row 2, column reference ('OLD-40'): refused: fundmgr already has money posted under "
+        "this reference" in output
+    )
+    type(switching).objects.filter(pk=switching.pk).update(funded_from="central_pot")
+    output = run(write(tmp_path, "councillor,fund,allocation\nSam Shaw,CCIF,100\n"))
+    assert "CCIF 2026/27 is paid from the central pot: it has no allocations." in output, output
+    assert opening() == []
+
+
+def test_a_later_file_of_grants_alone_draws_on_the_allocation_already_posted(
+    switching, shaw, okafor, tmp_path
+):
+    run(write(tmp_path, "councillor,allocation\nSam Shaw,1000\n"))
+    output = run(
+        write(
+            tmp_path, "councillor,reference,committed\nSam Shaw,OLD-50,100\nPriya Okafor,OLD-51,5\n"
+        )
+    )
+    assert (
+        "Row 3, column allocation: refused Cllr Priya Okafor, CCIF 2026/27: Cllr Priya Okafor has "
+        "no CCIF 2026/27 allocation in the file or in fundmgr" in output
+    ), output
+    output = run(write(tmp_path, "councillor,reference,committed\nSam Shaw,OLD-50,100\n"))
+    assert "refused" not in output
+    assert Account.objects.get(kind=Account.Kind.ALLOCATION, councillor=shaw).balance == D("900")
