@@ -163,6 +163,8 @@ BFPO_REASON = (
     "A BFPO number is a forces' mail address, not where a group is based: give the postcode "
     "of the group's own address."
 )
+NO_EMAIL = "This is not an e-mail address: the group is imported without one."
+LONG_PHONE = "A phone number is 20 characters at most: the group is imported without it."
 PROFILE = ("name", "kind", "charity_number", "company_number", "address", "postcode", "email")
 
 
@@ -335,15 +337,19 @@ class OrganisationsImporter(Importer):
             refusals.append(
                 ("company_number", "", f"A {Kind(kind).label.lower()} needs its company number.")
             )
+        # Contact details are the group's to keep: one that cannot be used is left out with a
+        # warning, and does not hold up the rest of the row.
         email = v.get("email", "")
         if email:
             try:
                 validate_email(email)
             except ValidationError:
-                refusals.append(("email", email, "This is not an e-mail address."))
+                report.add(n, "warn", column="email", value=email, record=name, reason=NO_EMAIL)
+                email = ""
         phone = v.get("phone", "")
         if len(phone) > 20:
-            refusals.append(("phone", phone, "A phone number is 20 characters at most."))
+            report.add(n, "warn", column="phone", value=phone, record=name, reason=LONG_PHONE)
+            phone = ""
         for column, value, reason in refusals:
             report.add(n, "refuse", column=column, value=value, reason=reason, record=name)
         if refusals:
@@ -533,9 +539,10 @@ class OrganisationsImporter(Importer):
             group = p.organisation
             if group is None:
                 group = Organisation(**p.values)
-                # No e-mail or ward is a gap a file may leave (the group's members fill it in);
-                # everything else is as the registration form would have it.
-                group.full_clean(exclude=[name for name in ("email", "ward") if not p.values[name]])
+                # No e-mail is a gap a file may leave (the group's members fill it in); the ward
+                # is one of the council's own, read in `plan`, or none. Everything else is as the
+                # registration form would have it.
+                group.full_clean(exclude=["ward"] + ([] if p.values["email"] else ["email"]))
                 created.append(group)
             elif p.changes:
                 for name in p.changes:

@@ -12,6 +12,8 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from applications.models import KnownOrganisation, Organisation
 from applications.organisation_imports import OrganisationsImporter, postcode_wards
@@ -466,3 +468,34 @@ def test_the_register_extract_through_the_administrators_page(client, council):
         "1190123",
         "1100001",
     }
+
+
+def test_an_email_or_phone_that_cannot_be_used_is_left_out_with_a_warning(council):
+    report = run(
+        council,
+        csv_of(
+            "Club,constituted group,,,1 Mill St,TV1 1AA,,club@@example,01632 960000 ext 12345",
+            headings="name,type,charity_number,company_number,address,postcode,ward,email,phone",
+        ),
+    )
+    assert [(o.action, o.column) for o in report.outcomes] == [
+        ("warn", "email"),
+        ("warn", "phone"),
+        ("create", ""),
+    ]
+    club = Organisation.objects.get()
+    assert (club.email, club.phone) == ("", "")
+
+
+def test_the_queries_do_not_grow_with_the_rows(council):
+    def queries(first: int, count: int) -> int:
+        rows = [
+            f"Club {n},constituted group,,{1000000 + n},Road {n},TV1 1AA,Brookfield"
+            for n in range(first, first + count)
+        ]
+        with CaptureQueriesContext(connection) as seen:
+            assert not run(council, csv_of(*rows)).refused
+        return len(seen.captured_queries)
+
+    assert queries(0, 3) == queries(100, 60)
+    assert Organisation.objects.count() == 63
