@@ -185,6 +185,17 @@ class Planned:
         return ("name and postcode", name_key(v["name"]) + "|" + v["postcode"])
 
 
+def from_org_id(values: dict, column: str) -> str:
+    """A number as the column gives it, or out of an org-id (a 360Giving file's identifiers:
+    GB-CHC-1234567, GB-SC-SC012345, GB-NIC-100012, GB-COH-01234567)."""
+    text = values.get(column, "")
+    schemes = ("CHC", "SC", "NIC") if column == "charity_number" else ("COH",)
+    found = re.fullmatch(r"(?i)GB-([A-Z]+)-(\S+)", text)
+    if not found or found[1].upper() not in schemes:
+        return text
+    return ("NIC" if found[1].upper() == "NIC" else "") + found[2]
+
+
 def name_key(name: str) -> str:
     return " ".join(name.casefold().split())
 
@@ -242,8 +253,9 @@ class OrganisationsImporter(Importer):
     def plan(self, table: Table, report: Report) -> list[Planned]:
         if not any(name in table.columns for name in ADDRESS_LINES):
             raise InvalidInput(
-                "The file has no address column (address, or address_1 to address_5, or the "
-                "register's charity_contact_address1 to 5)."
+                "The file has no address column: address (its first line, or the whole "
+                "address) and address_2 to address_5, or the register's charity_contact_address1 "
+                "to charity_contact_address5."
             )
         start = len(report.outcomes)
         wards = self._wards()
@@ -311,11 +323,11 @@ class OrganisationsImporter(Importer):
             refusals.append(("name", name[:40] + "...", "A name is 200 characters at most."))
         charity = company = postcode = ""
         try:
-            charity = organisations.charity_number_normalised(v.get("charity_number", ""))
+            charity = organisations.charity_number_normalised(from_org_id(v, "charity_number"))
         except InvalidInput:
             refusals.append(("charity_number", v["charity_number"], CHARITY_REASON))
         try:
-            company = organisations.company_number_normalised(v.get("company_number", ""))
+            company = organisations.company_number_normalised(from_org_id(v, "company_number"))
         except InvalidInput:
             refusals.append(("company_number", v["company_number"], COMPANY_REASON))
         if not v["postcode"]:
