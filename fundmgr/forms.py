@@ -173,6 +173,19 @@ class PasswordResetRequestForm(PasswordResetForm):
         super().__init__(*args, **kwargs)
         self.helper = helper(Field.text("email"), button="Send the link")
 
+    def get_users(self, email):
+        """Django's (active accounts with the address and a usable password), and also an
+        account made for someone who has never signed in and has no password yet (a councillor
+        imported by budgets.councillor_imports, whose invitation link has run out)."""
+        from django.contrib.auth import get_user_model
+
+        yield from super().get_users(email)
+        for user in get_user_model()._default_manager.filter(
+            email__iexact=email, is_active=True, last_login__isnull=True
+        ):
+            if not user.has_usable_password():
+                yield user
+
     def send_mail(
         self,
         subject_template_name,

@@ -329,3 +329,30 @@ def test_every_amount_of_history_stays_on_the_ended_ward(made):
         app = Application.objects.get(pk=a.app.pk)
         assert app.amount_requested == held and held > Decimal("0")
         assert old.councillors.get().user == a.councillor
+
+
+def test_the_import_page_checks_then_imports_the_ons_lookup(council, client):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from tests.factories import UserFactory
+
+    with councils.acting_for(council):
+        client.force_login(UserFactory(roles=["Administrator"]))
+    offered = client.get("/officer/imports/").content.decode()
+    assert "Wards" in offered and "WD24CD" in offered
+    checked = client.post(
+        "/officer/imports/",
+        {
+            "kind": "wards",
+            "check_only": "on",
+            "file": SimpleUploadedFile("Ward_to_LAD_(May_2024).csv", ONS_LOOKUP),
+        },
+        follow=True,
+    )
+    text = " ".join(checked.content.decode().split())
+    assert "Ward Brook Green (E05000202)" in text and "wards of other districts" in text
+    assert wards() == {}
+
+    client.post(f"/officer/imports/{ImportRun.objects.get().pk}/")
+
+    assert wards() == {"E05000201": "Abbey", "E05000202": "Brook Green"}
