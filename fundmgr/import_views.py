@@ -5,10 +5,11 @@ checking it again as it goes. Past runs of the council are listed."""
 
 from __future__ import annotations
 
+import argparse
 import csv
 import io
 
-from crispy_forms_gds.layout import Field, Size
+from crispy_forms_gds.layout import HTML, Field, Fieldset, Size
 from django import forms
 from django.contrib import messages
 from django.core.paginator import Paginator
@@ -41,6 +42,31 @@ TAGS = {
 }
 
 
+def page_options(importer: type[imports.Importer]) -> list[argparse.Action]:
+    """The options of an import's command that the page offers too: its text options and its
+    yes/no switches, read from `Importer.add_arguments`. An option naming a FILE on the
+    server (the organisations' postcode lookup) is the command's alone."""
+    parser = argparse.ArgumentParser(add_help=False)
+    importer.add_arguments(parser)
+    return [action for action in parser._actions if _offered(action)]
+
+
+def _offered(action: argparse.Action) -> bool:
+    if not action.option_strings or action.metavar == "FILE":
+        return False
+    if isinstance(action, argparse._StoreTrueAction):
+        return True
+    return type(action) is argparse._StoreAction and action.nargs is None and not action.choices
+
+
+def _option_field(action: argparse.Action) -> forms.Field:
+    label = action.dest.replace("_", " ").capitalize()
+    hint = (action.help or "").replace("%%", "%")
+    if isinstance(action, argparse._StoreTrueAction):
+        return forms.BooleanField(label=label, help_text=hint, required=False)
+    return forms.CharField(label=label, help_text=hint, required=False, max_length=200)
+
+
 class ImportForm(forms.Form):
     kind = forms.ChoiceField(
         label="What does the file hold?",
@@ -66,9 +92,42 @@ class ImportForm(forms.Form):
         others = sorted({s for cls in kinds.values() for s in cls.accepts} - {".csv", ".xlsx"})
         if others:  # a 360Giving package is JSON
             self.fields["file"].help_text += f" Some imports also take {', '.join(others)}."
+        self.options: dict[str, list[tuple[str, argparse.Action]]] = {}
+        fieldsets = []
+        for kind, cls in kinds.items():
+            for action in page_options(cls):
+                name = f"{kind}__{action.dest}"
+                self.fields[name] = _option_field(action)
+                self.options.setdefault(kind, []).append((name, action))
+            if kind in self.options:
+                fieldsets.append(
+                    Fieldset(
+                        *[
+                            Field.checkbox(name)
+                            if isinstance(action, argparse._StoreTrueAction)
+                            else Field.text(name)
+                            for name, action in self.options[kind]
+                        ],
+                        legend=cls.title,
+                        legend_size=Size.SMALL,
+                    )
+                )
+        extra = []
+        if fieldsets:
+            extra = [
+                HTML(
+                    '<details class="govuk-details"><summary class="govuk-details__summary">'
+                    '<span class="govuk-details__summary-text">Options of some imports'
+                    '</span></summary><div class="govuk-details__text">'
+                    '<p class="govuk-body">Only the options of the import chosen are used.</p>'
+                ),
+                *fieldsets,
+                HTML("</div></details>"),
+            ]
         self.helper = helper(
             Field.radios("kind", legend_size=Size.MEDIUM),
             Field("file"),
+            *extra,
             Field.checkbox("check_only"),
             button="Continue",
         )
@@ -95,6 +154,15 @@ class ImportForm(forms.Form):
                 )
         return data
 
+    def chosen_options(self) -> dict:
+        """The chosen import's options, as its command would pass them (a blank one: the
+        option's default)."""
+        chosen = {}
+        for name, action in self.options.get(self.cleaned_data["kind"], []):
+            value = self.cleaned_data.get(name)
+            chosen[action.dest] = value if value not in ("", None) else action.default
+        return chosen
+
 
 def _council(request):
     council = getattr(request, "council", None) or councils.current()
@@ -117,6 +185,7 @@ def index(request):
             council=council,
             by=request.user,
             dry_run=form.cleaned_data["check_only"],
+            options=form.chosen_options(),
         )
         assert report.run is not None
         return redirect("imports:run", pk=report.run.pk)

@@ -31,6 +31,9 @@ def test_the_administrator_checks_a_file_then_imports_it_on_a_phone(
     expect(page.get_by_role("heading", name="Import from a file")).to_be_visible()
     expect(page.get_by_label("Check only, do not import")).to_be_checked()
     accessible(page, "imports-form-phone")
+    page.get_by_text("Options of some imports").click()
+    expect(page.get_by_role("group", name="Tiny wards")).to_contain_text("Names in capitals.")
+    accessible(page, "imports-options-phone")
 
     page.get_by_role("button", name="Continue").click()
     expect(page.locator(".govuk-error-summary")).to_contain_text("Choose what the file holds")

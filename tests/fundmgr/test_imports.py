@@ -37,11 +37,19 @@ class TinyWardsImporter(imports.Importer):
     )
     sample = ({"name": "Abbey", "gss_code": "E05000001", "reviewed_on": "1/10/2026"},)
 
+    @classmethod
+    def add_arguments(cls, parser):
+        parser.add_argument("--refuse-at", help="Refuse while importing the ward of this code.")
+        parser.add_argument("--upper", action="store_true", help="Names in capitals.")
+        parser.add_argument("--lookup", metavar="FILE", help="A file on the server.")
+
     def plan(self, table, report):
         plan, seen = [], set()
         existing = {w.gss_code: w for w in Ward.objects.all()}
         for row in table.rows:
             name, code = row.values["name"], row.values["gss_code"]
+            if self.options.get("upper"):
+                name = name.upper()
             record = f"Ward {name} ({code})"
             if not GSS.fullmatch(code):
                 report.add(
@@ -551,3 +559,11 @@ def test_command_needs_council_when_the_service_has_several(council, tmp_path):
     assert set(Ward.objects.values_list("council__slug", flat=True)) == {"other"}
     with pytest.raises(CommandError, match="cannot be read"):
         command(str(tmp_path / "missing.csv"), "--council", "other")
+
+
+def test_command_passes_the_importers_own_options(council, tmp_path):
+    path = tmp_path / "wards.csv"
+    path.write_bytes(WARDS)
+    out = command(str(path), "--upper")
+    assert "Row 2: created Ward ABBEY (E05000001)" in out
+    assert ImportRun.objects.get().options == {"refuse_at": None, "upper": True, "lookup": None}

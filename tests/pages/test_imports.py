@@ -204,3 +204,23 @@ def test_a_long_report_is_shown_a_page_at_a_time_and_downloaded_whole(client, ad
     assert "Ward Ward 250 (E05000250)" in third and "Ward Ward 200 " not in third
     download = client.get(f"{URL}{run.pk}/report.csv").content.decode("utf-8-sig")
     assert len(download.splitlines()) == 251
+
+
+def test_an_imports_options_are_offered_and_kept_for_import_these_rows(client, admin):
+    page = client.get(URL).content.decode()
+    assert 'name="tiny_wards__refuse_at"' in page and 'name="tiny_wards__upper"' in page
+    assert "tiny_wards__lookup" not in page  # a file on the server: the command's alone
+    form = {
+        "kind": "tiny_wards",
+        "file": SimpleUploadedFile("wards.csv", WARDS, content_type="text/csv"),
+        "check_only": "on",
+        "tiny_wards__upper": "on",
+        "tiny_wards__refuse_at": "E05000002",
+    }
+    check = visible(follow(client, client.post(URL, form)))
+    assert "Ward ABBEY (E05000001)" in check and "To create 2" in check
+    run = ImportRun.objects.get()
+    assert run.options == {"refuse_at": "E05000002", "upper": True}
+    refused = visible(follow(client, client.post(f"{URL}{run.pk}/")))
+    assert "Another import changed the wards meanwhile." in refused
+    assert "Nothing was imported" in refused and Ward.objects.count() == 0
