@@ -387,6 +387,8 @@ class ThreeSixtyGivingImporter(Importer):
         identifier = v.get("identifier", "")
         if not identifier:
             raise Refusal("identifier", "", "A grant needs its 360Giving identifier.")
+        if len(identifier) > 200:
+            raise Refusal("identifier", identifier[:40] + "…", "Longer than 200 characters.")
         if identifier in seen:
             raise Refusal(
                 "identifier", identifier, f"Row {seen[identifier]} has the same identifier."
@@ -441,6 +443,8 @@ class ThreeSixtyGivingImporter(Importer):
         recipient = v.get("recipient_id", "")
         if not recipient:
             raise Refusal("recipient_id", "", "The grant names no recipient's identifier.")
+        if len(recipient) > 200:
+            raise Refusal("recipient_id", recipient[:40] + "…", "Longer than 200 characters.")
         if not recipient_name:
             raise Refusal("recipient_name", "", "The grant names no recipient.")
         if not title:
