@@ -308,7 +308,7 @@ class ThreeSixtyGivingImporter(Importer):
     def read(self, data: bytes, filename: str) -> Table:
         if filename.lower().endswith(".json"):
             return read_package(data, filename)
-        return read_table(data, filename, self.columns)
+        return read_table(data, filename, self.columns, sheet=self.options.get("sheet") or None)
 
     # --- checking every row ------------------------------------------------------------------
 

@@ -371,3 +371,33 @@ def test_the_pages_sample_is_the_360giving_template_and_imports(council):
     )
     assert not report.refused, report.lines()
     assert report.counts()["create"] == 3  # the grant, its group, the fund's 2019/20 year
+
+
+def test_the_administrators_page_checks_then_imports_a_real_file(council, client):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from fundmgr.models import ImportRun
+    from tests.factories import UserFactory
+
+    client.force_login(UserFactory(roles=["Administrator"]))
+    page = client.get("/officer/imports/")
+    assert "Past grants (360Giving)" in page.content.decode()
+    upload = SimpleUploadedFile(OCF.name, OCF.read_bytes(), content_type="application/json")
+    form = {
+        "kind": "360giving",
+        "file": upload,
+        "check_only": "on",
+        "360giving__as_funder": "GB-CHC-1151621",
+        "360giving__fund": "CCIF",
+    }
+    checked = client.post("/officer/imports/", form)
+    assert checked.status_code == 302
+    report = client.get(checked["Location"]).content.decode()
+    assert "360G-ocf-a06G000000OoOhx" in report and "Import these rows" in report
+    assert imported() == []
+
+    check = ImportRun.objects.get()
+    done = client.post(f"/officer/imports/{check.pk}/")
+    assert done.status_code == 302
+    assert len(imported()) == 24
+    assert ledger_violations() == []
