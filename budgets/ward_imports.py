@@ -19,9 +19,10 @@ import datetime
 import re
 from dataclasses import dataclass, field
 
+from django.db.models import Q
 from django.utils import timezone
 
-from budgets.models import Ward
+from budgets.models import Councillor, Ward
 from budgets.models.structure import WARD_GSS_CODE, WARD_GSS_CODE_FORM
 from fundmgr import councils
 from fundmgr.imports import Column, Importer, Report, Table, parse_date, register
@@ -50,6 +51,7 @@ class WardPlan:
     create: list[tuple[str, str]] = field(default_factory=list)  # (code, name)
     rename: dict[int, str] = field(default_factory=dict)  # ward pk -> new name
     end: dict[int, str] = field(default_factory=dict)  # old ward pk -> code of its replacement
+    end_rows: dict[int, int] = field(default_factory=dict)  # old ward pk -> its row
     ended_on: datetime.date | None = None
 
 
@@ -213,6 +215,8 @@ class WardsImporter(Importer):
                 ),
             )
         self._check_names(plan, wards, report)
+        if plan.end and plan.ended_on:
+            self._warn_of_terms(plan, plan.ended_on, report)
         return plan
 
     def _ended_on(self, report: Report) -> datetime.date:
@@ -281,6 +285,7 @@ class WardsImporter(Importer):
 
         for was in ends:
             plan.end[was.pk] = code
+            plan.end_rows[was.pk] = number
         ended = "; ends " + ", ".join(f"{w} ({w.gss_code})" for w in ends) if ends else ""
         if ward is None:
             plan.create.append((code, name))
@@ -331,6 +336,29 @@ class WardsImporter(Importer):
                     record=label(name, code),
                 )
             names[name.casefold()] = code
+
+    def _warn_of_terms(self, plan: WardPlan, day: datetime.date, report: Report) -> None:
+        """A ward ended while councillors still sit for it: their terms stay with the old ward
+        (their allocations and pledges are its) until each is ended."""
+        serving = (
+            Councillor.objects.filter(ward_id__in=plan.end)
+            .filter(Q(term_end__isnull=True) | Q(term_end__gt=day))
+            .select_related("ward")
+            .order_by("ward__name", "name")
+        )
+        for term in serving:
+            report.add(
+                plan.end_rows[term.ward_id],
+                "warn",
+                column="replaces",
+                value=term.ward.gss_code,
+                reason=(
+                    f"{term} sits for {term.ward} after it ends on {day:%-d %B %Y}: the term "
+                    "stays with the old ward until it is ended ('End this term…' in the list "
+                    "of councillors), and a new term is for the new ward."
+                ),
+                record=label(term.ward.name, term.ward.gss_code),
+            )
 
     # --- applying: called only when nothing was refused ------------------------------------
 

@@ -48,7 +48,7 @@ def run(tmp_path, content: bytes, *args, name="councillors.csv") -> str:
 def terms() -> list[tuple]:
     with councils.across_the_service():
         return list(
-            Councillor.objects.order_by("term_start").values_list(
+            Councillor.objects.order_by("term_start", "name").values_list(
                 "name", "user__email", "ward__gss_code", "party", "term_start", "term_end"
             )
         )

@@ -244,8 +244,10 @@ def test_merged_wards_end_and_keep_history_and_new_bids_name_only_current_wards(
     first = import_for(a.council, content, ended_on="6 May 2027")
     again = import_for(a.council, content, ended_on="6 May 2027")
 
-    assert [o.action for o in first.outcomes] == ["create"]
+    assert [o.action for o in first.outcomes] == ["create", "warn"]
     assert "ends Ward a (E05000101), Ward a East (E05000103)" in first.outcomes[0].reason
+    # Ward a's councillor is still in office: told, and their term stays with the old ward.
+    assert first.outcomes[1].reason.startswith("Cllr Sam Shaw a sits for Ward a after it ends")
     assert [o.action for o in again.outcomes] == ["unchanged"]
     with councils.acting_for(a.council):
         new = Ward.objects.get(gss_code="E05000110")
