@@ -34,6 +34,7 @@ from pathlib import Path
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
+from django.db.models import F
 
 from applications import organisations
 from applications.models import KnownOrganisation, Organisation
@@ -393,13 +394,15 @@ class OrganisationsImporter(Importer):
     # --- wards --------------------------------------------------------------------------------
 
     def _wards(self) -> dict[str, Ward]:
-        """This council's wards by GSS code and by name (the manager sees only its own)."""
+        """This council's wards by GSS code and by name (the manager sees only its own); of two
+        wards of one name, the current one."""
         found: dict[str, Ward] = {}
         self.ward_ids = set()
-        for ward in Ward.objects.all():
+        for ward in Ward.objects.order_by(F("ended_on").asc(nulls_last=True), "pk"):
             self.ward_ids.add(ward.pk)
             found[ward.gss_code.upper()] = ward
-            found.setdefault(name_key(ward.name), ward)
+            found[name_key(ward.name)] = ward
+        self.wards_by_id = {ward.pk: ward for ward in found.values()}
         return found
 
     def _postcode_wards(self, table: Table) -> dict[str, str] | None:
@@ -417,22 +420,22 @@ class OrganisationsImporter(Importer):
 
     def _ward(self, row, postcode, wards, postcode_wards, report) -> Ward | None:
         n = row.number
+        column, written = "ward", row.values.get("ward", "")
         if postcode_wards is not None:
             code = postcode_wards.get(postcode.replace(" ", ""))
             if code and code.upper() in wards:
-                return wards[code.upper()]
+                return self._current(wards[code.upper()], n, "postcode", postcode, report)
             reason = (
                 f"The postcode file puts {postcode} in ward {code}, which is not one of "
                 f"{self.council.name}'s"
                 if code
                 else f"{postcode} is not in the postcode file"
             )
-            if not row.values.get("ward"):
+            if not written:
                 report.add(
-                    n, "warn", column="postcode", value=postcode, reason=reason + ": no ward set."
+                    n, "warn", column="postcode", value=postcode, reason=f"{reason}: no ward set."
                 )
                 return None
-        written = row.values.get("ward", "")
         if not written:
             return None
         ward = wards.get(written.upper()) or wards.get(name_key(written))
@@ -440,11 +443,31 @@ class OrganisationsImporter(Importer):
             report.add(
                 n,
                 "warn",
-                column="ward",
+                column=column,
                 value=written,
                 reason=f"{self.council.name} has no ward of this name or GSS code: no ward set.",
             )
-        return ward
+            return None
+        return self._current(ward, n, column, written, report)
+
+    def _current(self, ward: Ward, n: int, column: str, value: str, report) -> Ward | None:
+        """The ward, or the one that took its place after a boundary review."""
+        if ward.ended_on is None:
+            return ward
+        after = self.wards_by_id.get(ward.replaced_by_id or 0)
+        ended = f"{ward.name} ({ward.gss_code}) was ended by a boundary review on {ward.ended_on}"
+        if after is None or after.ended_on is not None:
+            report.add(n, "warn", column=column, value=value, reason=f"{ended}: no ward set.")
+            return None
+        report.add(
+            n,
+            "warn",
+            column=column,
+            value=value,
+            reason=f"{ended}: the group is put in {after.name} ({after.gss_code}), which took its "
+            "place.",
+        )
+        return after
 
     # --- matching with the groups already on the service --------------------------------------
 

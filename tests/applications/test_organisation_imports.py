@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import datetime
 import html
 import io
 import re
@@ -18,6 +19,7 @@ from django.test.utils import CaptureQueriesContext
 from applications.models import KnownOrganisation, Organisation
 from applications.organisation_imports import OrganisationsImporter, postcode_wards
 from applications.visibility import organisations_here
+from budgets.models import Ward
 from fundmgr import councils
 from fundmgr.imports import importers, run_import
 from fundmgr.models import ImportRun
@@ -339,6 +341,24 @@ def test_the_ward_comes_from_the_postcode_file_when_one_is_given(council, tmp_pa
 def test_the_postcode_lookup_reads_the_statistics_lookups_columns_too():
     nspl = b"pcd,pcd2,pcds,dointr,wd24cd,lad24cd\nTV1 1AA,TV1  1AA,TV1 1AA,201001,E05900002,X\n"
     assert postcode_wards(io.BytesIO(nspl), {"TV11AA", "TV12AB"}) == {"TV11AA": "E05900002"}
+
+
+def test_a_ward_ended_by_a_boundary_review_gives_way_to_the_one_that_took_its_place(council):
+    meadow = Ward.objects.get(name="Abbey Meadow")
+    WardFactory(
+        council=council,
+        gss_code="E05800009",
+        name="Abbey",
+        ended_on=datetime.date(2023, 5, 4),
+        replaced_by=meadow,
+    )
+    report = run(council, csv_of("Club,constituted group,,,1 Mill St,TV1 1AA,abbey"))
+    assert Organisation.objects.get().ward == meadow
+    [warned, _] = report.outcomes
+    assert warned.reason == (
+        "Abbey (E05800009) was ended by a boundary review on 2023-05-04: the group is put in "
+        "Abbey Meadow (E05900001), which took its place."
+    )
 
 
 def test_a_ward_by_name_or_code_in_any_case_and_an_unknown_one_warned(council):
