@@ -79,6 +79,13 @@ class ImportForm(forms.Form):
         "The first row that is not blank holds the column headings.",
         error_messages={"required": "Choose the file to import", "empty": "The file is empty"},
     )
+    sheet = forms.CharField(
+        label="Sheet (optional)",
+        help_text="Of an Excel workbook with several sheets, the name of the one to import. "
+        "The first sheet is read when this is blank.",
+        required=False,
+        max_length=100,
+    )
     check_only = forms.BooleanField(
         label="Check only, do not import",
         required=False,
@@ -127,6 +134,7 @@ class ImportForm(forms.Form):
         self.helper = helper(
             Field.radios("kind", legend_size=Size.MEDIUM),
             Field("file"),
+            Field.text("sheet", field_width=20),
             *extra,
             Field.checkbox("check_only"),
             button="Continue",
@@ -157,7 +165,7 @@ class ImportForm(forms.Form):
     def chosen_options(self) -> dict:
         """The chosen import's options, as its command would pass them (a blank one: the
         option's default)."""
-        chosen = {}
+        chosen = {"sheet": self.cleaned_data["sheet"]} if self.cleaned_data.get("sheet") else {}
         for name, action in self.options.get(self.cleaned_data["kind"], []):
             value = self.cleaned_data.get(name)
             chosen[action.dest] = value if value not in ("", None) else action.default

@@ -476,7 +476,9 @@ class Importer:
         return "\ufeff".encode() + out.getvalue().encode()
 
     def read(self, data: bytes, filename: str) -> Table:
-        return read_table(data, filename, self.columns)
+        """The file's rows; of a workbook, the sheet the `sheet` option names (the first when
+        none does)."""
+        return read_table(data, filename, self.columns, sheet=self.options.get("sheet") or None)
 
     def plan(self, table: Table, report: Report) -> object:
         """Check every row and add an Outcome for each; write nothing."""
@@ -643,10 +645,11 @@ class ImportCommand(BaseCommand):
     @property
     def help(self) -> str:  # type: ignore[override]
         columns = "; ".join(
-            f"{c.name}{'' if c.required else ' (optional)'}" + (f": {c.help}" if c.help else "")
+            f"{c.name}{'' if c.required else ' (optional)'}"
+            + (f": {c.help.rstrip('.')}" if c.help else "")
             for c in self.importer.columns
         )
-        return f"Import {self.importer.title.lower()} from a file. Columns: {columns}"
+        return f"Import {self.importer.title.lower()} from a file. Columns: {columns}."
 
     def add_arguments(self, parser):
         parser.add_argument("file", help=f"The file ({', '.join(self.importer.accepts)}).")
@@ -659,6 +662,7 @@ class ImportCommand(BaseCommand):
         )
         parser.add_argument("--report", help="Write the per-row report as CSV to this path.")
         before = {action.dest for action in parser._actions}
+        parser.add_argument("--sheet", help="Of an Excel workbook, the sheet to read (the first).")
         self.importer.add_arguments(parser)
         self._own = {action.dest for action in parser._actions} - before
 

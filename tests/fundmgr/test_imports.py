@@ -566,4 +566,27 @@ def test_command_passes_the_importers_own_options(council, tmp_path):
     path.write_bytes(WARDS)
     out = command(str(path), "--upper")
     assert "Row 2: created Ward ABBEY (E05000001)" in out
-    assert ImportRun.objects.get().options == {"refuse_at": None, "upper": True, "lookup": None}
+    assert ImportRun.objects.get().options == {
+        "refuse_at": None,
+        "upper": True,
+        "lookup": None,
+        "sheet": None,
+    }
+
+
+def test_command_reads_the_sheet_named(council, tmp_path):
+    path = tmp_path / "wards.xlsx"
+    from openpyxl import Workbook
+
+    book = Workbook()
+    book.active.append(["Notes"])
+    sheet = book.create_sheet("Wards")
+    sheet.append(["Ward name", "GSS code"])
+    sheet.append(["Abbey", "E05000001"])
+    book.save(path)
+    out = io.StringIO()
+    with pytest.raises(CommandError):
+        call_command(TinyWardsCommand(), str(path), stdout=out)
+    assert "no column for name" in out.getvalue()
+    assert "Imported wards.xlsx: 1 created." in command(str(path), "--sheet", "Wards")
+    assert Ward.objects.get().name == "Abbey"

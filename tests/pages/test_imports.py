@@ -224,3 +224,20 @@ def test_an_imports_options_are_offered_and_kept_for_import_these_rows(client, a
     refused = visible(follow(client, client.post(f"{URL}{run.pk}/")))
     assert "Another import changed the wards meanwhile." in refused
     assert "Nothing was imported" in refused and Ward.objects.count() == 0
+
+
+def test_a_workbooks_sheet_is_chosen_by_name(client, admin):
+    from tests.fundmgr.test_imports import xlsx
+
+    data = xlsx([["name", "gss_code"], ["Abbey", "E05000001"]], sheet_title="Wards 2026")
+    form = {
+        "kind": "tiny_wards",
+        "file": SimpleUploadedFile("wards.xlsx", data),
+        "check_only": "on",
+        "sheet": "Ward list",
+    }
+    refused = visible(follow(client, client.post(URL, form)))
+    assert "The workbook has no sheet called 'Ward list': its sheets are Wards 2026." in refused
+    form["file"] = SimpleUploadedFile("wards.xlsx", data)
+    form["sheet"] = "Wards 2026"
+    assert "To create 1" in visible(follow(client, client.post(URL, form)))
