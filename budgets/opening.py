@@ -63,6 +63,7 @@ from django.utils import timezone
 from budgets import ledger, selectors
 from budgets.models import Account, Councillor, Entry, FundYear, LedgerTransaction
 from budgets.opening_file import COLUMNS, SAMPLE, ZERO, Grant, Position, Reader, long_date
+from fundmgr.errors import Refused
 from fundmgr.imports import Importer, Report, Table, parse_date, register
 from fundmgr.money import pounds
 
@@ -300,8 +301,8 @@ class OpeningPositionImporter(Importer):
         return Posting(
             fund_year,
             self._posted(fund_year).next_key(allocation_key(fund_year, councillor)),
-            f"{fund_year.year.label} allocation to {councillor}: the opening position at "
-            f"{self.switched}",
+            f"{fund_year.year.label} allocation of {pounds(amount)} to {councillor}: the "
+            f"opening position at {self.switched}",
             [
                 (Account.Kind.POT, None, "", -amount),
                 (Account.Kind.ALLOCATION, councillor, "", amount),
@@ -441,7 +442,7 @@ class OpeningPositionImporter(Importer):
     def _post(self, step: Posting) -> None:
         lines = [line for line in step.lines if line[3] != 0]  # a grant paid in full, nothing paid
         found = ledger.accounts_for(step.fund_year, [line[:3] for line in lines])
-        ledger.post(
+        posting = ledger.post(
             kind=Kind.OPENING,
             key=step.key,
             lines=[
@@ -452,6 +453,15 @@ class OpeningPositionImporter(Importer):
             reference=step.reference,
             purpose=step.purpose,
         )
+        # The key was free when the file was checked: a posting found under it now was made
+        # since, by another import or allocate_year at the same moment. The same posting is
+        # that file's doing and this one's alike; a different one means the two disagree.
+        if posting.kind != Kind.OPENING or posting.memo != step.memo[:255]:
+            raise Refused(
+                f"While this file was being imported, something else posted to the ledger "
+                f"under the same key ({step.key}): #{posting.pk}, {posting.memo}. Nothing from "
+                "this file was imported: check it again to see where things stand."
+            )
 
 
 register(OpeningPositionImporter)

@@ -443,3 +443,24 @@ def test_a_later_file_of_grants_alone_draws_on_the_allocation_already_posted(
     output = run(write(tmp_path, "councillor,reference,committed\nSam Shaw,OLD-50,100\n"))
     assert "refused" not in output
     assert Account.objects.get(kind=Account.Kind.ALLOCATION, councillor=shaw).balance == D("900")
+
+
+def test_a_posting_made_under_the_same_key_meanwhile_refuses_the_whole_import(
+    switching, shaw, monkeypatch
+):
+    """Between the check and the postings, allocate_year gives Shaw £1,000 under the key the
+    import was about to use (as a run at the same moment would): nothing from the file stays."""
+    apply = OpeningPositionImporter.apply
+
+    def meanwhile(self, plan, report):
+        ledger.allocate_year(fund_year=switching, by=None)
+        apply(self, plan, report)
+
+    monkeypatch.setattr(OpeningPositionImporter, "apply", meanwhile)
+    output = run(SAMPLE)
+    assert (
+        "The file: refused: While this file was being imported, something else posted to the "
+        "ledger under the same key" in output
+    ), output
+    assert opening() == []
+    assert not Account.objects.filter(kind=Account.Kind.ALLOCATION).exists()

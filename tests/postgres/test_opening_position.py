@@ -98,3 +98,48 @@ def test_the_opening_position_of_one_council_on_postgresql(two, tmp_path):
     )
     assert "Imported opening.csv: 5 unchanged." in again.getvalue()
     assert LedgerTransaction.objects.filter(kind="opening").count() == 4
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_same_file_imported_twice_at_once_posts_once(on_postgres, fund_year, shaw, okafor):
+    import threading
+
+    from django.db import connection
+
+    from budgets.integrity import ledger_violations
+    from budgets.opening import OpeningPositionImporter
+    from fundmgr.imports import run_import
+    from fundmgr.models import Council
+    from tests.budgets.test_opening_position import SAMPLE
+
+    council, data = Council.objects.get(), SAMPLE.read_bytes()
+    barrier = threading.Barrier(2)
+    reports: list = [None, None]
+
+    def work(i: int) -> None:
+        try:
+            barrier.wait()
+            reports[i] = run_import(
+                OpeningPositionImporter,
+                data,
+                "opening-position.csv",
+                council=council,
+                by=None,
+                dry_run=False,
+                options={"switch_date": "2026-10-01"},
+            )
+        except Exception as error:  # noqa: BLE001 - the test says what each thread met
+            reports[i] = error
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert all(not isinstance(r, Exception) for r in reports), reports
+    assert LedgerTransaction.objects.filter(kind="opening").count() == 5
+    assert Account.objects.get(kind="allocation", councillor=shaw).balance == D("450.00")
+    assert Account.objects.get(kind="pot", fund_year=fund_year).balance == D("8000.00")
+    assert ledger_violations() == []
