@@ -259,6 +259,7 @@ def run(request, pk: int):
             "page": page,
             "may_import": run.dry_run and not run.refused and run.data is not None,
             "imported_as": run.imported_as,
+            "keep_days": imports.KEEP_FILES.days,
         },
     )
 

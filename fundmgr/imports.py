@@ -55,6 +55,9 @@ WOULD = {
 DONE = {**WOULD, "create": "created", "change": "changed"}
 # The largest file the page or a command takes: the biggest council's grant history is a few MB.
 MAX_BYTES = 10 * 1024 * 1024
+# How long a clean check keeps its file for "Import these rows": a council's files hold names
+# and addresses, kept no longer than the work needs.
+KEEP_FILES = datetime.timedelta(days=7)
 
 
 # --- columns, rows, tables ---------------------------------------------------------------------
@@ -576,8 +579,14 @@ def run_import(
 
 
 def _keep(report: Report, data: bytes, *, council, by, options) -> ImportRun:
+    from django.utils import timezone
+
     from fundmgr.models import ImportRun
 
+    # The council's older checks let their files go (their reports stay).
+    ImportRun.objects.filter(data__isnull=False, at__lt=timezone.now() - KEEP_FILES).update(
+        data=None
+    )
     return ImportRun.objects.create(
         council=council,
         kind=report.kind,

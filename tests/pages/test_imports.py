@@ -241,3 +241,16 @@ def test_a_workbooks_sheet_is_chosen_by_name(client, admin):
     form["file"] = SimpleUploadedFile("wards.xlsx", data)
     form["sheet"] = "Wards 2026"
     assert "To create 1" in visible(follow(client, client.post(URL, form)))
+
+
+def test_a_checks_file_is_let_go_after_a_week(client, admin):
+    follow(client, upload(client))
+    old = ImportRun.objects.get()
+    ImportRun.objects.filter(pk=old.pk).update(at=old.at - imports.KEEP_FILES)
+    follow(client, upload(client))  # any later run lets older files go
+    old.refresh_from_db()
+    assert old.data is None
+    page = visible(client.get(f"{URL}{old.pk}/"))
+    assert "Import these rows" not in page
+    assert "Its file is kept for 7 days and no longer is" in page
+    assert ImportRun.objects.exclude(pk=old.pk).get().data is not None
