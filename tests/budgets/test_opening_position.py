@@ -464,3 +464,24 @@ def test_a_posting_made_under_the_same_key_meanwhile_refuses_the_whole_import(
     ), output
     assert opening() == []
     assert not Account.objects.filter(kind=Account.Kind.ALLOCATION).exists()
+
+
+def test_the_pdf_statement_and_the_api_show_the_opening_position(switching, shaw, client):
+    from rest_framework.authtoken.models import Token
+    from rest_framework.test import APIClient
+
+    from tests.documents_fixtures import flat, pdf_text
+
+    run(SAMPLE)
+    client.force_login(shaw.user)
+    response = client.get(f"/documents/statements/CCIF/2026/councillors/{shaw.pk}/")
+    pdf = flat(pdf_text(b"".join(response.streaming_content)))
+    assert "Allocation £1,000.00" in pdf and "Committed to grants £550.00" in pdf, pdf
+    assert "Balance of the allocation £450.00" in pdf
+    assert "Opening position" in pdf
+    api = APIClient()
+    api.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=shaw.user).key}")
+    (budget,) = api.get("/api/v1/budgets/").json()["results"]
+    assert (budget["balance"], budget["pledgeable"]) == ("450.00", "450.00")
+    lines = api.get(f"/api/v1/budgets/{budget['id']}/statement/").json()
+    assert [line["kind"] for line in lines["rows"]] == ["opening"] * 3, lines
