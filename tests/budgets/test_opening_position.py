@@ -485,3 +485,13 @@ def test_the_pdf_statement_and_the_api_show_the_opening_position(switching, shaw
     assert (budget["balance"], budget["pledgeable"]) == ("450.00", "450.00")
     lines = api.get(f"/api/v1/budgets/{budget['id']}/statement/").json()
     assert [line["kind"] for line in lines["rows"]] == ["opening"] * 3, lines
+
+
+def test_the_command_help_describes_the_layout_and_every_column():
+    from budgets.management.commands.import_opening_position import Command
+
+    text = " ".join(Command().help.split())
+    assert "one row for each councillor's allocation, and one row for each grant" in text
+    assert "Sample: fixtures/imports/opening-position.csv. Columns: councillor:" in text
+    assert "committed (optional): The whole amount awarded" in text
+    assert text.count("Import") == 1

@@ -20,5 +20,5 @@ class Command(ImportCommand):
             "ledger, not made into applications. A second import of the same file changes "
             "nothing; a changed amount is refused unless --correct, which reverses the earlier "
             "posting and posts the new amount. Sample: fixtures/imports/opening-position.csv. "
-            + super().help
+            "Columns: " + super().help.split(" Columns: ", 1)[-1]
         )
