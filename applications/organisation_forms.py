@@ -6,6 +6,7 @@ from crispy_forms_gds.layout import Field, Size
 from django import forms
 from django.contrib.auth import password_validation
 from django.core.exceptions import ValidationError
+from django.db.models import Q
 
 from applications import organisations
 from applications.forms import YES_NO
@@ -164,7 +165,11 @@ class OrganisationForm(forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["kind"].choices = Organisation.Kind.choices
-        self.fields["ward"].queryset = Ward.objects.order_by("name")
+        # Today's wards, and the group's own if a boundary review has since ended it.
+        offered = Q(ended_on__isnull=True)
+        if self.instance.ward_id:
+            offered |= Q(pk=self.instance.ward_id)
+        self.fields["ward"].queryset = Ward.objects.filter(offered).order_by("name")
         self.fields["ward"].empty_label = "Choose a ward"
         self.helper = helper(
             Field.text("name"),

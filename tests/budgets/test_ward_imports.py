@@ -358,3 +358,22 @@ def test_the_import_page_checks_then_imports_the_ons_lookup(council, client):
     client.post(f"/officer/imports/{ImportRun.objects.get().pk}/")
 
     assert wards() == {"E05000201": "Abbey", "E05000202": "Brook Green"}
+
+
+def test_a_groups_profile_offers_current_wards_and_keeps_its_own_ended_one(made, client):
+    a = made["a"]
+    with councils.acting_for(a.council):
+        WardFactory(council=a.council, gss_code="E05000103", name="Ward a East")
+    import_for(a.council, b"gss_code,name,replaces\nE05000110,Ward a Central,E05000101 E05000103\n")
+    group = a.app.organisation
+    client.force_login(a.treasurer)
+
+    page = client.get(f"/council-a/apply/organisations/{group.pk}/edit/").content.decode()
+    options = re.findall(r'<option value="\d+"[^>]*>([^<]*)</option>', page)
+
+    assert [o.strip() for o in options] == ["Ward a", "Ward a Central"]
+    with councils.acting_for(a.council):
+        other = services.application_create(
+            fund_year=a.app.fund_year, organisation=a.app.organisation, by=a.treasurer
+        )
+    assert list(other.wards.all()) == []  # a new bid does not take the group's ended ward
