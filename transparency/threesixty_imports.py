@@ -39,6 +39,7 @@ import datetime
 import io
 import json
 import re
+from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -46,7 +47,15 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
-from applications.models import Application, Organisation, next_reference
+from applications.models import (
+    REFERENCE_DIGITS,
+    REFERENCE_LENGTH,
+    Application,
+    Organisation,
+    ReferenceCounter,
+    next_reference,
+    reference_prefix,
+)
 from applications.workflow import Status
 from budgets.models import FinancialYear, Fund, FundYear, Ward
 from fundmgr.errors import InvalidInput
@@ -63,6 +72,7 @@ from fundmgr.imports import (
     tidy,
 )
 from transparency import identifiers as ids
+from transparency import summaries
 from transparency.models import ImportedGrant
 
 LOCATIONS = 5  # numbered Beneficiary Location columns read from a spreadsheet: 0 to 4
@@ -731,6 +741,7 @@ class ThreeSixtyGivingImporter(Importer):
         years: dict[datetime.date, FinancialYear] = {}
         fund_years: dict[tuple[int, int], FundYear] = {}
         zone = timezone.get_current_timezone()
+        new: list[tuple[Grant, FundYear, dict]] = []
         for grant in plan.grants:
             start = FinancialYear.start_for(grant.award_date)
             if start not in years:
@@ -763,26 +774,58 @@ class ThreeSixtyGivingImporter(Importer):
                 grant.existing.recipient_id = grant.recipient
                 grant.existing.save(update_fields=["published", "raw", "recipient_id"])
                 continue
-            fund_year = fund_years[key]
-            app = Application(
+            new.append((grant, fund_years[key], fields))
+        self.create(new, by, report)
+
+    def create(self, new: list[tuple[Grant, FundYear, dict]], by, report: Report) -> None:
+        """The new grants in a few statements whatever their number: their applications, ward
+        links and records in bulk, their references a block per fund year, then the summaries
+        counted once for them all (a save and a ward link a grant, each counted on its own, took
+        20 ms a grant: a council's history of thousands would outlast the page's request)."""
+        by_year: dict[int, list[int]] = defaultdict(list)
+        for n, (_, fund_year, _) in enumerate(new):
+            by_year[fund_year.pk].append(n)
+        references: dict[int, str] = {}
+        for places in by_year.values():
+            fund_year = new[places[0]][1]
+            for n, reference in zip(places, block(fund_year, len(places)), strict=True):
+                references[n] = reference
+        apps = [
+            Application(
                 fund_year=fund_year,
-                reference=next_reference(fund_year),
+                reference=references[n],
                 status=Status.CLOSED,
                 created_by=by,
-                submitted_at=awarded_at,
+                submitted_at=fields["awarded_at"],
                 **fields,
             )
-            app.save()
-            if grant.ward_ids:
-                app.wards.set(grant.ward_ids)
-            ImportedGrant.objects.create(
-                application=app,
-                identifier=grant.identifier,
-                recipient_id=grant.recipient,
-                source=report.filename[:255],
-                published=grant.published,
-                raw=grant.raw,
-            )
+            for n, (_, fund_year, fields) in enumerate(new)
+        ]
+        Application.objects.bulk_create(apps, batch_size=500)
+        Link = Application.wards.through
+        Link.objects.bulk_create(
+            [
+                Link(application_id=app.pk, ward_id=ward)
+                for app, (grant, _, _) in zip(apps, new, strict=True)
+                for ward in grant.ward_ids
+            ],
+            batch_size=1000,
+        )
+        summaries.resync(app.pk for app in apps)
+        ImportedGrant.objects.bulk_create(
+            [
+                ImportedGrant(
+                    application=app,
+                    identifier=grant.identifier,
+                    recipient_id=grant.recipient,
+                    source=report.filename[:255],
+                    published=grant.published,
+                    raw=grant.raw,
+                )
+                for app, (grant, _, _) in zip(apps, new, strict=True)
+            ],
+            batch_size=500,
+        )
 
     def fund_year(self, fund: Fund, year: FinancialYear, plan: Plan) -> FundYear:
         """The fund's year, or one made for past grants: closed to bids (its dates are past)."""
@@ -818,3 +861,20 @@ class ThreeSixtyGivingImporter(Importer):
             user.set_unusable_password()
             user.save(update_fields=["password"])
         return user
+
+
+def block(fund_year: FundYear, count: int) -> list[str]:
+    """`count` references of the fund year in a row: the counter taken once (`next_reference`,
+    under its lock) and moved past them all. Where one of them is already in use (a reference
+    made without the counter) or would not fit, one at a time as every application gets one."""
+    first = next_reference(fund_year)
+    prefix = reference_prefix(fund_year)
+    number = int(first.removeprefix(prefix))
+    found = [f"{prefix}{number + n:0{REFERENCE_DIGITS}d}" for n in range(count)]
+    if (
+        len(found[-1]) > REFERENCE_LENGTH
+        or Application.objects.filter(reference__in=found[1:]).exists()
+    ):
+        return [first] + [next_reference(fund_year) for _ in range(count - 1)]
+    ReferenceCounter.objects.filter(fund_year=fund_year).update(last_number=number + count - 1)
+    return found

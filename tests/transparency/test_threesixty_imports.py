@@ -15,7 +15,7 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.db.models import Sum
 
-from applications.models import Application, Organisation
+from applications.models import Application, Organisation, next_reference
 from budgets.integrity import ledger_violations
 from fundmgr import councils
 from fundmgr.imports import run_import
@@ -99,6 +99,7 @@ def test_a_json_package_imports_as_closed_grants_in_the_register_without_ledger_
     assert [a.amount_awarded for a in apps] == [Decimal("251.00"), Decimal("252.00")]
     assert {a.fund_year.year.label for a in apps} == {"2019/20"}
     assert [a.reference for a in apps] == ["CCIF19-000001", "CCIF19-000002"]
+    assert next_reference(apps[0].fund_year) == "CCIF19-000003"  # the counter moved past them
     assert [w.gss_code for w in apps[0].wards.all()] == ["E05000101"]
     group = Organisation.objects.get()
     assert (group.name, group.charity_number, group.kind) == (
