@@ -83,6 +83,8 @@ LOCATION_FIELDS = (
     ("geo_country", "Country Code", "countryCode"),
 )
 IMPORT_USER = "360giving-import"
+# A JSON grant's row.raw: the grant as the file had it, or the item that is not a grant.
+JSON, NOT_A_GRANT = "360Giving JSON grant", "360Giving JSON item (not a grant)"
 FROM_FILE = "Not given (imported from a 360Giving file)"
 
 
@@ -206,9 +208,9 @@ def read_package(data: bytes, filename: str) -> Table:
     for number, grant in enumerate(grants, start=1):
         if not isinstance(grant, dict):
             values = dict.fromkeys((c.name for c in COLUMNS), "")
-            rows.append(Row(number, values, {"grant": _text(grant) or repr(grant)[:200]}))
+            rows.append(Row(number, values, {NOT_A_GRANT: _text(grant) or repr(grant)[:200]}))
             continue
-        rows.append(Row(number, flatten(grant), {"grant": json.dumps(grant, ensure_ascii=False)}))
+        rows.append(Row(number, flatten(grant), {JSON: json.dumps(grant, ensure_ascii=False)}))
     return Table(rows=rows, columns=[c.name for c in COLUMNS], notes=[])
 
 
@@ -392,8 +394,8 @@ class ThreeSixtyGivingImporter(Importer):
         def warn(column: str, value: str, reason: str) -> None:
             report.add(n, "warn", column=column, value=value, reason=reason, record=record)
 
-        if "grant" in row.raw and not v.get("identifier") and not row.raw["grant"].startswith("{"):
-            raise Refusal("", row.raw["grant"], "This item of the grants list is not a grant.")
+        if NOT_A_GRANT in row.raw:
+            raise Refusal("", row.raw[NOT_A_GRANT], "This item of the grants list is not a grant.")
         identifier = v.get("identifier", "")
         if not identifier:
             raise Refusal("identifier", "", "A grant needs its 360Giving identifier.")
