@@ -32,7 +32,7 @@ from django.utils.http import urlsafe_base64_encode
 from budgets.models import Councillor, Ward
 from budgets.ward_imports import code_of
 from fundmgr import councils
-from fundmgr.accounts import send_private_mail
+from fundmgr.accounts import awaiting_confirmation, send_private_mail
 from fundmgr.imports import Column, Importer, Report, Row, Table, parse_date, register
 from fundmgr.models import User
 from fundmgr.roles import Role, give_role
@@ -48,6 +48,11 @@ class Term:
     start: datetime.date
     end: datetime.date | None
     existing: Councillor | None = None  # a term held already, whose name or party changes
+
+    @property
+    def serving(self) -> bool:
+        """In office today or later: the account gets the role and an invitation."""
+        return self.end is None or self.end >= timezone.localdate()
 
 
 @dataclass
@@ -171,16 +176,24 @@ class CouncillorsImporter(Importer):
                 self._compare(row, term, same, report, plan, record)
                 continue
             plan.terms.append(term)
-            if user is None:
-                reason = (
-                    "A new account, with an e-mail inviting them to choose a password."
-                    if term.email not in {t.email for t in plan.terms[:-1]}
-                    else "A new term on the account made on an earlier row."
-                )
-            else:
-                reason = f"A new term on the existing account of {user.email}."
-            report.add(row.number, "create", reason=reason, record=record)
+            report.add(row.number, "create", reason=self._why(term, user, plan), record=record)
         return plan
+
+    def _why(self, term: Term, user: User | None, plan: CouncillorPlan) -> str:
+        earlier = [t for t in plan.terms[:-1] if t.email == term.email]
+        if user is None and earlier:
+            return f"A new term on the account made on row {earlier[0].row}."
+        if not term.serving:
+            what = "A new account" if user is None else f"A term on the account of {user.email}"
+            return f"{what}, for the record of a past term: no e-mail is sent."
+        if user is None:
+            return "A new account, with an e-mail inviting them to choose a password."
+        if awaiting_confirmation(user):
+            return (
+                f"A new term on the account of {user.email}, which was signed up for and never "
+                "confirmed: its password is removed, and an e-mail invites them to choose one."
+            )
+        return f"A new term on the existing account of {user.email}."
 
     def _term(self, row: Row, by_code, by_name, report: Report) -> Term | None:
         """The row's term, or None after adding its refusal."""
@@ -262,7 +275,6 @@ class CouncillorsImporter(Importer):
 
     def apply(self, plan: CouncillorPlan, report: Report) -> None:
         council = self.council
-        today = timezone.localdate()
         invited: set[int] = set()
         for term in plan.terms:
             if term.existing is not None:
@@ -292,12 +304,19 @@ class CouncillorsImporter(Importer):
                 term_start=term.start,
                 term_end=term.end,
             )
-            if term.end is None or term.end >= today:
-                give_role(user, Role.COUNCILLOR, council)
-            if not user.has_usable_password() and user.last_login is None:
-                if user.pk not in invited:
-                    invited.add(user.pk)
-                    invite(user, council=council)
+            if not term.serving:
+                continue
+            unconfirmed = awaiting_confirmation(user)
+            give_role(user, Role.COUNCILLOR, council)
+            if unconfirmed and user.pk not in invited:
+                # Someone signed up with the address and never proved it is theirs: the owner
+                # of the address chooses the password, not whoever signed up.
+                user.set_unusable_password()
+                user.is_active = True
+                user.save(update_fields=["password", "is_active"])
+            if user.pk not in invited and not user.has_usable_password() and not user.last_login:
+                invited.add(user.pk)
+                invite(user, council=council)
 
 
 def invite(user: User, *, council) -> None:

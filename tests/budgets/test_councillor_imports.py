@@ -86,10 +86,9 @@ def test_new_councillors_get_an_account_a_term_a_role_and_an_invitation(
         # A term that has ended gives the account no councillor's role.
         tom = User.objects.get(email="tom.birch@example.gov.uk")
         assert not StaffRole.objects.filter(user=tom).exists()
-    assert sorted(m.to[0] for m in mailoutbox) == [
-        "nia.evans@example.gov.uk",
-        "tom.birch@example.gov.uk",
-    ]
+    # Only the councillor in office is invited: Tom Birch's account is for the record.
+    assert [m.to for m in mailoutbox] == [["nia.evans@example.gov.uk"]]
+    assert "for the record of a past term: no e-mail is sent" in out
 
 
 def test_the_invitation_has_a_link_to_choose_a_password_and_no_password(
@@ -133,7 +132,7 @@ def test_someone_with_an_account_gets_a_new_term_on_it_and_no_invitation(
     assert User.objects.filter(email__iexact="nia.evans@example.gov.uk").count() == 1
     with councils.acting_for(council):
         assert earlier.user.councillor_terms.count() == 2
-    assert [m.to for m in mailoutbox] == [["tom.birch@example.gov.uk"]]
+    assert mailoutbox == []
 
 
 def test_the_same_file_twice_changes_nothing_and_sends_nothing_more(
@@ -144,7 +143,7 @@ def test_the_same_file_twice_changes_nothing_and_sends_nothing_more(
         out = run(tmp_path, FILE)
 
     assert "2 unchanged" in out and "created" not in out
-    assert len(terms()) == 2 and len(mailoutbox) == 2
+    assert len(terms()) == 2 and len(mailoutbox) == 1
 
 
 def test_a_changed_party_is_a_change_and_a_changed_end_is_refused(council, tmp_path):
@@ -286,3 +285,22 @@ def test_an_invitation_run_out_is_asked_for_again_on_the_forgotten_password_page
 
     assert [m.to for m in mailoutbox] == [["nia.evans@example.gov.uk"]]
     assert "/account/password-reset/" in mailoutbox[0].body
+
+
+def test_an_address_signed_up_for_and_never_confirmed_is_handed_to_its_owner(
+    council, tmp_path, mailoutbox, django_capture_on_commit_callbacks
+):
+    """Someone signed up with the councillor's address and a password of their choosing, and
+    never confirmed it: the import takes that password away and invites the address's owner."""
+    squatter = UserFactory(username="nia.evans@example.gov.uk", email="nia.evans@example.gov.uk")
+    squatter.is_active = False
+    squatter.save()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        out = run(tmp_path, FILE)
+
+    assert "which was signed up for and never confirmed" in out
+    squatter.refresh_from_db()
+    assert squatter.is_active and not squatter.has_usable_password()
+    assert not squatter.check_password("correct-horse-battery")
+    assert [m.to for m in mailoutbox] == [["nia.evans@example.gov.uk"]]
