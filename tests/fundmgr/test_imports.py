@@ -593,3 +593,19 @@ def test_command_reads_the_sheet_named(council, tmp_path):
     assert "no column for name" in out.getvalue()
     assert "Imported wards.xlsx: 1 created." in command(str(path), "--sheet", "Wards")
     assert Ward.objects.get().name == "Abbey"
+
+
+def test_every_import_command_is_offered_on_the_page():
+    """Each app's `import_*` command built on ImportCommand has its importer listed by
+    importers(), the page's list, whether or not the app registered it."""
+    from django.core.management import get_commands, load_command_class
+
+    commands = [
+        load_command_class(app, name)
+        for name, app in get_commands().items()
+        if name.startswith("import_")
+    ]
+    importers = [c.importer for c in commands if isinstance(c, ImportCommand)]
+    assert importers, "no import command is built on ImportCommand"
+    listed = imports.importers()
+    assert all(listed.get(i.kind) is i for i in importers), [i.kind for i in importers]
