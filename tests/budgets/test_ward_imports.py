@@ -377,3 +377,14 @@ def test_a_groups_profile_offers_current_wards_and_keeps_its_own_ended_one(made,
             fund_year=a.app.fund_year, organisation=a.app.organisation, by=a.treasurer
         )
     assert list(other.wards.all()) == []  # a new bid does not take the group's ended ward
+
+
+def test_a_district_column_needs_the_councils_own_code_and_a_bad_end_day_is_refused(tmp_path):
+    CouncilFactory(name="Council z", gss_code="", slug="council-z")
+
+    out = refused(tmp_path, ONS_LOOKUP)
+    assert "Council z has no GSS code set to pick its own" in out
+
+    out = refused(tmp_path, b"gss_code,name\nE05000201,Abbey\n", "--ended-on", "31/02/2027")
+    assert "The file, column ended_on ('31/02/2027'): refused" in out
+    assert wards() == {}
