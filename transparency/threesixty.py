@@ -286,10 +286,22 @@ def flat(record: dict, locations: int) -> list:
 
 def rows(year: FinancialYear | None = None, check: PackageCheck | None = None) -> Iterator[list]:
     """The header row, then one row per grant (each grant checked as it is made, if asked)."""
-    locations = most_wards(year=year)
+    locations = max(most_wards(year=year), most_places(year))
     yield titles(locations)
     for record in records(year, check=check):
         yield flat(record, locations)
+
+
+def most_places(year: FinancialYear | None = None) -> int:
+    """The most places any past grant imported from a 360Giving file is published with (its
+    places as the file had them, which may be more than its wards here)."""
+    from transparency.models import ImportedGrant
+
+    found = ImportedGrant.objects.all()
+    if year is not None:
+        found = found.filter(application__fund_year__year=year)
+    kept = found.values_list("published__beneficiaryLocation", flat=True)
+    return max((len(p) for p in kept.iterator() if isinstance(p, list)), default=0)
 
 
 class _Echo:

@@ -150,6 +150,13 @@ def test_the_export_writes_an_imported_grant_back_as_it_came(council, tmp_path):
     ]
     assert record["fundingOrganization"][0]["id"] == FUNDER
 
+    with councils.acting_for(council):
+        sheet = list(threesixty.rows())
+    row = dict(zip(sheet[0], sheet[1], strict=True))
+    assert row["Identifier"] == "360G-oldsystem-77"
+    assert row["Beneficiary Location:0:Geographic Code"] == "E05000101"
+    assert row["Beneficiary Location:1:Geographic Code"] == "E01011681"
+
 
 def test_a_dry_run_writes_nothing_and_a_second_import_changes_nothing(council, tmp_path):
     data = package(grant(1), grant(2))
