@@ -6,6 +6,7 @@ imports, shows on /grants/ and is exported again valid with its own identifiers.
 from __future__ import annotations
 
 import csv
+import datetime
 import io
 import json
 from decimal import Decimal
@@ -302,13 +303,21 @@ def test_an_xlsx_in_the_template_imports(council, tmp_path):
 
     book = Workbook()
     sheet = book.active
-    for row in spreadsheet_rows(grant(1), grant(2)):
+    rows = spreadsheet_rows(grant(1), grant(2, awardDate="2019-07-01"))
+    for row in rows:
         sheet.append(row)
+    at = rows[0].index("Award Date") + 1
+    sheet.cell(2, at).value = datetime.datetime(2019, 6, 14)  # a date cell, not text
+    funder = rows[0].index("Funding Org:Identifier") + 1
+    sheet.merge_cells(start_row=2, start_column=funder, end_row=3, end_column=funder)
     data = io.BytesIO()
     book.save(data)
     out = run(tmp_path, "grants.xlsx", data.getvalue())
-    assert "4 created" in out
-    assert [a.amount_awarded for a in imported()] == [Decimal("251.00"), Decimal("252.00")]
+    assert "4 created" in out and "Merged cells were read" in out
+    assert "award_date ('2019-06-14'): warning" not in out  # a date cell is a date
+    apps = imported()
+    assert [a.amount_awarded for a in apps] == [Decimal("251.00"), Decimal("252.00")]
+    assert [a.awarded_at.date().isoformat() for a in apps] == ["2019-06-14", "2019-07-01"]
 
 
 def test_run_import_from_the_page_keeps_the_run(council):
