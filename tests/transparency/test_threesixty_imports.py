@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import csv
 import datetime
+import html
 import io
 import json
+import re
 from decimal import Decimal
 from pathlib import Path
 
@@ -21,7 +23,7 @@ from budgets.integrity import ledger_violations
 from fundmgr import councils
 from fundmgr.imports import run_import
 from fundmgr.models import Council
-from tests.factories import FundYearFactory, WardFactory
+from tests.factories import FundYearFactory, UserFactory, WardFactory
 from transparency import money_summaries, schema, summaries, threesixty
 from transparency.models import ImportedGrant, StateCount
 from transparency.published import published
@@ -83,6 +85,11 @@ def refused(tmp_path, name, data, *args) -> str:
     return out.getvalue()
 
 
+def visible(response) -> str:
+    text = re.sub(r"<[^>]+>", " ", response.content.decode())
+    return html.unescape(re.sub(r"\s+", " ", text))
+
+
 def imported() -> list[Application]:
     return list(Application.objects.filter(imported_grant__isnull=False).order_by("reference"))
 
@@ -120,6 +127,9 @@ def test_a_json_package_imports_as_closed_grants_in_the_register_without_ledger_
     register = client.get("/grants/").content.decode()
     assert "Benches 1" in register and "Benches 2" in register
     assert register.count("imported from a 360Giving file") == 2
+    client.force_login(UserFactory(roles=["Grants officer"]))  # the dashboards: their year
+    pipeline = client.get("/dashboards/pipeline/", {"year": apps[0].fund_year.year_id})
+    assert re.search(r"Closed\s*2\s*£0\.00\s*£503\.00", visible(pipeline))
 
 
 def test_the_export_writes_an_imported_grant_back_as_it_came(council, tmp_path):
