@@ -404,7 +404,6 @@ def test_the_administrators_page_checks_then_imports_a_real_file(council, client
     from django.core.files.uploadedfile import SimpleUploadedFile
 
     from fundmgr.models import ImportRun
-    from tests.factories import UserFactory
 
     client.force_login(UserFactory(roles=["Administrator"]))
     page = client.get("/officer/imports/")
