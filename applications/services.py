@@ -191,9 +191,9 @@ def _facts(alias: str, app: Application, user: User | None, election: bool) -> d
     frozen = _frozen(("facts", alias, asks_user, election), build)
     if frozen is None or None in values.values():
         return _fact_expressions(app, user, election, day)
-    outputs = _OUTPUTS.setdefault(
-        (asks_user, election),
-        {
+    outputs = _OUTPUTS.get((asks_user, election))
+    if outputs is None:  # not setdefault: its default would be built on every call
+        outputs = _OUTPUTS[asks_user, election] = {
             name: made.output_field
             for name, made in _fact_expressions(
                 _stand_in(_STAND_INS[0]),
@@ -201,8 +201,7 @@ def _facts(alias: str, app: Application, user: User | None, election: bool) -> d
                 election,
                 _STAND_INS[0]["day"],
             ).items()
-        },
-    )
+        }
     return {
         name: RawSQL(sql, _params(slots, values), output_field=outputs[name])
         for name, (sql, slots) in frozen.items()

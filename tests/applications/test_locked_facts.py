@@ -105,3 +105,15 @@ def test_the_addresses_told_of_a_step_are_the_audiences_own(draft, treasurer, of
             told |= set(got)
     assert {treasurer.email, officer.email, shaw.user.email} <= told
     assert gone.user.email not in told and other.email not in told
+
+
+def test_a_locked_read_after_the_first_builds_none_of_the_rules_expressions(
+    draft, officer, monkeypatch
+):
+    locked_facts(draft, officer)  # builds and keeps the SQL (and the facts' output fields)
+    built = []
+    real = s._fact_expressions
+    monkeypatch.setattr(s, "_fact_expressions", lambda *a, **k: built.append(a) or real(*a, **k))
+    for _ in range(3):
+        assert locked_facts(draft, officer) == built_afresh(draft, officer)
+    assert built == []
