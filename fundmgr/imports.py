@@ -55,6 +55,13 @@ WOULD = {
 DONE = {**WOULD, "create": "created", "change": "changed"}
 # The largest file the page or a command takes: the biggest council's grant history is a few MB.
 MAX_BYTES = 10 * 1024 * 1024
+# What a file may hold, whatever its size in bytes: a workbook is a zip, and a few KB of it can
+# unpack to gigabytes, or name a sheet a million rows long and 16,384 columns wide.
+MAX_ROWS = 100_000  # rows with something in them
+MAX_COLUMNS = 200  # columns read from each row; headings beyond are not seen
+MAX_UNPACKED = 256 * 1024 * 1024  # a workbook's parts, unpacked
+MAX_MERGES = 10_000
+BLANK_RUN = 10_000  # empty rows in a row after which the rest of a sheet is taken as empty
 # How long a clean check keeps its file for "Import these rows": a council's files hold names
 # and addresses, kept no longer than the work needs.
 KEEP_FILES = datetime.timedelta(days=7)
@@ -137,10 +144,24 @@ def _csv_rows(data: bytes, notes: list[Outcome]) -> list[tuple[int, list[str]]]:
     first = next((line for line in text.splitlines() if line.strip()), "")
     delimiter = max(",;\t", key=lambda d: (first.count(d), d == ","))
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    rows: list[tuple[int, list[str]]] = []
+    filled = 0
     try:
-        return [(number, cells) for number, cells in enumerate(reader, start=1)]
+        for number, cells in enumerate(reader, start=1):
+            if any(c.strip() for c in cells):
+                filled += 1
+                if filled > MAX_ROWS + 1:
+                    raise _too_many_rows()
+            rows.append((number, cells[:MAX_COLUMNS]))
     except csv.Error as error:
         raise InvalidInput(f"The file is not a CSV file that can be read: {error}.") from None
+    return rows
+
+
+def _too_many_rows() -> InvalidInput:
+    return InvalidInput(
+        f"The file has more than {MAX_ROWS:,} rows: split it into smaller files and import each."
+    )
 
 
 def _xlsx_rows(data: bytes, sheet: str | None, notes: list[Outcome]) -> list[tuple[int, list[str]]]:
@@ -149,6 +170,7 @@ def _xlsx_rows(data: bytes, sheet: str | None, notes: list[Outcome]) -> list[tup
     from openpyxl import load_workbook
     from openpyxl.utils.cell import range_boundaries
 
+    _unpacked_size_allowed(data)
     try:
         book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception:  # a damaged or non-Excel zip: openpyxl raises many kinds
@@ -163,14 +185,21 @@ def _xlsx_rows(data: bytes, sheet: str | None, notes: list[Outcome]) -> list[tup
                 f"The workbook has no sheet called {sheet!r}: its sheets are "
                 f"{', '.join(book.sheetnames)}."
             )
-        grid = [[_cell_text(v) for v in values] for values in ws.iter_rows(values_only=True)]
+        grid = _sheet_grid(ws, notes)
         merged = _merged_cells(data, getattr(ws, "_worksheet_path", ""))
     finally:
         book.close()
+    if len(merged) > MAX_MERGES:
+        raise InvalidInput(
+            f"The sheet has more than {MAX_MERGES:,} merged cells: unmerge them (select the "
+            "sheet, then Merge & Center off) and import again."
+        )
     for ref in merged:
         min_col, min_row, max_col, max_row = range_boundaries(ref)
-        while len(grid) < max_row:
-            grid.append([])
+        # Within what was read: a merge reaching beyond the last row or column read adds none.
+        max_row, max_col = min(max_row, len(grid)), min(max_col, MAX_COLUMNS)
+        if min_row > max_row or min_col > max_col:
+            continue
         top_left = grid[min_row - 1][min_col - 1] if len(grid[min_row - 1]) >= min_col else ""
         for row in range(min_row, max_row + 1):
             cells = grid[row - 1]
@@ -187,6 +216,62 @@ def _xlsx_rows(data: bytes, sheet: str | None, notes: list[Outcome]) -> list[tup
             )
         )
     return list(enumerate(grid, start=1))
+
+
+def _unpacked_size_allowed(data: bytes) -> None:
+    """Refuse a workbook whose parts unpack to more than MAX_UNPACKED, before any is read."""
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            unpacked = sum(info.file_size for info in archive.infolist())
+    except zipfile.BadZipFile:
+        raise InvalidInput("The file is not an Excel workbook that can be read.") from None
+    if unpacked > MAX_UNPACKED:
+        raise InvalidInput(
+            f"The workbook unpacks to {unpacked / 1024 / 1024:,.0f} MB, more than an import "
+            f"reads ({MAX_UNPACKED // 1024 // 1024} MB): save the sheet you need as CSV, or "
+            "split it, and import that."
+        )
+
+
+def _sheet_grid(ws, notes: list[Outcome]) -> list[list[str]]:
+    """The sheet's cells as text, row by row: the first MAX_COLUMNS columns, at most MAX_ROWS
+    rows with something in them, and nothing after BLANK_RUN empty rows in a row (a sheet
+    formatted to its last row, or one whose size is a lie, reads as what it holds)."""
+    grid: list[list[str]] = []
+    filled = blank_run = 0
+    # The sheet's own account of its size (<dimension>) is not trusted: a stale one would hide
+    # rows, a false one would pad every row to it.
+    ws.reset_dimensions()
+    for values in ws.iter_rows(values_only=True, max_col=MAX_COLUMNS):
+        last = len(values)
+        while last and values[last - 1] is None:
+            last -= 1
+        cells = [_cell_text(v) for v in values[:last]]
+        if any(c.strip() for c in cells):
+            filled += 1
+            if filled > MAX_ROWS + 1:
+                raise _too_many_rows()
+            blank_run = 0
+            grid.append(cells)
+            continue
+        blank_run += 1
+        if blank_run > BLANK_RUN:
+            notes.append(
+                Outcome(
+                    None,
+                    "warn",
+                    value=f"row {len(grid) + 1:,}",
+                    reason=f"After {BLANK_RUN:,} empty rows in a row the rest of the sheet was "
+                    "taken as empty.",
+                )
+            )
+            break
+        grid.append([])
+    while grid and not grid[-1]:
+        grid.pop()
+    return grid
 
 
 MERGE_CELL = re.compile(rb"<(?:\w+:)?mergeCell\b[^>]*\bref=\"([A-Z]+[0-9]+:[A-Z]+[0-9]+)\"")

@@ -236,6 +236,77 @@ def xlsx(rows, *, merge=(), sheet_title=None) -> bytes:
     return out.getvalue()
 
 
+def test_a_workbook_that_unpacks_beyond_the_limit_is_refused_before_it_is_read(monkeypatch):
+    data = xlsx([["Ward name", "GSS code"], ["Abbey", "E05000001"]])
+    monkeypatch.setattr(imports, "MAX_UNPACKED", 2048)  # a real bomb: kilobytes to gigabytes
+    monkeypatch.setattr(imports, "_sheet_grid", lambda *a: pytest.fail("the sheet was read"))
+    with pytest.raises(InvalidInput, match="unpacks to 0 MB, more than an import reads"):
+        read_table(data, "wards.xlsx", COLUMNS)
+
+
+def _claiming_everything(data: bytes) -> bytes:
+    """The workbook with, written into its sheet's XML as a hostile file would be (openpyxl
+    would make a cell object for each cell of such a merge): 200 empty formatted rows, a cell
+    at the last row and column, a merge over the rest of the sheet, and a size that says so."""
+    import zipfile
+
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as old, zipfile.ZipFile(out, "w") as new:
+        for item in old.infolist():
+            part = old.read(item.filename)
+            if item.filename == "xl/worksheets/sheet1.xml":
+                part = re.sub(
+                    rb'<dimension ref="[^"]*" ?/>', b'<dimension ref="A1:XFD1048576"/>', part
+                )
+                part = part.replace(
+                    b"</sheetData>",
+                    b"".join(
+                        b'<row r="%d"><c r="A%d" s="0"/></row>' % (r, r) for r in range(3, 203)
+                    )
+                    + b'<row r="1048576"><c r="XFD1048576" t="inlineStr"><is><t>far away</t></is>'
+                    b'</c></row></sheetData><mergeCells count="1">'
+                    b'<mergeCell ref="C5:XFD1048576"/></mergeCells>',
+                )
+            new.writestr(item, part)
+    return out.getvalue()
+
+
+def test_a_sheet_that_claims_every_row_and_column_reads_as_what_it_holds(monkeypatch):
+    """Read as the rows that hold something (not 1,048,576 x 16,384 cells), with a note."""
+    monkeypatch.setattr(imports, "BLANK_RUN", 50)
+    data = _claiming_everything(xlsx([["Ward name", "GSS code"], ["Abbey", "E05000001"]]))
+    table = read_table(data, "wards.xlsx", COLUMNS)
+    assert values(table) == [{"name": "Abbey", "gss_code": "E05000001"}]
+    assert [n.value for n in table.notes if "taken as empty" in n.reason] == ["row 53"]
+
+
+def test_a_sheet_whose_stated_size_is_too_small_is_read_whole():
+    """A workbook written by a program that left a stale <dimension>: every row is read."""
+    import zipfile
+
+    data = xlsx([["Ward name", "GSS code"], ["Abbey", "E05000001"], ["Brook", "E05000002"]])
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as old, zipfile.ZipFile(out, "w") as new:
+        for item in old.infolist():
+            part = old.read(item.filename)
+            if item.filename == "xl/worksheets/sheet1.xml":
+                part = re.sub(rb'<dimension ref="[^"]*" ?/>', b'<dimension ref="A1:B1"/>', part)
+            new.writestr(item, part)
+    table = read_table(out.getvalue(), "wards.xlsx", COLUMNS)
+    assert [v["name"] for v in values(table)] == ["Abbey", "Brook"]
+
+
+@pytest.mark.parametrize("kind", ["csv", "xlsx"])
+def test_a_file_of_more_rows_than_an_import_takes_is_refused(kind, monkeypatch):
+    monkeypatch.setattr(imports, "MAX_ROWS", 3)
+    rows = [["Ward name", "GSS code"], *([f"W{i}", f"E0500000{i}"] for i in range(4))]
+    data = xlsx(rows) if kind == "xlsx" else "\n".join(",".join(r) for r in rows).encode()
+    with pytest.raises(InvalidInput, match="more than 3 rows: split it"):
+        read_table(data, f"wards.{kind}", COLUMNS)
+    monkeypatch.setattr(imports, "MAX_ROWS", 4)
+    assert len(read_table(data, f"wards.{kind}", COLUMNS).rows) == 4
+
+
 def test_xlsx_with_merged_cells_dates_numbers_and_an_extra_column():
     data = xlsx(
         [
