@@ -10,8 +10,8 @@ commitment, the outbox's e-mails and the documents' task queued, the redirect), 
 server left out (and the page it redirects to, which shows the step's message: the benchmark
 takes the message off as that page would). That is what an officer waits for, bar the network,
 with DEBUG off as a council runs it. As gunicorn runs the application (deploy/gunicorn.conf.py:
-worker processes, each of threads), the threads are spread over one forked worker process a
-core, so Python's lock does not hold the run to one core while the other waits.
+2 x cores + 1 worker processes, each of threads), the threads are dealt over as many forked
+worker processes, so Python's lock does not hold the run to one core while the other waits.
 
 - Distinct allocations: one councillor a thread, each with allocation enough for every bid, so
   the threads never want the same allocation (they do share the fund's rows and the tables).
@@ -38,11 +38,14 @@ from __future__ import annotations
 import datetime
 import multiprocessing
 import os
+import runpy
 import threading
 import time
 from dataclasses import dataclass
 from decimal import Decimal
+from pathlib import Path
 
+from django.conf import settings
 from django.contrib.messages.storage.cookie import CookieStorage
 from django.db import connection, connections, transaction
 from django.db.models import Sum
@@ -297,12 +300,24 @@ def _backend_cpu(pid: int | None = None) -> tuple[int, float] | None:
     return pid, (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def _worker_processes() -> int:
+    """The worker processes gunicorn runs on this machine: deploy/gunicorn.conf.py's own
+    `workers` (2 x cores + 1, or WEB_CONCURRENCY), read from the file production starts with.
+    `APPROVALS_PROCESSES` sets another number (1 process a core was this benchmark's layout
+    until December 2026)."""
+    if os.environ.get("APPROVALS_PROCESSES"):
+        return int(os.environ["APPROVALS_PROCESSES"])
+    conf = Path(settings.BASE_DIR) / "deploy" / "gunicorn.conf.py"
+    return int(runpy.run_path(str(conf))["workers"])
+
+
 def approve_at_once(world: World, queues: list[list[str]], threads: int) -> dict:
     """`threads` officers at once, each approving its own bids in turn: queues[t] when there
     are as many queues as threads, else one queue dealt out like cards. As gunicorn serves
-    them (deploy/gunicorn.conf.py: worker processes of threads), the officers' threads are
-    spread over one worker process a core, so the run is not held to one core by Python's
-    lock; each thread has its own database connection."""
+    them (deploy/gunicorn.conf.py: `workers` processes, 2 x cores + 1, of threads), the
+    officers' threads are dealt over as many processes as gunicorn runs (no more than there
+    are officers), so the run is not held to one core by Python's lock, nor are more threads
+    put in one process than production puts there; each thread has its own connection."""
     clients = [_client(world.officers[t]) for t in range(threads)]
     work: list[list[str]] = [[] for _ in range(threads)]
     if len(queues) >= threads:
@@ -310,7 +325,7 @@ def approve_at_once(world: World, queues: list[list[str]], threads: int) -> dict
     else:
         for i, reference in enumerate(queues[0]):
             work[i % threads].append(reference)
-    processes = max(1, min(threads, os.cpu_count() or 1))
+    processes = max(1, min(threads, _worker_processes()))
     context = multiprocessing.get_context("fork")
     start = context.Barrier(threads + 1)  # every officer and this process
     results = context.Queue()
