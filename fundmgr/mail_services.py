@@ -86,10 +86,13 @@ def uk_mobile(number: str | None) -> str | None:
 def message_id(note: Notification) -> str:
     """The message's Message-ID: the same every time the row is sent, so a repeat after a crash
     is recognisable as the same message."""
+    return f"<{reference(note)}@{message_id_host()}>"
+
+
+def message_id_host() -> str:
+    """The host part of every Message-ID this service makes."""
     host = urlsplit(getattr(settings, "SITE_URL", "")).hostname
-    if not host:
-        host = settings.DEFAULT_FROM_EMAIL.rpartition("@")[2] or "fundmgr.invalid"
-    return f"<{reference(note)}@{host}>"
+    return host or settings.DEFAULT_FROM_EMAIL.rpartition("@")[2] or "fundmgr.invalid"
 
 
 class SmtpService:
