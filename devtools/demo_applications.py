@@ -384,7 +384,7 @@ def _budget(app: Application, story: Story, by: User) -> None:
 def _backers(cast: Cast, story: Story, fund_year: FundYear, ward_id: int):
     """The ward's councillors in office today, most money left first. Those in `keep_balances`
     back only bids that are never approved, so their allocations stay whole: Cllr Shaw is the
-    councillor login the demo prints, and tests/devtools/test_demo.py checks his year-end
+    councillor login the demo prints, and tests/devtools/demo/test_demo.py checks his year-end
     balances."""
     kept = set(cast.spec.get("keep_balances", [])) if "approve" in story.steps else set()
     backers = [

@@ -1,5 +1,5 @@
 """The demo loaded on a day in the pre-election period, after the fund windows have closed: the
-stories still run to their ends (test_demo.py loads it on the tests' own day)."""
+stories still run to their ends (tests/devtools/demo/ loads it on the tests' own day)."""
 
 import datetime
 import io

@@ -9,7 +9,7 @@ from decimal import Decimal
 
 import pytest
 from django.core.management import call_command
-from django.db import connection, transaction
+from django.db import connection
 from django.utils import timezone
 
 from applications.models import Application, BankAccount, Organisation, Pledge, TransitionLog
@@ -28,7 +28,6 @@ from budgets.models import (
 from decisions.models import Decision, PanelMeeting
 from fundmgr import councils
 from fundmgr.models import Council, Notification, StaffRole, User
-from tests.conftest import roles_ensure
 
 pytestmark = pytest.mark.django_db
 
@@ -37,17 +36,6 @@ def run(*args) -> str:
     out = io.StringIO()
     call_command(*args, stdout=out, stderr=out)
     return out.getvalue()
-
-
-@pytest.fixture(scope="module")
-def demo_output(django_db_setup, django_db_blocker):
-    """The demo, loaded once for the module (it takes half a minute) and rolled back after it;
-    each test's own changes are rolled back after the test. (The demo loaded on another day is
-    in test_demo_election.py: it needs an empty database.)"""
-    with django_db_blocker.unblock(), transaction.atomic():
-        roles_ensure()
-        yield run("loaddemo")
-        transaction.set_rollback(True)
 
 
 @pytest.fixture

@@ -1,13 +1,10 @@
 """On the demo: grants paid through payment runs, a payment held for changed bank details, and
 fixtures/demo-statement.csv importing and reconciling."""
 
-import io
 from pathlib import Path
 
 import pytest
 from django.conf import settings
-from django.core.management import call_command
-from django.db import transaction
 
 from budgets import reconcile
 from budgets.integrity import ledger_violations
@@ -15,20 +12,9 @@ from budgets.models import Payment, PaymentRun, PaymentRunLine, StatementLine
 from budgets.statement_files import PRESETS
 from finance import payments as pay
 from fundmgr.models import User
-from tests.conftest import roles_ensure
 
 pytestmark = [pytest.mark.django_db, pytest.mark.slow]
 STATEMENT = Path(settings.BASE_DIR) / "fixtures" / "demo-statement.csv"
-
-
-@pytest.fixture(scope="module")
-def demo(django_db_setup, django_db_blocker):
-    """The demo, loaded once for the module and rolled back after it."""
-    with django_db_blocker.unblock(), transaction.atomic():
-        roles_ensure()
-        call_command("loaddemo", stdout=io.StringIO())
-        yield
-        transaction.set_rollback(True)
 
 
 @pytest.fixture(autouse=True)

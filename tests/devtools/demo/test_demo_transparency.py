@@ -11,13 +11,11 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 from django.core.management import call_command
-from django.db import transaction
 from django.db.models import Sum
 
 from applications.models import Organisation
 from budgets.models import Account, Councillor, FinancialYear
 from fundmgr.models import User
-from tests.conftest import roles_ensure
 from transparency import schema, threesixty
 from transparency.published import published
 from transparency.scope import EVERYTHING, Filters
@@ -25,16 +23,6 @@ from transparency.spend import breakdowns
 
 pytestmark = pytest.mark.django_db
 SAMPLE = Path(settings.BASE_DIR) / "transparency" / "samples" / "demo-ward-population.csv"
-
-
-@pytest.fixture(scope="class")
-def demo(django_db_setup, django_db_blocker):
-    """The demo, loaded once for the class (it takes seconds) and rolled back after it."""
-    with django_db_blocker.unblock(), transaction.atomic():
-        roles_ensure()
-        call_command("loaddemo", stdout=io.StringIO())
-        yield
-        transaction.set_rollback(True)
 
 
 @pytest.fixture(autouse=True)
