@@ -1,4 +1,4 @@
-"""The demo, loaded once for this package's modules (it takes half a minute) and rolled back
+"""The demo, loaded once for this package (it takes half a minute) and rolled back
 after the last of them that runs in a row; each test's own changes are rolled back after the
 test. Tests that need an empty database (the demo loaded on another day, the benchmarks) live
 outside this package."""

@@ -1,33 +1,55 @@
 """The demo: two councils on one service, built through the real services. Thornbury Vale (about
 150 applications in every state) is read in its own scope, as its staff see it; Ashcombe is
-smaller, and nothing of one council's is in the other's scope."""
+smaller, and nothing of one council's is in the other's scope. Its published data (a 360Giving
+file that validates, dashboards that add up to the ledger, nothing public naming a person), its
+payments and bank statement, and its kept summaries, which equal a recount.
+
+One module, so that the demo is loaded once for all of them (tests/devtools/demo/conftest.py):
+the test runner hands each file to one process whole."""
+
+from __future__ import annotations
 
 import datetime
 import io
+import json
 from collections import Counter
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
+from django.conf import settings
 from django.core.management import call_command
 from django.db import connection
+from django.db.models import Sum
 from django.utils import timezone
 
 from applications.models import Application, BankAccount, Organisation, Pledge, TransitionLog
 from applications.organisations import current_bank_account
 from applications.workflow import Status
-from budgets import ledger
+from budgets import ledger, reconcile
 from budgets.integrity import ledger_violations
 from budgets.models import (
     Account,
     Councillor,
+    FinancialYear,
     Fund,
     FundYear,
     LedgerTransaction,
+    Payment,
+    PaymentRun,
+    PaymentRunLine,
+    StatementLine,
     Ward,
 )
+from budgets.statement_files import PRESETS
 from decisions.models import Decision, PanelMeeting
+from finance import payments as pay
 from fundmgr import councils
 from fundmgr.models import Council, Notification, StaffRole, User
+from transparency import schema, threesixty
+from transparency.published import published
+from transparency.scope import EVERYTHING, Filters
+from transparency.spend import breakdowns
 
 pytestmark = pytest.mark.django_db
 
@@ -339,3 +361,165 @@ class TestTwoCouncils:
     def test_each_councils_staff_find_nothing_at_the_other(self, client, username, url):
         client.force_login(User.objects.get(username=username))
         assert client.get(url).status_code == 404
+
+
+# --- its published data (360Giving, dashboards) ---------------------------------------------
+
+SAMPLE = Path(settings.BASE_DIR) / "transparency" / "samples" / "demo-ward-population.csv"
+
+
+def pence(amount) -> int:
+    return int(Decimal(amount or 0) * 100)
+
+
+def body(response) -> str:
+    if getattr(response, "streaming", False):
+        return b"".join(response.streaming_content).decode("utf-8")
+    return response.content.decode("utf-8")
+
+
+@pytest.mark.usefixtures("demo_output", "in_thornbury")
+class TestTheDemosPublishedData:
+    def test_its_360giving_package_validates_against_the_schema_with_no_errors(self):
+        years = [None, *FinancialYear.objects.filter(fund_years__applications__in=published())]
+        for year in dict.fromkeys(years):
+            package = json.loads("".join(threesixty.json_chunks(year)))
+            assert package["grants"], year
+            assert schema.errors(package) == [], year
+
+    def test_every_awarded_grant_is_in_the_file_once(self):
+        package = json.loads("".join(threesixty.json_chunks()))
+        ids = [g["id"] for g in package["grants"]]
+        assert len(ids) == len(set(ids)) == published().count() > 50
+
+    def test_its_dashboards_add_up_to_the_ledger(self):
+        tables = breakdowns(Filters(), EVERYTHING)
+        paid = pence(Account.objects.filter(kind="paid").aggregate(t=Sum("balance"))["t"])
+        committed = pence(
+            Account.objects.filter(kind="commitment").aggregate(t=Sum("balance"))["t"]
+        )
+        assert paid > 0 and committed > 0
+        for by in ("ward", "fund", "councillor", "year"):
+            assert tables[by].totals[2:4] == [paid, committed], by
+        rows = {row[0]: row for row in tables["councillor"].rows}
+        for councillor in Councillor.objects.select_related("ward"):
+            label = f"Cllr {councillor.name} ({councillor.ward.name})"
+            held = Account.objects.filter(councillor=councillor)
+            expected = [
+                pence(held.filter(kind="paid").aggregate(t=Sum("balance"))["t"]),
+                pence(held.filter(kind="commitment").aggregate(t=Sum("balance"))["t"]),
+            ]
+            assert (rows[label][2:4] if label in rows else [0, 0]) == expected, label
+
+    def test_its_dashboards_show_the_demos_money_to_an_officer(self, client):
+        client.force_login(User.objects.get(username="admin"))
+        page = body(client.get("/dashboards/", {"year": ""}))
+        paid = Account.objects.filter(kind="paid").aggregate(t=Sum("balance"))["t"]
+        assert f"£{paid:,.2f}" in page
+
+    def test_nothing_public_names_a_person_or_shows_a_groups_contact_details(self, client):
+        forbidden = set()
+        for user in User.objects.all():
+            forbidden |= {user.get_full_name(), user.email}
+        forbidden |= set(Councillor.objects.values_list("name", flat=True))
+        for org in Organisation.objects.all():
+            forbidden |= {org.email, org.phone, org.postcode, org.address.splitlines()[0]}
+        forbidden.discard("")
+        urls = [
+            "/grants/",
+            "/grants/?page=2",
+            "/grants/wards/",
+            "/grants/360giving/",
+            "/grants/360giving/grants-all.json",
+            "/grants/360giving/grants-all.csv",
+            "/grants/transparency-code/grants-all.csv",
+            *[f"/grants/wards/{gss}/" for gss in ("E05900001", "E05900002", "E05900012")],
+        ]
+        for url in urls:
+            text = body(client.get(url))
+            assert [value for value in forbidden if value in text] == [], url
+
+    def test_the_sample_ward_populations_load_and_give_money_per_head(self, client):
+        out = io.StringIO()
+        call_command("import_ward_population", str(SAMPLE), stdout=out)
+        assert "12 figure(s) for 12 ward(s): 12 added" in out.getvalue()
+        page = body(client.get("/grants/wards/E05900001/"))
+        assert "8,511 (2021)" in page and "Per head" in page
+
+
+# --- its payments and statement -----------------------------------------------------------------
+
+STATEMENT = Path(settings.BASE_DIR) / "fixtures" / "demo-statement.csv"
+
+
+@pytest.mark.slow
+@pytest.mark.usefixtures("demo_output", "in_thornbury")
+class TestTheDemosPayments:
+    """Grants paid through payment runs, a payment held for changed bank details, and
+    fixtures/demo-statement.csv importing and reconciling."""
+
+    def test_the_demos_grants_were_paid_through_runs_authorised_by_a_second_officer(self):
+        runs = PaymentRun.objects.filter(status="authorised")
+        assert runs.count() >= 40
+        assert all(run.prepared_by_id != run.authorised_by_id for run in runs)
+        assert {run.files.count() for run in runs} == {2}
+        assert ledger_violations() == []
+
+    def test_the_demo_has_payments_due_and_one_held_for_changed_bank_details(self):
+        due = pay.payable()
+        assert len(due.due) >= 3
+        assert [r.application.organisation.name for r in due.held] == [
+            "Deanery Arts Collective CIC"
+        ]
+        assert "changed" in due.held[0].reason
+        assert due.waiting and due.stopped
+
+    def test_the_demo_statement_imports_and_reconciles(self):
+        finance = User.objects.get(username="finance")
+        result = reconcile.statement_import(
+            content=STATEMENT.read_bytes(),
+            filename=STATEMENT.name,
+            by=finance,
+            layout=PRESETS["albion"],
+        )
+        lines = StatementLine.objects.filter(statement=result.statement)
+        with_reference = lines.exclude(reference="").filter(amount__lt=0)
+        assert with_reference.count() >= 80
+        assert not with_reference.filter(status="unmatched").exists()  # all by reference
+        left = lines.filter(status="unmatched")
+        assert {line.description for line in left if line.amount > 0} >= {
+            "INT Interest on credit balance"
+        }
+        # The two lines the bank sent without a reference: matched by amount, or offered by hand.
+        for line in left.filter(amount__lt=0).exclude(description__startswith="CHG"):
+            assert reconcile.suggestions([line])[line.pk], line.description
+        # The payment the bank sent back carries its reference: recorded as returned.
+        returned = lines.get(description__startswith="BGC RETURNED")
+        assert returned.status == "returned"
+        assert returned.matches.get().method == "reference"
+        assert PaymentRunLine.objects.filter(status="cleared").count() >= 80
+        assert Payment.objects.filter(status="cleared").count() >= 80
+
+    @pytest.mark.parametrize(
+        "url",
+        [
+            "/finance/",
+            "/finance/payments/",
+            "/finance/runs/",
+            "/finance/bank-details/",
+            "/finance/statements/",
+            "/finance/reconciliation/",
+        ],
+    )
+    def test_the_finance_pages_open_on_the_demo(self, client, url):
+        client.force_login(User.objects.get(username="finance"))
+        assert client.get(url).status_code == 200
+
+
+@pytest.mark.usefixtures("demo_output")
+def test_the_summaries_equal_a_recount():
+    from transparency import summaries
+    from transparency.models import StateCount
+
+    assert StateCount.objects.filter(n__gt=0).count() > 5
+    assert summaries.differences() == []
