@@ -29,6 +29,7 @@ import datetime
 import hashlib
 import io
 import re
+from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
@@ -535,7 +536,7 @@ class Report:
 # --- importers ----------------------------------------------------------------------------------
 
 
-class Importer:
+class Importer(ABC):
     """One kind of import. Subclass, set the class attributes, write `plan` and `apply`."""
 
     kind: ClassVar[str]  # "wards", "councillors", "organisations", "360giving", ...
@@ -554,6 +555,7 @@ class Importer:
     @classmethod
     def add_arguments(cls, parser) -> None:
         """The command's own options (`--as-funder`): their values come in `options`."""
+        return None  # none by default: an optional hook, not an abstract one
 
     @classmethod
     def sample_csv(cls) -> bytes:
@@ -570,14 +572,14 @@ class Importer:
         none does)."""
         return read_table(data, filename, self.columns, sheet=self.options.get("sheet") or None)
 
+    @abstractmethod
     def plan(self, table: Table, report: Report) -> object:
         """Check every row and add an Outcome for each; write nothing."""
-        raise NotImplementedError
 
+    @abstractmethod
     def apply(self, plan: object, report: Report) -> None:
         """Write what `plan` returned (inside transaction.atomic; only when nothing was refused
         and this is not a dry run)."""
-        raise NotImplementedError
 
 
 ImporterType = TypeVar("ImporterType", bound=type[Importer])
