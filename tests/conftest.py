@@ -52,6 +52,10 @@ def tests_live_in_2026_27():
             # tests of the queue itself (tests/fundmgr/test_tasks.py, tests/postgres/) choose the
             # database backend and a real worker.
             TASKS={"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}},
+            # For the whole session, not a test at a time: the worlds that module and package
+            # fixtures build (tests/fundmgr/test_access_matrix.py's councils) are made before any
+            # test's own settings apply, and PBKDF2 takes a third of a second a person.
+            PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"],
         ),
     ):
         yield
@@ -95,11 +99,6 @@ def no_council_scope_left_behind():
 
     yield
     assert councils._scope.get() is None, f"the test left the scope {councils._scope.get()!r}"
-
-
-@pytest.fixture(autouse=True)
-def fast_password_hashing(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 @pytest.fixture(autouse=True)
