@@ -121,15 +121,25 @@ def everyone(draft, treasurer, officer, finance, shaw):
 STARTS = ["/", "/grants/", "/grants/wards/", "/officer/", "/finance/", "/dashboards/", "/apply/"]
 
 
+@pytest.fixture(scope="module")
+def crawled() -> dict[str, Markup]:
+    return {}
+
+
 @pytest.fixture
-def pages(client, everyone) -> dict[str, Markup]:
-    """Every page each role reaches, and the public pages a visitor reaches."""
-    found = {f"visitor {url}": markup for url, markup in crawl(client, STARTS).items()}
+def pages(request, crawled) -> dict[str, Markup]:
+    """Every page each role reaches, and the public pages a visitor reaches. The crawl (about
+    500 GETs, most of this module's time) is made once: the first test that needs it crawls, in
+    a world of its own, and the others read the same pages (they only read them)."""
+    if crawled:
+        return crawled
+    client, everyone = request.getfixturevalue("client"), request.getfixturevalue("everyone")
+    crawled |= {f"visitor {url}": markup for url, markup in crawl(client, STARTS).items()}
     for role, user in everyone.items():
         client.force_login(user)
-        found |= {f"{role} {url}": markup for url, markup in crawl(client, STARTS).items()}
+        crawled |= {f"{role} {url}": markup for url, markup in crawl(client, STARTS).items()}
         client.logout()
-    return found
+    return crawled
 
 
 def test_no_get_form_puts_a_csrf_token_in_the_address(pages):
