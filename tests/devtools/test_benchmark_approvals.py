@@ -1,29 +1,18 @@
-"""`manage.py benchmark approvals`: a small run of the real benchmark, through its command."""
+"""`manage.py benchmark approvals`: a small run of the real benchmark, through its command, on a
+copy of a database migrated for the tests (tests/devtools/conftest.py)."""
 
-import os
 import re
-import subprocess
-import sys
 
 import pytest
-from django.conf import settings
 
 VERDICT = re.compile(r"^  (.+): (\S+)(?: \S+)? \(target (?:≥|≤|=) .+\): (MET|MISSED)$")
 
 
 @pytest.mark.slow
-def test_benchmark_approvals_approves_refuses_what_it_cannot_pay_and_prints_its_targets():
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "fundmgr.settings"}
-    env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
-    result = subprocess.run(
-        [sys.executable, "manage.py", "benchmark", "approvals", "--approvals", "20",
-         "--threads", "2"],
-        cwd=settings.BASE_DIR,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )  # fmt: skip
+def test_benchmark_approvals_approves_refuses_what_it_cannot_pay_and_prints_its_targets(
+    migrated_database,
+):
+    result = migrated_database.benchmark("approvals", "--approvals", "20", "--threads", "2")
     assert result.returncode == 0, result.stderr
     said = result.stdout
     lines = said.splitlines()

@@ -1,13 +1,9 @@
-"""`manage.py benchmark pages`: a small run of the real benchmark, on its own throwaway database,
-through gunicorn."""
+"""`manage.py benchmark pages`: a small run of the real benchmark, on a throwaway copy of a
+database migrated for the tests (tests/devtools/conftest.py), through gunicorn."""
 
-import os
 import re
-import subprocess
-import sys
 
 import pytest
-from django.conf import settings
 
 pytestmark = pytest.mark.slow
 
@@ -23,17 +19,8 @@ KINDS = [
 
 
 @pytest.fixture(scope="module")
-def output() -> str:
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "fundmgr.settings"}
-    env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
-    result = subprocess.run(
-        [sys.executable, "manage.py", "benchmark", "pages", "--bids", "200", "--runs", "2"],
-        cwd=settings.BASE_DIR,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
+def output(migrated_database) -> str:
+    result = migrated_database.benchmark("pages", "--bids", "200", "--runs", "2")
     assert result.returncode == 0, result.stderr[-3000:]
     return result.stdout
 
