@@ -8,6 +8,7 @@ from django.db import connection
 from django.test.utils import override_settings
 
 from budgets import ledger
+from tests import migrated_databases
 from tests.factories import (
     CouncillorFactory,
     FundYearFactory,
@@ -62,11 +63,20 @@ def tests_live_in_2026_27():
 
 
 @pytest.fixture(scope="session")
-def django_db_setup(django_db_setup, django_db_blocker):
+def django_db_setup(request, django_db_setup, django_db_blocker):
     """The test database has the roles from the start, made outside any test's transaction:
-    made without migrations (`--nomigrations`, as `make quick` does), it would have none."""
+    made without migrations (`--nomigrations`, as `make quick` does), it would have none.
+
+    Just migrated, it is also kept as the template of the benchmarks' databases when the run
+    holds a benchmark's test (tests/migrated_databases.py): they need not migrate one again."""
     with django_db_blocker.unblock():
         roles_ensure()
+        if not request.config.getoption("nomigrations") and any(
+            "migrated_database" in item.fixturenames for item in request.session.items
+        ):
+            drop = migrated_databases.keep_test_database()
+            if drop is not None:
+                request.addfinalizer(drop)
 
 
 @pytest.fixture(autouse=True)

@@ -1,122 +1,15 @@
-"""A database migrated once, copied for each benchmark's small run.
+"""Each benchmark's small run gets a copy of a migrated database: tests/migrated_databases.py."""
 
-A benchmark run migrates the empty database it is given before it seeds it: about 20 s of CPU
-from nothing, most of a small run. The tests give each run (`--database-url`) a copy of one
-database migrated once per test process instead: on PostgreSQL (DATABASE_URL naming a server, as
-in `make test`) a database made from it as a template, on that server; otherwise a copy of a
-SQLite file. The run's own `migrate` then finds nothing to do. Each copy is dropped after its
-run, the template when the tests end.
-
-tests/devtools/test_benchmark_ledger.py's first test still lets the command make its own
-throwaway database, so that path stays tested.
-"""
-
-from __future__ import annotations
-
-import contextlib
-import os
-import secrets
-import shutil
-import subprocess
-import sys
-import tempfile
 from collections.abc import Iterator
-from pathlib import Path
 
-import dj_database_url
 import pytest
-from django.conf import settings
 
-
-def _server_url() -> str:
-    url = os.environ.get("DATABASE_URL", "")
-    return url if url.startswith(("postgres://", "postgresql://")) else ""
-
-
-def _manage(*args: str, timeout: float = 600, **env: str) -> subprocess.CompletedProcess:
-    """`manage.py ARGS` as a council runs it, its output kept."""
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "fundmgr.settings", **env}
-    env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
-    return subprocess.run(
-        [sys.executable, "manage.py", *args],
-        cwd=settings.BASE_DIR,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-    )
-
-
-def _migrate(url: str) -> None:
-    done = _manage("migrate", "--verbosity", "0", DATABASE_URL=url)
-    assert done.returncode == 0, done.stderr[-3000:]
-
-
-class MigratedDatabase:
-    """Copies of one migrated database: `migrated_database.benchmark("exports", "--grants",
-    "300")`, or `with migrated_database.copy() as url: ...`."""
-
-    def __init__(self, server_url: str, template: str) -> None:
-        self.server_url = server_url  # "" on SQLite
-        self.template = template  # the template's URL (PostgreSQL) or file (SQLite)
-
-    def benchmark(self, name: str, *options: str, timeout: float = 600):
-        """`manage.py benchmark NAME OPTIONS` on a copy of its own: the finished process."""
-        with self.copy() as url:
-            return _manage("benchmark", name, *options, "--database-url", url, timeout=timeout)
-
-    @contextlib.contextmanager
-    def copy(self) -> Iterator[str]:
-        if not self.server_url:
-            with tempfile.TemporaryDirectory(prefix="fundmgr-bench-") as folder:
-                path = Path(folder) / "bench.sqlite3"
-                shutil.copyfile(self.template, path)
-                yield f"sqlite:///{path}"
-            return
-        from psycopg import sql
-
-        name = f"fundmgr_bench_{secrets.token_hex(4)}"
-        template = dj_database_url.parse(self.template)["NAME"]
-        with _admin(self.server_url) as conn:
-            conn.execute(
-                sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(
-                    sql.Identifier(name), sql.Identifier(template)
-                )
-            )
-        base, _, query = self.server_url.partition("?")
-        try:
-            yield base.rsplit("/", 1)[0] + "/" + name + (f"?{query}" if query else "")
-        finally:
-            with _admin(self.server_url) as conn:
-                conn.execute(
-                    sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
-                )
-
-
-def _admin(server_url: str):
-    import psycopg
-
-    config = dj_database_url.parse(server_url)
-    return psycopg.connect(
-        host=config["HOST"] or None,
-        port=config["PORT"] or None,
-        user=config["USER"] or None,
-        password=config["PASSWORD"] or None,
-        dbname=config["NAME"],
-        autocommit=True,
-    )
+from tests import migrated_databases
 
 
 @pytest.fixture(scope="session")
-def migrated_database(tmp_path_factory) -> Iterator[MigratedDatabase]:
-    server_url = _server_url()
-    if not server_url:
-        template = tmp_path_factory.mktemp("migrated") / "template.sqlite3"
-        _migrate(f"sqlite:///{template}")
-        yield MigratedDatabase("", str(template))
-        return
-    from devtools.management.commands.benchmark import scratch_database
-
-    with scratch_database(server_url, out=lambda _: None) as template_url:
-        _migrate(template_url)
-        yield MigratedDatabase(server_url, template_url)
+def migrated_database(request, tmp_path_factory) -> Iterator[migrated_databases.MigratedDatabase]:
+    if migrated_databases.on_postgres():
+        # The test database, migrated: its django_db_setup keeps it as the template.
+        request.getfixturevalue("django_db_setup")
+    yield from migrated_databases.migrated(tmp_path_factory.mktemp("migrated"))
