@@ -20,18 +20,45 @@ from tests.factories import (
 pytest_plugins = ["tests.playwright_chromium"]
 
 
+# Markers of tests that take seconds each: a browser, real processes and servers, big worlds.
+HEAVY = ("slow", "browser", "postgres")
+
+
+def pytest_configure(config):
+    """`make test` hands each file whole to one of its processes (xdist's `--dist loadfile`), in
+    the order the processes collected them (below), not xdist's own: most tests first."""
+    if getattr(config.option, "dist", "no") in ("loadfile", "loadscope"):
+        config.option.loadscopereorder = False
+
+
+@pytest.hookimpl(trylast=True)  # after pytest-django's own order
 def pytest_collection_modifyitems(config, items):
-    """PostgreSQL-only tests need `make test` (or DATABASE_URL pointing at PostgreSQL)."""
+    """PostgreSQL-only tests need `make test` (or DATABASE_URL pointing at PostgreSQL).
+
+    In a test process of `make test`'s, the files that take longest come first, so that no
+    process is left running one long file at the end while the other has finished: the files
+    with the most heavy tests (HEAVY), then the rest with the most tests. xdist's own order (most
+    tests first) left the one-test files of a minute or more (the quick load run, the demo on an
+    election day, the benchmarks' small runs) to the end."""
     import os
 
-    if os.environ.get("DATABASE_URL", "").startswith(("postgres://", "postgresql://")):
-        return
-    kept, dropped = [], []
-    for item in items:
-        (dropped if item.get_closest_marker("postgres") else kept).append(item)
-    if dropped:
-        config.hook.pytest_deselected(items=dropped)
-        items[:] = kept
+    if not os.environ.get("DATABASE_URL", "").startswith(("postgres://", "postgresql://")):
+        kept, dropped = [], []
+        for item in items:
+            (dropped if item.get_closest_marker("postgres") else kept).append(item)
+        if dropped:
+            config.hook.pytest_deselected(items=dropped)
+            items[:] = kept
+    if hasattr(config, "workerinput"):  # an xdist worker
+        files: dict[str, list] = {}
+        for item in items:
+            files.setdefault(item.nodeid.split("::")[0], []).append(item)
+
+        def longest_first(tests: list) -> tuple[int, int]:
+            heavy = sum(any(t.get_closest_marker(m) for m in HEAVY) for t in tests)
+            return (-heavy, -len(tests))
+
+        items[:] = [item for tests in sorted(files.values(), key=longest_first) for item in tests]
 
 
 # The day the tests live on. The fixtures describe the 2026/27 financial year (its fund window
