@@ -182,7 +182,7 @@ def seed_bids(world: World, pledgers: list[Councillor], n: int) -> list[list[str
                 amount_requested=AMOUNT,
                 total_cost=AMOUNT,
                 created_by=world.assessor,
-                submitted_at=now,
+                submitted_at=now - datetime.timedelta(days=14),
             )
             for i in range(n)
         )
@@ -201,16 +201,23 @@ def seed_bids(world: World, pledgers: list[Councillor], n: int) -> list[list[str
             )
             for i, a in enumerate(apps)
         )
+        # Submitted a fortnight ago, as a bid is: its approval times the decision from that
+        # (the dashboards' time to decision), as every real approval does.
         TransitionLog.objects.bulk_create(
             TransitionLog(
                 application=a,
-                transition="recommend",
-                from_state=Status.UNDER_ASSESSMENT,
-                to_state=Status.AWAITING_DECISION,
-                by=world.assessor,
-                note="Recommended: approve",
+                transition=transition,
+                from_state=source,
+                to_state=target,
+                by=world.assessor if transition == "recommend" else None,
+                at=at,
+                note="Recommended: approve" if transition == "recommend" else "",
             )
             for a in apps
+            for transition, source, target, at in (
+                ("submit", Status.DRAFT, Status.SUBMITTED, now - datetime.timedelta(days=14)),
+                ("recommend", Status.UNDER_ASSESSMENT, Status.AWAITING_DECISION, now),
+            )
         )
     # Written in bulk, the bids have no place in the dashboards' kept summaries yet: count them
     # in, as the steps that brought them here would have (else every approval would move the
