@@ -29,7 +29,9 @@ def role_names(user) -> set[str]:
     from fundmgr.models import StaffRole
 
     scope = councils.scope()
-    cached = user.__dict__.setdefault("_role_names", {})
+    # On the person, not on a request's lazy wrapper of them: the session's read
+    # (fundmgr.sign_in.EmailOrUsernameBackend.get_user) leaves their roles there.
+    cached = _person(user).__dict__.setdefault("_role_names", {})
     if scope not in cached:
         applicant = (
             user.groups.filter(name=str(Role.APPLICANT)).order_by().values_list("name", flat=True)
@@ -39,11 +41,22 @@ def role_names(user) -> set[str]:
     return cached[scope]
 
 
+def _person(user):
+    """The user object itself: `request.user` is a lazy wrapper of it (django-otp's of
+    Django's), each read by now."""
+    from django.utils.functional import LazyObject, empty
+
+    while isinstance(user, LazyObject) and user.__dict__.get("_wrapped", empty) is not empty:
+        user = user.__dict__["_wrapped"]
+    return user
+
+
 def forget_roles(user) -> None:
     """After a role was given or taken away: read the user's roles again."""
-    user.__dict__.pop("_role_names", None)
-    user.__dict__.pop("_perm_cache", None)
-    user.__dict__.pop("_group_perm_cache", None)
+    for held in (user, _person(user)):
+        held.__dict__.pop("_role_names", None)
+        held.__dict__.pop("_perm_cache", None)
+        held.__dict__.pop("_group_perm_cache", None)
 
 
 def holders(role: Role, council_id: int | None = None):

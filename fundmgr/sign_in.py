@@ -14,11 +14,14 @@ from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth.backends import ModelBackend
 from django.contrib.auth.views import redirect_to_login
-from django.db.models import Q
+from django.core.exceptions import ImproperlyConfigured, ValidationError
+from django.db import connection
+from django.db.models import Exists, OuterRef, Q
 from django.forms.utils import ErrorDict
 from django.shortcuts import render
 from django.urls import reverse
 
+from fundmgr import councils
 from fundmgr.forms import SignInForm
 from fundmgr.models import User
 from fundmgr.roles import Role, has_role, role_names
@@ -63,12 +66,76 @@ class EmailOrUsernameBackend(ModelBackend):
                 return user
         return None
 
+    def get_user(self, user_id):
+        """The session's person, read with what every signed-in page asks of them next: their
+        roles at the council in scope (fundmgr.roles.role_names) and whether they have
+        confirmed an authenticator (fundmgr.two_factor.needs_code). On PostgreSQL one query,
+        from SQL compiled once for each council scope; elsewhere Django's own read."""
+        if connection.vendor != "postgresql":
+            return super().get_user(user_id)
+        try:
+            pk = User._meta.pk.to_python(user_id)
+        except ValidationError:
+            return None
+        sql, slots, names = _session_user_sql()
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [pk if slot is _USER else slot for slot in slots])
+            row = cursor.fetchone()
+        if row is None:
+            return None
+        user = User.from_db(connection.alias, names, row[: len(names)])
+        staff, applicant, authenticator = row[len(names) :]
+        user.__dict__["_role_names"] = {
+            councils.scope(): {*staff, *([str(Role.APPLICANT)] if applicant else [])}
+        }
+        user._has_authenticator = authenticator
+        return user if self.user_can_authenticate(user) else None
+
     def _get_group_permissions(self, user_obj):
         """The permissions of the roles the person holds at the council in scope (their groups'
         permissions: each role is a group holding its permissions, fundmgr.roles)."""
         from django.contrib.auth.models import Permission
 
         return Permission.objects.filter(group__name__in=sorted(role_names(user_obj)))
+
+
+_USER = object()  # where the person's id goes in the compiled SQL's parameters
+_STAND_IN = -2_000_000_011  # the id the SQL is compiled with
+_COMPILED: dict[tuple, tuple[str, list, list[str]]] = {}
+
+
+def _session_user_sql() -> tuple[str, list, list[str]]:
+    """The session person's read (EmailOrUsernameBackend.get_user) as SQL, its parameters (the
+    person's id as _USER) and the user's fields it reads, compiled once for each council scope:
+    the staff roles it reads are that council's (fundmgr.models.CouncilQuery filters them as
+    the SQL is made; row-level security keeps to it as well)."""
+    from django.contrib.postgres.expressions import ArraySubquery
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from fundmgr.models import StaffRole
+
+    key = (connection.alias, councils.scope())
+    if key not in _COMPILED:
+        names = [f.attname for f in User._meta.concrete_fields]
+        person = OuterRef("pk")
+        read = (
+            User._default_manager.filter(pk=_STAND_IN)
+            .annotate(
+                staff_roles=ArraySubquery(
+                    StaffRole.objects.filter(user=person).order_by("role").values("role")
+                ),
+                applicant=Exists(
+                    User.groups.through.objects.filter(user=person, group__name=str(Role.APPLICANT))
+                ),
+                authenticator=Exists(TOTPDevice.objects.filter(user=person, confirmed=True)),
+            )
+            .values_list(*names, "staff_roles", "applicant", "authenticator")
+        )
+        sql, params = read.query.sql_with_params()
+        if list(params).count(_STAND_IN) != 1:
+            raise ImproperlyConfigured(f"The session's read does not name its person once: {sql}")
+        _COMPILED[key] = (sql, [_USER if p == _STAND_IN else p for p in params], names)
+    return _COMPILED[key]
 
 
 def username_tried(request, credentials: dict | None) -> str:
