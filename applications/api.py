@@ -232,9 +232,11 @@ class ApplicationViewSet(
         since you read it, and nothing is changed."""
         app = self.get_object()
         access.require(access.group_member, request.user, app)  # before If-Match and the body
-        version = if_match_version(request, app.version)
+        # The body before If-Match: what breaks the schema (a `version` below 1 too) is a 400
+        # whatever the precondition, so a client learns what it sent wrong before anything else.
         given = ApplicationUpdateSerializer(app, data=request.data, partial=True)
         given.is_valid(raise_exception=True)
+        version = if_match_version(request, app.version)
         fields = {k: v for k, v in given.validated_data.items() if k != "version"}
         services.application_update(application=app, by=request.user, version=version, **fields)
         app = _detail(app)
