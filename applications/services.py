@@ -306,9 +306,13 @@ def _run(
     for field, value in more.items():
         setattr(app, field, value)
     app.version = F("version") + 1
-    app.save(update_fields=["status", "version", "updated_at", *more] if also else None)
-    app.version = version + 1  # the row is locked: nobody else moved it on
-    signals.stepped.send(sender=Application, application=app, log=log)
+    app._step_log = log  # type: ignore[attr-defined]  # applications.signals
+    try:
+        app.save(update_fields=["status", "version", "updated_at", *more] if also else None)
+        app.version = version + 1  # the row is locked: nobody else moved it on
+        signals.stepped.send(sender=Application, application=app, log=log)
+    finally:
+        del app._step_log  # type: ignore[attr-defined]
     return log
 
 

@@ -303,6 +303,7 @@ def _store(application_id: int, old: Facts | None, new: Facts) -> Contribution:
 # --- the receivers --------------------------------------------------------------------------
 
 STASH = "_transparency_contribution"
+STEP_LOG = "_step_log"  # applications.signals: the log row of the step an application is saved by
 
 
 def application_saved(sender, instance: Application, created: bool, raw: bool = False, **kw):
@@ -321,6 +322,8 @@ def application_saved(sender, instance: Application, created: bool, raw: bool = 
         to_payment=old.to_payment if old else None,
         organisation_id=instance.organisation_id,
     )
+    if (log := getattr(instance, STEP_LOG, None)) is not None:
+        new = _timed(new, log)  # the step saved: counted and timed in one statement
     setattr(instance, STASH, _store(instance.pk, old, new))
 
 
@@ -383,23 +386,28 @@ def decision_saved(sender, instance, created: bool, raw: bool = False, **kw):
     resync([instance.application_id])
 
 
+def _timed(facts: Facts, log: TransitionLog) -> Facts:
+    """`facts` with the step `log` timed: the first submission starts the clock; the first
+    decision and the first payment are timed from it."""
+    if log.transition == "submit" and facts.submitted_at is None:
+        return replace(facts, submitted_at=log.at)
+    if facts.submitted_at is not None:
+        since = micros(log.at - facts.submitted_at)
+        if log.transition in ("approve", "reject") and facts.to_decision is None:
+            return replace(facts, to_decision=since)
+        if log.transition == "pay" and facts.to_payment is None:
+            return replace(facts, to_payment=since)
+    return facts
+
+
 def stepped(sender, application: Application, log: TransitionLog, **kw):
-    """A step: the first submission starts the clock; the first decision and the first
-    payment are timed from it."""
+    """A step: timed (`_timed`), unless the step's own save has timed it already (it carries
+    its log as it is saved: applications.signals), as it does: then nothing is written."""
     row = getattr(application, STASH, None)
     old = Facts.of(row) if row is not None else _kept(application.pk)
     if old is None:
         return
-    new = old
-    if log.transition == "submit" and old.submitted_at is None:
-        new = replace(new, submitted_at=log.at)
-    elif old.submitted_at is not None:
-        since = micros(log.at - old.submitted_at)
-        if log.transition in ("approve", "reject") and old.to_decision is None:
-            new = replace(new, to_decision=since)
-        elif log.transition == "pay" and old.to_payment is None:
-            new = replace(new, to_payment=since)
-    setattr(application, STASH, _store(application.pk, old, new))
+    setattr(application, STASH, _store(application.pk, old, _timed(old, log)))
 
 
 # --- counting everything again --------------------------------------------------------------
