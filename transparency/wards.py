@@ -17,7 +17,6 @@ group (`transparency.models.GroupShare`), read a page at a time, most money firs
 
 from __future__ import annotations
 
-import datetime
 from collections import defaultdict
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
@@ -26,6 +25,7 @@ from django.core.paginator import Page, Paginator
 from django.db import connection
 from django.db.models import BooleanField, Sum
 from django.db.models.expressions import RawSQL
+from django.utils import dateformat, timezone
 
 from applications.models import Application
 from budgets.models import FinancialYear, Ward
@@ -88,30 +88,33 @@ def groups_funded(ward: Ward, page: int | str | None = 1) -> Page:
     return found
 
 
-@dataclass(frozen=True)
-class WardGrant:
-    """What a ward's page shows of one grant (transparency/ward.html), read as plain values."""
-
-    pk: int
-    reference: str
-    title: str
-    awarded_at: datetime.datetime | None
-    amount_awarded: Decimal | None
-    organisation_name: str
-    fund_name: str
-    year_label: str
-
-
+# What a ward's page shows of a grant (transparency/ward.html), read as plain values: the
+# application's fields, by the names the page knows them by.
 WARD_GRANT_FIELDS = {
-    "pk": "pk",
     "reference": "reference",
     "title": "title",
     "awarded_at": "awarded_at",
     "amount_awarded": "amount_awarded",
-    "organisation_name": "organisation__name",
-    "fund_name": "fund_year__fund__name",
-    "year_label": "fund_year__year__label",
+    "organisation": "organisation__name",
+    "fund": "fund_year__fund__name",
+    "year": "fund_year__year__label",
 }
+
+
+def _shown(reference, title, awarded_at, amount, organisation, fund, year) -> dict[str, str]:
+    """One grant as the ward's page shows it, its words made here once (a page of 50 grants
+    costs the same whatever the ward's history, and little more than a page of 5)."""
+    on = dateformat.format(timezone.localtime(awarded_at), "j M Y") if awarded_at else ""
+    return {
+        "reference": reference,
+        "project": title or reference,
+        "organisation": organisation,
+        "fund": fund,
+        "year": year,
+        "awarded_on": on or "–",
+        "awarded_words": f", awarded {on}" if on else "",
+        "amount": pounds(amount),
+    }
 
 
 class WardRegister(Register):
@@ -125,8 +128,8 @@ class WardRegister(Register):
         self.ward = ward
 
     def __getitem__(self, page: slice) -> list:  # type: ignore[override]
-        """The page's grants as WardGrant rows: its ids from the ward's index (on PostgreSQL),
-        then those rows' values in one query, no model built."""
+        """The page's grants as the page shows them (`_shown`): its ids from the ward's index
+        (on PostgreSQL), then those rows' values in one query, no model built."""
         if connection.vendor == "postgresql":
             links = (
                 Application.wards.through.objects.filter(
@@ -139,9 +142,9 @@ class WardRegister(Register):
         else:
             ids = list(self.in_order.values_list("pk", flat=True)[page])
         found = {
-            row[0]: WardGrant(*row)
+            row[0]: _shown(*row[1:])
             for row in Application.objects.filter(pk__in=ids).values_list(
-                *WARD_GRANT_FIELDS.values()
+                "pk", *WARD_GRANT_FIELDS.values()
             )
         }
         return [found[pk] for pk in ids]
