@@ -36,6 +36,7 @@ PostgreSQL: on SQLite (one writer at a time) it runs one thread and says so.
 from __future__ import annotations
 
 import datetime
+import gc
 import multiprocessing
 import os
 import runpy
@@ -337,6 +338,11 @@ def approve_at_once(world: World, queues: list[list[str]], threads: int) -> dict
     start = context.Barrier(threads + 1)  # every officer and this process
     results = context.Queue()
     connections.close_all()  # a forked process opens its own
+    # As gunicorn's main process does before it forks a worker (deploy/gunicorn.conf.py,
+    # pre_fork): what this process holds is frozen, so the workers' garbage collector does not
+    # walk it (all the more here, where it holds the seeding and the runs before this one).
+    gc.collect()
+    gc.freeze()
     workers = []
     for p in range(processes):
         mine = list(range(p, threads, processes))
@@ -354,6 +360,7 @@ def approve_at_once(world: World, queues: list[list[str]], threads: int) -> dict
     elapsed = time.perf_counter() - began
     for worker in workers:
         worker.join()
+    gc.unfreeze()
     total = {k: sum(r[k] for r in reports) for k in ("approved", "refused", "failed")}
     errors = [e for r in reports for e in r["errors"]]
     if errors:
