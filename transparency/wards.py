@@ -88,17 +88,16 @@ def groups_funded(ward: Ward, page: int | str | None = 1) -> Page:
     return found
 
 
-# What a ward's page shows of a grant (transparency/ward.html), read as plain values: the
-# application's fields, by the names the page knows them by.
-WARD_GRANT_FIELDS = {
-    "reference": "reference",
-    "title": "title",
-    "awarded_at": "awarded_at",
-    "amount_awarded": "amount_awarded",
-    "organisation": "organisation__name",
-    "fund": "fund_year__fund__name",
-    "year": "fund_year__year__label",
-}
+# The application's fields a ward's page shows of a grant, in `_shown`'s order.
+WARD_GRANT_FIELDS = (
+    "reference",
+    "title",
+    "awarded_at",
+    "amount_awarded",
+    "organisation__name",
+    "fund_year__fund__name",
+    "fund_year__year__label",
+)
 
 
 def _shown(reference, title, awarded_at, amount, organisation, fund, year) -> dict[str, str]:
@@ -143,9 +142,7 @@ class WardRegister(Register):
             ids = list(self.in_order.values_list("pk", flat=True)[page])
         found = {
             row[0]: _shown(*row[1:])
-            for row in Application.objects.filter(pk__in=ids).values_list(
-                "pk", *WARD_GRANT_FIELDS.values()
-            )
+            for row in Application.objects.filter(pk__in=ids).values_list("pk", *WARD_GRANT_FIELDS)
         }
         return [found[pk] for pk in ids]
 
