@@ -750,7 +750,7 @@ def approve_locked(
                 "offer_expires_on": expires,
             },
         )
-    ledger.commitment_make(
+    ledger.commitment_in(  # no savepoint: a refusal undoes the approval whole
         fund_year=fund_year,
         reference=app.reference,
         shares=shares,

@@ -739,13 +739,54 @@ def test_a_failure_half_way_through_approval_leaves_nothing_changed(
     def broken(**kwargs):
         raise RuntimeError("the database went away")
 
-    monkeypatch.setattr(ledger, "commitment_make", broken)
+    monkeypatch.setattr(ledger, "commitment_in", broken)
     with pytest.raises(RuntimeError):
         d.decision_record(
             application=draft, by=officer2, outcome="approve", amount=D("500.00"), reasons="ok"
         )
     assert state(draft) == before
     assert not draft.decisions.exists()
+
+
+def test_an_approval_the_ledger_refuses_leaves_nothing_changed(
+    draft, treasurer, officer, officer2, shaw, okafor
+):
+    """The commitment has no savepoint of its own (ledger.commitment_in): refused at the
+    ledger, after the step and its log were written, the decision's own transaction undoes
+    them all, and the caller's goes on."""
+    journeys.awaiting_decision(
+        draft, treasurer=treasurer, officer=officer, shaw=shaw, okafor=okafor
+    )
+    pledged = {p.councillor: p.amount for p in draft.pledges.all()}
+    # Cllr Shaw's allocation goes elsewhere after she pledged: the ledger finds her short.
+    ledger.commitment_make(
+        fund_year=draft.fund_year,
+        reference="CCIF26-000901",
+        shares=[(shaw, ledger.allocation_account(draft.fund_year, shaw).balance - D("1.00"))],
+        by=None,
+    )
+    before = state(draft)
+    with pytest.raises(InsufficientFunds, match="Cllr Shaw has £1.00"):
+        d.decision_record(
+            application=draft,
+            by=officer2,
+            outcome="approve",
+            amount=sum(pledged.values()),
+            reasons="ok",
+        )
+    assert state(draft) == before
+    assert not draft.decisions.exists()
+    assert ledger_violations() == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_commitment_without_a_savepoint_is_only_made_inside_a_transaction(draft, shaw):
+    with pytest.raises(RuntimeError, match="inside its caller's transaction"):
+        ledger.commitment_in(
+            fund_year=draft.fund_year, reference="CCIF26-000902", shares=[(shaw, D("1.00"))],
+            by=None,
+        )  # fmt: skip
+    assert not ledger.LedgerTransaction.objects.filter(reference="CCIF26-000902").exists()
 
 
 def test_each_step_tells_the_right_people(draft, treasurer, officer, shaw, okafor):

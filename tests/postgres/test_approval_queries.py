@@ -1,7 +1,7 @@
 """On PostgreSQL an approval's queries are the same with one pledging councillor or three, and
 with 10 bids or 200 in the system (the ledger posts a commitment of any number of shares in one
-statement): through the officer's decide page 20, BEGIN and COMMIT counted; through the API's
-approve step 22: the same approval, the API reading the application first as the page does,
+statement): through the officer's decide page 18, BEGIN and COMMIT counted; through the API's
+approve step 20: the same approval, the API reading the application first as the page does,
 and answering with the application as the service left it under its lock (not read again) with
 its wards, budget lines and other funding (three). A grants officer's permission is asked once,
 by the service under the lock, not by the API before it too. Exactly these: one query more and
@@ -22,8 +22,8 @@ from tests.decisions.test_approval_queries import (
 
 __all__ = ["queued_tasks"]
 # The session, the person with their roles, the application, the approval, BEGIN and COMMIT.
-PAGE_QUERIES = 20
-API_QUERIES = 22  # the page's approval less its session and sign-in, plus the API's answer
+PAGE_QUERIES = 18
+API_QUERIES = 20  # the page's approval less its session and sign-in, plus the API's answer
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
 
