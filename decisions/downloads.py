@@ -37,7 +37,7 @@ def workbench_columns() -> list[Column]:
 
 def workbench(applications, format: str) -> HttpResponse:
     """Every row of the filtered, sorted list, read in chunks (wards prefetched per chunk)."""
-    rows = applications.iterator(chunk_size=1000)
+    rows = applications.prefetch_related("wards").iterator(chunk_size=1000)
     return download(rows, workbench_columns(), name="workbench", format=format)
 
 

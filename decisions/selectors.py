@@ -416,7 +416,6 @@ def workbench_applications(
     return (
         _filtered(filters, with_state=True)
         .select_related("organisation", "fund_year__fund", "fund_year__year")
-        .prefetch_related("wards")
         .annotate(
             priority=priority,
             # The expression of the index decisions/migrations/0006_workbench_search.py made.

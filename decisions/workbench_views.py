@@ -18,7 +18,9 @@ from django.db import IntegrityError, transaction
 from django.http import QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import dateformat, timezone
+from django.utils.html import format_html
+from django.utils.safestring import SafeString
 from django.views.decorators.http import require_POST
 
 from applications import transitions
@@ -26,6 +28,7 @@ from applications.models import Application
 from applications.workflow import Status
 from decisions import downloads, selectors
 from decisions.models import SavedView
+from decisions.templatetags.status import status_words
 from decisions.workbench_forms import (
     MOST_SELECTED,
     SORT_KEYS,
@@ -38,6 +41,7 @@ from decisions.workbench_forms import (
 )
 from fundmgr import access, exports
 from fundmgr.errors import DomainError
+from fundmgr.money import pounds
 
 PAGE_SIZE = 50
 # The address's names that are not the list itself: kept out of sort links and saved views.
@@ -149,6 +153,56 @@ def _saved_views(request) -> list[SavedView]:
     return views
 
 
+@dataclass
+class Row:
+    """One bid as the list shows it, its words made here once: a page of 50 rows costs little
+    more than a page of 20, whatever the bids' history (the template only places them)."""
+
+    reference: str
+    href: str
+    group: str
+    project: str
+    received: str
+    fund: str
+    wards: str
+    amount: str
+    tag: SafeString
+    days: str
+
+
+def _rows(apps: list[Application], today: datetime.date) -> list[Row]:
+    """The page's bids as rows: their wards (in name order) read in one query for the page."""
+    wards: dict[int, list[str]] = {app.pk: [] for app in apps}
+    for application_id, name in (
+        Application.wards.through.objects.filter(application_id__in=wards)
+        .order_by("ward__name", "ward_id")
+        .values_list("application_id", "ward__name")
+    ):
+        wards[application_id].append(name)
+    rows = []
+    for app in apps:
+        received = app.submitted_at
+        year = app.fund_year
+        label, css_class = status_words(app.status)
+        rows.append(
+            Row(
+                reference=app.reference,
+                href=reverse("decisions:application", args=[app.reference]),
+                group=app.organisation.name,
+                project=app.title or "Untitled",
+                received=dateformat.format(timezone.localtime(received), "j M Y")
+                if received
+                else "Not yet",
+                fund=f"{year.fund.code} {year.year.label}",
+                wards=", ".join(wards[app.pk]),
+                amount=pounds(app.amount_requested),
+                tag=format_html('<strong class="{}">{}</strong>', css_class, label),
+                days=f"{selectors.days_waiting(app, today):,}",
+            )
+        )
+    return rows
+
+
 @access.page(access.reads_applications)
 def workbench(request):
     form = WorkbenchFilterForm(request.GET or None)
@@ -171,12 +225,10 @@ def workbench(request):
         listing, PAGE_SIZE, count=selectors.listed(queues, filters.get("state"))
     )
     page = paginator.get_page(request.GET.get("page"))
-    today = timezone.localdate()
-    rows = list(page.object_list)
-    for app in rows:
-        app.days_waiting = selectors.days_waiting(app, today)
+    apps = list(page.object_list)
+    rows = _rows(apps, timezone.localdate())
     may_act = selectors.is_grants_officer(request.user)
-    statuses = {app.status for app in rows}
+    statuses = {app.status for app in apps}
     list_query = _list_query(request.GET)
     return render(
         request,

@@ -14,6 +14,7 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import dateformat
 from django.views.decorators.http import require_POST
 
 from applications.models import Application, BankAccount
@@ -48,9 +49,11 @@ from finance.payments import (
     payment_run_prepare,
 )
 from finance.reconcile_views import outstanding
+from finance.templatetags.runs import run_status
 from fundmgr import access, exports
 from fundmgr.errors import DomainError
 from fundmgr.forms import add_refusal
+from fundmgr.models import User
 from fundmgr.money import pounds
 
 PAGE_SIZE = 50
@@ -220,24 +223,47 @@ def reissue(request, pk: int):
 
 @access.page(access.reads_finance)
 def runs(request):
-    every = (
-        PaymentRun.objects.with_clearing()
-        .select_related("prepared_by", "authorised_by")
-        .order_by("-pk")
-    )
+    every = PaymentRun.objects.with_clearing().order_by("-pk")
     if fmt := exports.requested_format(request):
-        return exports.download(every.iterator(), downloads.RUN, name="payment-runs", format=fmt)
+        return exports.download(
+            every.select_related("prepared_by", "authorised_by").iterator(),
+            downloads.RUN,
+            name="payment-runs",
+            format=fmt,
+        )
     # Counted from the runs alone; the page's runs alone read their lines (an index walk of
     # the runs newest first, each run's lines through their index), however many runs there are.
     page = Paginator(PaymentRun.objects.order_by("-pk"), PAGE_SIZE).get_page(
         request.GET.get("page")
     )
-    page.object_list = every[max(page.start_index() - 1, 0) : page.end_index()]  # none: 0
+    runs = list(every[max(page.start_index() - 1, 0) : page.end_index()])  # none: 0
     return render(
         request,
         "finance/runs.html",
-        {"page": page, "may_act": is_finance_officer(request.user)},
+        {"page": page, "rows": _run_rows(runs), "may_act": is_finance_officer(request.user)},
     )
+
+
+def _run_rows(runs: list[PaymentRun]) -> list[dict[str, str]]:
+    """Each run as the list shows it, its words made here once (a page of 50 runs costs
+    little more than a page of 5). The few finance officers named are read once each, not
+    with every run."""
+    ids = {run.prepared_by_id for run in runs}
+    ids |= {run.authorised_by_id for run in runs if run.authorised_by_id is not None}
+    names = {user.pk: str(user) for user in User.objects.filter(pk__in=ids)}
+    return [
+        {
+            "href": reverse("finance:run", args=[run.pk]),
+            "number": run.number,
+            "pays_on": dateformat.format(run.pay_date, "j M Y"),
+            "count": f"{run.count:,}",
+            "total": pounds(run.total),
+            "prepared_by": names[run.prepared_by_id],
+            "authorised_by": names.get(run.authorised_by_id or 0, ""),
+            "status": run_status(run),
+        }
+        for run in runs
+    ]
 
 
 @access.page(access.finance_officer, access.finance_officer)

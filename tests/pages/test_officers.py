@@ -18,7 +18,7 @@ from budgets import ledger
 from budgets.models import FundYear, LedgerTransaction
 from decisions import services as d
 from decisions.models import Decision, PanelItem, PanelMeeting
-from decisions.templatetags.status import status_tag
+from decisions.templatetags.status import status_tag, status_words
 from tests import journeys
 from tests.factories import (
     ApplicationFactory,
@@ -781,10 +781,11 @@ def test_panel_pages_make_as_many_queries_for_many_items_as_for_few(
 
 
 def test_each_status_has_one_colour_everywhere(draft):
-    assert status_tag(draft) == {"label": "Draft", "css_class": "govuk-tag govuk-tag--grey"}
-    assert status_tag("submitted") == {"label": "Submitted", "css_class": "govuk-tag"}
-    assert status_tag("awaiting_decision")["css_class"] == "govuk-tag govuk-tag--yellow"
-    assert {status_tag(s)["label"] for s in Status.values} == set(Status.labels)
+    assert status_tag(draft) == '<strong class="govuk-tag govuk-tag--grey">Draft</strong>'
+    assert status_tag("submitted") == '<strong class="govuk-tag">Submitted</strong>'
+    assert 'class="govuk-tag govuk-tag--yellow"' in status_tag("awaiting_decision")
+    assert {status_words(s)[0] for s in Status.values} == set(Status.labels)
+    assert status_tag("<b>") == '<strong class="govuk-tag govuk-tag--grey">&lt;b&gt;</strong>'
 
 
 def summary_targets_exist(html: str) -> bool:
