@@ -7,6 +7,8 @@ from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db.models import Q
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import dateformat, timezone
 from django.views.decorators.http import require_POST
 
 from applications.models import Application
@@ -39,9 +41,9 @@ def overview(request):
         return exports.download(due, downloads.CLAWBACK_DUE, name="clawback-to-ask", format=fmt)
     due = Paginator(clawbacks.to_ask(), PAGE_SIZE).get_page(request.GET.get("due"))
     below = Paginator(clawbacks.within_threshold(), PAGE_SIZE).get_page(request.GET.get("below"))
-    raised = Paginator(
-        Clawback.objects.select_related("raised_by").order_by("-pk"), PAGE_SIZE
-    ).get_page(request.GET.get("raised"))
+    raised = Paginator(Clawback.objects.order_by("-pk"), PAGE_SIZE).get_page(
+        request.GET.get("raised")
+    )
     return render(
         request,
         "finance/clawback.html",
@@ -51,9 +53,29 @@ def overview(request):
             "below": clawbacks.rows(below.object_list),
             "below_page": below,
             "raised": raised,
+            "raised_rows": _raised_rows(raised.object_list),
             "may_act": is_finance_officer(request.user),
         },
     )
+
+
+def _raised_rows(raised) -> list[dict[str, str]]:
+    """Each request as the list shows it, its words made here once (a page of 50 requests
+    costs little more than a page of 5)."""
+    return [
+        {
+            "href": reverse("finance:clawback_detail", args=[c.pk]),
+            "number": c.number,
+            "raised_on": dateformat.format(timezone.localtime(c.raised_at), "j M Y"),
+            "reference": c.reference,
+            "payee": c.payee,
+            "amount": pounds(c.amount),
+            "received": pounds(c.received),
+            "colour": "green" if c.status == Clawback.Status.REPAID else "yellow",
+            "status": c.get_status_display(),
+        }
+        for c in raised
+    ]
 
 
 @access.page(access.finance_officer, access.finance_officer)

@@ -115,7 +115,13 @@ def _asked() -> Exists:
 
 
 def to_ask() -> QuerySet[Application]:
-    """The grants a request is due for and not yet raised (`rows` makes them Underspends)."""
+    """The grants a request is due for and not yet raised (`rows` makes them Underspends). On
+    PostgreSQL whether one was raised is kept on the grant's row (`finance_asked`, by
+    finance/migrations/0009_clawback_asked.py), and the grants owing and not asked have their
+    own index: the grants already asked, which gather year on year, are not passed."""
+    if connection.vendor == "postgresql":
+        asked = RawSQL('"applications_application"."finance_asked"', [], BooleanField())
+        return _underspent().annotate(asked=asked).filter(_is_due(), asked=False)
     return _underspent().filter(_is_due()).exclude(_asked())
 
 

@@ -9,6 +9,7 @@ import pytest
 from django.db import connection, transaction
 
 from applications.models import Application, MonitoringReport
+from budgets.models import Clawback
 from finance import clawbacks
 from tests.factories import ApplicationFactory
 from tests.pages.test_staff_lists import underspent
@@ -58,11 +59,48 @@ def test_a_list_is_read_from_the_index_of_grants_owing(on_postgres, fund_year):
     ApplicationFactory.create_batch(5, fund_year=fund_year, status="monitoring")
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE")
-    for queryset in (clawbacks.to_ask()[50:100], clawbacks.within_threshold().order_by()):
+    for queryset in (
+        clawbacks.to_ask()[50:100],
+        clawbacks.to_ask().order_by(),
+        clawbacks.within_threshold().order_by(),
+    ):
         sql, params = queryset.query.sql_with_params()
         with transaction.atomic(), connection.cursor() as cursor:
             cursor.execute("SET LOCAL enable_seqscan = off")
             cursor.execute("EXPLAIN " + sql, params)
             found = "\n".join(row[0] for row in cursor.fetchall())
-        assert "application_owing_ref" in found, found
+        assert "application_owing_ref" in found or "application_to_ask_ref" in found, found
         assert "applications_monitoringreport" not in found, found
+        assert "budgets_clawback" not in found, found
+
+
+def asked(app) -> bool:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT finance_asked FROM applications_application WHERE id = %s", [app.pk]
+        )
+        return cursor.fetchone()[0]
+
+
+def test_a_grant_asked_to_pay_back_leaves_the_list_to_ask_until_the_request_is_cancelled(
+    on_postgres, fund_year, finance
+):
+    """finance/migrations/0009_clawback_asked.py: the clawbacks' trigger keeps the grant's
+    `finance_asked` as requests are raised, repaid, cancelled and removed."""
+    underspent(fund_year, 2, spent="10.00")
+    first, second = Application.objects.order_by("pk")
+    assert [r.application for r in clawbacks.rows(clawbacks.to_ask())] == [first, second]
+    clawback = clawbacks.clawback_raise(application=first, by=finance)
+    assert (asked(first), asked(second)) == (True, False)
+    assert [r.application for r in clawbacks.rows(clawbacks.to_ask())] == [second]
+    Clawback.objects.filter(pk=clawback.pk).update(status=Clawback.Status.REPAID)
+    assert asked(first)  # repaid is asked, and answered
+    Clawback.objects.filter(pk=clawback.pk).update(status=Clawback.Status.CANCELLED)
+    assert not asked(first)
+    assert [r.application for r in clawbacks.rows(clawbacks.to_ask())] == [first, second]
+    again = clawbacks.clawback_raise(application=first, by=finance)
+    assert asked(first)
+    Clawback.objects.filter(pk=again.pk).update(reference=second.reference)  # moved to another
+    assert (asked(first), asked(second)) == (False, True)
+    Clawback.objects.filter(pk=again.pk).delete()
+    assert (asked(first), asked(second)) == (False, False)
