@@ -19,7 +19,8 @@ to warm up and then `runs` timed ones; it prints the median and the 95th percent
 of queries is counted in this process, with django.test.Client and CaptureQueriesContext on the
 same page and the same person (after a warm-up request, as the server's workers have had).
 
-The pages: the officer workbench (its default order, a queue, a search, two sorts, a ward), an
+The pages: the officer workbench (its default order, a queue, a search that finds the same bids
+at both scales and a broad one that finds a hundred times as many, two sorts, a ward), an
 application, its decide page, the panels and a panel; the councillor's home and a ward bid;
 the budgets index, a fund year's overview and a councillor's statement; the finance home,
 payments, runs, a run, a grant's payments, bank statements, reconciliation, bank
@@ -27,7 +28,8 @@ reconciliations and clawback; the four dashboards; the public register (page 1, 
 ward's grants), the wards and a ward (the public site has no page of a single grant).
 
 Targets (devtools.benchmarks.targets): every page's median at most 150 ms and p95 at most
-300 ms at each scale, and its median at `bids` at most 1.5 times its median at 1,000.
+300 ms at each scale, and its median at `bids` at most 1.5 times its median at 1,000 (the broad
+search's growth is printed, not a target: what it finds grows with the data, `BROADER`).
 """
 
 from __future__ import annotations
@@ -82,6 +84,9 @@ from fundmgr.roles import Role
 S = Status
 BASE = 1_000  # the small scale every page is compared with
 MEDIAN_MS, P95_MS, GROWTH = 150, 300, 1.5
+# Pages whose output grows with the data, not only their history: their growth is reported
+# beside the others' but is not held to GROWTH.
+BROADER = {"officer workbench, a broad search"}
 ENTRIES_PER_BID = 10
 YEARS = (2024, 2025, 2026)
 PENNY = Decimal("0.01")
@@ -617,9 +622,14 @@ def pages(world: World) -> list[tuple[str, str, str]]:
     return [
         ("officer workbench", "officer", "/officer/"),
         ("officer workbench, a queue", "officer", "/officer/?state=awaiting_decision"),
-        # A full first page at both scales (page 2 at 1k held 2 rows, so the two scales drew
-        # different pages: 2 rows against 50).
-        ("officer workbench, searched", "officer", "/officer/?q=group+7"),
+        # A search that finds the same bids at both scales: the references numbered 100 to 199
+        # (a full first page of 100 found), so that its growth is the history's, not a
+        # longer list found.
+        ("officer workbench, searched", "officer", "/officer/?q=-0001"),
+        # A broad search: a hundred times as many groups' names hold it at 100,000 bids (55
+        # bids found at 1,000, 5,555 at 100,000), each found bid counted by its state; timed
+        # against the absolute targets, its growth reported and not a target (BROADER).
+        ("officer workbench, a broad search", "officer", "/officer/?q=group+7"),
         ("officer workbench, by amount", "officer", "/officer/?sort=amount&order=desc"),
         ("officer workbench, waiting", "officer", "/officer/?sort=waiting&order=desc&page=3"),
         ("officer workbench, a ward", "officer", f"/officer/?ward={world.wards[3].pk}"),
@@ -854,10 +864,22 @@ def run(
             targets.at_most(f"{label} at {scale:,}: median", r["median"], MEDIAN_MS, "ms")
             targets.at_most(f"{label} at {scale:,}: p95", r["p95"], P95_MS, "ms")
     if bids != base:
-        for label, r in scales[bids].items():
-            small = scales[base].get(label)
-            if small and small["status"] == 200 and r["status"] == 200:
-                ratio = r["median"] / max(small["median"], 0.001)
-                targets.at_most(f"{label}: median {bids:,} / {base:,}", ratio, GROWTH, "x")
+        growth(scales[base], scales[bids], base, bids, targets, out)
     targets.summary()
     return scales
+
+
+def growth(small: dict, large: dict, base: int, bids: int, targets: Targets, out) -> None:
+    """Each page's median at `bids` over its median at `base`, held to GROWTH; a BROADER page's
+    is printed and not held to it."""
+    for label, r in large.items():
+        before = small.get(label)
+        if before and before["status"] == 200 and r["status"] == 200:
+            ratio = r["median"] / max(before["median"], 0.001)
+            if label in BROADER:
+                out(
+                    f"  {label}: median {bids:,} / {base:,}: {ratio:.2f}x (not a target: it "
+                    "finds more the more there is)"
+                )
+                continue
+            targets.at_most(f"{label}: median {bids:,} / {base:,}", ratio, GROWTH, "x")

@@ -51,3 +51,31 @@ def test_every_figure_is_printed_beside_its_target(output):
         r"public grants at 200: p95: [\d.,]+ ms \(target ≤ 300 ms\): (MET|MISSED)", output
     )
     assert re.search(r"Targets: \d+ of \d+ MET", output)
+
+
+def test_growth_is_held_to_its_target_but_a_broad_searchs_is_only_printed():
+    """A page's growth from 1,000 bids is a target; a broad search's (what it finds grows with
+    the data: pages.BROADER) is printed beside them and not counted."""
+    from devtools.benchmarks import pages
+    from devtools.benchmarks.targets import Targets
+
+    said: list[str] = []
+    targets = Targets(said.append)
+    small = {
+        "officer workbench": {"status": 200, "median": 40.0},
+        "finance home": {"status": 200, "median": 10.0},
+        "officer workbench, a broad search": {"status": 200, "median": 40.0},
+    }
+    large = {
+        "officer workbench": {"status": 200, "median": 44.0},
+        "finance home": {"status": 200, "median": 16.0},
+        "officer workbench, a broad search": {"status": 200, "median": 90.0},
+    }
+    pages.growth(small, large, 1_000, 100_000, targets, said.append)
+    text = "\n".join(said)
+    assert "officer workbench: median 100,000 / 1,000: 1.10x (target ≤ 1.50x): MET" in text
+    assert "finance home: median 100,000 / 1,000: 1.60x (target ≤ 1.50x): MISSED" in text
+    assert "a broad search: median 100,000 / 1,000: 2.25x (not a target" in text
+    assert not targets.all_met
+    assert targets.summary() is False
+    assert "Targets: 1 of 2 MET" in "\n".join(said)
