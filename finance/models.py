@@ -113,3 +113,29 @@ class BankReconciliation(CouncilOwned):
     @property
     def reconciled(self) -> bool:
         return self.difference == ZERO
+
+
+class PayableCount(CouncilOwned):
+    """The unpaid payments (scheduled or returned by the bank), counted and totalled as they
+    change rather than per request: those of one council due on one day in one bucket, the
+    payments page's list as far as it does not depend on today (`finance.payments.BUCKETS`:
+    returned, stopped, waiting for a condition, ready and payable, ready and held). Each list's
+    count and total on the finance pages is then a sum of a row per due day, however many
+    payments wait. On PostgreSQL, triggers on the payments keep it in the transaction of each
+    change (finance/migrations/0010_payable_counts.py); elsewhere (SQLite, for tests) it stays
+    empty and the page counts the payments."""
+
+    bucket = models.CharField(max_length=10)
+    due_on = models.DateField()
+    n = models.BigIntegerField(default=0)
+    total = money_field(default=Decimal("0.00"))
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["council", "bucket", "due_on"], name="one_payable_count_per_key"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.bucket} due on {self.due_on}: {self.n}, {self.total}"

@@ -313,6 +313,28 @@ def page_sql(name: str, on: datetime.date, offset: int, limit: int) -> tuple[str
     return sql, [on, *([on] if "%s" in narrow else []), name, offset]
 
 
+# On PostgreSQL each list's count and total from the kept counts (finance.models.PayableCount,
+# kept by finance/migrations/0010_payable_counts.py): a row per bucket and due day, the ready
+# and held payments due after `on` listed as later.
+_KEPT = """
+SELECT CASE WHEN bucket IN ('ready', 'held') AND due_on > %s THEN 'later'
+            WHEN bucket = 'ready' THEN 'due' ELSE bucket END,
+       SUM(n), SUM(total)
+FROM finance_payablecount GROUP BY 1
+"""
+
+
+def _section_counts(on: datetime.date) -> tuple[str, list]:
+    """Each list's count and total: (sql, params) of rows (list, count, total)."""
+    if connection.vendor == "postgresql":
+        return _KEPT, [on]
+    return (
+        "SELECT t.section, COUNT(*), SUM(t.amount) FROM (" + _sectioned() + ") t "
+        "GROUP BY t.section",
+        [on],
+    )
+
+
 @dataclass
 class Section:
     count: int = 0
@@ -327,13 +349,11 @@ class PayableLists:
         self.on = on or rules.today()
         self.sections = {name: Section() for name in SECTIONS}
         with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT t.section, COUNT(*), SUM(t.amount) FROM (" + _sectioned() + ") t "
-                "GROUP BY t.section",
-                [self.on],
-            )
+            cursor.execute(*_section_counts(self.on))
             for section, n, total in cursor.fetchall():
-                self.sections[section] = Section(n, Decimal(str(total)).quantize(Decimal("0.01")))
+                if n:
+                    total = Decimal(str(total)).quantize(Decimal("0.01"))
+                    self.sections[section] = Section(int(n), total)
 
     def pages(self, numbers: dict[str, str | None], per_page: int) -> dict[str, dict]:
         """A page of each list (`numbers`: each list's page number as the address gives it):

@@ -76,9 +76,7 @@ def test_a_list_is_read_from_the_index_of_grants_owing(on_postgres, fund_year):
 
 def asked(app) -> bool:
     with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT finance_asked FROM applications_application WHERE id = %s", [app.pk]
-        )
+        cursor.execute("SELECT finance_asked FROM applications_application WHERE id = %s", [app.pk])
         return cursor.fetchone()[0]
 
 

@@ -8,6 +8,7 @@ from decimal import Decimal
 
 import pytest
 from django.db import connection, transaction
+from django.db.models import Sum
 
 from applications import organisations
 from applications.models import Application
@@ -90,3 +91,62 @@ def test_the_facts_kept_on_each_payment_follow_its_grant_and_its_groups_bank_det
     Payment.objects.filter(pk=line.payment_id).update(status="returned")
     returned = agree()
     assert returned["returned"] == 1 and returned["due"] == 0, returned
+
+
+def test_the_lists_counts_are_kept_as_payments_are_scheduled_run_cancelled_and_met(
+    on_postgres, accepted, fund_year, finance, finance2
+):
+    """finance/migrations/0010_payable_counts.py: each list's count and total are read from the
+    kept counts (a row per bucket and due day), and agree with the payments read afresh on any
+    day, before and after each step that moves a payment between lists or out of them."""
+    from budgets.payments import Instalment
+    from finance.models import PayableCount
+
+    def every_day() -> None:
+        for day in (ON - datetime.timedelta(days=40), None, ON + datetime.timedelta(days=40)):
+            agree(day)
+
+    every_day()
+    today = datetime.date.today()
+    # Two instalments, the second with a condition and due in a month.
+    pay.instalments_set(
+        application=accepted,
+        by=finance,
+        instalments=[
+            Instalment(Decimal("200.00"), today),
+            Instalment(Decimal("300.00"), today + datetime.timedelta(days=30), "The receipts"),
+        ],
+    )
+    every_day()
+    assert agree()["waiting"] == 1
+    run = prepared_run(finance)  # the first is in the run: in no list
+    assert agree()["due"] == 0
+    pay.payment_run_cancel(run=run, by=finance2, reason="Wrong day")  # back in the list
+    assert agree()["due"] == 1
+    second = Payment.objects.get(reference=f"{accepted.reference}/2")
+    pay.condition_met(payment=second, by=finance)
+    every_day()
+    assert agree(today + datetime.timedelta(days=31))["due"] == 2
+    pay.payment_run_authorise(run=prepared_run(finance), by=finance2)
+    every_day()
+    more_payments(accepted, fund_year, 6)
+    every_day()
+    # Another grant's instalments set again: its unpaid payments replaced.
+    other = Application.objects.filter(status="offer_accepted").exclude(pk=accepted.pk).first()
+    pay.instalments_set(
+        application=other,
+        by=finance,
+        instalments=[Instalment(Decimal("60.00"), today), Instalment(Decimal("40.00"), today)],
+    )
+    every_day()
+    # Nothing left over: every kept row adds up to what is unpaid.
+    kept = PayableCount.objects.aggregate(n=Sum("n"))["n"]
+    assert kept == Payment.objects.filter(status__in=["scheduled", "returned"]).count()
+
+
+def test_the_counts_read_no_payment(on_postgres, accepted, fund_year):
+    more_payments(accepted, fund_year, 12)
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
+    found = plan(*pay._section_counts(ON), off="seqscan")
+    assert "finance_payablecount" in found and "budgets_payment" not in found, found
