@@ -7,7 +7,7 @@ import io
 
 import pytest
 from django.core.management import call_command
-from django.db import transaction
+from django.db import connection, transaction
 
 from tests.conftest import roles_ensure
 
@@ -19,6 +19,9 @@ def demo_output(django_db_setup, django_db_blocker) -> str:
     with django_db_blocker.unblock(), transaction.atomic():
         roles_ensure()
         call_command("loaddemo", stdout=out, stderr=out)
+        # The demo's deferred foreign keys checked once, here: left pending, every test's
+        # teardown would check them all again (tests/fundmgr/test_access_matrix.py says why).
+        connection.check_constraints()
         yield out.getvalue()
         transaction.set_rollback(True)
 
