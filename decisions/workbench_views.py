@@ -40,6 +40,7 @@ from decisions.workbench_forms import (
     view_query,
 )
 from fundmgr import access, exports
+from fundmgr.addresses import addresses
 from fundmgr.errors import DomainError
 from fundmgr.money import pounds
 
@@ -179,6 +180,7 @@ def _rows(apps: list[Application], today: datetime.date) -> list[Row]:
         .values_list("application_id", "ward__name")
     ):
         wards[application_id].append(name)
+    address = addresses("decisions:application", str)
     rows = []
     for app in apps:
         received = app.submitted_at
@@ -187,7 +189,7 @@ def _rows(apps: list[Application], today: datetime.date) -> list[Row]:
         rows.append(
             Row(
                 reference=app.reference,
-                href=reverse("decisions:application", args=[app.reference]),
+                href=address(app.reference),
                 group=app.organisation.name,
                 project=app.title or "Untitled",
                 received=dateformat.format(timezone.localtime(received), "j M Y")

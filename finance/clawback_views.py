@@ -7,7 +7,6 @@ from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db.models import Q
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import reverse
 from django.utils import dateformat, timezone
 from django.views.decorators.http import require_POST
 
@@ -19,6 +18,7 @@ from finance import clawbacks, downloads
 from finance.documents import clawback_document
 from finance.forms import RefundForm
 from fundmgr import access, exports
+from fundmgr.addresses import addresses
 from fundmgr.documents import document_response
 from fundmgr.errors import DomainError
 from fundmgr.forms import add_refusal
@@ -62,9 +62,10 @@ def overview(request):
 def _raised_rows(raised) -> list[dict[str, str]]:
     """Each request as the list shows it, its words made here once (a page of 50 requests
     costs little more than a page of 5)."""
+    address = addresses("finance:clawback_detail")
     return [
         {
-            "href": reverse("finance:clawback_detail", args=[c.pk]),
+            "href": address(c.pk),
             "number": c.number,
             "raised_on": dateformat.format(timezone.localtime(c.raised_at), "j M Y"),
             "reference": c.reference,

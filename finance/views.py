@@ -51,6 +51,7 @@ from finance.payments import (
 from finance.reconcile_views import outstanding
 from finance.templatetags.runs import run_status
 from fundmgr import access, exports
+from fundmgr.addresses import addresses
 from fundmgr.errors import DomainError
 from fundmgr.forms import add_refusal
 from fundmgr.models import User
@@ -251,9 +252,10 @@ def _run_rows(runs: list[PaymentRun]) -> list[dict[str, str]]:
     ids = {run.prepared_by_id for run in runs}
     ids |= {run.authorised_by_id for run in runs if run.authorised_by_id is not None}
     names = {user.pk: str(user) for user in User.objects.filter(pk__in=ids)}
+    address = addresses("finance:run")
     return [
         {
-            "href": reverse("finance:run", args=[run.pk]),
+            "href": address(run.pk),
             "number": run.number,
             "pays_on": dateformat.format(run.pay_date, "j M Y"),
             "count": f"{run.count:,}",
