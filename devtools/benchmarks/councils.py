@@ -55,7 +55,7 @@ from applications.models import Application
 from applications.workflow import Status
 from budgets.models import Account, Councillor, Entry, FinancialYear, Fund, FundYear, Ward
 from devtools.benchmarks.load import _free_port, _wait_listening
-from devtools.benchmarks.pages import CYCLE, _check, _get, _NoRedirect, gunicorn
+from devtools.benchmarks.pages import CYCLE, _check, _get, _NoRedirect, gunicorn, stop
 from devtools.benchmarks.targets import Targets
 from fundmgr import councils as scope
 from fundmgr.models import Council, StaffRole, User
@@ -683,14 +683,7 @@ def measure(measured: list[Council], runs: int, out) -> dict:
                         f"{queries} queries (slowest {slowest:.1f} ms)"
                     )
         finally:
-            errors = [
-                line
-                for line in server.log.read_text(errors="replace").splitlines()
-                if "Traceback" in line or "Error" in line
-            ]
-            server.stop()
-            if errors:
-                out(f"  gunicorn logged {len(errors)} errors; its last lines:\n{server.tail()}")
+            stop(server, out)
     return results
 
 

@@ -11,13 +11,20 @@ all (100,000 bids: about 1,000,000 entries), every transaction balanced, every s
 equal to its entries (`check_ledger` is run at the end of each seeding); payment schedules,
 payments, authorised runs with their lines, clawbacks with their refunds and a panel meeting.
 
-It seeds 1,000 bids first and measures every page, then grows the same database to `bids` and
-measures again. Each page is requested through gunicorn with deploy/gunicorn.conf.py on
-loopback, signed in as the role that uses it (a session made for the person: finance officers
-with a confirmed TOTP device, the session verified by it, as after the code step), one request
-to warm up and then `runs` timed ones; it prints the median and the 95th percentile. The number
-of queries is counted in this process, with django.test.Client and CaptureQueriesContext on the
-same page and the same person (after a warm-up request, as the server's workers have had).
+It seeds 1,000 bids (`--base`) first, keeps a copy of that database on the same server (a
+PostgreSQL database made from it as a template; SQLite: VACUUM INTO), then grows the first to
+`bids`. Both are then measured side by side: a gunicorn with deploy/gunicorn.conf.py for each,
+on loopback, each page requested from the two in turn (the order alternating), three requests
+to warm up and then `runs` timed ones on each. Measured one after the other, fifteen minutes of
+seeding apart, the two scales were at the mercy of whatever else the machine did meanwhile:
+pages whose queries do not grow with the data (the budgets index: 1.0 ms of SQL at either
+scale) came out 1.5x slower at 100,000 in some runs and not in others. Side by side, the
+growth is the data's. Each request is signed in as the role that uses the page (a session
+made for the person, the same on both servers: finance officers with a confirmed TOTP device,
+the session verified by it, as after the code step); it prints the median and the 95th
+percentile. The number of queries is counted in this process at each scale, with
+django.test.Client and CaptureQueriesContext on the same page and the same person (after a
+warm-up request, as the server's workers have had).
 
 The pages: the officer workbench (its default order, a queue, a search that finds the same bids
 at both scales and a broad one that finds a hundred times as many, two sorts, a ward), an
@@ -34,6 +41,7 @@ search's growth is printed, not a target: what it finds grows with the data, `BR
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import os
 import statistics
@@ -44,12 +52,14 @@ import urllib.error
 import urllib.request
 import warnings
 from collections import defaultdict
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 
 from django.conf import settings
 from django.core.management.color import no_style
-from django.db import connection, reset_queries, transaction
+from django.db import connection, connections, reset_queries, transaction
 from django.test import Client
 from django.test.utils import CaptureQueriesContext, override_settings
 from django.utils import timezone
@@ -83,6 +93,7 @@ from fundmgr.roles import Role
 
 S = Status
 BASE = 1_000  # the small scale every page is compared with
+BASE_NAME = "pages_small"  # its copy's database (or file) name, beside the grown one's
 MEDIAN_MS, P95_MS, GROWTH = 150, 300, 1.5
 # Pages whose output grows with the data, not only their history: their growth is reported
 # beside the others' but is not held to GROWTH.
@@ -728,63 +739,171 @@ class _NoRedirect(urllib.request.HTTPRedirectHandler):
         return None
 
 
-def measure(world: World, runs: int, out) -> dict[str, dict]:
-    """Every page through gunicorn: median, p95 and queries, keyed by label."""
-    urllib.request.install_opener(urllib.request.build_opener(_NoRedirect))
-    clients = _clients(world)
-    cookies = {
+@dataclass
+class Scale:
+    """One scale's side of the measurement: its database, its pages and their query counts,
+    and the session cookies its server knows."""
+
+    bids: int
+    database_url: str
+    pages: list[tuple[str, str, str]]
+    counted: dict[str, tuple[int, int]] = field(default_factory=dict)
+    results: dict[str, dict] = field(default_factory=dict)
+
+
+def counted(clients: dict[str, Client], every: list[tuple[str, str, str]]) -> dict:
+    """(status, queries) of each page in this process, as its person."""
+    warnings.filterwarnings("ignore", "No directory at", UserWarning)
+    with override_settings(ALLOWED_HOSTS=["testserver", "localhost"], DEBUG=False):
+        return {label: _queries(clients[role], url) for label, role, url in every}
+
+
+def _cookies(clients: dict[str, Client]) -> dict[str, str]:
+    return {
         role: "; ".join(f"{k}={v.value}" for k, v in c.cookies.items())
         for role, c in clients.items()
     }
-    every = pages(world)
-    counted = {}
-    warnings.filterwarnings("ignore", "No directory at", UserWarning)
-    with override_settings(ALLOWED_HOSTS=["testserver", "localhost"], DEBUG=False):
-        for label, role, url in every:
-            counted[label] = _queries(clients[role], url)
-    port = _free_port()
-    results: dict[str, dict] = {}
-    with tempfile.TemporaryDirectory(prefix="fundmgr-pages-") as scratch:
-        server = gunicorn(Path(scratch), port)
-        try:
+
+
+def measure(scales: list[Scale], cookies: dict[str, str], runs: int, out) -> None:
+    """Every page through gunicorn, one server for each scale's database, their requests
+    interleaved (page by page, run by run, the scales' order alternating), so that whatever
+    else the machine does slows both scales alike and the growth is the data's alone: each
+    scale's median, p95 and queries, by label, in its `results`."""
+    urllib.request.install_opener(urllib.request.build_opener(_NoRedirect))
+    with contextlib.ExitStack() as stack:
+        ports = []
+        for scale in scales:
+            scratch = Path(
+                stack.enter_context(tempfile.TemporaryDirectory(prefix="fundmgr-pages-"))
+            )
+            port = _free_port()
+            server = gunicorn(scratch, port, DATABASE_URL=scale.database_url)
+            stack.callback(stop, server, out)
             _wait_listening(server, port)
             _warm_up(port, 2)  # each worker has imported what the pages need (pandas: lazily)
-            for label, role, url in every:
-                status, queries = counted[label]
+            ports.append(port)
+        for i, (label, role, _) in enumerate(scales[0].pages):
+            addresses = [dict((lbl, url) for lbl, _, url in s.pages)[label] for s in scales]
+            for port, url in zip(ports, addresses, strict=True):
                 for _ in range(3):  # each worker warmed up on the page
                     _get(port, url, cookies[role])
-                times, codes = [], set()
-                for _ in range(runs):
-                    code, ms = _get(port, url, cookies[role])
-                    codes.add(code)
-                    times.append(ms)
-                times.sort()
-                median = statistics.median(times)
-                p95 = times[min(len(times) - 1, round(0.95 * (len(times) - 1)))]
-                code = codes.pop() if len(codes) == 1 else min(codes)
-                results[label] = {
-                    "url": url,
-                    "status": code,
-                    "median": median,
-                    "p95": p95,
-                    "queries": queries,
+            times: list[list[float]] = [[] for _ in scales]
+            codes: list[set[int]] = [set() for _ in scales]
+            for run in range(runs):
+                order = range(len(scales)) if (run + i) % 2 == 0 else reversed(range(len(scales)))
+                for k in order:
+                    code, ms = _get(ports[k], addresses[k], cookies[role])
+                    codes[k].add(code)
+                    times[k].append(ms)
+            for k, scale in enumerate(scales):
+                ordered = sorted(times[k])
+                scale.results[label] = {
+                    "url": addresses[k],
+                    "status": min(codes[k]),
+                    "median": statistics.median(ordered),
+                    "p95": ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))],
+                    "queries": scale.counted[label][1],
+                    "in_process": scale.counted[label][0],
                 }
-                out(
-                    f"  {label} ({url}): {code}, median {median:.1f} ms, p95 {p95:.1f} ms "
-                    f"over {runs} runs, {queries} queries"
-                )
-                if code != 200 or status != 200:
-                    out(f"    answered {code} through the server, {status} in-process")
+    for scale in scales:
+        out(
+            f"Pages at {scale.bids:,} bids (gunicorn, deploy/gunicorn.conf.py, 2 workers"
+            + (", side by side with the other scale's server):" if len(scales) > 1 else "):")
+        )
+        for label, r in scale.results.items():
+            out(
+                f"  {label} ({r['url']}): {r['status']}, median {r['median']:.1f} ms, "
+                f"p95 {r['p95']:.1f} ms over {runs} runs, {r['queries']} queries"
+            )
+            if r["status"] != 200 or r["in_process"] != 200:
+                out(f"    answered {r['status']} through the server, {r['in_process']} in-process")
+
+
+def stop(server: _Process, out) -> None:
+    """Stops the server, saying what errors it logged."""
+    errors = [
+        line
+        for line in server.log.read_text(errors="replace").splitlines()
+        if "Traceback" in line or "Error" in line
+    ]
+    server.stop()
+    if errors:
+        out(f"  gunicorn logged {len(errors)} errors; its last lines:\n{server.tail()}")
+
+
+@contextlib.contextmanager
+def copied(bids: int, out) -> Iterator[str]:
+    """A copy of this database as it is now, on the same server (PostgreSQL: a database made
+    from it as a template; SQLite: VACUUM INTO a file beside it): its URL, the copy dropped
+    afterwards. Django's connection is closed first: PostgreSQL copies only a database no one
+    is connected to."""
+    source = os.environ["DATABASE_URL"]
+    connection.close()
+    if connection.vendor == "sqlite":
+        path = Path(settings.DATABASES["default"]["NAME"])
+        copy = path.with_name(f"{path.stem}-{BASE_NAME}{path.suffix}")
+        copy.unlink(missing_ok=True)
+        with connection.cursor() as cursor:
+            cursor.execute("VACUUM INTO %s", [str(copy)])
+        try:
+            yield f"sqlite:///{copy}"
         finally:
-            errors = [
-                line
-                for line in server.log.read_text(errors="replace").splitlines()
-                if "Traceback" in line or "Error" in line
-            ]
-            server.stop()
-            if errors:
-                out(f"  gunicorn logged {len(errors)} errors; its last lines:\n{server.tail()}")
-    return results
+            copy.unlink(missing_ok=True)
+            out(f"The copy at {bids:,} bids ({copy.name}) removed")
+        return
+    import dj_database_url
+    import psycopg
+    from psycopg import sql
+
+    config = dj_database_url.parse(source)
+    name = f"{config['NAME']}_{BASE_NAME}"[:63]
+    admin = {
+        "host": config["HOST"] or None,
+        "port": config["PORT"] or None,
+        "user": config["USER"] or None,
+        "password": config["PASSWORD"] or None,
+        # Any other database of the server: the source may have no connection during the copy.
+        "dbname": "template1" if config["NAME"] == "postgres" else "postgres",
+        "autocommit": True,
+    }
+    with psycopg.connect(**admin) as conn:
+        drop = sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+        conn.execute(drop)
+        conn.execute(
+            sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(
+                sql.Identifier(name), sql.Identifier(config["NAME"])
+            )
+        )
+    base, _, query = source.partition("?")
+    try:
+        yield base.rsplit("/", 1)[0] + "/" + name + (f"?{query}" if query else "")
+    finally:
+        with psycopg.connect(**admin) as conn:
+            conn.execute(drop)
+        out(f"The copy at {bids:,} bids ({name}) dropped")
+
+
+def share_sessions(clients: dict[str, Client], database_url: str) -> None:
+    """The clients' sessions, made in this database, written into the copy at `database_url`
+    too, so the same cookies sign the same people in on both servers."""
+    from django.contrib.sessions.models import Session
+
+    keys = [c.cookies[settings.SESSION_COOKIE_NAME].value for c in clients.values() if c.cookies]
+    rows = list(Session.objects.filter(session_key__in=keys))
+    import dj_database_url
+
+    connections.settings[BASE_NAME] = {
+        **connections.settings["default"],
+        "NAME": dj_database_url.parse(database_url)["NAME"],
+    }
+    try:
+        Session.objects.using(BASE_NAME).filter(session_key__in=keys).delete()
+        Session.objects.using(BASE_NAME).bulk_create(rows)
+    finally:
+        connections[BASE_NAME].close()
+        del connections[BASE_NAME]
+        del connections.settings[BASE_NAME]
 
 
 def _check(out) -> None:
@@ -838,35 +957,47 @@ def run(
     applications: int = 10_000,
     councillors: int = 100,
     runs: int = 5,
+    base: int = BASE,
     out=print,
 ) -> dict:
-    """`--applications` is the old name of `--bids`: given other than its default, it wins."""
+    """`--applications` is the old name of `--bids`: given other than its default, it wins.
+    Seeds `base` bids, measures their query counts, keeps a copy of that database, grows this
+    one to `bids` and then measures both scales' pages side by side (`measure`)."""
     if applications != 10_000:
         bids = applications
-    base = min(BASE, bids)
+    base = min(base, bids)
     out(f"Pages on {connection.vendor}: {councillors} councillors, {base:,} bids then {bids:,}")
     world = World(councillors=councillors, out=out)
-    scales: dict[int, dict[str, dict]] = {}
-    for scale in sorted({base, bids}):
-        out(f"Seeding to {scale:,} bids ...")
-        seconds = world.grow(scale)
-        out(f"  seeding took {seconds:.0f} s")
-        _check(out)
-        out(f"Pages at {scale:,} bids (gunicorn, deploy/gunicorn.conf.py, 2 workers):")
-        scales[scale] = measure(world, runs, out)
+    scales: list[Scale] = []
+    with contextlib.ExitStack() as stack:
+        for size in sorted({base, bids}):
+            out(f"Seeding to {size:,} bids ...")
+            seconds = world.grow(size)
+            out(f"  seeding took {seconds:.0f} s")
+            _check(out)
+            clients = _clients(world)  # fresh sessions: staff are signed out when idle
+            every = pages(world)
+            scale = Scale(size, os.environ["DATABASE_URL"], every, counted(clients, every))
+            if size != bids:
+                scale.database_url = stack.enter_context(copied(size, out))
+                out(f"  kept a copy at {size:,} bids, to measure beside {bids:,}")
+            scales.append(scale)
+        for scale in scales[:-1]:
+            share_sessions(clients, scale.database_url)
+        measure(scales, _cookies(clients), runs, out)
     targets = Targets(out)
     out("Targets:")
-    for scale, results in scales.items():
-        for label, r in results.items():
+    for scale in scales:
+        for label, r in scale.results.items():
             if r["status"] != 200:
-                targets.exactly(f"{label} at {scale:,}: status", r["status"], 200)
+                targets.exactly(f"{label} at {scale.bids:,}: status", r["status"], 200)
                 continue
-            targets.at_most(f"{label} at {scale:,}: median", r["median"], MEDIAN_MS, "ms")
-            targets.at_most(f"{label} at {scale:,}: p95", r["p95"], P95_MS, "ms")
-    if bids != base:
-        growth(scales[base], scales[bids], base, bids, targets, out)
+            targets.at_most(f"{label} at {scale.bids:,}: median", r["median"], MEDIAN_MS, "ms")
+            targets.at_most(f"{label} at {scale.bids:,}: p95", r["p95"], P95_MS, "ms")
+    if len(scales) > 1:
+        growth(scales[0].results, scales[-1].results, base, bids, targets, out)
     targets.summary()
-    return scales
+    return {scale.bids: scale.results for scale in scales}
 
 
 def growth(small: dict, large: dict, base: int, bids: int, targets: Targets, out) -> None:

@@ -1,5 +1,6 @@
 """`manage.py benchmark pages`: a small run of the real benchmark, on a throwaway copy of a
-database migrated for the tests (tests/devtools/conftest.py), through gunicorn."""
+database migrated for the tests (tests/devtools/conftest.py), through gunicorn: 120 bids, a
+copy of them kept, grown to 240, and both scales' pages requested side by side."""
 
 import re
 
@@ -20,37 +21,61 @@ KINDS = [
 
 @pytest.fixture(scope="module")
 def output(migrated_database) -> str:
-    result = migrated_database.benchmark("pages", "--bids", "200", "--runs", "2")
+    result = migrated_database.benchmark("pages", "--bids", "240", "--base", "120", "--runs", "2")
     assert result.returncode == 0, result.stderr[-3000:]
     return result.stdout
 
 
 def test_it_seeds_bids_with_a_sound_ledger(output):
-    assert "Pages on " in output and "200 bids" in output
-    entries = re.search(r"check_ledger: clean \(([\d,]+) entries", output)
-    assert entries, output
-    # About ten ledger entries a bid: the history the pages are measured on.
-    assert int(entries.group(1).replace(",", "")) >= 1_500
+    assert "Pages on " in output and "120 bids then 240" in output
+    entries = re.findall(r"check_ledger: clean \(([\d,]+) entries", output)
+    assert len(entries) == 2, output
+    # About ten ledger entries a bid: the history the pages are measured on, at each scale.
+    small, large = (int(n.replace(",", "")) for n in entries)
+    assert small >= 900 and large >= small + 900
 
 
 @pytest.mark.parametrize("kind", KINDS)
-def test_each_page_kind_is_timed_through_the_server_with_its_queries(output, kind):
-    line = re.search(
-        rf"  {kind} \((/[^)]*)\): 200, median [\d.]+ ms, p95 [\d.]+ ms over 2 runs, (\d+) queries",
-        output,
-    )
-    assert line, output
-    assert 0 < int(line.group(2)) < 40
+def test_each_page_kind_is_timed_through_the_server_with_its_queries_at_both_scales(output, kind):
+    small, large = output.split("Pages at 240 bids")
+    assert "Pages at 120 bids" in small, output
+    assert "side by side with the other scale's server" in large.splitlines()[0]
+    for block in (small, large):
+        line = re.search(
+            rf"  {kind} \((/[^)]*)\): 200, median [\d.]+ ms, p95 [\d.]+ ms over 2 runs, "
+            r"(\d+) queries",
+            block,
+        )
+        assert line, output
+        assert 0 < int(line.group(2)) < 40
 
 
 def test_every_figure_is_printed_beside_its_target(output):
+    for bids in (120, 240):
+        assert re.search(
+            rf"officer workbench at {bids}: median: [\d.,]+ ms \(target ≤ 150 ms\): (MET|MISSED)",
+            output,
+        )
+        assert re.search(
+            rf"public grants at {bids}: p95: [\d.,]+ ms \(target ≤ 300 ms\): (MET|MISSED)", output
+        )
     assert re.search(
-        r"officer workbench at 200: median: [\d.,]+ ms \(target ≤ 150 ms\): (MET|MISSED)", output
-    )
-    assert re.search(
-        r"public grants at 200: p95: [\d.,]+ ms \(target ≤ 300 ms\): (MET|MISSED)", output
+        r"officer workbench: median 240 / 120: [\d.]+x \(target ≤ 1.50x\): (MET|MISSED)", output
     )
     assert re.search(r"Targets: \d+ of \d+ MET", output)
+
+
+def test_the_copy_of_the_smaller_scale_is_removed_afterwards(output, migrated_database):
+    said = re.search(r"The copy at 120 bids \((\S+pages_small\S*)\) (dropped|removed)", output)
+    assert said, output
+    if migrated_database.server_url:
+        import psycopg
+
+        with psycopg.connect(migrated_database.server_url) as conn:
+            left = conn.execute(
+                "SELECT datname FROM pg_database WHERE datname = %s", [said.group(1)]
+            ).fetchall()
+        assert left == []
 
 
 def test_growth_is_held_to_its_target_but_a_broad_searchs_is_only_printed():

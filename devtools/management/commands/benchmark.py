@@ -58,6 +58,7 @@ OPTIONS = (
     "spawn_rate",
     "workers",
     "bids",
+    "base",
     "approvals",
     "councils",
     "years",
@@ -87,6 +88,12 @@ class Command(BaseCommand):
         )
         parser.add_argument(
             "--bids", type=int, default=100_000, help="pages: bids seeded, with their history"
+        )
+        parser.add_argument(
+            "--base",
+            type=int,
+            default=None,
+            help="pages: the bids every page's growth is measured from (1,000)",
         )
         parser.add_argument("--runs", type=int, default=5, help="pages: timed requests per page")
         parser.add_argument(
