@@ -94,3 +94,16 @@ def test_without_hordak_installed_it_says_how_to_install_it_and_goes_on(monkeypa
         "  django-hordak is not installed, so it was not compared: "
         "pip install -e '.[hordak]' -c constraints.txt"
     ]
+
+
+@pytest.mark.django_db
+def test_statements_are_counted_after_the_query_log_is_full():
+    """At 1,000,000 entries the seeding fills Django's query log (9,000 queries), after which its
+    length no longer grows: the run printed "a posting 0, a commitment 0"."""
+    from django.db import connection
+
+    from devtools.benchmarks.ledger import _statements
+    from fundmgr.models import User
+
+    connection.queries_log.extend([{"sql": "SELECT 1", "time": "0"}] * connection.queries_limit)
+    assert _statements(lambda: list(User.objects.all()[:1])) == 1
