@@ -48,7 +48,7 @@ from pathlib import Path
 
 from django.conf import settings
 from django.contrib.messages.storage.cookie import CookieStorage
-from django.db import connection, connections, reset_queries, transaction
+from django.db import DEFAULT_DB_ALIAS, connection, connections, reset_queries, transaction
 from django.db.models import Sum
 from django.test import Client
 from django.test.utils import CaptureQueriesContext, override_settings
@@ -258,8 +258,15 @@ def _officer_threads(clients: list[Client], work: list[list[str]], start, result
     as it ends), approving its bids once every thread of every process is ready; the counts
     go back to the parent."""
     contention.counts_reset()
+    # Each thread keeps its connection between requests, as production's do (CONN_MAX_AGE=60
+    # in deploy/fundmgr.env.example). With 0 (the default), the test client's way of keeping a
+    # connection open across a request, which unhooks and rehooks Django's closing of old
+    # connections for the whole process, let one thread's request close another's connection
+    # now and then: its server process ended, and with it the CPU it had used.
+    connections.settings[DEFAULT_DB_ALIAS]["CONN_MAX_AGE"] = 60
     tally = {"approved": 0, "refused": 0, "failed": 0}
     database_cpu = [0.0]
+    uncounted = [0]  # threads whose server process ended before their CPU was read
     lock = threading.Lock()
     errors: list[str] = []
 
@@ -271,8 +278,11 @@ def _officer_threads(clients: list[Client], work: list[list[str]], start, result
             start.wait(timeout=300)
             for reference in work[t]:
                 mine[_decide(clients[t], reference)] += 1
-            if backend is not None:
-                database_cpu[0] += _backend_cpu(backend[0])[1] - backend[1]
+            after = _backend_cpu(backend[0]) if backend is not None else None
+            if after is not None:
+                database_cpu[0] += after[1] - backend[1]
+            elif backend is not None:
+                uncounted[0] += 1
         except BaseException as error:  # noqa: BLE001 - reported by the parent
             errors.append(repr(error))
         finally:
@@ -287,7 +297,11 @@ def _officer_threads(clients: list[Client], work: list[list[str]], start, result
         thread.start()
     for thread in officers:
         thread.join()
-    cpu = {"python_cpu": time.process_time() - began, "database_cpu": database_cpu[0]}
+    cpu = {
+        "python_cpu": time.process_time() - began,
+        "database_cpu": database_cpu[0],
+        "uncounted": uncounted[0],
+    }
     results.put({**tally, **contention.counts(), **cpu, "errors": errors})
 
 
@@ -374,6 +388,7 @@ def approve_at_once(world: World, queues: list[list[str]], threads: int) -> dict
         "gave_up": sum(r["gave_up"] for r in reports),
         "python_cpu": sum(r["python_cpu"] for r in reports),
         "database_cpu": sum(r["database_cpu"] for r in reports),
+        "uncounted": sum(r["uncounted"] for r in reports),
     }
 
 
@@ -429,6 +444,11 @@ def _say_run(out, label: str, threads: int, r: dict) -> None:
                 f", {1000 * r['database_cpu'] / decided:.1f} ms in their PostgreSQL server "
                 "processes"
                 if r["database_cpu"]
+                else ""
+            )
+            + (
+                f" (not counted: {r['uncounted']} threads' server processes, which ended first)"
+                if r.get("uncounted")
                 else ""
             )
         )
