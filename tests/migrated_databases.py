@@ -29,6 +29,8 @@ import dj_database_url
 from django.conf import settings
 from django.db import connection, connections
 
+from devtools import databases
+
 
 def _server_url() -> str:
     """DATABASE_URL when it names a PostgreSQL server, else ""."""
@@ -80,53 +82,23 @@ class MigratedDatabase:
                 shutil.copyfile(self.template, path)
                 yield f"sqlite:///{path}"
             return
-        from psycopg import sql
-
         name = f"fundmgr_bench_{secrets.token_hex(4)}"
         template = dj_database_url.parse(self.template)["NAME"]
-        with _admin(self.server_url) as conn:
-            conn.execute(
-                sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(
-                    sql.Identifier(name), sql.Identifier(template)
-                )
-            )
+        databases.create(self.server_url, name, template=template)
         try:
-            yield _url_of(self.server_url, name)
+            yield databases.url_of(self.server_url, name)
         finally:
-            with _admin(self.server_url) as conn:
-                conn.execute(
-                    sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
-                )
-
-
-def _admin(server_url: str):
-    import psycopg
-
-    config = dj_database_url.parse(server_url)
-    return psycopg.connect(
-        host=config["HOST"] or None,
-        port=config["PORT"] or None,
-        user=config["USER"] or None,
-        password=config["PASSWORD"] or None,
-        dbname=config["NAME"],
-        autocommit=True,
-    )
+            databases.drop(self.server_url, name)
 
 
 # The test database kept as the template, in this test process (see keep_test_database).
 kept: MigratedDatabase | None = None
 
 
-def _url_of(server_url: str, name: str) -> str:
-    base, _, query = server_url.partition("?")
-    return base.rsplit("/", 1)[0] + "/" + name + (f"?{query}" if query else "")
-
-
 def keep_test_database() -> Callable[[], None] | None:
     """Copy the test database, just migrated, as the template of the benchmarks' databases: one
     migration fewer in each test process. Returns what drops it; None when not on PostgreSQL."""
     global kept
-    from psycopg import sql
 
     server_url = _server_url()
     if connection.vendor != "postgresql" or not server_url:
@@ -134,19 +106,11 @@ def keep_test_database() -> Callable[[], None] | None:
     migrated = connection.settings_dict["NAME"]
     connections.close_all()  # a template must have no one connected to it
     name = f"fundmgr_bench_{secrets.token_hex(4)}"
-    with _admin(server_url) as conn:
-        conn.execute(
-            sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(
-                sql.Identifier(name), sql.Identifier(migrated)
-            )
-        )
-    kept = MigratedDatabase(server_url, _url_of(server_url, name))
+    databases.create(server_url, name, template=migrated)
+    kept = MigratedDatabase(server_url, databases.url_of(server_url, name))
 
     def drop() -> None:
-        with _admin(server_url) as conn:
-            conn.execute(
-                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
-            )
+        databases.drop(server_url, name)
 
     return drop
 

@@ -783,8 +783,9 @@ def measure(scales: list[Scale], cookies: dict[str, str], runs: int, out) -> Non
             _wait_listening(server, port)
             _warm_up(port, 2)  # each worker has imported what the pages need (pandas: lazily)
             ports.append(port)
+        address_of = [{lbl: url for lbl, _, url in scale.pages} for scale in scales]
         for i, (label, role, _) in enumerate(scales[0].pages):
-            addresses = [dict((lbl, url) for lbl, _, url in s.pages)[label] for s in scales]
+            addresses = [each[label] for each in address_of]
             for port, url in zip(ports, addresses, strict=True):
                 for _ in range(3):  # each worker warmed up on the page
                     _get(port, url, cookies[role])
@@ -853,34 +854,19 @@ def copied(bids: int, out) -> Iterator[str]:
             out(f"The copy at {bids:,} bids ({copy.name}) removed")
         return
     import dj_database_url
-    import psycopg
-    from psycopg import sql
 
-    config = dj_database_url.parse(source)
-    name = f"{config['NAME']}_{BASE_NAME}"[:63]
-    admin = {
-        "host": config["HOST"] or None,
-        "port": config["PORT"] or None,
-        "user": config["USER"] or None,
-        "password": config["PASSWORD"] or None,
-        # Any other database of the server: the source may have no connection during the copy.
-        "dbname": "template1" if config["NAME"] == "postgres" else "postgres",
-        "autocommit": True,
-    }
-    with psycopg.connect(**admin) as conn:
-        drop = sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
-        conn.execute(drop)
-        conn.execute(
-            sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(
-                sql.Identifier(name), sql.Identifier(config["NAME"])
-            )
-        )
-    base, _, query = source.partition("?")
+    from devtools import databases
+
+    source_name = dj_database_url.parse(source)["NAME"]
+    name = f"{source_name}_{BASE_NAME}"[:63]
+    # Through another database of the server: the source may have no connection during the copy.
+    via = "template1" if source_name == "postgres" else "postgres"
+    databases.drop(source, name, via=via)
+    databases.create(source, name, template=source_name, via=via)
     try:
-        yield base.rsplit("/", 1)[0] + "/" + name + (f"?{query}" if query else "")
+        yield databases.url_of(source, name)
     finally:
-        with psycopg.connect(**admin) as conn:
-            conn.execute(drop)
+        databases.drop(source, name, via=via)
         out(f"The copy at {bids:,} bids ({name}) dropped")
 
 

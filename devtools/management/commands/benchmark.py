@@ -25,10 +25,11 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
-import dj_database_url
 from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
+
+from devtools import databases
 
 BENCHMARKS = {
     "ledger": "devtools.benchmarks.ledger",
@@ -204,23 +205,9 @@ class Command(BaseCommand):
 @contextlib.contextmanager
 def scratch_database(server_url: str, *, keep: bool = False, out=print) -> Iterator[str]:
     """A new, empty database on the server `server_url` names, dropped afterwards: its URL."""
-    import psycopg
-    from psycopg import sql
-
-    config = dj_database_url.parse(server_url)
     name = f"fundmgr_bench_{secrets.token_hex(4)}"
-    admin = {
-        "host": config["HOST"] or None,
-        "port": config["PORT"] or None,
-        "user": config["USER"] or None,
-        "password": config["PASSWORD"] or None,
-        "dbname": config["NAME"],
-        "autocommit": True,
-    }
-    with psycopg.connect(**admin) as conn:
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    base, _, query = server_url.partition("?")
-    url = base.rsplit("/", 1)[0] + "/" + name + (f"?{query}" if query else "")
+    databases.create(server_url, name)
+    url = databases.url_of(server_url, name)
     out(f"Scratch database {name} on DATABASE_URL's server")
     try:
         yield url
@@ -228,7 +215,4 @@ def scratch_database(server_url: str, *, keep: bool = False, out=print) -> Itera
         if keep:
             out(f"Kept: {url}")
         else:
-            with psycopg.connect(**admin) as conn:
-                conn.execute(
-                    sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
-                )
+            databases.drop(server_url, name)
