@@ -104,3 +104,22 @@ def test_growth_is_held_to_its_target_but_a_broad_searchs_is_only_printed():
     assert not targets.all_met
     assert targets.summary() is False
     assert "Targets: 1 of 2 MET" in "\n".join(said)
+
+
+@pytest.mark.parametrize("options", [["--base", "0"], ["--bids", "0"]])
+def test_a_scale_of_no_bids_is_refused_in_words(options):
+    import subprocess
+    import sys
+
+    from django.conf import settings
+
+    done = subprocess.run(
+        [sys.executable, "manage.py", "benchmark", "pages", *options],
+        cwd=settings.BASE_DIR,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode != 0
+    assert "--bids and --base must be 1 or more" in done.stderr + done.stdout
+    assert "Traceback" not in done.stderr

@@ -151,6 +151,11 @@ class Command(BaseCommand):
 
     def handle(self, *args, name, inner, database_url, postgres, keep, **options):
         if not inner:
+            if (
+                name == "pages"
+                and min(options["bids"], 1 if options["base"] is None else options["base"]) < 1
+            ):
+                raise CommandError("--bids and --base must be 1 or more.")
             with self._database(name, database_url, postgres, keep) as url:
                 return self._spawn(name, url, options)
         call_command("migrate", verbosity=0)
